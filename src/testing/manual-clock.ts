@@ -1,0 +1,89 @@
+import type { Clock, TimerHandle } from '../token/clock.js';
+
+interface PendingTimer {
+  readonly dueAt: number;
+  readonly seq: number;
+  readonly callback: () => void;
+}
+
+/**
+ * A clock that moves only when told to, for deterministic tests of refresh and backoff.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualClock(Date.parse('2030-01-01T00:00:00Z'));
+ * const tokens = new TokenManager({ ...options, clock });
+ * await tokens.getToken();
+ * await clock.advance(3_600_000); // fires the background refresh timer
+ * ```
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #seq = 0;
+  #timers = new Set<PendingTimer>();
+
+  /** @param startMs - the clock's initial time, in milliseconds since the epoch. Default `Date.now()`. */
+  constructor(startMs: number = Date.now()) {
+    this.#now = startMs;
+  }
+
+  /** The clock's current time in milliseconds since the epoch. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Schedules `callback` at `now() + delayMs` of this clock. */
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const timer: PendingTimer = { dueAt: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
+    this.#timers.add(timer);
+    return { clear: () => this.#timers.delete(timer) };
+  }
+
+  /** How many timers are waiting to fire. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  /** The time at which the next timer fires, or `undefined` when none is set. */
+  nextTimerAt(): number | undefined {
+    return this.#next()?.dueAt;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due on the way in order, and lets the
+   * promise jobs each timer starts run before the next one fires.
+   */
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    await settle();
+    for (let timer = this.#next(); timer && timer.dueAt <= target; timer = this.#next()) {
+      this.#timers.delete(timer);
+      this.#now = Math.max(this.#now, timer.dueAt);
+      timer.callback();
+      await settle();
+    }
+    this.#now = target;
+    await settle();
+  }
+
+  /** Moves time to the next timer and fires it; returns false when no timer is set. */
+  async runNext(): Promise<boolean> {
+    const timer = this.#next();
+    if (!timer) return false;
+    await this.advance(timer.dueAt - this.#now);
+    return true;
+  }
+
+  #next(): PendingTimer | undefined {
+    let first: PendingTimer | undefined;
+    for (const timer of this.#timers) {
+      if (!first || timer.dueAt < first.dueAt || (timer.dueAt === first.dueAt && timer.seq < first.seq)) first = timer;
+    }
+    return first;
+  }
+}
+
+/** Lets queued promise jobs and I/O callbacks run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

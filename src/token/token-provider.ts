@@ -1,0 +1,23 @@
+import type { AccessToken } from './token.js';
+
+/** Options of {@link TokenProvider.getToken}. */
+export interface GetTokenOptions {
+  /**
+   * Scopes to request; each distinct set (order does not matter) is cached separately.
+   * Default: the manager's configured `scopes`.
+   */
+  scopes?: readonly string[];
+  /** Stops waiting for a token (the shared request itself goes on for other callers). */
+  signal?: AbortSignal;
+}
+
+/**
+ * What the gRPC side needs from a token cache: a usable token now, and a way to drop one the server
+ * rejected. {@link TokenManager} implements it.
+ */
+export interface TokenProvider {
+  /** A token valid for at least a moment longer; rejects with a `TokenError`. */
+  getToken(options?: GetTokenOptions): Promise<AccessToken>;
+  /** Forget this token value if it is cached, so the next `getToken()` fetches a new one. */
+  invalidate(accessToken: string): void;
+}
