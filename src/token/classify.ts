@@ -1,0 +1,145 @@
+import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
+import { TokenError } from './errors.js';
+import { parseRetryAfterMs, } from './retry-delay.js';
+import { redactSecrets } from './redact.js';
+
+/** What the classifier needs to word an error. */
+export interface FailureContext {
+  /** The token endpoint (or issuer) as safe to print. */
+  readonly endpoint: string;
+  /** Values to scrub from any text that came from the server or a library. */
+  readonly secrets: Iterable<string>;
+  readonly nowMs: number;
+}
+
+const oauthErrorCodes = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+
+/** HTTP statuses after which trying again later may succeed. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * Turns whatever a token request threw (openid-client 6 errors, fetch's `TypeError`, our own
+ * `TokenError`) into one `TokenError` with a stable code.
+ *
+ * openid-client 6 reports (measured): a 401 with `WWW-Authenticate` as `WWWAuthenticateChallengeError`
+ * whose `cause[0].parameters.error` is the OAuth error; a 4xx JSON error body as `ResponseBodyError`;
+ * any other unexpected status as `ClientError` `OAUTH_RESPONSE_IS_NOT_CONFORM` with the `Response` as
+ * cause; a network failure as a bare `TypeError('fetch failed')`; an `http:` endpoint without opt-in as
+ * `OAUTH_HTTP_REQUEST_FORBIDDEN`.
+ */
+export function classifyFailure(err: unknown, context: FailureContext): TokenError {
+  const own = findOwnError(err);
+  if (own) return own;
+  const where = `token endpoint ${context.endpoint}`;
+
+  if (err instanceof WWWAuthenticateChallengeError) {
+    const params = err.cause[0]?.parameters;
+    const code = safeCode(params?.error) ?? 'invalid_client';
+    const detail = params?.error_description ? `: ${clip(redactSecrets(params.error_description, context.secrets))}` : '';
+    return oauthError(code, `${where} answered HTTP ${err.status} ${code}${detail}`, err.status, err, err.response, context);
+  }
+  if (err instanceof ResponseBodyError) {
+    const code = safeCode(err.error) ?? 'invalid_response';
+    const detail = err.error_description ? `: ${clip(redactSecrets(err.error_description, context.secrets))}` : '';
+    return oauthError(code, `${where} answered HTTP ${err.status} ${code}${detail}`, err.status, err, err.response, context);
+  }
+  if (err instanceof ClientError) {
+    switch (err.code) {
+      case 'OAUTH_TIMEOUT':
+        return new TokenError('timeout', `${where} did not answer in time`, { retryable: true, cause: err });
+      case 'OAUTH_ABORT':
+        return new TokenError('aborted', `request to ${where} was aborted`, { retryable: true, cause: err });
+      case 'OAUTH_HTTP_REQUEST_FORBIDDEN':
+      case 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN':
+        return new TokenError(
+          'insecure_endpoint',
+          `${where} is not https; refusing to send credentials over plaintext (set allowInsecureRequests: true only for local tests)`,
+          { cause: err },
+        );
+      case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
+      case 'OAUTH_RESPONSE_IS_NOT_JSON':
+        if (err.cause instanceof Response) return unexpectedStatus(err.cause, err, context);
+        break;
+      default:
+        break;
+    }
+    if (err.cause instanceof TypeError && isNetworkFailure(err.cause)) return networkError(err.cause, where);
+    // Parse errors, invalid JSON members (missing access_token, non-numeric expires_in, unknown
+    // token_type): the server answered, but not with a usable token.
+    return new TokenError('invalid_response', `${where} sent an unusable answer (${safeLibraryMessage(err)})`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+  if (err instanceof TypeError && isNetworkFailure(err)) return networkError(err, where);
+  if (err instanceof DOMException && err.name === 'TimeoutError') {
+    return new TokenError('timeout', `${where} did not answer in time`, { retryable: true, cause: err });
+  }
+  return new TokenError('invalid_response', `request to ${where} failed unexpectedly`, { retryable: true, cause: err });
+}
+
+function findOwnError(err: unknown): TokenError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TokenError) return e;
+  }
+  return undefined;
+}
+
+function oauthError(
+  code: string,
+  message: string,
+  status: number,
+  cause: unknown,
+  response: Response | undefined,
+  context: FailureContext,
+): TokenError {
+  const retryable = isRetryableStatus(status) || code === 'temporarily_unavailable' || code === 'server_error';
+  const retryAfterMs = retryable ? parseRetryAfterMs(response?.headers.get('retry-after'), context.nowMs) : undefined;
+  return new TokenError(code, message, { retryable, status, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+}
+
+function unexpectedStatus(response: Response, cause: unknown, context: FailureContext): TokenError {
+  const where = `token endpoint ${context.endpoint}`;
+  const { status } = response;
+  if (isRetryableStatus(status)) {
+    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), context.nowMs);
+    return new TokenError('server_error', `${where} answered HTTP ${status}`, {
+      retryable: true,
+      status,
+      cause,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+  // A 2xx that is not JSON may be a proxy's page in a hiccup: worth another try later. A 3xx (we never
+  // follow redirects with credentials) or a 4xx without an OAuth error body will not fix itself.
+  const retryable = status >= 200 && status < 300;
+  const what = status >= 300 && status < 400 ? 'a redirect, which is not followed' : 'an answer that is not an OAuth token response';
+  return new TokenError('invalid_response', `${where} answered HTTP ${status}: ${what}`, { retryable, status, cause });
+}
+
+function networkError(err: TypeError, where: string): TokenError {
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  const detail = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
+  return new TokenError('network', `could not reach ${where}${detail}`, { retryable: true, cause: err });
+}
+
+function isNetworkFailure(err: TypeError): boolean {
+  return err.message === 'fetch failed' || err.message.startsWith('NetworkError') || err.message === 'terminated';
+}
+
+function safeCode(code: unknown): string | undefined {
+  return typeof code === 'string' && oauthErrorCodes.test(code) ? code : undefined;
+}
+
+/** openid-client's own messages are fixed strings; keep them short and free of server text. */
+function safeLibraryMessage(err: ClientError): string {
+  return clip(err.message.replace(/[^\x20-\x7E]/g, ''), 80);
+}
+
+function clip(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex -- control characters from a server must not reach logs
+  const printable = text.replace(/[\x00-\x1F\x7F]/g, ' ');
+  return printable.length > max ? `${printable.slice(0, max)}…` : printable;
+}

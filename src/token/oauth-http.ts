@@ -1,0 +1,143 @@
+import { Configuration, allowInsecureRequests, customFetch, discovery, type ClientAuth, type ServerMetadata } from 'openid-client';
+import type { Clock } from './clock.js';
+import { TokenError } from './errors.js';
+import type { AnswerTiming } from './token-response.js';
+
+/** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
+export const maxAnswerBytes = 1024 * 1024;
+
+/** HTTP settings shared by every request to the authorization server. */
+export interface HttpSettings {
+  readonly requestTimeoutMs: number;
+  readonly allowInsecureRequests: boolean;
+  readonly clock: Clock;
+}
+
+/** Filled in by the fetch of one request, read by the expiry computation. */
+export interface RecordedTiming {
+  sentAtMs?: number;
+  receivedAtMs?: number;
+  serverDateMs?: number;
+}
+
+/** The timing of a finished request, for `tokenFromAnswer`. */
+export function answerTiming(recorded: RecordedTiming, clock: Clock): AnswerTiming {
+  const now = clock.now();
+  return {
+    sentAtMs: recorded.sentAtMs ?? now,
+    receivedAtMs: recorded.receivedAtMs ?? now,
+    ...(recorded.serverDateMs !== undefined ? { serverDateMs: recorded.serverDateMs } : {}),
+  };
+}
+
+/**
+ * A fetch for openid-client that adds what it does not do: a timeout that also covers reading the
+ * body (a server that sends headers and then nothing must not hold a refresh forever), a size limit
+ * on the body, cancellation when the manager closes, and a record of when the request was sent and
+ * of the server's `Date` header, which the expiry computation needs.
+ */
+function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: RecordedTiming) {
+  return async (url: string, options: RequestInit): Promise<Response> => {
+    const timeout = AbortSignal.timeout(settings.requestTimeoutMs);
+    const signals = [timeout, closeSignal, ...(options.signal ? [options.signal] : [])];
+    const signal = AbortSignal.any(signals);
+    try {
+      timing.sentAtMs = settings.clock.now();
+      const response = await fetch(url, { ...options, signal });
+      const body = await readLimited(response, signal);
+      timing.receivedAtMs = settings.clock.now();
+      const date = Date.parse(response.headers.get('date') ?? '');
+      if (!Number.isNaN(date)) timing.serverDateMs = date;
+      const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
+      return new Response(nullBody ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    } catch (err) {
+      if (closeSignal.aborted) throw new TokenError('closed', 'the TokenManager was closed', { cause: err });
+      if (timeout.aborted) {
+        throw new TokenError('timeout', `${describe(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
+          retryable: true,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  };
+}
+
+function describe(url: string): string {
+  const u = new URL(url);
+  return `token endpoint ${u.protocol}//${u.host}${u.pathname}`;
+}
+
+async function readLimited(response: Response, signal: AbortSignal): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array();
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxAnswerBytes) {
+    await response.body.cancel().catch(() => undefined);
+    throw tooLarge(response.url);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxAnswerBytes) throw tooLarge(response.url);
+      chunks.push(value);
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => undefined);
+    throw err;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function tooLarge(url: string): TokenError {
+  return new TokenError('invalid_response', `${describe(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
+    retryable: true,
+  });
+}
+
+/**
+ * An openid-client `Configuration` for one request: fresh per request so that its fetch records that
+ * request's timing. Building one is cheap; token requests are rare.
+ */
+export function configurationFor(
+  metadata: ServerMetadata,
+  clientId: string,
+  clientAuth: ClientAuth,
+  settings: HttpSettings,
+  closeSignal: AbortSignal,
+  timing: RecordedTiming,
+): Configuration {
+  const config = new Configuration(metadata, clientId, undefined, clientAuth);
+  config[customFetch] = boundedFetch(settings, closeSignal, timing);
+  config.timeout = settings.requestTimeoutMs / 1000;
+  if (settings.allowInsecureRequests) allowInsecureRequests(config);
+  return config;
+}
+
+/** Fetches the authorization server's metadata (RFC 8414, falling back to OpenID discovery). */
+export async function discoverMetadata(
+  issuer: string,
+  clientId: string,
+  settings: HttpSettings,
+  closeSignal: AbortSignal,
+): Promise<ServerMetadata> {
+  const config = await discovery(new URL(issuer), clientId, undefined, undefined, {
+    [customFetch]: boundedFetch(settings, closeSignal, {}),
+    timeout: settings.requestTimeoutMs / 1000,
+    ...(settings.allowInsecureRequests ? { execute: [allowInsecureRequests] } : {}),
+  });
+  const metadata = config.serverMetadata();
+  if (!metadata.token_endpoint) {
+    throw new TokenError('invalid_response', `the discovery document of ${issuer} has no token_endpoint`, { retryable: false });
+  }
+  return { ...metadata };
+}

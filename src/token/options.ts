@@ -1,0 +1,216 @@
+import type { ClientAuthMethod, ClientCredential } from './client-credentials.js';
+import { systemClock, type Clock } from './clock.js';
+import { CredentialFile } from './credential-file.js';
+import { TokenError, configError } from './errors.js';
+import type { PrivateKeyInput } from './private-key.js';
+import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-delay.js';
+import type { TokenSource } from './token-source.js';
+
+/**
+ * Options of {@link TokenManager}. Give `issuer` (discovery) or `tokenEndpoint`, a `clientId`, and
+ * exactly one credential: `clientSecret`, `clientSecretFile`, `privateKey` or `privateKeyFile`.
+ * Or give a `tokenSource` of your own instead of all of those.
+ */
+export interface TokenManagerOptions {
+  /** Authorization server to discover (RFC 8414, then OpenID Connect discovery). */
+  issuer?: string;
+  /** Token endpoint to use without discovery. */
+  tokenEndpoint?: string;
+  /** The OAuth client id (the service account). */
+  clientId?: string;
+  /** Client secret for `client_secret_basic` / `client_secret_post`. Never logged. */
+  clientSecret?: string;
+  /** File holding the client secret; read again when the server answers `invalid_client` (rotation). */
+  clientSecretFile?: string;
+  /** Private key for `private_key_jwt`: PKCS#8 PEM, a private JWK, or a `CryptoKey`. */
+  privateKey?: PrivateKeyInput;
+  /** File holding the private key (PEM or JWK JSON); read again on `invalid_client`. */
+  privateKeyFile?: string;
+  /** `kid` to put in client assertions. Default: the JWK's `kid`, else none. */
+  privateKeyId?: string;
+  /** Default: `private_key_jwt` with a private key, else `client_secret_basic`. */
+  clientAuthMethod?: ClientAuthMethod;
+  /** Scopes requested when `getToken()` is called without `scopes`. Default none (the server's default). */
+  scopes?: readonly string[];
+  /** Sent as the `audience` parameter. */
+  audience?: string;
+  /** Sent as the `resource` parameter (RFC 8707). */
+  resource?: string;
+  /** How long before expiry a token is refreshed in the background, in milliseconds. Default 60000. */
+  refreshBeforeExpiryMs?: number;
+  /** Lifetime assumed when the answer has neither `expires_in` nor a JWT `exp`, in milliseconds. Default 300000. */
+  defaultLifetimeMs?: number;
+  /** Backoff between attempts; `retries` counts the tries after the first. Default `{ retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30000 }`. */
+  retry?: RetryOptions;
+  /** Time allowed for one HTTP request to the authorization server, body included, in milliseconds. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Allow `http://` endpoints. Only for tests and loopback. Default false. */
+  allowInsecureRequests?: boolean;
+  /** Where time comes from; inject a manual clock in tests. Default: the system clock. */
+  clock?: Clock;
+  /** A source of tokens of your own, instead of the OAuth options above. */
+  tokenSource?: TokenSource;
+}
+
+const knownOptions = new Set<string>([
+  'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile',
+  'privateKeyId', 'clientAuthMethod', 'scopes', 'audience', 'resource', 'refreshBeforeExpiryMs', 'defaultLifetimeMs',
+  'retry', 'requestTimeoutMs', 'allowInsecureRequests', 'clock', 'tokenSource',
+]);
+const authMethods: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/** Options with defaults applied and checked. */
+export interface ResolvedOptions {
+  readonly scopes: readonly string[];
+  readonly audience?: string;
+  readonly resource?: string;
+  readonly refreshBeforeExpiryMs: number;
+  readonly defaultLifetimeMs: number;
+  readonly retry: ResolvedRetryOptions;
+  readonly requestTimeoutMs: number;
+  readonly allowInsecureRequests: boolean;
+  readonly clock: Clock;
+}
+
+/** The OAuth settings, when no `tokenSource` was given. */
+export interface ResolvedClient {
+  readonly issuer?: string;
+  readonly tokenEndpoint?: string;
+  readonly clientId: string;
+  readonly clientAuthMethod: ClientAuthMethod;
+  readonly credential: ClientCredential;
+}
+
+/** Checks every option up front; a bad one is a `config` TokenError that names it (never its value if secret). */
+export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw configError('TokenManager options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!knownOptions.has(key)) throw configError(`unknown TokenManager option "${key}"`);
+  }
+  const retry = options.retry ?? {};
+  if (typeof retry !== 'object' || retry === null) throw configError('retry must be an object');
+  const resolvedRetry: ResolvedRetryOptions = {
+    retries: integer(retry.retries ?? defaultRetryOptions.retries, 'retry.retries', 0, 100),
+    minTimeoutMs: duration(retry.minTimeoutMs ?? defaultRetryOptions.minTimeoutMs, 'retry.minTimeoutMs', 0),
+    maxTimeoutMs: duration(retry.maxTimeoutMs ?? defaultRetryOptions.maxTimeoutMs, 'retry.maxTimeoutMs', 0),
+  };
+  if (resolvedRetry.maxTimeoutMs < resolvedRetry.minTimeoutMs) throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') throw configError('clock must have now() and setTimeout()');
+  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
+    throw configError('allowInsecureRequests must be a boolean');
+  }
+  return {
+    scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
+    ...(options.audience !== undefined ? { audience: nonEmpty(options.audience, 'audience') } : {}),
+    ...(options.resource !== undefined ? { resource: nonEmpty(options.resource, 'resource') } : {}),
+    refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
+    defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
+    retry: resolvedRetry,
+    requestTimeoutMs: duration(options.requestTimeoutMs ?? 10_000, 'requestTimeoutMs', 1),
+    allowInsecureRequests: options.allowInsecureRequests ?? false,
+    clock,
+  };
+}
+
+/** Checks the OAuth client options and says which credential to use. */
+export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean): ResolvedClient {
+  const issuer = options.issuer === undefined ? undefined : endpoint(options.issuer, 'issuer', allowInsecureRequests);
+  const tokenEndpoint = options.tokenEndpoint === undefined ? undefined : endpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
+  if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
+  const clientId = nonEmpty(options.clientId, 'clientId');
+
+  const given = (['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile'] as const).filter((name) => options[name] !== undefined);
+  if (given.length === 0) throw configError('give one credential: clientSecret, clientSecretFile, privateKey or privateKeyFile');
+  if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
+  const usesKey = given[0] === 'privateKey' || given[0] === 'privateKeyFile';
+
+  const method = options.clientAuthMethod ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic');
+  if (!authMethods.includes(method)) throw configError(`clientAuthMethod must be one of ${authMethods.join(', ')}`);
+  if (usesKey !== (method === 'private_key_jwt')) {
+    throw configError(usesKey ? `clientAuthMethod ${method} needs a clientSecret, not a private key` : 'clientAuthMethod private_key_jwt needs privateKey or privateKeyFile');
+  }
+  const kid = options.privateKeyId === undefined ? undefined : nonEmpty(options.privateKeyId, 'privateKeyId');
+
+  let credential: ClientCredential;
+  if (options.clientSecret !== undefined) {
+    credential = { kind: 'secret', value: nonEmpty(options.clientSecret, 'clientSecret', true) };
+  } else if (options.clientSecretFile !== undefined) {
+    credential = { kind: 'secret-file', file: new CredentialFile(nonEmpty(options.clientSecretFile, 'clientSecretFile'), 'clientSecretFile') };
+  } else if (options.privateKey !== undefined) {
+    credential = { kind: 'key', value: options.privateKey, ...(kid ? { kid } : {}) };
+  } else {
+    const path = nonEmpty(options.privateKeyFile, 'privateKeyFile');
+    credential = { kind: 'key-file', file: new CredentialFile(path, 'privateKeyFile'), parse: parsePrivateKeyText, ...(kid ? { kid } : {}) };
+  }
+  return {
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(tokenEndpoint !== undefined ? { tokenEndpoint } : {}),
+    clientId,
+    clientAuthMethod: method,
+    credential,
+  };
+}
+
+/** A key file's text: PEM as is, or a JWK in JSON. */
+export function parsePrivateKeyText(text: string): PrivateKeyInput {
+  if (text.startsWith('{')) {
+    try {
+      return JSON.parse(text) as PrivateKeyInput;
+    } catch {
+      throw configError('privateKeyFile holds neither PEM nor JWK JSON');
+    }
+  }
+  return text;
+}
+
+/** Sorted, de-duplicated scopes; each a non-empty string without spaces (RFC 6749 §3.3). */
+export function normalizeScopes(scopes: unknown, what: string): readonly string[] {
+  if (!Array.isArray(scopes)) throw configError(`${what} must be an array of strings`);
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) {
+      throw configError(`${what} must hold non-empty scope strings without spaces or quotes; got ${typeof scope === 'string' ? JSON.stringify(scope.slice(0, 40)) : typeof scope}`);
+    }
+  }
+  return Object.freeze([...new Set(scopes as string[])].sort());
+}
+
+function endpoint(value: unknown, what: string, allowInsecureRequests: boolean): string {
+  const text = nonEmpty(value, what);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw configError(`${what} is not a valid URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(`${what} must be an https URL`);
+  if (url.protocol === 'http:' && !allowInsecureRequests) {
+    throw new TokenError(
+      'insecure_endpoint',
+      `${what} is http://; credentials would cross the network in plaintext. Use https, or set allowInsecureRequests: true for local tests`,
+    );
+  }
+  if (url.username || url.password) throw configError(`${what} must not contain credentials`);
+  return text;
+}
+
+function nonEmpty(value: unknown, what: string, secret = false): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw configError(`${what} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : typeof value}`}`);
+  }
+  return value;
+}
+
+function duration(value: unknown, what: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 2_147_483_647) {
+    throw configError(`${what} must be a number of milliseconds from ${min} to 2147483647`);
+  }
+  return value;
+}
+
+function integer(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw configError(`${what} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}

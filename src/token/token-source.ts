@@ -1,0 +1,47 @@
+/** What a {@link TokenSource} is asked for. */
+export interface TokenRequest {
+  /** Scopes to request (sorted, no duplicates); empty for the server's default. */
+  readonly scopes: readonly string[];
+  /** Sent as the `audience` parameter when set. */
+  readonly audience?: string;
+  /** Sent as the `resource` parameter (RFC 8707) when set. */
+  readonly resource?: string;
+  /** Aborts the request when the manager closes. */
+  readonly signal: AbortSignal;
+}
+
+/** A token as a {@link TokenSource} delivers it. */
+export interface SourcedToken {
+  readonly accessToken: string;
+  readonly expiresAt: Date;
+  /** Scopes granted; defaults to the scopes requested. */
+  readonly scopes?: readonly string[];
+}
+
+/**
+ * The seam every way of getting a token plugs into: OAuth2 client credentials, a service-account key
+ * with the JWT-bearer grant, or a test fake. {@link TokenManager} wraps any source with caching,
+ * single flight, background refresh and retries; a source does one attempt and throws on failure
+ * (ideally a `TokenError`, so that the manager knows whether to retry).
+ *
+ * @example
+ * ```ts
+ * const tokens = new TokenManager({
+ *   tokenSource: { endpoint: 'static', fetchToken: async () => ({ accessToken: 'dev', expiresAt: new Date(Date.now() + 3_600_000) }) },
+ * });
+ * ```
+ */
+export interface TokenSource {
+  /** Where tokens come from, as safe to print (no credentials). Used in error messages. */
+  readonly endpoint: string;
+  /** One attempt at a token. */
+  fetchToken(request: TokenRequest): Promise<SourcedToken>;
+  /**
+   * Reads credentials kept in files again; resolves `true` when they changed. The manager calls it
+   * when the server answers `invalid_client` or `invalid_grant`, so a rotated secret is picked up
+   * without a restart.
+   */
+  reloadCredentials?(): Promise<boolean>;
+  /** Values to scrub from any text the server sends back (secrets the source holds). */
+  secretValues?(): Iterable<string>;
+}
