@@ -1,6 +1,7 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { TokenError } from './errors.js';
-import { parseRetryAfterMs, } from './retry-delay.js';
+import { errorAnswerBodies } from './oauth-http.js';
+import { parseRetryAfterMs } from './retry-delay.js';
 import { redactSecrets } from './redact.js';
 
 /** What the classifier needs to word an error. */
@@ -105,7 +106,8 @@ function unexpectedStatus(response: Response, cause: unknown, context: FailureCo
   const { status } = response;
   if (isRetryableStatus(status)) {
     const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), context.nowMs);
-    return new TokenError('server_error', `${where} answered HTTP ${status}`, {
+    const code = oauthErrorInBody(response) ?? 'server_error';
+    return new TokenError(code, `${where} answered HTTP ${status}${code === 'server_error' ? '' : ` ${code}`}`, {
       retryable: true,
       status,
       cause,
@@ -117,6 +119,18 @@ function unexpectedStatus(response: Response, cause: unknown, context: FailureCo
   const retryable = status >= 200 && status < 300;
   const what = status >= 300 && status < 400 ? 'a redirect, which is not followed' : 'an answer that is not an OAuth token response';
   return new TokenError('invalid_response', `${where} answered HTTP ${status}: ${what}`, { retryable, status, cause });
+}
+
+/** The `error` member of a JSON error body, if the answer had one. */
+function oauthErrorInBody(response: Response): string | undefined {
+  const body = errorAnswerBodies.get(response);
+  if (body === undefined || body.byteLength > 16_384) return undefined;
+  try {
+    const json = JSON.parse(Buffer.from(body).toString('utf8')) as { error?: unknown } | null;
+    return safeCode(json?.error);
+  } catch {
+    return undefined;
+  }
 }
 
 function networkError(err: TypeError, where: string): TokenError {

@@ -64,9 +64,9 @@ export class TokenError extends Error {
   /** Whether trying again later may succeed (network, timeout, 5xx, 408, 429). */
   readonly retryable: boolean;
   /** HTTP status of the token endpoint's answer, when there was one. */
-  readonly status?: number;
+  declare readonly status?: number;
   /** Delay the token endpoint asked for with `Retry-After`, in milliseconds. */
-  readonly retryAfterMs?: number;
+  declare readonly retryAfterMs?: number;
 
   constructor(code: TokenErrorCode, message: string, options: TokenErrorOptions = {}) {
     super(message);

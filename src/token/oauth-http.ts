@@ -6,6 +6,13 @@ import type { AnswerTiming } from './token-response.js';
 /** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
 export const maxAnswerBytes = 1024 * 1024;
 
+/**
+ * Bodies of error answers, by the Response handed to openid-client. openid-client reports a 5xx as
+ * an unexpected status without reading its body, which may still name an OAuth error
+ * (`temporarily_unavailable`); the classifier looks here for it.
+ */
+export const errorAnswerBodies = new WeakMap<Response, Uint8Array>();
+
 /** HTTP settings shared by every request to the authorization server. */
 export interface HttpSettings {
   readonly requestTimeoutMs: number;
@@ -49,11 +56,13 @@ function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: 
       const date = Date.parse(response.headers.get('date') ?? '');
       if (!Number.isNaN(date)) timing.serverDateMs = date;
       const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
-      return new Response(nullBody ? null : body, {
+      const copy = new Response(nullBody ? null : body, {
         status: response.status,
         statusText: response.statusText,
         headers: response.headers,
       });
+      if (response.status >= 400) errorAnswerBodies.set(copy, body);
+      return copy;
     } catch (err) {
       if (closeSignal.aborted) throw new TokenError('closed', 'the TokenManager was closed', { cause: err });
       if (timeout.aborted) {

@@ -1,4 +1,4 @@
-import { createPrivateKey, webcrypto } from 'node:crypto';
+import { createPrivateKey, type webcrypto } from 'node:crypto';
 import { importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
 import { configError } from './errors.js';
 
@@ -44,8 +44,11 @@ export async function importSigningKey(input: PrivateKeyInput, what: string, alg
   }
 }
 
+// The global class: node:crypto's webcrypto.CryptoKey is not exposed on Node 20, nor typed globally.
+const CryptoKeyClass = (globalThis as unknown as { CryptoKey: abstract new () => object }).CryptoKey;
+
 function isCryptoKey(value: unknown): value is CryptoKey {
-  return value instanceof webcrypto.CryptoKey;
+  return value instanceof CryptoKeyClass;
 }
 
 function algorithmOfPem(pem: string, what: string): string {

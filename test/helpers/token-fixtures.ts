@@ -1,0 +1,74 @@
+import { after } from 'node:test';
+import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/mock-token-server.js';
+import { ManualClock } from '../../src/testing/manual-clock.js';
+import { TokenManager } from '../../src/token/token-manager.js';
+import type { TokenManagerOptions } from '../../src/token/options.js';
+
+/** A client secret no output of the suite may contain. */
+export const clientSecret = 's3cr3t-Value-that-must-never-leak-0123456789';
+export const clientId = 'orders-svc';
+
+/** A started MockTokenServer with one registered client, closed after the test file. */
+export async function startTokenServer(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+  const server = await MockTokenServer.start(options);
+  server.addClient({ clientId, clientSecret, allowedScopes: ['orders.read', 'orders.write', 'inventory.read'] });
+  after(() => server.close());
+  return server;
+}
+
+/** Options pointing a TokenManager at `server` over loopback http. */
+export function managerOptions(server: MockTokenServer, extra: TokenManagerOptions = {}): TokenManagerOptions {
+  return {
+    tokenEndpoint: server.tokenEndpoint,
+    clientId,
+    clientSecret,
+    allowInsecureRequests: true,
+    scopes: ['orders.read'],
+    ...extra,
+  };
+}
+
+/** A TokenManager closed after the test file. */
+export function createManager(server: MockTokenServer, extra: TokenManagerOptions = {}): TokenManager {
+  const manager = new TokenManager(managerOptions(server, extra));
+  after(() => manager.close());
+  return manager;
+}
+
+/** A manual clock starting now (the mock server signs with the same clock). */
+export function createClock(): ManualClock {
+  return new ManualClock(Date.now());
+}
+
+/**
+ * Settles `promise` while the code under test sleeps on `clock` between attempts: waits (in real time,
+ * for loopback I/O) until the promise settles or a timer is set, then fires that timer, and so on.
+ * Only for scenes where every timer set is one the test wants fired.
+ */
+export async function driveUntilSettled<T>(clock: ManualClock, promise: Promise<T>, maxTimers = 50): Promise<{ value?: T; error?: unknown }> {
+  let settled: { value?: T; error?: unknown } | undefined;
+  promise.then(
+    (value) => (settled = { value }),
+    (error: unknown) => (settled = { error }),
+  );
+  for (let i = 0; i < maxTimers; i++) {
+    await until(() => settled !== undefined || clock.pendingTimers > 0);
+    if (settled !== undefined) return settled;
+    await clock.runNext();
+  }
+  throw new Error(`promise still pending after ${maxTimers} timers`);
+}
+
+/** Lets a loopback HTTP exchange in progress finish (a few event-loop turns, no fixed sleep). */
+export async function waitForIo(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Polls `condition` on each event-loop turn until true; fails after `limitMs` of real time. */
+export async function until(condition: () => boolean, limitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

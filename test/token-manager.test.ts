@@ -1,0 +1,544 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import { TokenError } from '../src/token/errors.js';
+import type { RefreshFailedEvent, TokenIssuedEvent } from '../src/token/events.js';
+import { TokenManager } from '../src/token/token-manager.js';
+import {
+  clientId,
+  clientSecret,
+  createClock,
+  createManager,
+  driveUntilSettled,
+  managerOptions,
+  startTokenServer,
+  until,
+  waitForIo,
+} from './helpers/token-fixtures.js';
+
+describe('getting a token', () => {
+  it('gets a Bearer token with client_secret_basic from a plain token endpoint', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const token = await tokens.getToken();
+    assert.equal(token.tokenType, 'Bearer');
+    assert.deepEqual(token.scopes, ['orders.read']);
+    const claims = await server.verifyAccessToken(token.accessToken);
+    assert.equal(claims.sub, clientId);
+    assert.equal(claims.scope, 'orders.read');
+    assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
+  });
+
+  it('gets a token with client_secret_post', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server, { clientAuthMethod: 'client_secret_post' });
+    await tokens.getToken();
+    assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
+  });
+
+  it('gets a token with private_key_jwt signed by a private JWK', async () => {
+    const server = await startTokenServer();
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
+    const tokens = new TokenManager({
+      tokenEndpoint: server.tokenEndpoint,
+      clientId: 'jwt-client',
+      privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' },
+      allowInsecureRequests: true,
+    });
+    try {
+      const token = await tokens.getToken();
+      assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
+      assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async () => {
+    const server = await startTokenServer();
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    server.addClient({ clientId: 'pem-client', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const tokens = new TokenManager({
+      issuer: server.issuer,
+      clientId: 'pem-client',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      allowInsecureRequests: true,
+    });
+    try {
+      await tokens.getToken();
+      const paths = server.requests.map((r) => r.path);
+      assert.ok(paths.some((p) => p.startsWith('/.well-known/')), 'discovery document fetched');
+      assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('sends the scopes, audience and resource it is configured with', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server, {
+      scopes: ['orders.write', 'orders.read'],
+      audience: 'https://orders.example.test',
+      resource: 'https://orders.example.test/api',
+    });
+    const token = await tokens.getToken();
+    const request = server.requests.at(-1);
+    assert.equal(request?.scope, 'orders.read orders.write');
+    assert.equal(request?.audience, 'https://orders.example.test');
+    assert.equal(request?.resource, 'https://orders.example.test/api');
+    assert.deepEqual(token.scopes, ['orders.read', 'orders.write']);
+  });
+
+  it('caches a token per scope set, whatever the order of the scopes', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const a = await tokens.getToken({ scopes: ['orders.read', 'inventory.read'] });
+    const b = await tokens.getToken({ scopes: ['inventory.read', 'orders.read'] });
+    const c = await tokens.getToken({ scopes: ['orders.write'] });
+    assert.equal(a, b);
+    assert.notEqual(a.accessToken, c.accessToken);
+    assert.equal(server.tokenRequestCount, 2);
+  });
+
+  it('shares one token request among 1,000 concurrent cold callers', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const all = await Promise.all(Array.from({ length: 1000 }, () => tokens.getToken()));
+    assert.equal(server.tokenRequestCount, 1);
+    assert.ok(all.every((t) => t === all[0]));
+    assert.equal(tokens.stats().callersWaited, 1000);
+  });
+
+  it('answers from the cache without a request while the token is fresh', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const first = await tokens.getToken();
+    for (let i = 0; i < 100; i++) assert.equal(await tokens.getToken(), first);
+    assert.equal(server.tokenRequestCount, 1);
+    assert.equal(tokens.stats().cacheHits, 100);
+  });
+
+  it('stops waiting when the caller aborts, while the shared request goes on', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'delay', ms: 200 });
+    const tokens = createManager(server);
+    const controller = new AbortController();
+    const waiting = tokens.getToken({ signal: controller.signal });
+    const patient = tokens.getToken();
+    controller.abort();
+    await assert.rejects(waiting, (err: TokenError) => err.code === 'aborted');
+    assert.equal((await patient).tokenType, 'Bearer');
+    assert.equal(server.tokenRequestCount, 1);
+  });
+
+  it('invalidate() drops exactly that token so the next call fetches a new one', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const first = await tokens.getToken();
+    tokens.invalidate('some-other-token');
+    assert.equal(await tokens.getToken(), first);
+    tokens.invalidate(first.accessToken);
+    const second = await tokens.getToken();
+    assert.notEqual(second.accessToken, first.accessToken);
+    assert.equal(server.tokenRequestCount, 2);
+  });
+});
+
+describe('refresh', () => {
+  it('serves the cached token at once past the refresh time and refreshes in the background', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 3600 });
+    const tokens = createManager(server, { clock });
+    const first = await tokens.getToken();
+    await clock.advance(3_600_000 - 59_000); // past expiry - 60 s, timers included
+    // The refresh the timer started is held open by the server; callers do not wait for it.
+    server.failNext(1, { type: 'hang' });
+    const served = await tokens.getToken();
+    assert.equal(served.accessToken, first.accessToken);
+    assert.equal(tokens.stats().callersWaited, 1, 'only the very first call waited');
+  });
+
+  it('refreshes from a timer with no caller waiting, and resolves callers while the refresh is held open', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 3600 });
+    const tokens = createManager(server, { clock });
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    const first = await tokens.getToken();
+    server.failNext(1, { type: 'delay', ms: 150 });
+    await clock.advance(3_600_000 - 59_000);
+    assert.equal(server.tokenRequestCount, 2, 'the timer sent the refresh');
+    // The answer is delayed by the server: a caller now still gets the old token at once.
+    assert.equal((await tokens.getToken()).accessToken, first.accessToken);
+    await until(() => issued.length === 2);
+    const second = await tokens.getToken();
+    assert.notEqual(second.accessToken, first.accessToken);
+    assert.equal(issued[1]?.callerWaited, false);
+    assert.equal(tokens.stats().callersWaited, 1);
+    assert.equal(tokens.stats().backgroundRefreshes, 1);
+  });
+
+  it('refreshes a token that lives shorter than the margin at half its lifetime, not in a loop', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 20 });
+    const tokens = createManager(server, { clock });
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    await tokens.getToken();
+    assert.equal(issued[0]?.refreshAt.getTime(), clock.now() + 10_000);
+    await clock.advance(9_000);
+    assert.equal(server.tokenRequestCount, 1);
+    await tokens.getToken();
+    await clock.advance(1_000);
+    await until(() => issued.length === 2);
+    assert.equal(server.tokenRequestCount, 2, 'one refresh at half-life');
+    await waitForIo();
+    assert.equal(server.tokenRequestCount, 2, 'and no loop after it');
+  });
+
+  it('lets a scope set nobody uses stop refreshing', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(server, { clock });
+    await tokens.getToken();
+    await clock.advance(600_000); // first refresh: the token was used
+    await until(() => server.tokenRequestCount === 2);
+    await clock.advance(600_000); // unused since: no refresh
+    await waitForIo();
+    assert.equal(server.tokenRequestCount, 2);
+  });
+});
+
+describe('expiry', () => {
+  it('counts expires_in from when the request was sent', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(server, { clock });
+    const sentAt = clock.now();
+    const token = await tokens.getToken();
+    assert.equal(token.expiresAt.getTime(), sentAt + 600_000);
+  });
+
+  it('falls back to the JWT exp when expires_in is missing, corrected by the Date header for clock skew', async () => {
+    const clock = createClock();
+    const serverClock = { now: () => clock.now() + 120_000 }; // the server runs two minutes ahead
+    const server = await startTokenServer({ clock: serverClock, tokenLifetimeSec: 900 });
+    server.omitExpiresIn = true;
+    const tokens = createManager(server, { clock });
+    const token = await tokens.getToken();
+    const expected = clock.now() + 900_000;
+    assert.ok(Math.abs(token.expiresAt.getTime() - expected) <= 1_000, `${token.expiresAt.toISOString()} ≈ now + 900 s`);
+  });
+
+  it('falls back to defaultLifetimeMs for an opaque token without expires_in', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock });
+    server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'opaque-token-value', token_type: 'bearer' }) });
+    const tokens = createManager(server, { clock, defaultLifetimeMs: 120_000 });
+    const token = await tokens.getToken();
+    assert.equal(token.expiresAt.getTime(), clock.now() + 120_000);
+  });
+
+  const malformed: [string, string][] = [
+    ['a body that is not JSON', 'this is not json'],
+    ['no access_token', JSON.stringify({ token_type: 'Bearer', expires_in: 60 })],
+    ['an empty access_token', JSON.stringify({ access_token: '', token_type: 'Bearer', expires_in: 60 })],
+    ['a token_type other than Bearer', JSON.stringify({ access_token: 'x', token_type: 'mac', expires_in: 60 })],
+    ['a DPoP token_type', JSON.stringify({ access_token: 'x', token_type: 'DPoP', expires_in: 60 })],
+    ['a non-numeric expires_in', JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 'soon' })],
+    ['a negative expires_in', JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: -5 })],
+    ['a zero expires_in', JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 0 })],
+    ['an absurd expires_in', JSON.stringify({ access_token: 'x', token_type: 'Bearer', expires_in: 1e12 })],
+    ['a JSON array', '[1,2,3]'],
+  ];
+  for (const [what, body] of malformed) {
+    it(`rejects an answer with ${what} as invalid_response`, async () => {
+      const server = await startTokenServer();
+      server.failNext(1, { type: 'body', body });
+      const tokens = createManager(server, { retry: { retries: 0 } });
+      await assert.rejects(tokens.getToken(), (err: TokenError) => {
+        assert.ok(err instanceof TokenError);
+        assert.equal(err.code, 'invalid_response');
+        return true;
+      });
+    });
+  }
+
+  it('accepts a token_type of "bearer" in any case', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'x', token_type: 'BEARER', expires_in: 60 }) });
+    const tokens = createManager(server);
+    assert.equal((await tokens.getToken()).tokenType, 'Bearer');
+  });
+});
+
+describe('retries and failures', () => {
+  it('retries 503 twice with jittered, growing delays that honour Retry-After, then succeeds', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock });
+    server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable', retryAfter: 3 });
+    server.failNext(1, { type: 'error', status: 503 });
+    const tokens = createManager(server, { clock, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 } });
+    const failures: RefreshFailedEvent[] = [];
+    tokens.on('refreshFailed', (e) => failures.push(e));
+    const { value, error } = await driveUntilSettled(clock, tokens.getToken());
+    assert.equal(error, undefined);
+    assert.equal(value?.tokenType, 'Bearer');
+    assert.equal(server.tokenRequestCount, 3);
+    assert.deepEqual(failures.map((f) => f.attempt), [1, 2]);
+    assert.ok(failures[0]!.nextDelayMs >= 3_000, 'Retry-After: 3 honoured');
+    assert.ok(failures[1]!.nextDelayMs >= 200 && failures[1]!.nextDelayMs <= 400, 'second delay within its jitter band');
+    assert.equal(failures[0]?.error.code, 'temporarily_unavailable');
+    assert.equal(failures[1]?.error.code, 'server_error');
+  });
+
+  it('gives up after the configured retries with the last error', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock });
+    server.failNext(10, { type: 'error', status: 500 });
+    const tokens = createManager(server, { clock, retry: { retries: 2 } });
+    const { error } = await driveUntilSettled(clock, tokens.getToken());
+    assert.ok(error instanceof TokenError);
+    assert.equal(error.code, 'server_error');
+    assert.equal(error.status, 500);
+    assert.equal(error.retryable, true);
+    assert.equal(server.tokenRequestCount, 3);
+  });
+
+  it('sends one request for 1,000 callers on invalid_client, and none for the calls after it', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server, { clientSecret: 'wrong-secret-value' });
+    const fatal: unknown[] = [];
+    tokens.on('fatalFailure', (e) => fatal.push(e));
+    const results = await Promise.allSettled(Array.from({ length: 1000 }, () => tokens.getToken()));
+    assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as TokenError).code === 'invalid_client'));
+    assert.equal(server.tokenRequestCount, 1);
+    for (let i = 0; i < 50; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client', retryable: false, status: 401 });
+    assert.equal(server.tokenRequestCount, 1, 'a fatal failure is remembered, not retried per call');
+    assert.equal(fatal.length, 1);
+  });
+
+  it('does not retry invalid_scope, and forgets a fatal failure on invalidate()', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server, { scopes: ['admin.everything'] });
+    await assert.rejects(tokens.getToken(), { code: 'invalid_scope', status: 400 });
+    await assert.rejects(tokens.getToken(), { code: 'invalid_scope' });
+    assert.equal(server.tokenRequestCount, 1);
+    tokens.invalidate();
+    await assert.rejects(tokens.getToken(), { code: 'invalid_scope' });
+    assert.equal(server.tokenRequestCount, 2);
+  });
+
+  it('gives callers in the backoff window the last error at once instead of a request each', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock });
+    server.failNext(100, { type: 'error', status: 503 });
+    const tokens = createManager(server, { clock, retry: { retries: 0, minTimeoutMs: 1_000 } });
+    await assert.rejects(tokens.getToken(), { code: 'server_error' });
+    for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'server_error' });
+    assert.equal(server.tokenRequestCount, 1);
+    await clock.advance(1_000);
+    await assert.rejects(tokens.getToken(), { code: 'server_error' });
+    assert.equal(server.tokenRequestCount, 2, 'after the window, one new attempt');
+  });
+
+  it('serves the cached token through an outage until it expires, then rejects with the last error', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(server, { clock, retry: { retries: 3, minTimeoutMs: 1_000, maxTimeoutMs: 20_000 } });
+    const cached = await tokens.getToken();
+    server.failNext(10_000, { type: 'error', status: 503 });
+    const start = clock.now();
+    let served = 0;
+    // Walk through the ten minutes in 5-second steps, calling as a busy service would.
+    while (clock.now() < start + 600_000 - 5_000) {
+      await clock.advance(5_000);
+      await waitForIo(5);
+      assert.equal((await tokens.getToken()).accessToken, cached.accessToken);
+      served++;
+    }
+    assert.ok(served > 100);
+    assert.ok(server.tokenRequestCount > 3, 'kept retrying in the background');
+    assert.ok(server.tokenRequestCount < 60, `but with backoff (${server.tokenRequestCount} requests)`);
+    await clock.advance(5_000);
+    await waitForIo(5);
+    await assert.rejects(tokens.getToken(), { code: 'server_error' });
+    assert.equal(tokens.stats().callersWaited, 1);
+  });
+
+  it('reports an unreachable token endpoint as a retryable network error', async () => {
+    const server = await startTokenServer();
+    const endpoint = server.tokenEndpoint;
+    await server.close();
+    const tokens = new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } });
+    try {
+      await assert.rejects(tokens.getToken(), (err: TokenError) => {
+        assert.equal(err.code, 'network');
+        assert.equal(err.retryable, true);
+        assert.match(err.message, /ECONNREFUSED/);
+        return true;
+      });
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('reports a connection reset as a network error', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'reset' });
+    const tokens = createManager(server, { retry: { retries: 0 } });
+    await assert.rejects(tokens.getToken(), { code: 'network' });
+  });
+
+  it('times out a hanging token endpoint after requestTimeoutMs', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'hang' });
+    const tokens = createManager(server, { requestTimeoutMs: 100, retry: { retries: 0 } });
+    await assert.rejects(tokens.getToken(), { code: 'timeout', retryable: true });
+  });
+
+  it('times out a token endpoint that sends headers and then nothing', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'hang-after-headers' });
+    const tokens = createManager(server, { requestTimeoutMs: 100, retry: { retries: 0 } });
+    await assert.rejects(tokens.getToken(), { code: 'timeout' });
+  });
+
+  it('treats an HTML error page from a proxy as a retryable server error', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'html', status: 502 });
+    const tokens = createManager(server, { retry: { retries: 0 } });
+    await assert.rejects(tokens.getToken(), { code: 'server_error', status: 502, retryable: true });
+  });
+
+  it('reads a rotated client secret file again when the server answers invalid_client', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'secret-'));
+    try {
+      const server = await startTokenServer();
+      const file = join(dir, 'secret');
+      await writeFile(file, 'old-secret-value-1\n');
+      server.addClient({ clientId: 'rotating', clientSecret: 'old-secret-value-1' });
+      const tokens = new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true });
+      try {
+        await tokens.getToken();
+        server.addClient({ clientId: 'rotating', clientSecret: 'new-secret-value-2' });
+        await writeFile(file, 'new-secret-value-2\n');
+        tokens.invalidate();
+        await tokens.getToken();
+        assert.deepEqual(
+          server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
+          [200, 401, 200],
+        );
+      } finally {
+        tokens.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('configuration', () => {
+  it('refuses an http token endpoint unless allowInsecureRequests is set', () => {
+    assert.throws(
+      () => new TokenManager({ tokenEndpoint: 'http://auth.example.test/token', clientId, clientSecret }),
+      (err: TokenError) => err.code === 'insecure_endpoint' && /allowInsecureRequests/.test(err.message),
+    );
+  });
+
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['no endpoint', { clientId, clientSecret }, /issuer.*tokenEndpoint/],
+    ['no client id', { tokenEndpoint: 'https://a.test/t', clientSecret }, /clientId/],
+    ['no credential', { tokenEndpoint: 'https://a.test/t', clientId }, /credential/],
+    ['two credentials', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, privateKey: 'x' }, /only one credential/],
+    ['a bad URL', { tokenEndpoint: 'not a url', clientId, clientSecret }, /tokenEndpoint is not a valid URL/],
+    ['a secret method with a key', { tokenEndpoint: 'https://a.test/t', clientId, privateKey: 'x', clientAuthMethod: 'client_secret_basic' }, /needs a clientSecret/],
+    ['an unknown auth method', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, clientAuthMethod: 'tls_client_auth' }, /clientAuthMethod/],
+    ['a negative margin', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiryMs: -1 }, /refreshBeforeExpiryMs/],
+    ['a scope with a space', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, scopes: ['a b'] }, /scopes/],
+    ['a misspelt option', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiry: 5 }, /unknown TokenManager option "refreshBeforeExpiry"/],
+    ['fractional retries', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, retry: { retries: 1.5 } }, /retry.retries/],
+  ];
+  for (const [what, options, message] of bad) {
+    it(`names the bad option when given ${what}`, () => {
+      assert.throws(
+        () => new TokenManager(options),
+        (err: TokenError) => {
+          assert.ok(err instanceof TokenError);
+          assert.equal(err.code, 'config');
+          assert.match(err.message, message);
+          assert.ok(!err.message.includes(clientSecret));
+          return true;
+        },
+      );
+    });
+  }
+
+  it('rejects a private key it cannot import with a config error that does not quote the key', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server, { clientSecret: undefined, privateKey: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----' });
+    await assert.rejects(tokens.getToken(), (err: TokenError) => err.code === 'config' && !err.message.includes('bm90IGEga2V5'));
+    assert.equal(server.tokenRequestCount, 0);
+  });
+});
+
+describe('lifecycle', () => {
+  it('rejects getToken() after close() and aborts the request in flight', async () => {
+    const server = await startTokenServer();
+    server.failNext(1, { type: 'hang' });
+    const tokens = createManager(server);
+    const pending = tokens.getToken();
+    await until(() => server.tokenRequestCount === 1);
+    tokens.close();
+    await assert.rejects(pending, { code: 'closed' });
+    await assert.rejects(tokens.getToken(), { code: 'closed' });
+  });
+
+  it('closes with Symbol.dispose', async () => {
+    const server = await startTokenServer();
+    let escaped: TokenManager;
+    {
+      using tokens = new TokenManager(managerOptions(server));
+      escaped = tokens;
+      await tokens.getToken();
+    }
+    await assert.rejects(escaped.getToken(), { code: 'closed' });
+  });
+
+  it('survives an event listener that throws', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    tokens.on('tokenIssued', () => {
+      throw new Error('listener bug');
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      assert.equal((await tokens.getToken()).tokenType, 'Bearer');
+      await until(() => warnings.length > 0);
+      assert.match(warnings[0] ?? '', /listener threw: listener bug/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('keeps the secret and the token out of errors, inspect and JSON of the token', async () => {
+    const server = await startTokenServer();
+    const tokens = createManager(server);
+    const token = await tokens.getToken();
+    for (const text of [inspect(token, { showHidden: true, depth: 5 }), JSON.stringify(token), String(token), `${JSON.stringify({ ...token })}`]) {
+      assert.ok(!text.includes(token.accessToken), text);
+      assert.ok(!text.includes(clientSecret));
+    }
+    assert.ok(!inspect(tokens, { showHidden: true, depth: 10 }).includes(clientSecret));
+  });
+});
