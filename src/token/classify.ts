@@ -33,6 +33,26 @@ export function isRetryableStatus(status: number): boolean {
 export function classifyFailure(err: unknown, context: FailureContext): TokenError {
   const own = findOwnError(err);
   if (own) return own;
+  const error = classifyLibraryError(err, context);
+  // The library's error may carry text the server sent back (an error_description, a header), and a
+  // server may echo what it was sent. Keep its shape for debugging, scrubbed, not the object itself.
+  Object.defineProperty(error, 'cause', { value: scrubbedCause(err, context.secrets, 0), enumerable: false });
+  return error;
+}
+
+function scrubbedCause(err: unknown, secrets: Iterable<string>, depth: number): Error | undefined {
+  if (!(err instanceof Error) || depth > 3) return undefined;
+  const copy = new Error(redactSecrets(err.message, secrets).slice(0, 300)) as Error & { code?: string; status?: number };
+  copy.name = err.name;
+  const { code, status } = err as { code?: unknown; status?: unknown };
+  if (typeof code === 'string') copy.code = code;
+  if (typeof status === 'number') copy.status = status;
+  const inner = scrubbedCause(err.cause, secrets, depth + 1);
+  if (inner !== undefined) copy.cause = inner;
+  return copy;
+}
+
+function classifyLibraryError(err: unknown, context: FailureContext): TokenError {
   const where = `token endpoint ${context.endpoint}`;
 
   if (err instanceof WWWAuthenticateChallengeError) {

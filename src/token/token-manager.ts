@@ -58,6 +58,11 @@ interface CacheEntry {
   inflight?: Promise<AccessToken>;
   /** A failure callers share until `untilMs` (Infinity for a fatal one) instead of each sending a request. */
   failure?: { readonly error: TokenError; readonly untilMs: number };
+  /**
+   * Failed attempts since the last token, across retry loops: an outage longer than one loop keeps
+   * backing off instead of starting again from the shortest delay.
+   */
+  failureStreak: number;
   timer?: TimerHandle;
 }
 
@@ -298,6 +303,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
         issuedAtMs: 0,
         refreshAtMs: 0,
         usedSinceTimer: false,
+        failureStreak: 0,
       };
       this.#entries.set(key, entry);
     }
@@ -368,6 +374,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       sourced = await this.#source.fetchToken({ ...entry.request, signal: this.#closeController.signal });
     } catch (err) {
       this.#stats.failedTokenRequests++;
+      entry.failureStreak++;
       const error = this.#closeController.signal.aborted ? closedError() : this.#classify(err);
       if (error.retryable) throw error;
       if (mayReloadCredentials && (error.code === 'invalid_client' || error.code === 'invalid_grant') && (await this.#reloadCredentials())) {
@@ -401,7 +408,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   async #beforeRetry(entry: CacheEntry, context: RetryContext): Promise<boolean> {
     const error = context.error as TokenError;
     if (!(error instanceof TokenError) || !error.retryable) return false;
-    const delayMs = retryDelayMs(context.retriesConsumed, this.#options.retry, error.retryAfterMs);
+    const delayMs = retryDelayMs(entry.failureStreak - 1, this.#options.retry, error.retryAfterMs);
     // Callers without a usable token share this error until the next attempt instead of waiting.
     entry.failure = { error, untilMs: this.#clock.now() + delayMs };
     this.#emitSafely('refreshFailed', {
@@ -421,6 +428,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     if (entry.token === undefined) this.#stats.cachedTokens++;
     entry.token = token;
     entry.failure = undefined;
+    entry.failureStreak = 0;
     entry.issuedAtMs = now;
     entry.refreshAtMs = refreshAtMs(now, token.expiresAt.getTime(), this.#options.refreshBeforeExpiryMs);
     this.#setTimer(entry, entry.refreshAtMs - now, () => {
@@ -451,7 +459,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       this.#emitSafely('fatalFailure', { scopes: entry.request.scopes, error });
       return;
     }
-    const delayMs = retryDelayMs(this.#options.retry.retries, this.#options.retry, error.retryAfterMs);
+    const delayMs = retryDelayMs(entry.failureStreak - 1, this.#options.retry, error.retryAfterMs);
     entry.failure = { error, untilMs: now + delayMs };
     const token = entry.token;
     const stillValid = token !== undefined && now < token.expiresAt.getTime();
