@@ -116,11 +116,11 @@ describe('leak scan', () => {
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       writes.push(String(chunk));
       return originalStdout(chunk, ...(rest as []));
-    }) as typeof process.stdout.write;
+    });
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       writes.push(String(chunk));
       return originalStderr(chunk, ...(rest as []));
-    }) as typeof process.stderr.write;
+    });
     try {
       await scenes();
     } finally {
