@@ -1,0 +1,84 @@
+import { credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
+import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
+import { tokenFailureStatus, unusableTokenStatus } from './status.js';
+
+/**
+ * Options of {@link createCallCredentials} and {@link createChannelCredentials}.
+ *
+ * @example
+ * ```ts
+ * const options: CallCredentialsOptions = { scopes: ['orders.read', 'orders.write'] };
+ * ```
+ */
+export interface CallCredentialsOptions {
+  /**
+   * Scopes to request for every call made with these credentials; the TokenManager caches each
+   * distinct set separately. Default: the TokenManager's configured `scopes`.
+   */
+  scopes?: readonly string[];
+}
+
+/**
+ * Per-RPC call credentials that put `authorization: Bearer <token>` on every call, with the token
+ * from `tokens` (a {@link TokenManager}: cached, refreshed ahead of expiry, one request shared by
+ * concurrent calls).
+ *
+ * When no token can be had, the call ends without reaching the server, with `UNAVAILABLE` when trying
+ * again may help (token endpoint down, timed out, HTTP 5xx) and `UNAUTHENTICATED` when it will not
+ * (`invalid_client`, `invalid_scope`, misconfiguration). The status details name the token endpoint
+ * and the OAuth error code, never a secret.
+ *
+ * These are the raw credentials, for composing yourself. Prefer {@link createChannelCredentials}:
+ * grpc-js sends per-call credentials (`CallOptions.credentials`) even over a plaintext channel, while
+ * credentials composed into the channel credentials are refused for an insecure channel.
+ *
+ * @example
+ * ```ts
+ * import * as grpc from '@grpc/grpc-js';
+ * import { TokenManager, createCallCredentials } from 'grpc-oauth2-credentials';
+ *
+ * const tokens = new TokenManager({ tokenEndpoint, clientId, clientSecret, scopes: ['orders.read'] });
+ * const callCredentials = createCallCredentials(tokens, { scopes: ['orders.write'] });
+ * const channelCredentials = grpc.credentials.combineChannelCredentials(
+ *   grpc.credentials.createSsl(ca),
+ *   callCredentials,
+ * );
+ * ```
+ */
+export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions = {}): CallCredentials {
+  const getTokenOptions: GetTokenOptions | undefined = options.scopes ? { scopes: Object.freeze([...options.scopes]) } : undefined;
+  return credentials.createFromMetadataGenerator((_params, callback) => {
+    // Always call back with a Metadata or an error with a code: grpc-js rejects a generator's
+    // `cb(null, undefined)` with `null`, and its handler then crashes the process (experiment exp5b).
+    headerSafeAccessToken(tokens, getTokenOptions).then(
+      (accessToken) => {
+        const metadata = new Metadata();
+        metadata.set('authorization', `Bearer ${accessToken}`);
+        callback(null, metadata);
+      },
+      (error: unknown) => callback(tokenFailureStatus(error)),
+    );
+  });
+}
+
+/**
+ * The access token to send: from `tokens`, checked to fit in an `authorization` header. Rejects with
+ * the provider's error, or with a `TokenCallError` for a token that cannot be sent.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * metadata.set('authorization', `Bearer ${await headerSafeAccessToken(tokens, { scopes: ['orders.read'] })}`);
+ * ```
+ */
+export async function headerSafeAccessToken(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): Promise<string> {
+  const token: { accessToken?: unknown } | undefined = await tokens.getToken(getTokenOptions);
+  const accessToken = token?.accessToken;
+  // grpc-js's own header check would throw with the value in its message; check first so a malformed
+  // token never reaches an error text.
+  if (typeof accessToken !== 'string' || !headerSafeToken.test(accessToken)) throw unusableTokenStatus();
+  return accessToken;
+}
+
+/** Printable ASCII without spaces: what a header value may carry after `Bearer `. */
+const headerSafeToken = /^[\x21-\x7E]+$/;

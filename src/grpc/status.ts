@@ -1,0 +1,92 @@
+import { status } from '@grpc/grpc-js';
+import { TokenError } from '../token/errors.js';
+
+/**
+ * The error a metadata generator hands back to grpc-js when it cannot attach a token.
+ * Internal: users see only the call's status.
+ *
+ * grpc-js turns it into the call's status: it keeps a numeric `code` that gRFC A54 allows for
+ * control-plane failures (1, 2, 4, 7, 8, 12, 13, 14, 16; others become `INTERNAL`) and sets the
+ * details to `Getting metadata from plugin failed with error: <message>`. A plain `Error` without a
+ * code becomes `UNKNOWN`, which is why every failure goes through {@link tokenFailureStatus}.
+ *
+ * @example
+ * ```ts
+ * callback(new TokenCallError(grpc.status.UNAVAILABLE, 'no OAuth2 access token (network): ...'));
+ * ```
+ */
+export class TokenCallError extends Error {
+  override readonly name = 'TokenCallError';
+  /** `UNAVAILABLE`, `UNAUTHENTICATED` or `DEADLINE_EXCEEDED`. */
+  readonly code: status;
+  /** Same text as `message`: what failed, never a token or secret. */
+  readonly details: string;
+
+  constructor(code: status, details: string) {
+    super(details);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * Maps a failure to get a token to the status the gRPC call ends with.
+ *
+ * - A retryable `TokenError` (network, timeout, HTTP 5xx/408/429) → `UNAVAILABLE`, so a gRPC retry
+ *   policy or the caller's own backoff applies.
+ * - Any other `TokenError` (`invalid_client`, `invalid_scope`, misconfiguration, a closed manager)
+ *   → `UNAUTHENTICATED`: trying again will not help until someone fixes the configuration.
+ * - Anything that is not a `TokenError` (a custom `TokenProvider`'s bug) → `UNAUTHENTICATED`, with
+ *   only the error's name: its message is not ours to vouch for, and might contain a secret.
+ *
+ * The message of a `TokenError` already names the token endpoint and the OAuth error code and never
+ * contains a secret, so it is passed on as is.
+ *
+ * @example
+ * ```ts
+ * const error = tokenFailureStatus(new TokenError('invalid_client', 'token endpoint https://auth.example.com/token answered HTTP 401 invalid_client'));
+ * error.code === grpc.status.UNAUTHENTICATED; // true
+ * error.details; // 'no OAuth2 access token (invalid_client): token endpoint https://auth.example.com/token answered HTTP 401 invalid_client'
+ * ```
+ */
+export function tokenFailureStatus(error: unknown): TokenCallError {
+  if (error instanceof TokenCallError) return error;
+  if (error instanceof TokenError) {
+    const code = error.retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED;
+    return callError(code, `no OAuth2 access token (${error.code}): ${error.message}`);
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  return callError(status.UNAUTHENTICATED, `no OAuth2 access token: the token provider failed with ${name} (message withheld)`);
+}
+
+/**
+ * The status reported for a call that ended (deadline, cancellation) while it waited for a token.
+ * grpc-js has already ended the call by then and drops it; `DEADLINE_EXCEEDED` names the usual cause.
+ *
+ * @example
+ * ```ts
+ * if (signal.aborted) throw callEndedStatus(); // code DEADLINE_EXCEEDED
+ * ```
+ */
+export function callEndedStatus(): TokenCallError {
+  return callError(status.DEADLINE_EXCEEDED, 'the call ended (deadline passed or cancelled) before an OAuth2 access token was ready');
+}
+
+/**
+ * The status for a token the provider returned but that cannot go into an `authorization` header.
+ *
+ * @example
+ * ```ts
+ * if (!/^[\x21-\x7E]+$/.test(accessToken)) throw unusableTokenStatus(); // code UNAUTHENTICATED
+ * ```
+ */
+export function unusableTokenStatus(): TokenCallError {
+  return callError(
+    status.UNAUTHENTICATED,
+    'no OAuth2 access token: the token provider returned an empty token or one with characters not allowed in a header',
+  );
+}
+
+function callError(code: status, details: string): TokenCallError {
+  return new TokenCallError(code, details);
+}
