@@ -355,12 +355,14 @@ export class MockTokenServer {
 
     this.#tokenRequests++;
     const fault = this.#faults.shift();
-    let body: URLSearchParams | undefined;
+    let body: URLSearchParams;
     try {
       body = await this.#readForm(req);
     } catch (err) {
-      if (err instanceof OAuthFailure) return this.#oauthError(res, err);
-      throw err;
+      if (!(err instanceof OAuthFailure)) throw err;
+      // A queued fault wins over a malformed request: the test asked for exactly that answer.
+      if (fault === undefined) return this.#oauthError(res, err);
+      body = new URLSearchParams();
     }
     entry.grantType = body.get('grant_type') ?? undefined;
     entry.scope = body.get('scope') ?? undefined;
