@@ -3,7 +3,7 @@ import { connect } from 'node:tls';
 import { createServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { createTestCertificates } from '../src/testing/certificates.js';
 import { clientId, clientSecret, startTokenServer } from './helpers/token-fixtures.js';
 
@@ -51,8 +51,8 @@ describe('MockTokenServer', () => {
 
   it('refuses a client assertion signed with the wrong key, and a replayed one', async () => {
     const server = await startTokenServer();
-    const registered: CryptoKeyPair = await generateKeyPair('ES256');
-    const other: CryptoKeyPair = await generateKeyPair('ES256');
+    const registered = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
     server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(registered.publicKey) });
     const assertion = (key: CryptoKey, jti: string) =>
       new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('jwt-client').setSubject('jwt-client').setAudience(server.issuer).setJti(jti).setIssuedAt().setExpirationTime('1m').sign(key);

@@ -442,6 +442,39 @@ describe('retries and failures', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('notices a secret file rotated after a fatal failure, without a request per call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'secret-'));
+    try {
+      const clock = createClock();
+      const server = await startTokenServer({ clock });
+      const file = join(dir, 'secret');
+      await writeFile(file, 'wrong-secret-value');
+      server.addClient({ clientId: 'rotating', clientSecret: 'right-secret-value' });
+      const tokens = new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true, clock });
+      try {
+        await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+        await writeFile(file, 'right-secret-value');
+        await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'checked at most once per maxTimeoutMs');
+        await clock.advance(30_000);
+        await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'this caller starts the check and still gets the error at once');
+        let token;
+        for (let turn = 0; turn < 100 && token === undefined; turn++) {
+          token = await tokens.getToken().catch(() => undefined);
+          if (token === undefined) await waitForIo(2);
+        }
+        assert.equal(token?.tokenType, 'Bearer');
+        assert.deepEqual(
+          server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
+          [401, 200],
+          'one refusal, then the request with the rotated secret',
+        );
+      } finally {
+        tokens.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('configuration', () => {

@@ -108,6 +108,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   /** Scope arrays seen before, mapped to their cache key, so a caller reusing an array skips sorting. */
   readonly #keysByScopes = new WeakMap<readonly string[], string>();
   readonly #closeController = new AbortController();
+  /** Earliest time a caller facing a fatal failure may make the source read its credential files again. */
+  #nextCredentialCheckMs = 0;
   #stats: MutableStats = {
     tokenRequests: 0,
     failedTokenRequests: 0,
@@ -227,7 +229,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       return Promise.resolve(token);
     }
     const failure = entry.failure;
-    if (failure !== undefined && now < failure.untilMs) return Promise.reject(failure.error);
+    if (failure !== undefined && now < failure.untilMs) {
+      if (failure.untilMs === Infinity) this.#checkForRotatedCredentials(now);
+      return Promise.reject(failure.error);
+    }
     this.#stats.callersWaited++;
     return waitFor(this.#fetch(entry, true), options?.signal);
   }
@@ -383,6 +388,22 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       throw new AbortError(error);
     }
     return this.#toAccessToken(sourced, entry);
+  }
+
+  /**
+   * While a fatal failure is remembered, no request is sent, so a secret or key file rotated to fix it
+   * would go unseen. Callers (who still get the error at once) make the source re-read its files, at
+   * most once per `retry.maxTimeoutMs`; when they changed, the fatal failures are forgotten.
+   */
+  #checkForRotatedCredentials(now: number): void {
+    if (this.#source.reloadCredentials === undefined || now < this.#nextCredentialCheckMs) return;
+    this.#nextCredentialCheckMs = now + this.#options.retry.maxTimeoutMs;
+    void this.#reloadCredentials().then((changed) => {
+      if (!changed) return;
+      for (const entry of this.#entries.values()) {
+        if (entry.failure?.untilMs === Infinity) entry.failure = undefined;
+      }
+    });
   }
 
   async #reloadCredentials(): Promise<boolean> {
