@@ -1,140 +1,542 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:tls';
-import { createServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { createTestCertificates } from '../src/testing/certificates.js';
-import { clientId, clientSecret, startTokenServer } from './helpers/token-fixtures.js';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import * as client from 'openid-client';
+import { ManualClock } from '../src/testing/manual-clock.js';
+import { MockTokenServer, type MockTokenServerOptions } from '../src/testing/mock-token-server.js';
 
-async function tokenRequest(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(form),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: response.headers };
+const secret = 'Sup3r:secret+with spaces&symbols/never-logged';
+const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** A started server with `orders-svc` (secret) registered, closed after the test file. */
+async function startServer(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+  const server = await MockTokenServer.start(options);
+  after(() => server.close());
+  server.addClient({ clientId: 'orders-svc', clientSecret: secret, allowedScopes: ['orders.read', 'orders.write'] });
+  return server;
 }
 
-const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+function basic(id: string, password: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(password)}`).toString('base64')}`;
+}
 
-describe('MockTokenServer', () => {
-  it('serves RFC 8414 and OpenID discovery documents and a JWKS', async () => {
-    const server = await startTokenServer();
-    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-      const doc = (await (await fetch(server.issuer + path)).json()) as Record<string, unknown>;
-      assert.equal(doc.issuer, server.issuer);
-      assert.equal(doc.token_endpoint, server.tokenEndpoint);
-      assert.equal(doc.jwks_uri, server.jwksUri);
-    }
-    const jwks = (await (await fetch(server.jwksUri)).json()) as { keys: { kid?: string; use?: string; d?: string }[] };
+interface Answer {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown>;
+}
+
+async function postToken(server: MockTokenServer, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(server.tokenEndpoint, { method: 'POST', body: new URLSearchParams(form), headers });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+}
+
+function discover(server: MockTokenServer, clientId: string, auth: client.ClientAuth): Promise<client.Configuration> {
+  return client.discovery(new URL(server.issuer), clientId, undefined, auth, { execute: [client.allowInsecureRequests] });
+}
+
+function clientAssertion(clientId: string, key: CryptoKey, audience: string, jti: string = randomUUID()): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime('2m')
+    .setJti(jti)
+    .sign(key);
+}
+
+function serviceAccountAssertion(email: string, key: CryptoKey, audience: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuer(email).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(key);
+}
+
+describe('discovery', () => {
+  test('serves the same RFC 8414 metadata at both well-known paths', async () => {
+    const server = await startServer();
+    const oauth = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    const openid = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.deepEqual(openid, oauth);
+    assert.equal(oauth.issuer, server.issuer);
+    assert.equal(oauth.token_endpoint, server.tokenEndpoint);
+    assert.equal(oauth.jwks_uri, server.jwksUri);
+    assert.deepEqual(oauth.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(oauth.grant_types_supported, ['client_credentials', jwtBearer]);
+    assert.ok((oauth.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
+    assert.deepEqual(oauth.scopes_supported, ['orders.read', 'orders.write']);
+  });
+
+  test('serves the signing key at the JWKS endpoint with kid, alg and use', async () => {
+    const server = await startServer({ signingAlg: 'ES256' });
+    const jwks = (await (await fetch(server.jwksUri)).json()) as { keys: Record<string, unknown>[] };
     assert.equal(jwks.keys.length, 1);
-    assert.equal(jwks.keys[0]?.use, 'sig');
-    assert.equal(jwks.keys[0]?.d, undefined, 'no private part');
+    const [key] = jwks.keys;
+    assert.equal(key?.kty, 'EC');
+    assert.equal(key?.alg, 'ES256');
+    assert.equal(key?.use, 'sig');
+    assert.equal(typeof key?.kid, 'string');
+    assert.equal(key?.d, undefined, 'no private part');
+  });
+});
+
+describe('client authentication', () => {
+  test('issues a token to a client_secret_basic client found through discovery', async () => {
+    const server = await startServer();
+    const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
+    const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.read' });
+    assert.equal(tokens.token_type, 'bearer');
+    assert.equal(tokens.scope, 'orders.read');
+    assert.equal(tokens.expires_in, 3600);
+    assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
   });
 
-  it('refuses a wrong client secret with 401 invalid_client and a Basic challenge', async () => {
-    const server = await startTokenServer();
-    const answer = await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials' }, { authorization: basic(clientId, 'wrong') });
+  test('issues a token to a client_secret_post client', async () => {
+    const server = await startServer();
+    const config = await discover(server, 'orders-svc', client.ClientSecretPost(secret));
+    const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.write' });
+    assert.equal(tokens.scope, 'orders.write');
+    assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
+  });
+
+  test('issues a token to a private_key_jwt client registered with a JWK', async () => {
+    const server = await startServer();
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey: await exportJWK(publicKey) });
+    const config = await discover(server, 'keyed-svc', client.PrivateKeyJwt(privateKey));
+    const tokens = await client.clientCredentialsGrant(config);
+    assert.equal((await server.verifyAccessToken(tokens.access_token)).sub, 'keyed-svc');
+    assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
+  });
+
+  test('decodes Basic credentials that were form-urlencoded before base64', async () => {
+    const server = await startServer();
+    server.addClient({ clientId: 'svc:with/odd chars', clientSecret: 'p@ss:w+rd %' });
+    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('svc:with/odd chars', 'p@ss:w+rd %') });
+    assert.equal(answer.status, 200);
+  });
+
+  test('answers a wrong Basic secret with 401 invalid_client and a Basic challenge', async () => {
+    const server = await startServer();
+    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', 'wrong') });
     assert.equal(answer.status, 401);
-    assert.equal(answer.body.error, 'invalid_client');
-    assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic /);
+    assert.equal(answer.json.error, 'invalid_client');
+    assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic realm="mock", error="invalid_client"/);
   });
 
-  it('refuses a scope outside the client allowed scopes with invalid_scope', async () => {
-    const server = await startTokenServer();
-    const answer = await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials', scope: 'admin' }, { authorization: basic(clientId, clientSecret) });
-    assert.equal(answer.status, 400);
-    assert.equal(answer.body.error, 'invalid_scope');
+  test('answers a wrong posted secret with 401 invalid_client', async () => {
+    const server = await startServer();
+    const answer = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'wrong' });
+    assert.equal(answer.status, 401);
+    assert.equal(answer.json.error, 'invalid_client');
+    assert.equal(answer.headers.get('www-authenticate'), null);
   });
 
-  it('refuses a client assertion signed with the wrong key, and a replayed one', async () => {
-    const server = await startTokenServer();
+  test('answers an unknown client and a missing authentication with 401 invalid_client', async () => {
+    const server = await startServer();
+    const unknown = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('nobody', secret) });
+    const missing = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc' });
+    assert.deepEqual([unknown.status, unknown.json.error], [401, 'invalid_client']);
+    assert.deepEqual([missing.status, missing.json.error], [401, 'invalid_client']);
+  });
+
+  test('refuses a method the client is not registered for', async () => {
+    const server = await startServer();
+    server.addClient({ clientId: 'post-only', clientSecret: secret, authMethods: ['client_secret_post'] });
+    const viaBasic = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('post-only', secret) });
+    const viaPost = await postToken(server, { grant_type: 'client_credentials', client_id: 'post-only', client_secret: secret });
+    assert.deepEqual([viaBasic.status, viaBasic.json.error], [401, 'invalid_client']);
+    assert.equal(viaPost.status, 200);
+  });
+
+  test('refuses two authentication methods in one request', async () => {
+    const server = await startServer();
+    const answer = await postToken(server, { grant_type: 'client_credentials', client_secret: secret }, { authorization: basic('orders-svc', secret) });
+    assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_request']);
+  });
+
+  test('answers private_key_jwt signed with a wrong key with invalid_client', async () => {
+    const server = await startServer();
     const registered = await generateKeyPair('ES256');
     const other = await generateKeyPair('ES256');
-    server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(registered.publicKey) });
-    const assertion = (key: CryptoKey, jti: string) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('jwt-client').setSubject('jwt-client').setAudience(server.issuer).setJti(jti).setIssuedAt().setExpirationTime('1m').sign(key);
-    const form = (jwt: string) => ({ grant_type: 'client_credentials', client_id: 'jwt-client', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt });
-    assert.equal((await tokenRequest(server.tokenEndpoint, form(await assertion(other.privateKey, 'a')))).body.error, 'invalid_client');
-    const good = await assertion(registered.privateKey, 'b');
-    assert.equal((await tokenRequest(server.tokenEndpoint, form(good))).status, 200);
-    assert.equal((await tokenRequest(server.tokenEndpoint, form(good))).body.error, 'invalid_client', 'replayed jti');
+    server.addClient({ clientId: 'keyed-svc', publicKey: registered.publicKey });
+    const config = await discover(server, 'keyed-svc', client.PrivateKeyJwt(other.privateKey));
+    await assert.rejects(client.clientCredentialsGrant(config), (err: unknown) => {
+      assert.ok(err instanceof client.ResponseBodyError);
+      assert.equal(err.error, 'invalid_client');
+      assert.equal(err.status, 401);
+      return true;
+    });
   });
 
-  it('answers other grant types with unsupported_grant_type and other paths with 404', async () => {
-    const server = await startTokenServer();
-    assert.equal((await tokenRequest(server.tokenEndpoint, { grant_type: 'password' }, { authorization: basic(clientId, clientSecret) })).body.error, 'unsupported_grant_type');
-    assert.equal((await fetch(`${server.issuer}/nothing`)).status, 404);
+  test('refuses a client assertion whose jti was already used', async () => {
+    const server = await startServer();
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey: await exportSPKI(publicKey) });
+    const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
+    const form = { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion };
+    assert.equal((await postToken(server, form)).status, 200);
+    const replay = await postToken(server, form);
+    assert.deepEqual([replay.status, replay.json.error], [401, 'invalid_client']);
   });
 
-  it('applies queued faults in order for the next requests, then serves normally', async () => {
-    const server = await startTokenServer();
-    server.failNext(2, { type: 'error', status: 503, retryAfter: 7 });
+  test('refuses a client assertion for another audience', async () => {
+    const server = await startServer();
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey });
+    const assertion = await clientAssertion('keyed-svc', privateKey, 'https://elsewhere.example');
+    const answer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion });
+    assert.deepEqual([answer.status, answer.json.error], [401, 'invalid_client']);
+  });
+
+  test('throws at addClient for a key it cannot read', async () => {
+    const server = await startServer();
+    assert.throws(() => server.addClient({ clientId: 'bad', publicKey: 'not a pem' }), TypeError);
+  });
+});
+
+describe('grants and scopes', () => {
+  test('issues a jwt-bearer token with the scope the assertion carries', async () => {
+    const server = await startServer();
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportSPKI(publicKey) });
+    const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, server.tokenEndpoint, { scope: 'a.read b.write' });
+    const answer = await postToken(server, { grant_type: jwtBearer, assertion });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.scope, 'a.read b.write');
+    const claims = await server.verifyAccessToken(answer.json.access_token as string);
+    assert.equal(claims.sub, 'robot@project.iam.example');
+    assert.equal(claims.scope, 'a.read b.write');
+    assert.deepEqual(
+      { grantType: server.requests.at(-1)?.grantType, clientId: server.requests.at(-1)?.clientId, authMethod: server.requests.at(-1)?.authMethod },
+      { grantType: jwtBearer, clientId: 'robot@project.iam.example', authMethod: 'none' },
+    );
+  });
+
+  test('answers a jwt-bearer assertion for another audience with invalid_grant', async () => {
+    const server = await startServer();
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportJWK(publicKey) });
+    const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, 'https://oauth2.googleapis.com/token');
+    const answer = await postToken(server, { grant_type: jwtBearer, assertion });
+    assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_grant']);
+  });
+
+  test('answers a scope outside the allowed ones with 400 invalid_scope', async () => {
+    const server = await startServer();
+    const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
+    await assert.rejects(client.clientCredentialsGrant(config, { scope: 'orders.read admin' }), (err: unknown) => {
+      assert.ok(err instanceof client.ResponseBodyError);
+      assert.equal(err.error, 'invalid_scope');
+      assert.equal(err.status, 400);
+      return true;
+    });
+  });
+
+  test('grants every allowed scope when none is asked for', async () => {
+    const server = await startServer();
+    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    assert.equal(answer.json.scope, 'orders.read orders.write');
+  });
+
+  test('puts the resource, else the audience, else the default into aud', async () => {
+    const server = await startServer({ audience: 'https://default.example' });
+    const auth = { authorization: basic('orders-svc', secret) };
+    const audOf = async (form: Record<string, string>): Promise<unknown> =>
+      (await server.verifyAccessToken((await postToken(server, { grant_type: 'client_credentials', ...form }, auth)).json.access_token as string)).aud;
+    assert.equal(await audOf({}), 'https://default.example');
+    assert.equal(await audOf({ audience: 'https://aud.example' }), 'https://aud.example');
+    assert.equal(await audOf({ audience: 'https://aud.example', resource: 'https://res.example' }), 'https://res.example');
+  });
+
+  test('answers another grant type with 400 unsupported_grant_type', async () => {
+    const server = await startServer();
+    const answer = await postToken(server, { grant_type: 'password', username: 'u', password: 'p' });
+    assert.deepEqual([answer.status, answer.json.error], [400, 'unsupported_grant_type']);
+  });
+
+  test('answers GET on the token endpoint with 405, a JSON body with 400 and an unknown path with 404', async () => {
+    const server = await startServer();
+    const get = await fetch(server.tokenEndpoint);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    const json = await fetch(server.tokenEndpoint, { method: 'POST', body: '{"grant_type":"client_credentials"}', headers: { 'content-type': 'application/json' } });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+    assert.equal((await fetch(`${server.issuer}/nope`)).status, 404);
+  });
+});
+
+describe('issued tokens', () => {
+  test('issues a JWT that verifies against the JWKS with the expected claims', async () => {
+    const server = await startServer({ tokenLifetimeSec: 600 });
+    const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
+    const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.read' });
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(server.jwksUri)), {
+      issuer: server.issuer,
+      audience: 'https://api.example.test',
+    });
+    assert.equal(payload.sub, 'orders-svc');
+    assert.equal(payload.client_id, 'orders-svc');
+    assert.equal(payload.scope, 'orders.read');
+    assert.equal(payload.exp! - payload.iat!, 600);
+    assert.equal(typeof payload.jti, 'string');
+    assert.equal(protectedHeader.kid, server.jwks.keys[0]?.kid);
+    assert.equal(server.issuedTokenCount, 1);
+  });
+
+  test('dates tokens and the Date header by the injected clock, with Cache-Control no-store', async () => {
+    const start = Date.parse('2030-01-01T00:00:00Z');
+    const server = await startServer({ clock: new ManualClock(start) });
+    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    assert.equal(answer.headers.get('date'), 'Tue, 01 Jan 2030 00:00:00 GMT');
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    const header = decodeProtectedHeader(answer.json.access_token as string);
+    assert.equal(header.typ, 'at+jwt');
+    assert.equal((await server.verifyAccessToken(answer.json.access_token as string)).iat, start / 1000);
+  });
+
+  test('follows tokenLifetimeSec and omitExpiresIn set after start', async () => {
+    const server = await startServer();
+    server.tokenLifetimeSec = 2;
+    const short = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    assert.equal(short.json.expires_in, 2);
+    server.omitExpiresIn = true;
+    const without = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    assert.equal('expires_in' in without.json, false);
+    assert.equal(typeof without.json.access_token, 'string');
+  });
+});
+
+describe('faults', () => {
+  const auth = { authorization: basic('orders-svc', secret) };
+  const form = { grant_type: 'client_credentials' };
+  const request = (server: MockTokenServer): Promise<Response> =>
+    fetch(server.tokenEndpoint, { method: 'POST', body: new URLSearchParams(form), headers: auth });
+
+  test('answers an error fault with its status, OAuth body and Retry-After', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable', errorDescription: 'maintenance', retryAfter: 7 });
+    const res = await request(server);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '7');
+    assert.equal(res.headers.get('www-authenticate'), null);
+    assert.deepEqual(await res.json(), { error: 'temporarily_unavailable', error_description: 'maintenance' });
+  });
+
+  test('adds a Basic challenge to a 401 error fault unless told not to', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'error', status: 401, error: 'invalid_client' });
+    server.failNext(1, { type: 'error', status: 401, error: 'invalid_client', wwwAuthenticate: false });
+    assert.equal((await request(server)).headers.get('www-authenticate'), 'Basic realm="mock", error="invalid_client"');
+    assert.equal((await request(server)).headers.get('www-authenticate'), null);
+  });
+
+  test('answers an error fault without an error code with a non-JSON body', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'error', status: 500 });
+    const res = await request(server);
+    assert.equal(res.status, 500);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+  });
+
+  test('answers normally after a delay fault', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'delay', ms: 150 });
+    const started = performance.now();
+    const res = await request(server);
+    assert.ok(performance.now() - started >= 140, 'answered late');
+    assert.equal(res.status, 200);
+    assert.equal(server.requests.at(-1)?.fault, 'delay');
+  });
+
+  test('never answers a hang fault and close() destroys its socket', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'hang' });
+    const pending = request(server);
+    await waitFor(() => server.requests.at(-1)?.fault === 'hang');
+    await server.close();
+    await assert.rejects(pending, TypeError);
+  });
+
+  test('sends only headers for a hang-after-headers fault until close()', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'hang-after-headers' });
+    const res = await request(server);
+    assert.equal(res.status, 200);
+    const body = res.text();
+    await server.close();
+    await assert.rejects(body);
+  });
+
+  test('drops the connection for a reset fault', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'reset' });
+    await assert.rejects(request(server), TypeError);
+    assert.equal(server.requests.at(-1)?.status, undefined);
+  });
+
+  test('cuts the body short for a reset-mid-body fault', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'reset-mid-body' });
+    const res = await request(server);
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text());
+  });
+
+  test('sends a body fault as given', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'body', body: '{"access_token": 42', headers: { 'x-test': 'yes' } });
+    server.failNext(1, { type: 'body', status: 203, contentType: 'text/plain', body: Buffer.from('plain') });
+    const malformed = await request(server);
+    assert.deepEqual([malformed.status, malformed.headers.get('content-type'), malformed.headers.get('x-test')], [200, 'application/json', 'yes']);
+    assert.equal(await malformed.text(), '{"access_token": 42');
+    const plain = await request(server);
+    assert.deepEqual([plain.status, plain.headers.get('content-type'), await plain.text()], [203, 'text/plain', 'plain']);
+  });
+
+  test('sends an HTML error page for an html fault', async () => {
+    const server = await startServer();
     server.failNext(1, { type: 'html' });
-    const auth = { authorization: basic(clientId, clientSecret) };
-    const first = await fetch(server.tokenEndpoint, { method: 'POST', headers: auth, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
-    assert.equal(first.status, 503);
-    assert.equal(first.headers.get('retry-after'), '7');
-    await first.text();
-    assert.equal((await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials' }, auth).catch(() => ({ status: 503 }))).status, 503);
-    const html = await fetch(server.tokenEndpoint, { method: 'POST', headers: auth, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
-    assert.equal(html.status, 502);
-    assert.match(html.headers.get('content-type') ?? '', /text\/html/);
-    await html.text();
-    assert.equal((await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials' }, auth)).status, 200);
+    const res = await request(server);
+    assert.equal(res.status, 502);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await res.text(), /<html>/);
+  });
+
+  test('counts failNext down in order, then serves normally again', async () => {
+    const server = await startServer();
+    server.failNext(2, { type: 'error', status: 500, error: 'server_error' });
+    server.failNext(1, { type: 'html', status: 504 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await request(server)).status);
+    assert.deepEqual(statuses, [500, 500, 504, 200]);
     assert.equal(server.tokenRequestCount, 4);
+    assert.equal(server.issuedTokenCount, 1);
     assert.deepEqual(server.requests.map((r) => r.fault), ['error', 'error', 'html', undefined]);
   });
 
-  it('keeps secrets, assertions and tokens out of its request log', async () => {
-    const server = await startTokenServer();
-    const auth = { authorization: basic(clientId, clientSecret) };
-    const ok = await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials', scope: 'orders.read' }, auth);
-    await tokenRequest(server.tokenEndpoint, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+  test('lets a queued fault win over a malformed request', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable' });
+    const res = await fetch(server.tokenEndpoint, { method: 'POST', body: 'not a form', headers: { 'content-type': 'text/plain' } });
+    assert.equal(res.status, 503);
+  });
+
+  test('answers 500 rather than crash when a body fault carries an unusable header', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'body', body: '{}', headers: { 'x-broken': 'line\nbreak' } });
+    const res = await request(server);
+    assert.equal(res.status, 500);
+    assert.equal(((await res.json()) as { error: string }).error, 'server_error');
+    assert.equal((await request(server)).status, 200);
+  });
+
+  test('drops queued faults on clearFaults()', async () => {
+    const server = await startServer();
+    server.failNext(3, { type: 'error', status: 500 });
+    server.clearFaults();
+    assert.equal((await request(server)).status, 200);
+  });
+});
+
+describe('request log', () => {
+  test('never holds a secret, Basic header, assertion or token', async () => {
+    const server = await startServer();
+    const seen: string[] = [secret, encodeURIComponent(secret), basic('orders-svc', secret)];
+
+    const basicAnswer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: basic('orders-svc', secret) });
+    const postAnswer = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: secret });
+    await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', `${secret}-wrong`) });
+
+    const keyed = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey: keyed.publicKey });
+    const clientJwt = await clientAssertion('keyed-svc', keyed.privateKey, server.issuer);
+    const keyedAnswer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: clientJwt });
+
+    const robot = await generateKeyPair('RS256');
+    server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: robot.publicKey });
+    const bearerJwt = await serviceAccountAssertion('robot@project.iam.example', robot.privateKey, server.tokenEndpoint, { scope: 'x' });
+    const bearerAnswer = await postToken(server, { grant_type: jwtBearer, assertion: bearerJwt });
+
+    for (const answer of [basicAnswer, postAnswer, keyedAnswer, bearerAnswer]) seen.push(answer.json.access_token as string);
+    seen.push(clientJwt, bearerJwt);
     const log = JSON.stringify(server.requests);
-    assert.ok(!log.includes(clientSecret));
-    assert.ok(!log.includes(auth.authorization.slice(6)));
-    assert.ok(!log.includes(String(ok.body.access_token)));
-    assert.deepEqual(server.requests.map((r) => r.authMethod), ['client_secret_basic', 'client_secret_post']);
-  });
-
-  it('drops a hanging request when closed', async () => {
-    const server = await startTokenServer();
-    server.failNext(1, { type: 'hang' });
-    const pending = fetch(server.tokenEndpoint, { method: 'POST', body: 'grant_type=client_credentials' }).then(
-      () => 'answered',
-      () => 'dropped',
-    );
-    while (server.tokenRequestCount === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    await server.close();
-    assert.equal(await pending, 'dropped');
-  });
-});
-
-describe('createTestCertificates', () => {
-  it('makes a CA and a localhost server certificate that complete a real TLS handshake', async () => {
-    const certs = await createTestCertificates();
-    assert.match(certs.serverKey, /BEGIN PRIVATE KEY/, 'PKCS#8 PEM');
-    const server = createServer({ cert: certs.serverCert, key: certs.serverKey }, (socket) => socket.end('hello'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      for (const servername of ['localhost', undefined]) {
-        const greeting = await new Promise<string>((resolve, reject) => {
-          const socket = connect({ host: '127.0.0.1', port, ca: certs.caCert, ...(servername ? { servername } : { checkServerIdentity: () => undefined }) }, () => {
-            assert.equal(socket.authorized, true);
-          });
-          let data = '';
-          socket.on('data', (d: Buffer) => (data += d.toString()));
-          socket.on('end', () => resolve(data));
-          socket.on('error', reject);
-        });
-        assert.equal(greeting, 'hello');
-      }
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
+    for (const value of seen) {
+      assert.ok(value.length > 10);
+      assert.equal(log.includes(value), false, 'a secret reached the log');
+      // The signature alone would also be a leak.
+      assert.equal(log.includes(value.split('.').at(-1)!), false, 'part of a JWT reached the log');
     }
+    assert.deepEqual(
+      server.requests.map((r) => [r.clientId, r.authMethod, r.status]),
+      [
+        ['orders-svc', 'client_secret_basic', 200],
+        ['orders-svc', 'client_secret_post', 200],
+        ['orders-svc', 'client_secret_basic', 401],
+        ['keyed-svc', 'private_key_jwt', 200],
+        ['robot@project.iam.example', 'none', 200],
+      ],
+    );
   });
 });
+
+describe('robustness and close', () => {
+  test('survives malformed requests and keeps serving', async () => {
+    const server = await startServer();
+    const garbage = [
+      { authorization: 'Basic %%%not-base64' },
+      { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` },
+      { authorization: `Basic ${Buffer.from('%E0%A4%A:x').toString('base64')}` },
+      { authorization: 'Bearer something' },
+    ];
+    for (const headers of garbage) {
+      const answer = await postToken(server, { grant_type: 'client_credentials' }, headers);
+      assert.equal(answer.status, 401);
+    }
+    const huge = await fetch(server.tokenEndpoint, {
+      method: 'POST',
+      body: `grant_type=client_credentials&pad=${'a'.repeat(100_000)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(huge.status, 413);
+    assert.equal((await postToken(server, { grant_type: 'client_credentials', assertion: 'a.b.c' })).status, 401);
+    assert.equal((await postToken(server, { grant_type: jwtBearer, assertion: 'not-a-jwt' })).status, 400);
+    await rawRequest(server, 'THIS IS NOT HTTP\r\n\r\n');
+    const ok = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    assert.equal(ok.status, 200);
+  });
+
+  test('close() resolves with a request hanging, is idempotent and refuses new connections', async () => {
+    const server = await startServer();
+    server.failNext(1, { type: 'hang' });
+    const socketClosed = rawRequest(server, `POST /oauth2/token HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n`);
+    await waitFor(() => server.tokenRequestCount === 1);
+    await Promise.all([server.close(), server.close()]);
+    assert.equal(await socketClosed, '', 'the socket closed without an answer');
+    await assert.rejects(fetch(server.jwksUri), TypeError);
+  });
+});
+
+/** Writes `text` on a raw TCP connection and resolves with what came back once the server closes it. */
+function rawRequest(server: MockTokenServer, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(server.issuer).port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+    socket.end(text);
+  });
+}
+
+async function waitFor(condition: () => boolean, limitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -22,11 +22,14 @@ export class CredentialFile {
     return this.#content;
   }
 
-  /** Reads the file again; resolves `true` when its content changed. */
+  /**
+   * Reads the file again; resolves `true` when its content changed, or when it could not be read
+   * before (a secret mounted after the process started).
+   */
   async reload(): Promise<boolean> {
     const previous = this.#content;
     this.#content = await this.#load();
-    return previous !== undefined && previous !== this.#content;
+    return previous !== this.#content;
   }
 
   async #load(): Promise<string> {

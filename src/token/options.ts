@@ -87,6 +87,11 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   for (const key of Object.keys(options)) {
     if (!knownOptions.has(key)) throw configError(`unknown TokenManager option "${key}"`);
   }
+  if (options.tokenSource !== undefined) {
+    const mixed = ['issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'privateKeyId', 'clientAuthMethod']
+      .filter((name) => options[name as keyof TokenManagerOptions] !== undefined);
+    if (mixed.length > 0) throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
+  }
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) throw configError('retry must be an object');
   const resolvedRetry: ResolvedRetryOptions = {

@@ -136,8 +136,6 @@ export class JwtBearerSource implements TokenSource {
     const nowSec = Math.floor(http.clock.now() / 1000);
     const claims: Record<string, string> = {};
     if (request.scopes.length > 0) claims.scope = request.scopes.join(' ');
-    // Google names the audience of an ID-token request target_audience; other servers take `audience`.
-    if (request.audience !== undefined) claims.target_audience = request.audience;
     const assertion = await new SignJWT(claims)
       .setProtectedHeader({ alg: signingKey.alg, typ: 'JWT', ...(key.privateKeyId ? { kid: key.privateKeyId } : {}) })
       .setIssuer(key.clientEmail)
@@ -150,6 +148,7 @@ export class JwtBearerSource implements TokenSource {
     const metadata = { issuer: key.tokenUri, token_endpoint: key.tokenUri };
     const config = configurationFor(metadata, key.clientEmail, None(), http, request.signal, timing);
     const parameters: Record<string, string> = { assertion };
+    if (request.audience !== undefined) parameters.audience = request.audience;
     if (request.resource !== undefined) parameters.resource = request.resource;
     const answer = await genericGrantRequest(config, jwtBearerGrant, parameters);
     return tokenFromAnswer(answer, answerTiming(timing, http.clock), {

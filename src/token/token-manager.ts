@@ -12,6 +12,7 @@ import { normalizeScopes, resolveClient, resolveOptions, type ResolvedOptions, t
 import { retryDelayMs } from './retry-delay.js';
 import { JwtBearerSource, parseKeyFile } from './service-account.js';
 import { AccessToken } from './token.js';
+import { maxLifetimeSec } from './token-response.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
 import type { TokenRequest, TokenSource } from './token-source.js';
 
@@ -47,6 +48,7 @@ export interface TokenManagerStats {
 
 /** One scope set's token and the state of getting the next one. */
 interface CacheEntry {
+  readonly key: string;
   readonly request: Omit<TokenRequest, 'signal'>;
   token?: AccessToken;
   /** When the request that got `token` was started. */
@@ -67,6 +69,9 @@ interface CacheEntry {
 }
 
 type MutableStats = { -readonly [K in keyof TokenManagerStats]: TokenManagerStats[K] };
+
+/** The longest delay a Node timer takes without overflowing. */
+const maxTimerDelayMs = 2_147_483_647;
 
 /** The largest share of the refresh margin by which each token's refresh is moved earlier at random. */
 const refreshSpreadFraction = 0.1;
@@ -226,6 +231,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       const age = now - entry.issuedAtMs;
       if (age > this.#stats.maxTokenAgeAtUseMs) this.#stats.maxTokenAgeAtUseMs = age;
       if (now >= entry.refreshAtMs) this.#refreshInBackground(entry);
+      if (entry.failure?.untilMs === Infinity) this.#checkForRotatedCredentials(now);
       return Promise.resolve(token);
     }
     const failure = entry.failure;
@@ -304,6 +310,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     if (entry === undefined) {
       const { audience, resource } = this.#options;
       entry = {
+        key,
         request: { scopes, ...(audience !== undefined ? { audience } : {}), ...(resource !== undefined ? { resource } : {}) },
         issuedAtMs: 0,
         refreshAtMs: 0,
@@ -374,9 +381,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   /** One request; a fatal failure stops the retries at once through p-retry's AbortError. */
   async #attempt(entry: CacheEntry, mayReloadCredentials: boolean): Promise<AccessToken> {
     this.#stats.tokenRequests++;
-    let sourced;
     try {
-      sourced = await this.#source.fetchToken({ ...entry.request, signal: this.#closeController.signal });
+      return this.#toAccessToken(await this.#source.fetchToken({ ...entry.request, signal: this.#closeController.signal }), entry);
     } catch (err) {
       this.#stats.failedTokenRequests++;
       entry.failureStreak++;
@@ -387,7 +393,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       }
       throw new AbortError(error);
     }
-    return this.#toAccessToken(sourced, entry);
   }
 
   /**
@@ -418,9 +423,17 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   #toAccessToken(sourced: { accessToken: string; expiresAt: Date; scopes?: readonly string[] }, entry: CacheEntry): AccessToken {
     if (sourced instanceof AccessToken) return sourced;
     const expiresAtMs = sourced?.expiresAt instanceof Date ? sourced.expiresAt.getTime() : NaN;
-    if (typeof sourced?.accessToken !== 'string' || sourced.accessToken === '' || !Number.isFinite(expiresAtMs)) {
-      throw new AbortError(
-        new TokenError('invalid_response', `token source ${this.#source.endpoint} returned no accessToken or no valid expiresAt`),
+    const now = this.#clock.now();
+    if (typeof sourced?.accessToken !== 'string' || sourced.accessToken === '') {
+      throw new TokenError('invalid_response', `token source ${this.#source.endpoint} returned no accessToken`, { retryable: true });
+    }
+    // The same rules as for a token endpoint's expires_in: no token that is already expired (a
+    // seconds-for-milliseconds slip) and none that (almost) never expires.
+    if (!(expiresAtMs > now) || expiresAtMs - now > maxLifetimeSec * 1000) {
+      throw new TokenError(
+        'invalid_response',
+        `token source ${this.#source.endpoint} returned an expiresAt that is not between now and ${maxLifetimeSec} s from now`,
+        { retryable: true },
       );
     }
     return new AccessToken(sourced.accessToken, new Date(expiresAtMs), sourced.scopes ?? entry.request.scopes);
@@ -452,11 +465,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     entry.failureStreak = 0;
     entry.issuedAtMs = now;
     entry.refreshAtMs = refreshAtMs(now, token.expiresAt.getTime(), this.#options.refreshBeforeExpiryMs);
-    this.#setTimer(entry, entry.refreshAtMs - now, () => {
-      // A scope set nobody asked for since the last refresh is left to expire.
-      if (!entry.usedSinceTimer) return;
-      entry.usedSinceTimer = false;
-      this.#refreshInBackground(entry);
+    this.#setTimer(entry, entry.refreshAtMs, () => {
+      if (entry.usedSinceTimer) {
+        entry.usedSinceTimer = false;
+        this.#refreshInBackground(entry);
+      } else {
+        this.#evictIdle(entry);
+      }
     });
     const latencyMs = now - startedAtMs;
     this.#stats.tokensIssued++;
@@ -492,20 +507,44 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       ...(stillValid ? { servingTokenUntil: token.expiresAt } : {}),
     });
     // Keep trying in the background while the cached token is still being served.
-    if (stillValid) this.#setTimer(entry, delayMs, () => this.#refreshInBackground(entry));
+    if (stillValid) this.#setTimer(entry, now + delayMs, () => this.#refreshInBackground(entry));
   }
 
-  #setTimer(entry: CacheEntry, delayMs: number, onTimer: () => void): void {
+  /**
+   * A scope set nobody asked for during a whole token lifetime is dropped, so that a caller cycling
+   * through many scope sets does not grow the cache (and its refreshes) without bound. The default
+   * scope set stays.
+   */
+  #evictIdle(entry: CacheEntry): void {
+    if (entry === this.#defaultEntry || entry.inflight !== undefined) return;
+    if (entry.token !== undefined) this.#stats.cachedTokens--;
+    this.#entries.delete(entry.key);
+  }
+
+  /**
+   * Runs `onDue` once the clock reaches `dueAtMs`. Timers are re-armed rather than trusted: Node fires
+   * a timer a little early at times (by the wall clock), and a delay above 2^31-1 ms (24.8 days, well
+   * within a year-long token) overflows to 1 ms, which would refresh in a loop.
+   */
+  #setTimer(entry: CacheEntry, dueAtMs: number, onDue: () => void): void {
     entry.timer?.clear();
-    entry.timer = this.#clock.setTimeout(() => {
-      entry.timer = undefined;
-      try {
-        onTimer();
-      } catch (err) {
-        // Nothing may throw from a timer callback; report instead of crashing the host.
-        process.emitWarning(`grpc-oauth2-credentials: refresh timer failed: ${(err as Error).message}`);
-      }
-    }, Math.max(0, delayMs));
+    const arm = (): void => {
+      const remainingMs = dueAtMs - this.#clock.now();
+      entry.timer = this.#clock.setTimeout(() => {
+        entry.timer = undefined;
+        if (this.#clock.now() < dueAtMs) {
+          arm();
+          return;
+        }
+        try {
+          onDue();
+        } catch (err) {
+          // Nothing may throw from a timer callback; report instead of crashing the host.
+          process.emitWarning(`grpc-oauth2-credentials: refresh timer failed: ${(err as Error).message}`);
+        }
+      }, Math.min(Math.max(0, remainingMs), maxTimerDelayMs));
+    };
+    arm();
   }
 
   #classify(err: unknown): TokenError {
