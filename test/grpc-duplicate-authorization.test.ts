@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createChannelCredentials } from '../src/grpc/index.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../src/grpc/index.js';
 import { openBidi, startScene, unary, type Scene } from './helpers/grpc-fixture.js';
 
 function interceptedClient(scene: Scene): grpc.Client {
@@ -76,7 +76,20 @@ test('credentials from createChannelCredentials are refused by createAuthInterce
   const scene = await startScene(t);
   const withToken = createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens);
 
-  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: withToken }), /not both/);
+  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: withToken }), /already carry call credentials/);
+});
+
+test('TLS credentials combined with any call credentials are refused by createAuthInterceptor, plain TLS is not', async (t) => {
+  const scene = await startScene(t);
+  const tls = scene.grpcServer.channelCredentials();
+  const combined = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens));
+  const foreign = grpc.credentials.combineChannelCredentials(
+    tls,
+    grpc.credentials.createFromMetadataGenerator((_params, callback) => callback(null, new grpc.Metadata())),
+  );
+  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: combined }), /already carry call credentials/);
+  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: foreign }), /already carry call credentials/);
+  assert.doesNotThrow(() => createAuthInterceptor(scene.tokens, { channelCredentials: tls }));
 });
 
 test('without the interceptor, grpc-js fails a call with two authorization values and takes the open stream down with it', async (t) => {

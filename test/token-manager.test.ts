@@ -7,7 +7,9 @@ import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { TokenError } from '../src/token/errors.js';
+import type { Clock } from '../src/token/clock.js';
 import type { RefreshFailedEvent, TokenIssuedEvent } from '../src/token/events.js';
+import type { ManualClock } from '../src/testing/manual-clock.js';
 import { TokenManager } from '../src/token/token-manager.js';
 import {
   clientId,
@@ -215,6 +217,67 @@ describe('refresh', () => {
   });
 });
 
+/** A clock whose timers fire early, as Node's sometimes do by the wall clock, and record their delays. */
+function earlyFiringClock(inner: ManualClock, delays: number[] = []): Clock {
+  return {
+    now: () => inner.now(),
+    setTimeout(callback, delayMs) {
+      delays.push(delayMs);
+      // Node turns a delay above 2^31-1 ms into 1 ms; model that, and fire everything else at 90%.
+      return inner.setTimeout(callback, delayMs > 2_147_483_647 ? 1 : delayMs <= 1 ? delayMs : Math.floor(delayMs * 0.9));
+    },
+  };
+}
+
+describe('timers', () => {
+  it('does not refresh before the refresh time when its timer fires early', async () => {
+    const manual = createClock();
+    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 3600 });
+    const tokens = createManager(server, { clock: earlyFiringClock(manual) });
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    await tokens.getToken();
+    const refreshAt = issued[0]!.refreshAt.getTime();
+    await manual.advance(refreshAt - manual.now() - 1);
+    await waitForIo();
+    assert.equal(server.tokenRequestCount, 1, 'nothing before the refresh time');
+    await manual.advance(1);
+    await until(() => server.tokenRequestCount === 2);
+  });
+
+  it('refreshes a 30-day token once, with no timer delay above what Node can hold', async () => {
+    const manual = createClock();
+    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 30 * 24 * 3600 });
+    const delays: number[] = [];
+    const tokens = createManager(server, { clock: earlyFiringClock(manual, delays) });
+    await tokens.getToken();
+    for (let day = 0; day < 30; day++) {
+      await manual.advance(24 * 3600_000);
+      await waitForIo(3);
+      await tokens.getToken();
+    }
+    await until(() => server.tokenRequestCount >= 2);
+    await waitForIo();
+    assert.equal(server.tokenRequestCount, 2, 'one refresh in thirty days, not a loop');
+    assert.ok(Math.max(...delays) <= 2_147_483_647, `largest timer delay ${Math.max(...delays)} ms`);
+  });
+
+  it('keeps retrying through an outage when its retry timers fire early', async () => {
+    const manual = createClock();
+    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 600 });
+    const tokens = createManager(server, { clock: earlyFiringClock(manual), retry: { retries: 0, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 } });
+    await tokens.getToken();
+    server.failNext(1_000, { type: 'error', status: 503 });
+    await manual.advance(540_000); // the refresh time: the first attempt fails
+    await until(() => server.tokenRequestCount === 2);
+    for (let i = 0; i < 30; i++) {
+      await manual.advance(2_000);
+      await waitForIo(3);
+    }
+    assert.ok(server.tokenRequestCount >= 6, `${server.tokenRequestCount} requests: the background retries went on`);
+  });
+});
+
 describe('expiry', () => {
   it('counts expires_in from when the request was sent', async () => {
     const clock = createClock();
@@ -222,6 +285,19 @@ describe('expiry', () => {
     const tokens = createManager(server, { clock });
     const sentAt = clock.now();
     const token = await tokens.getToken();
+    assert.equal(token.expiresAt.getTime(), sentAt + 600_000);
+  });
+
+  it('counts expires_in from the send, not the arrival, when the answer is slow', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    server.failNext(1, { type: 'delay', ms: 50 });
+    const tokens = createManager(server, { clock });
+    const sentAt = clock.now();
+    const pending = tokens.getToken();
+    await until(() => server.tokenRequestCount === 1);
+    await clock.advance(5_000); // five seconds pass while the answer is on its way
+    const token = await pending;
     assert.equal(token.expiresAt.getTime(), sentAt + 600_000);
   });
 

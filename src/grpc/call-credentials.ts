@@ -1,4 +1,5 @@
 import { credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
+import { normalizeScopes } from '../token/options.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { tokenFailureStatus, unusableTokenStatus } from './status.js';
 
@@ -46,7 +47,12 @@ export interface CallCredentialsOptions {
  * ```
  */
 export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions = {}): CallCredentials {
-  const getTokenOptions: GetTokenOptions | undefined = options.scopes ? { scopes: Object.freeze([...options.scopes]) } : undefined;
+  if (typeof tokens?.getToken !== 'function' || typeof tokens.invalidate !== 'function') {
+    throw new TypeError('createCallCredentials: tokens must be a TokenProvider such as a TokenManager');
+  }
+  // Checked and frozen once here: a frozen array lets the TokenManager skip sorting it on every call.
+  const getTokenOptions: GetTokenOptions | undefined =
+    options?.scopes === undefined ? undefined : { scopes: normalizeScopes(options.scopes, 'createCallCredentials scopes') };
   return credentials.createFromMetadataGenerator((_params, callback) => {
     // Always call back with a Metadata or an error with a code: grpc-js rejects a generator's
     // `cb(null, undefined)` with `null`, and its handler then crashes the process (experiment exp5b).

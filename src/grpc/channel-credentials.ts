@@ -79,7 +79,19 @@ export function createChannelCredentials(
  * ```
  */
 export function carriesOurCallCredentials(channelCredentials: ChannelCredentials): boolean {
-  return withOurCallCredentials.has(channelCredentials);
+  return withOurCallCredentials.has(channelCredentials) || hasComposedCallCredentials(channelCredentials);
+}
+
+/**
+ * Whether channel credentials were composed with call credentials of any origin
+ * (`combineChannelCredentials(tls, createCallCredentials(tokens))`, or another library's): such a
+ * channel already attaches a header, likely `authorization`. grpc-js keeps the composed call
+ * credentials in a `callCredentials` field and uses an `EmptyCallCredentials` when there are none;
+ * neither is public API, so anything unexpected reads as "not composed".
+ */
+function hasComposedCallCredentials(channelCredentials: ChannelCredentials): boolean {
+  const callCredentials = (channelCredentials as unknown as { callCredentials?: { constructor?: { name?: unknown } } }).callCredentials;
+  return typeof callCredentials === 'object' && callCredentials !== null && callCredentials.constructor?.name !== 'EmptyCallCredentials';
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type NextCall,
   type StatusObject,
 } from '@grpc/grpc-js';
+import { normalizeScopes } from '../token/options.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { headerSafeAccessToken } from './call-credentials.js';
 import { carriesOurCallCredentials, InsecureChannelError, isSecureChannel } from './channel-credentials.js';
@@ -119,8 +120,9 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
   }
   if (carriesOurCallCredentials(channelCredentials)) {
     throw new TypeError(
-      'createAuthInterceptor: channelCredentials come from createChannelCredentials and already attach a token; ' +
-        'use either createChannelCredentials or createAuthInterceptor, not both (two authorization headers make grpc-js drop the connection)',
+      'createAuthInterceptor: channelCredentials already carry call credentials (from createChannelCredentials or ' +
+        'combineChannelCredentials), which attach their own header; pass the plain TLS credentials, or use the composed ' +
+        'credentials without this interceptor (two authorization headers make grpc-js drop the connection)',
     );
   }
   if (scopesFor !== undefined && typeof scopesFor !== 'function') {
@@ -378,10 +380,10 @@ function hasAuthorization(metadata: Metadata): boolean {
 
 function checkedScopes(scopes: unknown, methodPath: string): readonly string[] | undefined {
   if (scopes === undefined) return undefined;
-  if (!Array.isArray(scopes) || !scopes.every((scope): scope is string => typeof scope === 'string')) {
+  if (!Array.isArray(scopes)) {
     throw new TypeError(`createAuthInterceptor: scopesFor('${methodPath}') must return an array of scope strings or undefined`);
   }
-  return Object.freeze([...scopes]);
+  return normalizeScopes(scopes, `createAuthInterceptor: scopesFor('${methodPath}')`);
 }
 
 let insecureChannelWarned = false;

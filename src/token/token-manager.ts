@@ -574,7 +574,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
 export function refreshAtMs(issuedAtMs: number, expiresAtMs: number, refreshBeforeExpiryMs: number, random: () => number = Math.random): number {
   const spreadMs = random() * refreshSpreadFraction * refreshBeforeExpiryMs;
   const halfLife = issuedAtMs + (expiresAtMs - issuedAtMs) / 2;
-  return Math.max(expiresAtMs - refreshBeforeExpiryMs - spreadMs, halfLife);
+  return Math.floor(Math.max(expiresAtMs - refreshBeforeExpiryMs - spreadMs, halfLife));
 }
 
 function httpSettings(options: ResolvedOptions): HttpSettings {
