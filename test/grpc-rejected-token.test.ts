@@ -113,3 +113,23 @@ test("a call sent with the caller's own authorization is not retried and invalid
   assert.equal(scene.grpcServer.received.length, 1);
   assert.equal(scene.tokenServer.tokenRequestCount, 0);
 });
+
+test('a cached token the server starts rejecting (revoked) is replaced on the retry of the next call', async (t) => {
+  const scene = await startScene(t);
+  const client = interceptedClient(scene);
+  const warm = await unary(client);
+  assert.equal(warm.error, undefined);
+  const revoked = warm.replies[0]?.authorization[0];
+  scene.grpcServer.rejectIf = (authorization) => authorization === revoked;
+
+  const result = await unary(client);
+
+  assert.equal(result.error, undefined);
+  assert.notEqual(result.replies[0]?.authorization[0], revoked);
+  assert.deepEqual(
+    scene.grpcServer.received.map((call) => call.authorization[0] === revoked),
+    [true, true, false],
+    'served from the cache, rejected, then sent again with a fresh token',
+  );
+  assert.equal(scene.tokenServer.tokenRequestCount, 2);
+});

@@ -139,6 +139,25 @@ describe('getting a token', () => {
     assert.equal(server.tokenRequestCount, 1);
   });
 
+  it('getCachedToken() answers synchronously from the cache, undefined when a call would have to wait', async () => {
+    const clock = createClock();
+    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(server, { clock });
+    assert.equal(tokens.getCachedToken(), undefined);
+    assert.equal(server.tokenRequestCount, 0, 'a peek starts no request');
+    const token = await tokens.getToken();
+    assert.equal(tokens.getCachedToken(), token);
+    assert.equal(tokens.getCachedToken({ scopes: ['orders.write'] }), undefined);
+    server.failNext(1, { type: 'hang' }); // the refresh will hang
+    await clock.advance(545_000); // past the refresh time, timer fired
+    await until(() => server.tokenRequestCount === 2);
+    assert.equal(tokens.getCachedToken(), token, 'still served while the refresh is pending');
+    await clock.advance(60_000);
+    assert.equal(tokens.getCachedToken(), undefined, 'expired');
+    tokens.close();
+    assert.equal(tokens.getCachedToken(), undefined);
+  });
+
   it('invalidate() drops exactly that token so the next call fetches a new one', async () => {
     const server = await startTokenServer();
     const tokens = createManager(server);
@@ -158,9 +177,10 @@ describe('refresh', () => {
     const server = await startTokenServer({ clock, tokenLifetimeSec: 3600 });
     const tokens = createManager(server, { clock });
     const first = await tokens.getToken();
-    await clock.advance(3_600_000 - 59_000); // past expiry - 60 s, timers included
-    // The refresh the timer started is held open by the server; callers do not wait for it.
+    // The refresh the timer starts is held open by the server; callers do not wait for it.
     server.failNext(1, { type: 'hang' });
+    await clock.advance(3_600_000 - 59_000); // past expiry - 60 s, timers included
+    await until(() => server.tokenRequestCount === 2);
     const served = await tokens.getToken();
     assert.equal(served.accessToken, first.accessToken);
     assert.equal(tokens.stats().callersWaited, 1, 'only the very first call waited');

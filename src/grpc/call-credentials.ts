@@ -88,3 +88,26 @@ export async function headerSafeAccessToken(tokens: TokenProvider, getTokenOptio
 
 /** Printable ASCII without spaces: what a header value may carry after `Bearer `. */
 const headerSafeToken = /^[\x21-\x7E]+$/;
+
+/** `authorization` values already built and checked, per cached token object. */
+const bearerValues = new WeakMap<object, string | null>();
+
+/**
+ * `Bearer <token>` for a cached token, checked to fit in a header, built once per token object (the
+ * same object is handed out for every call until the next refresh); `undefined` when it cannot be sent.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const value = bearerValueFor(tokens.getCachedToken()); // 'Bearer eyJ...'
+ * ```
+ */
+export function bearerValueFor(token: { readonly accessToken?: unknown }): string | undefined {
+  let value = bearerValues.get(token);
+  if (value === undefined) {
+    const { accessToken } = token;
+    value = typeof accessToken === 'string' && headerSafeToken.test(accessToken) ? `Bearer ${accessToken}` : null;
+    bearerValues.set(token, value);
+  }
+  return value ?? undefined;
+}

@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { normalizeScopes } from '../token/options.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
-import { headerSafeAccessToken } from './call-credentials.js';
+import { bearerValueFor, headerSafeAccessToken } from './call-credentials.js';
 import { carriesOurCallCredentials, InsecureChannelError, isSecureChannel } from './channel-credentials.js';
 import { callEndedStatus, tokenFailureStatus } from './status.js';
 
@@ -148,10 +148,10 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
   return (callOptions, nextCall) => {
     const plan = planFor(callOptions.method_definition);
     if (plan.replayable) return new InterceptingCall(new ReplayingCall(plan, callOptions, nextCall));
-    const attempt = new Attempt(plan, callOptions);
-    return new InterceptingCall(nextCall({ ...callOptions, credentials: attempt.credentials }), {
+    const attempt = new Attempt(plan, callOptions, true);
+    return new InterceptingCall(nextCall(attempt.callOptions(callOptions)), {
       start(metadata, _listener, next) {
-        attempt.callerAuthorization = hasAuthorization(metadata);
+        attempt.start(metadata);
         // A Listener (not an InterceptingListener): grpc-js chains it to the caller's listener.
         next(metadata, {
           onReceiveStatus(callStatus, nextStatus) {
@@ -174,27 +174,43 @@ interface MethodPlan {
 }
 
 /**
- * One attempt of one call: the call credentials it carries and the token they attached.
+ * One attempt of one call, and the token it sent.
  *
- * The credentials are per call because the metadata generator learns nothing about the call (grpc-js
- * passes only `service_url` and `method_name`): when the call ends, whether the caller set its own
- * `authorization`, and which token was sent all have to come from here.
+ * On the common path a usable token is cached: the attempt puts it in the call's metadata itself, with
+ * no call credentials and nothing to wait for. Otherwise it carries per-call credentials whose
+ * metadata generator waits for the token: only call credentials let grpc-js end a call at its deadline
+ * while its token is pending (exp7). They are per call because the generator learns nothing about the
+ * call (grpc-js passes only `service_url` and `method_name`): when the call ends, whether the caller
+ * set its own `authorization`, and which token was sent all have to come from here.
  */
 class Attempt {
-  readonly credentials: CallCredentials;
+  /** Per-call credentials when the token has to be waited for; undefined when it was cached. */
+  readonly credentials: CallCredentials | undefined;
   /** The caller's metadata has its own `authorization`; ours stays off. */
   callerAuthorization = false;
   /** The token this attempt sent, to invalidate if the server rejects it. */
   accessToken: string | undefined;
   readonly #plan: MethodPlan;
   readonly #callerCredentials: CallCredentials | undefined;
+  /** The cached token to put in the metadata at start, with its header value. */
+  readonly #cached: { readonly accessToken: string; readonly header: string } | undefined;
   /** Aborted when the call ends; created only once the call waits for a token. */
   #waiting: AbortController | undefined;
   #ended = false;
 
-  constructor(plan: MethodPlan, callOptions: InterceptorOptions) {
+  /** @param useCachedToken - false for a replay, whose cached token was just rejected. */
+  constructor(plan: MethodPlan, callOptions: InterceptorOptions, useCachedToken: boolean) {
     this.#plan = plan;
     this.#callerCredentials = callOptions.credentials;
+    // Per-call credentials of the caller's own must run first (they may set authorization), so
+    // they keep the asynchronous path.
+    const cached = useCachedToken && callOptions.credentials === undefined ? plan.tokens.getCachedToken?.(plan.getTokenOptions) : undefined;
+    const header = cached === undefined ? undefined : bearerValueFor(cached);
+    if (cached !== undefined && header !== undefined) {
+      this.#cached = { accessToken: cached.accessToken, header };
+      this.credentials = undefined;
+      return;
+    }
     this.credentials = credentials.createFromMetadataGenerator((params, callback) => {
       // Always a Metadata or an error object: `cb(null, undefined)` crashes the process (exp5b).
       this.#metadata(params).then(
@@ -202,6 +218,20 @@ class Attempt {
         (error: unknown) => callback(error instanceof Error ? error : tokenFailureStatus(error)),
       );
     });
+  }
+
+  /** The options for grpc-js's next call: with our per-call credentials, when there are any. */
+  callOptions(callOptions: InterceptorOptions): InterceptorOptions {
+    return this.credentials === undefined ? callOptions : { ...callOptions, credentials: this.credentials };
+  }
+
+  /** The call starts with `metadata`: note the caller's own header, or put the cached token in. */
+  start(metadata: Metadata): void {
+    this.callerAuthorization = hasAuthorization(metadata);
+    if (this.#cached !== undefined && !this.callerAuthorization) {
+      metadata.set('authorization', this.#cached.header);
+      this.accessToken = this.#cached.accessToken;
+    }
   }
 
   /**
@@ -266,16 +296,17 @@ class ReplayingCall implements InterceptingCallInterface {
     this.#plan = plan;
     this.#callOptions = callOptions;
     this.#nextCall = nextCall;
-    this.#attempt = new Attempt(plan, callOptions);
-    this.#call = nextCall({ ...callOptions, credentials: this.#attempt.credentials });
+    this.#attempt = new Attempt(plan, callOptions, true);
+    this.#call = nextCall(this.#attempt.callOptions(callOptions));
   }
 
   start(metadata: Metadata, listener?: Partial<InterceptingListener>): void {
     this.#listener = listener;
-    this.#attempt.callerAuthorization = hasAuthorization(metadata);
     // A call sent with the caller's own header is never made again, so it needs no copy. The copy is
-    // taken now because grpc-js's filters add headers to the metadata object they are given.
-    if (!this.#attempt.callerAuthorization) this.#metadata = metadata.clone();
+    // taken before our header goes in, and now, because grpc-js's filters add headers to the metadata
+    // object they are given.
+    if (!hasAuthorization(metadata)) this.#metadata = metadata.clone();
+    this.#attempt.start(metadata);
     this.#startAttempt(this.#call, metadata);
   }
 
@@ -361,9 +392,11 @@ class ReplayingCall implements InterceptingCallInterface {
   #replay(metadata: Metadata): void {
     this.#replayed = true;
     this.#heldNullMessage = false;
-    this.#attempt = new Attempt(this.#plan, this.#callOptions);
-    const call = (this.#call = this.#nextCall({ ...this.#callOptions, credentials: this.#attempt.credentials }));
-    this.#startAttempt(call, metadata.clone());
+    const attempt = (this.#attempt = new Attempt(this.#plan, this.#callOptions, false));
+    const call = (this.#call = this.#nextCall(attempt.callOptions(this.#callOptions)));
+    const replayMetadata = metadata.clone();
+    attempt.start(replayMetadata);
+    this.#startAttempt(call, replayMetadata);
     if (this.#message) {
       // Without the first attempt's write callback, which has already run.
       const { context, message } = this.#message;

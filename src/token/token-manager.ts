@@ -224,16 +224,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       return Promise.reject(err instanceof Error ? err : configError('getToken scopes are invalid'));
     }
     const now = this.#clock.now();
-    entry.usedSinceTimer = true;
-    const token = entry.token;
-    if (token !== undefined && now < token.expiresAt.getTime()) {
-      this.#stats.cacheHits++;
-      const age = now - entry.issuedAtMs;
-      if (age > this.#stats.maxTokenAgeAtUseMs) this.#stats.maxTokenAgeAtUseMs = age;
-      if (now >= entry.refreshAtMs) this.#refreshInBackground(entry);
-      if (entry.failure?.untilMs === Infinity) this.#checkForRotatedCredentials(now);
-      return Promise.resolve(token);
-    }
+    const token = this.#usableToken(entry, now);
+    if (token !== undefined) return Promise.resolve(token);
     const failure = entry.failure;
     if (failure !== undefined && now < failure.untilMs) {
       if (failure.untilMs === Infinity) this.#checkForRotatedCredentials(now);
@@ -241,6 +233,40 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     }
     this.#stats.callersWaited++;
     return waitFor(this.#fetch(entry, true), options?.signal);
+  }
+
+  /**
+   * The cached token for the configured scopes, or for `options.scopes`, when one is usable right now
+   * (starting a background refresh when one is due, as `getToken()` does); `undefined` when
+   * `getToken()` would have to wait, and after `close()`. Never throws and never waits.
+   *
+   * @example
+   * ```ts
+   * const token = tokens.getCachedToken() ?? (await tokens.getToken());
+   * ```
+   */
+  getCachedToken(options?: Pick<GetTokenOptions, 'scopes'>): AccessToken | undefined {
+    if (this.#closeController.signal.aborted) return undefined;
+    let entry: CacheEntry;
+    try {
+      entry = options?.scopes === undefined ? this.#defaultEntry : this.#entryForScopes(options.scopes);
+    } catch {
+      return undefined;
+    }
+    return this.#usableToken(entry, this.#clock.now());
+  }
+
+  /** The cache-hit path shared by getToken() and getCachedToken(). */
+  #usableToken(entry: CacheEntry, now: number): AccessToken | undefined {
+    entry.usedSinceTimer = true;
+    const token = entry.token;
+    if (token === undefined || now >= token.expiresAt.getTime()) return undefined;
+    this.#stats.cacheHits++;
+    const age = now - entry.issuedAtMs;
+    if (age > this.#stats.maxTokenAgeAtUseMs) this.#stats.maxTokenAgeAtUseMs = age;
+    if (now >= entry.refreshAtMs) this.#refreshInBackground(entry);
+    if (entry.failure?.untilMs === Infinity) this.#checkForRotatedCredentials(now);
+    return token;
   }
 
   /**

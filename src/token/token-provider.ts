@@ -20,4 +20,9 @@ export interface TokenProvider {
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   /** Forget this token value if it is cached, so the next `getToken()` fetches a new one. */
   invalidate(accessToken: string): void;
+  /**
+   * The cached token when one is usable right now, else `undefined`; never waits and never throws.
+   * Optional: it lets the gRPC side skip the asynchronous path on the common cache hit.
+   */
+  getCachedToken?(options?: Pick<GetTokenOptions, 'scopes'>): AccessToken | undefined;
 }
