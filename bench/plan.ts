@@ -1,0 +1,69 @@
+// How much each benchmark does. The full plan keeps `npm run bench` under about four minutes on a
+// 2-core machine; `--quick` runs every figure in a fraction of that, to check the bench itself.
+
+export interface Plan {
+  /** Calls in flight at once, for the throughput and latency figures (issue 4: 50). */
+  readonly concurrency: number;
+  /** Rounds of the throughput comparisons, each variant once per round. */
+  readonly throughputRounds: number;
+  /** Unary calls per variant per round. */
+  readonly unaryCallsPerSample: number;
+  /** Unary calls per variant before measuring, so that the JIT has compiled every path. */
+  readonly warmupCalls: number;
+  /** Rounds of the bidi comparison, and messages per stream per round. */
+  readonly bidiRounds: number;
+  readonly bidiMessagesPerSample: number;
+  /** Rounds of the do-it-yourself comparisons that count token requests and failed calls. */
+  readonly peerRounds: number;
+  /** Rounds of the latency-across-a-refresh comparison (four runs each). */
+  readonly latencyRounds: number;
+  /** Rounds of the getToken() against Map comparison, and calls per round. */
+  readonly getTokenRounds: number;
+  readonly getTokenCallsPerSample: number;
+  /** Figure 4: getToken() calls and RPCs between the heap snapshots. */
+  readonly memoryGetTokenCalls: number;
+  readonly memoryRpcs: number;
+  /** Figure 5. */
+  readonly refreshCycles: number;
+  /** Figure 6: managers, and how many times each refreshes. */
+  readonly fleetManagers: number;
+  readonly fleetRefreshes: number;
+  readonly fleetRounds: number;
+}
+
+export const fullPlan: Plan = {
+  concurrency: 50,
+  throughputRounds: 28,
+  unaryCallsPerSample: 3_000,
+  warmupCalls: 6_000,
+  bidiRounds: 12,
+  bidiMessagesPerSample: 20_000,
+  peerRounds: 3,
+  latencyRounds: 6,
+  getTokenRounds: 10,
+  getTokenCallsPerSample: 1_000_000,
+  memoryGetTokenCalls: 1_000_000,
+  memoryRpcs: 100_000,
+  refreshCycles: 1_000,
+  fleetManagers: 10_000,
+  fleetRefreshes: 10,
+  fleetRounds: 3,
+};
+
+export const quickPlan: Plan = {
+  ...fullPlan,
+  throughputRounds: 2,
+  unaryCallsPerSample: 1_000,
+  warmupCalls: 1_000,
+  bidiRounds: 2,
+  bidiMessagesPerSample: 2_000,
+  peerRounds: 1,
+  latencyRounds: 1,
+  getTokenRounds: 3,
+  getTokenCallsPerSample: 100_000,
+  memoryGetTokenCalls: 100_000,
+  memoryRpcs: 5_000,
+  refreshCycles: 50,
+  fleetManagers: 1_000,
+  fleetRounds: 1,
+};

@@ -1,0 +1,116 @@
+// `npm run bench`: every figure of issue 4, measured side by side on this machine, printed as a table
+// and written to bench/results.json. `npm run bench -- --quick` runs a smaller plan (to check the
+// bench itself, not to quote); `--only=1,3` runs only those sections.
+import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createTokenManager } from './clients.js';
+import { bidiThroughput } from './figures/bidi-throughput.js';
+import { cachedGetToken } from './figures/get-token.js';
+import { coldStart } from './figures/cold-start.js';
+import { fleet } from './figures/fleet.js';
+import { memory } from './figures/memory.js';
+import { outage } from './figures/outage.js';
+import { refreshCycles } from './figures/refresh-cycles.js';
+import { refreshLatency } from './figures/refresh-latency.js';
+import { unaryThroughput } from './figures/unary-throughput.js';
+import type { Figure } from './lib/figure.js';
+import { markdownTable } from './lib/table.js';
+import { fullPlan, quickPlan, type Plan } from './plan.js';
+import { ServerProcess } from './server/server-process.js';
+
+const resultsFile = new URL('./results.json', import.meta.url);
+
+/** One section of issue 4's list: what it needs and the figures it measures. */
+type Section = (context: { servers: ServerProcess; plan: Plan }) => Promise<Figure[]>;
+
+const sections: Readonly<Record<string, { readonly title: string; readonly run: Section }>> = {
+  '1': {
+    title: 'overhead against the limit (unary and bidi over TLS)',
+    run: async ({ servers, plan }) => {
+      const tokens = createTokenManager(servers);
+      try {
+        return [...(await unaryThroughput(servers, tokens, plan)), ...(await bidiThroughput(servers, tokens, plan))];
+      } finally {
+        tokens.close();
+      }
+    },
+  },
+  '2': {
+    title: 'against the do-it-yourself peer',
+    run: async ({ servers, plan }) => [...(await coldStart(servers, plan)), ...(await outage(servers, plan)), ...(await refreshLatency(servers, plan))],
+  },
+  '3': {
+    title: 'cached getToken()',
+    run: async ({ servers, plan }) => {
+      const tokens = createTokenManager(servers);
+      try {
+        return await cachedGetToken(tokens, plan);
+      } finally {
+        tokens.close();
+      }
+    },
+  },
+  '4': { title: 'memory', run: ({ servers, plan }) => memory(servers, plan) },
+  '5': { title: 'refresh cycles', run: ({ servers, plan }) => refreshCycles(servers, plan) },
+  '6': { title: 'fleet', run: ({ plan }) => fleet(plan) },
+};
+
+function chosenSections(args: readonly string[]): string[] {
+  const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+  if (only === undefined) return Object.keys(sections);
+  const chosen = only.split(',').map((id) => id.trim());
+  const unknown = chosen.filter((id) => !(id in sections));
+  if (unknown.length > 0) throw new Error(`--only: no section ${unknown.join(', ')} (sections: ${Object.keys(sections).join(', ')})`);
+  return chosen;
+}
+
+function machine(): Record<string, string | number> {
+  const require = createRequire(import.meta.url);
+  const grpcVersion = (require('@grpc/grpc-js/package.json') as { version: string }).version;
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    grpcJs: grpcVersion,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const plan = args.includes('--quick') ? quickPlan : fullPlan;
+  const ids = chosenSections(args);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const figures: Figure[] = [];
+  const servers = await ServerProcess.start();
+  try {
+    for (const id of ids) {
+      const section = sections[id]!;
+      const sectionStart = performance.now();
+      process.stderr.write(`${id}. ${section.title} ...`);
+      figures.push(...(await section.run({ servers, plan })));
+      process.stderr.write(` ${((performance.now() - sectionStart) / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    await servers.stop();
+  }
+  const durationSec = (performance.now() - t0) / 1000;
+  const about = machine();
+  console.log(`\n${markdownTable(figures)}\n`);
+  for (const figure of figures.filter((f) => f.note !== undefined)) console.log(`- ${figure.id}: ${figure.note}`);
+  console.log(
+    `\n${about.cpus} CPUs (${about.cpuModel}), Node ${about.node}, grpc-js ${about.grpcJs}; ` +
+      `${args.includes('--quick') ? 'quick' : 'full'} plan; ${durationSec.toFixed(0)} s. Ratios are ours / reference per round: median (min–max).`,
+  );
+  await writeFile(resultsFile, `${JSON.stringify({ startedAt: startedAt.toISOString(), durationSec, machine: about, plan, figures }, null, 2)}\n`);
+  console.log(`written to ${resultsFile.pathname}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

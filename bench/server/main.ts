@@ -1,0 +1,77 @@
+// The benchmark's server process: a TLS gRPC echo server and a MockTokenServer, both on 127.0.0.1,
+// in a process of their own so that the client's measurements do not share an event loop with them
+// (as in production, where they run on other machines). Started by ServerProcess with fork().
+import * as grpc from '@grpc/grpc-js';
+import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { echoService } from './echo-service.js';
+import { benchClient, type CommandMessage, type ReadyMessage, type ReplyMessage } from './protocol.js';
+
+const unauthenticated = { code: grpc.status.UNAUTHENTICATED, details: 'no bearer token' };
+
+/** The server checks only that a bearer token came: verifying it would cost the same in every variant. */
+function hasBearer(metadata: grpc.Metadata): boolean {
+  const [value] = metadata.get('authorization');
+  return typeof value === 'string' && value.startsWith('Bearer ');
+}
+
+async function startGrpcServer(certs: Awaited<ReturnType<typeof createTestCertificates>>): Promise<{ server: grpc.Server; address: string }> {
+  const server = new grpc.Server();
+  server.addService(echoService, {
+    Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
+      if (!hasBearer(call.metadata)) return callback(unauthenticated);
+      callback(null, call.request);
+    },
+    Bidi(call: grpc.ServerDuplexStream<Buffer, Buffer>) {
+      if (!hasBearer(call.metadata)) return call.emit('error', unauthenticated);
+      call.on('data', (message: Buffer) => call.write(message));
+      call.on('end', () => call.end());
+    },
+  } satisfies grpc.UntypedServiceImplementation);
+  const credentials = grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
+  );
+  return { server, address: `127.0.0.1:${port}` };
+}
+
+async function main(): Promise<void> {
+  const certs = await createTestCertificates();
+  const tokenServer = await MockTokenServer.start();
+  tokenServer.addClient({ clientId: benchClient.clientId, clientSecret: benchClient.clientSecret, allowedScopes: [benchClient.scope] });
+  const { server, address } = await startGrpcServer(certs);
+
+  const reply = (id: number, value = 0): void => {
+    process.send?.({ type: 'reply', id, value } satisfies ReplyMessage);
+  };
+  process.on('message', (message: CommandMessage) => {
+    const { id, command } = message;
+    switch (command.type) {
+      case 'failNext':
+        tokenServer.failNext(command.count, command.fault);
+        return reply(id);
+      case 'clearFaults':
+        tokenServer.clearFaults();
+        return reply(id);
+      case 'setTokenLifetime':
+        tokenServer.tokenLifetimeSec = command.seconds;
+        return reply(id);
+      case 'tokenRequestCount':
+        return reply(id, tokenServer.tokenRequestCount);
+      case 'stop':
+        server.forceShutdown();
+        void tokenServer.close().then(() => {
+          reply(id);
+          process.disconnect();
+        });
+        return;
+    }
+  });
+  // The parent may die without sending 'stop'; do not outlive it.
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ type: 'ready', grpcAddress: address, tokenEndpoint: tokenServer.tokenEndpoint, caCert: certs.caCert } satisfies ReadyMessage);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench server failed to start:', err);
+  process.exit(1);
+});
