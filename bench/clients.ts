@@ -1,7 +1,7 @@
 // The clients under comparison. Each is a grpc-js Client for the bench server plus the metadata its
 // calls carry; they differ only in how the `authorization` header gets there.
 import * as grpc from '@grpc/grpc-js';
-import { TokenManager, createAuthInterceptor, createChannelCredentials, type TokenManagerOptions } from '../src/index.js';
+import { TokenManager, createAuthInterceptor, createChannelCredentials, type AuthInterceptorOptions, type TokenManagerOptions } from '../src/index.js';
 import { createDiyCallCredentials, type DiyOptions } from './peers/diy.js';
 import { benchClient } from './server/protocol.js';
 import type { ServerAddresses } from './server/server-process.js';
@@ -84,9 +84,13 @@ export function constantInterceptorClient(servers: ServerAddresses, authorizatio
 }
 
 /** The SDK's interceptor (DESIGN.md option 2). */
-export function interceptorClient(servers: ServerAddresses, tokens: TokenManager): BenchClient {
+export function interceptorClient(
+  servers: ServerAddresses,
+  tokens: TokenManager,
+  options: Omit<AuthInterceptorOptions, 'channelCredentials'> = {},
+): BenchClient {
   const tls = tlsCredentials(servers);
-  const interceptor = createAuthInterceptor(tokens, { channelCredentials: tls });
+  const interceptor = createAuthInterceptor(tokens, { ...options, channelCredentials: tls });
   return { client: new grpc.Client(servers.grpcAddress, tls, { ...channelOptions, interceptors: [interceptor] }), metadata: emptyMetadata };
 }
 

@@ -1,6 +1,6 @@
 // Runs unary calls through one client variant, for a CPU profile of where its time goes:
 //   node --cpu-prof --cpu-prof-dir=.tmp/profile --import tsx bench/profile.ts interceptor
-// Variants: static, interceptor, interceptor-floor, channel, channel-floor, diy. The profile of the
+// Variants: static, interceptor, interceptor-no-replay, interceptor-floor, channel, channel-floor, diy. The profile of the
 // client is the largest .cpuprofile written (the server process writes its own); open it in Chrome
 // DevTools or compare two variants' self times.
 import { closedLoop } from './lib/calls.js';
@@ -25,6 +25,8 @@ type Factory = (servers: ServerAddresses, tokens: TokenManager, authorization: s
 const variants: Readonly<Record<string, Factory>> = {
   static: (servers, _tokens, authorization) => staticHeaderClient(servers, authorization),
   interceptor: (servers, tokens) => interceptorClient(servers, tokens),
+  'interceptor-no-replay': (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
+  'interceptor-no-retry': (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
   'interceptor-floor': (servers, _tokens, authorization) => constantInterceptorClient(servers, authorization),
   channel: (servers, tokens) => channelCredentialsClient(servers, tokens),
   'channel-floor': (servers, _tokens, authorization) => constantCallCredentialsClient(servers, authorization),

@@ -1,0 +1,15 @@
+import { ServerProcess } from './server/server-process.js';
+import { createTokenManager, interceptorClient, constantInterceptorClient, staticHeaderClient } from './clients.js';
+import { closedLoop } from './lib/calls.js';
+import { alternate } from './lib/rounds.js';
+import { ratios, summarize } from './lib/stats.js';
+const servers = await ServerProcess.start();
+const tokens = createTokenManager(servers);
+const auth = `Bearer ${(await tokens.getToken()).accessToken}`;
+const c = { stat: staticHeaderClient(servers, auth), floor: constantInterceptorClient(servers, auth), noReplay: interceptorClient(servers, tokens, { retryOnUnauthenticated: false }), ours: interceptorClient(servers, tokens) };
+const m = (b: typeof c.ours) => async () => { const c0 = process.cpuUsage(); await closedLoop(b, { concurrency: 50, stop: { calls: 3000 } }); const x = process.cpuUsage(c0); return (x.user + x.system) / 3000; };
+for (const b of Object.values(c)) await m(b)(); for (const b of Object.values(c)) await m(b)();
+const r = await alternate(16, { stat: m(c.stat), floor: m(c.floor), noReplay: m(c.noReplay), ours: m(c.ours) });
+for (const k of ['floor', 'noReplay', 'ours'] as const) console.log(k, summarize(r[k]).median.toFixed(1), 'µs; /static', ratios(r[k], r.stat).median.toFixed(3), '/floor', ratios(r[k], r.floor).median.toFixed(3));
+console.log('static', summarize(r.stat).median.toFixed(1));
+for (const b of Object.values(c)) b.client.close(); tokens.close(); await servers.stop();
