@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/** What a finished script printed, and how it exited. */
+export interface ScriptResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a TypeScript file in a child process (through tsx, from the project root) and resolves when
+ * it exits on its own; kills it and rejects if it is still running after `limitMs`.
+ */
+export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [tsx, path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${path} did not exit on its own within ${limitMs} ms; output so far:\n${stdout}\n${stderr}`));
+    }, limitMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
