@@ -4,7 +4,10 @@
 export interface Plan {
   /** Calls in flight at once, for the throughput and latency figures (issue 4: 50). */
   readonly concurrency: number;
-  /** Rounds of the throughput comparisons, each variant once per round. */
+  /**
+   * Rounds of the unary comparison, each variant once per round; a multiple of the variant count (8)
+   * keeps the order of the rounds balanced (see lib/rounds.ts).
+   */
   readonly throughputRounds: number;
   /** Unary calls per variant per round. */
   readonly unaryCallsPerSample: number;
@@ -33,13 +36,13 @@ export interface Plan {
 
 export const fullPlan: Plan = {
   concurrency: 50,
-  throughputRounds: 28,
+  throughputRounds: 24,
   unaryCallsPerSample: 3_000,
   warmupCalls: 6_000,
   bidiRounds: 12,
   bidiMessagesPerSample: 20_000,
   peerRounds: 3,
-  latencyRounds: 6,
+  latencyRounds: 8,
   getTokenRounds: 10,
   getTokenCallsPerSample: 1_000_000,
   memoryGetTokenCalls: 1_000_000,

@@ -21,7 +21,7 @@ import { ratios, summarize } from '../lib/stats.js';
 import type { Plan } from '../plan.js';
 import type { ServerAddresses } from '../server/server-process.js';
 
-type Variant = 'staticHeader' | 'staticHeaderTwin' | 'interceptor' | 'interceptorFloor' | 'channelCredentials' | 'channelFloor' | 'diy';
+type Variant = 'staticHeader' | 'staticHeaderTwin' | 'interceptor' | 'interceptorNoReplay' | 'interceptorFloor' | 'channelCredentials' | 'channelFloor' | 'diy';
 
 /** One sample: throughput, and the client process's CPU time per call. */
 interface Sample {
@@ -41,6 +41,7 @@ const labels: Record<Variant, string> = {
   staticHeader: 'static',
   staticHeaderTwin: 'static (second client)',
   interceptor: 'interceptor',
+  interceptorNoReplay: 'interceptor, no replay',
   interceptorFloor: 'minimal interceptor',
   channelCredentials: 'channel credentials',
   channelFloor: 'constant call credentials',
@@ -54,6 +55,8 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
     staticHeader: staticHeaderClient(servers, authorization),
     staticHeaderTwin: staticHeaderClient(servers, authorization),
     interceptor: interceptorClient(servers, tokens),
+    // Without the replay of a call whose token the server rejected, to show what that feature costs.
+    interceptorNoReplay: interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
     interceptorFloor: constantInterceptorClient(servers, authorization),
     channelCredentials: channelCredentialsClient(servers, tokens),
     channelFloor: constantCallCredentialsClient(servers, authorization),
@@ -66,6 +69,7 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
       staticHeader: measure('staticHeader'),
       staticHeaderTwin: measure('staticHeaderTwin'),
       interceptor: measure('interceptor'),
+      interceptorNoReplay: measure('interceptorNoReplay'),
       interceptorFloor: measure('interceptorFloor'),
       channelCredentials: measure('channelCredentials'),
       channelFloor: measure('channelFloor'),
@@ -109,6 +113,7 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
       compare('1.1f', 'unary, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', 'staticHeader', undefined,
         'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic'),
       cpuFigure('1.1c', 'client CPU per unary call, interceptor vs its floor', 'interceptor', 'interceptorFloor'),
+      cpuFigure('1.1r', 'client CPU per unary call, interceptor without replay vs its floor', 'interceptorNoReplay', 'interceptorFloor'),
       compare('1.2', 'unary, channel credentials vs static header', 'channelCredentials', 'staticHeader', 0.97),
       compare('1.2f', 'unary, constant call credentials (grpc-js floor) vs static header', 'channelFloor', 'staticHeader', undefined,
         'precomputed call credentials composed into the channel: no token logic'),
