@@ -84,10 +84,10 @@ describe('service-account key files', () => {
   });
 
   const broken: [string, unknown, RegExp][] = [
-    ['no client_email', { type: 'service_account', private_key: '-----BEGIN PRIVATE KEY-----', token_uri: 'https://a.test/t' }, /"client_email"/],
+    ['no client_email', { type: 'service_account', private_key: 'PRIVATE KEY placeholder', token_uri: 'https://a.test/t' }, /"client_email"/],
     ['no private_key', { type: 'service_account', client_email: 'a@b', token_uri: 'https://a.test/t' }, /"private_key"/],
     ['a private_key that is not PEM', { type: 'service_account', client_email: 'a@b', private_key: 'abc', token_uri: 'https://a.test/t' }, /"private_key" is not a PEM/],
-    ['no token_uri', { type: 'service_account', client_email: 'a@b', private_key: '-----BEGIN PRIVATE KEY-----' }, /"token_uri"/],
+    ['no token_uri', { type: 'service_account', client_email: 'a@b', private_key: 'PRIVATE KEY placeholder' }, /"token_uri"/],
     ['a numeric client_id', { client_id: 5, client_secret: 'x', token_endpoint: 'https://a.test/t' }, /"client_id" must be a string/],
     ['neither secret nor key', { client_id: 'a', token_endpoint: 'https://a.test/t' }, /neither "client_secret" nor "private_key"/],
     ['no endpoint', { client_id: 'a', client_secret: 'x' }, /neither "token_endpoint" nor "issuer"/],

@@ -610,9 +610,12 @@ describe('configuration', () => {
   }
 
   it('rejects a private key it cannot import with a config error that does not quote the key', async () => {
+    // A real key made unreadable: the first bytes of its DER body no longer parse.
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const brokenPem = pem.replace(/\n[A-Za-z0-9+/]{4}/, '\nbm90');
     const server = await startTokenServer();
-    const tokens = createManager(server, { clientSecret: undefined, privateKey: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----' });
-    await assert.rejects(tokens.getToken(), (err: TokenError) => err.code === 'config' && !err.message.includes('bm90IGEga2V5'));
+    const tokens = createManager(server, { clientSecret: undefined, privateKey: brokenPem });
+    await assert.rejects(tokens.getToken(), (err: TokenError) => err.code === 'config' && !err.message.includes(brokenPem.split('\n')[1]!));
     assert.equal(server.tokenRequestCount, 0);
   });
 });

@@ -40,7 +40,7 @@ export async function importSigningKey(input: PrivateKeyInput, what: string, alg
   } catch (err) {
     if (err instanceof Error && err.name === 'TokenError') throw err;
     // jose's and node's messages may quote parts of the input: do not pass them on.
-    throw configError(`${what} could not be imported as a private key (expected PKCS#8 PEM "BEGIN PRIVATE KEY", a private JWK or a CryptoKey)`);
+    throw configError(`${what} could not be imported as a private key (expected a PKCS#8 PEM private key, a private JWK or a CryptoKey)`);
   }
 }
 
