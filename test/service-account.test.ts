@@ -103,6 +103,20 @@ describe('service-account key files', () => {
     });
   }
 
+  it('refuses an http token_uri unless allowInsecureRequests is set', async () => {
+    const path = await writeJson('plain-http.json', {
+      type: 'service_account',
+      client_email: 'a@b.example.test',
+      private_key: rsaKeyPair().privatePem,
+      token_uri: 'http://auth.example.test/token',
+    });
+    assert.throws(
+      () => TokenManager.fromServiceAccountFile(path),
+      (err: TokenError) => err.code === 'insecure_endpoint' && /"token_uri" of .*allowInsecureRequests/.test(err.message),
+    );
+    TokenManager.fromServiceAccountFile(path, { allowInsecureRequests: true }).close();
+  });
+
   it('says so when the key file is missing or not JSON', async () => {
     assert.throws(() => TokenManager.fromServiceAccountFile(join(dir, 'absent.json')), /could not be read \(ENOENT\)/);
     const path = join(dir, 'garbage.json');

@@ -147,6 +147,7 @@ describe('getting a token', () => {
     assert.equal(server.tokenRequestCount, 0, 'a peek starts no request');
     const token = await tokens.getToken();
     assert.equal(tokens.getCachedToken(), token);
+    assert.equal(tokens.stats().cachedTokens, 1);
     assert.equal(tokens.getCachedToken({ scopes: ['orders.write'] }), undefined);
     server.failNext(1, { type: 'hang' }); // the refresh will hang
     await clock.advance(545_000); // past the refresh time, timer fired
@@ -154,6 +155,7 @@ describe('getting a token', () => {
     assert.equal(tokens.getCachedToken(), token, 'still served while the refresh is pending');
     await clock.advance(60_000);
     assert.equal(tokens.getCachedToken(), undefined, 'expired');
+    assert.equal(tokens.stats().cachedTokens, 0, 'an expired token is not counted as cached');
     tokens.close();
     assert.equal(tokens.getCachedToken(), undefined);
   });

@@ -56,10 +56,10 @@ export function createCallCredentials(tokens: TokenProvider, options: CallCreden
   return credentials.createFromMetadataGenerator((_params, callback) => {
     // Always call back with a Metadata or an error with a code: grpc-js rejects a generator's
     // `cb(null, undefined)` with `null`, and its handler then crashes the process (experiment exp5b).
-    headerSafeAccessToken(tokens, getTokenOptions).then(
-      (accessToken) => {
+    bearerHeader(tokens, getTokenOptions).then(
+      ({ header }) => {
         const metadata = new Metadata();
-        metadata.set('authorization', `Bearer ${accessToken}`);
+        metadata.set('authorization', header);
         callback(null, metadata);
       },
       (error: unknown) => callback(tokenFailureStatus(error)),
@@ -68,25 +68,27 @@ export function createCallCredentials(tokens: TokenProvider, options: CallCreden
 }
 
 /**
- * The access token to send: from `tokens`, checked to fit in an `authorization` header. Rejects with
- * the provider's error, or with a `TokenCallError` for a token that cannot be sent.
+ * The token to send and its `authorization` value, from `tokens`, checked to fit in a header. Rejects
+ * with the provider's error, or with a `TokenCallError` for a token that cannot be sent.
  *
  * @internal
  * @example
  * ```ts
- * metadata.set('authorization', `Bearer ${await headerSafeAccessToken(tokens, { scopes: ['orders.read'] })}`);
+ * metadata.set('authorization', (await bearerHeader(tokens, { scopes: ['orders.read'] })).header);
  * ```
  */
-export async function headerSafeAccessToken(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): Promise<string> {
-  const token: { accessToken?: unknown } | undefined = await tokens.getToken(getTokenOptions);
-  const accessToken = token?.accessToken;
+export async function bearerHeader(
+  tokens: TokenProvider,
+  getTokenOptions: GetTokenOptions | undefined,
+): Promise<{ readonly accessToken: string; readonly header: string }> {
+  const token: { readonly accessToken?: unknown } | undefined = await tokens.getToken(getTokenOptions);
   // grpc-js's own header check would throw with the value in its message; check first so a malformed
   // token never reaches an error text.
-  if (typeof accessToken !== 'string' || !headerSafeToken.test(accessToken)) throw unusableTokenStatus();
-  return accessToken;
+  const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
+  if (header === undefined) throw unusableTokenStatus();
+  return { accessToken: token!.accessToken as string, header };
 }
 
-/** Printable ASCII without spaces: what a header value may carry after `Bearer `. */
 const headerSafeToken = /^[\x21-\x7E]+$/;
 
 /** `authorization` values already built and checked, per cached token object. */

@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { normalizeScopes } from '../token/options.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
-import { bearerValueFor, headerSafeAccessToken } from './call-credentials.js';
+import { bearerHeader, bearerValueFor } from './call-credentials.js';
 import { carriesOurCallCredentials, InsecureChannelError, isSecureChannel } from './channel-credentials.js';
 import { callEndedStatus, tokenFailureStatus } from './status.js';
 
@@ -251,17 +251,18 @@ class Attempt {
     // as grpc-js would have passed them.
     const metadata = this.#callerCredentials ? await this.#callerCredentials.generateMetadata(params) : new Metadata();
     if (this.callerAuthorization || hasAuthorization(metadata)) return metadata;
-    this.accessToken = await this.#accessToken();
-    metadata.set('authorization', `Bearer ${this.accessToken}`);
+    const { accessToken, header } = await this.#bearerHeader();
+    this.accessToken = accessToken;
+    metadata.set('authorization', header);
     return metadata;
   }
 
-  async #accessToken(): Promise<string> {
+  async #bearerHeader(): Promise<{ readonly accessToken: string; readonly header: string }> {
     if (this.#ended) throw callEndedStatus();
     // One controller per attempt: grpc-js may ask for metadata again when it picks another connection.
     const waiting = (this.#waiting ??= new AbortController());
     try {
-      return await headerSafeAccessToken(this.#plan.tokens, { ...this.#plan.getTokenOptions, signal: waiting.signal });
+      return await bearerHeader(this.#plan.tokens, { ...this.#plan.getTokenOptions, signal: waiting.signal });
     } catch (error) {
       // After the call ended grpc-js drops whatever the generator reports; the code is for the record.
       throw waiting.signal.aborted ? callEndedStatus() : tokenFailureStatus(error);

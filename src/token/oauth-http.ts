@@ -1,6 +1,7 @@
 import { Configuration, allowInsecureRequests, customFetch, discovery, type ClientAuth, type ServerMetadata } from 'openid-client';
 import type { Clock } from './clock.js';
 import { TokenError } from './errors.js';
+import { describeEndpoint } from './redact.js';
 import type { AnswerTiming } from './token-response.js';
 
 /** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
@@ -66,7 +67,7 @@ function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: 
     } catch (err) {
       if (closeSignal.aborted) throw new TokenError('closed', 'the TokenManager was closed', { cause: err });
       if (timeout.aborted) {
-        throw new TokenError('timeout', `${describe(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
+        throw new TokenError('timeout', `token endpoint ${describeEndpoint(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
           retryable: true,
           cause: err,
         });
@@ -74,11 +75,6 @@ function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: 
       throw err;
     }
   };
-}
-
-function describe(url: string): string {
-  const u = new URL(url);
-  return `token endpoint ${u.protocol}//${u.host}${u.pathname}`;
 }
 
 async function readLimited(response: Response, signal: AbortSignal): Promise<Uint8Array> {
@@ -108,7 +104,7 @@ async function readLimited(response: Response, signal: AbortSignal): Promise<Uin
 }
 
 function tooLarge(url: string): TokenError {
-  return new TokenError('invalid_response', `${describe(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
+  return new TokenError('invalid_response', `token endpoint ${describeEndpoint(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
     retryable: true,
   });
 }

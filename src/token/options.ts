@@ -120,8 +120,8 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
 
 /** Checks the OAuth client options and says which credential to use. */
 export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean): ResolvedClient {
-  const issuer = options.issuer === undefined ? undefined : endpoint(options.issuer, 'issuer', allowInsecureRequests);
-  const tokenEndpoint = options.tokenEndpoint === undefined ? undefined : endpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
+  const issuer = options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
+  const tokenEndpoint = options.tokenEndpoint === undefined ? undefined : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
   if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
   const clientId = nonEmpty(options.clientId, 'clientId');
 
@@ -180,7 +180,8 @@ export function normalizeScopes(scopes: unknown, what: string): readonly string[
   return Object.freeze([...new Set(scopes as string[])].sort());
 }
 
-function endpoint(value: unknown, what: string, allowInsecureRequests: boolean): string {
+/** An http(s) URL without credentials; `http:` only with `allowInsecureRequests` (`insecure_endpoint`). */
+export function checkedEndpoint(value: unknown, what: string, allowInsecureRequests: boolean): string {
   const text = nonEmpty(value, what);
   let url: URL;
   try {

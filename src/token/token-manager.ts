@@ -8,7 +8,7 @@ import { CredentialFile } from './credential-file.js';
 import { TokenError, configError } from './errors.js';
 import { channels, type TokenManagerEvents } from './events.js';
 import type { HttpSettings } from './oauth-http.js';
-import { normalizeScopes, resolveClient, resolveOptions, type ResolvedOptions, type TokenManagerOptions } from './options.js';
+import { checkedEndpoint, normalizeScopes, resolveClient, resolveOptions, type ResolvedOptions, type TokenManagerOptions } from './options.js';
 import { retryDelayMs } from './retry-delay.js';
 import { JwtBearerSource, parseKeyFile } from './service-account.js';
 import { AccessToken } from './token.js';
@@ -42,7 +42,7 @@ export interface TokenManagerStats {
   readonly maxRefreshLatencyMs: number;
   /** The oldest a token was when handed out, in milliseconds since it was requested. */
   readonly maxTokenAgeAtUseMs: number;
-  /** Scope sets with a token cached now. */
+  /** Scope sets with a usable (unexpired) token cached now. */
   readonly cachedTokens: number;
 }
 
@@ -68,7 +68,7 @@ interface CacheEntry {
   timer?: TimerHandle;
 }
 
-type MutableStats = { -readonly [K in keyof TokenManagerStats]: TokenManagerStats[K] };
+type MutableStats = { -readonly [K in Exclude<keyof TokenManagerStats, 'cachedTokens'>]: TokenManagerStats[K] };
 
 /** The longest delay a Node timer takes without overflowing. */
 const maxTimerDelayMs = 2_147_483_647;
@@ -125,7 +125,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     lastRefreshLatencyMs: undefined,
     maxRefreshLatencyMs: 0,
     maxTokenAgeAtUseMs: 0,
-    cachedTokens: 0,
   };
 
   /** @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option. */
@@ -162,13 +161,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     const file = new CredentialFile(path, 'key file');
     if (content.kind === 'service_account') {
       const resolved = resolveOptions(options);
+      checkedEndpoint(content.key.tokenUri, `"token_uri" of ${path}`, resolved.allowInsecureRequests);
       const tokenSource = new JwtBearerSource(
         { file, path, http: httpSettings(resolved), defaultLifetimeMs: resolved.defaultLifetimeMs },
         content.key,
       );
-      if (new URL(content.key.tokenUri).protocol === 'http:' && !resolved.allowInsecureRequests) {
-        throw new TokenError('insecure_endpoint', `token_uri of ${path} is http://; set allowInsecureRequests: true only for local tests`);
-      }
       return new TokenManager({ ...options, tokenSource });
     }
     const { client } = content;
@@ -281,7 +278,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       } else if (entry.token?.accessToken !== accessToken) {
         continue;
       }
-      if (entry.token !== undefined) this.#stats.cachedTokens--;
       entry.token = undefined;
       entry.timer?.clear();
       entry.timer = undefined;
@@ -290,7 +286,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
 
   /** Counters and timings no token server reports; cheap to call. */
   stats(): TokenManagerStats {
-    return { ...this.#stats };
+    const now = this.#clock.now();
+    let cachedTokens = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.token !== undefined && now < entry.token.expiresAt.getTime()) cachedTokens++;
+    }
+    return { ...this.#stats, cachedTokens };
   }
 
   /**
@@ -306,7 +307,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       entry.token = undefined;
     }
     this.#entries.clear();
-    this.#stats.cachedTokens = 0;
   }
 
   /** Same as {@link TokenManager.close}, for `using tokens = new TokenManager(...)`. */
@@ -485,7 +485,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
 
   #store(entry: CacheEntry, token: AccessToken, startedAtMs: number, callerWaiting: boolean): void {
     const now = this.#clock.now();
-    if (entry.token === undefined) this.#stats.cachedTokens++;
     entry.token = token;
     entry.failure = undefined;
     entry.failureStreak = 0;
@@ -543,7 +542,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    */
   #evictIdle(entry: CacheEntry): void {
     if (entry === this.#defaultEntry || entry.inflight !== undefined) return;
-    if (entry.token !== undefined) this.#stats.cachedTokens--;
     this.#entries.delete(entry.key);
   }
 
