@@ -81,12 +81,13 @@ export async function bearerHeader(
   tokens: TokenProvider,
   getTokenOptions: GetTokenOptions | undefined,
 ): Promise<{ readonly accessToken: string; readonly header: string }> {
-  const token: { readonly accessToken?: unknown } | undefined = await tokens.getToken(getTokenOptions);
+  // Typed as unknown: a custom TokenProvider may resolve with anything.
+  const token: unknown = await tokens.getToken(getTokenOptions);
   // grpc-js's own header check would throw with the value in its message; check first so a malformed
   // token never reaches an error text.
   const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
   if (header === undefined) throw unusableTokenStatus();
-  return { accessToken: token!.accessToken as string, header };
+  return { accessToken: (token as { readonly accessToken: string }).accessToken, header };
 }
 
 const headerSafeToken = /^[\x21-\x7E]+$/;
