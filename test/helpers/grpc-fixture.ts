@@ -2,10 +2,10 @@
 // received. Listens on 127.0.0.1:0, over TLS (certificates from createTestCertificates) or plaintext.
 import type { TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createTestCertificates } from '../../src/testing/certificates.js';
-import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/mock-token-server.js';
-import type { TokenManagerOptions } from '../../src/token/options.js';
-import { TokenManager } from '../../src/token/token-manager.js';
+import { createTestCertificates } from '../../src/testing/index.js';
+import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
+import type { TokenManagerOptions } from '../../src/index.js';
+import { TokenManager } from '../../src/index.js';
 import { clientId, clientSecret, managerOptions } from './token-fixtures.js';
 
 /** What a handler sends back: the metadata it received, so tests can see what went on the wire. */

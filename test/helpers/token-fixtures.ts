@@ -1,8 +1,8 @@
 import { after } from 'node:test';
-import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/mock-token-server.js';
-import { ManualClock } from '../../src/testing/manual-clock.js';
-import { TokenManager } from '../../src/token/token-manager.js';
-import type { TokenManagerOptions } from '../../src/token/options.js';
+import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { TokenManager } from '../../src/index.js';
+import type { TokenManagerOptions } from '../../src/index.js';
 
 /** A client secret no output of the suite may contain. */
 export const clientSecret = 's3cr3t-Value-that-must-never-leak-0123456789';

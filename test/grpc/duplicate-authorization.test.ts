@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../src/grpc/index.js';
-import { openBidi, startScene, unary, type Scene } from './helpers/grpc-fixture.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
+import { openBidi, startScene, unary, type Scene } from '../helpers/grpc-fixture.js';
 
 function interceptedClient(scene: Scene): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();

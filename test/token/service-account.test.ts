@@ -4,9 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TokenError } from '../src/token/errors.js';
-import { TokenManager } from '../src/token/token-manager.js';
-import { clientSecret, startTokenServer } from './helpers/token-fixtures.js';
+import { TokenError } from '../../src/index.js';
+import { TokenManager } from '../../src/index.js';
+import { clientSecret, startTokenServer } from '../helpers/token-fixtures.js';
 
 let dir: string;
 before(async () => {

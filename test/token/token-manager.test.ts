@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
-import { TokenError } from '../src/token/errors.js';
-import type { Clock } from '../src/token/clock.js';
-import type { RefreshFailedEvent, TokenIssuedEvent } from '../src/token/events.js';
-import type { ManualClock } from '../src/testing/manual-clock.js';
-import { TokenManager } from '../src/token/token-manager.js';
+import { TokenError } from '../../src/index.js';
+import type { Clock } from '../../src/index.js';
+import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
+import type { ManualClock } from '../../src/testing/index.js';
+import { TokenManager } from '../../src/index.js';
 import {
   clientId,
   clientSecret,
@@ -21,7 +21,7 @@ import {
   startTokenServer,
   until,
   waitForIo,
-} from './helpers/token-fixtures.js';
+} from '../helpers/token-fixtures.js';
 
 describe('getting a token', () => {
   it('gets a Bearer token with client_secret_basic from a plain token endpoint', async () => {

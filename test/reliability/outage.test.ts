@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RefreshFailedEvent, TokenIssuedEvent } from '../src/token/events.js';
-import { createClock, createManager, startTokenServer, until, waitForIo } from './helpers/token-fixtures.js';
+import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
+import { createClock, createManager, startTokenServer, until, waitForIo } from '../helpers/token-fixtures.js';
 
 const minute = 60_000;
 

@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AccessToken } from '../src/token/token.js';
-import { TokenError } from '../src/token/errors.js';
-import { TokenManager } from '../src/token/token-manager.js';
+import { AccessToken } from '../../src/index.js';
+import { TokenError } from '../../src/index.js';
+import { TokenManager } from '../../src/index.js';
 
 /** Cases per run: 1,000 in CI; set FUZZ_RUNS=10000 for a longer run. */
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);

@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
-import { ManualClock } from '../src/testing/manual-clock.js';
-import { MockTokenServer, type MockTokenServerOptions } from '../src/testing/mock-token-server.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
 
 const secret = 'Sup3r:secret+with spaces&symbols/never-logged';
 const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../src/grpc/index.js';
-import { bearerToken, callTypes, methodPaths, startScene, unary, serverStream, type CallType, type Scene } from './helpers/grpc-fixture.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
+import { bearerToken, callTypes, methodPaths, startScene, unary, serverStream, type CallType, type Scene } from '../helpers/grpc-fixture.js';
 
 const callTypeNames: Record<CallType, string> = {
   unary: 'unary',

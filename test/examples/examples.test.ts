@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runScript as runExample } from './helpers/run-script.js';
+import { runScript as runExample } from '../helpers/run-script.js';
 
 describe('the demo (npm run demo)', () => {
   it('authenticates every call type, refreshes in the background, refuses an insecure channel and exits 0', async () => {

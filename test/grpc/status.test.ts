@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { createCallCredentials } from '../src/grpc/call-credentials.js';
-import { callEndedStatus, tokenFailureStatus } from '../src/grpc/status.js';
-import { TokenError } from '../src/token/errors.js';
+import { createCallCredentials } from '../../src/index.js';
+import { callEndedStatus, tokenFailureStatus } from '../../src/grpc/status.js';
+import { TokenError } from '../../src/index.js';
 
 test('a retryable token error becomes UNAVAILABLE, so a gRPC retry policy applies', () => {
   const error = tokenFailureStatus(new TokenError('network', 'could not reach token endpoint http://127.0.0.1:1/token', { retryable: true }));

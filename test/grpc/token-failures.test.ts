@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../src/grpc/index.js';
-import type { AccessToken } from '../src/token/token.js';
-import type { TokenProvider } from '../src/token/token-provider.js';
-import { bidi, callTypes, echoService, startScene, unary, type Scene } from './helpers/grpc-fixture.js';
-import { clientSecret, until } from './helpers/token-fixtures.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
+import type { AccessToken } from '../../src/index.js';
+import type { TokenProvider } from '../../src/index.js';
+import { bidi, callTypes, echoService, startScene, unary, type Scene } from '../helpers/grpc-fixture.js';
+import { clientSecret, until } from '../helpers/token-fixtures.js';
 
 function interceptedClient(scene: Scene, tokens: TokenProvider = scene.tokens): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor } from '../src/grpc/index.js';
-import { bidi, clientStream, serverStream, startScene, unary, type RejectPolicy, type Scene } from './helpers/grpc-fixture.js';
+import { createAuthInterceptor } from '../../src/index.js';
+import { bidi, clientStream, serverStream, startScene, unary, type RejectPolicy, type Scene } from '../helpers/grpc-fixture.js';
 
 function interceptedClient(scene: Scene, retryOnUnauthenticated?: boolean): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
-import { TokenError } from '../src/token/errors.js';
-import { createManager, startTokenServer } from './helpers/token-fixtures.js';
+import { TokenError } from '../../src/index.js';
+import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
 
 const requestTimeoutMs = 300;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runScript } from './helpers/run-script.js';
+import { runScript } from '../helpers/run-script.js';
 
 const child = 'test/fixtures/no-close-child.ts';
 const run = (args: string[]) => runScript(child, args, 20_000);

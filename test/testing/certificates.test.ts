@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connect, createServer, type ConnectionOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { createTestCertificates, type TestCertificates } from '../src/testing/certificates.js';
+import { createTestCertificates, type TestCertificates } from '../../src/testing/index.js';
 
 const echoPath = '/test.Echo/Echo';
 const identity = (value: Buffer): Buffer => value;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials, InsecureChannelError } from '../src/grpc/index.js';
-import { callTypes, startScene, unary } from './helpers/grpc-fixture.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials, InsecureChannelError } from '../../src/index.js';
+import { callTypes, startScene, unary } from '../helpers/grpc-fixture.js';
 
 test('createChannelCredentials refuses insecure channel credentials with a message that says to use TLS', async (t) => {
   const scene = await startScene(t, { tls: false });

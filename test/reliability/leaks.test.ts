@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, importPKCS8 } from 'jose';
-import { createCallCredentials } from '../src/grpc/call-credentials.js';
-import { MockTokenServer } from '../src/testing/mock-token-server.js';
-import { TokenError } from '../src/token/errors.js';
-import { diagnosticsChannels } from '../src/token/events.js';
-import type { TokenManagerOptions } from '../src/token/options.js';
-import { TokenManager } from '../src/token/token-manager.js';
+import { createCallCredentials } from '../../src/index.js';
+import { MockTokenServer } from '../../src/testing/index.js';
+import { TokenError } from '../../src/index.js';
+import { diagnosticsChannels } from '../../src/index.js';
+import type { TokenManagerOptions } from '../../src/index.js';
+import { TokenManager } from '../../src/index.js';
 
 // The values no output may ever contain.
 const clientId = 'leak-client';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetryAfterMs, retryDelayMs } from '../src/token/retry-delay.js';
-import { refreshAtMs } from '../src/token/token-manager.js';
+import { parseRetryAfterMs, retryDelayMs } from '../../src/token/retry-delay.js';
+import { refreshAtMs } from '../../src/token/token-manager.js';
 
 const options = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
 
