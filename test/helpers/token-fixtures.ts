@@ -1,4 +1,4 @@
-import { after } from 'node:test';
+import type { TestContext } from 'node:test';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { TokenManager } from '../../src/index.js';
@@ -8,11 +8,11 @@ import type { TokenManagerOptions } from '../../src/index.js';
 export const clientSecret = 's3cr3t-Value-that-must-never-leak-0123456789';
 export const clientId = 'orders-svc';
 
-/** A started MockTokenServer with one registered client, closed after the test file. */
-export async function startTokenServer(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+/** A started MockTokenServer with one registered client, closed after the test. */
+export async function startTokenServer(t: TestContext, options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
   const server = await MockTokenServer.start(options);
   server.addClient({ clientId, clientSecret, allowedScopes: ['orders.read', 'orders.write', 'inventory.read'] });
-  after(() => server.close());
+  t.after(() => server.close());
   return server;
 }
 
@@ -28,10 +28,10 @@ export function managerOptions(server: MockTokenServer, extra: TokenManagerOptio
   };
 }
 
-/** A TokenManager closed after the test file. */
-export function createManager(server: MockTokenServer, extra: TokenManagerOptions = {}): TokenManager {
+/** A TokenManager closed after the test. */
+export function createManager(t: TestContext, server: MockTokenServer, extra: TokenManagerOptions = {}): TokenManager {
   const manager = new TokenManager(managerOptions(server, extra));
-  after(() => manager.close());
+  t.after(() => manager.close());
   return manager;
 }
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { TokenError } from '../../src/index.js';
 import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
 
@@ -13,9 +13,9 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** Runs one getToken() against the faulted server; returns the error and how long it took. */
-async function failingCall(setup: Parameters<typeof createManager>[1] = {}) {
-  const server = await startTokenServer();
-  const tokens = createManager(server, { requestTimeoutMs, retry: { retries: 0 }, ...setup });
+async function failingCall(t: TestContext, setup: Parameters<typeof createManager>[2] = {}) {
+  const server = await startTokenServer(t);
+  const tokens = createManager(t, server, { requestTimeoutMs, retry: { retries: 0 }, ...setup });
   return { server, tokens };
 }
 
@@ -30,8 +30,8 @@ async function timed(promise: Promise<unknown>): Promise<{ error: TokenError; el
 }
 
 describe('hostile token server', () => {
-  it('ends a slow-loris answer (headers, then nothing) within requestTimeoutMs', async () => {
-    const { server, tokens } = await failingCall();
+  it('ends a slow-loris answer (headers, then nothing) within requestTimeoutMs', async (t) => {
+    const { server, tokens } = await failingCall(t);
     server.failNext(1, { type: 'hang-after-headers' });
     const { error, elapsedMs } = await timed(tokens.getToken());
     assert.equal(error.code, 'timeout');
@@ -42,8 +42,8 @@ describe('hostile token server', () => {
     ['with a Content-Length', {}],
     ['streamed without a length', { 'transfer-encoding': 'chunked' }],
   ] as const) {
-    it(`refuses a 50 MB answer ${what} after reading at most 1 MiB, with memory bounded`, async () => {
-      const { server, tokens } = await failingCall();
+    it(`refuses a 50 MB answer ${what} after reading at most 1 MiB, with memory bounded`, async (t) => {
+      const { server, tokens } = await failingCall(t);
       const huge = Buffer.alloc(50 * 1024 * 1024, 0x61);
       server.failNext(1, { type: 'body', body: huge, headers });
       gc();
@@ -58,7 +58,7 @@ describe('hostile token server', () => {
     });
   }
 
-  it('does not follow a redirect to another host, and sends that host nothing', async () => {
+  it('does not follow a redirect to another host, and sends that host nothing', async (t) => {
     let reached = 0;
     const elsewhere = createServer((_req, res) => {
       reached++;
@@ -66,7 +66,7 @@ describe('hostile token server', () => {
     });
     await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
     try {
-      const { server, tokens } = await failingCall();
+      const { server, tokens } = await failingCall(t);
       const location = `http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}/steal`;
       server.failNext(1, { type: 'body', status: 307, body: '', headers: { location } });
       const { error } = await timed(tokens.getToken());
@@ -80,8 +80,8 @@ describe('hostile token server', () => {
     }
   });
 
-  it('reports a connection reset in the middle of the body as a network error', async () => {
-    const { server, tokens } = await failingCall();
+  it('reports a connection reset in the middle of the body as a network error', async (t) => {
+    const { server, tokens } = await failingCall(t);
     server.failNext(1, { type: 'reset-mid-body' });
     const { error, elapsedMs } = await timed(tokens.getToken());
     assert.equal(error.code, 'network');

@@ -6,12 +6,12 @@ import { createClock, createManager, startTokenServer, until, waitForIo } from '
 const minute = 60_000;
 
 describe('outage soak', () => {
-  it('serves a 15-minute token through a 10-minute token-server outage, backs off with jitter, and recovers on the first good answer', async () => {
+  it('serves a 15-minute token through a 10-minute token-server outage, backs off with jitter, and recovers on the first good answer', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 15 * 60 });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 15 * 60 });
     // Refresh 12 minutes before expiry, so that the refresh starts 3 minutes in and the whole
     // outage falls in the window where the cached token must carry the service.
-    const tokens = createManager(server, {
+    const tokens = createManager(t, server, {
       clock,
       refreshBeforeExpiryMs: 12 * minute,
       retry: { retries: 5, minTimeoutMs: 500, maxTimeoutMs: 30_000 },

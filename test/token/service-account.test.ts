@@ -31,8 +31,8 @@ function rsaKeyPair(): { publicPem: string; privatePem: string } {
 }
 
 describe('service-account key files', () => {
-  it('uses a Google-format key with the JWT-bearer grant, the scopes in the assertion', async () => {
-    const server = await startTokenServer();
+  it('uses a Google-format key with the JWT-bearer grant, the scopes in the assertion', async (t) => {
+    const server = await startTokenServer(t);
     const { publicPem, privatePem } = rsaKeyPair();
     const clientEmail = 'orders@project.iam.example.test';
     server.addServiceAccount({ clientEmail, publicKey: publicPem });
@@ -57,8 +57,8 @@ describe('service-account key files', () => {
     }
   });
 
-  it('uses a generic OAuth2 client file with a client secret', async () => {
-    const server = await startTokenServer();
+  it('uses a generic OAuth2 client file with a client secret', async (t) => {
+    const server = await startTokenServer(t);
     const path = await writeJson('client.json', { client_id: 'orders-svc', client_secret: clientSecret, token_endpoint: server.tokenEndpoint });
     const tokens = TokenManager.fromServiceAccountFile(path, { scopes: ['orders.read'], allowInsecureRequests: true });
     try {
@@ -69,8 +69,8 @@ describe('service-account key files', () => {
     }
   });
 
-  it('uses a generic OAuth2 client file with a private key and discovery', async () => {
-    const server = await startTokenServer();
+  it('uses a generic OAuth2 client file with a private key and discovery', async (t) => {
+    const server = await startTokenServer(t);
     const { publicPem, privatePem } = rsaKeyPair();
     server.addClient({ clientId: 'keyed-client', publicKey: publicPem });
     const path = await writeJson('keyed.json', { client_id: 'keyed-client', private_key: privatePem, issuer: server.issuer });

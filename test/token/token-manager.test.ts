@@ -24,9 +24,9 @@ import {
 } from '../helpers/token-fixtures.js';
 
 describe('getting a token', () => {
-  it('gets a Bearer token with client_secret_basic from a plain token endpoint', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('gets a Bearer token with client_secret_basic from a plain token endpoint', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const token = await tokens.getToken();
     assert.equal(token.tokenType, 'Bearer');
     assert.deepEqual(token.scopes, ['orders.read']);
@@ -36,15 +36,15 @@ describe('getting a token', () => {
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
   });
 
-  it('gets a token with client_secret_post', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server, { clientAuthMethod: 'client_secret_post' });
+  it('gets a token with client_secret_post', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { clientAuthMethod: 'client_secret_post' });
     await tokens.getToken();
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
   });
 
-  it('gets a token with private_key_jwt signed by a private JWK', async () => {
-    const server = await startTokenServer();
+  it('gets a token with private_key_jwt signed by a private JWK', async (t) => {
+    const server = await startTokenServer(t);
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
     const tokens = new TokenManager({
@@ -62,8 +62,8 @@ describe('getting a token', () => {
     }
   });
 
-  it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async () => {
-    const server = await startTokenServer();
+  it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async (t) => {
+    const server = await startTokenServer(t);
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     server.addClient({ clientId: 'pem-client', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
     const tokens = new TokenManager({
@@ -82,9 +82,9 @@ describe('getting a token', () => {
     }
   });
 
-  it('sends the scopes, audience and resource it is configured with', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server, {
+  it('sends the scopes, audience and resource it is configured with', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, {
       scopes: ['orders.write', 'orders.read'],
       audience: 'https://orders.example.test',
       resource: 'https://orders.example.test/api',
@@ -97,9 +97,9 @@ describe('getting a token', () => {
     assert.deepEqual(token.scopes, ['orders.read', 'orders.write']);
   });
 
-  it('caches a token per scope set, whatever the order of the scopes', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('caches a token per scope set, whatever the order of the scopes', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const a = await tokens.getToken({ scopes: ['orders.read', 'inventory.read'] });
     const b = await tokens.getToken({ scopes: ['inventory.read', 'orders.read'] });
     const c = await tokens.getToken({ scopes: ['orders.write'] });
@@ -108,28 +108,28 @@ describe('getting a token', () => {
     assert.equal(server.tokenRequestCount, 2);
   });
 
-  it('shares one token request among 1,000 concurrent cold callers', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('shares one token request among 1,000 concurrent cold callers', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const all = await Promise.all(Array.from({ length: 1000 }, () => tokens.getToken()));
     assert.equal(server.tokenRequestCount, 1);
     assert.ok(all.every((t) => t === all[0]));
     assert.equal(tokens.stats().callersWaited, 1000);
   });
 
-  it('answers from the cache without a request while the token is fresh', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('answers from the cache without a request while the token is fresh', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const first = await tokens.getToken();
     for (let i = 0; i < 100; i++) assert.equal(await tokens.getToken(), first);
     assert.equal(server.tokenRequestCount, 1);
     assert.equal(tokens.stats().cacheHits, 100);
   });
 
-  it('stops waiting when the caller aborts, while the shared request goes on', async () => {
-    const server = await startTokenServer();
+  it('stops waiting when the caller aborts, while the shared request goes on', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'delay', ms: 200 });
-    const tokens = createManager(server);
+    const tokens = createManager(t, server);
     const controller = new AbortController();
     const waiting = tokens.getToken({ signal: controller.signal });
     const patient = tokens.getToken();
@@ -139,10 +139,10 @@ describe('getting a token', () => {
     assert.equal(server.tokenRequestCount, 1);
   });
 
-  it('getCachedToken() answers synchronously from the cache, undefined when a call would have to wait', async () => {
+  it('getCachedToken() answers synchronously from the cache, undefined when a call would have to wait', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
     assert.equal(tokens.getCachedToken(), undefined);
     assert.equal(server.tokenRequestCount, 0, 'a peek starts no request');
     const token = await tokens.getToken();
@@ -160,9 +160,9 @@ describe('getting a token', () => {
     assert.equal(tokens.getCachedToken(), undefined);
   });
 
-  it('invalidate() drops exactly that token so the next call fetches a new one', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('invalidate() drops exactly that token so the next call fetches a new one', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const first = await tokens.getToken();
     tokens.invalidate('some-other-token');
     assert.equal(await tokens.getToken(), first);
@@ -174,10 +174,10 @@ describe('getting a token', () => {
 });
 
 describe('refresh', () => {
-  it('serves the cached token at once past the refresh time and refreshes in the background', async () => {
+  it('serves the cached token at once past the refresh time and refreshes in the background', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 3600 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 3600 });
+    const tokens = createManager(t, server, { clock });
     const first = await tokens.getToken();
     // The refresh the timer starts is held open by the server; callers do not wait for it.
     server.failNext(1, { type: 'hang' });
@@ -188,10 +188,10 @@ describe('refresh', () => {
     assert.equal(tokens.stats().callersWaited, 1, 'only the very first call waited');
   });
 
-  it('refreshes from a timer with no caller waiting, and resolves callers while the refresh is held open', async () => {
+  it('refreshes from a timer with no caller waiting, and resolves callers while the refresh is held open', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 3600 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 3600 });
+    const tokens = createManager(t, server, { clock });
     const issued: TokenIssuedEvent[] = [];
     tokens.on('tokenIssued', (e) => issued.push(e));
     const first = await tokens.getToken();
@@ -208,10 +208,10 @@ describe('refresh', () => {
     assert.equal(tokens.stats().backgroundRefreshes, 1);
   });
 
-  it('refreshes a token that lives shorter than the margin at half its lifetime, not in a loop', async () => {
+  it('refreshes a token that lives shorter than the margin at half its lifetime, not in a loop', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 20 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 20 });
+    const tokens = createManager(t, server, { clock });
     const issued: TokenIssuedEvent[] = [];
     tokens.on('tokenIssued', (e) => issued.push(e));
     await tokens.getToken();
@@ -226,10 +226,10 @@ describe('refresh', () => {
     assert.equal(server.tokenRequestCount, 2, 'and no loop after it');
   });
 
-  it('lets a scope set nobody uses stop refreshing', async () => {
+  it('lets a scope set nobody uses stop refreshing', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
     await tokens.getToken();
     await clock.advance(600_000); // first refresh: the token was used
     await until(() => server.tokenRequestCount === 2);
@@ -252,10 +252,10 @@ function earlyFiringClock(inner: ManualClock, delays: number[] = []): Clock {
 }
 
 describe('timers', () => {
-  it('does not refresh before the refresh time when its timer fires early', async () => {
+  it('does not refresh before the refresh time when its timer fires early', async (t) => {
     const manual = createClock();
-    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 3600 });
-    const tokens = createManager(server, { clock: earlyFiringClock(manual) });
+    const server = await startTokenServer(t, { clock: manual, tokenLifetimeSec: 3600 });
+    const tokens = createManager(t, server, { clock: earlyFiringClock(manual) });
     const issued: TokenIssuedEvent[] = [];
     tokens.on('tokenIssued', (e) => issued.push(e));
     await tokens.getToken();
@@ -267,11 +267,11 @@ describe('timers', () => {
     await until(() => server.tokenRequestCount === 2);
   });
 
-  it('refreshes a 30-day token once, with no timer delay above what Node can hold', async () => {
+  it('refreshes a 30-day token once, with no timer delay above what Node can hold', async (t) => {
     const manual = createClock();
-    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 30 * 24 * 3600 });
+    const server = await startTokenServer(t, { clock: manual, tokenLifetimeSec: 30 * 24 * 3600 });
     const delays: number[] = [];
-    const tokens = createManager(server, { clock: earlyFiringClock(manual, delays) });
+    const tokens = createManager(t, server, { clock: earlyFiringClock(manual, delays) });
     await tokens.getToken();
     for (let day = 0; day < 30; day++) {
       await manual.advance(24 * 3600_000);
@@ -284,10 +284,10 @@ describe('timers', () => {
     assert.ok(Math.max(...delays) <= 2_147_483_647, `largest timer delay ${Math.max(...delays)} ms`);
   });
 
-  it('keeps retrying through an outage when its retry timers fire early', async () => {
+  it('keeps retrying through an outage when its retry timers fire early', async (t) => {
     const manual = createClock();
-    const server = await startTokenServer({ clock: manual, tokenLifetimeSec: 600 });
-    const tokens = createManager(server, { clock: earlyFiringClock(manual), retry: { retries: 0, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 } });
+    const server = await startTokenServer(t, { clock: manual, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock: earlyFiringClock(manual), retry: { retries: 0, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 } });
     await tokens.getToken();
     server.failNext(1_000, { type: 'error', status: 503 });
     await manual.advance(540_000); // the refresh time: the first attempt fails
@@ -301,20 +301,20 @@ describe('timers', () => {
 });
 
 describe('expiry', () => {
-  it('counts expires_in from when the request was sent', async () => {
+  it('counts expires_in from when the request was sent', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(server, { clock });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
     const sentAt = clock.now();
     const token = await tokens.getToken();
     assert.equal(token.expiresAt.getTime(), sentAt + 600_000);
   });
 
-  it('counts expires_in from the send, not the arrival, when the answer is slow', async () => {
+  it('counts expires_in from the send, not the arrival, when the answer is slow', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
     server.failNext(1, { type: 'delay', ms: 50 });
-    const tokens = createManager(server, { clock });
+    const tokens = createManager(t, server, { clock });
     const sentAt = clock.now();
     const pending = tokens.getToken();
     await until(() => server.tokenRequestCount === 1);
@@ -323,22 +323,22 @@ describe('expiry', () => {
     assert.equal(token.expiresAt.getTime(), sentAt + 600_000);
   });
 
-  it('falls back to the JWT exp when expires_in is missing, corrected by the Date header for clock skew', async () => {
+  it('falls back to the JWT exp when expires_in is missing, corrected by the Date header for clock skew', async (t) => {
     const clock = createClock();
     const serverClock = { now: () => clock.now() + 120_000 }; // the server runs two minutes ahead
-    const server = await startTokenServer({ clock: serverClock, tokenLifetimeSec: 900 });
+    const server = await startTokenServer(t, { clock: serverClock, tokenLifetimeSec: 900 });
     server.omitExpiresIn = true;
-    const tokens = createManager(server, { clock });
+    const tokens = createManager(t, server, { clock });
     const token = await tokens.getToken();
     const expected = clock.now() + 900_000;
     assert.ok(Math.abs(token.expiresAt.getTime() - expected) <= 1_000, `${token.expiresAt.toISOString()} ≈ now + 900 s`);
   });
 
-  it('falls back to defaultLifetimeMs for an opaque token without expires_in', async () => {
+  it('falls back to defaultLifetimeMs for an opaque token without expires_in', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock });
+    const server = await startTokenServer(t, { clock });
     server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'opaque-token-value', token_type: 'bearer' }) });
-    const tokens = createManager(server, { clock, defaultLifetimeMs: 120_000 });
+    const tokens = createManager(t, server, { clock, defaultLifetimeMs: 120_000 });
     const token = await tokens.getToken();
     assert.equal(token.expiresAt.getTime(), clock.now() + 120_000);
   });
@@ -356,10 +356,10 @@ describe('expiry', () => {
     ['a JSON array', '[1,2,3]'],
   ];
   for (const [what, body] of malformed) {
-    it(`rejects an answer with ${what} as invalid_response`, async () => {
-      const server = await startTokenServer();
+    it(`rejects an answer with ${what} as invalid_response`, async (t) => {
+      const server = await startTokenServer(t);
       server.failNext(1, { type: 'body', body });
-      const tokens = createManager(server, { retry: { retries: 0 } });
+      const tokens = createManager(t, server, { retry: { retries: 0 } });
       await assert.rejects(tokens.getToken(), (err: TokenError) => {
         assert.ok(err instanceof TokenError);
         assert.equal(err.code, 'invalid_response');
@@ -368,21 +368,21 @@ describe('expiry', () => {
     });
   }
 
-  it('accepts a token_type of "bearer" in any case', async () => {
-    const server = await startTokenServer();
+  it('accepts a token_type of "bearer" in any case', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'x', token_type: 'BEARER', expires_in: 60 }) });
-    const tokens = createManager(server);
+    const tokens = createManager(t, server);
     assert.equal((await tokens.getToken()).tokenType, 'Bearer');
   });
 });
 
 describe('retries and failures', () => {
-  it('retries 503 twice with jittered, growing delays that honour Retry-After, then succeeds', async () => {
+  it('retries 503 twice with jittered, growing delays that honour Retry-After, then succeeds', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock });
+    const server = await startTokenServer(t, { clock });
     server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable', retryAfter: 3 });
     server.failNext(1, { type: 'error', status: 503 });
-    const tokens = createManager(server, { clock, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 } });
+    const tokens = createManager(t, server, { clock, retry: { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 } });
     const failures: RefreshFailedEvent[] = [];
     tokens.on('refreshFailed', (e) => failures.push(e));
     const { value, error } = await driveUntilSettled(clock, tokens.getToken());
@@ -396,11 +396,11 @@ describe('retries and failures', () => {
     assert.equal(failures[1]?.error.code, 'server_error');
   });
 
-  it('gives up after the configured retries with the last error', async () => {
+  it('gives up after the configured retries with the last error', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock });
+    const server = await startTokenServer(t, { clock });
     server.failNext(10, { type: 'error', status: 500 });
-    const tokens = createManager(server, { clock, retry: { retries: 2 } });
+    const tokens = createManager(t, server, { clock, retry: { retries: 2 } });
     const { error } = await driveUntilSettled(clock, tokens.getToken());
     assert.ok(error instanceof TokenError);
     assert.equal(error.code, 'server_error');
@@ -409,9 +409,9 @@ describe('retries and failures', () => {
     assert.equal(server.tokenRequestCount, 3);
   });
 
-  it('sends one request for 1,000 callers on invalid_client, and none for the calls after it', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server, { clientSecret: 'wrong-secret-value' });
+  it('sends one request for 1,000 callers on invalid_client, and none for the calls after it', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { clientSecret: 'wrong-secret-value' });
     const fatal: unknown[] = [];
     tokens.on('fatalFailure', (e) => fatal.push(e));
     const results = await Promise.allSettled(Array.from({ length: 1000 }, () => tokens.getToken()));
@@ -422,9 +422,9 @@ describe('retries and failures', () => {
     assert.equal(fatal.length, 1);
   });
 
-  it('does not retry invalid_scope, and forgets a fatal failure on invalidate()', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server, { scopes: ['admin.everything'] });
+  it('does not retry invalid_scope, and forgets a fatal failure on invalidate()', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { scopes: ['admin.everything'] });
     await assert.rejects(tokens.getToken(), { code: 'invalid_scope', status: 400 });
     await assert.rejects(tokens.getToken(), { code: 'invalid_scope' });
     assert.equal(server.tokenRequestCount, 1);
@@ -433,11 +433,11 @@ describe('retries and failures', () => {
     assert.equal(server.tokenRequestCount, 2);
   });
 
-  it('gives callers in the backoff window the last error at once instead of a request each', async () => {
+  it('gives callers in the backoff window the last error at once instead of a request each', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock });
+    const server = await startTokenServer(t, { clock });
     server.failNext(100, { type: 'error', status: 503 });
-    const tokens = createManager(server, { clock, retry: { retries: 0, minTimeoutMs: 1_000 } });
+    const tokens = createManager(t, server, { clock, retry: { retries: 0, minTimeoutMs: 1_000 } });
     await assert.rejects(tokens.getToken(), { code: 'server_error' });
     for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'server_error' });
     assert.equal(server.tokenRequestCount, 1);
@@ -446,10 +446,10 @@ describe('retries and failures', () => {
     assert.equal(server.tokenRequestCount, 2, 'after the window, one new attempt');
   });
 
-  it('serves the cached token through an outage until it expires, then rejects with the last error', async () => {
+  it('serves the cached token through an outage until it expires, then rejects with the last error', async (t) => {
     const clock = createClock();
-    const server = await startTokenServer({ clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(server, { clock, retry: { retries: 3, minTimeoutMs: 1_000, maxTimeoutMs: 20_000 } });
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock, retry: { retries: 3, minTimeoutMs: 1_000, maxTimeoutMs: 20_000 } });
     const cached = await tokens.getToken();
     server.failNext(10_000, { type: 'error', status: 503 });
     const start = clock.now();
@@ -470,8 +470,8 @@ describe('retries and failures', () => {
     assert.equal(tokens.stats().callersWaited, 1);
   });
 
-  it('reports an unreachable token endpoint as a retryable network error', async () => {
-    const server = await startTokenServer();
+  it('reports an unreachable token endpoint as a retryable network error', async (t) => {
+    const server = await startTokenServer(t);
     const endpoint = server.tokenEndpoint;
     await server.close();
     const tokens = new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } });
@@ -487,38 +487,38 @@ describe('retries and failures', () => {
     }
   });
 
-  it('reports a connection reset as a network error', async () => {
-    const server = await startTokenServer();
+  it('reports a connection reset as a network error', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'reset' });
-    const tokens = createManager(server, { retry: { retries: 0 } });
+    const tokens = createManager(t, server, { retry: { retries: 0 } });
     await assert.rejects(tokens.getToken(), { code: 'network' });
   });
 
-  it('times out a hanging token endpoint after requestTimeoutMs', async () => {
-    const server = await startTokenServer();
+  it('times out a hanging token endpoint after requestTimeoutMs', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'hang' });
-    const tokens = createManager(server, { requestTimeoutMs: 100, retry: { retries: 0 } });
+    const tokens = createManager(t, server, { requestTimeoutMs: 100, retry: { retries: 0 } });
     await assert.rejects(tokens.getToken(), { code: 'timeout', retryable: true });
   });
 
-  it('times out a token endpoint that sends headers and then nothing', async () => {
-    const server = await startTokenServer();
+  it('times out a token endpoint that sends headers and then nothing', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'hang-after-headers' });
-    const tokens = createManager(server, { requestTimeoutMs: 100, retry: { retries: 0 } });
+    const tokens = createManager(t, server, { requestTimeoutMs: 100, retry: { retries: 0 } });
     await assert.rejects(tokens.getToken(), { code: 'timeout' });
   });
 
-  it('treats an HTML error page from a proxy as a retryable server error', async () => {
-    const server = await startTokenServer();
+  it('treats an HTML error page from a proxy as a retryable server error', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'html', status: 502 });
-    const tokens = createManager(server, { retry: { retries: 0 } });
+    const tokens = createManager(t, server, { retry: { retries: 0 } });
     await assert.rejects(tokens.getToken(), { code: 'server_error', status: 502, retryable: true });
   });
 
-  it('reads a rotated client secret file again when the server answers invalid_client', async () => {
+  it('reads a rotated client secret file again when the server answers invalid_client', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'secret-'));
     try {
-      const server = await startTokenServer();
+      const server = await startTokenServer(t);
       const file = join(dir, 'secret');
       await writeFile(file, 'old-secret-value-1\n');
       server.addClient({ clientId: 'rotating', clientSecret: 'old-secret-value-1' });
@@ -540,11 +540,11 @@ describe('retries and failures', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
-  it('notices a secret file rotated after a fatal failure, without a request per call', async () => {
+  it('notices a secret file rotated after a fatal failure, without a request per call', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'secret-'));
     try {
       const clock = createClock();
-      const server = await startTokenServer({ clock });
+      const server = await startTokenServer(t, { clock });
       const file = join(dir, 'secret');
       await writeFile(file, 'wrong-secret-value');
       server.addClient({ clientId: 'rotating', clientSecret: 'right-secret-value' });
@@ -611,22 +611,22 @@ describe('configuration', () => {
     });
   }
 
-  it('rejects a private key it cannot import with a config error that does not quote the key', async () => {
+  it('rejects a private key it cannot import with a config error that does not quote the key', async (t) => {
     // A real key made unreadable: the first bytes of its DER body no longer parse.
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const brokenPem = pem.replace(/\n[A-Za-z0-9+/]{4}/, '\nbm90');
-    const server = await startTokenServer();
-    const tokens = createManager(server, { clientSecret: undefined, privateKey: brokenPem });
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { clientSecret: undefined, privateKey: brokenPem });
     await assert.rejects(tokens.getToken(), (err: TokenError) => err.code === 'config' && !err.message.includes(brokenPem.split('\n')[1]!));
     assert.equal(server.tokenRequestCount, 0);
   });
 });
 
 describe('lifecycle', () => {
-  it('rejects getToken() after close() and aborts the request in flight', async () => {
-    const server = await startTokenServer();
+  it('rejects getToken() after close() and aborts the request in flight', async (t) => {
+    const server = await startTokenServer(t);
     server.failNext(1, { type: 'hang' });
-    const tokens = createManager(server);
+    const tokens = createManager(t, server);
     const pending = tokens.getToken();
     await until(() => server.tokenRequestCount === 1);
     tokens.close();
@@ -634,8 +634,8 @@ describe('lifecycle', () => {
     await assert.rejects(tokens.getToken(), { code: 'closed' });
   });
 
-  it('closes with Symbol.dispose', async () => {
-    const server = await startTokenServer();
+  it('closes with Symbol.dispose', async (t) => {
+    const server = await startTokenServer(t);
     let escaped: TokenManager;
     {
       using tokens = new TokenManager(managerOptions(server));
@@ -645,9 +645,9 @@ describe('lifecycle', () => {
     await assert.rejects(escaped.getToken(), { code: 'closed' });
   });
 
-  it('survives an event listener that throws', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('survives an event listener that throws', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     tokens.on('tokenIssued', () => {
       throw new Error('listener bug');
     });
@@ -665,9 +665,9 @@ describe('lifecycle', () => {
     }
   });
 
-  it('keeps the secret and the token out of errors, inspect and JSON of the token', async () => {
-    const server = await startTokenServer();
-    const tokens = createManager(server);
+  it('keeps the secret and the token out of errors, inspect and JSON of the token', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const token = await tokens.getToken();
     for (const text of [inspect(token, { showHidden: true, depth: 5 }), JSON.stringify(token), String(token), `${JSON.stringify({ ...token })}`]) {
       assert.ok(!text.includes(token.accessToken), text);
