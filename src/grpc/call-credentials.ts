@@ -1,5 +1,5 @@
 import { credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
-import { normalizeScopes } from '../token/options.js';
+import { normalizeScopes } from '../token/scopes.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { tokenFailureStatus, unusableTokenStatus } from './status.js';
 

@@ -11,7 +11,7 @@ import {
   type NextCall,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { normalizeScopes } from '../token/options.js';
+import { normalizeScopes } from '../token/scopes.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { bearerHeader, bearerValueFor } from './call-credentials.js';
 import { carriesOurCallCredentials, InsecureChannelError, isSecureChannel } from './channel-credentials.js';

@@ -4,6 +4,7 @@ import { CredentialFile } from './credential-file.js';
 import { TokenError, configError } from './errors.js';
 import type { PrivateKeyInput } from './private-key.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-delay.js';
+import { normalizeScopes } from './scopes.js';
 import type { TokenSource } from './token-source.js';
 
 /**
@@ -167,17 +168,6 @@ export function parsePrivateKeyText(text: string): PrivateKeyInput {
     }
   }
   return text;
-}
-
-/** Sorted, de-duplicated scopes; each a non-empty string without spaces (RFC 6749 §3.3). */
-export function normalizeScopes(scopes: unknown, what: string): readonly string[] {
-  if (!Array.isArray(scopes)) throw configError(`${what} must be an array of strings`);
-  for (const scope of scopes) {
-    if (typeof scope !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) {
-      throw configError(`${what} must hold non-empty scope strings without spaces or quotes; got ${typeof scope === 'string' ? JSON.stringify(scope.slice(0, 40)) : typeof scope}`);
-    }
-  }
-  return Object.freeze([...new Set(scopes as string[])].sort());
 }
 
 /** An http(s) URL without credentials; `http:` only with `allowInsecureRequests` (`insecure_endpoint`). */

@@ -1,0 +1,20 @@
+import type { FailWith } from './checks.js';
+import { configError } from './errors.js';
+
+/** A scope token of RFC 6749 §3.3: printable ASCII without space, `"` or `\`. */
+const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * Sorted, de-duplicated and frozen scopes (the cache key of a scope set). Fails, through `fail`
+ * (default: a `config` TokenError), for anything but an array of scope tokens.
+ */
+export function normalizeScopes(scopes: unknown, what: string, fail: FailWith = configError): readonly string[] {
+  if (!Array.isArray(scopes)) throw fail(`${what} must be an array of strings`);
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !scopeToken.test(scope)) {
+      const got = typeof scope === 'string' ? JSON.stringify(scope.slice(0, 40)) : typeof scope;
+      throw fail(`${what} must hold non-empty scope strings without spaces or quotes; got ${got}`);
+    }
+  }
+  return Object.freeze([...new Set(scopes as string[])].sort());
+}
