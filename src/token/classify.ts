@@ -1,7 +1,7 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { TokenError } from './errors.js';
 import { errorAnswerBodies } from './oauth-http.js';
-import { parseRetryAfterMs } from './retry-delay.js';
+import { parseRetryAfterMs } from './backoff.js';
 import { redactSecrets } from './redact.js';
 
 /** What the classifier needs to word an error. */

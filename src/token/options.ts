@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.js';
 import { CredentialFile } from './credential-file.js';
 import { TokenError, configError } from './errors.js';
 import type { PrivateKeyInput } from './private-key.js';
-import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-delay.js';
+import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './backoff.js';
 import { normalizeScopes } from './scopes.js';
 import type { TokenSource } from './token-source.js';
 

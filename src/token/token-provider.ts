@@ -1,4 +1,4 @@
-import type { AccessToken } from './token.js';
+import type { AccessToken } from './access-token.js';
 
 /** Options of {@link TokenProvider.getToken}. */
 export interface GetTokenOptions {

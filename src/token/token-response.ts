@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { TokenError } from './errors.js';
-import { AccessToken } from './token.js';
+import { AccessToken } from './access-token.js';
 
 /** The longest `expires_in` accepted: a year. Anything longer is treated as a broken answer. */
 export const maxLifetimeSec = 365 * 24 * 3600;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetryAfterMs, retryDelayMs } from '../../src/token/retry-delay.js';
+import { parseRetryAfterMs, retryDelayMs } from '../../src/token/backoff.js';
 import { refreshAtMs } from '../../src/token/token-manager.js';
 
 const options = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
