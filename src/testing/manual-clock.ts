@@ -18,7 +18,10 @@ interface PendingTimer {
  * ```
  */
 export class ManualClock implements Clock {
+  /** Monotonic time: timers are due on it. */
   #now: number;
+  /** How far the wall clock was stepped away from the monotonic one by {@link ManualClock.stepWallClock}. */
+  #wallOffsetMs = 0;
   #seq = 0;
   #timers = new Set<PendingTimer>();
 
@@ -27,12 +30,25 @@ export class ManualClock implements Clock {
     this.#now = startMs;
   }
 
-  /** The clock's current time in milliseconds since the epoch. */
+  /** The clock's wall time in milliseconds since the epoch. */
   now(): number {
+    return this.#now + this.#wallOffsetMs;
+  }
+
+  /** The clock's monotonic time in milliseconds: it starts equal to `now()` and never steps. */
+  monotonicNow(): number {
     return this.#now;
   }
 
-  /** Schedules `callback` at `now() + delayMs` of this clock. */
+  /**
+   * Steps the wall clock (what `now()` reads) by `deltaMs`, back when negative, as an NTP correction
+   * or an operator would; monotonic time and timers are unaffected.
+   */
+  stepWallClock(deltaMs: number): void {
+    this.#wallOffsetMs += deltaMs;
+  }
+
+  /** Schedules `callback` at `monotonicNow() + delayMs` of this clock. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const timer: PendingTimer = { dueAt: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
     this.#timers.add(timer);
@@ -44,7 +60,7 @@ export class ManualClock implements Clock {
     return this.#timers.size;
   }
 
-  /** The time at which the next timer fires, or `undefined` when none is set. */
+  /** The monotonic time at which the next timer fires, or `undefined` when none is set. */
   nextTimerAt(): number | undefined {
     return this.#next()?.dueAt;
   }

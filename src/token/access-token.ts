@@ -1,24 +1,45 @@
 import { inspect } from 'node:util';
 
-const redacted = '[redacted]';
+const redacted = '[redacted]' as const;
+
+/** What {@link AccessToken.toJSON} gives: everything but the token, which reads `"[redacted]"`. */
+export interface AccessTokenJson {
+  readonly tokenType: 'Bearer';
+  /** ISO 8601. */
+  readonly expiresAt: string;
+  readonly scopes: readonly string[];
+  readonly accessToken: typeof redacted;
+}
 
 /**
  * An access token as {@link TokenManager.getToken} returns it. `accessToken` is readable as a
  * property, but the object redacts it from `util.inspect`, `JSON.stringify` and `String()`, so logging
  * a token object never leaks the token.
+ *
+ * A hand-written `TokenProvider` builds its tokens with the constructor.
+ *
+ * @example
+ * ```ts
+ * const token = new AccessToken(value, new Date(Date.now() + 3_600_000), ['orders.read']);
+ * console.log(token); // AccessToken(Bearer [redacted], expires ..., scopes: orders.read)
+ * ```
  */
 export class AccessToken {
   /** The bearer token to put in `authorization: Bearer <accessToken>`. Never log it. */
   declare readonly accessToken: string;
   /** Always `'Bearer'`: other token types are rejected. */
   readonly tokenType = 'Bearer' as const;
-  /** When the token stops being valid, by the token endpoint's `expires_in` counted from the request. */
+  /** When the token stops being valid (wall clock). */
   readonly expiresAt: Date;
   /** The scopes granted: the answer's `scope`, else the scopes requested. */
   readonly scopes: readonly string[];
 
-  /** @internal */
-  constructor(accessToken: string, expiresAt: Date, scopes: readonly string[]) {
+  /**
+   * @param accessToken - the token value; kept off enumeration, JSON and inspect.
+   * @param expiresAt - when it stops being valid.
+   * @param scopes - the scopes it grants. Default none.
+   */
+  constructor(accessToken: string, expiresAt: Date, scopes: readonly string[] = []) {
     // Non-enumerable so that spreading, JSON and inspect skip it.
     Object.defineProperty(this, 'accessToken', { value: accessToken, enumerable: false });
     this.expiresAt = expiresAt;
@@ -27,7 +48,7 @@ export class AccessToken {
   }
 
   /** The fields safe to log: everything but the token. */
-  toJSON(): { tokenType: 'Bearer'; expiresAt: string; scopes: readonly string[]; accessToken: string } {
+  toJSON(): AccessTokenJson {
     return { tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(), scopes: this.scopes, accessToken: redacted };
   }
 
@@ -36,7 +57,7 @@ export class AccessToken {
     return `AccessToken(Bearer ${redacted}, expires ${this.expiresAt.toISOString()}, scopes: ${this.scopes.join(' ') || '-'})`;
   }
 
-  /** @internal */
+  /** Same as {@link AccessToken.toString}, for `util.inspect` and `console.log`. */
   [inspect.custom](): string {
     return this.toString();
   }

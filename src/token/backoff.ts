@@ -1,4 +1,8 @@
-/** Backoff settings, as in p-retry: `retries` counts the tries after the first attempt. */
+/**
+ * Backoff settings. The first three are as in p-retry (`retries` counts the tries after the first
+ * attempt); the `fatal` ones space out the rare new tries after an answer that retrying soon will not
+ * fix (`invalid_client`, `invalid_scope`, a proxy's 403 page).
+ */
 export interface RetryOptions {
   /** Tries after the first attempt. Default 5. */
   retries?: number;
@@ -6,12 +10,23 @@ export interface RetryOptions {
   minTimeoutMs?: number;
   /** Longest delay between attempts, in milliseconds; also caps `Retry-After`. Default 30000. */
   maxTimeoutMs?: number;
+  /** How long a fatal failure is remembered the first time, in milliseconds. Default 60000 (1 min). */
+  fatalMinTimeoutMs?: number;
+  /** Longest a recurring fatal failure is remembered (the wait doubles each time), in milliseconds. Default 900000 (15 min). */
+  fatalMaxTimeoutMs?: number;
 }
 
 /** {@link RetryOptions} with every default filled in. */
 export type ResolvedRetryOptions = Required<RetryOptions>;
 
-export const defaultRetryOptions: ResolvedRetryOptions = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
+/** The defaults of {@link RetryOptions}, and the one list of its names. */
+export const defaultRetryOptions: ResolvedRetryOptions = {
+  retries: 5,
+  minTimeoutMs: 200,
+  maxTimeoutMs: 30_000,
+  fatalMinTimeoutMs: 60_000,
+  fatalMaxTimeoutMs: 900_000,
+};
 
 /**
  * The delay before retry number `retriesConsumed + 1`.
@@ -36,6 +51,16 @@ export function retryDelayMs(
   if (retryAfterMs === undefined) return Math.round(jittered);
   if (retryAfterMs >= maxTimeoutMs) return Math.round(maxTimeoutMs * (0.9 + 0.1 * random()));
   return Math.round(Math.min(maxTimeoutMs, Math.max(jittered, retryAfterMs + random() * (base / 2))));
+}
+
+/**
+ * How long fatal failure number `fatalStreak` (from 1) in a row is remembered: `fatalMinTimeoutMs`,
+ * doubling each time up to `fatalMaxTimeoutMs`, less up to a tenth at random so that a fleet that
+ * failed together does not try again together.
+ */
+export function fatalDelayMs(fatalStreak: number, options: ResolvedRetryOptions, random: () => number = Math.random): number {
+  const base = Math.min(options.fatalMaxTimeoutMs, options.fatalMinTimeoutMs * 2 ** Math.max(0, fatalStreak - 1));
+  return Math.round(base * (0.9 + 0.1 * random()));
 }
 
 /**

@@ -49,6 +49,15 @@ export function describeType(value: unknown): string {
 }
 
 /**
+ * A thrown value's name, never its message: the value may come from a user's listener or source,
+ * and its text is not ours to vouch for. Works for `null`, `undefined` and non-errors.
+ */
+export function describeThrown(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.name;
+  return thrown === null ? 'null' : typeof thrown;
+}
+
+/**
  * The known name a misspelling most likely meant: the one with the smallest edit distance, when that
  * distance is small for the name's length, or one that contains it (p-retry's `minTimeout` for our
  * `minTimeoutMs`). Hand-written: a few lines do not justify a dependency.

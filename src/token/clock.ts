@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** Handle returned by {@link Clock.setTimeout}. */
 export interface TimerHandle {
   /** Stops the timer if it has not fired. */
@@ -9,8 +11,14 @@ export interface TimerHandle {
  * manual clock (`ManualClock` from `grpc-oauth2-credentials/testing`) so refresh and backoff need no sleeps.
  */
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Wall-clock time, in milliseconds since the epoch (for `Date`s and the token server's clock). */
   now(): number;
+  /**
+   * Milliseconds on a clock that never steps back (the system clock uses `performance.now()`). Token
+   * lifetimes are measured on it, so that setting the wall clock back never makes a cached token
+   * outlive its real lifetime. Optional: without it, `now()` is used.
+   */
+  monotonicNow?(): number;
   /**
    * Calls `callback` after `delayMs` milliseconds. The timer must not keep the process alive
    * (the system clock `unref()`s it).
@@ -18,15 +26,21 @@ export interface Clock {
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
 }
 
-/** The real clock: `Date.now()` and unref'd `setTimeout`. */
+/** The real clock: `Date.now()`, `performance.now()` and unref'd `setTimeout`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonicNow: () => performance.now(),
   setTimeout(callback, delayMs) {
     const timer = setTimeout(callback, delayMs);
     timer.unref();
     return { clear: () => clearTimeout(timer) };
   },
 };
+
+/** `clock`'s monotonic time, or its wall time when it has no monotonic one. */
+export function monotonicNow(clock: Clock): number {
+  return clock.monotonicNow?.() ?? clock.now();
+}
 
 /**
  * Resolves after `delayMs` on `clock`, or rejects with the signal's reason when it aborts first.
@@ -47,4 +61,14 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
     }, delayMs);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * An AbortController whose signal may have any number of listeners: every scope set backing off at
+ * once sleeps on the one close signal, and Node warns (MaxListenersExceededWarning) past ten.
+ */
+export function manyListenerController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -1,5 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
+import { describeThrown } from './checks.js';
 import type { TokenError } from './errors.js';
+import type { SharedCacheOperation } from './shared-cache.js';
 
 /** Payload of the `tokenIssued` event. Never carries the token. */
 export interface TokenIssuedEvent {
@@ -28,10 +30,23 @@ export interface RefreshFailedEvent {
   readonly servingTokenUntil?: Date;
 }
 
-/** Payload of the `fatalFailure` event: an answer retrying will not fix (bad credentials, scope, config). */
+/** Payload of the `fatalFailure` event: an answer retrying soon will not fix (bad credentials, scope, config). */
 export interface FatalFailureEvent {
   readonly scopes: readonly string[];
   readonly error: TokenError;
+  /**
+   * How long the failure is remembered, in milliseconds: callers get `error` at once meanwhile, then
+   * one request tries again. Doubles each time it recurs, up to `retry.fatalMaxTimeoutMs`;
+   * `invalidate()` or a rotated credential file ends it at once.
+   */
+  readonly nextDelayMs: number;
+}
+
+/** Payload of the `sharedCacheFailed` event: the shared cache failed, and the manager fetched without it. */
+export interface SharedCacheFailedEvent {
+  readonly operation: SharedCacheOperation;
+  /** The cache's error, as its name and a short message with known secrets removed. */
+  readonly error: Error;
 }
 
 /** The events a {@link TokenManager} emits. There is no `'error'` event, so no listener is required. */
@@ -39,6 +54,7 @@ export interface TokenManagerEvents {
   tokenIssued: [TokenIssuedEvent];
   refreshFailed: [RefreshFailedEvent];
   fatalFailure: [FatalFailureEvent];
+  sharedCacheFailed: [SharedCacheFailedEvent];
 }
 
 /**
@@ -49,10 +65,32 @@ export const diagnosticsChannels = {
   tokenIssued: 'grpc-oauth2-credentials:token-issued',
   refreshFailed: 'grpc-oauth2-credentials:refresh-failed',
   fatalFailure: 'grpc-oauth2-credentials:fatal-failure',
+  sharedCacheFailed: 'grpc-oauth2-credentials:shared-cache-failed',
 } as const;
 
+/** The channels themselves, by event name. */
 export const channels = {
   tokenIssued: channel(diagnosticsChannels.tokenIssued),
   refreshFailed: channel(diagnosticsChannels.refreshFailed),
   fatalFailure: channel(diagnosticsChannels.fatalFailure),
+  sharedCacheFailed: channel(diagnosticsChannels.sharedCacheFailed),
 };
+
+/** Emits one event (and publishes it on its channel). */
+export type Emit = <K extends keyof TokenManagerEvents>(event: K, payload: TokenManagerEvents[K][0]) => void;
+
+/**
+ * An {@link Emit} for `emitter` that no listener can break: whatever a listener or channel subscriber
+ * throws (even `null`) becomes a process warning that names the event and the thrown value's type,
+ * and the refresh machinery goes on.
+ */
+export function safeEmitter(emitter: { emit(event: string, payload: unknown): boolean }): Emit {
+  return (event, payload) => {
+    try {
+      channels[event].publish(payload);
+      emitter.emit(event, payload);
+    } catch (err) {
+      process.emitWarning(`grpc-oauth2-credentials: a '${event}' listener threw (${describeThrown(err)})`);
+    }
+  };
+}

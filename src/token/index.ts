@@ -1,7 +1,9 @@
-export { TokenManager, type ServiceAccountOptions, type TokenManagerStats } from './token-manager.js';
+export { TokenManager, type ServiceAccountOptions } from './token-manager.js';
+export type { TokenManagerStats } from './stats.js';
+export type { SharedTokenCache, SharedToken, SharedCacheOperation } from './shared-cache.js';
 export type { TokenManagerOptions } from './options.js';
 export { TokenError, type TokenErrorCode, type TokenErrorOptions } from './errors.js';
-export { AccessToken } from './access-token.js';
+export { AccessToken, type AccessTokenJson } from './access-token.js';
 export type { GetTokenOptions, TokenProvider } from './token-provider.js';
 export type { TokenSource, TokenRequest, SourcedToken } from './token-source.js';
 export type { Clock, TimerHandle } from './clock.js';
@@ -14,4 +16,5 @@ export {
   type TokenIssuedEvent,
   type RefreshFailedEvent,
   type FatalFailureEvent,
+  type SharedCacheFailedEvent,
 } from './events.js';

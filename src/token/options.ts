@@ -1,10 +1,12 @@
 import type { ClientAuthMethod, ClientCredential } from './client-credentials.js';
 import { systemClock, type Clock } from './clock.js';
+import { checkBoolean, checkOptionNames } from './checks.js';
 import { CredentialFile } from './credential-file.js';
 import { TokenError, configError } from './errors.js';
 import type { PrivateKeyInput } from './private-key.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './backoff.js';
 import { normalizeScopes } from './scopes.js';
+import type { SharedTokenCache } from './shared-cache.js';
 import type { TokenSource } from './token-source.js';
 
 /**
@@ -41,36 +43,102 @@ export interface TokenManagerOptions {
   refreshBeforeExpiryMs?: number;
   /** Lifetime assumed when the answer has neither `expires_in` nor a JWT `exp`, in milliseconds. Default 300000. */
   defaultLifetimeMs?: number;
-  /** Backoff between attempts; `retries` counts the tries after the first. Default `{ retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30000 }`. */
+  /**
+   * Backoff between attempts; `retries` counts the tries after the first. Default
+   * `{ retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30000, fatalMinTimeoutMs: 60000, fatalMaxTimeoutMs: 900000 }`.
+   */
   retry?: RetryOptions;
   /** Time allowed for one HTTP request to the authorization server, body included, in milliseconds. Default 10000. */
   requestTimeoutMs?: number;
+  /**
+   * Longest a `getToken()` caller without a usable token waits for the shared retries, in
+   * milliseconds; it then gets the latest error while the retries go on in the background. The
+   * caller's own `signal` may end the wait sooner. Default 10000.
+   */
+  maxWaitMs?: number;
   /** Allow `http://` endpoints. Only for tests and loopback. Default false. */
   allowInsecureRequests?: boolean;
   /** Where time comes from; inject a manual clock in tests. Default: the system clock. */
   clock?: Clock;
   /** A source of tokens of your own, instead of the OAuth options above. */
   tokenSource?: TokenSource;
+  /** A cache shared by the processes of a fleet (`createRedisTokenCache` from `grpc-oauth2-credentials/redis`). Default none. */
+  sharedCache?: SharedTokenCache;
 }
 
-const knownOptions = new Set<string>([
+/** Every option name, once; the compiler checks it against {@link TokenManagerOptions}. */
+const optionNames = [
   'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile',
   'privateKeyId', 'clientAuthMethod', 'scopes', 'audience', 'resource', 'refreshBeforeExpiryMs', 'defaultLifetimeMs',
-  'retry', 'requestTimeoutMs', 'allowInsecureRequests', 'clock', 'tokenSource',
-]);
+  'retry', 'requestTimeoutMs', 'maxWaitMs', 'allowInsecureRequests', 'clock', 'tokenSource', 'sharedCache',
+] as const satisfies readonly (keyof TokenManagerOptions)[];
+/** The options that pick the OAuth client; a `tokenSource` replaces them all. */
+export const clientOptionNames = [
+  'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'privateKeyId', 'clientAuthMethod',
+] as const satisfies readonly (typeof optionNames)[number][];
+// Fails to compile when an option is added to the interface but not to the list.
+const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never = true;
+void everyOptionListed;
+
 const authMethods: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** Options with defaults applied and checked. */
 export interface ResolvedOptions {
   readonly scopes: readonly string[];
-  readonly audience?: string;
-  readonly resource?: string;
+  readonly audience: string | undefined;
+  readonly resource: string | undefined;
   readonly refreshBeforeExpiryMs: number;
   readonly defaultLifetimeMs: number;
   readonly retry: ResolvedRetryOptions;
   readonly requestTimeoutMs: number;
+  readonly maxWaitMs: number;
   readonly allowInsecureRequests: boolean;
   readonly clock: Clock;
+  readonly sharedCache: SharedTokenCache | undefined;
+}
+
+/** Checks every option up front; a bad one is a `config` TokenError that names it (never its value if secret). */
+export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw configError('TokenManager options must be an object');
+  checkOptionNames(options, optionNames, 'TokenManager option', configError);
+  if (options.tokenSource !== undefined) {
+    const mixed = clientOptionNames.filter((name) => options[name] !== undefined);
+    if (mixed.length > 0) throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') throw configError('clock must have now() and setTimeout()');
+  const sharedCache = options.sharedCache;
+  if (sharedCache !== undefined && (typeof sharedCache?.get !== 'function' || typeof sharedCache.set !== 'function')) {
+    throw configError('sharedCache must have get() and set() (see createRedisTokenCache)');
+  }
+  return {
+    scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
+    audience: options.audience === undefined ? undefined : nonEmpty(options.audience, 'audience'),
+    resource: options.resource === undefined ? undefined : nonEmpty(options.resource, 'resource'),
+    refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
+    defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
+    retry: resolveRetry(options.retry),
+    requestTimeoutMs: duration(options.requestTimeoutMs ?? 10_000, 'requestTimeoutMs', 1),
+    maxWaitMs: duration(options.maxWaitMs ?? 10_000, 'maxWaitMs', 1),
+    allowInsecureRequests: checkBoolean(options.allowInsecureRequests, 'allowInsecureRequests', configError) ?? false,
+    clock,
+    sharedCache,
+  };
+}
+
+function resolveRetry(retry: RetryOptions | undefined): ResolvedRetryOptions {
+  checkOptionNames(retry, Object.keys(defaultRetryOptions), 'retry option', configError);
+  const value = { ...defaultRetryOptions, ...retry };
+  const resolved: ResolvedRetryOptions = {
+    retries: integer(value.retries, 'retry.retries', 0, 100),
+    minTimeoutMs: duration(value.minTimeoutMs, 'retry.minTimeoutMs', 0),
+    maxTimeoutMs: duration(value.maxTimeoutMs, 'retry.maxTimeoutMs', 0),
+    fatalMinTimeoutMs: duration(value.fatalMinTimeoutMs, 'retry.fatalMinTimeoutMs', 1),
+    fatalMaxTimeoutMs: duration(value.fatalMaxTimeoutMs, 'retry.fatalMaxTimeoutMs', 1),
+  };
+  if (resolved.maxTimeoutMs < resolved.minTimeoutMs) throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
+  if (resolved.fatalMaxTimeoutMs < resolved.fatalMinTimeoutMs) throw configError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
+  return resolved;
 }
 
 /** The OAuth settings, when no `tokenSource` was given. */
@@ -80,43 +148,6 @@ export interface ResolvedClient {
   readonly clientId: string;
   readonly clientAuthMethod: ClientAuthMethod;
   readonly credential: ClientCredential;
-}
-
-/** Checks every option up front; a bad one is a `config` TokenError that names it (never its value if secret). */
-export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw configError('TokenManager options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!knownOptions.has(key)) throw configError(`unknown TokenManager option "${key}"`);
-  }
-  if (options.tokenSource !== undefined) {
-    const mixed = ['issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'privateKeyId', 'clientAuthMethod']
-      .filter((name) => options[name as keyof TokenManagerOptions] !== undefined);
-    if (mixed.length > 0) throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
-  }
-  const retry = options.retry ?? {};
-  if (typeof retry !== 'object' || retry === null) throw configError('retry must be an object');
-  const resolvedRetry: ResolvedRetryOptions = {
-    retries: integer(retry.retries ?? defaultRetryOptions.retries, 'retry.retries', 0, 100),
-    minTimeoutMs: duration(retry.minTimeoutMs ?? defaultRetryOptions.minTimeoutMs, 'retry.minTimeoutMs', 0),
-    maxTimeoutMs: duration(retry.maxTimeoutMs ?? defaultRetryOptions.maxTimeoutMs, 'retry.maxTimeoutMs', 0),
-  };
-  if (resolvedRetry.maxTimeoutMs < resolvedRetry.minTimeoutMs) throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') throw configError('clock must have now() and setTimeout()');
-  if (options.allowInsecureRequests !== undefined && typeof options.allowInsecureRequests !== 'boolean') {
-    throw configError('allowInsecureRequests must be a boolean');
-  }
-  return {
-    scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
-    ...(options.audience !== undefined ? { audience: nonEmpty(options.audience, 'audience') } : {}),
-    ...(options.resource !== undefined ? { resource: nonEmpty(options.resource, 'resource') } : {}),
-    refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
-    defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
-    retry: resolvedRetry,
-    requestTimeoutMs: duration(options.requestTimeoutMs ?? 10_000, 'requestTimeoutMs', 1),
-    allowInsecureRequests: options.allowInsecureRequests ?? false,
-    clock,
-  };
 }
 
 /** Checks the OAuth client options and says which credential to use. */

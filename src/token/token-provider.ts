@@ -18,8 +18,12 @@ export interface GetTokenOptions {
 export interface TokenProvider {
   /** A token valid for at least a moment longer; rejects with a `TokenError`. */
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
-  /** Forget this token value if it is cached, so the next `getToken()` fetches a new one. */
-  invalidate(accessToken: string): void;
+  /**
+   * Forget this token value if it is cached, so the next `getToken()` fetches a new one. Returns
+   * `false` when the token was kept (not cached, or a forced refresh happened moments ago): the
+   * gRPC side then does not make a rejected call again with the same token.
+   */
+  invalidate(accessToken: string): boolean | void;
   /**
    * The cached token when one is usable right now, else `undefined`; never waits and never throws.
    * Optional: it lets the gRPC side skip the asynchronous path on the common cache hit.

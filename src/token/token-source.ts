@@ -34,6 +34,11 @@ export interface SourcedToken {
 export interface TokenSource {
   /** Where tokens come from, as safe to print (no credentials). Used in error messages. */
   readonly endpoint: string;
+  /**
+   * Which client this source gets tokens for (token endpoint and client id, never a secret), so that
+   * a shared cache keeps the tokens of different clients apart. Required with `sharedCache`.
+   */
+  readonly cacheIdentity?: string;
   /** One attempt at a token. */
   fetchToken(request: TokenRequest): Promise<SourcedToken>;
   /**

@@ -41,18 +41,27 @@ export function createClock(): ManualClock {
 }
 
 /**
- * Settles `promise` while the code under test sleeps on `clock` between attempts: waits (in real time,
- * for loopback I/O) until the promise settles or a timer is set, then fires that timer, and so on.
- * Only for scenes where every timer set is one the test wants fired.
+ * Settles `promise` while `tokens` sleeps on `clock` between attempts: whenever no token request of
+ * `tokens` is in flight and a timer is set, fires the next timer, and so on. Only for scenes where
+ * every timer set is one the test wants fired in order.
  */
-export async function driveUntilSettled<T>(clock: ManualClock, promise: Promise<T>, maxTimers = 50): Promise<{ value?: T; error?: unknown }> {
+export async function driveUntilSettled<T>(
+  clock: ManualClock,
+  tokens: TokenManager,
+  promise: Promise<T>,
+  maxTimers = 50,
+): Promise<{ value?: T; error?: unknown }> {
   let settled: { value?: T; error?: unknown } | undefined;
   promise.then(
     (value) => (settled = { value }),
     (error: unknown) => (settled = { error }),
   );
+  const requestInFlight = (): boolean => {
+    const { tokenRequests, failedTokenRequests, tokensIssued } = tokens.stats();
+    return tokenRequests > failedTokenRequests + tokensIssued;
+  };
   for (let i = 0; i < maxTimers; i++) {
-    await until(() => settled !== undefined || clock.pendingTimers > 0);
+    await until(() => settled !== undefined || (clock.pendingTimers > 0 && !requestInFlight()));
     if (settled !== undefined) return settled;
     await clock.runNext();
   }

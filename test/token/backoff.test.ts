@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetryAfterMs, retryDelayMs } from '../../src/token/backoff.js';
-import { refreshAtMs } from '../../src/token/token-manager.js';
+import { defaultRetryOptions, fatalDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/token/backoff.js';
 
-const options = { retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
+const options = { ...defaultRetryOptions, retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
 
 describe('retry delays', () => {
   it('grows exponentially from minTimeoutMs, with each delay between half and all of its step', () => {
@@ -41,16 +40,10 @@ describe('retry delays', () => {
   });
 });
 
-describe('refresh time', () => {
-  const issued = 1_000_000;
-  it('is refreshBeforeExpiryMs before expiry, moved earlier by at most 10% of that margin', () => {
-    const expires = issued + 3_600_000;
-    assert.equal(refreshAtMs(issued, expires, 60_000, () => 0), expires - 60_000);
-    assert.equal(refreshAtMs(issued, expires, 60_000, () => 1), expires - 66_000);
-  });
-
-  it('is half the lifetime for a token that lives shorter than the margin', () => {
-    assert.equal(refreshAtMs(issued, issued + 30_000, 60_000, () => 0.5), issued + 15_000);
-    assert.equal(refreshAtMs(issued, issued + 2_000, 60_000, () => 0.5), issued + 1_000);
+describe('fatal failure delays', () => {
+  it('starts at a minute and doubles up to fifteen minutes, less at most a tenth at random', () => {
+    const delays = [1, 2, 3, 4, 5, 6].map((streak) => fatalDelayMs(streak, defaultRetryOptions, () => 1));
+    assert.deepEqual(delays, [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
+    assert.equal(fatalDelayMs(1, defaultRetryOptions, () => 0), 54_000);
   });
 });

@@ -1,0 +1,103 @@
+import { retryDelayMs, type ResolvedRetryOptions } from './backoff.js';
+import { monotonicNow, sleep, type Clock } from './clock.js';
+import type { TokenError } from './errors.js';
+
+/** Most token requests in flight to one endpoint at a time. */
+const maxConcurrentRequests = 8;
+
+/**
+ * The token endpoint's health, shared by every scope set of a manager. Each scope set backs off on
+ * its own failures, but when the endpoint itself is failing (network errors, timeouts, 5xx, 429),
+ * a thousand scope sets must not each find that out with requests of their own. So:
+ * - after an endpoint failure, no request goes out until the endpoint's own backoff has passed;
+ * - then one request probes it, and the others wait for that probe: they fail with its error, or go
+ *   ahead once it succeeds;
+ * - at most {@link maxConcurrentRequests} requests are in flight at once, so that many cold scope
+ *   sets do not all hit a failing endpoint before the first failure is known.
+ */
+export class EndpointGate {
+  readonly #clock: Clock;
+  readonly #retry: ResolvedRetryOptions;
+  #failure: { readonly error: TokenError; readonly untilMs: number } | undefined;
+  /** Endpoint failures in a row. */
+  #streak = 0;
+  /** The probe in flight: resolves with its error, or undefined when it succeeded. */
+  #probe: Promise<TokenError | undefined> | undefined;
+  #active = 0;
+  readonly #queue: Array<() => void> = [];
+
+  constructor(clock: Clock, retry: ResolvedRetryOptions) {
+    this.#clock = clock;
+    this.#retry = retry;
+  }
+
+  /**
+   * Runs `send` (one request) when the endpoint may be asked; rejects with the probe's error when
+   * another scope set's probe just failed, without sending anything.
+   */
+  async send<T>(send: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      const waitMs = failure.untilMs - monotonicNow(this.#clock);
+      if (waitMs > 0) await sleep(this.#clock, waitMs, signal);
+    }
+    if (this.#streak === 0) return this.#limited(send, signal);
+    if (this.#probe !== undefined) {
+      const probeError = await this.#probe;
+      if (probeError !== undefined) throw probeError;
+      return this.#limited(send, signal);
+    }
+    let settle!: (error: TokenError | undefined) => void;
+    this.#probe = new Promise((resolve) => (settle = resolve));
+    try {
+      const result = await this.#limited(send, signal);
+      settle(undefined);
+      return result;
+    } catch (error) {
+      settle(error as TokenError);
+      throw error;
+    } finally {
+      this.#probe = undefined;
+    }
+  }
+
+  /** Records how a request ended: an endpoint failure backs the endpoint off, anything else clears it. */
+  record(error: TokenError | undefined): void {
+    if (error === undefined || !isEndpointFailure(error)) {
+      this.#streak = 0;
+      this.#failure = undefined;
+      return;
+    }
+    this.#streak++;
+    const delayMs = retryDelayMs(this.#streak - 1, this.#retry, error.retryAfterMs);
+    this.#failure = { error, untilMs: monotonicNow(this.#clock) + delayMs };
+  }
+
+  async #limited<T>(send: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    while (this.#active >= maxConcurrentRequests) await this.#turn(signal);
+    this.#active++;
+    try {
+      return await send();
+    } finally {
+      this.#active--;
+      this.#queue.shift()?.();
+    }
+  }
+
+  #turn(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      signal.throwIfAborted();
+      const onAbort = (): void => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+}
+
+/** The endpoint is in trouble, rather than our request being refused. */
+function isEndpointFailure(error: TokenError): boolean {
+  return error.retryable && error.code !== 'aborted' && error.code !== 'closed';
+}
