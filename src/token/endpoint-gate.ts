@@ -36,21 +36,46 @@ export class EndpointGate {
    * another scope set's probe just failed, without sending anything.
    */
   async send<T>(send: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const failure = this.#failure;
-    if (failure !== undefined) {
-      const waitMs = failure.untilMs - monotonicNow(this.#clock);
-      if (waitMs > 0) await sleep(this.#clock, waitMs, signal);
+    // Each pass re-reads the endpoint's state: it may have failed while this request waited its turn.
+    for (;;) {
+      const waitMs = (this.#failure?.untilMs ?? 0) - monotonicNow(this.#clock);
+      if (waitMs > 0) {
+        await sleep(this.#clock, waitMs, signal);
+      } else if (this.#streak > 0 && this.#probe !== undefined) {
+        const probeError = await this.#probe;
+        if (probeError !== undefined) throw probeError;
+      } else if (this.#streak > 0) {
+        return this.#runProbe(send);
+      } else if (this.#active < maxConcurrentRequests) {
+        return this.#run(send);
+      } else {
+        await this.#turn(signal);
+      }
     }
-    if (this.#streak === 0) return this.#limited(send, signal);
-    if (this.#probe !== undefined) {
-      const probeError = await this.#probe;
-      if (probeError !== undefined) throw probeError;
-      return this.#limited(send, signal);
+  }
+
+  /** Records how a request ended: an endpoint failure backs the endpoint off, anything else clears it. */
+  record(error: TokenError | undefined): void {
+    // Whoever waits for a turn looks at the new state, rather than queueing behind a failed endpoint.
+    for (const wake of this.#queue.splice(0)) wake();
+    if (error === undefined || !isEndpointFailure(error)) {
+      this.#streak = 0;
+      this.#failure = undefined;
+      return;
     }
+    const now = monotonicNow(this.#clock);
+    // Requests that were in flight together fail together: one more failure of the endpoint, not many.
+    if (this.#failure !== undefined && now < this.#failure.untilMs) return;
+    this.#streak++;
+    const delayMs = retryDelayMs(this.#streak - 1, this.#retry, error.retryAfterMs);
+    this.#failure = { error, untilMs: now + delayMs };
+  }
+
+  async #runProbe<T>(send: () => Promise<T>): Promise<T> {
     let settle!: (error: TokenError | undefined) => void;
     this.#probe = new Promise((resolve) => (settle = resolve));
     try {
-      const result = await this.#limited(send, signal);
+      const result = await this.#run(send);
       settle(undefined);
       return result;
     } catch (error) {
@@ -61,20 +86,7 @@ export class EndpointGate {
     }
   }
 
-  /** Records how a request ended: an endpoint failure backs the endpoint off, anything else clears it. */
-  record(error: TokenError | undefined): void {
-    if (error === undefined || !isEndpointFailure(error)) {
-      this.#streak = 0;
-      this.#failure = undefined;
-      return;
-    }
-    this.#streak++;
-    const delayMs = retryDelayMs(this.#streak - 1, this.#retry, error.retryAfterMs);
-    this.#failure = { error, untilMs: monotonicNow(this.#clock) + delayMs };
-  }
-
-  async #limited<T>(send: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    while (this.#active >= maxConcurrentRequests) await this.#turn(signal);
+  async #run<T>(send: () => Promise<T>): Promise<T> {
     this.#active++;
     try {
       return await send();
