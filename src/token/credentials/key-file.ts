@@ -1,16 +1,8 @@
-import { SignJWT } from 'jose';
-import { None, genericGrantRequest } from 'openid-client';
+import { configError } from '../errors.js';
+import { checkedEndpoint } from '../http/endpoint-url.js';
+import { chooseAuthMethod, type ClientCredential, type ResolvedClient } from './client-credential.js';
 import type { CredentialFile } from './credential-file.js';
-import { configError } from './errors.js';
-import { answerTiming, configurationFor, type HttpSettings, type RecordedTiming } from './oauth-http.js';
-import { importSigningKey, type SigningKey } from './private-key.js';
-import { describeEndpoint } from './redact.js';
-import { tokenFromAnswer } from './token-response.js';
-import type { SourcedToken, TokenRequest, TokenSource } from './token-source.js';
-
-const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-/** Lifetime of the assertion we sign, in seconds (Google accepts at most an hour). */
-const assertionLifetimeSec = 3600;
+import type { PrivateKeyInput } from './private-key.js';
 
 /** A Google-format service-account key, as far as we use it. */
 export interface ServiceAccountKey {
@@ -24,7 +16,7 @@ export interface ServiceAccountKey {
 export interface OAuthClientFile {
   readonly clientId: string;
   readonly clientSecret?: string;
-  readonly privateKey?: string | Record<string, unknown>;
+  readonly privateKey?: PrivateKeyInput;
   readonly privateKeyId?: string;
   readonly tokenEndpoint?: string;
   readonly issuer?: string;
@@ -74,7 +66,7 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
         clientEmail: str('client_email', true) as string,
         privateKey,
         tokenUri: url('token_uri', str('token_uri', true)) as string,
-        ...(privateKeyId ? { privateKeyId } : {}),
+        privateKeyId,
       },
     };
   }
@@ -98,83 +90,42 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
     kind: 'oauth_client',
     client: {
       clientId: str('client_id', true) as string,
-      ...(clientSecret !== undefined ? { clientSecret } : {}),
-      ...(rawKey !== undefined ? { privateKey: rawKey as string | Record<string, unknown> } : {}),
-      ...(privateKeyId !== undefined ? { privateKeyId } : {}),
-      ...(tokenEndpoint !== undefined ? { tokenEndpoint } : {}),
-      ...(issuer !== undefined ? { issuer } : {}),
-      ...(clientAuthMethod !== undefined ? { clientAuthMethod } : {}),
+      clientSecret,
+      privateKey: rawKey as PrivateKeyInput | undefined,
+      privateKeyId,
+      tokenEndpoint,
+      issuer,
+      clientAuthMethod,
     },
   };
 }
 
-/** Settings of {@link JwtBearerSource}. */
-export interface JwtBearerSettings {
-  readonly file: CredentialFile;
-  readonly path: string;
-  readonly http: HttpSettings;
-  readonly defaultLifetimeMs: number;
-}
 
 /**
- * A service-account key used with the JWT-bearer grant (RFC 7523 §2.1), as Google's token endpoint
- * expects: an assertion signed with the account's key, with the scopes in its `scope` claim.
+ * The OAuth client a client file describes, its credential read from `file` (the key file itself),
+ * so that a rotated file is picked up on the next read. Endpoints are checked as the options are.
  */
-export class JwtBearerSource implements TokenSource {
-  readonly endpoint: string;
-  readonly #settings: JwtBearerSettings;
-  #account: Promise<{ key: ServiceAccountKey; signingKey: SigningKey }> | undefined;
-
-  constructor(settings: JwtBearerSettings, initial: ServiceAccountKey) {
-    this.#settings = settings;
-    this.endpoint = describeEndpoint(initial.tokenUri);
-  }
-
-  async fetchToken(request: TokenRequest): Promise<SourcedToken> {
-    const { http, defaultLifetimeMs } = this.#settings;
-    const { key, signingKey } = await this.#loadAccount();
-    const nowSec = Math.floor(http.clock.now() / 1000);
-    const claims: Record<string, string> = {};
-    if (request.scopes.length > 0) claims.scope = request.scopes.join(' ');
-    const assertion = await new SignJWT(claims)
-      .setProtectedHeader({ alg: signingKey.alg, typ: 'JWT', ...(key.privateKeyId ? { kid: key.privateKeyId } : {}) })
-      .setIssuer(key.clientEmail)
-      .setAudience(key.tokenUri)
-      .setIssuedAt(nowSec)
-      .setExpirationTime(nowSec + assertionLifetimeSec)
-      .sign(signingKey.key);
-
-    const timing: RecordedTiming = {};
-    const metadata = { issuer: key.tokenUri, token_endpoint: key.tokenUri };
-    const config = configurationFor(metadata, key.clientEmail, None(), http, request.signal, timing);
-    const parameters: Record<string, string> = { assertion };
-    if (request.audience !== undefined) parameters.audience = request.audience;
-    if (request.resource !== undefined) parameters.resource = request.resource;
-    const answer = await genericGrantRequest(config, jwtBearerGrant, parameters);
-    return tokenFromAnswer(answer, answerTiming(timing, http.clock), {
-      defaultLifetimeMs,
-      requestedScopes: request.scopes,
-      endpoint: describeEndpoint(key.tokenUri),
-    });
-  }
-
-  async reloadCredentials(): Promise<boolean> {
-    const changed = await this.#settings.file.reload();
-    if (changed) this.#account = undefined;
-    return changed;
-  }
-
-  #loadAccount(): Promise<{ key: ServiceAccountKey; signingKey: SigningKey }> {
-    this.#account ??= (async () => {
-      const { file, path } = this.#settings;
-      const content = parseKeyFile(await file.read(), path);
-      if (content.kind !== 'service_account') throw configError(`key file ${path} is no longer a service-account key`);
-      const signingKey = await importSigningKey(content.key.privateKey, `"private_key" of ${path}`, undefined, content.key.privateKeyId);
-      return { key: content.key, signingKey };
-    })().catch((err: unknown) => {
-      this.#account = undefined;
-      throw err;
-    });
-    return this.#account;
-  }
+export function clientFromKeyFile(client: OAuthClientFile, file: CredentialFile, path: string, allowInsecureRequests: boolean): ResolvedClient {
+  const field = (name: string): string => `"${name}" of ${path}`;
+  const issuer = client.issuer === undefined ? undefined : checkedEndpoint(client.issuer, field('issuer'), allowInsecureRequests);
+  const tokenEndpoint =
+    client.tokenEndpoint === undefined ? undefined : checkedEndpoint(client.tokenEndpoint, field('token_endpoint'), allowInsecureRequests);
+  const freshField = <K extends 'clientSecret' | 'privateKey'>(name: K, fileField: string) => (text: string): NonNullable<OAuthClientFile[K]> => {
+    const fresh = parseKeyFile(text, path);
+    const value = fresh.kind === 'oauth_client' ? fresh.client[name] : undefined;
+    if (value === undefined) throw configError(`key file ${path} has no "${fileField}"`);
+    return value as NonNullable<OAuthClientFile[K]>;
+  };
+  const credential: ClientCredential =
+    client.clientSecret !== undefined
+      ? { kind: 'secret-file', file, parse: freshField('clientSecret', 'client_secret') }
+      : { kind: 'key-file', file, parse: freshField('privateKey', 'private_key'), kid: client.privateKeyId };
+  const names = { method: field('client_auth_method'), secret: '"client_secret"', key: '"private_key"' };
+  return {
+    issuer,
+    tokenEndpoint,
+    clientId: client.clientId,
+    clientAuthMethod: chooseAuthMethod(client.clientAuthMethod, credential, names),
+    credential,
+  };
 }

@@ -6,64 +6,57 @@ import {
   type ClientAuth,
   type ServerMetadata,
 } from 'openid-client';
-import type { CredentialFile } from './credential-file.js';
-import { answerTiming, configurationFor, discoverMetadata, type HttpSettings, type RecordedTiming } from './oauth-http.js';
-import { importSigningKey, type PrivateKeyInput, type SigningKey } from './private-key.js';
-import { describeEndpoint } from './redact.js';
-import { tokenFromAnswer } from './token-response.js';
-import type { SourcedToken, TokenRequest, TokenSource } from './token-source.js';
+import type { ResolvedClient } from '../credentials/client-credential.js';
+import { importSigningKey } from '../credentials/private-key.js';
+import { discoverMetadata } from '../http/discovery.js';
+import { describeEndpoint } from '../http/endpoint-url.js';
+import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
+import { tokenFromAnswer } from '../http/token-response.js';
+import { RecentSecrets, secretForms } from '../redact.js';
+import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 
-/** How the client proves who it is to the token endpoint. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
-
-/** Where the client's credential comes from: a value, or a file read again on rotation. */
-export type ClientCredential =
-  | { readonly kind: 'secret'; readonly value: string }
-  | { readonly kind: 'secret-file'; readonly file: CredentialFile; readonly parse?: (text: string) => string }
-  | { readonly kind: 'key'; readonly value: PrivateKeyInput; readonly kid?: string; readonly alg?: string }
-  | { readonly kind: 'key-file'; readonly file: CredentialFile; readonly parse: (text: string) => PrivateKeyInput; readonly kid?: string; readonly alg?: string };
-
-/** Settings of {@link ClientCredentialsSource}. */
-export interface ClientCredentialsSettings {
-  readonly issuer?: string;
-  readonly tokenEndpoint?: string;
-  readonly clientId: string;
-  readonly clientAuthMethod: ClientAuthMethod;
-  readonly credential: ClientCredential;
+/** Settings of {@link ClientCredentialsSource}: a checked client and how to reach its server. */
+export interface ClientCredentialsSettings extends ResolvedClient {
   readonly http: HttpSettings;
   readonly defaultLifetimeMs: number;
 }
 
 /** The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) through openid-client. */
 export class ClientCredentialsSource implements TokenSource {
-  readonly endpoint: string;
+  readonly cacheIdentity: string;
   readonly #settings: ClientCredentialsSettings;
   #metadata: Promise<ServerMetadata> | undefined;
+  /** The token endpoint, once known (at once when configured, after discovery otherwise). */
+  #tokenEndpoint: string | undefined;
   #clientAuth: Promise<ClientAuth> | undefined;
-  #secret: string | undefined;
+  /** Every encoding of the client secret in use; none for a private key. */
+  #secretForms: readonly string[] = [];
+  readonly #assertions = new RecentSecrets();
 
   constructor(settings: ClientCredentialsSettings) {
     this.#settings = settings;
-    this.endpoint = describeEndpoint(settings.tokenEndpoint ?? settings.issuer ?? '');
-    if (settings.credential.kind === 'secret') this.#secret = settings.credential.value;
+    this.#tokenEndpoint = settings.tokenEndpoint;
+    this.cacheIdentity = JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId]);
+    if (settings.credential.kind === 'secret') this.#secretForms = secretForms(settings.credential.value, settings.clientId);
+  }
+
+  /** The token endpoint as safe to print; the issuer until discovery has found the endpoint. */
+  get endpoint(): string {
+    return describeEndpoint(this.#tokenEndpoint ?? this.#settings.issuer ?? '');
   }
 
   async fetchToken(request: TokenRequest): Promise<SourcedToken> {
     const { clientId, http, defaultLifetimeMs } = this.#settings;
     const metadata = await this.#serverMetadata(request.signal);
     const clientAuth = await this.#clientAuthentication();
-    const timing: RecordedTiming = {};
-    const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, timing);
+    const record: RecordedRequest = {};
+    const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, record);
     const parameters: Record<string, string> = {};
     if (request.scopes.length > 0) parameters.scope = request.scopes.join(' ');
     if (request.audience !== undefined) parameters.audience = request.audience;
     if (request.resource !== undefined) parameters.resource = request.resource;
     const answer = await clientCredentialsGrant(config, parameters);
-    return tokenFromAnswer(answer, answerTiming(timing, http.clock), {
-      defaultLifetimeMs,
-      requestedScopes: request.scopes,
-      endpoint: describeEndpoint(metadata.token_endpoint ?? this.endpoint),
-    });
+    return tokenFromAnswer(answer, answerTiming(record, http.clock), { defaultLifetimeMs, requestedScopes: request.scopes, endpoint: this.endpoint });
   }
 
   async reloadCredentials(): Promise<boolean> {
@@ -74,8 +67,9 @@ export class ClientCredentialsSource implements TokenSource {
     return changed;
   }
 
+  /** The secret in every encoding it travels in, and the client assertions sent lately. */
   secretValues(): Iterable<string> {
-    return this.#secret === undefined ? [] : [this.#secret];
+    return [...this.#secretForms, ...this.#assertions.forms()];
   }
 
   #serverMetadata(closeSignal: AbortSignal): Promise<ServerMetadata> {
@@ -86,10 +80,16 @@ export class ClientCredentialsSource implements TokenSource {
       this.#metadata ??= Promise.resolve({ issuer: issuer ?? tokenEndpoint, token_endpoint: tokenEndpoint });
     }
     // A failed discovery is not cached: the next attempt tries again.
-    this.#metadata ??= discoverMetadata(issuer ?? '', clientId, http, closeSignal).catch((err: unknown) => {
-      this.#metadata = undefined;
-      throw err;
-    });
+    this.#metadata ??= discoverMetadata(issuer ?? '', clientId, http, closeSignal).then(
+      (metadata) => {
+        this.#tokenEndpoint = metadata.token_endpoint;
+        return metadata;
+      },
+      (err: unknown) => {
+        this.#metadata = undefined;
+        throw err;
+      },
+    );
     return this.#metadata;
   }
 
@@ -102,17 +102,20 @@ export class ClientCredentialsSource implements TokenSource {
   }
 
   async #buildClientAuth(): Promise<ClientAuth> {
-    const { credential, clientAuthMethod } = this.#settings;
+    const { credential, clientAuthMethod, clientId } = this.#settings;
     if (credential.kind === 'secret' || credential.kind === 'secret-file') {
-      const secret =
-        credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
-      this.#secret = secret;
+      const secret = credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
+      this.#secretForms = secretForms(secret, clientId);
       return clientAuthMethod === 'client_secret_post' ? ClientSecretPost(secret) : ClientSecretBasic(secret);
     }
-    const key: SigningKey =
-      credential.kind === 'key'
-        ? await importSigningKey(credential.value, 'privateKey', credential.alg, credential.kid)
-        : await importSigningKey(credential.parse(await credential.file.read()), 'privateKeyFile', credential.alg, credential.kid);
-    return PrivateKeyJwt({ key: key.key, ...(key.kid ? { kid: key.kid } : {}) });
+    const input = credential.kind === 'key' ? credential.value : credential.parse(await credential.file.read());
+    const key = await importSigningKey(input, credential.kind === 'key' ? 'privateKey' : 'privateKeyFile', undefined, credential.kid);
+    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid });
+    // openid-client signs a fresh client_assertion into the body of each request; note it, so that a
+    // server echoing it back is scrubbed like one echoing a secret.
+    return async (as, client, body, headers) => {
+      await signAssertion(as, client, body, headers);
+      this.#assertions.remember(body.get('client_assertion'));
+    };
   }
 }
