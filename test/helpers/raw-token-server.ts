@@ -16,6 +16,8 @@ export interface RawRequest {
 
 /** An answer: a JSON body unless `body` is a string; status 200 by default. */
 export interface RawAnswer {
+  /** `hang`: never answer; `reset`: drop the connection. */
+  readonly fault?: 'hang' | 'reset';
   readonly status?: number;
   readonly headers?: Record<string, string>;
   readonly body?: unknown;
@@ -40,6 +42,8 @@ export async function startRawTokenServer(t: TestContext, respond: (request: Raw
       const request: RawRequest = { method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, body };
       requests.push(request);
       const answer = fixture.respond(request);
+      if (answer.fault === 'hang') return;
+      if (answer.fault === 'reset') return void req.socket.destroy();
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
       const type = typeof answer.body === 'string' ? 'text/plain' : 'application/json';
       res.writeHead(answer.status ?? 200, { 'content-type': type, ...answer.headers });
