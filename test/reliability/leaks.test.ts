@@ -72,8 +72,8 @@ describe('leak scan', () => {
 
 interface Scan {
   readonly captured: Capture[];
-  forbidden(): string[];
-  run(): Promise<void>;
+  readonly forbidden: () => string[];
+  readonly run: () => Promise<void>;
 }
 
 async function startScan(t: TestContext): Promise<Scan> {

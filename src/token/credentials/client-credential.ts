@@ -48,14 +48,12 @@ const optionNames: CredentialNames = { method: 'clientAuthMethod', secret: 'clie
  */
 export function chooseAuthMethod(requested: unknown, credential: ClientCredential, names: CredentialNames): ClientAuthMethod {
   const usesKey = isKeyCredential(credential);
-  const method = requested ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic');
-  if (!authMethods.includes(method as ClientAuthMethod)) throw configError(`${names.method} must be one of ${authMethods.join(', ')}`);
+  const method = (requested ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic')) as ClientAuthMethod;
+  if (!authMethods.includes(method)) throw configError(`${names.method} must be one of ${authMethods.join(', ')}`);
   if (usesKey !== (method === 'private_key_jwt')) {
-    throw configError(
-      usesKey ? `${names.method} ${String(method)} needs a ${names.secret}, not a private key` : `${names.method} private_key_jwt needs ${names.key}`,
-    );
+    throw configError(usesKey ? `${names.method} ${method} needs a ${names.secret}, not a private key` : `${names.method} private_key_jwt needs ${names.key}`);
   }
-  return method as ClientAuthMethod;
+  return method;
 }
 
 /**

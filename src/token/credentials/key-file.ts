@@ -91,7 +91,7 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
     client: {
       clientId: str('client_id', true) as string,
       clientSecret,
-      privateKey: rawKey as PrivateKeyInput | undefined,
+      privateKey: rawKey,
       privateKeyId,
       tokenEndpoint,
       issuer,
@@ -114,7 +114,7 @@ export function clientFromKeyFile(client: OAuthClientFile, file: CredentialFile,
     const fresh = parseKeyFile(text, path);
     const value = fresh.kind === 'oauth_client' ? fresh.client[name] : undefined;
     if (value === undefined) throw configError(`key file ${path} has no "${fileField}"`);
-    return value as NonNullable<OAuthClientFile[K]>;
+    return value;
   };
   const credential: ClientCredential =
     client.clientSecret !== undefined

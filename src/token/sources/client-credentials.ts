@@ -110,12 +110,15 @@ export class ClientCredentialsSource implements TokenSource {
     }
     const input = credential.kind === 'key' ? credential.value : credential.parse(await credential.file.read());
     const key = await importSigningKey(input, credential.kind === 'key' ? 'privateKey' : 'privateKeyFile', undefined, credential.kid);
-    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid });
     // openid-client signs a fresh client_assertion into the body of each request; note it, so that a
-    // server echoing it back is scrubbed like one echoing a secret.
-    return async (as, client, body, headers) => {
-      await signAssertion(as, client, body, headers);
-      this.#assertions.remember(body.get('client_assertion'));
+    // server echoing it back is scrubbed like one echoing a secret. ClientAuth is typed as returning
+    // void, but PrivateKeyJwt's is async and openid-client awaits it, as it awaits ours.
+    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid }) as (...args: Parameters<ClientAuth>) => Promise<void>;
+    const rememberingAssertions = async (...args: Parameters<ClientAuth>): Promise<void> => {
+      await signAssertion(...args);
+      this.#assertions.remember(args[2].get('client_assertion'));
     };
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, see above
+    return rememberingAssertions;
   }
 }
