@@ -41,65 +41,85 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
     throw configError(`key file ${path} is not valid JSON`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError(`key file ${path} must hold a JSON object`);
-  const fields = json as Record<string, unknown>;
-  const str = (name: string, required: boolean): string | undefined => {
-    const value = fields[name];
-    if (value === undefined || value === null || value === '') {
-      if (required) throw configError(`key file ${path} has no "${name}"`);
-      return undefined;
-    }
-    if (typeof value !== 'string') throw configError(`key file ${path}: "${name}" must be a string`);
-    return value;
-  };
-  const url = (name: string, value: string | undefined): string | undefined => {
-    if (value !== undefined && !URL.canParse(value)) throw configError(`key file ${path}: "${name}" is not a URL`);
-    return value;
-  };
+  const fields = new KeyFileFields(json as Record<string, unknown>, path);
+  const type = fields.optional('type');
+  if (type === 'service_account') return { kind: 'service_account', key: serviceAccountKey(fields) };
+  if (type !== undefined && type !== 'oauth_client') {
+    throw configError(`key file ${path}: "type" ${JSON.stringify(type.slice(0, 40))} is not supported (use "service_account" or a client file)`);
+  }
+  return { kind: 'oauth_client', client: clientFile(fields) };
+}
 
-  if (fields.type === 'service_account') {
-    const privateKey = str('private_key', true) as string;
-    if (!privateKey.includes('PRIVATE KEY')) throw configError(`key file ${path}: "private_key" is not a PEM private key`);
-    const privateKeyId = str('private_key_id', false);
-    return {
-      kind: 'service_account',
-      key: {
-        clientEmail: str('client_email', true) as string,
-        privateKey,
-        tokenUri: url('token_uri', str('token_uri', true)) as string,
-        privateKeyId,
-      },
-    };
-  }
-  if (fields.type !== undefined && typeof fields.type !== 'string') throw configError(`key file ${path}: "type" must be a string`);
-  if (fields.type !== undefined && fields.type !== 'oauth_client') {
-    throw configError(`key file ${path}: "type" ${JSON.stringify(String(fields.type).slice(0, 40))} is not supported (use "service_account" or a client file)`);
-  }
-
-  const clientSecret = str('client_secret', false);
-  const rawKey = fields.private_key;
-  if (rawKey !== undefined && typeof rawKey !== 'string' && (typeof rawKey !== 'object' || rawKey === null)) {
-    throw configError(`key file ${path}: "private_key" must be a PEM string or a JWK object`);
-  }
-  if (clientSecret === undefined && rawKey === undefined) throw configError(`key file ${path} has neither "client_secret" nor "private_key"`);
-  const tokenEndpoint = url('token_endpoint', str('token_endpoint', false) ?? str('token_uri', false));
-  const issuer = url('issuer', str('issuer', false));
-  if (tokenEndpoint === undefined && issuer === undefined) throw configError(`key file ${path} has neither "token_endpoint" nor "issuer"`);
-  const privateKeyId = str('private_key_id', false);
-  const clientAuthMethod = str('client_auth_method', false);
+function serviceAccountKey(fields: KeyFileFields): ServiceAccountKey {
+  const privateKey = fields.required('private_key');
+  if (!privateKey.includes('PRIVATE KEY')) throw fields.error('"private_key" is not a PEM private key');
   return {
-    kind: 'oauth_client',
-    client: {
-      clientId: str('client_id', true) as string,
-      clientSecret,
-      privateKey: rawKey,
-      privateKeyId,
-      tokenEndpoint,
-      issuer,
-      clientAuthMethod,
-    },
+    clientEmail: fields.required('client_email'),
+    privateKey,
+    tokenUri: fields.url('token_uri', fields.required('token_uri')),
+    privateKeyId: fields.optional('private_key_id'),
   };
 }
 
+function clientFile(fields: KeyFileFields): OAuthClientFile {
+  const clientSecret = fields.optional('client_secret');
+  const privateKey = fields.raw('private_key');
+  if (privateKey !== undefined && typeof privateKey !== 'string' && (typeof privateKey !== 'object' || privateKey === null)) {
+    throw fields.error('"private_key" must be a PEM string or a JWK object');
+  }
+  if (clientSecret === undefined && privateKey === undefined) throw fields.error('has neither "client_secret" nor "private_key"', ' ');
+  const tokenEndpoint = fields.url('token_endpoint', fields.optional('token_endpoint') ?? fields.optional('token_uri'));
+  const issuer = fields.url('issuer', fields.optional('issuer'));
+  if (tokenEndpoint === undefined && issuer === undefined) throw fields.error('has neither "token_endpoint" nor "issuer"', ' ');
+  return {
+    clientId: fields.required('client_id'),
+    clientSecret,
+    privateKey,
+    privateKeyId: fields.optional('private_key_id'),
+    tokenEndpoint,
+    issuer,
+    clientAuthMethod: fields.optional('client_auth_method'),
+  };
+}
+
+/** Reads the fields of a key file; messages name the file and the field, never a value. */
+class KeyFileFields {
+  readonly #fields: Record<string, unknown>;
+  readonly #path: string;
+
+  constructor(fields: Record<string, unknown>, path: string) {
+    this.#fields = fields;
+    this.#path = path;
+  }
+
+  raw(name: string): unknown {
+    return this.#fields[name];
+  }
+
+  /** A string field; absent, `null` and `''` all count as not given. */
+  optional(name: string): string | undefined {
+    const value = this.#fields[name];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw this.error(`"${name}" must be a string`);
+    return value;
+  }
+
+  required(name: string): string {
+    const value = this.optional(name);
+    if (value === undefined) throw this.error(`has no "${name}"`, ' ');
+    return value;
+  }
+
+  url<T extends string | undefined>(name: string, value: T): T {
+    if (value !== undefined && !URL.canParse(value)) throw this.error(`"${name}" is not a URL`);
+    return value;
+  }
+
+  /** `key file <path>: <what>`, or `key file <path> <what>` with `separator` ' '. */
+  error(what: string, separator = ': '): Error {
+    return configError(`key file ${this.#path}${separator}${what}`);
+  }
+}
 
 /**
  * The OAuth client a client file describes, its credential read from `file` (the key file itself),
