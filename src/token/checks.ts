@@ -88,3 +88,12 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+/**
+ * `value` when it is a string with more than whitespace. The message says what was given instead,
+ * except for a `secret`, whose value (even its type) is not worth the risk.
+ */
+export function checkNonEmptyString(value: unknown, name: string, fail: FailWith, secret = false): string {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw fail(`${name} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : describeType(value)}`}`);
+}

@@ -8,8 +8,8 @@ export type { GetTokenOptions, TokenProvider } from './token-provider.js';
 export type { TokenSource, TokenRequest, SourcedToken } from './token-source.js';
 export type { Clock, TimerHandle } from './clock.js';
 export type { RetryOptions } from './backoff.js';
-export type { ClientAuthMethod } from './client-credentials.js';
-export type { PrivateKeyInput } from './private-key.js';
+export type { ClientAuthMethod } from './credentials/client-credential.js';
+export type { PrivateKeyInput } from './credentials/private-key.js';
 export {
   diagnosticsChannels,
   type TokenManagerEvents,

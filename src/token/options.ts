@@ -1,9 +1,8 @@
-import type { ClientAuthMethod, ClientCredential } from './client-credentials.js';
 import { systemClock, type Clock } from './clock.js';
-import { checkBoolean, checkOptionNames } from './checks.js';
-import { CredentialFile } from './credential-file.js';
-import { TokenError, configError } from './errors.js';
-import type { PrivateKeyInput } from './private-key.js';
+import { checkBoolean, checkNonEmptyString, checkOptionNames } from './checks.js';
+import type { ClientAuthMethod } from './credentials/client-credential.js';
+import type { PrivateKeyInput } from './credentials/private-key.js';
+import { configError } from './errors.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './backoff.js';
 import { normalizeScopes } from './scopes.js';
 import type { SharedTokenCache } from './shared-cache.js';
@@ -80,8 +79,6 @@ export const clientOptionNames = [
 const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never = true;
 void everyOptionListed;
 
-const authMethods: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-
 /** Options with defaults applied and checked. */
 export interface ResolvedOptions {
   readonly scopes: readonly string[];
@@ -113,8 +110,8 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   }
   return {
     scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
-    audience: options.audience === undefined ? undefined : nonEmpty(options.audience, 'audience'),
-    resource: options.resource === undefined ? undefined : nonEmpty(options.resource, 'resource'),
+    audience: options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience', configError),
+    resource: options.resource === undefined ? undefined : checkNonEmptyString(options.resource, 'resource', configError),
     refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
     defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
     retry: resolveRetry(options.retry),
@@ -139,93 +136,6 @@ function resolveRetry(retry: RetryOptions | undefined): ResolvedRetryOptions {
   if (resolved.maxTimeoutMs < resolved.minTimeoutMs) throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
   if (resolved.fatalMaxTimeoutMs < resolved.fatalMinTimeoutMs) throw configError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
   return resolved;
-}
-
-/** The OAuth settings, when no `tokenSource` was given. */
-export interface ResolvedClient {
-  readonly issuer?: string;
-  readonly tokenEndpoint?: string;
-  readonly clientId: string;
-  readonly clientAuthMethod: ClientAuthMethod;
-  readonly credential: ClientCredential;
-}
-
-/** Checks the OAuth client options and says which credential to use. */
-export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean): ResolvedClient {
-  const issuer = options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
-  const tokenEndpoint = options.tokenEndpoint === undefined ? undefined : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
-  if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
-  const clientId = nonEmpty(options.clientId, 'clientId');
-
-  const given = (['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile'] as const).filter((name) => options[name] !== undefined);
-  if (given.length === 0) throw configError('give one credential: clientSecret, clientSecretFile, privateKey or privateKeyFile');
-  if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
-  const usesKey = given[0] === 'privateKey' || given[0] === 'privateKeyFile';
-
-  const method = options.clientAuthMethod ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic');
-  if (!authMethods.includes(method)) throw configError(`clientAuthMethod must be one of ${authMethods.join(', ')}`);
-  if (usesKey !== (method === 'private_key_jwt')) {
-    throw configError(usesKey ? `clientAuthMethod ${method} needs a clientSecret, not a private key` : 'clientAuthMethod private_key_jwt needs privateKey or privateKeyFile');
-  }
-  const kid = options.privateKeyId === undefined ? undefined : nonEmpty(options.privateKeyId, 'privateKeyId');
-
-  let credential: ClientCredential;
-  if (options.clientSecret !== undefined) {
-    credential = { kind: 'secret', value: nonEmpty(options.clientSecret, 'clientSecret', true) };
-  } else if (options.clientSecretFile !== undefined) {
-    credential = { kind: 'secret-file', file: new CredentialFile(nonEmpty(options.clientSecretFile, 'clientSecretFile'), 'clientSecretFile') };
-  } else if (options.privateKey !== undefined) {
-    credential = { kind: 'key', value: options.privateKey, ...(kid ? { kid } : {}) };
-  } else {
-    const path = nonEmpty(options.privateKeyFile, 'privateKeyFile');
-    credential = { kind: 'key-file', file: new CredentialFile(path, 'privateKeyFile'), parse: parsePrivateKeyText, ...(kid ? { kid } : {}) };
-  }
-  return {
-    ...(issuer !== undefined ? { issuer } : {}),
-    ...(tokenEndpoint !== undefined ? { tokenEndpoint } : {}),
-    clientId,
-    clientAuthMethod: method,
-    credential,
-  };
-}
-
-/** A key file's text: PEM as is, or a JWK in JSON. */
-export function parsePrivateKeyText(text: string): PrivateKeyInput {
-  if (text.startsWith('{')) {
-    try {
-      return JSON.parse(text) as PrivateKeyInput;
-    } catch {
-      throw configError('privateKeyFile holds neither PEM nor JWK JSON');
-    }
-  }
-  return text;
-}
-
-/** An http(s) URL without credentials; `http:` only with `allowInsecureRequests` (`insecure_endpoint`). */
-export function checkedEndpoint(value: unknown, what: string, allowInsecureRequests: boolean): string {
-  const text = nonEmpty(value, what);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw configError(`${what} is not a valid URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(`${what} must be an https URL`);
-  if (url.protocol === 'http:' && !allowInsecureRequests) {
-    throw new TokenError(
-      'insecure_endpoint',
-      `${what} is http://; credentials would cross the network in plaintext. Use https, or set allowInsecureRequests: true for local tests`,
-    );
-  }
-  if (url.username || url.password) throw configError(`${what} must not contain credentials`);
-  return text;
-}
-
-function nonEmpty(value: unknown, what: string, secret = false): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw configError(`${what} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : typeof value}`}`);
-  }
-  return value;
 }
 
 function duration(value: unknown, what: string, min: number): number {

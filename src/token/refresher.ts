@@ -3,7 +3,7 @@ import { AccessToken } from './access-token.js';
 import { fatalDelayMs, retryDelayMs } from './backoff.js';
 import type { CacheEntry } from './cache-entry.js';
 import { describeThrown } from './checks.js';
-import { classifyFailure } from './classify.js';
+import { classifyFailure } from './http/classify-failure.js';
 import { monotonicNow, sleep } from './clock.js';
 import { EndpointGate } from './endpoint-gate.js';
 import { TokenError } from './errors.js';
@@ -14,7 +14,7 @@ import { setRefreshTimer } from './refresh-timer.js';
 import { redactSecrets } from './redact.js';
 import { fetchThroughSharedCache, sharedCacheKey } from './shared-cache.js';
 import type { StatsRecorder } from './stats.js';
-import { maxLifetimeSec } from './token-response.js';
+import { maxLifetimeSec } from './http/token-response.js';
 import type { SourcedToken, TokenSource } from './token-source.js';
 
 /** What the refresher works with; the manager owns all of it. */

@@ -35,9 +35,13 @@ export function createManager(t: TestContext, server: MockTokenServer, extra: To
   return manager;
 }
 
-/** A manual clock starting now (the mock server signs with the same clock). */
+/**
+ * A manual clock starting now, on a whole second (the mock server signs with the same clock). A JWT's
+ * `exp` has whole seconds, and a token expires at the earlier of `exp` and `expires_in`: on a whole
+ * second the two agree, so tests can pin `expires_in` exactly.
+ */
 export function createClock(): ManualClock {
-  return new ManualClock(Date.now());
+  return new ManualClock(Math.floor(Date.now() / 1000) * 1000);
 }
 
 /**

@@ -1,60 +1,57 @@
-import { readFileSync } from 'node:fs';
-import { ClientCredentialsSource } from '../client-credentials.js';
-import { CredentialFile } from '../credential-file.js';
+import { resolveClient } from '../credentials/client-credential.js';
+import { CredentialFile } from '../credentials/credential-file.js';
+import { clientFromKeyFile, parseKeyFile } from '../credentials/key-file.js';
 import { configError } from '../errors.js';
-import type { HttpSettings } from '../oauth-http.js';
-import { checkedEndpoint, resolveClient, type TokenManagerOptions } from '../options.js';
-import { JwtBearerSource, parseKeyFile } from '../service-account.js';
+import { checkedEndpoint } from '../http/endpoint-url.js';
+import type { HttpSettings } from '../http/oauth-http.js';
+import type { TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
+import { ClientCredentialsSource } from './client-credentials.js';
+import { JwtBearerSource } from './jwt-bearer.js';
 
-/** What every source needs besides its credential. */
+/** What every token source built here shares with the TokenManager: HTTP settings and the fallback lifetime. */
 export interface SourceSettings {
   readonly http: HttpSettings;
+  /** Lifetime assumed when an answer has neither `expires_in` nor a JWT `exp`, in milliseconds. */
   readonly defaultLifetimeMs: number;
 }
 
-/** The OAuth client options as a client-credentials {@link TokenSource}. */
+/**
+ * The token source the OAuth options of a TokenManager describe: `issuer` or `tokenEndpoint`,
+ * `clientId`, one credential and `clientAuthMethod`, used with the client-credentials grant.
+ *
+ * @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option.
+ * @example
+ * ```ts
+ * const source = createTokenSource({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'orders-svc', clientSecret }, settings);
+ * ```
+ */
 export function createTokenSource(options: TokenManagerOptions, settings: SourceSettings): TokenSource {
   const client = resolveClient(options, settings.http.allowInsecureRequests);
   return new ClientCredentialsSource({ ...client, ...settings });
 }
 
-/** A JSON key file as a {@link TokenSource}. */
+/**
+ * The token source a JSON key file describes: a Google-format service-account key
+ * (`type: "service_account"`, used with the JWT-bearer grant of RFC 7523) or an OAuth2 client file
+ * (`client_id`, `client_secret` or `private_key`, `token_endpoint` or `issuer`). The file is read
+ * once here, so a missing or malformed file fails at once, and again only when the token server
+ * rejects the credential (rotation).
+ *
+ * @throws TokenError with code `config` naming the file and the missing or malformed field (never its value).
+ * @example
+ * ```ts
+ * const source = tokenSourceFromKeyFile('/var/run/secrets/orders-sa.json', settings);
+ * ```
+ */
 export function tokenSourceFromKeyFile(path: string, settings: SourceSettings): TokenSource {
   if (typeof path !== 'string' || path === '') throw configError('fromServiceAccountFile needs the key file path');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw configError(`key file ${path} could not be read (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  const { file, content } = CredentialFile.readNow(path, 'key file');
+  const keyFile = parseKeyFile(content, path);
+  const { allowInsecureRequests } = settings.http;
+  if (keyFile.kind === 'service_account') {
+    checkedEndpoint(keyFile.key.tokenUri, `"token_uri" of ${path}`, allowInsecureRequests);
+    return new JwtBearerSource({ file, path, ...settings }, keyFile.key);
   }
-  const content = parseKeyFile(text, path);
-  const file = new CredentialFile(path, 'key file');
-  if (content.kind === 'service_account') {
-    checkedEndpoint(content.key.tokenUri, `"token_uri" of ${path}`, settings.http.allowInsecureRequests);
-    return new JwtBearerSource({ file, path, ...settings }, content.key);
-  }
-  const { client } = content;
-  const fromFile = (field: 'client_secret' | 'private_key') => (fileText: string) => {
-    const fresh = parseKeyFile(fileText, path);
-    const value = fresh.kind === 'oauth_client' ? (field === 'client_secret' ? fresh.client.clientSecret : fresh.client.privateKey) : undefined;
-    if (value === undefined) throw configError(`key file ${path} has no "${field}"`);
-    return value;
-  };
-  const resolvedClient = resolveClient(
-    {
-      issuer: client.issuer,
-      tokenEndpoint: client.tokenEndpoint,
-      clientId: client.clientId,
-      // Only to pick and check the auth method; the credential itself is read from the file.
-      ...(client.clientSecret !== undefined ? { clientSecret: client.clientSecret } : { privateKey: 'key' }),
-      clientAuthMethod: client.clientAuthMethod as 'client_secret_basic' | undefined,
-    },
-    settings.http.allowInsecureRequests,
-  );
-  const credential =
-    client.clientSecret !== undefined
-      ? ({ kind: 'secret-file', file, parse: fromFile('client_secret') as (text: string) => string } as const)
-      : ({ kind: 'key-file', file, parse: fromFile('private_key') as (text: string) => string, kid: client.privateKeyId } as const);
-  return new ClientCredentialsSource({ ...resolvedClient, credential, ...settings });
+  return new ClientCredentialsSource({ ...clientFromKeyFile(keyFile.client, file, path, allowInsecureRequests), ...settings });
 }

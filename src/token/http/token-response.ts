@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
-import { TokenError } from './errors.js';
-import { AccessToken } from './access-token.js';
+import { TokenError } from '../errors.js';
+import { AccessToken } from '../access-token.js';
 
 /** The longest `expires_in` accepted: a year. Anything longer is treated as a broken answer. */
 export const maxLifetimeSec = 365 * 24 * 3600;
@@ -34,9 +34,10 @@ export interface ExpiryPolicy {
 }
 
 /**
- * Checks an answer and builds the token, with its expiry from, in order: `expires_in` counted from
- * when the request was sent (so network latency can never make a token outlive its real expiry); the
- * JWT's `exp`, moved by the clock difference the `Date` header shows; `defaultLifetimeMs`.
+ * Checks an answer and builds the token. It expires at the earliest of: `expires_in` counted from when
+ * the request was sent (so network latency can never make a token outlive its real expiry), and the
+ * JWT's `exp` when the token is a JWT, moved earlier by as much as the `Date` header shows the
+ * server's clock to be ahead of ours. With neither, `defaultLifetimeMs` from the send.
  */
 export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTiming, policy: ExpiryPolicy): AccessToken {
   const invalid = (what: string): TokenError =>
@@ -49,7 +50,10 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
     throw invalid(`token_type ${describeValue(answer.token_type)}, not Bearer`);
   }
 
-  const expiresAtMs = expiryFromAnswer(answer, accessToken, timing, policy, invalid);
+  const byExpiresIn = expiresInExpiryMs(answer.expires_in, timing, invalid);
+  const byJwt = jwtExpiryMs(accessToken, timing, invalid);
+  const expiresAtMs =
+    byExpiresIn === undefined && byJwt === undefined ? timing.sentAtMs + policy.defaultLifetimeMs : Math.min(byExpiresIn ?? Infinity, byJwt ?? Infinity);
   if (expiresAtMs <= timing.receivedAtMs) throw invalid('a token that had already expired when it arrived');
 
   const scopes =
@@ -59,29 +63,28 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
   return new AccessToken(accessToken, new Date(expiresAtMs), scopes);
 }
 
-function expiryFromAnswer(
-  answer: TokenEndpointAnswer,
-  accessToken: string,
-  timing: AnswerTiming,
-  policy: ExpiryPolicy,
-  invalid: (what: string) => TokenError,
-): number {
-  const expiresIn = answer.expires_in;
-  if (expiresIn !== undefined && expiresIn !== null) {
-    if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > maxLifetimeSec) {
-      throw invalid(`expires_in ${describeValue(expiresIn)}; expected seconds between 1 and ${maxLifetimeSec}`);
-    }
-    return timing.sentAtMs + expiresIn * 1000;
+function expiresInExpiryMs(expiresIn: unknown, timing: AnswerTiming, invalid: (what: string) => TokenError): number | undefined {
+  if (expiresIn === undefined || expiresIn === null) return undefined;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > maxLifetimeSec) {
+    throw invalid(`expires_in ${describeValue(expiresIn)}; expected seconds between 1 and ${maxLifetimeSec}`);
   }
+  return timing.sentAtMs + expiresIn * 1000;
+}
+
+/**
+ * The JWT's `exp` on our clock. A server whose `Date` is ahead of us stamps `exp` that much late, so
+ * it moves earlier; a `Date` behind ours never moves it later: a stale or wrong `Date` (a caching
+ * proxy, a server clock set back) must not stretch a token past the `exp` it carries.
+ */
+function jwtExpiryMs(accessToken: string, timing: AnswerTiming, invalid: (what: string) => TokenError): number | undefined {
   const exp = jwtExpiry(accessToken);
-  if (exp !== undefined) {
-    // The server's clock is ahead by skewMs: its "exp" falls that much earlier on our clock.
-    const skewMs = timing.serverDateMs === undefined ? 0 : timing.serverDateMs - timing.receivedAtMs;
-    const lifetimeSec = (exp * 1000 - (timing.serverDateMs ?? timing.receivedAtMs)) / 1000;
-    if (!Number.isFinite(exp) || lifetimeSec > maxLifetimeSec) throw invalid(`a JWT exp ${describeValue(exp)} too far ahead`);
-    return exp * 1000 - skewMs;
+  if (exp === undefined) return undefined;
+  const serverAheadMs = timing.serverDateMs === undefined ? 0 : Math.max(0, timing.serverDateMs - timing.receivedAtMs);
+  const expiresAtMs = exp * 1000 - serverAheadMs;
+  if (!Number.isFinite(expiresAtMs) || expiresAtMs - timing.receivedAtMs > maxLifetimeSec * 1000) {
+    throw invalid(`a JWT exp ${describeValue(exp)} too far ahead`);
   }
-  return timing.sentAtMs + policy.defaultLifetimeMs;
+  return expiresAtMs;
 }
 
 /** The `exp` claim of a JWT access token, or undefined for an opaque token or a JWT without one. */

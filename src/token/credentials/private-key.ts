@@ -1,9 +1,21 @@
 import { createPrivateKey, type webcrypto } from 'node:crypto';
 import { importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
-import { configError } from './errors.js';
+import { configError } from '../errors.js';
 
 /** A private key as the options accept it: PEM (PKCS#8) text, a private JWK, or a `CryptoKey`. */
 export type PrivateKeyInput = string | JWK | CryptoKey;
+
+/**
+ * A key file's text: PEM as is, or a JWK in JSON. `what` names the option in the message.
+ */
+export function parsePrivateKeyText(text: string, what: string): PrivateKeyInput {
+  if (!text.startsWith('{')) return text;
+  try {
+    return JSON.parse(text) as PrivateKeyInput;
+  } catch {
+    throw configError(`${what} holds neither PEM nor JWK JSON`);
+  }
+}
 
 /** A key ready for signing client assertions. */
 export interface SigningKey {
@@ -21,12 +33,12 @@ export async function importSigningKey(input: PrivateKeyInput, what: string, alg
   try {
     if (typeof input === 'string') {
       const chosen = alg ?? algorithmOfPem(input, what);
-      return { key: await importPKCS8(input, chosen), alg: chosen, ...(kid ? { kid } : {}) };
+      return { key: await importPKCS8(input, chosen), alg: chosen, kid };
     }
     if (isCryptoKey(input)) {
       if (input.type !== 'private') throw configError(`${what} must be a private key`);
       const chosen = alg ?? algorithmOfCryptoKey(input, what);
-      return { key: input, alg: chosen, ...(kid ? { kid } : {}) };
+      return { key: input, alg: chosen, kid };
     }
     if (typeof input !== 'object' || input === null || typeof input.kty !== 'string') {
       throw configError(`${what} must be a PEM private key, a private JWK or a CryptoKey`);
@@ -36,7 +48,7 @@ export async function importSigningKey(input: PrivateKeyInput, what: string, alg
     const key = await importJWK(input, chosen);
     if (!isCryptoKey(key)) throw configError(`${what} must be an asymmetric private key`);
     const keyId = kid ?? input.kid;
-    return { key, alg: chosen, ...(keyId ? { kid: keyId } : {}) };
+    return { key, alg: chosen, kid: keyId };
   } catch (err) {
     if (err instanceof Error && err.name === 'TokenError') throw err;
     // jose's and node's messages may quote parts of the input: do not pass them on.

@@ -1,7 +1,7 @@
-import { Configuration, allowInsecureRequests, customFetch, discovery, type ClientAuth, type ServerMetadata } from 'openid-client';
-import type { Clock } from './clock.js';
-import { TokenError } from './errors.js';
-import { describeEndpoint } from './redact.js';
+import { Configuration, allowInsecureRequests, customFetch, type ClientAuth, type ServerMetadata } from 'openid-client';
+import type { Clock } from '../clock.js';
+import { TokenError } from '../errors.js';
+import { describeEndpoint } from './endpoint-url.js';
 import type { AnswerTiming } from './token-response.js';
 
 /** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
@@ -21,41 +21,44 @@ export interface HttpSettings {
   readonly clock: Clock;
 }
 
-/** Filled in by the fetch of one request, read by the expiry computation. */
-export interface RecordedTiming {
+/**
+ * Filled in by the fetch of one request: its URL and status (a discovery failure names the document
+ * that failed) and its timing (read by the expiry computation).
+ */
+export interface RecordedRequest {
+  url?: string;
+  status?: number;
   sentAtMs?: number;
   receivedAtMs?: number;
   serverDateMs?: number;
 }
 
 /** The timing of a finished request, for `tokenFromAnswer`. */
-export function answerTiming(recorded: RecordedTiming, clock: Clock): AnswerTiming {
+export function answerTiming(recorded: RecordedRequest, clock: Clock): AnswerTiming {
   const now = clock.now();
-  return {
-    sentAtMs: recorded.sentAtMs ?? now,
-    receivedAtMs: recorded.receivedAtMs ?? now,
-    ...(recorded.serverDateMs !== undefined ? { serverDateMs: recorded.serverDateMs } : {}),
-  };
+  return { sentAtMs: recorded.sentAtMs ?? now, receivedAtMs: recorded.receivedAtMs ?? now, serverDateMs: recorded.serverDateMs };
 }
 
 /**
  * A fetch for openid-client that adds what it does not do: a timeout that also covers reading the
  * body (a server that sends headers and then nothing must not hold a refresh forever), a size limit
- * on the body, cancellation when the manager closes, and a record of when the request was sent and
- * of the server's `Date` header, which the expiry computation needs.
+ * on the body, cancellation when the manager closes, and a record of the request (when it was sent,
+ * the server's `Date` header, the status). `what` names the kind of URL in messages.
  */
-function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: RecordedTiming) {
+export function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, record: RecordedRequest, what = 'token endpoint') {
   return async (url: string, options: RequestInit): Promise<Response> => {
     const timeout = AbortSignal.timeout(settings.requestTimeoutMs);
     const signals = [timeout, closeSignal, ...(options.signal ? [options.signal] : [])];
     const signal = AbortSignal.any(signals);
+    record.url = url;
     try {
-      timing.sentAtMs = settings.clock.now();
+      record.sentAtMs = settings.clock.now();
       const response = await fetch(url, { ...options, signal });
-      const body = await readLimited(response, signal);
-      timing.receivedAtMs = settings.clock.now();
+      record.status = response.status;
+      const body = await readLimited(response, signal, what);
+      record.receivedAtMs = settings.clock.now();
       const date = Date.parse(response.headers.get('date') ?? '');
-      if (!Number.isNaN(date)) timing.serverDateMs = date;
+      if (!Number.isNaN(date)) record.serverDateMs = date;
       const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
       const copy = new Response(nullBody ? null : body, {
         status: response.status,
@@ -67,7 +70,7 @@ function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: 
     } catch (err) {
       if (closeSignal.aborted) throw new TokenError('closed', 'the TokenManager was closed', { cause: err });
       if (timeout.aborted) {
-        throw new TokenError('timeout', `token endpoint ${describeEndpoint(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
+        throw new TokenError('timeout', `${what} ${describeEndpoint(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
           retryable: true,
           cause: err,
         });
@@ -77,12 +80,12 @@ function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, timing: 
   };
 }
 
-async function readLimited(response: Response, signal: AbortSignal): Promise<Uint8Array> {
+async function readLimited(response: Response, signal: AbortSignal, what: string): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array();
   const declared = Number(response.headers.get('content-length'));
   if (declared > maxAnswerBytes) {
     await response.body.cancel().catch(() => undefined);
-    throw tooLarge(response.url);
+    throw tooLarge(response.url, what);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -93,7 +96,7 @@ async function readLimited(response: Response, signal: AbortSignal): Promise<Uin
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > maxAnswerBytes) throw tooLarge(response.url);
+      if (total > maxAnswerBytes) throw tooLarge(response.url, what);
       chunks.push(value);
     }
   } catch (err) {
@@ -103,8 +106,8 @@ async function readLimited(response: Response, signal: AbortSignal): Promise<Uin
   return Buffer.concat(chunks, total);
 }
 
-function tooLarge(url: string): TokenError {
-  return new TokenError('invalid_response', `token endpoint ${describeEndpoint(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
+function tooLarge(url: string, what: string): TokenError {
+  return new TokenError('invalid_response', `${what} ${describeEndpoint(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
     retryable: true,
   });
 }
@@ -119,30 +122,11 @@ export function configurationFor(
   clientAuth: ClientAuth,
   settings: HttpSettings,
   closeSignal: AbortSignal,
-  timing: RecordedTiming,
+  record: RecordedRequest,
 ): Configuration {
   const config = new Configuration(metadata, clientId, undefined, clientAuth);
-  config[customFetch] = boundedFetch(settings, closeSignal, timing);
+  config[customFetch] = boundedFetch(settings, closeSignal, record);
   config.timeout = settings.requestTimeoutMs / 1000;
   if (settings.allowInsecureRequests) allowInsecureRequests(config);
   return config;
-}
-
-/** Fetches the authorization server's metadata (RFC 8414, falling back to OpenID discovery). */
-export async function discoverMetadata(
-  issuer: string,
-  clientId: string,
-  settings: HttpSettings,
-  closeSignal: AbortSignal,
-): Promise<ServerMetadata> {
-  const config = await discovery(new URL(issuer), clientId, undefined, undefined, {
-    [customFetch]: boundedFetch(settings, closeSignal, {}),
-    timeout: settings.requestTimeoutMs / 1000,
-    ...(settings.allowInsecureRequests ? { execute: [allowInsecureRequests] } : {}),
-  });
-  const metadata = config.serverMetadata();
-  if (!metadata.token_endpoint) {
-    throw new TokenError('invalid_response', `the discovery document of ${issuer} has no token_endpoint`, { retryable: false });
-  }
-  return { ...metadata };
 }

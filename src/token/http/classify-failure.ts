@@ -1,19 +1,27 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
-import { TokenError } from './errors.js';
+import { TokenError } from '../errors.js';
+import { containsSecret, redactSecrets } from '../redact.js';
+import { parseRetryAfterMs } from '../backoff.js';
 import { errorAnswerBodies } from './oauth-http.js';
-import { parseRetryAfterMs } from './backoff.js';
-import { redactSecrets } from './redact.js';
 
 /** What the classifier needs to word an error. */
 export interface FailureContext {
-  /** The token endpoint (or issuer) as safe to print. */
+  /** The URL that was asked (the token endpoint, a discovery document), as safe to print. */
   readonly endpoint: string;
-  /** Values to scrub from any text that came from the server or a library. */
+  /** What `endpoint` is, for messages. Default `'token endpoint'`. */
+  readonly what?: string;
+  /** Values to scrub from any text that came from the server or a library, in every encoding. */
   readonly secrets: Iterable<string>;
   readonly nowMs: number;
 }
 
-const oauthErrorCodes = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+/**
+ * An OAuth `error` we pass on as `TokenError.code`: the plain error tokens RFC 6749 §5.2 and its
+ * extensions define (`invalid_client`, `temporarily_unavailable`, ...). The RFC's grammar allows any
+ * printable ASCII, but the code is chosen by the server and ends up in messages, events and gRPC
+ * status details, so anything else (an echo of what it was sent, say) is treated as a broken answer.
+ */
+const oauthErrorToken = /^[a-z0-9_]{1,64}$/;
 
 /** HTTP statuses after which trying again later may succeed. */
 export function isRetryableStatus(status: number): boolean {
@@ -53,18 +61,19 @@ function scrubbedCause(err: unknown, secrets: Iterable<string>, depth: number): 
 }
 
 function classifyLibraryError(err: unknown, context: FailureContext): TokenError {
-  const where = `token endpoint ${context.endpoint}`;
+  const where = `${context.what ?? 'token endpoint'} ${context.endpoint}`;
 
   if (err instanceof WWWAuthenticateChallengeError) {
     const params = err.cause[0]?.parameters;
-    const code = safeCode(params?.error) ?? 'invalid_client';
+    // A challenge without an error code is how a server says the client failed to authenticate.
+    const code = params?.error === undefined ? 'invalid_client' : safeCode(params.error, context.secrets);
     const detail = params?.error_description ? `: ${clip(redactSecrets(params.error_description, context.secrets))}` : '';
-    return oauthError(code, `${where} answered HTTP ${err.status} ${code}${detail}`, err.status, err, err.response, context);
+    return oauthError(code, `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`, err.status, err, err.response, context);
   }
   if (err instanceof ResponseBodyError) {
-    const code = safeCode(err.error) ?? 'invalid_response';
+    const code = safeCode(err.error, context.secrets);
     const detail = err.error_description ? `: ${clip(redactSecrets(err.error_description, context.secrets))}` : '';
-    return oauthError(code, `${where} answered HTTP ${err.status} ${code}${detail}`, err.status, err, err.response, context);
+    return oauthError(code, `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`, err.status, err, err.response, context);
   }
   if (err instanceof ClientError) {
     switch (err.code) {
@@ -118,20 +127,20 @@ function oauthError(
 ): TokenError {
   const retryable = isRetryableStatus(status) || code === 'temporarily_unavailable' || code === 'server_error';
   const retryAfterMs = retryable ? parseRetryAfterMs(response?.headers.get('retry-after'), context.nowMs) : undefined;
-  return new TokenError(code, message, { retryable, status, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  return new TokenError(code, message, { retryable, status, cause, retryAfterMs });
 }
 
 function unexpectedStatus(response: Response, cause: unknown, context: FailureContext): TokenError {
-  const where = `token endpoint ${context.endpoint}`;
+  const where = `${context.what ?? 'token endpoint'} ${context.endpoint}`;
   const { status } = response;
   if (isRetryableStatus(status)) {
     const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), context.nowMs);
-    const code = oauthErrorInBody(response) ?? 'server_error';
-    return new TokenError(code, `${where} answered HTTP ${status}${code === 'server_error' ? '' : ` ${code}`}`, {
+    const code = oauthErrorInBody(response, context.secrets) ?? 'server_error';
+    return new TokenError(code, `${where} answered HTTP ${status}${code === 'server_error' ? '' : ` ${describeCode(code)}`}`, {
       retryable: true,
       status,
       cause,
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      retryAfterMs,
     });
   }
   // A 2xx that is not JSON may be a proxy's page in a hiccup: worth another try later. A 3xx (we never
@@ -142,12 +151,12 @@ function unexpectedStatus(response: Response, cause: unknown, context: FailureCo
 }
 
 /** The `error` member of a JSON error body, if the answer had one. */
-function oauthErrorInBody(response: Response): string | undefined {
+function oauthErrorInBody(response: Response, secrets: Iterable<string>): string | undefined {
   const body = errorAnswerBodies.get(response);
   if (body === undefined || body.byteLength > 16_384) return undefined;
   try {
     const json = JSON.parse(Buffer.from(body).toString('utf8')) as { error?: unknown } | null;
-    return safeCode(json?.error);
+    return json?.error === undefined ? undefined : safeCode(json.error, secrets);
   } catch {
     return undefined;
   }
@@ -163,8 +172,13 @@ function isNetworkFailure(err: TypeError): boolean {
   return err.message === 'fetch failed' || err.message.startsWith('NetworkError') || err.message === 'terminated';
 }
 
-function safeCode(code: unknown): string | undefined {
-  return typeof code === 'string' && oauthErrorCodes.test(code) ? code : undefined;
+/** The server's OAuth error code when it is a plain error token and no secret; else `invalid_response`. */
+function safeCode(code: unknown, secrets: Iterable<string>): string {
+  return typeof code === 'string' && oauthErrorToken.test(code) && !containsSecret(code, secrets) ? code : 'invalid_response';
+}
+
+function describeCode(code: string): string {
+  return code === 'invalid_response' ? 'with an error code that is not an OAuth error' : code;
 }
 
 /** openid-client's own messages are fixed strings; keep them short and free of server text. */

@@ -1,0 +1,88 @@
+import { checkNonEmptyString } from '../checks.js';
+import { configError } from '../errors.js';
+import { checkedEndpoint } from '../http/endpoint-url.js';
+import type { TokenManagerOptions } from '../options.js';
+import { CredentialFile } from './credential-file.js';
+import { parsePrivateKeyText, type PrivateKeyInput } from './private-key.js';
+
+/** How the client proves who it is to the token endpoint. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+const authMethods: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+/** Where the client's credential comes from: a value, or a file read again on rotation. */
+export type ClientCredential =
+  | { readonly kind: 'secret'; readonly value: string }
+  | { readonly kind: 'secret-file'; readonly file: CredentialFile; readonly parse?: (text: string) => string }
+  | { readonly kind: 'key'; readonly value: PrivateKeyInput; readonly kid?: string }
+  | { readonly kind: 'key-file'; readonly file: CredentialFile; readonly parse: (text: string) => PrivateKeyInput; readonly kid?: string };
+
+/** A checked OAuth client: where to get tokens, who it is and how it authenticates. */
+export interface ResolvedClient {
+  /** Set for discovery; also the audience of client assertions when given. */
+  readonly issuer?: string;
+  /** Set to skip discovery. One of `issuer` and `tokenEndpoint` is always set. */
+  readonly tokenEndpoint?: string;
+  readonly clientId: string;
+  readonly clientAuthMethod: ClientAuthMethod;
+  readonly credential: ClientCredential;
+}
+
+/** Whether a credential is a private key (signing client assertions) rather than a shared secret. */
+export function isKeyCredential(credential: ClientCredential): boolean {
+  return credential.kind === 'key' || credential.kind === 'key-file';
+}
+
+/** How the auth method, the secret and the key are named where they were given, for messages. */
+export interface CredentialNames {
+  readonly method: string;
+  readonly secret: string;
+  readonly key: string;
+}
+
+const optionNames: CredentialNames = { method: 'clientAuthMethod', secret: 'clientSecret', key: 'privateKey or privateKeyFile' };
+
+/**
+ * The auth method to use with `credential`: `requested` when it fits the kind of credential, else
+ * `private_key_jwt` for a key and `client_secret_basic` for a secret.
+ */
+export function chooseAuthMethod(requested: unknown, credential: ClientCredential, names: CredentialNames): ClientAuthMethod {
+  const usesKey = isKeyCredential(credential);
+  const method = (requested ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic')) as ClientAuthMethod;
+  if (!authMethods.includes(method)) throw configError(`${names.method} must be one of ${authMethods.join(', ')}`);
+  if (usesKey !== (method === 'private_key_jwt')) {
+    throw configError(usesKey ? `${names.method} ${method} needs a ${names.secret}, not a private key` : `${names.method} private_key_jwt needs ${names.key}`);
+  }
+  return method;
+}
+
+/**
+ * Checks the OAuth client options of a TokenManager (endpoint, client id, exactly one credential,
+ * auth method). A bad one is a `config` (or `insecure_endpoint`) TokenError naming the option.
+ */
+export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean): ResolvedClient {
+  const issuer = options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
+  const tokenEndpoint =
+    options.tokenEndpoint === undefined ? undefined : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
+  if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
+  const clientId = checkNonEmptyString(options.clientId, 'clientId', configError);
+  const credential = credentialFromOptions(options);
+  return { issuer, tokenEndpoint, clientId, clientAuthMethod: chooseAuthMethod(options.clientAuthMethod, credential, optionNames), credential };
+}
+
+function credentialFromOptions(options: TokenManagerOptions): ClientCredential {
+  const given = (['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile'] as const).filter((name) => options[name] !== undefined);
+  if (given.length === 0) throw configError('give one credential: clientSecret, clientSecretFile, privateKey or privateKeyFile');
+  if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
+  const kid = options.privateKeyId === undefined ? undefined : checkNonEmptyString(options.privateKeyId, 'privateKeyId', configError);
+  if (options.clientSecret !== undefined) {
+    return { kind: 'secret', value: checkNonEmptyString(options.clientSecret, 'clientSecret', configError, true) };
+  }
+  if (options.clientSecretFile !== undefined) {
+    const path = checkNonEmptyString(options.clientSecretFile, 'clientSecretFile', configError);
+    return { kind: 'secret-file', file: new CredentialFile(path, 'clientSecretFile') };
+  }
+  if (options.privateKey !== undefined) return { kind: 'key', value: options.privateKey, kid };
+  const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile', configError);
+  return { kind: 'key-file', file: new CredentialFile(path, 'privateKeyFile'), parse: (text) => parsePrivateKeyText(text, 'privateKeyFile'), kid };
+}

@@ -1,0 +1,57 @@
+import { allowInsecureRequests, customFetch, discovery, type ServerMetadata } from 'openid-client';
+import { TokenError } from '../errors.js';
+import { classifyFailure } from './classify-failure.js';
+import { describeEndpoint } from './endpoint-url.js';
+import { boundedFetch, type HttpSettings, type RecordedRequest } from './oauth-http.js';
+
+/**
+ * The documents tried, in order: OAuth 2.0 authorization server metadata (RFC 8414), then OpenID
+ * Connect discovery. openid-client's `discovery()` tries one (OIDC by default) and never falls back.
+ */
+const algorithms = ['oauth2', 'oidc'] as const;
+
+/**
+ * Fetches the authorization server's metadata: the RFC 8414 document, else (when it is not found) the
+ * OpenID Connect one. A failure is a TokenError naming the document's URL, never just the issuer.
+ *
+ * @example
+ * ```ts
+ * const metadata = await discoverMetadata('https://auth.example.com', 'orders-svc', http, signal);
+ * metadata.token_endpoint; // 'https://auth.example.com/oauth2/token'
+ * ```
+ */
+export async function discoverMetadata(issuer: string, clientId: string, settings: HttpSettings, closeSignal: AbortSignal): Promise<ServerMetadata> {
+  // openid-client fetches an issuer that already names a well-known document as it is.
+  const tried = issuer.includes('/.well-known/') ? algorithms.slice(0, 1) : algorithms;
+  const notFound: string[] = [];
+  for (const algorithm of tried) {
+    const record: RecordedRequest = {};
+    try {
+      const config = await discovery(new URL(issuer), clientId, undefined, undefined, {
+        algorithm,
+        [customFetch]: boundedFetch(settings, closeSignal, record, 'discovery document'),
+        timeout: settings.requestTimeoutMs / 1000,
+        execute: settings.allowInsecureRequests ? [allowInsecureRequests] : [],
+      });
+      const metadata = config.serverMetadata();
+      if (!metadata.token_endpoint) {
+        throw new TokenError('invalid_response', `discovery document ${describeEndpoint(record.url ?? issuer)} has no token_endpoint`);
+      }
+      return { ...metadata };
+    } catch (err) {
+      if (record.status === 404 && record.url !== undefined) {
+        notFound.push(describeEndpoint(record.url));
+        continue;
+      }
+      throw classifyFailure(err, {
+        endpoint: describeEndpoint(record.url ?? issuer),
+        what: 'discovery document',
+        secrets: [],
+        nowMs: settings.clock.now(),
+      });
+    }
+  }
+  throw new TokenError('invalid_response', `issuer ${describeEndpoint(issuer)} has no discovery document: ${notFound.join(' and ')} answered HTTP 404`, {
+    status: 404,
+  });
+}

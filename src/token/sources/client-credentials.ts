@@ -1,0 +1,124 @@
+import {
+  ClientSecretBasic,
+  ClientSecretPost,
+  PrivateKeyJwt,
+  clientCredentialsGrant,
+  type ClientAuth,
+  type ServerMetadata,
+} from 'openid-client';
+import type { ResolvedClient } from '../credentials/client-credential.js';
+import { importSigningKey } from '../credentials/private-key.js';
+import { discoverMetadata } from '../http/discovery.js';
+import { describeEndpoint } from '../http/endpoint-url.js';
+import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
+import { tokenFromAnswer } from '../http/token-response.js';
+import { RecentSecrets, secretForms } from '../redact.js';
+import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
+
+/** Settings of {@link ClientCredentialsSource}: a checked client and how to reach its server. */
+export interface ClientCredentialsSettings extends ResolvedClient {
+  readonly http: HttpSettings;
+  readonly defaultLifetimeMs: number;
+}
+
+/** The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) through openid-client. */
+export class ClientCredentialsSource implements TokenSource {
+  readonly cacheIdentity: string;
+  readonly #settings: ClientCredentialsSettings;
+  #metadata: Promise<ServerMetadata> | undefined;
+  /** The token endpoint, once known (at once when configured, after discovery otherwise). */
+  #tokenEndpoint: string | undefined;
+  #clientAuth: Promise<ClientAuth> | undefined;
+  /** Every encoding of the client secret in use; none for a private key. */
+  #secretForms: readonly string[] = [];
+  readonly #assertions = new RecentSecrets();
+
+  constructor(settings: ClientCredentialsSettings) {
+    this.#settings = settings;
+    this.#tokenEndpoint = settings.tokenEndpoint;
+    this.cacheIdentity = JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId]);
+    if (settings.credential.kind === 'secret') this.#secretForms = secretForms(settings.credential.value, settings.clientId);
+  }
+
+  /** The token endpoint as safe to print; the issuer until discovery has found the endpoint. */
+  get endpoint(): string {
+    return describeEndpoint(this.#tokenEndpoint ?? this.#settings.issuer ?? '');
+  }
+
+  async fetchToken(request: TokenRequest): Promise<SourcedToken> {
+    const { clientId, http, defaultLifetimeMs } = this.#settings;
+    const metadata = await this.#serverMetadata(request.signal);
+    const clientAuth = await this.#clientAuthentication();
+    const record: RecordedRequest = {};
+    const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, record);
+    const parameters: Record<string, string> = {};
+    if (request.scopes.length > 0) parameters.scope = request.scopes.join(' ');
+    if (request.audience !== undefined) parameters.audience = request.audience;
+    if (request.resource !== undefined) parameters.resource = request.resource;
+    const answer = await clientCredentialsGrant(config, parameters);
+    return tokenFromAnswer(answer, answerTiming(record, http.clock), { defaultLifetimeMs, requestedScopes: request.scopes, endpoint: this.endpoint });
+  }
+
+  async reloadCredentials(): Promise<boolean> {
+    const { credential } = this.#settings;
+    if (credential.kind !== 'secret-file' && credential.kind !== 'key-file') return false;
+    const changed = await credential.file.reload();
+    if (changed) this.#clientAuth = undefined;
+    return changed;
+  }
+
+  /** The secret in every encoding it travels in, and the client assertions sent lately. */
+  secretValues(): Iterable<string> {
+    return [...this.#secretForms, ...this.#assertions.forms()];
+  }
+
+  #serverMetadata(closeSignal: AbortSignal): Promise<ServerMetadata> {
+    const { issuer, tokenEndpoint, clientId, http } = this.#settings;
+    if (tokenEndpoint !== undefined) {
+      // No discovery. openid-client uses the issuer only as a client assertion's audience; without a
+      // configured issuer, the token endpoint is the audience RFC 7523 §3 says servers accept.
+      this.#metadata ??= Promise.resolve({ issuer: issuer ?? tokenEndpoint, token_endpoint: tokenEndpoint });
+    }
+    // A failed discovery is not cached: the next attempt tries again.
+    this.#metadata ??= discoverMetadata(issuer ?? '', clientId, http, closeSignal).then(
+      (metadata) => {
+        this.#tokenEndpoint = metadata.token_endpoint;
+        return metadata;
+      },
+      (err: unknown) => {
+        this.#metadata = undefined;
+        throw err;
+      },
+    );
+    return this.#metadata;
+  }
+
+  #clientAuthentication(): Promise<ClientAuth> {
+    this.#clientAuth ??= this.#buildClientAuth().catch((err: unknown) => {
+      this.#clientAuth = undefined;
+      throw err;
+    });
+    return this.#clientAuth;
+  }
+
+  async #buildClientAuth(): Promise<ClientAuth> {
+    const { credential, clientAuthMethod, clientId } = this.#settings;
+    if (credential.kind === 'secret' || credential.kind === 'secret-file') {
+      const secret = credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
+      this.#secretForms = secretForms(secret, clientId);
+      return clientAuthMethod === 'client_secret_post' ? ClientSecretPost(secret) : ClientSecretBasic(secret);
+    }
+    const input = credential.kind === 'key' ? credential.value : credential.parse(await credential.file.read());
+    const key = await importSigningKey(input, credential.kind === 'key' ? 'privateKey' : 'privateKeyFile', undefined, credential.kid);
+    // openid-client signs a fresh client_assertion into the body of each request; note it, so that a
+    // server echoing it back is scrubbed like one echoing a secret. ClientAuth is typed as returning
+    // void, but PrivateKeyJwt's is async and openid-client awaits it, as it awaits ours.
+    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid }) as (...args: Parameters<ClientAuth>) => Promise<void>;
+    const rememberingAssertions = async (...args: Parameters<ClientAuth>): Promise<void> => {
+      await signAssertion(...args);
+      this.#assertions.remember(args[2].get('client_assertion'));
+    };
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, see above
+    return rememberingAssertions;
+  }
+}
