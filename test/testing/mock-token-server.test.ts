@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { ManualClock } from '../../src/testing/index.js';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
@@ -67,6 +67,27 @@ describe('discovery', () => {
     assert.deepEqual(oauth.grant_types_supported, ['client_credentials', jwtBearer]);
     assert.ok((oauth.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
     assert.deepEqual(oauth.scopes_supported, ['orders.read', 'orders.write']);
+  });
+
+  test('serves only the RFC 8414 document when discovery is oauth', async (t) => {
+    const server = await startServer(t, { discovery: 'oauth' });
+    const oauth = await fetch(`${server.issuer}/.well-known/oauth-authorization-server`);
+    assert.equal(oauth.status, 200);
+    assert.equal(((await oauth.json()) as Record<string, unknown>).token_endpoint, server.tokenEndpoint);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 404);
+  });
+
+  test('serves only the OpenID document when discovery is oidc', async (t) => {
+    const server = await startServer(t, { discovery: 'oidc' });
+    assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 404);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 200);
+  });
+
+  test('serves no discovery document but still issues tokens when discovery is none', async (t) => {
+    const server = await startServer(t, { discovery: 'none' });
+    assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 404);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 404);
+    assert.equal((await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) })).status, 200);
   });
 
   test('serves the signing key at the JWKS endpoint with kid, alg and use', async (t) => {
@@ -397,6 +418,100 @@ describe('faults', () => {
     assert.deepEqual([plain.status, plain.headers.get('content-type'), await plain.text()], [203, 'text/plain', 'plain']);
   });
 
+  test('lets a body fault replace the Date header whatever its letter case', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'body', body: '{}', headers: { Date: 'Mon, 01 Jan 2001 00:00:00 GMT', 'Content-Type': 'text/plain' } });
+    const res = await request(server);
+    assert.equal(res.headers.get('date'), 'Mon, 01 Jan 2001 00:00:00 GMT');
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+  });
+
+  test('issues a token whose JWT exp differs from expires_in for a token fault', async (t) => {
+    const server = await startServer(t, { tokenLifetimeSec: 3600 });
+    server.failNext(1, { type: 'token', jwtLifetimeSec: 60 });
+    const skewed = await postToken(server, form, auth);
+    assert.equal(skewed.status, 200);
+    assert.equal(skewed.json.expires_in, 3600);
+    const claims = decodeJwt(skewed.json.access_token as string);
+    assert.equal(claims.exp! - claims.iat!, 60);
+    assert.equal(server.requests.at(-1)?.fault, 'token');
+    const normal = decodeJwt((await postToken(server, form, auth)).json.access_token as string);
+    assert.equal(normal.exp! - normal.iat!, 3600);
+    assert.equal(server.issuedTokenCount, 2);
+  });
+
+  test('issues an already expired JWT with a skewed Date header for a token fault', async (t) => {
+    const clock = new ManualClock(Date.parse('2030-01-01T12:00:00Z'));
+    const server = await startServer(t, { clock });
+    const seventyMinutesBehind = new Date(clock.now() - 70 * 60_000).toUTCString();
+    server.failNext(1, { type: 'token', jwtLifetimeSec: -600, headers: { Date: seventyMinutesBehind } });
+    const answer = await postToken(server, form, auth);
+    assert.equal(answer.headers.get('date'), seventyMinutesBehind);
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    assert.equal(decodeJwt(answer.json.access_token as string).exp, clock.now() / 1000 - 600);
+  });
+
+  test('sets or leaves out expires_in for a token fault whatever the server does', async (t) => {
+    const server = await startServer(t, { omitExpiresIn: true });
+    server.failNext(1, { type: 'token', expiresInSec: 5 });
+    assert.equal((await postToken(server, form, auth)).json.expires_in, 5);
+    server.omitExpiresIn = false;
+    server.failNext(1, { type: 'token', omitExpiresIn: true });
+    const without = await postToken(server, form, auth);
+    assert.equal('expires_in' in without.json, false);
+    assert.equal(decodeJwt(without.json.access_token as string).exp! - decodeJwt(without.json.access_token as string).iat!, 3600);
+  });
+
+  test('still authenticates the client under a token fault', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'token', jwtLifetimeSec: 60 });
+    const answer = await postToken(server, form, { authorization: basic('orders-svc', 'wrong') });
+    assert.deepEqual([answer.status, answer.json.error], [401, 'invalid_client']);
+    assert.equal(server.issuedTokenCount, 0);
+  });
+
+  test('echoes the Basic header, the form body and the secret into error, error_description and WWW-Authenticate', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo' });
+    const header = basic('orders-svc', secret);
+    const sentBody = new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders.read' }).toString();
+    const answer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: header });
+    assert.equal(answer.status, 401);
+    const echoed = `${header} ${sentBody} ${secret}`;
+    assert.equal(answer.json.error, echoed);
+    assert.equal(answer.json.error_description, echoed);
+    assert.equal(answer.headers.get('www-authenticate'), `Basic realm="mock", error="${echoed}", error_description="${echoed}"`);
+    assert.equal(server.requests.at(-1)?.fault, 'echo');
+  });
+
+  test('echoes a client_secret_post body still form-encoded, only where asked', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo', parts: ['body'], into: ['error_description'], status: 400 });
+    const sent = { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: secret };
+    const answer = await postToken(server, sent);
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.json, { error: 'invalid_request', error_description: new URLSearchParams(sent).toString() });
+    assert.equal(answer.headers.get('www-authenticate'), null);
+  });
+
+  test('echoes a client assertion into error', async (t) => {
+    const server = await startServer(t);
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey });
+    const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
+    server.failNext(1, { type: 'echo', parts: ['assertion'], into: ['error'] });
+    const answer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion });
+    assert.deepEqual(answer.json, { error: assertion });
+  });
+
+  test('quotes an echoed secret with quotes and backslashes as one WWW-Authenticate parameter', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo', parts: ['secret'], into: ['www-authenticate'] });
+    await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'a"b\\c' }).then((answer) => {
+      assert.equal(answer.headers.get('www-authenticate'), 'Basic realm="mock", error="a\\"b\\\\c", error_description="a\\"b\\\\c"');
+    });
+  });
+
   test('sends an HTML error page for an html fault', async (t) => {
     const server = await startServer(t);
     server.failNext(1, { type: 'html' });
@@ -480,6 +595,13 @@ describe('request log', () => {
         ['robot@project.iam.example', 'none', 200],
       ],
     );
+  });
+  test('never holds what an echo fault sends back', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo' });
+    await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const log = JSON.stringify(server.requests);
+    for (const value of [secret, encodeURIComponent(secret), basic('orders-svc', secret)]) assert.equal(log.includes(value), false, 'a secret reached the log');
   });
 });
 

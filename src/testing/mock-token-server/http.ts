@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { JWK } from 'jose';
-import type { LogEntry } from './types.js';
+import type { LogEntry, MockDiscovery } from './types.js';
 
 /** Largest request body read, in bytes; a bigger one gets 413. */
 const maxRequestBytes = 64 * 1024;
@@ -64,9 +64,22 @@ export function serve(server: Server, sockets: Set<Socket>, clock: Clock, handle
   });
 }
 
-/** What the server answers at each path besides the token endpoint. */
+/** Path of the token endpoint. */
+export const tokenPath = '/oauth2/token';
+const oauthMetadataPath = '/.well-known/oauth-authorization-server';
+const oidcMetadataPath = '/.well-known/openid-configuration';
+/** The well-known paths each discovery mode serves; the others answer 404 as on an issuer without them. */
+const metadataPaths: Record<MockDiscovery, readonly string[]> = {
+  both: [oauthMetadataPath, oidcMetadataPath],
+  oauth: [oauthMetadataPath],
+  oidc: [oidcMetadataPath],
+  none: [],
+};
+
+/** What the server answers at each path. */
 export interface Endpoints {
-  /** RFC 8414 metadata, served at both well-known paths. */
+  readonly discovery: MockDiscovery;
+  /** RFC 8414 metadata, served at the well-known paths `discovery` names. */
   metadata(): Record<string, unknown>;
   jwks(): { keys: JWK[] };
   token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void>;
@@ -74,11 +87,11 @@ export interface Endpoints {
 
 /** Answers one request by its path. */
 export async function route(req: IncomingMessage, res: ServerResponse, entry: LogEntry, endpoints: Endpoints, clock: Clock): Promise<void> {
+  if (metadataPaths[endpoints.discovery].includes(entry.path)) {
+    if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
+    return sendJson(res, clock, 200, endpoints.metadata());
+  }
   switch (entry.path) {
-    case '/.well-known/oauth-authorization-server':
-    case '/.well-known/openid-configuration':
-      if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
-      return sendJson(res, clock, 200, endpoints.metadata());
     case '/.well-known/jwks.json':
       if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
       return sendJson(res, clock, 200, endpoints.jwks());
@@ -88,9 +101,6 @@ export async function route(req: IncomingMessage, res: ServerResponse, entry: Lo
       return sendJson(res, clock, 404, { error: 'not_found', error_description: `no endpoint at ${entry.path}` });
   }
 }
-
-/** Path of the token endpoint. */
-export const tokenPath = '/oauth2/token';
 
 /** RFC 8414 metadata; also served as OpenID discovery, which OAuth clients read the same way. */
 export function discoveryMetadata(endpoints: {
@@ -113,8 +123,14 @@ export function discoveryMetadata(endpoints: {
   };
 }
 
-/** The form body, or the OAuth failure to answer with. Reads the whole body even when too large, so the answer reaches the client. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams | OAuthFailure> {
+/** A request body: the text as sent (empty when too large or unreadable), and the form, or the OAuth failure to answer with. */
+export interface RequestBody {
+  readonly text: string;
+  readonly form: URLSearchParams | OAuthFailure;
+}
+
+/** Reads the whole body even when too large, so the answer reaches the client. */
+export async function readBody(req: IncomingMessage): Promise<RequestBody> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -123,20 +139,21 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams | 
       if (size <= maxRequestBytes) chunks.push(chunk);
     }
   } catch {
-    return new OAuthFailure(400, 'invalid_request', 'request body could not be read');
+    return { text: '', form: new OAuthFailure(400, 'invalid_request', 'request body could not be read') };
   }
-  if (size > maxRequestBytes) return new OAuthFailure(413, 'invalid_request', `request body is larger than ${maxRequestBytes} bytes`);
+  if (size > maxRequestBytes) return { text: '', form: new OAuthFailure(413, 'invalid_request', `request body is larger than ${maxRequestBytes} bytes`) };
+  const text = Buffer.concat(chunks).toString('utf8');
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (size > 0 && type !== 'application/x-www-form-urlencoded') {
-    return new OAuthFailure(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+    return { text, form: new OAuthFailure(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded') };
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return { text, form: new URLSearchParams(text) };
 }
 
 /** A JSON answer, dated by `clock`; `headers` win over the defaults. Does nothing once an answer has started. */
-export function sendJson(res: ServerResponse, clock: Clock, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, clock: Clock, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', date: httpDate(clock), ...headers });
+  res.writeHead(status, withHeaders({ 'content-type': 'application/json', date: httpDate(clock) }, headers));
   res.end(JSON.stringify(body));
 }
 
@@ -149,6 +166,16 @@ export function sendOAuthError(res: ServerResponse, clock: Clock, failure: OAuth
 /** 405 with the `Allow` header. */
 export function sendMethodNotAllowed(res: ServerResponse, clock: Clock, allow: string): void {
   sendJson(res, clock, 405, { error: 'invalid_request', error_description: `use ${allow}` }, { allow });
+}
+
+/**
+ * `base` with `extra` on top. Header names are case-insensitive, so an extra `Date` replaces the
+ * default `date` instead of going out as a second value.
+ */
+export function withHeaders(base: Record<string, string>, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const merged = { ...base };
+  for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
+  return merged;
 }
 
 /** `clock`'s time as an HTTP `Date` header value. */

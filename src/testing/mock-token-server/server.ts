@@ -6,22 +6,25 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
-import { FaultQueue } from './faults.js';
+import { checkBoolean, typeError } from '../../token/checks.js';
+import { FaultQueue, tokenAnswerOf } from './faults.js';
 import { grantTypes, grantToken, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
 import {
   OAuthFailure,
   discoveryMetadata,
   listenOnLoopback,
-  readForm,
+  readBody,
   route,
   sendJson,
   sendMethodNotAllowed,
   sendOAuthError,
   serve,
   tokenPath,
+  withHeaders,
   type Clock,
 } from './http.js';
-import type { LogEntry, MockClient, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, TokenServerFault } from './types.js';
+import { checkClient, checkServiceAccount, checkStartOptions } from './options.js';
+import type { LogEntry, MockClient, MockDiscovery, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, TokenServerFault } from './types.js';
 
 /**
  * A real OAuth 2.0 authorization server on 127.0.0.1 (a free port) for tests: discovery documents,
@@ -69,8 +72,8 @@ export class MockTokenServer {
   readonly jwksUri: string;
   /** Lifetime of tokens issued from now on, in seconds. */
   tokenLifetimeSec: number;
-  /** Leave `expires_in` out of token answers from now on. */
-  omitExpiresIn: boolean;
+  /** The discovery documents served; see {@link MockTokenServerOptions.discovery}. */
+  readonly discovery: MockDiscovery;
 
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
@@ -78,6 +81,7 @@ export class MockTokenServer {
   readonly #parties: GrantParties;
   readonly #faults: FaultQueue;
   readonly #log: LogEntry[] = [];
+  #omitExpiresIn = false;
   #tokenRequests = 0;
   #closed: Promise<void> | undefined;
 
@@ -88,6 +92,7 @@ export class MockTokenServer {
     this.jwksUri = `${this.issuer}/.well-known/jwks.json`;
     this.tokenLifetimeSec = options.tokenLifetimeSec ?? 3600;
     this.omitExpiresIn = options.omitExpiresIn ?? false;
+    this.discovery = options.discovery ?? 'both';
     this.#clock = options.clock ?? { now: () => Date.now() };
     const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], this.#clock);
     this.#parties = {
@@ -99,8 +104,12 @@ export class MockTokenServer {
     serve(server, this.#sockets, this.#clock, (req, res) => this.#handle(req, res));
   }
 
-  /** Starts a server on 127.0.0.1 on a free port, with a fresh signing key. Call `close()` when done. */
+  /**
+   * Starts a server on 127.0.0.1 on a free port, with a fresh signing key. Call `close()` when done.
+   * @throws TypeError (as a rejection) for an unknown option, naming it and the likely intended one.
+   */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+    checkStartOptions(options);
     const alg = options.signingAlg ?? 'RS256';
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' };
@@ -111,17 +120,20 @@ export class MockTokenServer {
 
   /**
    * Registers a client of the client-credentials grant, replacing one with the same id.
-   * @throws TypeError when `publicKey` cannot be read as an asymmetric key.
+   * @throws TypeError for an unknown field or authentication method, or when `publicKey` cannot be
+   * read as an asymmetric key.
    */
   addClient(client: MockClient): void {
+    checkClient(client);
     this.#parties.clients.add(client);
   }
 
   /**
    * Registers a service account for the JWT-bearer grant, replacing one with the same email.
-   * @throws TypeError when `publicKey` cannot be read as an asymmetric key.
+   * @throws TypeError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
    */
   addServiceAccount(account: MockServiceAccount): void {
+    checkServiceAccount(account);
     this.#parties.accounts.add(account);
   }
 
@@ -129,6 +141,8 @@ export class MockTokenServer {
    * The next `count` token requests get `fault` instead of a normal answer; then service is normal
    * again. Calls queue up in order: `failNext(2, a); failNext(1, b)` answers a, a, b, then normally.
    * @throws RangeError when `count` is not a whole number >= 0.
+   * @throws TypeError for an unknown fault type, an unknown field of it or a mistyped value, before
+   * anything is queued; the message names it and the likely intended one.
    */
   failNext(count: number, fault: TokenServerFault): void {
     this.#faults.push(count, fault);
@@ -137,6 +151,16 @@ export class MockTokenServer {
   /** Drops every fault still queued. */
   clearFaults(): void {
     this.#faults.clear();
+  }
+
+  /** Leave `expires_in` out of token answers from now on. */
+  get omitExpiresIn(): boolean {
+    return this.#omitExpiresIn;
+  }
+
+  /** @throws TypeError for anything but `true` or `false`. */
+  set omitExpiresIn(omit: boolean) {
+    this.#omitExpiresIn = checkBoolean(omit, 'omitExpiresIn', typeError) ?? false;
   }
 
   /** Requests to the token endpoint so far, faulted and rejected ones included. */
@@ -185,13 +209,13 @@ export class MockTokenServer {
     const entry: LogEntry = { time: new Date(this.#clock.now()), method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/' };
     this.#log.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
-    await route(req, res, entry, { metadata: () => this.#metadata(), jwks: () => this.jwks, token: (...args) => this.#token(...args) }, this.#clock);
+    await route(req, res, entry, { discovery: this.discovery, metadata: () => this.#metadata(), jwks: () => this.jwks, token: (...args) => this.#token(...args) }, this.#clock);
   }
 
   async #token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void> {
     this.#tokenRequests++;
     const fault = this.#faults.take();
-    const form = await readForm(req);
+    const { text, form } = await readBody(req);
     // A queued fault wins over a malformed request: the test asked for exactly that answer.
     if (form instanceof OAuthFailure && fault === undefined) return sendOAuthError(res, this.#clock, form);
     const body = form instanceof OAuthFailure ? new URLSearchParams() : form;
@@ -199,13 +223,13 @@ export class MockTokenServer {
     for (const [name, value] of Object.entries(logged)) if (value) entry[name as keyof typeof logged] = value;
     if (fault !== undefined) {
       entry.fault = fault.type;
-      if ((await this.#faults.apply(res, fault)) === 'answered') return;
+      if ((await this.#faults.apply(res, fault, { authorization: req.headers.authorization, text, form: body })) === 'answered') return;
     }
     if (req.method !== 'POST') return sendMethodNotAllowed(res, this.#clock, 'POST');
     try {
-      const shape = { jwtLifetimeSec: this.tokenLifetimeSec, expiresInSec: this.omitExpiresIn ? undefined : this.tokenLifetimeSec };
+      const { shape, headers } = tokenAnswerOf(fault, this);
       const answer = await grantToken(this.#parties, req, body, entry, shape);
-      sendJson(res, this.#clock, 200, answer, { 'cache-control': 'no-store', pragma: 'no-cache' });
+      sendJson(res, this.#clock, 200, answer, withHeaders({ 'cache-control': 'no-store', pragma: 'no-cache' }, headers));
     } catch (err) {
       if (err instanceof OAuthFailure) return sendOAuthError(res, this.#clock, err);
       throw err;

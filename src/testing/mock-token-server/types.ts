@@ -19,7 +19,23 @@ export interface MockTokenServerOptions {
   audience?: string;
   /** Algorithm of the token signing key. Default `'RS256'`. */
   signingAlg?: 'RS256' | 'ES256';
+  /**
+   * Which discovery documents the issuer serves; the other well-known path answers 404. `'oauth'`:
+   * only RFC 8414's `/.well-known/oauth-authorization-server`, as an OAuth-only issuer does.
+   * `'oidc'`: only `/.well-known/openid-configuration`. `'none'`: neither, for an issuer whose
+   * discovery fails. Default `'both'`.
+   */
+  discovery?: MockDiscovery;
 }
+
+/** Which discovery documents a {@link MockTokenServer} serves; see {@link MockTokenServerOptions.discovery}. */
+export type MockDiscovery = 'both' | 'oauth' | 'oidc' | 'none';
+
+/** What of a token request an `echo` fault sends back; see {@link TokenServerFault}. */
+export type MockEchoPart = 'authorization' | 'body' | 'secret' | 'assertion';
+
+/** Where in its answer an `echo` fault puts what it sends back; see {@link TokenServerFault}. */
+export type MockEchoPlace = 'error' | 'error_description' | 'www-authenticate';
 
 /** A client of the client-credentials grant; see {@link MockTokenServer.addClient}. */
 export interface MockClient {
@@ -76,7 +92,8 @@ export type TokenServerFault =
   | { readonly type: 'reset-mid-body' }
   /**
    * This raw answer: malformed JSON, wrong types, huge bodies, redirects... `status` defaults to 200,
-   * `contentType` to `'application/json'`; `headers` are added last and may override both.
+   * `contentType` to `'application/json'`; `headers` are added last and override those and `Date`,
+   * whatever the letter case of their names.
    */
   | {
       readonly type: 'body';
@@ -86,7 +103,44 @@ export type TokenServerFault =
       readonly headers?: Readonly<Record<string, string>>;
     }
   /** An HTML error page (`text/html`), as a proxy in front of a broken server sends. Default status 502. */
-  | { readonly type: 'html'; readonly status?: number };
+  | { readonly type: 'html'; readonly status?: number }
+  /**
+   * The normal answer, after the normal checks of the client (a wrong secret still gets 401), with
+   * a token shaped differently from the server's settings, to test how a client picks the expiry.
+   */
+  | {
+      readonly type: 'token';
+      /** `exp - iat` of the JWT, in seconds; 0 or negative makes it already expired. Default: `tokenLifetimeSec`. */
+      readonly jwtLifetimeSec?: number;
+      /** `expires_in` of the answer, in seconds, independent of the JWT. Default: `tokenLifetimeSec`, or none under the server's `omitExpiresIn`. */
+      readonly expiresInSec?: number;
+      /** Leave `expires_in` out (`true`) or put it in (`false`) whatever the server does. Excludes `expiresInSec`. */
+      readonly omitExpiresIn?: boolean;
+      /** Headers added last, overriding the defaults whatever their letter case; e.g. a `Date` hours behind. */
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /**
+   * An error answer that sends back what the request carried, as a hostile or careless server may,
+   * to test that a client redacts every encoding of its secret. The `parts` found in the request are
+   * joined by a space, in the order given, and put `into` each place named: the JSON body's `error`
+   * and `error_description`, and `WWW-Authenticate: Basic realm="mock", error="…", error_description="…"`
+   * (quoted; a value with a line break or a character outside Latin-1 cannot be a header, and the mock
+   * then answers 500). Where `error` is not echoed it is `invalid_client` on 401, else `invalid_request`.
+   */
+  | {
+      readonly type: 'echo';
+      /**
+       * What to send back: `'authorization'`, the `Authorization` header as sent (`Basic <base64>`);
+       * `'body'`, the request body as sent, still form-encoded; `'secret'`, the client secret as the
+       * server decoded it (from Basic or `client_secret`); `'assertion'`, `client_assertion` or the
+       * JWT-bearer `assertion`. Default: all four.
+       */
+      readonly parts?: readonly MockEchoPart[];
+      /** Where to put it. Default: all three places. */
+      readonly into?: readonly MockEchoPlace[];
+      /** HTTP status. Default 401. */
+      readonly status?: number;
+    };
 
 /** One request as the server saw it. It never holds a secret, assertion, `Authorization` header or token. */
 export interface MockRequestLogEntry {
