@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
 import { checkBoolean, typeError } from '../../token/checks.js';
@@ -85,7 +85,7 @@ export class MockTokenServer {
   #tokenRequests = 0;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, options: MockTokenServerOptions, issuer: (url: string, clock: Clock) => TokenIssuer) {
+  private constructor(server: Server, options: MockTokenServerOptions, signing: { signingKey: CryptoKey; publicJwk: JWK }) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.tokenEndpoint = `${this.issuer}${tokenPath}`;
@@ -98,7 +98,7 @@ export class MockTokenServer {
     this.#parties = {
       clients: new ClientRegistry(assertions),
       accounts: new ServiceAccountRegistry(assertions),
-      issuer: issuer(this.issuer, this.#clock),
+      issuer: new TokenIssuer({ ...signing, issuer: this.issuer, defaultAudience: options.audience ?? 'https://api.example.test', clock: this.#clock }),
     };
     this.#faults = new FaultQueue(this.#clock);
     serve(server, this.#sockets, this.#clock, (req, res) => this.#handle(req, res));
@@ -113,9 +113,7 @@ export class MockTokenServer {
     const alg = options.signingAlg ?? 'RS256';
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' };
-    const server = await listenOnLoopback();
-    const defaultAudience = options.audience ?? 'https://api.example.test';
-    return new MockTokenServer(server, options, (issuer, clock) => new TokenIssuer({ issuer, defaultAudience, signingKey: privateKey, publicJwk, clock }));
+    return new MockTokenServer(await listenOnLoopback(), options, { signingKey: privateKey, publicJwk });
   }
 
   /**
