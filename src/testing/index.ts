@@ -1,12 +1,15 @@
 // The testing kit: what a user needs to test code that uses this SDK, without a real token server.
+export { MockTokenServer } from './mock-token-server/server.js';
 export {
-  MockTokenServer,
   type MockTokenServerOptions,
   type MockClient,
   type MockClientAuthMethod,
+  type MockDiscovery,
+  type MockEchoPart,
+  type MockEchoPlace,
   type MockServiceAccount,
   type MockRequestLogEntry,
   type TokenServerFault,
-} from './mock-token-server.js';
+} from './mock-token-server/types.js';
 export { createTestCertificates, type TestCertificateOptions, type TestCertificates } from './certificates.js';
 export { ManualClock } from './manual-clock.js';

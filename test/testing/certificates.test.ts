@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { connect, createServer, type ConnectionOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { createTestCertificates, type TestCertificates } from '../../src/testing/index.js';
@@ -47,28 +47,28 @@ describe('createTestCertificates', () => {
     assert.equal(certs.serverKeyBuffer.toString(), certs.serverKey);
   });
 
-  test('completes a node:tls handshake by name and by IP, and fails without the CA', async () => {
+  test('completes a node:tls handshake by name and by IP, and fails without the CA', async (t) => {
     const server = createServer({ cert: certs.serverCert, key: certs.serverKey }, (socket) => socket.end('hello'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    after(() => server.close());
+    t.after(() => server.close());
     const { port } = server.address() as AddressInfo;
     assert.equal(await tlsGreeting({ host: '127.0.0.1', port, ca: certs.caCert, servername: 'localhost' }), 'hello');
     assert.equal(await tlsGreeting({ host: '127.0.0.1', port, ca: certs.caCert }), 'hello');
     await assert.rejects(tlsGreeting({ host: '127.0.0.1', port, servername: 'localhost' }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
   });
 
-  test('serves a grpc-js call over TLS with createSsl on both sides', async () => {
+  test('serves a grpc-js call over TLS with createSsl on both sides', async (t) => {
     const server = new grpc.Server();
     server.addService(echoService, {
       Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request),
     });
     const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))));
-    after(() => server.forceShutdown());
+    t.after(() => server.forceShutdown());
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(certs.caCertBuffer), {
       'grpc.ssl_target_name_override': 'localhost',
     });
-    after(() => client.close());
+    t.after(() => client.close());
     const answer = await new Promise<Buffer | undefined>((resolve, reject) => {
       client.makeUnaryRequest(echoPath, identity, identity, Buffer.from('over tls'), (err, value) => (err ? reject(err) : resolve(value)));
     });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { after, describe, test } from 'node:test';
-import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import { describe, test, type TestContext } from 'node:test';
+import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { ManualClock } from '../../src/testing/index.js';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
@@ -11,10 +11,10 @@ const secret = 'Sup3r:secret+with spaces&symbols/never-logged';
 const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** A started server with `orders-svc` (secret) registered, closed after the test file. */
-async function startServer(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+/** A started server with `orders-svc` (secret) registered, closed when the test ends. */
+async function startServer(t: TestContext, options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
   const server = await MockTokenServer.start(options);
-  after(() => server.close());
+  t.after(() => server.close());
   server.addClient({ clientId: 'orders-svc', clientSecret: secret, allowedScopes: ['orders.read', 'orders.write'] });
   return server;
 }
@@ -55,8 +55,8 @@ function serviceAccountAssertion(email: string, key: CryptoKey, audience: string
 }
 
 describe('discovery', () => {
-  test('serves the same RFC 8414 metadata at both well-known paths', async () => {
-    const server = await startServer();
+  test('serves the same RFC 8414 metadata at both well-known paths', async (t) => {
+    const server = await startServer(t);
     const oauth = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     const openid = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.deepEqual(openid, oauth);
@@ -69,8 +69,29 @@ describe('discovery', () => {
     assert.deepEqual(oauth.scopes_supported, ['orders.read', 'orders.write']);
   });
 
-  test('serves the signing key at the JWKS endpoint with kid, alg and use', async () => {
-    const server = await startServer({ signingAlg: 'ES256' });
+  test('serves only the RFC 8414 document when discovery is oauth', async (t) => {
+    const server = await startServer(t, { discovery: 'oauth' });
+    const oauth = await fetch(`${server.issuer}/.well-known/oauth-authorization-server`);
+    assert.equal(oauth.status, 200);
+    assert.equal(((await oauth.json()) as Record<string, unknown>).token_endpoint, server.tokenEndpoint);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 404);
+  });
+
+  test('serves only the OpenID document when discovery is oidc', async (t) => {
+    const server = await startServer(t, { discovery: 'oidc' });
+    assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 404);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 200);
+  });
+
+  test('serves no discovery document but still issues tokens when discovery is none', async (t) => {
+    const server = await startServer(t, { discovery: 'none' });
+    assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 404);
+    assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 404);
+    assert.equal((await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) })).status, 200);
+  });
+
+  test('serves the signing key at the JWKS endpoint with kid, alg and use', async (t) => {
+    const server = await startServer(t, { signingAlg: 'ES256' });
     const jwks = (await (await fetch(server.jwksUri)).json()) as { keys: Record<string, unknown>[] };
     assert.equal(jwks.keys.length, 1);
     const [key] = jwks.keys;
@@ -83,8 +104,8 @@ describe('discovery', () => {
 });
 
 describe('client authentication', () => {
-  test('issues a token to a client_secret_basic client found through discovery', async () => {
-    const server = await startServer();
+  test('issues a token to a client_secret_basic client found through discovery', async (t) => {
+    const server = await startServer(t);
     const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.read' });
     assert.equal(tokens.token_type, 'bearer');
@@ -93,16 +114,16 @@ describe('client authentication', () => {
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
   });
 
-  test('issues a token to a client_secret_post client', async () => {
-    const server = await startServer();
+  test('issues a token to a client_secret_post client', async (t) => {
+    const server = await startServer(t);
     const config = await discover(server, 'orders-svc', client.ClientSecretPost(secret));
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.write' });
     assert.equal(tokens.scope, 'orders.write');
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
   });
 
-  test('issues a token to a private_key_jwt client registered with a JWK', async () => {
-    const server = await startServer();
+  test('issues a token to a private_key_jwt client registered with a JWK', async (t) => {
+    const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey: await exportJWK(publicKey) });
     const config = await discover(server, 'keyed-svc', client.PrivateKeyJwt(privateKey));
@@ -111,39 +132,39 @@ describe('client authentication', () => {
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
-  test('decodes Basic credentials that were form-urlencoded before base64', async () => {
-    const server = await startServer();
+  test('decodes Basic credentials that were form-urlencoded before base64', async (t) => {
+    const server = await startServer(t);
     server.addClient({ clientId: 'svc:with/odd chars', clientSecret: 'p@ss:w+rd %' });
     const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('svc:with/odd chars', 'p@ss:w+rd %') });
     assert.equal(answer.status, 200);
   });
 
-  test('answers a wrong Basic secret with 401 invalid_client and a Basic challenge', async () => {
-    const server = await startServer();
+  test('answers a wrong Basic secret with 401 invalid_client and a Basic challenge', async (t) => {
+    const server = await startServer(t);
     const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', 'wrong') });
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, 'invalid_client');
     assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic realm="mock", error="invalid_client"/);
   });
 
-  test('answers a wrong posted secret with 401 invalid_client', async () => {
-    const server = await startServer();
+  test('answers a wrong posted secret with 401 invalid_client', async (t) => {
+    const server = await startServer(t);
     const answer = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'wrong' });
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, 'invalid_client');
     assert.equal(answer.headers.get('www-authenticate'), null);
   });
 
-  test('answers an unknown client and a missing authentication with 401 invalid_client', async () => {
-    const server = await startServer();
+  test('answers an unknown client and a missing authentication with 401 invalid_client', async (t) => {
+    const server = await startServer(t);
     const unknown = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('nobody', secret) });
     const missing = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc' });
     assert.deepEqual([unknown.status, unknown.json.error], [401, 'invalid_client']);
     assert.deepEqual([missing.status, missing.json.error], [401, 'invalid_client']);
   });
 
-  test('refuses a method the client is not registered for', async () => {
-    const server = await startServer();
+  test('refuses a method the client is not registered for', async (t) => {
+    const server = await startServer(t);
     server.addClient({ clientId: 'post-only', clientSecret: secret, authMethods: ['client_secret_post'] });
     const viaBasic = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('post-only', secret) });
     const viaPost = await postToken(server, { grant_type: 'client_credentials', client_id: 'post-only', client_secret: secret });
@@ -151,14 +172,14 @@ describe('client authentication', () => {
     assert.equal(viaPost.status, 200);
   });
 
-  test('refuses two authentication methods in one request', async () => {
-    const server = await startServer();
+  test('refuses two authentication methods in one request', async (t) => {
+    const server = await startServer(t);
     const answer = await postToken(server, { grant_type: 'client_credentials', client_secret: secret }, { authorization: basic('orders-svc', secret) });
     assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_request']);
   });
 
-  test('answers private_key_jwt signed with a wrong key with invalid_client', async () => {
-    const server = await startServer();
+  test('answers private_key_jwt signed with a wrong key with invalid_client', async (t) => {
+    const server = await startServer(t);
     const registered = await generateKeyPair('ES256');
     const other = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey: registered.publicKey });
@@ -171,8 +192,8 @@ describe('client authentication', () => {
     });
   });
 
-  test('refuses a client assertion whose jti was already used', async () => {
-    const server = await startServer();
+  test('refuses a client assertion whose jti was already used', async (t) => {
+    const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey: await exportSPKI(publicKey) });
     const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
@@ -182,8 +203,8 @@ describe('client authentication', () => {
     assert.deepEqual([replay.status, replay.json.error], [401, 'invalid_client']);
   });
 
-  test('refuses a client assertion for another audience', async () => {
-    const server = await startServer();
+  test('refuses a client assertion for another audience', async (t) => {
+    const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey });
     const assertion = await clientAssertion('keyed-svc', privateKey, 'https://elsewhere.example');
@@ -191,15 +212,15 @@ describe('client authentication', () => {
     assert.deepEqual([answer.status, answer.json.error], [401, 'invalid_client']);
   });
 
-  test('throws at addClient for a key it cannot read', async () => {
-    const server = await startServer();
+  test('throws at addClient for a key it cannot read', async (t) => {
+    const server = await startServer(t);
     assert.throws(() => server.addClient({ clientId: 'bad', publicKey: 'not a pem' }), TypeError);
   });
 });
 
 describe('grants and scopes', () => {
-  test('issues a jwt-bearer token with the scope the assertion carries', async () => {
-    const server = await startServer();
+  test('issues a jwt-bearer token with the scope the assertion carries', async (t) => {
+    const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportSPKI(publicKey) });
     const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, server.tokenEndpoint, { scope: 'a.read b.write' });
@@ -215,8 +236,8 @@ describe('grants and scopes', () => {
     );
   });
 
-  test('answers a jwt-bearer assertion for another audience with invalid_grant', async () => {
-    const server = await startServer();
+  test('answers a jwt-bearer assertion for another audience with invalid_grant', async (t) => {
+    const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportJWK(publicKey) });
     const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, 'https://oauth2.googleapis.com/token');
@@ -224,8 +245,8 @@ describe('grants and scopes', () => {
     assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_grant']);
   });
 
-  test('answers a scope outside the allowed ones with 400 invalid_scope', async () => {
-    const server = await startServer();
+  test('answers a scope outside the allowed ones with 400 invalid_scope', async (t) => {
+    const server = await startServer(t);
     const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
     await assert.rejects(client.clientCredentialsGrant(config, { scope: 'orders.read admin' }), (err: unknown) => {
       assert.ok(err instanceof client.ResponseBodyError);
@@ -235,14 +256,14 @@ describe('grants and scopes', () => {
     });
   });
 
-  test('grants every allowed scope when none is asked for', async () => {
-    const server = await startServer();
+  test('grants every allowed scope when none is asked for', async (t) => {
+    const server = await startServer(t);
     const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
     assert.equal(answer.json.scope, 'orders.read orders.write');
   });
 
-  test('puts the resource, else the audience, else the default into aud', async () => {
-    const server = await startServer({ audience: 'https://default.example' });
+  test('puts the resource, else the audience, else the default into aud', async (t) => {
+    const server = await startServer(t, { audience: 'https://default.example' });
     const auth = { authorization: basic('orders-svc', secret) };
     const audOf = async (form: Record<string, string>): Promise<unknown> =>
       (await server.verifyAccessToken((await postToken(server, { grant_type: 'client_credentials', ...form }, auth)).json.access_token as string)).aud;
@@ -251,14 +272,14 @@ describe('grants and scopes', () => {
     assert.equal(await audOf({ audience: 'https://aud.example', resource: 'https://res.example' }), 'https://res.example');
   });
 
-  test('answers another grant type with 400 unsupported_grant_type', async () => {
-    const server = await startServer();
+  test('answers another grant type with 400 unsupported_grant_type', async (t) => {
+    const server = await startServer(t);
     const answer = await postToken(server, { grant_type: 'password', username: 'u', password: 'p' });
     assert.deepEqual([answer.status, answer.json.error], [400, 'unsupported_grant_type']);
   });
 
-  test('answers GET on the token endpoint with 405, a JSON body with 400 and an unknown path with 404', async () => {
-    const server = await startServer();
+  test('answers GET on the token endpoint with 405, a JSON body with 400 and an unknown path with 404', async (t) => {
+    const server = await startServer(t);
     const get = await fetch(server.tokenEndpoint);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
@@ -270,8 +291,8 @@ describe('grants and scopes', () => {
 });
 
 describe('issued tokens', () => {
-  test('issues a JWT that verifies against the JWKS with the expected claims', async () => {
-    const server = await startServer({ tokenLifetimeSec: 600 });
+  test('issues a JWT that verifies against the JWKS with the expected claims', async (t) => {
+    const server = await startServer(t, { tokenLifetimeSec: 600 });
     const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.read' });
     const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(server.jwksUri)), {
@@ -287,9 +308,9 @@ describe('issued tokens', () => {
     assert.equal(server.issuedTokenCount, 1);
   });
 
-  test('dates tokens and the Date header by the injected clock, with Cache-Control no-store', async () => {
+  test('dates tokens and the Date header by the injected clock, with Cache-Control no-store', async (t) => {
     const start = Date.parse('2030-01-01T00:00:00Z');
-    const server = await startServer({ clock: new ManualClock(start) });
+    const server = await startServer(t, { clock: new ManualClock(start) });
     const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
     assert.equal(answer.headers.get('date'), 'Tue, 01 Jan 2030 00:00:00 GMT');
     assert.equal(answer.headers.get('cache-control'), 'no-store');
@@ -298,8 +319,8 @@ describe('issued tokens', () => {
     assert.equal((await server.verifyAccessToken(answer.json.access_token as string)).iat, start / 1000);
   });
 
-  test('follows tokenLifetimeSec and omitExpiresIn set after start', async () => {
-    const server = await startServer();
+  test('follows tokenLifetimeSec and omitExpiresIn set after start', async (t) => {
+    const server = await startServer(t);
     server.tokenLifetimeSec = 2;
     const short = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
     assert.equal(short.json.expires_in, 2);
@@ -316,8 +337,8 @@ describe('faults', () => {
   const request = (server: MockTokenServer): Promise<Response> =>
     fetch(server.tokenEndpoint, { method: 'POST', body: new URLSearchParams(form), headers: auth });
 
-  test('answers an error fault with its status, OAuth body and Retry-After', async () => {
-    const server = await startServer();
+  test('answers an error fault with its status, OAuth body and Retry-After', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable', errorDescription: 'maintenance', retryAfter: 7 });
     const res = await request(server);
     assert.equal(res.status, 503);
@@ -326,24 +347,24 @@ describe('faults', () => {
     assert.deepEqual(await res.json(), { error: 'temporarily_unavailable', error_description: 'maintenance' });
   });
 
-  test('adds a Basic challenge to a 401 error fault unless told not to', async () => {
-    const server = await startServer();
+  test('adds a Basic challenge to a 401 error fault unless told not to', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'error', status: 401, error: 'invalid_client' });
     server.failNext(1, { type: 'error', status: 401, error: 'invalid_client', wwwAuthenticate: false });
     assert.equal((await request(server)).headers.get('www-authenticate'), 'Basic realm="mock", error="invalid_client"');
     assert.equal((await request(server)).headers.get('www-authenticate'), null);
   });
 
-  test('answers an error fault without an error code with a non-JSON body', async () => {
-    const server = await startServer();
+  test('answers an error fault without an error code with a non-JSON body', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'error', status: 500 });
     const res = await request(server);
     assert.equal(res.status, 500);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
   });
 
-  test('answers normally after a delay fault', async () => {
-    const server = await startServer();
+  test('answers normally after a delay fault', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'delay', ms: 150 });
     const started = performance.now();
     const res = await request(server);
@@ -352,8 +373,8 @@ describe('faults', () => {
     assert.equal(server.requests.at(-1)?.fault, 'delay');
   });
 
-  test('never answers a hang fault and close() destroys its socket', async () => {
-    const server = await startServer();
+  test('never answers a hang fault and close() destroys its socket', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'hang' });
     const pending = request(server);
     await waitFor(() => server.requests.at(-1)?.fault === 'hang');
@@ -361,8 +382,8 @@ describe('faults', () => {
     await assert.rejects(pending, TypeError);
   });
 
-  test('sends only headers for a hang-after-headers fault until close()', async () => {
-    const server = await startServer();
+  test('sends only headers for a hang-after-headers fault until close()', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'hang-after-headers' });
     const res = await request(server);
     assert.equal(res.status, 200);
@@ -371,23 +392,23 @@ describe('faults', () => {
     await assert.rejects(body);
   });
 
-  test('drops the connection for a reset fault', async () => {
-    const server = await startServer();
+  test('drops the connection for a reset fault', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'reset' });
     await assert.rejects(request(server), TypeError);
     assert.equal(server.requests.at(-1)?.status, undefined);
   });
 
-  test('cuts the body short for a reset-mid-body fault', async () => {
-    const server = await startServer();
+  test('cuts the body short for a reset-mid-body fault', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'reset-mid-body' });
     const res = await request(server);
     assert.equal(res.status, 200);
     await assert.rejects(res.text());
   });
 
-  test('sends a body fault as given', async () => {
-    const server = await startServer();
+  test('sends a body fault as given', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'body', body: '{"access_token": 42', headers: { 'x-test': 'yes' } });
     server.failNext(1, { type: 'body', status: 203, contentType: 'text/plain', body: Buffer.from('plain') });
     const malformed = await request(server);
@@ -397,8 +418,102 @@ describe('faults', () => {
     assert.deepEqual([plain.status, plain.headers.get('content-type'), await plain.text()], [203, 'text/plain', 'plain']);
   });
 
-  test('sends an HTML error page for an html fault', async () => {
-    const server = await startServer();
+  test('lets a body fault replace the Date header whatever its letter case', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'body', body: '{}', headers: { Date: 'Mon, 01 Jan 2001 00:00:00 GMT', 'Content-Type': 'text/plain' } });
+    const res = await request(server);
+    assert.equal(res.headers.get('date'), 'Mon, 01 Jan 2001 00:00:00 GMT');
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+  });
+
+  test('issues a token whose JWT exp differs from expires_in for a token fault', async (t) => {
+    const server = await startServer(t, { tokenLifetimeSec: 3600 });
+    server.failNext(1, { type: 'token', jwtLifetimeSec: 60 });
+    const skewed = await postToken(server, form, auth);
+    assert.equal(skewed.status, 200);
+    assert.equal(skewed.json.expires_in, 3600);
+    const claims = decodeJwt(skewed.json.access_token as string);
+    assert.equal(claims.exp! - claims.iat!, 60);
+    assert.equal(server.requests.at(-1)?.fault, 'token');
+    const normal = decodeJwt((await postToken(server, form, auth)).json.access_token as string);
+    assert.equal(normal.exp! - normal.iat!, 3600);
+    assert.equal(server.issuedTokenCount, 2);
+  });
+
+  test('issues an already expired JWT with a skewed Date header for a token fault', async (t) => {
+    const clock = new ManualClock(Date.parse('2030-01-01T12:00:00Z'));
+    const server = await startServer(t, { clock });
+    const seventyMinutesBehind = new Date(clock.now() - 70 * 60_000).toUTCString();
+    server.failNext(1, { type: 'token', jwtLifetimeSec: -600, headers: { Date: seventyMinutesBehind } });
+    const answer = await postToken(server, form, auth);
+    assert.equal(answer.headers.get('date'), seventyMinutesBehind);
+    assert.equal(answer.headers.get('cache-control'), 'no-store');
+    assert.equal(decodeJwt(answer.json.access_token as string).exp, clock.now() / 1000 - 600);
+  });
+
+  test('sets or leaves out expires_in for a token fault whatever the server does', async (t) => {
+    const server = await startServer(t, { omitExpiresIn: true });
+    server.failNext(1, { type: 'token', expiresInSec: 5 });
+    assert.equal((await postToken(server, form, auth)).json.expires_in, 5);
+    server.omitExpiresIn = false;
+    server.failNext(1, { type: 'token', omitExpiresIn: true });
+    const without = await postToken(server, form, auth);
+    assert.equal('expires_in' in without.json, false);
+    assert.equal(decodeJwt(without.json.access_token as string).exp! - decodeJwt(without.json.access_token as string).iat!, 3600);
+  });
+
+  test('still authenticates the client under a token fault', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'token', jwtLifetimeSec: 60 });
+    const answer = await postToken(server, form, { authorization: basic('orders-svc', 'wrong') });
+    assert.deepEqual([answer.status, answer.json.error], [401, 'invalid_client']);
+    assert.equal(server.issuedTokenCount, 0);
+  });
+
+  test('echoes the Basic header, the form body and the secret into error, error_description and WWW-Authenticate', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo' });
+    const header = basic('orders-svc', secret);
+    const sentBody = new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders.read' }).toString();
+    const answer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: header });
+    assert.equal(answer.status, 401);
+    const echoed = `${header} ${sentBody} ${secret}`;
+    assert.equal(answer.json.error, echoed);
+    assert.equal(answer.json.error_description, echoed);
+    assert.equal(answer.headers.get('www-authenticate'), `Basic realm="mock", error="${echoed}", error_description="${echoed}"`);
+    assert.equal(server.requests.at(-1)?.fault, 'echo');
+  });
+
+  test('echoes a client_secret_post body still form-encoded, only where asked', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo', parts: ['body'], into: ['error_description'], status: 400 });
+    const sent = { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: secret };
+    const answer = await postToken(server, sent);
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.json, { error: 'invalid_request', error_description: new URLSearchParams(sent).toString() });
+    assert.equal(answer.headers.get('www-authenticate'), null);
+  });
+
+  test('echoes a client assertion into error', async (t) => {
+    const server = await startServer(t);
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'keyed-svc', publicKey });
+    const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
+    server.failNext(1, { type: 'echo', parts: ['assertion'], into: ['error'] });
+    const answer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion });
+    assert.deepEqual(answer.json, { error: assertion });
+  });
+
+  test('quotes an echoed secret with quotes and backslashes as one WWW-Authenticate parameter', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo', parts: ['secret'], into: ['www-authenticate'] });
+    await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'a"b\\c' }).then((answer) => {
+      assert.equal(answer.headers.get('www-authenticate'), 'Basic realm="mock", error="a\\"b\\\\c", error_description="a\\"b\\\\c"');
+    });
+  });
+
+  test('sends an HTML error page for an html fault', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'html' });
     const res = await request(server);
     assert.equal(res.status, 502);
@@ -406,8 +521,8 @@ describe('faults', () => {
     assert.match(await res.text(), /<html>/);
   });
 
-  test('counts failNext down in order, then serves normally again', async () => {
-    const server = await startServer();
+  test('counts failNext down in order, then serves normally again', async (t) => {
+    const server = await startServer(t);
     server.failNext(2, { type: 'error', status: 500, error: 'server_error' });
     server.failNext(1, { type: 'html', status: 504 });
     const statuses: number[] = [];
@@ -418,15 +533,15 @@ describe('faults', () => {
     assert.deepEqual(server.requests.map((r) => r.fault), ['error', 'error', 'html', undefined]);
   });
 
-  test('lets a queued fault win over a malformed request', async () => {
-    const server = await startServer();
+  test('lets a queued fault win over a malformed request', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable' });
     const res = await fetch(server.tokenEndpoint, { method: 'POST', body: 'not a form', headers: { 'content-type': 'text/plain' } });
     assert.equal(res.status, 503);
   });
 
-  test('answers 500 rather than crash when a body fault carries an unusable header', async () => {
-    const server = await startServer();
+  test('answers 500 rather than crash when a body fault carries an unusable header', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'body', body: '{}', headers: { 'x-broken': 'line\nbreak' } });
     const res = await request(server);
     assert.equal(res.status, 500);
@@ -434,8 +549,8 @@ describe('faults', () => {
     assert.equal((await request(server)).status, 200);
   });
 
-  test('drops queued faults on clearFaults()', async () => {
-    const server = await startServer();
+  test('drops queued faults on clearFaults()', async (t) => {
+    const server = await startServer(t);
     server.failNext(3, { type: 'error', status: 500 });
     server.clearFaults();
     assert.equal((await request(server)).status, 200);
@@ -443,8 +558,8 @@ describe('faults', () => {
 });
 
 describe('request log', () => {
-  test('never holds a secret, Basic header, assertion or token', async () => {
-    const server = await startServer();
+  test('never holds a secret, Basic header, assertion or token', async (t) => {
+    const server = await startServer(t);
     const seen: string[] = [secret, encodeURIComponent(secret), basic('orders-svc', secret)];
 
     const basicAnswer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: basic('orders-svc', secret) });
@@ -481,11 +596,18 @@ describe('request log', () => {
       ],
     );
   });
+  test('never holds what an echo fault sends back', async (t) => {
+    const server = await startServer(t);
+    server.failNext(1, { type: 'echo' });
+    await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const log = JSON.stringify(server.requests);
+    for (const value of [secret, encodeURIComponent(secret), basic('orders-svc', secret)]) assert.equal(log.includes(value), false, 'a secret reached the log');
+  });
 });
 
 describe('robustness and close', () => {
-  test('survives malformed requests and keeps serving', async () => {
-    const server = await startServer();
+  test('survives malformed requests and keeps serving', async (t) => {
+    const server = await startServer(t);
     const garbage = [
       { authorization: 'Basic %%%not-base64' },
       { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` },
@@ -509,8 +631,8 @@ describe('robustness and close', () => {
     assert.equal(ok.status, 200);
   });
 
-  test('close() resolves with a request hanging, is idempotent and refuses new connections', async () => {
-    const server = await startServer();
+  test('close() resolves with a request hanging, is idempotent and refuses new connections', async (t) => {
+    const server = await startServer(t);
     server.failNext(1, { type: 'hang' });
     const socketClosed = rawRequest(server, `POST /oauth2/token HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n`);
     await waitFor(() => server.tokenRequestCount === 1);

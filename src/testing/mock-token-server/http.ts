@@ -1,0 +1,184 @@
+// The HTTP side of the mock token server: the loopback socket, request bodies, answers, routing and discovery.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { JWK } from 'jose';
+import type { LogEntry, MockDiscovery } from './types.js';
+
+/** Largest request body read, in bytes; a bigger one gets 413. */
+const maxRequestBytes = 64 * 1024;
+
+/** Where the server reads the time, in milliseconds since the epoch. */
+export interface Clock {
+  now(): number;
+}
+
+/** An OAuth error answer, thrown inside request handling and turned into the response. */
+export class OAuthFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    /** Whether the client used Basic: RFC 6749 §5.2 then asks for a matching `WWW-Authenticate`. */
+    readonly basicChallenge = false,
+  ) {
+    super(description);
+  }
+}
+
+/** Resolves with an HTTP server listening on 127.0.0.1 on a free port. */
+export async function listenOnLoopback(): Promise<Server> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/**
+ * Keeps `sockets` to the server's open connections (so `close()` can destroy hanging ones), swallows
+ * socket and parser errors, and hands each request to `handle`. A request `handle` rejects gets 500
+ * rather than crashing the test run: a bug here, or a fault with unusable headers.
+ */
+export function serve(server: Server, sockets: Set<Socket>, clock: Clock, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): void {
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('error', () => undefined);
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('request', (req, res) => {
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    handle(req, res).catch(() => {
+      try {
+        sendJson(res, clock, 500, { error: 'server_error', error_description: 'mock server failure' });
+      } catch {
+        res.destroy();
+      }
+    });
+  });
+}
+
+/** Path of the token endpoint. */
+export const tokenPath = '/oauth2/token';
+const oauthMetadataPath = '/.well-known/oauth-authorization-server';
+const oidcMetadataPath = '/.well-known/openid-configuration';
+/** The well-known paths each discovery mode serves; the others answer 404 as on an issuer without them. */
+const metadataPaths: Record<MockDiscovery, readonly string[]> = {
+  both: [oauthMetadataPath, oidcMetadataPath],
+  oauth: [oauthMetadataPath],
+  oidc: [oidcMetadataPath],
+  none: [],
+};
+
+/** What the server answers at each path. */
+export interface Endpoints {
+  readonly discovery: MockDiscovery;
+  /** RFC 8414 metadata, served at the well-known paths `discovery` names. */
+  metadata(): Record<string, unknown>;
+  jwks(): { keys: JWK[] };
+  token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void>;
+}
+
+/** Answers one request by its path. */
+export async function route(req: IncomingMessage, res: ServerResponse, entry: LogEntry, endpoints: Endpoints, clock: Clock): Promise<void> {
+  if (metadataPaths[endpoints.discovery].includes(entry.path)) {
+    if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
+    return sendJson(res, clock, 200, endpoints.metadata());
+  }
+  switch (entry.path) {
+    case '/.well-known/jwks.json':
+      if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
+      return sendJson(res, clock, 200, endpoints.jwks());
+    case tokenPath:
+      return endpoints.token(req, res, entry);
+    default:
+      return sendJson(res, clock, 404, { error: 'not_found', error_description: `no endpoint at ${entry.path}` });
+  }
+}
+
+/** RFC 8414 metadata; also served as OpenID discovery, which OAuth clients read the same way. */
+export function discoveryMetadata(endpoints: {
+  issuer: string;
+  tokenEndpoint: string;
+  jwksUri: string;
+  grantTypes: readonly string[];
+  authMethods: readonly string[];
+  assertionAlgorithms: readonly string[];
+  scopes: ReadonlySet<string>;
+}): Record<string, unknown> {
+  return {
+    issuer: endpoints.issuer,
+    token_endpoint: endpoints.tokenEndpoint,
+    jwks_uri: endpoints.jwksUri,
+    grant_types_supported: [...endpoints.grantTypes],
+    token_endpoint_auth_methods_supported: [...endpoints.authMethods],
+    token_endpoint_auth_signing_alg_values_supported: [...endpoints.assertionAlgorithms],
+    scopes_supported: endpoints.scopes.size > 0 ? [...endpoints.scopes] : undefined,
+  };
+}
+
+/** A request body: the text as sent (empty when too large or unreadable), and the form, or the OAuth failure to answer with. */
+export interface RequestBody {
+  readonly text: string;
+  readonly form: URLSearchParams | OAuthFailure;
+}
+
+/** Reads the whole body even when too large, so the answer reaches the client. */
+export async function readBody(req: IncomingMessage): Promise<RequestBody> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= maxRequestBytes) chunks.push(chunk);
+    }
+  } catch {
+    return { text: '', form: new OAuthFailure(400, 'invalid_request', 'request body could not be read') };
+  }
+  if (size > maxRequestBytes) return { text: '', form: new OAuthFailure(413, 'invalid_request', `request body is larger than ${maxRequestBytes} bytes`) };
+  const text = Buffer.concat(chunks).toString('utf8');
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (size > 0 && type !== 'application/x-www-form-urlencoded') {
+    return { text, form: new OAuthFailure(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded') };
+  }
+  return { text, form: new URLSearchParams(text) };
+}
+
+/** A JSON answer, dated by `clock`; `headers` win over the defaults. Does nothing once an answer has started. */
+export function sendJson(res: ServerResponse, clock: Clock, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, withHeaders({ 'content-type': 'application/json', date: httpDate(clock) }, headers));
+  res.end(JSON.stringify(body));
+}
+
+/** The OAuth error answer for `failure`, with a Basic challenge when the client used Basic. */
+export function sendOAuthError(res: ServerResponse, clock: Clock, failure: OAuthFailure): void {
+  const headers: Record<string, string> = failure.basicChallenge ? { 'www-authenticate': `Basic realm="mock", error="${failure.error}"` } : {};
+  sendJson(res, clock, failure.status, { error: failure.error, error_description: failure.description }, headers);
+}
+
+/** 405 with the `Allow` header. */
+export function sendMethodNotAllowed(res: ServerResponse, clock: Clock, allow: string): void {
+  sendJson(res, clock, 405, { error: 'invalid_request', error_description: `use ${allow}` }, { allow });
+}
+
+/**
+ * `base` with `extra` on top. Header names are case-insensitive, so an extra `Date` replaces the
+ * default `date` instead of going out as a second value.
+ */
+export function withHeaders(base: Record<string, string>, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const merged = { ...base };
+  for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
+  return merged;
+}
+
+/** `clock`'s time as an HTTP `Date` header value. */
+export function httpDate(clock: Clock): string {
+  return new Date(clock.now()).toUTCString();
+}

@@ -1,0 +1,54 @@
+// Checks of what a test hands the mock (start options, clients, service accounts), so that a
+// misspelled or mistyped option fails at once with its name, as the SDK's own options do, instead of
+// being ignored and leaving the test to fail somewhere else.
+import { checkBoolean, checkOptionNames, typeError } from '../../token/checks.js';
+import { clientAuthMethods } from './client-auth.js';
+import type { MockClient, MockDiscovery, MockServiceAccount, MockTokenServerOptions } from './types.js';
+
+/**
+ * The option names of `T`, listed once: the compiler checks the list against `T` in both directions,
+ * so a new option cannot be forgotten here.
+ */
+export function namesOf<T>(names: Record<keyof T, true>): readonly string[] {
+  return Object.keys(names);
+}
+
+const startOptionNames = namesOf<MockTokenServerOptions>({ tokenLifetimeSec: true, omitExpiresIn: true, clock: true, audience: true, signingAlg: true, discovery: true });
+const clientOptionNames = namesOf<MockClient>({ clientId: true, clientSecret: true, publicKey: true, allowedScopes: true, authMethods: true });
+const accountOptionNames = namesOf<MockServiceAccount>({ clientEmail: true, publicKey: true, allowedScopes: true });
+const discoveryModes: readonly MockDiscovery[] = ['both', 'oauth', 'oidc', 'none'];
+const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] = ['RS256', 'ES256'];
+
+/** Throws a TypeError for an unknown or mistyped option of `MockTokenServer.start`. */
+export function checkStartOptions(options: MockTokenServerOptions): void {
+  checkOptionNames(options, startOptionNames, 'MockTokenServer option', typeError);
+  checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn', typeError);
+  checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
+  checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
+}
+
+/** Throws a TypeError for an unknown field or authentication method of `addClient`. */
+export function checkClient(client: MockClient): void {
+  checkOptionNames(client, clientOptionNames, 'addClient option', typeError);
+  checkListOf(client.authMethods, clientAuthMethods, 'addClient authMethods', 'method');
+}
+
+/** Throws a TypeError for an unknown field of `addServiceAccount`. */
+export function checkServiceAccount(account: MockServiceAccount): void {
+  checkOptionNames(account, accountOptionNames, 'addServiceAccount option', typeError);
+}
+
+/** Throws unless `value` is `undefined` or one of `allowed`. Values are test settings, never secrets, so the message may show them. */
+export function checkOneOf(value: unknown, allowed: readonly string[], name: string): void {
+  if (value !== undefined && !allowed.includes(value as string)) {
+    throw typeError(`${name} must be one of ${allowed.map((option) => `"${option}"`).join(', ')}`);
+  }
+}
+
+/** Throws unless `values` is `undefined` or an array of `allowed` values, naming the first unknown one as a `noun`. */
+export function checkListOf(values: unknown, allowed: readonly string[], name: string, noun: string): void {
+  if (values === undefined) return;
+  if (!Array.isArray(values)) throw typeError(`${name} must be an array`);
+  const unknown: unknown = values.find((value) => !allowed.includes(value as string));
+  if (unknown !== undefined) throw typeError(`${name}: unknown ${noun} ${JSON.stringify(unknown)}; the ${noun}s are ${allowed.join(', ')}`);
+}

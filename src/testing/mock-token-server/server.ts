@@ -1,0 +1,252 @@
+// MockTokenServer: the public class. It owns the state and wires the HTTP side, client
+// authentication, grants and faults together; each of those lives in the file named for it.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
+import { ClientRegistry, clientAuthMethods } from './client-auth.js';
+import { checkBoolean, typeError } from '../../token/checks.js';
+import { FaultQueue, tokenAnswerOf } from './faults.js';
+import { grantTypes, grantToken, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
+import {
+  OAuthFailure,
+  discoveryMetadata,
+  listenOnLoopback,
+  readBody,
+  route,
+  sendJson,
+  sendMethodNotAllowed,
+  sendOAuthError,
+  serve,
+  tokenPath,
+  withHeaders,
+  type Clock,
+} from './http.js';
+import { checkClient, checkServiceAccount, checkStartOptions } from './options.js';
+import type { LogEntry, MockClient, MockDiscovery, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, TokenServerFault } from './types.js';
+
+/**
+ * A real OAuth 2.0 authorization server on 127.0.0.1 (a free port) for tests: discovery documents,
+ * a token endpoint for the client-credentials grant (`client_secret_basic`, `client_secret_post`,
+ * `private_key_jwt`) and the JWT-bearer grant, a JWKS endpoint, and JWT access tokens signed with
+ * jose. Unlike mocks that accept anything, it checks client secrets, client assertions and each
+ * client's allowed scopes, so a test sees the failures production would show. Faults can be injected
+ * into the next token requests, and every request is logged with its secrets left out.
+ *
+ * @example
+ * ```ts
+ * import assert from 'node:assert/strict';
+ * import { test } from 'node:test';
+ * import { TokenManager } from 'grpc-oauth2-credentials';
+ * import { MockTokenServer } from 'grpc-oauth2-credentials/testing';
+ *
+ * test('the orders client gets a token and survives one outage', async (t) => {
+ *   const server = await MockTokenServer.start();
+ *   t.after(() => server.close());
+ *   server.addClient({ clientId: 'orders-svc', clientSecret: 'test-secret', allowedScopes: ['orders.read'] });
+ *
+ *   const tokens = new TokenManager({
+ *     issuer: server.issuer,
+ *     clientId: 'orders-svc',
+ *     clientSecret: 'test-secret',
+ *     scopes: ['orders.read'],
+ *     allowInsecureRequests: true, // the mock speaks plain http on loopback
+ *   });
+ *   t.after(() => tokens.close());
+ *
+ *   server.failNext(1, { type: 'error', status: 503, retryAfter: 1 }); // the first attempt fails
+ *   const token = await tokens.getToken();
+ *   const claims = await server.verifyAccessToken(token.accessToken);
+ *   assert.equal(claims.sub, 'orders-svc');
+ *   assert.equal(server.tokenRequestCount, 2);
+ * });
+ * ```
+ */
+export class MockTokenServer {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  readonly issuer: string;
+  /** `issuer + '/oauth2/token'`. */
+  readonly tokenEndpoint: string;
+  /** `issuer + '/.well-known/jwks.json'`. */
+  readonly jwksUri: string;
+  /** Lifetime of tokens issued from now on, in seconds. */
+  tokenLifetimeSec: number;
+  /** The discovery documents served; see {@link MockTokenServerOptions.discovery}. */
+  readonly discovery: MockDiscovery;
+
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #clock: Clock;
+  readonly #parties: GrantParties;
+  readonly #faults: FaultQueue;
+  readonly #log: LogEntry[] = [];
+  #omitExpiresIn = false;
+  #tokenRequests = 0;
+  #closed: Promise<void> | undefined;
+
+  private constructor(server: Server, options: MockTokenServerOptions, signing: { signingKey: CryptoKey; publicJwk: JWK }) {
+    this.#server = server;
+    this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.tokenEndpoint = `${this.issuer}${tokenPath}`;
+    this.jwksUri = `${this.issuer}/.well-known/jwks.json`;
+    this.tokenLifetimeSec = options.tokenLifetimeSec ?? 3600;
+    this.omitExpiresIn = options.omitExpiresIn ?? false;
+    this.discovery = options.discovery ?? 'both';
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], this.#clock);
+    this.#parties = {
+      clients: new ClientRegistry(assertions),
+      accounts: new ServiceAccountRegistry(assertions),
+      issuer: new TokenIssuer({ ...signing, issuer: this.issuer, defaultAudience: options.audience ?? 'https://api.example.test', clock: this.#clock }),
+    };
+    this.#faults = new FaultQueue(this.#clock);
+    serve(server, this.#sockets, this.#clock, (req, res) => this.#handle(req, res));
+  }
+
+  /**
+   * Starts a server on 127.0.0.1 on a free port, with a fresh signing key. Call `close()` when done.
+   * @throws TypeError (as a rejection) for an unknown option, naming it and the likely intended one.
+   */
+  static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
+    checkStartOptions(options);
+    const alg = options.signingAlg ?? 'RS256';
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' };
+    return new MockTokenServer(await listenOnLoopback(), options, { signingKey: privateKey, publicJwk });
+  }
+
+  /**
+   * Registers a client of the client-credentials grant, replacing one with the same id.
+   * @throws TypeError for an unknown field or authentication method, or when `publicKey` cannot be
+   * read as an asymmetric key.
+   */
+  addClient(client: MockClient): void {
+    checkClient(client);
+    this.#parties.clients.add(client);
+  }
+
+  /**
+   * Registers a service account for the JWT-bearer grant, replacing one with the same email.
+   * @throws TypeError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
+   */
+  addServiceAccount(account: MockServiceAccount): void {
+    checkServiceAccount(account);
+    this.#parties.accounts.add(account);
+  }
+
+  /**
+   * The next `count` token requests get `fault` instead of a normal answer; then service is normal
+   * again. Calls queue up in order: `failNext(2, a); failNext(1, b)` answers a, a, b, then normally.
+   * @throws RangeError when `count` is not a whole number >= 0.
+   * @throws TypeError for an unknown fault type, an unknown field of it or a mistyped value, before
+   * anything is queued; the message names it and the likely intended one.
+   */
+  failNext(count: number, fault: TokenServerFault): void {
+    this.#faults.push(count, fault);
+  }
+
+  /** Drops every fault still queued. */
+  clearFaults(): void {
+    this.#faults.clear();
+  }
+
+  /** Leave `expires_in` out of token answers from now on. */
+  get omitExpiresIn(): boolean {
+    return this.#omitExpiresIn;
+  }
+
+  /** @throws TypeError for anything but `true` or `false`. */
+  set omitExpiresIn(omit: boolean) {
+    this.#omitExpiresIn = checkBoolean(omit, 'omitExpiresIn', typeError) ?? false;
+  }
+
+  /** Requests to the token endpoint so far, faulted and rejected ones included. */
+  get tokenRequestCount(): number {
+    return this.#tokenRequests;
+  }
+
+  /** Access tokens issued so far. */
+  get issuedTokenCount(): number {
+    return this.#parties.issuer.issuedCount;
+  }
+
+  /** Every request so far, oldest first, without secrets, assertions or tokens. */
+  get requests(): readonly MockRequestLogEntry[] {
+    return [...this.#log];
+  }
+
+  /** The public signing keys, as the JWKS endpoint serves them. */
+  get jwks(): { keys: JWK[] } {
+    return this.#parties.issuer.jwks;
+  }
+
+  /**
+   * Verifies an access token this server issued (signature, `iss`, `exp` on the server's clock) and
+   * returns its claims. Rejects with a jose error otherwise.
+   */
+  async verifyAccessToken(token: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), {
+      issuer: this.issuer,
+      currentDate: new Date(this.#clock.now()),
+    });
+    return payload;
+  }
+
+  /** Stops the server and destroys every open connection, hanging ones included. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= new Promise<void>((resolve) => {
+      this.#faults.releaseDelays();
+      this.#server.close(() => resolve());
+      for (const socket of this.#sockets) socket.destroy();
+    });
+    return this.#closed;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry: LogEntry = { time: new Date(this.#clock.now()), method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/' };
+    this.#log.push(entry);
+    res.on('finish', () => (entry.status = res.statusCode));
+    await route(req, res, entry, { discovery: this.discovery, metadata: () => this.#metadata(), jwks: () => this.jwks, token: (...args) => this.#token(...args) }, this.#clock);
+  }
+
+  async #token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void> {
+    this.#tokenRequests++;
+    const fault = this.#faults.take();
+    const { text, form } = await readBody(req);
+    // A queued fault wins over a malformed request: the test asked for exactly that answer.
+    if (form instanceof OAuthFailure && fault === undefined) return sendOAuthError(res, this.#clock, form);
+    const body = form instanceof OAuthFailure ? new URLSearchParams() : form;
+    const logged = { grantType: body.get('grant_type'), scope: body.get('scope'), audience: body.get('audience'), resource: body.getAll('resource').join(' ') };
+    for (const [name, value] of Object.entries(logged)) if (value) entry[name as keyof typeof logged] = value;
+    if (fault !== undefined) {
+      entry.fault = fault.type;
+      if ((await this.#faults.apply(res, fault, { authorization: req.headers.authorization, text, form: body })) === 'answered') return;
+    }
+    if (req.method !== 'POST') return sendMethodNotAllowed(res, this.#clock, 'POST');
+    try {
+      const { shape, headers } = tokenAnswerOf(fault, this);
+      const answer = await grantToken(this.#parties, req, body, entry, shape);
+      sendJson(res, this.#clock, 200, answer, withHeaders({ 'cache-control': 'no-store', pragma: 'no-cache' }, headers));
+    } catch (err) {
+      if (err instanceof OAuthFailure) return sendOAuthError(res, this.#clock, err);
+      throw err;
+    }
+  }
+
+  #metadata(): Record<string, unknown> {
+    const scopes = new Set<string>();
+    for (const { allowedScopes } of [...this.#parties.clients.values(), ...this.#parties.accounts.values()]) {
+      for (const scope of allowedScopes ?? []) scopes.add(scope);
+    }
+    return discoveryMetadata({
+      issuer: this.issuer,
+      tokenEndpoint: this.tokenEndpoint,
+      jwksUri: this.jwksUri,
+      grantTypes,
+      authMethods: clientAuthMethods,
+      assertionAlgorithms,
+      scopes,
+    });
+  }
+}
