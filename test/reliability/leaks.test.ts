@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, importPKCS8 } from 'jose';
 import { createCallCredentials } from '../../src/index.js';
@@ -102,7 +103,7 @@ async function failure(label: string, options: TokenManagerOptions): Promise<voi
     assert.ok(err instanceof TokenError, `${label}: ${String(err)}`);
     capture(label, err);
     // What a gRPC call would see for the same failure.
-    const status = await createCallCredentials(tokens)
+    const status = await createCallCredentials(tokens, { channelCredentials: grpc.credentials.createSsl() })
       .generateMetadata({ service_url: 'https://svc.example.test/pkg.Svc', method_name: 'Do' })
       .then(() => undefined, (e: unknown) => e);
     capture(`${label} grpc status`, status);
