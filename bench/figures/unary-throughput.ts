@@ -90,8 +90,9 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
         reference: { label: labels[reference], value: summarize(throughput(reference)) },
         ratio,
         rounds,
-        ...(goal !== undefined ? { goal: `ratio ≥ ${goal}`, met: ratio.median >= goal } : {}),
-        ...(note !== undefined ? { note } : {}),
+        goal: goal === undefined ? undefined : `ratio ≥ ${goal}`,
+        met: goal === undefined ? undefined : ratio.median >= goal,
+        note,
       };
     };
     const cpuFigure = (id: string, title: string, ours: Variant, reference: Variant): Figure => ({

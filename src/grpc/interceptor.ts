@@ -66,8 +66,8 @@ type RetryOnUnauthenticated = NonNullable<AuthInterceptorOptions['retryOnUnauthe
  *   sent, no token is fetched) unless `allowInsecureChannel: true`.
  * - **The caller's own `authorization` wins.** A call whose metadata (or per-call credentials) already
  *   carries `authorization` is sent with that header and without ours: grpc-js would fail a call with
- *   two values and drop the connection, ending every other call on it. The caller's Metadata object is
- *   never changed.
+ *   two values and drop the connection, ending every other call on it (docs/grpc-js-facts.md, "Two
+ *   authorization values drop the connection"). The caller's Metadata object is never changed.
  * - **Deadlines**: waiting for a token ends when the call does (deadline, cancellation); the call ends
  *   `DEADLINE_EXCEEDED` on time even while the token server hangs.
  * - **Token failures** end the call without reaching the server: `UNAVAILABLE` when retrying may help,
@@ -77,7 +77,8 @@ type RetryOnUnauthenticated = NonNullable<AuthInterceptorOptions['retryOnUnauthe
  *   has authenticated it.
  *
  * Call-level `interceptors` in `CallOptions` replace the client's interceptors in grpc-js, this one
- * included; {@link createChannelCredentials} has no such gap and is the safer choice when every call
+ * included (docs/grpc-js-facts.md, "Call-level interceptors replace the client's");
+ * {@link createChannelCredentials} has no such gap and is the safer choice when every call
  * uses the same scopes.
  *
  * @param tokens - where tokens come from, normally a {@link TokenManager}.

@@ -19,7 +19,8 @@ type MessageContext = Parameters<InterceptingCallInterface['sendMessageWithConte
  * rejected before any response is made once more with a fresh token, and only once.
  *
  * Nothing is done for the replay until the server actually answers `UNAUTHENTICATED`: the call keeps
- * references to the caller's metadata and message (which it never changes) instead of copies, and it
+ * references to the caller's metadata and message (which neither it nor grpc-js changes: docs/grpc-js-facts.md,
+ * "The caller's Metadata object is not grpc-js's to change") instead of copies, and it
  * is its own listener, so a call costs one object here besides its {@link Attempt}. It extends
  * grpc-js's `InterceptingCall` because that is the type an interceptor returns; every method is
  * overridden, since a replay swaps the call underneath.
@@ -46,7 +47,7 @@ export class ReplayingCall extends InterceptingCall {
   /** Response metadata or a message arrived: the call is past the point of being made again. */
   #responded = false;
   #replayed = false;
-  /** grpc-js's unary call reports "no message" as a `null` message just before the status. */
+  /** A unary call reports "no message" as a `null` message just before the status (docs/grpc-js-facts.md). */
   #heldNullMessage = false;
 
   constructor(plan: MethodPlan, callOptions: InterceptorOptions, nextCall: NextCall) {

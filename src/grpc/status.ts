@@ -8,7 +8,8 @@ import { TokenError } from '../token/errors.js';
  * grpc-js turns it into the call's status: it keeps a numeric `code` that gRFC A54 allows for
  * control-plane failures (1, 2, 4, 7, 8, 12, 13, 14, 16; others become `INTERNAL`) and sets the
  * details to `Getting metadata from plugin failed with error: <message>`. A plain `Error` without a
- * code becomes `UNKNOWN`, which is why every failure goes through {@link tokenFailureStatus}.
+ * code becomes `UNKNOWN`, which is why every failure goes through {@link tokenFailureStatus}
+ * (docs/grpc-js-facts.md, "Generator errors and their codes").
  *
  * @example
  * ```ts
