@@ -2,7 +2,7 @@
 // 2-core machine; `--quick` runs every figure in a fraction of that, to check the bench itself.
 
 export interface Plan {
-  /** Calls in flight at once, for the throughput and latency figures (issue 4: 50). */
+  /** Calls in flight at once, for the throughput and latency figures. */
   readonly concurrency: number;
   /**
    * Rounds of the unary comparison, each variant once per round; a multiple of the variant count (8)
@@ -23,12 +23,12 @@ export interface Plan {
   /** Rounds of the getToken() against Map comparison, and calls per round. */
   readonly getTokenRounds: number;
   readonly getTokenCallsPerSample: number;
-  /** Figure 4: getToken() calls and RPCs between the heap snapshots. */
+  /** Memory: getToken() calls and RPCs between the heap snapshots. */
   readonly memoryGetTokenCalls: number;
   readonly memoryRpcs: number;
-  /** Figure 5. */
+  /** Refresh cycles under steady calls. */
   readonly refreshCycles: number;
-  /** Figure 6: managers, and how many times each refreshes. */
+  /** Fleet: managers, and how many times each refreshes. */
   readonly fleetManagers: number;
   readonly fleetRefreshes: number;
   readonly fleetRounds: number;

@@ -26,7 +26,6 @@ const variants: Readonly<Record<string, Factory>> = {
   static: (servers, _tokens, authorization) => staticHeaderClient(servers, authorization),
   interceptor: (servers, tokens) => interceptorClient(servers, tokens),
   'interceptor-no-replay': (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
-  'interceptor-no-retry': (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
   'interceptor-floor': (servers, _tokens, authorization) => constantInterceptorClient(servers, authorization),
   channel: (servers, tokens) => channelCredentialsClient(servers, tokens),
   'channel-floor': (servers, _tokens, authorization) => constantCallCredentialsClient(servers, authorization),

@@ -1,6 +1,6 @@
-// `npm run bench`: every figure of issue 4, measured side by side on this machine, printed as a table
-// and written to bench/results.json. `npm run bench -- --quick` runs a smaller plan (to check the
-// bench itself, not to quote); `--only=1,3` runs only those sections.
+// `npm run bench`: every figure, measured side by side on this machine, printed as a table and
+// written to bench/results.json. `npm run bench -- --quick` runs a smaller plan (to check the bench
+// itself, not to quote); `--only=overhead,get-token` runs only those sections.
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -22,12 +22,12 @@ import { ServerProcess } from './server/server-process.js';
 
 const resultsFile = new URL('./results.json', import.meta.url);
 
-/** One section of issue 4's list: what it needs and the figures it measures. */
+/** One section of the bench, named for what it measures: what it needs and the figures it measures. */
 type Section = (context: { servers: ServerProcess; plan: Plan }) => Promise<Figure[]>;
 
 const sections: Readonly<Record<string, { readonly title: string; readonly run: Section }>> = {
-  '1': {
-    title: 'overhead against the limit (unary and bidi over TLS)',
+  overhead: {
+    title: 'overhead against a static header (unary and bidi over TLS)',
     run: async ({ servers, plan }) => {
       const tokens = createTokenManager(servers);
       try {
@@ -37,11 +37,11 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
       }
     },
   },
-  '2': {
-    title: 'against the do-it-yourself peer',
+  'against-diy': {
+    title: 'against the do-it-yourself peer (cold start, outage, latency across a refresh)',
     run: async ({ servers, plan }) => [...(await coldStart(servers, plan)), ...(await outage(servers, plan)), ...(await refreshLatency(servers, plan))],
   },
-  '3': {
+  'get-token': {
     title: 'cached getToken()',
     run: async ({ servers, plan }) => {
       const tokens = createTokenManager(servers);
@@ -52,9 +52,9 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
       }
     },
   },
-  '4': { title: 'memory', run: ({ servers, plan }) => memory(servers, plan) },
-  '5': { title: 'refresh cycles', run: ({ servers, plan }) => refreshCycles(servers, plan) },
-  '6': { title: 'fleet', run: ({ plan }) => fleet(plan) },
+  memory: { title: 'memory', run: ({ servers, plan }) => memory(servers, plan) },
+  'refresh-cycles': { title: 'refresh cycles', run: ({ servers, plan }) => refreshCycles(servers, plan) },
+  fleet: { title: 'fleet', run: ({ plan }) => fleet(plan) },
 };
 
 function chosenSections(args: readonly string[]): string[] {
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     for (const id of ids) {
       const section = sections[id]!;
       const sectionStart = performance.now();
-      process.stderr.write(`${id}. ${section.title} ...`);
+      process.stderr.write(`${id}: ${section.title} ...`);
       figures.push(...(await section.run({ servers, plan })));
       process.stderr.write(` ${((performance.now() - sectionStart) / 1000).toFixed(1)} s\n`);
     }

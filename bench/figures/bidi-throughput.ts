@@ -1,4 +1,4 @@
-// Figure 1.3: messages per second on one bidi stream. The token goes out once, with the stream's
+// Messages per second on one bidi stream. The token goes out once, with the stream's
 // metadata, so this shows whether anything of ours sits in the per-message path. A minimal interceptor
 // (see clients.ts) shows what any grpc-js interceptor layer costs per message, and the client's CPU
 // time per message, measured in the same samples, is steadier than throughput on a shared machine.
@@ -69,9 +69,9 @@ export async function bidiThroughput(servers: ServerAddresses, tokens: TokenMana
       };
     };
     return [
-      figure('1.3', 'bidi stream, interceptor vs static header', 'interceptor', true),
-      figure('1.3f', 'bidi stream, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', false),
-      figure('1.3b', 'bidi stream, channel credentials vs static header', 'channelCredentials', true),
+      figure('bidi.interceptor', 'bidi stream, interceptor vs static header', 'interceptor', true),
+      figure('bidi.interceptor-floor', 'bidi stream, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', false),
+      figure('bidi.channel', 'bidi stream, channel credentials vs static header', 'channelCredentials', true),
     ];
   } finally {
     for (const bench of Object.values(clients)) bench.client.close();

@@ -1,4 +1,4 @@
-// Figure 2.2: token requests caused by 1,000 calls made at once by a client that has no token yet,
+// Token requests caused by 1,000 calls made at once by a client that has no token yet,
 // as at the start of a process or after a deploy.
 import { channelCredentialsClient, createTokenManager, diyClient, type BenchClient } from '../clients.js';
 import { unaryCall } from '../lib/calls.js';
@@ -43,7 +43,7 @@ export async function coldStart(servers: ServerProcess, plan: Plan): Promise<Fig
   const ours = summarize(results.ours);
   return [
     {
-      id: '2.2',
+      id: 'cold-start.token-requests',
       title: `token requests for ${coldCalls.toLocaleString('en-US')} concurrent cold calls`,
       unit: 'requests',
       ours,

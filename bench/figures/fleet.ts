@@ -1,4 +1,4 @@
-// Figure 6: a fleet of managers started in the same second with the same token lifetime. Without a
+// A fleet of managers started in the same second with the same token lifetime. Without a
 // spread, every one of them would refresh in the same second, cycle after cycle; DESIGN.md moves each
 // refresh earlier by a random 0–6 s (10% of the 60 s margin), and the draws add up over the cycles.
 //
@@ -85,7 +85,7 @@ export async function fleet(plan: Plan): Promise<Figure[]> {
   const lastShare = summarize(last);
   return [
     {
-      id: '6.1',
+      id: 'fleet.first-refresh',
       title: `fleet of ${managers}: largest share of refreshes in one second, 1st refresh`,
       unit: '%',
       ours: firstShare,
@@ -96,7 +96,7 @@ export async function fleet(plan: Plan): Promise<Figure[]> {
       note,
     },
     {
-      id: '6.10',
+      id: 'fleet.tenth-refresh',
       title: `fleet of ${managers}: largest share of refreshes in one second, ${plan.fleetRefreshes}th refresh`,
       unit: '%',
       ours: lastShare,

@@ -1,4 +1,4 @@
-// Figure 3: what a call pays to get a cached token, against the cheapest cache there is: a plain Map
+// What a call pays to get a cached token, against the cheapest cache there is: a plain Map
 // lookup behind the same promise interface (`await Promise.resolve(map.get(key))`; getToken() also
 // answers a cache hit with an already resolved promise).
 import { performance } from 'node:perf_hooks';
@@ -40,7 +40,7 @@ export async function cachedGetToken(tokens: TokenManager, plan: Plan): Promise<
   const oursNs = summarize(results.ours);
   return [
     {
-      id: '3',
+      id: 'get-token.cached',
       title: 'cached getToken(), awaited',
       unit: 'ns/call',
       ours: oursNs,

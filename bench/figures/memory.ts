@@ -1,4 +1,4 @@
-// Figure 4: heap growth after 1,000,000 cached getToken() calls and 100,000 RPCs, measured after full
+// Heap growth after 1,000,000 cached getToken() calls and 100,000 RPCs, measured after full
 // garbage collections in a process of its own (memory/main.ts, started with --expose-gc).
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ export async function memory(servers: ServerAddresses, plan: Plan): Promise<Figu
   ];
   return [
     {
-      id: '4',
+      id: 'memory.heap-growth',
       title: `heap growth after ${plan.memoryGetTokenCalls.toLocaleString('en-US')} getToken() and ${plan.memoryRpcs.toLocaleString('en-US')} RPCs, after GC`,
       unit: 'MB',
       ours: summarize([growth]),

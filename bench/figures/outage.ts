@@ -1,4 +1,4 @@
-// Figure 2.3: calls that fail while the token server is down for 10 s and a valid token is cached,
+// Calls that fail while the token server is down for 10 s and a valid token is cached,
 // in the worst place for the outage to fall: after the token is due for refresh, so both clients
 // try to refresh during it.
 //
@@ -96,7 +96,7 @@ export async function outage(servers: ServerProcess, plan: Plan): Promise<Figure
   const oursFailed = summarize(failed(runs.ours));
   return [
     {
-      id: '2.3',
+      id: 'outage.failed-calls',
       title: `failed calls of ${outageCalls.toLocaleString('en-US')} during a 10 s token-server outage, token cached`,
       unit: 'calls',
       ours: oursFailed,
@@ -107,7 +107,7 @@ export async function outage(servers: ServerProcess, plan: Plan): Promise<Figure
       note: 'every token request answers 503 during the outage; the token is due for refresh and valid throughout (see outage.ts)',
     },
     {
-      id: '2.3r',
+      id: 'outage.token-requests',
       title: 'token requests sent during that outage',
       unit: 'requests',
       ours: summarize(requests(runs.ours)),

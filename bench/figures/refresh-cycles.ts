@@ -1,4 +1,4 @@
-// Figure 5: callers that wait on the network over many refresh cycles under steady calls. Only the
+// Callers that wait on the network over many refresh cycles under steady calls. Only the
 // very first call of a manager may wait (nothing is cached yet); after that, every refresh should
 // happen in the background while callers keep getting the cached token.
 //
@@ -49,7 +49,7 @@ export async function refreshCycles(servers: ServerProcess, plan: Plan): Promise
     const waited = stats.callersWaited - 1;
     return [
       {
-        id: '5',
+        id: 'refresh-cycles.waiting-callers',
         title: `callers that waited on the network in ${plan.refreshCycles.toLocaleString('en-US')} refresh cycles`,
         unit: 'calls',
         ours: summarize([waited]),

@@ -1,4 +1,4 @@
-// Figure 2.4: call latency around a token refresh, under steady load (50 calls in flight).
+// Call latency around a token refresh, under steady load (50 calls in flight).
 //
 // Each run lasts 1.2 s, with a token endpoint that takes 100 ms to answer (a MockTokenServer delay
 // fault; a hosted authorization server over the internet is often slower). What is compared is the
@@ -147,7 +147,7 @@ export async function refreshLatency(servers: ServerProcess, plan: Plan): Promis
   const controls = `p99 without a refresh: ours ${summarize(p99(runs.oursControl)).median.toFixed(1)} ms, the peer's ${summarize(p99(runs.diyControl)).median.toFixed(1)} ms`;
   return [
     {
-      id: '2.4',
+      id: 'refresh.p99-increase',
       title: 'p99 call latency across a refresh: increase over the same window without one',
       unit: 'ms',
       ours: oursIncrease,
@@ -160,7 +160,7 @@ export async function refreshLatency(servers: ServerProcess, plan: Plan): Promis
         `${tokenEndpointDelay.ms} ms, so a call that waited for it would add at least that; ${controls} (medians)`,
     },
     {
-      id: '2.4a',
+      id: 'refresh.p99',
       title: 'p99 call latency across a refresh',
       unit: 'ms',
       ours: summarize(p99(runs.ours)),
@@ -169,7 +169,7 @@ export async function refreshLatency(servers: ServerProcess, plan: Plan): Promis
       rounds: plan.latencyRounds,
     },
     {
-      id: '2.4m',
+      id: 'refresh.slowest',
       title: 'slowest call across a refresh',
       unit: 'ms',
       ours: summarize(runs.ours.map((latencies) => Math.max(...latencies))),
@@ -177,7 +177,7 @@ export async function refreshLatency(servers: ServerProcess, plan: Plan): Promis
       rounds: plan.latencyRounds,
     },
     {
-      id: '2.4c',
+      id: 'refresh.cpu',
       title: 'client CPU time of one background refresh',
       unit: 'ms',
       ours: summarize([refreshCpuMs]),

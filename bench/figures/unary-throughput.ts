@@ -1,4 +1,4 @@
-// Figures 1.1, 1.2 and 2.1: unary calls per second over TLS loopback at a fixed concurrency, for the
+// Unary calls per second over TLS loopback at a fixed concurrency, for the
 // limit (a static header), the SDK's interceptor and channel credentials, the do-it-yourself peer, and
 // two floors: the least grpc-js itself costs for each way of attaching a token (an interceptor that
 // adds a precomputed header, and precomputed call credentials composed into the channel). All run in the same
@@ -90,8 +90,9 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
         reference: { label: labels[reference], value: summarize(throughput(reference)) },
         ratio,
         rounds,
-        ...(goal !== undefined ? { goal: `ratio ≥ ${goal}`, met: ratio.median >= goal } : {}),
-        ...(note !== undefined ? { note } : {}),
+        goal: goal === undefined ? undefined : `ratio ≥ ${goal}`,
+        met: goal === undefined ? undefined : ratio.median >= goal,
+        note,
       };
     };
     const cpuFigure = (id: string, title: string, ours: Variant, reference: Variant): Figure => ({
@@ -107,20 +108,20 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
         `per-round ratios to it: ${labels[reference]} ${cpuRatio(reference, 'staticHeader')}, ${labels[ours]} ${cpuRatio(ours, 'staticHeader')} (medians)`,
     });
     return [
-      compare('1.0', 'unary, static header vs the same on a second client (A/A)', 'staticHeaderTwin', 'staticHeader', undefined,
+      compare('unary.a-a', 'unary, static header vs the same on a second client (A/A)', 'staticHeaderTwin', 'staticHeader', undefined,
         'two identical clients: how far apart the same thing measures on this machine, the resolution of every throughput ratio'),
-      compare('1.1', 'unary, interceptor vs static header', 'interceptor', 'staticHeader', 0.97),
-      compare('1.1f', 'unary, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', 'staticHeader', undefined,
+      compare('unary.interceptor', 'unary, interceptor vs static header', 'interceptor', 'staticHeader', 0.97),
+      compare('unary.interceptor-floor', 'unary, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', 'staticHeader', undefined,
         'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic'),
-      cpuFigure('1.1c', 'client CPU per unary call, interceptor vs its floor', 'interceptor', 'interceptorFloor'),
-      cpuFigure('1.1r', 'client CPU per unary call, interceptor without replay vs its floor', 'interceptorNoReplay', 'interceptorFloor'),
-      compare('1.2', 'unary, channel credentials vs static header', 'channelCredentials', 'staticHeader', 0.97),
-      compare('1.2f', 'unary, constant call credentials (grpc-js floor) vs static header', 'channelFloor', 'staticHeader', undefined,
+      cpuFigure('cpu.interceptor', 'client CPU per unary call, interceptor vs its floor', 'interceptor', 'interceptorFloor'),
+      cpuFigure('cpu.interceptor-no-replay', 'client CPU per unary call, interceptor without replay vs its floor', 'interceptorNoReplay', 'interceptorFloor'),
+      compare('unary.channel', 'unary, channel credentials vs static header', 'channelCredentials', 'staticHeader', 0.97),
+      compare('unary.channel-floor', 'unary, constant call credentials (grpc-js floor) vs static header', 'channelFloor', 'staticHeader', undefined,
         'precomputed call credentials composed into the channel: no token logic'),
-      cpuFigure('1.2c', 'client CPU per unary call, channel credentials vs its floor', 'channelCredentials', 'channelFloor'),
-      compare('2.1', 'unary, channel credentials vs do-it-yourself', 'channelCredentials', 'diy', 1.0),
-      cpuFigure('2.1c', 'client CPU per unary call, channel credentials vs do-it-yourself', 'channelCredentials', 'diy'),
-      compare('2.1i', 'unary, interceptor vs do-it-yourself', 'interceptor', 'diy', 1.0),
+      cpuFigure('cpu.channel', 'client CPU per unary call, channel credentials vs its floor', 'channelCredentials', 'channelFloor'),
+      compare('unary.channel-vs-diy', 'unary, channel credentials vs do-it-yourself', 'channelCredentials', 'diy', 1.0),
+      cpuFigure('cpu.channel-vs-diy', 'client CPU per unary call, channel credentials vs do-it-yourself', 'channelCredentials', 'diy'),
+      compare('unary.interceptor-vs-diy', 'unary, interceptor vs do-it-yourself', 'interceptor', 'diy', 1.0),
     ];
   } finally {
     for (const bench of Object.values(clients)) bench.client.close();

@@ -2,7 +2,7 @@
 import type { Summary } from './stats.js';
 
 export interface Figure {
-  /** Issue 4's numbering: `1.1`, `2.3`, ... */
+  /** A short stable name, `<what is measured>.<variant>`: `unary.interceptor`, `cpu.channel`, ... */
   readonly id: string;
   readonly title: string;
   /** Unit of `ours` and `reference`. */
@@ -14,7 +14,7 @@ export interface Figure {
   /** Per-round `ours / reference`. */
   readonly ratio?: Summary;
   readonly rounds: number;
-  /** The goal as the issue states it; absent for figures that explain another. */
+  /** The goal the figure is held to; absent for figures that explain another. */
   readonly goal?: string;
   /** Whether the goal is met (by the median, for figures measured in rounds). */
   readonly met?: boolean;

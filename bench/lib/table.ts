@@ -22,7 +22,7 @@ function digitsFor(magnitude: number): number {
   return 2;
 }
 
-const headers = ['#', 'figure', 'unit', 'ours', 'reference', 'ours / reference', 'rounds', 'goal', 'met'] as const;
+const headers = ['id', 'figure', 'unit', 'ours', 'reference', 'ours / reference', 'rounds', 'goal', 'met'] as const;
 
 function row(figure: Figure): string[] {
   const digits = digitsFor(figure.ours.median);

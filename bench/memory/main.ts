@@ -1,4 +1,4 @@
-// Figure 4's process: started with --expose-gc, so that the heap can be measured after full garbage
+// The memory figure's process: started with --expose-gc, so that the heap can be measured after full garbage
 // collections, and apart from the other benchmarks, whose leftovers would blur the figure. It gets
 // the server addresses from its parent and sends back a MemoryReport.
 import { setImmediate as nextTurn } from 'node:timers/promises';

@@ -1,23 +1,42 @@
-import { credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
+import { credentials, Metadata, type CallCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { checkBoolean, checkOptionNames } from '../token/checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
-import { tokenFailureStatus, unusableTokenStatus } from './status.js';
+import { bearerHeader } from './bearer-header.js';
+import { checkChannelSecurity, checkTokenProvider } from './channel-security.js';
+import { authConfigError } from './errors.js';
+import { tokenFailureStatus } from './status.js';
 
 /**
- * Options of {@link createCallCredentials} and {@link createChannelCredentials}.
+ * Options of {@link createCallCredentials}.
  *
  * @example
  * ```ts
- * const options: CallCredentialsOptions = { scopes: ['orders.read', 'orders.write'] };
+ * const options: CallCredentialsOptions = { channelCredentials: grpc.credentials.createSsl(ca), scopes: ['orders.read'] };
  * ```
  */
 export interface CallCredentialsOptions {
+  /**
+   * The channel credentials these call credentials will be used with (composed into, or passed per
+   * call on a client made with). Required: grpc-js sends per-call credentials over a plaintext channel
+   * too, so this is how the credentials know where tokens will go. Insecure ones are refused with an
+   * `InsecureChannelError` unless `allowInsecureChannel` is set.
+   */
+  channelCredentials: ChannelCredentials;
   /**
    * Scopes to request for every call made with these credentials; the TokenManager caches each
    * distinct set separately. Default: the TokenManager's configured `scopes`.
    */
   scopes?: readonly string[];
+  /**
+   * Attach tokens even though `channelCredentials` are insecure: every token then travels in plaintext.
+   * For local development against a plaintext server only; a warning is emitted once per process.
+   * Default `false`.
+   */
+  allowInsecureChannel?: boolean;
 }
+
+const callCredentialsOptionNames = ['channelCredentials', 'scopes', 'allowInsecureChannel'] as const;
 
 /**
  * Per-RPC call credentials that put `authorization: Bearer <token>` on every call, with the token
@@ -30,8 +49,11 @@ export interface CallCredentialsOptions {
  * and the OAuth error code, never a secret.
  *
  * These are the raw credentials, for composing yourself. Prefer {@link createChannelCredentials}:
- * grpc-js sends per-call credentials (`CallOptions.credentials`) even over a plaintext channel, while
- * credentials composed into the channel credentials are refused for an insecure channel.
+ * credentials passed per call (`CallOptions.credentials`) can end up on a client whose channel is not
+ * the one named here, and grpc-js would send them over plaintext too.
+ *
+ * @throws InsecureChannelError when `channelCredentials` are insecure, without `allowInsecureChannel`.
+ * @throws AuthConfigError for an unknown or mistyped option (the message names it).
  *
  * @example
  * ```ts
@@ -39,78 +61,80 @@ export interface CallCredentialsOptions {
  * import { TokenManager, createCallCredentials } from 'grpc-oauth2-credentials';
  *
  * const tokens = new TokenManager({ tokenEndpoint, clientId, clientSecret, scopes: ['orders.read'] });
- * const callCredentials = createCallCredentials(tokens, { scopes: ['orders.write'] });
- * const channelCredentials = grpc.credentials.combineChannelCredentials(
- *   grpc.credentials.createSsl(ca),
- *   callCredentials,
- * );
+ * const tls = grpc.credentials.createSsl(ca);
+ * const callCredentials = createCallCredentials(tokens, { channelCredentials: tls, scopes: ['orders.write'] });
+ * const channelCredentials = grpc.credentials.combineChannelCredentials(tls, callCredentials);
  * ```
  */
-export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions = {}): CallCredentials {
-  if (typeof tokens?.getToken !== 'function' || typeof tokens.invalidate !== 'function') {
-    throw new TypeError('createCallCredentials: tokens must be a TokenProvider such as a TokenManager');
-  }
-  // Checked and frozen once here: a frozen array lets the TokenManager skip sorting it on every call.
-  const getTokenOptions: GetTokenOptions | undefined =
-    options?.scopes === undefined ? undefined : { scopes: normalizeScopes(options.scopes, 'createCallCredentials scopes') };
-  return credentials.createFromMetadataGenerator((_params, callback) => {
-    // Always call back with a Metadata or an error with a code: grpc-js rejects a generator's
-    // `cb(null, undefined)` with `null`, and its handler then crashes the process (experiment exp5b).
-    bearerHeader(tokens, getTokenOptions).then(
-      ({ header }) => {
-        const metadata = new Metadata();
-        metadata.set('authorization', header);
-        callback(null, metadata);
-      },
-      (error: unknown) => callback(tokenFailureStatus(error)),
-    );
+export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions): CallCredentials {
+  const caller = 'createCallCredentials';
+  const provider = checkTokenProvider(tokens, caller);
+  checkOptionNames(options, callCredentialsOptionNames, `${caller} option`, authConfigError);
+  const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
+  const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
+  checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
+  return tokenCallCredentials(provider, getTokenOptions);
+}
+
+/**
+ * The `getToken()` options for a user's `scopes` option: checked and frozen once here (a frozen
+ * array lets the TokenManager skip sorting it on every call); `undefined` for the configured scopes.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * getTokenOptionsFor(['orders.read'], 'createChannelCredentials'); // { scopes: ['orders.read'] }
+ * ```
+ */
+export function getTokenOptionsFor(scopes: unknown, caller: string): GetTokenOptions | undefined {
+  return scopes === undefined ? undefined : { scopes: normalizeScopes(scopes, `${caller}: scopes`, authConfigError) };
+}
+
+/**
+ * Call credentials for already checked arguments: what {@link createCallCredentials} returns, and
+ * what `createChannelCredentials` composes.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * tlsCredentials.compose(tokenCallCredentials(tokens, { scopes: ['orders.read'] }));
+ * ```
+ */
+export function tokenCallCredentials(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): CallCredentials {
+  return callCredentialsFrom(async () => {
+    let header: string;
+    try {
+      ({ header } = await bearerHeader(tokens, getTokenOptions));
+    } catch (error) {
+      throw tokenFailureStatus(error);
+    }
+    const metadata = new Metadata();
+    metadata.set('authorization', header);
+    return metadata;
   });
 }
 
+/** What grpc-js passes a metadata generator: `service_url` and `method_name`, nothing about the call. */
+export type MetadataParams = Parameters<CallCredentials['generateMetadata']>[0];
+
 /**
- * The token to send and its `authorization` value, from `tokens`, checked to fit in a header. Rejects
- * with the provider's error, or with a `TokenCallError` for a token that cannot be sent.
+ * Call credentials whose metadata comes from `produce`. The one wrapper around grpc-js's metadata
+ * generator: it always calls back with a `Metadata` or an error, since `cb(null, undefined)` crashes
+ * the process (docs/grpc-js-facts.md, "A generator must call back with metadata or an error"). An
+ * `Error` from `produce` is passed on as it is (it carries the status `produce` chose); anything else
+ * becomes a status through `tokenFailureStatus`.
  *
  * @internal
  * @example
  * ```ts
- * metadata.set('authorization', (await bearerHeader(tokens, { scopes: ['orders.read'] })).header);
+ * const creds = callCredentialsFrom(async () => metadataWithToken());
  * ```
  */
-export async function bearerHeader(
-  tokens: TokenProvider,
-  getTokenOptions: GetTokenOptions | undefined,
-): Promise<{ readonly accessToken: string; readonly header: string }> {
-  // Typed as unknown: a custom TokenProvider may resolve with anything.
-  const token: unknown = await tokens.getToken(getTokenOptions);
-  // grpc-js's own header check would throw with the value in its message; check first so a malformed
-  // token never reaches an error text.
-  const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
-  if (header === undefined) throw unusableTokenStatus();
-  return { accessToken: (token as { readonly accessToken: string }).accessToken, header };
-}
-
-const headerSafeToken = /^[\x21-\x7E]+$/;
-
-/** `authorization` values already built and checked, per cached token object. */
-const bearerValues = new WeakMap<object, string | null>();
-
-/**
- * `Bearer <token>` for a cached token, checked to fit in a header, built once per token object (the
- * same object is handed out for every call until the next refresh); `undefined` when it cannot be sent.
- *
- * @internal
- * @example
- * ```ts
- * const value = bearerValueFor(tokens.getCachedToken()); // 'Bearer eyJ...'
- * ```
- */
-export function bearerValueFor(token: { readonly accessToken?: unknown }): string | undefined {
-  let value = bearerValues.get(token);
-  if (value === undefined) {
-    const { accessToken } = token;
-    value = typeof accessToken === 'string' && headerSafeToken.test(accessToken) ? `Bearer ${accessToken}` : null;
-    bearerValues.set(token, value);
-  }
-  return value ?? undefined;
+export function callCredentialsFrom(produce: (params: MetadataParams) => Promise<Metadata>): CallCredentials {
+  return credentials.createFromMetadataGenerator((params, callback) => {
+    produce(params).then(
+      (metadata) => callback(null, metadata),
+      (error: unknown) => callback(error instanceof Error ? error : tokenFailureStatus(error)),
+    );
+  });
 }

@@ -1,29 +1,27 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
+import { checkOptionNames } from '../token/checks.js';
 import type { TokenProvider } from '../token/token-provider.js';
-import { createCallCredentials, type CallCredentialsOptions } from './call-credentials.js';
+import { getTokenOptionsFor, tokenCallCredentials } from './call-credentials.js';
+import { checkChannelSecurity, checkTokenProvider } from './channel-security.js';
+import { authConfigError } from './errors.js';
 
 /**
- * Thrown at construction when asked to attach tokens to insecure (plaintext) channel credentials: a
- * bearer token sent in clear text can be read and replayed by anyone on the path. Nothing has been
- * sent and no token has been fetched when it is thrown.
+ * Options of {@link createChannelCredentials}.
  *
  * @example
  * ```ts
- * try {
- *   createChannelCredentials(grpc.credentials.createInsecure(), tokens);
- * } catch (err) {
- *   if (err instanceof InsecureChannelError) console.error(err.message); // says to use createSsl(...)
- * }
+ * const options: ChannelCredentialsOptions = { scopes: ['orders.read', 'orders.write'] };
  * ```
  */
-export class InsecureChannelError extends Error {
-  override readonly name = 'InsecureChannelError';
-  /** Stable code to switch on. */
-  readonly code = 'insecure_channel' as const;
+export interface ChannelCredentialsOptions {
+  /**
+   * Scopes to request for every call made over the channel; the TokenManager caches each distinct set
+   * separately. Default: the TokenManager's configured `scopes`.
+   */
+  scopes?: readonly string[];
 }
 
-/** Channel credentials that {@link createChannelCredentials} made: they already attach a token. */
-const withOurCallCredentials = new WeakSet<ChannelCredentials>();
+const channelCredentialsOptionNames = ['scopes'] as const;
 
 /**
  * TLS channel credentials that also put `authorization: Bearer <token>` on every call made over the
@@ -39,6 +37,7 @@ const withOurCallCredentials = new WeakSet<ChannelCredentials>();
  * @param tokens - where tokens come from, normally a {@link TokenManager}.
  * @param options - `scopes` to request; default: the TokenManager's configured scopes.
  * @throws InsecureChannelError when `channelCredentials` are insecure.
+ * @throws AuthConfigError for an unknown or mistyped option (the message names it).
  *
  * @example
  * ```ts
@@ -53,66 +52,14 @@ const withOurCallCredentials = new WeakSet<ChannelCredentials>();
 export function createChannelCredentials(
   channelCredentials: ChannelCredentials,
   tokens: TokenProvider,
-  options: CallCredentialsOptions = {},
+  options: ChannelCredentialsOptions = {},
 ): ChannelCredentials {
+  const caller = 'createChannelCredentials';
+  const provider = checkTokenProvider(tokens, caller);
+  checkOptionNames(options, channelCredentialsOptionNames, `${caller} option`, authConfigError);
+  const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
   // Checked before compose(): grpc-js's own error ("Cannot compose insecure credentials") does not
   // say why or what to do.
-  if (!isSecureChannel(channelCredentials, 'createChannelCredentials')) {
-    throw new InsecureChannelError(
-      'createChannelCredentials: refusing to attach OAuth2 access tokens to insecure (plaintext) channel credentials: ' +
-        'anyone on the network path could read the token and reuse it. ' +
-        'Use TLS channel credentials, e.g. grpc.credentials.createSsl(caCertificate).',
-    );
-  }
-  const composed = channelCredentials.compose(createCallCredentials(tokens, options));
-  withOurCallCredentials.add(composed);
-  return composed;
-}
-
-/**
- * Whether these channel credentials came from {@link createChannelCredentials}.
- *
- * @internal
- * @example
- * ```ts
- * carriesOurCallCredentials(createChannelCredentials(grpc.credentials.createSsl(), tokens)); // true
- * ```
- */
-export function carriesOurCallCredentials(channelCredentials: ChannelCredentials): boolean {
-  return withOurCallCredentials.has(channelCredentials) || hasComposedCallCredentials(channelCredentials);
-}
-
-/**
- * Whether channel credentials were composed with call credentials of any origin
- * (`combineChannelCredentials(tls, createCallCredentials(tokens))`, or another library's): such a
- * channel already attaches a header, likely `authorization`. grpc-js keeps the composed call
- * credentials in a `callCredentials` field and uses an `EmptyCallCredentials` when there are none;
- * neither is public API, so anything unexpected reads as "not composed".
- */
-function hasComposedCallCredentials(channelCredentials: ChannelCredentials): boolean {
-  const callCredentials = (channelCredentials as unknown as { callCredentials?: { constructor?: { name?: unknown } } }).callCredentials;
-  return typeof callCredentials === 'object' && callCredentials !== null && callCredentials.constructor?.name !== 'EmptyCallCredentials';
-}
-
-/**
- * Whether `channelCredentials` are secure (TLS). Throws a `TypeError` for something that is not
- * grpc-js channel credentials.
- *
- * `_isSecure()` is declared public on `ChannelCredentials` in every grpc-js 1.x; duck typing rather than
- * `instanceof` keeps this working when the application's grpc-js and ours resolve to different copies.
- *
- * @internal
- * @example
- * ```ts
- * isSecureChannel(grpc.credentials.createInsecure(), 'createAuthInterceptor'); // false
- * ```
- */
-export function isSecureChannel(channelCredentials: unknown, caller: string): boolean {
-  const candidate = channelCredentials as Partial<ChannelCredentials> | null | undefined;
-  if (typeof candidate?._isSecure !== 'function' || typeof candidate.compose !== 'function') {
-    throw new TypeError(
-      `${caller}: channelCredentials must be grpc-js ChannelCredentials, e.g. grpc.credentials.createSsl(caCertificate)`,
-    );
-  }
-  return candidate._isSecure() === true;
+  const secure = checkChannelSecurity(channelCredentials, { caller, allowInsecureChannel: undefined });
+  return secure.compose(tokenCallCredentials(provider, getTokenOptions));
 }

@@ -8,7 +8,8 @@ import { TokenError } from '../token/errors.js';
  * grpc-js turns it into the call's status: it keeps a numeric `code` that gRFC A54 allows for
  * control-plane failures (1, 2, 4, 7, 8, 12, 13, 14, 16; others become `INTERNAL`) and sets the
  * details to `Getting metadata from plugin failed with error: <message>`. A plain `Error` without a
- * code becomes `UNKNOWN`, which is why every failure goes through {@link tokenFailureStatus}.
+ * code becomes `UNKNOWN`, which is why every failure goes through {@link tokenFailureStatus}
+ * (docs/grpc-js-facts.md, "Generator errors and their codes").
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@ import { TokenError } from '../token/errors.js';
  */
 export class TokenCallError extends Error {
   override readonly name = 'TokenCallError';
-  /** `UNAVAILABLE`, `UNAUTHENTICATED` or `DEADLINE_EXCEEDED`. */
+  /** `UNAVAILABLE`, `UNAUTHENTICATED`, `DEADLINE_EXCEEDED` or `INTERNAL`. */
   readonly code: status;
   /** Same text as `message`: what failed, never a token or secret. */
   readonly details: string;
@@ -84,6 +85,37 @@ export function unusableTokenStatus(): TokenCallError {
   return callError(
     status.UNAUTHENTICATED,
     'no OAuth2 access token: the token provider returned an empty token or one with characters not allowed in a header',
+  );
+}
+
+/**
+ * The status of every call of a method the interceptor cannot serve because a user callback
+ * (`scopesFor`, `retryOnUnauthenticated`) failed for it: `INTERNAL`, since it is a bug in the
+ * application, not in the token server or the network. `problem` says what failed; it never holds the
+ * callback's own error message, which is not ours to vouch for.
+ *
+ * @example
+ * ```ts
+ * misconfiguredMethodStatus("scopesFor('/orders.v1.Orders/Get') threw RangeError"); // code INTERNAL
+ * ```
+ */
+export function misconfiguredMethodStatus(problem: string): TokenCallError {
+  return callError(status.INTERNAL, `createAuthInterceptor: ${problem}; no call of this method is sent until it is fixed`);
+}
+
+/**
+ * The status of a replay that found only the token the server had just rejected (the TokenManager
+ * limits how often a rejected token forces a refresh): the call ends without being sent again.
+ *
+ * @example
+ * ```ts
+ * if (accessToken === rejectedAccessToken) throw noOtherTokenStatus(); // code UNAUTHENTICATED
+ * ```
+ */
+export function noOtherTokenStatus(): TokenCallError {
+  return callError(
+    status.UNAUTHENTICATED,
+    'the server rejected the OAuth2 access token (UNAUTHENTICATED) and no other token is available yet; the call was not sent again',
   );
 }
 

@@ -115,8 +115,9 @@ describe('createChannelCredentials', () => {
 describe('createCallCredentials', () => {
   test('per-call credentials carry a token for the scopes they were given', async (t) => {
     const scene = await startScene(t);
-    const client = scene.grpcServer.client(scene.grpcServer.channelCredentials());
-    const credentials = createCallCredentials(scene.tokens, { scopes: ['orders.write'] });
+    const tls = scene.grpcServer.channelCredentials();
+    const client = scene.grpcServer.client(tls);
+    const credentials = createCallCredentials(scene.tokens, { channelCredentials: tls, scopes: ['orders.write'] });
 
     const result = await unary(client, { options: { credentials } });
 
@@ -126,10 +127,8 @@ describe('createCallCredentials', () => {
 
   test('composed into TLS channel credentials, they carry the token on every call type', async (t) => {
     const scene = await startScene(t);
-    const channelCredentials = grpc.credentials.combineChannelCredentials(
-      scene.grpcServer.channelCredentials(),
-      createCallCredentials(scene.tokens),
-    );
+    const tls = scene.grpcServer.channelCredentials();
+    const channelCredentials = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens, { channelCredentials: tls }));
     const client = scene.grpcServer.client(channelCredentials);
     const { accessToken } = await scene.tokens.getToken();
 

@@ -82,7 +82,7 @@ test('credentials from createChannelCredentials are refused by createAuthInterce
 test('TLS credentials combined with any call credentials are refused by createAuthInterceptor, plain TLS is not', async (t) => {
   const scene = await startScene(t);
   const tls = scene.grpcServer.channelCredentials();
-  const combined = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens));
+  const combined = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens, { channelCredentials: tls }));
   const foreign = grpc.credentials.combineChannelCredentials(
     tls,
     grpc.credentials.createFromMetadataGenerator((_params, callback) => callback(null, new grpc.Metadata())),

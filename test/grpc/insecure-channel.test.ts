@@ -51,8 +51,10 @@ test('after the refusal a plaintext server sees no authorization at all', async 
 test('grpc-js itself sends raw per-call credentials over plaintext, which is why they are the least safe way', async (t) => {
   const scene = await startScene(t, { tls: false });
   const client = scene.grpcServer.client(grpc.credentials.createInsecure());
+  // Made for a TLS channel, then passed per call on a plaintext one: nothing can see the mismatch.
+  const madeForTls = createCallCredentials(scene.tokens, { channelCredentials: grpc.credentials.createSsl() });
 
-  const result = await unary(client, { options: { credentials: createCallCredentials(scene.tokens) } });
+  const result = await unary(client, { options: { credentials: madeForTls } });
 
   // Pins the grpc-js behaviour docs/grpc.md warns about; if this ever fails, grpc-js closed the hole.
   assert.equal(result.error, undefined);

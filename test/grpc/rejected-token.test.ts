@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor } from '../../src/index.js';
-import { bidi, clientStream, serverStream, startScene, unary, type RejectPolicy, type Scene } from '../helpers/grpc-fixture.js';
+import { createAuthInterceptor, type AuthInterceptorOptions } from '../../src/index.js';
+import { bidi, clientStream, methodPaths, serverStream, startScene, unary, type RejectPolicy, type Scene } from '../helpers/grpc-fixture.js';
 
-function interceptedClient(scene: Scene, retryOnUnauthenticated?: boolean): grpc.Client {
+function interceptedClient(scene: Scene, retryOnUnauthenticated?: AuthInterceptorOptions['retryOnUnauthenticated']): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
-  const interceptor = createAuthInterceptor(scene.tokens, {
-    channelCredentials: tls,
-    ...(retryOnUnauthenticated === undefined ? {} : { retryOnUnauthenticated }),
-  });
+  const interceptor = createAuthInterceptor(scene.tokens, { channelCredentials: tls, retryOnUnauthenticated });
   return scene.grpcServer.client(tls, { interceptors: [interceptor] });
 }
 
@@ -132,4 +129,110 @@ test('a cached token the server starts rejecting (revoked) is replaced on the re
     'served from the cache, rejected, then sent again with a fresh token',
   );
   assert.equal(scene.tokenServer.tokenRequestCount, 2);
+});
+
+for (const [name, call] of [
+  ['client-streaming', clientStream],
+  ['bidi', bidi],
+] as const) {
+  test(`the token a ${name} call had rejected is invalidated: the next call gets a new one`, async (t) => {
+    const scene = await startScene(t);
+    scene.grpcServer.rejectIf = rejectFirstToken();
+    const client = interceptedClient(scene);
+
+    const rejected = await call(client);
+    const next = await call(client);
+
+    assert.equal(rejected.error?.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(next.error, undefined);
+    const [first, second] = scene.grpcServer.received;
+    assert.notDeepEqual(second?.authorization, first?.authorization);
+    assert.equal(scene.tokenServer.tokenRequestCount, 2);
+  });
+}
+
+test('20 later calls after a bidi call had its token revoked all get a new token', async (t) => {
+  const scene = await startScene(t);
+  const client = interceptedClient(scene);
+  const warm = await bidi(client);
+  const revoked = warm.replies[0]?.authorization[0];
+  scene.grpcServer.rejectIf = (authorization) => authorization === revoked;
+
+  const rejected = await bidi(client);
+  const later = [];
+  for (let i = 0; i < 20; i++) later.push(await bidi(client));
+
+  assert.equal(rejected.error?.code, grpc.status.UNAUTHENTICATED);
+  assert.deepEqual(
+    later.map((result) => result.error?.code),
+    Array.from({ length: 20 }, () => undefined),
+  );
+  for (const result of later) assert.notEqual(result.replies[0]?.authorization[0], revoked);
+  assert.equal(scene.tokenServer.tokenRequestCount, 2);
+});
+
+test('50 sequential calls to a server that rejects every token cause at most 5 token requests, and no call is sent more than twice', async (t) => {
+  const scene = await startScene(t);
+  scene.grpcServer.rejectIf = () => true;
+  const client = interceptedClient(scene);
+
+  for (let i = 0; i < 50; i++) {
+    const result = await unary(client, { text: `call-${i}` });
+    assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
+  }
+
+  assert.ok(scene.tokenServer.tokenRequestCount <= 5, `${scene.tokenServer.tokenRequestCount} token requests`);
+  const sends = new Map<string | undefined, number>();
+  for (const received of scene.grpcServer.received) sends.set(received.text, (sends.get(received.text) ?? 0) + 1);
+  assert.equal(sends.size, 50);
+  assert.ok(Math.max(...sends.values()) <= 2, `a call was sent ${Math.max(...sends.values())} times`);
+});
+
+test('retryOnUnauthenticated as a function opts single methods out of the replay', async (t) => {
+  const scene = await startScene(t);
+  scene.grpcServer.rejectIf = () => true;
+  const asked: string[] = [];
+  const tls = scene.grpcServer.channelCredentials();
+  const interceptor = createAuthInterceptor(scene.tokens, {
+    channelCredentials: tls,
+    // A scope set per method: forced refreshes are limited per scope set, and this test is about the replay.
+    scopesFor: (method) => (method === methodPaths.unary ? ['orders.write'] : undefined),
+    retryOnUnauthenticated: (method) => {
+      asked.push(method);
+      return method !== methodPaths.unary;
+    },
+  });
+  const client = scene.grpcServer.client(tls, { interceptors: [interceptor] });
+
+  const optedOut = await unary(client);
+  const replayed = await serverStream(client);
+  await unary(client);
+
+  assert.equal(optedOut.error?.code, grpc.status.UNAUTHENTICATED);
+  assert.equal(replayed.error?.code, grpc.status.UNAUTHENTICATED);
+  assert.deepEqual(
+    scene.grpcServer.received.map((call) => call.method),
+    [methodPaths.unary, methodPaths.serverStream, methodPaths.serverStream, methodPaths.unary],
+  );
+  assert.deepEqual(asked, [methodPaths.unary, methodPaths.serverStream], 'asked once per method');
+});
+
+test('the replay carries the same request metadata as the first attempt, apart from the new token', async (t) => {
+  const scene = await startScene(t);
+  scene.grpcServer.rejectIf = rejectFirstToken();
+  const metadata = new grpc.Metadata();
+  metadata.add('x-tag', 'a');
+  metadata.add('x-tag', 'b');
+  metadata.set('x-request-id', 'req-42');
+
+  const result = await unary(interceptedClient(scene), { metadata });
+
+  assert.equal(result.error, undefined);
+  const [first, replay] = scene.grpcServer.received;
+  const { authorization: firstAuthorization, ...firstRest } = first?.metadata ?? {};
+  const { authorization: replayAuthorization, ...replayRest } = replay?.metadata ?? {};
+  assert.notDeepEqual(replayAuthorization, firstAuthorization);
+  assert.deepEqual(replayRest, firstRest);
+  // HTTP/2 joins the two values into one header; the replay must not have added them twice.
+  assert.deepEqual(replayRest['x-tag'], ['a, b']);
 });

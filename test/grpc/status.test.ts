@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { createCallCredentials } from '../../src/index.js';
 import { callEndedStatus, tokenFailureStatus } from '../../src/grpc/status.js';
 import { TokenError } from '../../src/index.js';
 
@@ -41,12 +40,4 @@ test('every code used passes grpc-js\'s control-plane filter (gRFC A54) unchange
     callEndedStatus().code,
   ];
   for (const code of codes) assert.ok(allowed.has(code), `code ${code}`);
-});
-
-test('createCallCredentials refuses a tokens argument that is not a TokenProvider and scopes that are not scope strings', () => {
-  const tokens = { getToken: () => Promise.reject(new Error('unused')), invalidate: () => undefined };
-  assert.throws(() => createCallCredentials({} as never), /tokens must be a TokenProvider/);
-  assert.throws(() => createCallCredentials(tokens, { scopes: 'orders.read' as never }), (err: Error & { code?: string }) => err.code === 'config' && /scopes must be an array/.test(err.message));
-  assert.throws(() => createCallCredentials(tokens, { scopes: ['orders read'] }), /scopes must hold non-empty scope strings/);
-  assert.doesNotThrow(() => createCallCredentials(tokens, { scopes: ['orders.read'] }));
 });

@@ -143,9 +143,10 @@ test('a retryable OAuth error from the token endpoint ends the call UNAVAILABLE'
 test('a token provider that resolves without a token ends the call UNAUTHENTICATED instead of crashing the process', async (t) => {
   const scene = await startScene(t);
   const broken: TokenProvider = { getToken: () => Promise.resolve({} as AccessToken), invalidate: () => undefined };
-  const client = scene.grpcServer.client(scene.grpcServer.channelCredentials());
+  const tls = scene.grpcServer.channelCredentials();
+  const client = scene.grpcServer.client(tls);
 
-  const result = await unary(client, { options: { credentials: createCallCredentials(broken) } });
+  const result = await unary(client, { options: { credentials: createCallCredentials(broken, { channelCredentials: tls }) } });
 
   assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
   assert.equal(scene.grpcServer.received.length, 0);

@@ -28,6 +28,10 @@ export interface Request {
 export interface ReceivedCall {
   readonly method: string;
   readonly authorization: readonly string[];
+  /** The request's `text` for unary and server-streaming calls (one request message); else undefined. */
+  readonly text: string | undefined;
+  /** All request metadata, as grpc-js's `Metadata.toJSON()` gives it. */
+  readonly metadata: Readonly<Record<string, readonly unknown[]>>;
 }
 
 export const servicePath = '/test.v1.Echo';
@@ -118,9 +122,9 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
   };
 
   /** Logs the call and says whether to reject it. */
-  const admit = (call: { metadata: grpc.Metadata }, path: string): { authorization: string[]; rejected: boolean } => {
+  const admit = (call: { metadata: grpc.Metadata; request?: Request }, path: string): { authorization: string[]; rejected: boolean } => {
     const authorization = call.metadata.get('authorization').map(String);
-    received.push({ method: path, authorization });
+    received.push({ method: path, authorization, text: call.request?.text, metadata: call.metadata.toJSON() });
     return { authorization, rejected: fixture.rejectIf?.(authorization[0], path) ?? false };
   };
   const reply = (path: string, authorization: string[], metadata: grpc.Metadata, text: string): Reply => ({
@@ -323,4 +327,20 @@ export async function startScene(t: TestContext, options: SceneOptions = {}): Pr
 export function bearerToken(authorization: string | undefined): string {
   if (!authorization?.startsWith('Bearer ')) throw new Error('not a Bearer authorization value');
   return authorization.slice('Bearer '.length);
+}
+
+/** Process warnings named `name` emitted while test `t` runs (listening stops when it ends). */
+export function collectWarnings(t: TestContext, name: string): Error[] {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => {
+    if (warning.name === name) warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  return warnings;
+}
+
+/** Resolves after the process has emitted its pending warnings (they go out on the next tick). */
+export function warningsEmitted(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
