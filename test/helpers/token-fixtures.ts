@@ -72,6 +72,17 @@ export async function driveUntilSettled<T>(
   throw new Error(`promise still pending after ${maxTimers} timers`);
 }
 
+/**
+ * Waits until no token request of `tokens` is in flight: the loopback I/O of the requests it started
+ * has finished and their outcome is recorded (no clock time passes).
+ */
+export async function requestsSettled(tokens: TokenManager): Promise<void> {
+  await until(() => {
+    const { tokenRequests, failedTokenRequests, tokensIssued } = tokens.stats();
+    return tokenRequests === failedTokenRequests + tokensIssued;
+  });
+}
+
 /** Lets a loopback HTTP exchange in progress finish (a few event-loop turns, no fixed sleep). */
 export async function waitForIo(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));

@@ -3,17 +3,9 @@ import { describe, it } from 'node:test';
 import { TokenError, type FatalFailureEvent } from '../../src/index.js';
 import type { ManualClock, MockTokenServer, TokenServerFault } from '../../src/testing/index.js';
 import type { TokenManager } from '../../src/index.js';
-import { createClock, createManager, startTokenServer, until } from '../helpers/token-fixtures.js';
+import { createClock, createManager, requestsSettled, startTokenServer } from '../helpers/token-fixtures.js';
 
 const minuteMs = 60_000;
-
-/** Waits until no token request of `tokens` is in flight (loopback I/O only, no clock time). */
-async function settled(tokens: TokenManager): Promise<void> {
-  await until(() => {
-    const { tokenRequests, failedTokenRequests, tokensIssued } = tokens.stats();
-    return tokenRequests === failedTokenRequests + tokensIssued;
-  });
-}
 
 /** A getToken() outcome, once the requests it started are over. */
 async function outcome(tokens: TokenManager): Promise<'token' | TokenError> {
@@ -21,7 +13,7 @@ async function outcome(tokens: TokenManager): Promise<'token' | TokenError> {
     () => 'token' as const,
     (err: unknown) => err as TokenError,
   );
-  await settled(tokens);
+  await requestsSettled(tokens);
   return result;
 }
 
@@ -30,7 +22,7 @@ async function callsOver(clock: ManualClock, tokens: TokenManager, calls: number
   for (let i = 0; i < calls; i++) {
     tokens.getToken().catch(() => undefined);
     await clock.advance(spanMs / calls);
-    await settled(tokens);
+    await requestsSettled(tokens);
   }
 }
 
@@ -97,9 +89,9 @@ describe('fatal failures', () => {
     server.failNext(1, { type: 'error', status: 401, error: 'invalid_client' });
     await clock.advance(541_000); // past the refresh time (60 s before expiry, less the spread)
     assert.equal(await outcome(tokens), 'token', 'the cached token is still served');
-    await settled(tokens);
+    await requestsSettled(tokens);
     await clock.advance(60_000); // the token has expired; the fatal failure's minute is over
-    await settled(tokens);
+    await requestsSettled(tokens);
     assert.equal(await outcome(tokens), 'token', 'a token again after the server was fixed');
     assert.ok(server.tokenRequestCount <= 4, `${server.tokenRequestCount} requests`);
   });
@@ -123,22 +115,22 @@ describe('one failing endpoint, many scope sets', () => {
     const tokens = createManager(t, server, { clock });
     const calls = Array.from({ length: 1_000 }, (_, i) => tokens.getToken({ scopes: [`set${i}`] }).catch(() => undefined));
     for (let elapsed = 0; elapsed < 8_000; elapsed += 100) {
-      await settled(tokens);
+      await requestsSettled(tokens);
       await clock.advance(100);
       for (let i = 0; i < 20; i++) tokens.getToken({ scopes: [`set${(elapsed + i) % 1000}`] }).catch(() => undefined);
     }
-    await settled(tokens);
+    await requestsSettled(tokens);
     assert.ok(server.tokenRequestCount <= 100, `${server.tokenRequestCount} requests`);
     t.diagnostic(`${server.tokenRequestCount} requests in 8 s`);
     // The callers of the first second gave up at maxWaitMs (10 s).
     for (let elapsed = 8_000; elapsed <= 10_000; elapsed += 100) {
       await clock.advance(100);
-      await settled(tokens);
+      await requestsSettled(tokens);
     }
     await Promise.all(calls);
     server.clearFaults();
     await clock.advance(60_000);
-    await settled(tokens);
+    await requestsSettled(tokens);
     assert.equal(await outcome(tokens), 'token', 'the endpoint is asked again once it recovers');
   });
 });
