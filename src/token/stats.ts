@@ -22,6 +22,8 @@ export interface TokenManagerStats {
   readonly sharedCacheHits: number;
   /** Scope sets with a usable (unexpired) token cached now. */
   readonly cachedTokens: number;
+  /** Scope sets held now, with a token or a remembered failure; at most 1,000 (least recently used out). */
+  readonly scopeSets: number;
 }
 
 /** The counters, as the manager's parts update them; `cachedTokens` is derived when asked. */
@@ -51,7 +53,7 @@ export class StatsRecorder {
   }
 
   /** A copy, with the number of usable cached tokens. */
-  snapshot(cachedTokens: number): TokenManagerStats {
+  snapshot(cachedTokens: number, scopeSets: number): TokenManagerStats {
     return {
       tokenRequests: this.tokenRequests,
       failedTokenRequests: this.failedTokenRequests,
@@ -64,6 +66,7 @@ export class StatsRecorder {
       maxTokenAgeAtUseMs: this.maxTokenAgeAtUseMs,
       sharedCacheHits: this.sharedCacheHits,
       cachedTokens,
+      scopeSets,
     };
   }
 }

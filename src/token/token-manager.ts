@@ -188,7 +188,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     const now = this.#now();
     let cachedTokens = 0;
     for (const entry of this.#entries.values()) if (isUsable(entry, now)) cachedTokens++;
-    return this.#stats.snapshot(cachedTokens);
+    return this.#stats.snapshot(cachedTokens, this.#entries.size);
   }
 
   /**

@@ -22,7 +22,30 @@ export function checkedEndpoint(value: unknown, what: string, allowInsecureReque
     );
   }
   if (url.username || url.password) throw configError(`${what} must not contain credentials`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) warnInsecureEndpointOnce(what);
   return text;
+}
+
+/** Loopback names and addresses: plaintext there never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+let insecureEndpointWarned = false;
+
+/**
+ * `allowInsecureRequests` is meant for tests on loopback; for any other host the client's credentials
+ * and its tokens cross a network in plaintext. Allowed (some test rigs use a container name), but
+ * said once per process.
+ */
+function warnInsecureEndpointOnce(what: string): void {
+  if (insecureEndpointWarned) return;
+  insecureEndpointWarned = true;
+  process.emitWarning(
+    `${what} is http:// on a host that is not loopback: client credentials and access tokens will cross the network in PLAINTEXT ` +
+      '(allowInsecureRequests is set). Use https outside local tests.',
+    { type: 'InsecureEndpointWarning', code: 'GRPC_OAUTH2_INSECURE_ENDPOINT' },
+  );
 }
 
 /** A URL as safe to print: no user info, query or fragment. */
