@@ -6,6 +6,7 @@ import { createAuthInterceptor, createCallCredentials, createChannelCredentials 
 import type { AccessToken } from '../../src/index.js';
 import type { TokenProvider } from '../../src/index.js';
 import { bidi, callTypes, echoService, startScene, unary, type Scene } from '../helpers/grpc-fixture.js';
+import { ManualClock } from '../../src/testing/index.js';
 import { clientSecret, until } from '../helpers/token-fixtures.js';
 
 function interceptedClient(scene: Scene, tokens: TokenProvider = scene.tokens): grpc.Client {
@@ -163,4 +164,20 @@ test("a token provider's own error message is withheld from the status details",
 
   assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
   assert.ok(!result.error.details.includes(clientSecret));
+});
+
+test('a call without a deadline ends UNAVAILABLE after maxWaitMs while the token server hangs, for every call type', async (t) => {
+  const clock = new ManualClock();
+  const scene = await startScene(t, { tokenServer: { clock }, tokens: { clock, maxWaitMs: 10_000 } });
+  scene.tokenServer.failNext(1, { type: 'hang' });
+  const client = interceptedClient(scene);
+  for (const call of Object.values(callTypes)) {
+    const result = call(client);
+    await until(() => scene.tokenServer.tokenRequestCount === 1);
+    await clock.advance(10_000);
+    const { error } = await result;
+    assert.equal(error?.code, grpc.status.UNAVAILABLE);
+    assert.match(error?.details ?? '', /maxWaitMs/);
+  }
+  assert.equal(scene.grpcServer.received.length, 0);
 });
