@@ -1,7 +1,7 @@
-export { TokenManager, type ServiceAccountOptions } from './token-manager.js';
+export { TokenManager } from './token-manager.js';
 export type { TokenManagerStats } from './stats.js';
 export type { SharedTokenCache, SharedToken, SharedCacheOperation } from './shared-cache.js';
-export type { TokenManagerOptions } from './options.js';
+export type { ServiceAccountOptions, TokenManagerOptions } from './options.js';
 export { TokenError, type TokenErrorCode, type TokenErrorOptions } from './errors.js';
 export { AccessToken, type AccessTokenJson } from './access-token.js';
 export type { GetTokenOptions, TokenProvider } from './token-provider.js';

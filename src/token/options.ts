@@ -151,3 +151,9 @@ function integer(value: unknown, what: string, min: number, max: number): number
   }
   return value;
 }
+
+/** Options of {@link TokenManager.fromServiceAccountFile}: everything but the endpoint and credential. */
+export type ServiceAccountOptions = Omit<
+  TokenManagerOptions,
+  'issuer' | 'tokenEndpoint' | 'clientId' | 'clientSecret' | 'clientSecretFile' | 'privateKey' | 'privateKeyFile' | 'privateKeyId' | 'clientAuthMethod' | 'tokenSource'
+>;

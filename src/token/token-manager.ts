@@ -1,29 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { AccessToken } from './access-token.js';
-import { createCacheEntry, type CacheEntry } from './cache-entry.js';
+import type { CacheEntry } from './cache-entry.js';
 import { manyListenerController, monotonicNow } from './clock.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
-import { resolveOptions, type ResolvedOptions, type TokenManagerOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type ServiceAccountOptions, type TokenManagerOptions } from './options.js';
 import { isBackingOff, isFatal, isUsable, mayForceRefresh, shouldRefresh } from './refresh-policy.js';
 import { Refresher, closedError } from './refresher.js';
-import { normalizeScopes } from './scopes.js';
-import { createTokenSource, tokenSourceFromKeyFile, type SourceSettings } from './sources/create-source.js';
+import { ScopeSets } from './scope-sets.js';
+import { createTokenSource, sourceSettings, tokenSourceFromKeyFile, type SourceSettings } from './sources/create-source.js';
+import type { TokenSource } from './token-source.js';
 import { StatsRecorder, type TokenManagerStats } from './stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
 import { abortedError, waitFor } from './wait.js';
-
-/** Options of {@link TokenManager.fromServiceAccountFile}: everything but the endpoint and credential. */
-export type ServiceAccountOptions = Omit<
-  TokenManagerOptions,
-  'issuer' | 'tokenEndpoint' | 'clientId' | 'clientSecret' | 'clientSecretFile' | 'privateKey' | 'privateKeyFile' | 'privateKeyId' | 'clientAuthMethod' | 'tokenSource'
->;
-
-/**
- * Most scope sets cached at once. Past it, the least recently used one (with its token, timer and any
- * remembered failure) is dropped, so a caller cycling through scope sets cannot grow the heap.
- */
-export const maxScopeSets = 1_000;
 
 /**
  * Gets OAuth2 access tokens for a service account and keeps one ready for every scope set in use.
@@ -38,6 +27,8 @@ export const maxScopeSets = 1_000;
  * - Fatal answers (`invalid_client`, `invalid_scope`, ...) are not retried at once: they are
  *   remembered for 1 min, doubling up to 15 min as they recur, so they never become a request per
  *   call, and a process recovers by itself once the server is fixed.
+ *
+ * At most 1,000 scope sets are held; the least recently used one goes first.
  *
  * Events (`tokenIssued`, `refreshFailed`, `fatalFailure`, `sharedCacheFailed`) are also published on
  * `node:diagnostics_channel`; none is named `'error'`, so none can crash the process unheard.
@@ -59,19 +50,20 @@ export const maxScopeSets = 1_000;
 export class TokenManager extends EventEmitter<TokenManagerEvents> implements TokenProvider, Disposable {
   readonly #options: ResolvedOptions;
   readonly #refresher: Refresher;
-  /** Scope sets in least-recently-used order (Map keeps insertion order; a use re-inserts). */
-  readonly #entries = new Map<string, CacheEntry>();
-  readonly #defaultEntry: CacheEntry;
-  /** Scope arrays seen before, mapped to their cache key, so a caller reusing an array skips sorting. */
-  readonly #keysByScopes = new WeakMap<readonly string[], string>();
+  readonly #entries: ScopeSets;
   readonly #closeController = manyListenerController();
   readonly #stats = new StatsRecorder();
 
-  /** @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option. */
-  constructor(options: TokenManagerOptions) {
+  /**
+   * @param sourceFor - builds the token source from the checked settings; the static factories
+   *   (`fromServiceAccountFile`) pass one. Default: `tokenSource`, else the OAuth client options.
+   * @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option.
+   */
+  constructor(options: TokenManagerOptions, sourceFor?: (settings: SourceSettings) => TokenSource) {
     super();
     this.#options = resolveOptions(options);
-    const source = options.tokenSource ?? createTokenSource(options, sourceSettings(this.#options));
+    const settings = sourceSettings(this.#options);
+    const source = sourceFor?.(settings) ?? options.tokenSource ?? createTokenSource(options, settings);
     if (typeof source?.fetchToken !== 'function') throw configError('tokenSource must have a fetchToken() method');
     if (this.#options.sharedCache !== undefined && source.cacheIdentity === undefined) {
       throw configError('sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)');
@@ -83,9 +75,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       stats: this.#stats,
       emit,
       closeSignal: this.#closeController.signal,
-      onIdle: (entry) => this.#evict(entry),
+      onIdle: (entry) => this.#entries.evict(entry),
     });
-    this.#defaultEntry = this.#entryForKey(this.#options.scopes);
+    const { scopes, audience, resource } = this.#options;
+    this.#entries = new ScopeSets(scopes, { audience, resource });
   }
 
   /**
@@ -101,8 +94,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    * ```
    */
   static fromServiceAccountFile(path: string, options: ServiceAccountOptions = {}): TokenManager {
-    const tokenSource = tokenSourceFromKeyFile(path, sourceSettings(resolveOptions(options)));
-    return new TokenManager({ ...options, tokenSource });
+    return new TokenManager(options, (settings) => tokenSourceFromKeyFile(path, settings));
   }
 
   /**
@@ -198,11 +190,6 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   close(): void {
     if (this.#closeController.signal.aborted) return;
     this.#closeController.abort(closedError());
-    for (const entry of this.#entries.values()) {
-      entry.timer?.clear();
-      entry.timer = undefined;
-      entry.token = undefined;
-    }
     this.#entries.clear();
   }
 
@@ -227,57 +214,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
 
   /** The entry for a call's options, checked: unknown option names and a non-signal fail. */
   #entryFor(options: GetTokenOptions | undefined, caller: string): CacheEntry {
-    if (options === undefined) return this.#defaultEntry;
+    if (options === undefined) return this.#entries.default;
     for (const key in options) {
       if (key !== 'scopes' && key !== 'signal') throw configError(`unknown ${caller} option "${key}"`);
     }
     const { scopes, signal } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw configError(`${caller} signal must be an AbortSignal`);
-    return scopes === undefined ? this.#defaultEntry : this.#entryForScopes(scopes, caller);
-  }
-
-  #entryForScopes(scopes: readonly string[], caller: string): CacheEntry {
-    const known = this.#keysByScopes.get(scopes);
-    const entry = known === undefined ? undefined : this.#entries.get(known);
-    if (entry === undefined) {
-      const normalized = normalizeScopes(scopes, `${caller} scopes`);
-      if (Object.isFrozen(scopes)) this.#keysByScopes.set(scopes, normalized.join(' '));
-      return this.#entryForKey(normalized);
-    }
-    if (entry !== this.#defaultEntry) {
-      // Most recently used last: eviction takes the first.
-      this.#entries.delete(entry.key);
-      this.#entries.set(entry.key, entry);
-    }
-    return entry;
-  }
-
-  #entryForKey(scopes: readonly string[]): CacheEntry {
-    const key = scopes.join(' ');
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      const { audience, resource } = this.#options;
-      entry = createCacheEntry(key, { scopes, audience, resource });
-      this.#entries.set(key, entry);
-      if (this.#entries.size > maxScopeSets) this.#evictLeastRecentlyUsed();
-    }
-    return entry;
-  }
-
-  #evictLeastRecentlyUsed(): void {
-    for (const entry of this.#entries.values()) {
-      if (entry !== this.#defaultEntry && entry.inflight === undefined) {
-        this.#evict(entry);
-        return;
-      }
-    }
-  }
-
-  /** Drops a scope set with its timer; the default scope set stays, and so does one being fetched. */
-  #evict(entry: CacheEntry): void {
-    if (entry === this.#defaultEntry || entry.inflight !== undefined) return;
-    entry.timer?.clear();
-    this.#entries.delete(entry.key);
+    return scopes === undefined ? this.#entries.default : this.#entries.entryFor(scopes, `${caller} scopes`);
   }
 
   #checkForRotatedCredentials(): void {
@@ -289,9 +232,4 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   #now(): number {
     return monotonicNow(this.#options.clock);
   }
-}
-
-function sourceSettings(options: ResolvedOptions): SourceSettings {
-  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs } = options;
-  return { http: { requestTimeoutMs, allowInsecureRequests, clock }, defaultLifetimeMs };
 }

@@ -4,7 +4,7 @@ import { clientFromKeyFile, parseKeyFile } from '../credentials/key-file.js';
 import { configError } from '../errors.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { HttpSettings } from '../http/oauth-http.js';
-import type { TokenManagerOptions } from '../options.js';
+import type { ResolvedOptions, TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
 import { ClientCredentialsSource } from './client-credentials.js';
 import { JwtBearerSource } from './jwt-bearer.js';
@@ -14,6 +14,12 @@ export interface SourceSettings {
   readonly http: HttpSettings;
   /** Lifetime assumed when an answer has neither `expires_in` nor a JWT `exp`, in milliseconds. */
   readonly defaultLifetimeMs: number;
+}
+
+/** The settings sources take, from a TokenManager's checked options. */
+export function sourceSettings(options: ResolvedOptions): SourceSettings {
+  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs } = options;
+  return { http: { requestTimeoutMs, allowInsecureRequests, clock }, defaultLifetimeMs };
 }
 
 /**

@@ -1,0 +1,91 @@
+import { createCacheEntry, type CacheEntry } from './cache-entry.js';
+import { normalizeScopes } from './scopes.js';
+import type { TokenRequest } from './token-source.js';
+
+/**
+ * Most scope sets held at once. Past it, the least recently used one (with its token, timer and any
+ * remembered failure) is dropped, so a caller cycling through scope sets cannot grow the heap.
+ */
+export const maxScopeSets = 1_000;
+
+/**
+ * The cache entries of a TokenManager, one per scope set, in least-recently-used order (a Map keeps
+ * insertion order; a use re-inserts). The configured scope set is never evicted, and neither is one
+ * whose token is being fetched.
+ */
+export class ScopeSets {
+  readonly #entries = new Map<string, CacheEntry>();
+  /** Scope arrays seen before, mapped to their cache key, so a caller reusing an array skips sorting. */
+  readonly #keysByScopes = new WeakMap<readonly string[], string>();
+  readonly #request: Omit<TokenRequest, 'signal' | 'scopes'>;
+  /** The entry of the configured scopes. */
+  readonly default: CacheEntry;
+
+  constructor(defaultScopes: readonly string[], request: Omit<TokenRequest, 'signal' | 'scopes'>) {
+    this.#request = request;
+    this.default = this.#entryForKey(defaultScopes);
+  }
+
+  /** How many scope sets are held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every entry, least recently used first. */
+  values(): IterableIterator<CacheEntry> {
+    return this.#entries.values();
+  }
+
+  /** The entry for `scopes` (any order, checked), created when new. */
+  entryFor(scopes: readonly string[], what: string): CacheEntry {
+    const known = this.#keysByScopes.get(scopes);
+    const entry = known === undefined ? undefined : this.#entries.get(known);
+    if (entry === undefined) {
+      const normalized = normalizeScopes(scopes, what);
+      if (Object.isFrozen(scopes)) this.#keysByScopes.set(scopes, normalized.join(' '));
+      return this.#entryForKey(normalized);
+    }
+    if (entry !== this.default) {
+      this.#entries.delete(entry.key);
+      this.#entries.set(entry.key, entry);
+    }
+    return entry;
+  }
+
+  /** Drops a scope set with its timer, unless it is the configured one or being fetched. */
+  evict(entry: CacheEntry): void {
+    if (entry === this.default || entry.inflight !== undefined) return;
+    entry.timer?.clear();
+    this.#entries.delete(entry.key);
+  }
+
+  /** Stops every timer and forgets every entry. */
+  clear(): void {
+    for (const entry of this.#entries.values()) {
+      entry.timer?.clear();
+      entry.timer = undefined;
+      entry.token = undefined;
+    }
+    this.#entries.clear();
+  }
+
+  #entryForKey(scopes: readonly string[]): CacheEntry {
+    const key = scopes.join(' ');
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = createCacheEntry(key, { ...this.#request, scopes });
+      this.#entries.set(key, entry);
+      if (this.#entries.size > maxScopeSets) this.#evictLeastRecentlyUsed();
+    }
+    return entry;
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    for (const entry of this.#entries.values()) {
+      if (entry !== this.default && entry.inflight === undefined) {
+        this.evict(entry);
+        return;
+      }
+    }
+  }
+}
