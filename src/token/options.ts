@@ -1,16 +1,20 @@
 import { systemClock, type Clock } from './clock.js';
 import { checkBoolean, checkNonEmptyString, checkOptionNames } from './checks.js';
 import type { ClientAuthMethod } from './credentials/client-credential.js';
+import type { TokenFunction } from './credentials/external-token.js';
+import { checkProxyOption, type ProxyOption } from './http/proxy.js';
 import type { PrivateKeyInput } from './credentials/private-key.js';
 import { configError } from './errors.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './backoff.js';
 import { normalizeScopes } from './scopes.js';
 import type { SharedTokenCache } from './shared-cache.js';
+import type { TokenExchangeOptions } from './sources/token-exchange.js';
 import type { TokenSource } from './token-source.js';
 
 /**
  * Options of {@link TokenManager}. Give `issuer` (discovery) or `tokenEndpoint`, a `clientId`, and
- * exactly one credential: `clientSecret`, `clientSecretFile`, `privateKey` or `privateKeyFile`.
+ * exactly one credential: `clientSecret`, `clientSecretFile`, `privateKey`, `privateKeyFile`,
+ * `clientAssertionFile` or `clientAssertion` (none with `tokenExchange`, for a public client).
  * Or give a `tokenSource` of your own instead of all of those.
  */
 export interface TokenManagerOptions {
@@ -28,6 +32,14 @@ export interface TokenManagerOptions {
   privateKey?: PrivateKeyInput;
   /** File holding the private key (PEM or JWK JSON); read again on `invalid_client`. */
   privateKeyFile?: string;
+  /**
+   * File holding a JWT the platform signs and rotates (a Kubernetes projected service-account token,
+   * a SPIFFE JWT-SVID), sent as an RFC 7523 client assertion; read again when it changes and after
+   * `invalid_client`. No secret or key needed.
+   */
+  clientAssertionFile?: string;
+  /** Function returning the client assertion (a CI provider's OIDC token), called for every token request. */
+  clientAssertion?: TokenFunction;
   /** `kid` to put in client assertions. Default: the JWK's `kid`, else none. */
   privateKeyId?: string;
   /** Default: `private_key_jwt` with a private key, else `client_secret_basic`. */
@@ -38,6 +50,14 @@ export interface TokenManagerOptions {
   audience?: string;
   /** Sent as the `resource` parameter (RFC 8707). */
   resource?: string;
+  /** Get tokens by RFC 8693 token exchange instead of client credentials. Default: client credentials. */
+  tokenExchange?: TokenExchangeOptions;
+  /**
+   * Proxy for token and discovery requests: a URL (`'http://proxy:3128'`, credentials allowed and
+   * never shown), or `false` for none. Default: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (or their
+   * lower-case forms) as set when the manager is created.
+   */
+  proxy?: ProxyOption;
   /** How long before expiry a token is refreshed in the background, in milliseconds. Default 60000. */
   refreshBeforeExpiryMs?: number;
   /** Lifetime assumed when the answer has neither `expires_in` nor a JWT `exp`, in milliseconds. Default 300000. */
@@ -70,10 +90,12 @@ const optionNames = [
   'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile',
   'privateKeyId', 'clientAuthMethod', 'scopes', 'audience', 'resource', 'refreshBeforeExpiryMs', 'defaultLifetimeMs',
   'retry', 'requestTimeoutMs', 'maxWaitMs', 'allowInsecureRequests', 'clock', 'tokenSource', 'sharedCache',
+  'clientAssertionFile', 'clientAssertion', 'tokenExchange', 'proxy',
 ] as const satisfies readonly (keyof TokenManagerOptions)[];
 /** The options that pick the OAuth client; a `tokenSource` replaces them all. */
 export const clientOptionNames = [
   'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'privateKeyId', 'clientAuthMethod',
+  'clientAssertionFile', 'clientAssertion', 'tokenExchange',
 ] as const satisfies readonly (typeof optionNames)[number][];
 // Fails to compile when an option is added to the interface but not to the list.
 const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never = true;
@@ -92,6 +114,7 @@ export interface ResolvedOptions {
   readonly allowInsecureRequests: boolean;
   readonly clock: Clock;
   readonly sharedCache: SharedTokenCache | undefined;
+  readonly proxy: ProxyOption | undefined;
 }
 
 /** Checks every option up front; a bad one is a `config` TokenError that names it (never its value if secret). */
@@ -120,6 +143,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     allowInsecureRequests: checkBoolean(options.allowInsecureRequests, 'allowInsecureRequests', configError) ?? false,
     clock,
     sharedCache,
+    proxy: checkProxyOption(options.proxy),
   };
 }
 
@@ -153,7 +177,4 @@ function integer(value: unknown, what: string, min: number, max: number): number
 }
 
 /** Options of {@link TokenManager.fromServiceAccountFile}: everything but the endpoint and credential. */
-export type ServiceAccountOptions = Omit<
-  TokenManagerOptions,
-  'issuer' | 'tokenEndpoint' | 'clientId' | 'clientSecret' | 'clientSecretFile' | 'privateKey' | 'privateKeyFile' | 'privateKeyId' | 'clientAuthMethod' | 'tokenSource'
->;
+export type ServiceAccountOptions = Omit<TokenManagerOptions, (typeof clientOptionNames)[number] | 'tokenSource'>;

@@ -8,7 +8,7 @@ import { resolveOptions, type ResolvedOptions, type ServiceAccountOptions, type 
 import { isBackingOff, isFatal, isUsable, mayForceRefresh, shouldRefresh } from './refresh-policy.js';
 import { Refresher, closedError } from './refresher.js';
 import { ScopeSets } from './scope-sets.js';
-import { createTokenSource, sourceSettings, tokenSourceFromKeyFile, type SourceSettings } from './sources/create-source.js';
+import { createTokenSource, sourceSettings, tokenFileSource, tokenSourceFromKeyFile, type SourceSettings, type TokenFileOptions } from './sources/create-source.js';
 import type { TokenSource } from './token-source.js';
 import { StatsRecorder, type TokenManagerStats } from './stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
@@ -95,6 +95,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    */
   static fromServiceAccountFile(path: string, options: ServiceAccountOptions = {}): TokenManager {
     return new TokenManager(options, (settings) => tokenSourceFromKeyFile(path, settings));
+  }
+
+  /**
+   * A manager serving the access token another agent keeps fresh in a file (as gRFC A97), read again
+   * when it changes and before it expires; expiry from the JWT's `exp` (else `defaultLifetimeMs`).
+   * @throws TokenError `config` for a bad path or option. @example `TokenManager.fromTokenFile('/var/run/secrets/tokens/access-token')`
+   */
+  static fromTokenFile(path: string, options: TokenFileOptions = {}): TokenManager {
+    return new TokenManager(options, tokenFileSource(path, options));
   }
 
   /**

@@ -1,8 +1,10 @@
 import { checkNonEmptyString } from '../checks.js';
+import type { Clock } from '../clock.js';
 import { configError } from '../errors.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { TokenManagerOptions } from '../options.js';
 import { CredentialFile } from './credential-file.js';
+import { ExternalToken } from './external-token.js';
 import { parsePrivateKeyText, type PrivateKeyInput } from './private-key.js';
 
 /** How the client proves who it is to the token endpoint. */
@@ -15,7 +17,11 @@ export type ClientCredential =
   | { readonly kind: 'secret'; readonly value: string }
   | { readonly kind: 'secret-file'; readonly file: CredentialFile; readonly parse?: (text: string) => string }
   | { readonly kind: 'key'; readonly value: PrivateKeyInput; readonly kid?: string }
-  | { readonly kind: 'key-file'; readonly file: CredentialFile; readonly parse: (text: string) => PrivateKeyInput; readonly kid?: string };
+  | { readonly kind: 'key-file'; readonly file: CredentialFile; readonly parse: (text: string) => PrivateKeyInput; readonly kid?: string }
+  /** A JWT someone else signed (RFC 7523 §2.2): a projected service-account token, a JWT-SVID. */
+  | { readonly kind: 'assertion'; readonly assertion: ExternalToken }
+  /** No client authentication, only `client_id` (a public client; token exchange allows it). */
+  | { readonly kind: 'none' };
 
 /** A checked OAuth client: where to get tokens, who it is and how it authenticates. */
 export interface ResolvedClient {
@@ -60,19 +66,28 @@ export function chooseAuthMethod(requested: unknown, credential: ClientCredentia
  * Checks the OAuth client options of a TokenManager (endpoint, client id, exactly one credential,
  * auth method). A bad one is a `config` (or `insecure_endpoint`) TokenError naming the option.
  */
-export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean): ResolvedClient {
+export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean, clock: Clock): ResolvedClient {
   const issuer = options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
   const tokenEndpoint =
     options.tokenEndpoint === undefined ? undefined : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
   if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
   const clientId = checkNonEmptyString(options.clientId, 'clientId', configError);
-  const credential = credentialFromOptions(options);
+  const credential = credentialFromOptions(options, clock);
+  if (credential.kind === 'assertion' || credential.kind === 'none') {
+    if (options.clientAuthMethod !== undefined) throw configError(`clientAuthMethod does not apply ${credential.kind === 'none' ? 'without a credential' : 'to a client assertion'}; leave it out`);
+    // Sent as private_key_jwt is, with a JWT signed elsewhere; without a credential, unused.
+    return { issuer, tokenEndpoint, clientId, clientAuthMethod: 'private_key_jwt', credential };
+  }
   return { issuer, tokenEndpoint, clientId, clientAuthMethod: chooseAuthMethod(options.clientAuthMethod, credential, optionNames), credential };
 }
 
-function credentialFromOptions(options: TokenManagerOptions): ClientCredential {
-  const given = (['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile'] as const).filter((name) => options[name] !== undefined);
-  if (given.length === 0) throw configError('give one credential: clientSecret, clientSecretFile, privateKey or privateKeyFile');
+const credentialNames = ['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion'] as const;
+
+function credentialFromOptions(options: TokenManagerOptions, clock: Clock): ClientCredential {
+  const given = credentialNames.filter((name) => options[name] !== undefined);
+  // RFC 8693 leaves client authentication to the server's policy: a public client may exchange.
+  if (given.length === 0 && options.tokenExchange !== undefined) return { kind: 'none' };
+  if (given.length === 0) throw configError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
   if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
   const kid = options.privateKeyId === undefined ? undefined : checkNonEmptyString(options.privateKeyId, 'privateKeyId', configError);
   if (options.clientSecret !== undefined) {
@@ -81,6 +96,10 @@ function credentialFromOptions(options: TokenManagerOptions): ClientCredential {
   if (options.clientSecretFile !== undefined) {
     const path = checkNonEmptyString(options.clientSecretFile, 'clientSecretFile', configError);
     return { kind: 'secret-file', file: new CredentialFile(path, 'clientSecretFile') };
+  }
+  if (options.clientAssertionFile !== undefined || options.clientAssertion !== undefined) {
+    const names = { file: 'clientAssertionFile', function: 'clientAssertion' };
+    return { kind: 'assertion', assertion: ExternalToken.fromOptions(names, { file: options.clientAssertionFile, function: options.clientAssertion }, clock, true) };
   }
   if (options.privateKey !== undefined) return { kind: 'key', value: options.privateKey, kid };
   const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile', configError);

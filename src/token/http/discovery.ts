@@ -46,7 +46,7 @@ export async function discoverMetadata(issuer: string, clientId: string, setting
       throw classifyFailure(err, {
         endpoint: describeEndpoint(record.url ?? issuer),
         what: 'discovery document',
-        secrets: [],
+        secrets: settings.proxy?.secrets ?? [],
         nowMs: settings.clock.now(),
       });
     }

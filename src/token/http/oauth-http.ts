@@ -2,6 +2,7 @@ import { Configuration, allowInsecureRequests, customFetch, type ClientAuth, typ
 import type { Clock } from '../clock.js';
 import { TokenError } from '../errors.js';
 import { describeEndpoint } from './endpoint-url.js';
+import type { ProxyRoute } from './proxy.js';
 import type { AnswerTiming } from './token-response.js';
 
 /** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
@@ -19,6 +20,8 @@ export interface HttpSettings {
   readonly requestTimeoutMs: number;
   readonly allowInsecureRequests: boolean;
   readonly clock: Clock;
+  /** How requests leave the process (a proxy, or none). Default: node's fetch, which uses no proxy. */
+  readonly proxy?: ProxyRoute;
 }
 
 /**
@@ -53,7 +56,9 @@ export function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, r
     record.url = url;
     try {
       record.sentAtMs = settings.clock.now();
-      const response = await fetch(url, { ...options, signal });
+      // undici's own dispatcher works with node's fetch (openid-client documents this use of customFetch).
+      const dispatcher = settings.proxy?.dispatcher;
+      const response = await fetch(url, { ...options, signal, dispatcher } as RequestInit);
       record.status = response.status;
       const body = await readLimited(response, signal, what);
       record.receivedAtMs = settings.clock.now();

@@ -1,12 +1,15 @@
 import {
   ClientSecretBasic,
   ClientSecretPost,
+  None,
   PrivateKeyJwt,
   clientCredentialsGrant,
+  genericGrantRequest,
   type ClientAuth,
   type ServerMetadata,
 } from 'openid-client';
 import type { ResolvedClient } from '../credentials/client-credential.js';
+import type { ExternalToken } from '../credentials/external-token.js';
 import { importSigningKey } from '../credentials/private-key.js';
 import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
@@ -14,16 +17,28 @@ import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest
 import { tokenFromAnswer } from '../http/token-response.js';
 import { RecentSecrets, secretForms } from '../redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
+import type { ClientGrant } from './token-exchange.js';
 
 /** Settings of {@link ClientCredentialsSource}: a checked client and how to reach its server. */
 export interface ClientCredentialsSettings extends ResolvedClient {
   readonly http: HttpSettings;
   readonly defaultLifetimeMs: number;
+  /** Another grant to make instead of client credentials (token exchange). Default none. */
+  readonly grant?: ClientGrant;
 }
 
-/** The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) through openid-client. */
+const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) through openid-client, or another grant
+ * the client makes with the same authentication (`settings.grant`: RFC 8693 token exchange).
+ */
 export class ClientCredentialsSource implements TokenSource {
-  readonly cacheIdentity: string;
+  /**
+   * Unset with another grant: its tokens are the subject's, not the client's, and two workloads with
+   * the same client and token file path (every pod mounts it at one path) must not share them.
+   */
+  readonly cacheIdentity: string | undefined;
   readonly #settings: ClientCredentialsSettings;
   #metadata: Promise<ServerMetadata> | undefined;
   /** The token endpoint, once known (at once when configured, after discovery otherwise). */
@@ -36,7 +51,7 @@ export class ClientCredentialsSource implements TokenSource {
   constructor(settings: ClientCredentialsSettings) {
     this.#settings = settings;
     this.#tokenEndpoint = settings.tokenEndpoint;
-    this.cacheIdentity = JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId]);
+    this.cacheIdentity = settings.grant === undefined ? JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId]) : undefined;
     if (settings.credential.kind === 'secret') this.#secretForms = secretForms(settings.credential.value, settings.clientId);
   }
 
@@ -46,30 +61,39 @@ export class ClientCredentialsSource implements TokenSource {
   }
 
   async fetchToken(request: TokenRequest): Promise<SourcedToken> {
-    const { clientId, http, defaultLifetimeMs } = this.#settings;
+    const { clientId, http, defaultLifetimeMs, grant } = this.#settings;
     const metadata = await this.#serverMetadata(request.signal);
     const clientAuth = await this.#clientAuthentication();
+    const grantParameters = await grant?.parameters();
     const record: RecordedRequest = {};
     const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, record);
     const parameters: Record<string, string> = {};
     if (request.scopes.length > 0) parameters.scope = request.scopes.join(' ');
     if (request.audience !== undefined) parameters.audience = request.audience;
     if (request.resource !== undefined) parameters.resource = request.resource;
-    const answer = await clientCredentialsGrant(config, parameters);
+    const answer =
+      grant === undefined ? await clientCredentialsGrant(config, parameters) : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
     return tokenFromAnswer(answer, answerTiming(record, http.clock), { defaultLifetimeMs, requestedScopes: request.scopes, endpoint: this.endpoint });
   }
 
   async reloadCredentials(): Promise<boolean> {
+    const [client, grant] = await Promise.all([this.#reloadClientCredential(), this.#settings.grant?.reloadCredentials() ?? false]);
+    return client || grant;
+  }
+
+  /** The secret in every encoding it travels in, the client assertions and grant tokens sent lately, the proxy's credentials. */
+  secretValues(): Iterable<string> {
+    const { grant, http } = this.#settings;
+    return [...this.#secretForms, ...this.#assertions.forms(), ...(grant?.secretValues() ?? []), ...(http.proxy?.secrets ?? [])];
+  }
+
+  async #reloadClientCredential(): Promise<boolean> {
     const { credential } = this.#settings;
+    if (credential.kind === 'assertion') return credential.assertion.reload();
     if (credential.kind !== 'secret-file' && credential.kind !== 'key-file') return false;
     const changed = await credential.file.reload();
     if (changed) this.#clientAuth = undefined;
     return changed;
-  }
-
-  /** The secret in every encoding it travels in, and the client assertions sent lately. */
-  secretValues(): Iterable<string> {
-    return [...this.#secretForms, ...this.#assertions.forms()];
   }
 
   #serverMetadata(closeSignal: AbortSignal): Promise<ServerMetadata> {
@@ -103,6 +127,8 @@ export class ClientCredentialsSource implements TokenSource {
 
   async #buildClientAuth(): Promise<ClientAuth> {
     const { credential, clientAuthMethod, clientId } = this.#settings;
+    if (credential.kind === 'none') return None();
+    if (credential.kind === 'assertion') return this.#sendAssertion(credential.assertion);
     if (credential.kind === 'secret' || credential.kind === 'secret-file') {
       const secret = credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
       this.#secretForms = secretForms(secret, clientId);
@@ -120,5 +146,22 @@ export class ClientCredentialsSource implements TokenSource {
     };
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, see above
     return rememberingAssertions;
+  }
+
+  /**
+   * RFC 7523 §2.2 with a JWT signed elsewhere (the platform's): openid-client awaits this hook for
+   * every request, so each request takes the assertion as the file or function gives it then.
+   */
+  #sendAssertion(assertion: ExternalToken): ClientAuth {
+    const { clientId } = this.#settings;
+    const send = async (_as: ServerMetadata, _client: unknown, body: URLSearchParams): Promise<void> => {
+      const jwt = await assertion.current();
+      this.#assertions.remember(jwt);
+      body.set('client_id', clientId);
+      body.set('client_assertion_type', clientAssertionType);
+      body.set('client_assertion', jwt);
+    };
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, as PrivateKeyJwt's is
+    return send;
   }
 }

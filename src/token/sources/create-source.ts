@@ -4,10 +4,14 @@ import { clientFromKeyFile, parseKeyFile } from '../credentials/key-file.js';
 import { configError } from '../errors.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { HttpSettings } from '../http/oauth-http.js';
+import { proxyRoute } from '../http/proxy.js';
 import type { ResolvedOptions, TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
 import { ClientCredentialsSource } from './client-credentials.js';
 import { JwtBearerSource } from './jwt-bearer.js';
+import { TokenExchangeGrant } from './token-exchange.js';
+
+export { tokenFileSource, type TokenFileOptions } from './token-file.js';
 
 /** What every token source built here shares with the TokenManager: HTTP settings and the fallback lifetime. */
 export interface SourceSettings {
@@ -16,15 +20,16 @@ export interface SourceSettings {
   readonly defaultLifetimeMs: number;
 }
 
-/** The settings sources take, from a TokenManager's checked options. */
+/** The settings sources take, from a TokenManager's checked options; the proxy route is made here, once per manager. */
 export function sourceSettings(options: ResolvedOptions): SourceSettings {
-  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs } = options;
-  return { http: { requestTimeoutMs, allowInsecureRequests, clock }, defaultLifetimeMs };
+  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs, proxy } = options;
+  return { http: { requestTimeoutMs, allowInsecureRequests, clock, proxy: proxyRoute(proxy) }, defaultLifetimeMs };
 }
 
 /**
  * The token source the OAuth options of a TokenManager describe: `issuer` or `tokenEndpoint`,
- * `clientId`, one credential and `clientAuthMethod`, used with the client-credentials grant.
+ * `clientId`, one credential and `clientAuthMethod`, used with the client-credentials grant, or
+ * with RFC 8693 token exchange when `tokenExchange` is set.
  *
  * @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option.
  * @example
@@ -33,8 +38,10 @@ export function sourceSettings(options: ResolvedOptions): SourceSettings {
  * ```
  */
 export function createTokenSource(options: TokenManagerOptions, settings: SourceSettings): TokenSource {
-  const client = resolveClient(options, settings.http.allowInsecureRequests);
-  return new ClientCredentialsSource({ ...client, ...settings });
+  const { allowInsecureRequests, clock } = settings.http;
+  const client = resolveClient(options, allowInsecureRequests, clock);
+  const grant = options.tokenExchange === undefined ? undefined : new TokenExchangeGrant(options.tokenExchange, clock);
+  return new ClientCredentialsSource({ ...client, ...settings, grant });
 }
 
 /**

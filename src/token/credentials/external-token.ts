@@ -1,0 +1,101 @@
+import { decodeJwt } from 'jose';
+import { checkNonEmptyString, describeThrown } from '../checks.js';
+import type { Clock } from '../clock.js';
+import { TokenError, configError } from '../errors.js';
+import { RotatingFile } from './rotating-file.js';
+
+/** A function that returns a token issued by someone else (a CI provider's OIDC token, say). */
+export type TokenFunction = () => string | Promise<string>;
+
+/**
+ * A token another party issues and we only pass on: a client assertion (RFC 7523 §2.2), the subject
+ * or actor token of a token exchange (RFC 8693). It comes from a file the platform rotates, read
+ * again when it changed, or from a function called for every request.
+ */
+export class ExternalToken {
+  /** Names the option in messages, e.g. `'clientAssertionFile'`. */
+  readonly what: string;
+  readonly #file: RotatingFile | undefined;
+  readonly #function: TokenFunction | undefined;
+  readonly #clock: Clock;
+  /** A client assertion must be a JWT; a subject token may be opaque (an access token). */
+  readonly #mustBeJwt: boolean;
+
+  private constructor(what: string, source: RotatingFile | TokenFunction, clock: Clock, mustBeJwt: boolean) {
+    this.what = what;
+    if (source instanceof RotatingFile) this.#file = source;
+    else this.#function = source;
+    this.#clock = clock;
+    this.#mustBeJwt = mustBeJwt;
+  }
+
+  /**
+   * The token from the option pair `fileOption` / `functionOption` (exactly one of which is set).
+   * @throws TokenError `config` when both or neither is given, or one has the wrong type.
+   */
+  static fromOptions(
+    names: { readonly file: string; readonly function: string },
+    values: { readonly file: unknown; readonly function: unknown },
+    clock: Clock,
+    mustBeJwt: boolean,
+  ): ExternalToken {
+    if (values.file !== undefined && values.function !== undefined) throw configError(`give ${names.file} or ${names.function}, not both`);
+    if (values.function !== undefined) {
+      if (typeof values.function !== 'function') throw configError(`${names.function} must be a function returning the token`);
+      return new ExternalToken(names.function, values.function as TokenFunction, clock, mustBeJwt);
+    }
+    const path = checkNonEmptyString(values.file, names.file, configError);
+    return new ExternalToken(names.file, new RotatingFile(path, { what: names.file }), clock, mustBeJwt);
+  }
+
+  /** Whether the token comes from a file (which may be re-read on rotation). */
+  get fromFile(): boolean {
+    return this.#file !== undefined;
+  }
+
+  /**
+   * The token to send now: the file's content (read again when the file changed) or the function's
+   * answer. A JWT whose `exp` has passed is refused here, with the time it expired: sending it would
+   * only get an `invalid_client` or `invalid_grant` back (Entra's AADSTS700024) that hides the cause.
+   */
+  async current(): Promise<string> {
+    const token = this.#file === undefined ? await this.#call(this.#function!) : await this.#file.read();
+    this.#check(token);
+    return token;
+  }
+
+  /** Reads the file again now (after `invalid_client`, say); `true` when it changed. A function has nothing to reload. */
+  async reload(): Promise<boolean> {
+    return this.#file === undefined ? false : this.#file.reload();
+  }
+
+  async #call(tokenFunction: TokenFunction): Promise<string> {
+    let token: unknown;
+    try {
+      token = await tokenFunction();
+    } catch (err) {
+      if (err instanceof TokenError) throw err;
+      // The function's message is not ours to vouch for: it may quote the token.
+      throw new TokenError('config', `${this.what} failed with ${describeThrown(err)} (message withheld)`, { retryable: true });
+    }
+    if (typeof token !== 'string' || token.trim() === '') throw configError(`${this.what} must return a non-empty string`);
+    return token.trim();
+  }
+
+  #check(token: string): void {
+    const where = this.#file === undefined ? this.what : `${this.what} ${this.#file.path}`;
+    let exp: unknown;
+    try {
+      exp = decodeJwt(token).exp;
+    } catch {
+      if (this.#mustBeJwt) throw configError(`${where} does not hold a JWT`);
+      return;
+    }
+    if (typeof exp !== 'number') return;
+    const expiredForSec = Math.floor((this.#clock.now() - exp * 1000) / 1000);
+    if (expiredForSec >= 0) {
+      const fix = this.#file === undefined ? 'the function returned a stale token' : 'whatever writes the file has stopped rotating it';
+      throw configError(`${where} holds a JWT that expired at ${new Date(exp * 1000).toISOString()} (${expiredForSec} s ago); ${fix}`);
+    }
+  }
+}

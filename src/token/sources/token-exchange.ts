@@ -1,0 +1,106 @@
+import { checkNonEmptyString, checkOptionNames } from '../checks.js';
+import type { Clock } from '../clock.js';
+import { ExternalToken, type TokenFunction } from '../credentials/external-token.js';
+import { configError } from '../errors.js';
+import { RecentSecrets } from '../redact.js';
+
+/** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
+export const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/**
+ * The `tokenExchange` option: get tokens with RFC 8693 token exchange instead of client credentials,
+ * trading a token the platform gives the workload (the subject token) for one the API accepts.
+ * `audience`, `resource` and `scopes` of the TokenManager are sent as usual.
+ */
+export interface TokenExchangeOptions {
+  /** File holding the subject token (a projected service-account token, say); read again when it changes. */
+  subjectTokenFile?: string;
+  /** Function returning the subject token, called for every token request. Instead of `subjectTokenFile`. */
+  subjectToken?: TokenFunction;
+  /** `subject_token_type`, e.g. `'urn:ietf:params:oauth:token-type:jwt'`. Required. */
+  subjectTokenType: string;
+  /** File holding the actor token (delegation, RFC 8693 §1.1); read again when it changes. Default none. */
+  actorTokenFile?: string;
+  /** Function returning the actor token, called for every token request. Instead of `actorTokenFile`. */
+  actorToken?: TokenFunction;
+  /** `actor_token_type`; required with an actor token. */
+  actorTokenType?: string;
+  /** `requested_token_type`. Default: not sent (the server's choice, usually an access token). */
+  requestedTokenType?: string;
+}
+
+const optionNames = [
+  'subjectTokenFile', 'subjectToken', 'subjectTokenType', 'actorTokenFile', 'actorToken', 'actorTokenType', 'requestedTokenType',
+] as const satisfies readonly (keyof TokenExchangeOptions)[];
+// Fails to compile when an option is added to the interface but not to the list.
+const everyOptionListed: Exclude<keyof TokenExchangeOptions, (typeof optionNames)[number]> extends never ? true : never = true;
+void everyOptionListed;
+
+/**
+ * A grant other than client credentials that a client makes with its own authentication: its grant
+ * type and the parameters of one request, read fresh for each.
+ */
+export interface ClientGrant {
+  readonly grantType: string;
+  /** The grant's own parameters for one request. */
+  parameters(): Promise<Record<string, string>>;
+  /** Reads the grant's files again (after `invalid_grant`); `true` when one changed. */
+  reloadCredentials(): Promise<boolean>;
+  /** The tokens it sent lately, to scrub from anything the server sends back. */
+  secretValues(): Iterable<string>;
+}
+
+/**
+ * RFC 8693 token exchange: `subject_token` (and `actor_token`) from files re-read on rotation or
+ * from functions, with their types. The files are re-read for the same reason as a client
+ * assertion's: the platform rotates them, and the server refuses an expired one.
+ */
+export class TokenExchangeGrant implements ClientGrant {
+  readonly grantType = tokenExchangeGrantType;
+  readonly #subject: ExternalToken;
+  readonly #subjectType: string;
+  readonly #actor: { readonly token: ExternalToken; readonly type: string } | undefined;
+  readonly #requestedType: string | undefined;
+  readonly #sent = new RecentSecrets();
+
+  /** @throws TokenError `config` naming the bad or unknown `tokenExchange` option (with the likely intended name). */
+  constructor(options: unknown, clock: Clock) {
+    if (typeof options !== 'object' || options === null) throw configError('tokenExchange must be an object');
+    checkOptionNames(options, optionNames, 'tokenExchange option', configError);
+    const given = options as Partial<TokenExchangeOptions>;
+    const subject = { file: given.subjectTokenFile, function: given.subjectToken };
+    if (subject.file === undefined && subject.function === undefined) throw configError('tokenExchange needs subjectTokenFile or subjectToken');
+    this.#subject = ExternalToken.fromOptions({ file: 'tokenExchange.subjectTokenFile', function: 'tokenExchange.subjectToken' }, subject, clock, false);
+    this.#subjectType = checkNonEmptyString(given.subjectTokenType, 'tokenExchange.subjectTokenType', configError);
+    if (given.actorTokenFile !== undefined || given.actorToken !== undefined) {
+      const names = { file: 'tokenExchange.actorTokenFile', function: 'tokenExchange.actorToken' };
+      const token = ExternalToken.fromOptions(names, { file: given.actorTokenFile, function: given.actorToken }, clock, false);
+      this.#actor = { token, type: checkNonEmptyString(given.actorTokenType, 'tokenExchange.actorTokenType', configError) };
+    } else if (given.actorTokenType !== undefined) {
+      throw configError('tokenExchange.actorTokenType needs actorTokenFile or actorToken');
+    }
+    this.#requestedType =
+      given.requestedTokenType === undefined ? undefined : checkNonEmptyString(given.requestedTokenType, 'tokenExchange.requestedTokenType', configError);
+  }
+
+  async parameters(): Promise<Record<string, string>> {
+    const parameters: Record<string, string> = { subject_token: await this.#subject.current(), subject_token_type: this.#subjectType };
+    this.#sent.remember(parameters.subject_token);
+    if (this.#actor !== undefined) {
+      parameters.actor_token = await this.#actor.token.current();
+      parameters.actor_token_type = this.#actor.type;
+      this.#sent.remember(parameters.actor_token);
+    }
+    if (this.#requestedType !== undefined) parameters.requested_token_type = this.#requestedType;
+    return parameters;
+  }
+
+  async reloadCredentials(): Promise<boolean> {
+    const [subject, actor] = await Promise.all([this.#subject.reload(), this.#actor?.token.reload() ?? false]);
+    return subject || actor;
+  }
+
+  secretValues(): Iterable<string> {
+    return this.#sent.forms();
+  }
+}

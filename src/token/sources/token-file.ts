@@ -1,0 +1,97 @@
+import { decodeJwt } from 'jose';
+import { checkNonEmptyString, checkOptionNames } from '../checks.js';
+import type { Clock } from '../clock.js';
+import { RotatingFile } from '../credentials/rotating-file.js';
+import { configError } from '../errors.js';
+import { maxLifetimeSec } from '../http/token-response.js';
+import type { TokenManagerOptions } from '../options.js';
+import { RecentSecrets } from '../redact.js';
+import type { SourcedToken, TokenSource } from '../token-source.js';
+import type { SourceSettings } from './create-source.js';
+
+/**
+ * Options of {@link TokenManager.fromTokenFile}: how the token is cached and refreshed. The file
+ * holds one token, so there is nothing to choose about the client, scopes or audience.
+ */
+export type TokenFileOptions = Pick<TokenManagerOptions, 'refreshBeforeExpiryMs' | 'defaultLifetimeMs' | 'retry' | 'maxWaitMs' | 'clock'>;
+
+const optionNames = ['refreshBeforeExpiryMs', 'defaultLifetimeMs', 'retry', 'maxWaitMs', 'clock'] as const satisfies readonly (keyof TokenFileOptions)[];
+// Fails to compile when an option is added to the type but not to the list.
+const everyOptionListed: Exclude<keyof TokenFileOptions, (typeof optionNames)[number]> extends never ? true : never = true;
+void everyOptionListed;
+
+/** What may go in an `authorization: Bearer` value (RFC 6750 §2.1 b64token). */
+const bearerToken = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * The access token another agent keeps fresh in a file (a sidecar, the platform), as gRPC's token
+ * file call credentials (gRFC A97) serve it. No HTTP: each fetch reads the file (again only when it
+ * changed), takes the expiry from the JWT's `exp` (an opaque token lives `defaultLifetimeMs` from
+ * when it was read), and never hands out an expired token.
+ *
+ * A missing, empty or expired file is a retryable `config` TokenError (gRPC calls end `UNAVAILABLE`:
+ * the writer may be late); content that cannot be a bearer token is a fatal one (`UNAUTHENTICATED`).
+ */
+export class TokenFileSource implements TokenSource {
+  readonly endpoint: string;
+  readonly #file: RotatingFile;
+  readonly #clock: Clock;
+  readonly #defaultLifetimeMs: number;
+  readonly #served = new RecentSecrets(2);
+
+  constructor(path: string, clock: Clock, defaultLifetimeMs: number) {
+    this.#file = new RotatingFile(path, { what: 'token file', retryable: true });
+    this.endpoint = `token file ${path}`;
+    this.#clock = clock;
+    this.#defaultLifetimeMs = defaultLifetimeMs;
+  }
+
+  async fetchToken(): Promise<SourcedToken> {
+    const accessToken = await this.#file.read();
+    this.#served.remember(accessToken);
+    if (!bearerToken.test(accessToken)) throw this.#file.error('does not hold a bearer token (it has spaces or characters a token cannot have)', false);
+    const now = this.#clock.now();
+    const claims = jwtClaims(accessToken);
+    if (claims?.exp === undefined) return { accessToken, expiresAt: new Date(now + this.#defaultLifetimeMs), scopes: claims?.scopes };
+    const expiresAtMs = claims.exp * 1000;
+    if (expiresAtMs <= now) {
+      throw this.#file.error(`holds a token that expired at ${new Date(expiresAtMs).toISOString()}; whatever writes the file has stopped refreshing it`);
+    }
+    if (expiresAtMs - now > maxLifetimeSec * 1000) throw this.#file.error(`holds a token whose exp is more than ${maxLifetimeSec} s ahead`, false);
+    return { accessToken, expiresAt: new Date(expiresAtMs), scopes: claims.scopes };
+  }
+
+  /** The file is read on every fetch anyway; this makes the manager re-read it after the server rejected the token. */
+  reloadCredentials(): Promise<boolean> {
+    return this.#file.reload();
+  }
+
+  /** The tokens read lately: a token is as secret as a password, and an error must not carry one. */
+  secretValues(): Iterable<string> {
+    return this.#served.forms();
+  }
+}
+
+/**
+ * The source of {@link TokenManager.fromTokenFile}, made from the manager's settings; its path and options are checked now.
+ * @throws TokenError `config` for a bad path or an option that does not apply to a token file.
+ */
+export function tokenFileSource(path: unknown, options: TokenFileOptions): (settings: SourceSettings) => TokenFileSource {
+  checkOptionNames(options, optionNames, 'fromTokenFile option', configError);
+  const checkedPath = checkNonEmptyString(path, 'fromTokenFile path', configError);
+  return ({ http, defaultLifetimeMs }) => new TokenFileSource(checkedPath, http.clock, defaultLifetimeMs);
+}
+
+/** A JWT's `exp` and `scope` (unverified: the resource server verifies it; we only need to know when to re-read). */
+function jwtClaims(token: string): { exp?: number; scopes?: string[] } | undefined {
+  if (token.split('.').length !== 3) return undefined;
+  try {
+    const { exp, scope } = decodeJwt(token);
+    return {
+      exp: typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined,
+      scopes: typeof scope === 'string' && scope.trim() !== '' ? scope.trim().split(/\s+/) : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
