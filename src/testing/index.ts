@@ -8,8 +8,11 @@ export {
   type MockEchoPart,
   type MockEchoPlace,
   type MockServiceAccount,
+  type MockTrustedIssuer,
+  type MockFederatedCredential,
   type MockRequestLogEntry,
   type TokenServerFault,
 } from './mock-token-server/types.js';
 export { createTestCertificates, type TestCertificateOptions, type TestCertificates } from './certificates.js';
 export { ManualClock } from './manual-clock.js';
+export { MockWorkloadIssuer, writeTokenFile, type MockWorkloadIssuerOptions, type WorkloadTokenClaims } from './workload-issuer.js';

@@ -26,11 +26,11 @@ export class AssertionVerifier {
     jwt: string,
     key: KeyObject,
     algorithms: string[] | undefined,
-    checks: Pick<JWTVerifyOptions, 'issuer' | 'subject' | 'requiredClaims' | 'maxTokenAge'>,
+    checks: Pick<JWTVerifyOptions, 'issuer' | 'subject' | 'requiredClaims' | 'maxTokenAge'> & { readonly audience?: string },
   ): Promise<JWTPayload> {
     const { payload } = await jwtVerify(jwt, key, {
       ...checks,
-      audience: this.#audiences,
+      audience: checks.audience ?? this.#audiences,
       algorithms: algorithms ?? [...assertionAlgorithms],
       currentDate: new Date(this.#clock.now()),
     });

@@ -6,6 +6,14 @@ import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertio
 import { OAuthFailure } from './http.js';
 import type { LogEntry, MockClient, MockClientAuthMethod } from './types.js';
 
+/** A federated credential as the server keeps it. */
+export interface TrustedJwtIssuer {
+  readonly issuer: string;
+  readonly audience?: string;
+  readonly verifyKey: KeyObject;
+  readonly verifyAlgorithms?: string[];
+}
+
 /** Every client authentication method, in the order discovery lists them. */
 export const clientAuthMethods: readonly MockClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -18,6 +26,7 @@ export interface RegisteredClient {
   readonly verifyAlgorithms?: string[];
   readonly allowedScopes?: readonly string[];
   readonly authMethods: readonly MockClientAuthMethod[];
+  readonly federated?: TrustedJwtIssuer & { readonly subject: string };
 }
 
 /** The registered clients of the client-credentials grant, and the check of a request's client authentication. */
@@ -35,8 +44,9 @@ export class ClientRegistry {
   add(client: MockClient): void {
     const allowed: MockClientAuthMethod[] = [];
     if (client.clientSecret !== undefined) allowed.push('client_secret_basic', 'client_secret_post');
-    if (client.publicKey !== undefined) allowed.push('private_key_jwt');
+    if (client.publicKey !== undefined || client.federatedCredential !== undefined) allowed.push('private_key_jwt');
     const verifier = client.publicKey === undefined ? undefined : verifierOf(client.publicKey);
+    const federated = client.federatedCredential;
     this.#clients.set(client.clientId, {
       clientId: client.clientId,
       clientSecret: client.clientSecret,
@@ -44,6 +54,7 @@ export class ClientRegistry {
       verifyAlgorithms: verifier?.verifyAlgorithms,
       allowedScopes: client.allowedScopes && [...client.allowedScopes],
       authMethods: client.authMethods ? [...client.authMethods] : allowed,
+      federated: federated && { issuer: federated.issuer, subject: federated.subject, audience: federated.audience, ...verifierOf(federated.publicKey) },
     });
   }
 
@@ -102,6 +113,10 @@ export class ClientRegistry {
     const claimedId = body.get('client_id') ?? unverifiedClaims(assertion)?.iss;
     if (claimedId !== undefined) entry.clientId = claimedId;
     const client = claimedId === undefined ? undefined : this.#clients.get(claimedId);
+    const { federated } = client ?? {};
+    if (federated !== undefined && client!.authMethods.includes('private_key_jwt') && unverifiedClaims(assertion)?.iss === federated.issuer) {
+      return this.#verifyFederated(assertion, client!, federated);
+    }
     if (client?.verifyKey === undefined || !client.authMethods.includes('private_key_jwt')) {
       throw new OAuthFailure(401, 'invalid_client', 'client authentication failed');
     }
@@ -115,6 +130,24 @@ export class ClientRegistry {
     // RFC 7523 §3: the server may refuse a replayed assertion; a test of replay protection wants it to.
     if (this.#usedAssertionIds.has(jti)) throw new OAuthFailure(401, 'invalid_client', 'client assertion was already used');
     this.#usedAssertionIds.add(jti);
+    return client;
+  }
+
+  /**
+   * A JWT the platform signed about the workload. It is reused until the platform rotates it, so
+   * there is no replay check; its own issuer, subject and audience are checked instead.
+   */
+  async #verifyFederated(assertion: string, client: RegisteredClient, federated: NonNullable<RegisteredClient['federated']>): Promise<RegisteredClient> {
+    try {
+      await this.#assertions.verify(assertion, federated.verifyKey, federated.verifyAlgorithms, {
+        issuer: federated.issuer,
+        subject: federated.subject,
+        audience: federated.audience,
+        requiredClaims: ['exp'],
+      });
+    } catch {
+      throw new OAuthFailure(401, 'invalid_client', 'client assertion is invalid');
+    }
     return client;
   }
 }

@@ -1,17 +1,18 @@
-// The grants the token endpoint serves (client credentials, RFC 7523 JWT bearer) and the access
+// The grants the token endpoint serves (client credentials, RFC 7523 JWT bearer, RFC 8693 token exchange) and the access
 // tokens it issues for them.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertions.js';
-import type { ClientRegistry } from './client-auth.js';
+import type { ClientRegistry, RegisteredClient } from './client-auth.js';
 import { OAuthFailure, type Clock } from './http.js';
+import { issuedTokenType, tokenExchangeGrant, type SubjectTokenIssuers } from './token-exchange.js';
 import type { LogEntry, MockServiceAccount } from './types.js';
 
 /** The `grant_type` of RFC 7523 §2.1. */
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Every grant type, in the order discovery lists them. */
-export const grantTypes: readonly string[] = ['client_credentials', jwtBearerGrant];
+export const grantTypes: readonly string[] = ['client_credentials', jwtBearerGrant, tokenExchangeGrant];
 /** Longest life of a JWT-bearer assertion (`exp - iat`), in seconds, as Google's token endpoint allows. */
 const maxAssertionLifetimeSec = 3600;
 
@@ -59,13 +60,19 @@ export class TokenIssuer {
   }
 
   /** The token answer (RFC 6749 §5.1) for `subject` with `scopes`, its audience from the request's `resource` or `audience`. */
-  async issue(subject: string, scopes: readonly string[], body: URLSearchParams, shape: TokenShape): Promise<Record<string, unknown>> {
+  async issue(
+    subject: string,
+    scopes: readonly string[],
+    body: URLSearchParams,
+    shape: TokenShape,
+    extra: { readonly clientId?: string; readonly claims?: JWTPayload } = {},
+  ): Promise<Record<string, unknown>> {
     const nowSec = Math.floor(this.#clock.now() / 1000);
     const resources = body.getAll('resource');
     // RFC 8707: several resources make an audience of several.
     const audience = resources.length > 1 ? resources : (resources[0] ?? body.get('audience') ?? this.#defaultAudience);
     const scope = scopes.join(' ');
-    const accessToken = await new SignJWT({ scope, client_id: subject })
+    const accessToken = await new SignJWT({ ...extra.claims, scope, client_id: extra.clientId ?? subject })
       .setProtectedHeader({ alg: this.#publicJwk.alg!, kid: this.#publicJwk.kid!, typ: 'at+jwt' })
       .setIssuer(this.#issuer)
       .setSubject(subject)
@@ -129,6 +136,7 @@ export interface GrantParties {
   readonly clients: ClientRegistry;
   readonly accounts: ServiceAccountRegistry;
   readonly issuer: TokenIssuer;
+  readonly subjectIssuers: SubjectTokenIssuers;
 }
 
 /** Runs the grant `body` asks for and resolves with the token answer; rejects with an {@link OAuthFailure}. */
@@ -143,8 +151,23 @@ export async function grantToken(parties: GrantParties, req: IncomingMessage, bo
     const { account, scope } = await parties.accounts.verify(body, entry);
     return parties.issuer.issue(account.clientEmail, grantedScopes(scope, account.allowedScopes), body, shape);
   }
+  if (grantType === tokenExchangeGrant) {
+    const client = await authenticateIfPresent(parties.clients, req, body, entry);
+    const { subject, actor } = await parties.subjectIssuers.verify(body, entry);
+    const claims = actor === undefined ? undefined : { act: { sub: actor } };
+    const answer = await parties.issuer.issue(subject, grantedScopes(body.get('scope'), client?.allowedScopes), body, shape, { clientId: client?.clientId, claims });
+    return { ...answer, issued_token_type: issuedTokenType };
+  }
   if (grantType === null) throw new OAuthFailure(400, 'invalid_request', 'grant_type is missing');
-  throw new OAuthFailure(400, 'unsupported_grant_type', 'this server supports client_credentials and jwt-bearer');
+  throw new OAuthFailure(400, 'unsupported_grant_type', 'this server supports client_credentials, jwt-bearer and token-exchange');
+}
+
+/** RFC 8693 §2.1 leaves client authentication to the server: a client that presents credentials must pass; a public one may exchange. */
+async function authenticateIfPresent(clients: ClientRegistry, req: IncomingMessage, body: URLSearchParams, entry: LogEntry): Promise<RegisteredClient | undefined> {
+  if (req.headers.authorization !== undefined || body.has('client_assertion') || body.has('client_secret')) return clients.authenticate(req, body, entry);
+  entry.authMethod = 'none';
+  if (body.has('client_id')) entry.clientId = body.get('client_id')!;
+  return undefined;
 }
 
 /** The scopes to grant: those asked for, or all allowed ones; `invalid_scope` for any not allowed. */

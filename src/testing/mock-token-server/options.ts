@@ -3,7 +3,7 @@
 // being ignored and leaving the test to fail somewhere else.
 import { checkBoolean, checkOptionNames, typeError } from '../../token/checks.js';
 import { clientAuthMethods } from './client-auth.js';
-import type { MockClient, MockDiscovery, MockServiceAccount, MockTokenServerOptions } from './types.js';
+import type { MockClient, MockDiscovery, MockFederatedCredential, MockServiceAccount, MockTokenServerOptions, MockTrustedIssuer } from './types.js';
 
 /**
  * The option names of `T`, listed once: the compiler checks the list against `T` in both directions,
@@ -14,7 +14,9 @@ export function namesOf<T>(names: Record<keyof T, true>): readonly string[] {
 }
 
 const startOptionNames = namesOf<MockTokenServerOptions>({ tokenLifetimeSec: true, omitExpiresIn: true, clock: true, audience: true, signingAlg: true, discovery: true });
-const clientOptionNames = namesOf<MockClient>({ clientId: true, clientSecret: true, publicKey: true, allowedScopes: true, authMethods: true });
+const clientOptionNames = namesOf<MockClient>({ clientId: true, clientSecret: true, publicKey: true, allowedScopes: true, authMethods: true, federatedCredential: true });
+const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
+const federatedOptionNames = namesOf<MockFederatedCredential>({ issuer: true, publicKey: true, audience: true, subject: true });
 const accountOptionNames = namesOf<MockServiceAccount>({ clientEmail: true, publicKey: true, allowedScopes: true });
 const discoveryModes: readonly MockDiscovery[] = ['both', 'oauth', 'oidc', 'none'];
 const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] = ['RS256', 'ES256'];
@@ -31,6 +33,12 @@ export function checkStartOptions(options: MockTokenServerOptions): void {
 export function checkClient(client: MockClient): void {
   checkOptionNames(client, clientOptionNames, 'addClient option', typeError);
   checkListOf(client.authMethods, clientAuthMethods, 'addClient authMethods', 'method');
+  checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option', typeError);
+}
+
+/** Throws a TypeError for an unknown field of a trusted issuer given to `where`. */
+export function checkTrustedIssuer(issuer: MockTrustedIssuer, where: string): void {
+  checkOptionNames(issuer, issuerOptionNames, `${where} option`, typeError);
 }
 
 /** Throws a TypeError for an unknown field of `addServiceAccount`. */

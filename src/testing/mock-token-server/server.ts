@@ -23,13 +23,14 @@ import {
   withHeaders,
   type Clock,
 } from './http.js';
-import { checkClient, checkServiceAccount, checkStartOptions } from './options.js';
-import type { LogEntry, MockClient, MockDiscovery, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, TokenServerFault } from './types.js';
+import { checkClient, checkServiceAccount, checkStartOptions, checkTrustedIssuer } from './options.js';
+import { SubjectTokenIssuers } from './token-exchange.js';
+import type { LogEntry, MockClient, MockDiscovery, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, MockTrustedIssuer, TokenServerFault } from './types.js';
 
 /**
  * A real OAuth 2.0 authorization server on 127.0.0.1 (a free port) for tests: discovery documents,
  * a token endpoint for the client-credentials grant (`client_secret_basic`, `client_secret_post`,
- * `private_key_jwt`) and the JWT-bearer grant, a JWKS endpoint, and JWT access tokens signed with
+ * `private_key_jwt`, federated client assertions), the JWT-bearer and token-exchange grants, a JWKS endpoint, and JWT access tokens signed with
  * jose. Unlike mocks that accept anything, it checks client secrets, client assertions and each
  * client's allowed scopes, so a test sees the failures production would show. Faults can be injected
  * into the next token requests, and every request is logged with its secrets left out.
@@ -98,6 +99,7 @@ export class MockTokenServer {
     this.#parties = {
       clients: new ClientRegistry(assertions),
       accounts: new ServiceAccountRegistry(assertions),
+      subjectIssuers: new SubjectTokenIssuers(assertions),
       issuer: new TokenIssuer({ ...signing, issuer: this.issuer, defaultAudience: options.audience ?? 'https://api.example.test', clock: this.#clock }),
     };
     this.#faults = new FaultQueue(this.#clock);
@@ -133,6 +135,16 @@ export class MockTokenServer {
   addServiceAccount(account: MockServiceAccount): void {
     checkServiceAccount(account);
     this.#parties.accounts.add(account);
+  }
+
+  /**
+   * Trusts the JWTs of `issuer` as subject and actor tokens of the token-exchange grant (RFC 8693),
+   * replacing an issuer with the same `iss`. Issued tokens have the subject token's `sub`.
+   * @throws TypeError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
+   */
+  addSubjectTokenIssuer(issuer: MockTrustedIssuer): void {
+    checkTrustedIssuer(issuer, 'addSubjectTokenIssuer');
+    this.#parties.subjectIssuers.add(issuer);
   }
 
   /**

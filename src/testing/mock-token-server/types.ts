@@ -52,6 +52,28 @@ export interface MockClient {
   readonly allowedScopes?: readonly string[];
   /** Methods this client may authenticate with. Default: those its credentials allow. */
   readonly authMethods?: readonly MockClientAuthMethod[];
+  /**
+   * Trust a JWT someone else signs as this client's assertion (workload identity federation, as
+   * Entra's federated credentials do): a Kubernetes service-account token or a CI provider's OIDC
+   * token with this `iss` and `sub`, sent as `client_assertion`. Enables `private_key_jwt`.
+   */
+  readonly federatedCredential?: MockFederatedCredential;
+}
+
+/** A JWT issuer the mock trusts (a Kubernetes cluster, a SPIFFE trust domain, a CI provider); see {@link MockTokenServer.addSubjectTokenIssuer}. */
+export interface MockTrustedIssuer {
+  /** The `iss` of its JWTs. */
+  readonly issuer: string;
+  /** Its public key: a JWK, a PEM (SPKI or X.509 certificate) or a CryptoKey (a private key is accepted; only its public half is kept). */
+  readonly publicKey: JWK | CryptoKey | string;
+  /** The `aud` its JWTs must carry. Default: the mock's issuer or token endpoint. */
+  readonly audience?: string;
+}
+
+/** A federated credential of a client: JWTs from `issuer` about `subject`; see {@link MockClient.federatedCredential}. */
+export interface MockFederatedCredential extends MockTrustedIssuer {
+  /** The `sub` its JWTs must carry, e.g. `'system:serviceaccount:shop:orders'`. */
+  readonly subject: string;
 }
 
 /** A service account of the JWT-bearer grant (RFC 7523), as with a Google-format key file. */
@@ -159,6 +181,12 @@ export interface MockRequestLogEntry {
   readonly audience?: string;
   /** `resource` parameters, space-separated. */
   readonly resource?: string;
+  /** Token exchange: the `subject_token_type` sent. */
+  readonly subjectTokenType?: string;
+  /** Token exchange: the verified `sub` of the subject token. */
+  readonly subject?: string;
+  /** Token exchange: the `actor_token_type` sent, if any. */
+  readonly actorTokenType?: string;
   /** Status of the answer; unset until a whole answer was sent, so unset for `hang`, `reset`, ... */
   readonly status?: number;
   /** The type of the injected fault that answered, if one did. */
