@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { exportJWK, importPKCS8 } from 'jose';
 import { createChannelCredentials, diagnosticsChannels, TokenError, TokenManager } from '../../src/index.js';
 import type { TokenManagerOptions } from '../../src/index.js';
-import { MockTokenServer } from '../../src/testing/index.js';
+import { MockTokenServer, MockWorkloadIssuer, writeTokenFile } from '../../src/testing/index.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import { startRawTokenServer, type RawAnswer, type RawRequest, type RawTokenServer } from '../helpers/raw-token-server.js';
 
@@ -122,7 +122,7 @@ async function startScan(t: TestContext): Promise<Scan> {
   const echoEndpoint = `${echo.url}/token`;
   const remember = (request: RawRequest): RawRequest => {
     const body = new URLSearchParams(request.body);
-    for (const name of ['client_assertion', 'assertion']) {
+    for (const name of ['client_assertion', 'assertion', 'subject_token', 'actor_token']) {
       const value = body.get(name);
       if (value) assertions.push(value, encodeURIComponent(value), openidClientFormUrlEncode(value));
     }
@@ -218,6 +218,44 @@ async function startScan(t: TestContext): Promise<Scan> {
     await writeFile(serviceAccount, JSON.stringify({ type: 'service_account', private_key: privatePem, client_email: clientId, token_uri: echoEndpoint }));
     echo.respond = echoParameter('assertion');
     await failure('echo of a JWT-bearer assertion', TokenManager.fromServiceAccountFile(serviceAccount, { allowInsecureRequests: true, retry: { retries: 0 } }));
+
+    // Workload identity: assertions and subject tokens from files and functions, token files, proxy credentials.
+    const cluster = await MockWorkloadIssuer.create();
+    const platformToken = async (lifetimeSec = 3600): Promise<string> => {
+      const jwt = await cluster.sign({ subject: 'system:serviceaccount:shop:leak', audience: 'sts', lifetimeSec });
+      assertions.push(jwt);
+      return jwt;
+    };
+    const assertionFile = join(dir, 'client-assertion');
+    await writeTokenFile(assertionFile, await platformToken());
+    echo.respond = echoParameter('client_assertion');
+    await failure('echo of a clientAssertionFile assertion', manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }));
+    // Short enough that an echo fits whole in a message: only redaction keeps it out.
+    const fromFunction = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJsZWFrLWNpIn0.';
+    assertions.push(fromFunction);
+    await failure('echo of a clientAssertion function', manager({ tokenEndpoint: echoEndpoint, clientAssertion: () => fromFunction }));
+    await writeTokenFile(assertionFile, await platformToken(-60));
+    await failure('expired clientAssertionFile', manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }));
+    const subjectFile = join(dir, 'subject-token');
+    await writeTokenFile(subjectFile, await platformToken());
+    const actor = 'opaque-actor-token-0123456789';
+    const jwtType = 'urn:ietf:params:oauth:token-type:jwt';
+    const tokenExchange = { subjectTokenFile: subjectFile, subjectTokenType: jwtType, actorToken: () => actor, actorTokenType: jwtType };
+    for (const name of ['subject_token', 'actor_token']) {
+      echo.respond = echoParameter(name);
+      await failure(`echo of a token exchange's ${name}`, manager({ tokenEndpoint: echoEndpoint, clientSecret, tokenExchange }));
+    }
+    await failure('echo of a public client\'s actor_token', manager({ tokenEndpoint: echoEndpoint, tokenExchange }));
+    const tokenFile = join(dir, 'access-token');
+    await writeTokenFile(tokenFile, await platformToken(-5));
+    await failure('expired token file', TokenManager.fromTokenFile(tokenFile, { retry: { retries: 0 } }));
+    await writeTokenFile(tokenFile, `${knownToken} trailing`);
+    await failure('token file that is not a token', TokenManager.fromTokenFile(tokenFile, { retry: { retries: 0 } }));
+    const proxyPassword = 'Leak-Proxy_pa55/word:x';
+    const proxyUserInfo = `leak-proxy-user:${encodeURIComponent(proxyPassword)}`;
+    assertions.push(proxyPassword, proxyUserInfo, Buffer.from(`leak-proxy-user:${proxyPassword}`).toString('base64'));
+    await failure('proxy that is down', manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `http://${proxyUserInfo}@127.0.0.1:1` }));
+    assert.throws(() => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `::${proxyUserInfo}` }), (err: unknown) => (capture('bad proxy', err), true));
 
     // Answers that carry a token but are unusable.
     for (const [what, answer] of [
