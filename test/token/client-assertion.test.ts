@@ -211,7 +211,7 @@ describe('client assertion options', () => {
   ];
   for (const [what, options, message] of cases) {
     it(`refuses ${what} at construction`, () => {
-      assert.throws(() => new TokenManager({ ...base, ...options } as TokenManagerOptions), (err: unknown) => {
+      assert.throws(() => new TokenManager({ ...base, ...options }), (err: unknown) => {
         assert.ok(err instanceof TokenError && err.code === 'config', String(err));
         assert.match(err.message, message);
         assert.ok(!err.message.includes('eyJ') && !err.message.includes('s3cr3t'));

@@ -73,7 +73,7 @@ describe('token exchange (tokenExchange)', () => {
       tokenExchange: {
         subjectToken: () => subject,
         subjectTokenType: jwtType,
-        actorToken: async () => actor,
+        actorToken: () => Promise.resolve(actor),
         actorTokenType: jwtType,
         requestedTokenType: 'urn:ietf:params:oauth:token-type:access_token',
       },
@@ -174,7 +174,7 @@ describe('tokenExchange options', () => {
   }
 
   it('refuses a shared cache: exchanged tokens belong to the subject, not the client', () => {
-    const sharedCache = { get: async () => undefined, set: async () => undefined };
+    const sharedCache = { get: () => Promise.resolve(undefined), set: () => Promise.resolve() };
     assert.throws(
       () => new TokenManager({ ...base, clientSecret: 's', sharedCache, tokenExchange: { subjectTokenFile: '/t', subjectTokenType: jwtType } }),
       { code: 'config', message: /^sharedCache needs/ },

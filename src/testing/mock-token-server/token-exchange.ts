@@ -22,11 +22,9 @@ export interface VerifiedExchange {
 /** The issuers whose JWTs may be exchanged, by `iss`. */
 export class SubjectTokenIssuers {
   readonly #issuers = new Map<string, TrustedJwtIssuer>();
-  readonly #assertions: AssertionVerifier;
 
-  constructor(assertions: AssertionVerifier) {
-    this.#assertions = assertions;
-  }
+  /** @param assertions - checks signature, audience and time, as for client assertions. */
+  constructor(readonly assertions: AssertionVerifier) {}
 
   /** Trusts `issuer`, replacing one with the same `iss`. */
   add(issuer: MockTrustedIssuer): void {
@@ -57,7 +55,7 @@ export class SubjectTokenIssuers {
     const issuer = claimed === undefined ? undefined : this.#issuers.get(claimed);
     if (issuer === undefined) throw new OAuthFailure(400, 'invalid_grant', `${role}_token is from an issuer this server does not trust`);
     try {
-      return await this.#assertions.verify(token, issuer.verifyKey, issuer.verifyAlgorithms, { issuer: issuer.issuer, audience: issuer.audience, requiredClaims: ['exp', 'sub'] });
+      return await this.assertions.verify(token, issuer.verifyKey, issuer.verifyAlgorithms, { issuer: issuer.issuer, audience: issuer.audience, requiredClaims: ['exp', 'sub'] });
     } catch {
       throw new OAuthFailure(400, 'invalid_grant', `${role}_token is invalid or expired`);
     }

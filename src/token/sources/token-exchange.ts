@@ -29,12 +29,10 @@ export interface TokenExchangeOptions {
   requestedTokenType?: string;
 }
 
-const optionNames = [
-  'subjectTokenFile', 'subjectToken', 'subjectTokenType', 'actorTokenFile', 'actorToken', 'actorTokenType', 'requestedTokenType',
-] as const satisfies readonly (keyof TokenExchangeOptions)[];
-// Fails to compile when an option is added to the interface but not to the list.
-const everyOptionListed: Exclude<keyof TokenExchangeOptions, (typeof optionNames)[number]> extends never ? true : never = true;
-void everyOptionListed;
+// A record, so the compiler checks the names against the interface both ways.
+const optionNames = Object.keys({
+  subjectTokenFile: true, subjectToken: true, subjectTokenType: true, actorTokenFile: true, actorToken: true, actorTokenType: true, requestedTokenType: true,
+} satisfies Record<keyof TokenExchangeOptions, true>);
 
 /**
  * A grant other than client credentials that a client makes with its own authentication: its grant
