@@ -64,7 +64,7 @@ describe('discovery', () => {
     assert.equal(oauth.token_endpoint, server.tokenEndpoint);
     assert.equal(oauth.jwks_uri, server.jwksUri);
     assert.deepEqual(oauth.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-    assert.deepEqual(oauth.grant_types_supported, ['client_credentials', jwtBearer]);
+    assert.deepEqual(oauth.grant_types_supported, ['client_credentials', jwtBearer, 'urn:ietf:params:oauth:grant-type:token-exchange']);
     assert.ok((oauth.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
     assert.deepEqual(oauth.scopes_supported, ['orders.read', 'orders.write']);
   });
