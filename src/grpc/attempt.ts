@@ -1,35 +1,8 @@
 import { Metadata, type CallCredentials, type InterceptorOptions } from '@grpc/grpc-js';
-import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
+import { cachedToken, type MethodPlan } from '../token/method-plan.js';
 import { bearerHeader, bearerValueFor, type BearerHeader } from './bearer-header.js';
 import { callCredentialsFrom, type MetadataParams } from './call-credentials.js';
 import { callEndedStatus, noOtherTokenStatus, tokenFailureStatus } from './status.js';
-
-/** What every call of one method shares, worked out on the method's first call. */
-export interface MethodPlan {
-  readonly tokens: TokenProvider;
-  /** `undefined` asks for the TokenManager's configured scopes. */
-  readonly getTokenOptions: GetTokenOptions | undefined;
-  /** Made once more with a fresh token after `UNAUTHENTICATED` before any response. */
-  readonly replayable: boolean;
-}
-
-/**
- * The provider's cached token for the plan's scopes, if it has one (`getCachedToken` is optional), and
- * `undefined` if that throws: a custom provider's bug must not throw out of a grpc-js call.
- *
- * @internal
- * @example
- * ```ts
- * const token = cachedToken(plan); // AccessToken | undefined, never waits
- * ```
- */
-export function cachedToken(plan: MethodPlan): { readonly accessToken: string } | undefined {
-  try {
-    return plan.tokens.getCachedToken?.(plan.getTokenOptions);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Whether metadata already carries an `authorization` value.

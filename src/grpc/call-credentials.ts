@@ -1,9 +1,9 @@
 import { credentials, Metadata, type CallCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { checkBoolean, checkOptionNames } from '../token/checks.js';
 import { normalizeScopes } from '../token/scopes.js';
-import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
+import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 import { bearerHeader } from './bearer-header.js';
-import { checkChannelSecurity, checkTokenProvider } from './channel-security.js';
+import { checkChannelSecurity } from './channel-security.js';
 import { authConfigError } from './errors.js';
 import { tokenFailureStatus } from './status.js';
 
@@ -68,7 +68,7 @@ const callCredentialsOptionNames = ['channelCredentials', 'scopes', 'allowInsecu
  */
 export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions): CallCredentials {
   const caller = 'createCallCredentials';
-  const provider = checkTokenProvider(tokens, caller);
+  const provider = checkTokenProvider(tokens, caller, authConfigError);
   checkOptionNames(options, callCredentialsOptionNames, `${caller} option`, authConfigError);
   const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
   const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);

@@ -1,8 +1,8 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { checkOptionNames } from '../token/checks.js';
-import type { TokenProvider } from '../token/token-provider.js';
+import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
 import { getTokenOptionsFor, tokenCallCredentials } from './call-credentials.js';
-import { checkChannelSecurity, checkTokenProvider } from './channel-security.js';
+import { checkChannelSecurity } from './channel-security.js';
 import { authConfigError } from './errors.js';
 
 /**
@@ -55,7 +55,7 @@ export function createChannelCredentials(
   options: ChannelCredentialsOptions = {},
 ): ChannelCredentials {
   const caller = 'createChannelCredentials';
-  const provider = checkTokenProvider(tokens, caller);
+  const provider = checkTokenProvider(tokens, caller, authConfigError);
   checkOptionNames(options, channelCredentialsOptionNames, `${caller} option`, authConfigError);
   const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
   // Checked before compose(): grpc-js's own error ("Cannot compose insecure credentials") does not

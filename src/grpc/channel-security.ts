@@ -1,26 +1,9 @@
-// Everything the three entry points check about where tokens will go, written once: the token
-// provider, the channel credentials (insecure ones refused, unverified TLS warned about), and
-// channel credentials that already carry call credentials.
+// Everything the three entry points check about where tokens will go, written once: the channel
+// credentials (insecure ones refused, unverified TLS warned about), and channel credentials that
+// already carry call credentials.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import type { TokenProvider } from '../token/token-provider.js';
+import { warnOnce } from '../token/warn-once.js';
 import { authConfigError, InsecureChannelError } from './errors.js';
-
-/**
- * `tokens` when it is a {@link TokenProvider}; else an `AuthConfigError`.
- *
- * @internal
- * @example
- * ```ts
- * const provider = checkTokenProvider(tokens, 'createAuthInterceptor');
- * ```
- */
-export function checkTokenProvider(tokens: unknown, caller: string): TokenProvider {
-  const candidate = tokens as Partial<TokenProvider> | null | undefined;
-  if (typeof candidate?.getToken !== 'function' || typeof candidate.invalidate !== 'function') {
-    throw authConfigError(`${caller}: tokens must be a TokenProvider such as a TokenManager`);
-  }
-  return candidate as TokenProvider;
-}
 
 /** How an entry point treats insecure channel credentials. */
 export interface ChannelPolicy {
@@ -152,13 +135,4 @@ function acceptsAnyServer(checkServerIdentity: unknown): boolean {
   } catch {
     return false; // it rejected, by throwing
   }
-}
-
-const warned = new Set<string>();
-
-/** One warning per code per process: a process creating many clients is told once. */
-function warnOnce(code: string, type: string, message: string): void {
-  if (warned.has(code)) return;
-  warned.add(code);
-  process.emitWarning(message, { type, code });
 }

@@ -1,10 +1,9 @@
 import { InterceptingCall, type ChannelCredentials, type Interceptor, type InterceptorOptions, type NextCall } from '@grpc/grpc-js';
-import { checkBoolean, checkFunction, checkOptionNames, describeType } from '../token/checks.js';
-import { normalizeScopes } from '../token/scopes.js';
-import type { TokenProvider } from '../token/token-provider.js';
-import type { MethodPlan } from './attempt.js';
+import { checkBoolean, checkFunction, checkOptionNames } from '../token/checks.js';
+import { checkRetryOption, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
+import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
 import { callCredentialsFrom } from './call-credentials.js';
-import { checkChannelSecurity, checkTokenProvider, hasComposedCallCredentials } from './channel-security.js';
+import { checkChannelSecurity, hasComposedCallCredentials } from './channel-security.js';
 import { authConfigError } from './errors.js';
 import { ReplayingCall } from './replaying-call.js';
 import { misconfiguredMethodStatus, type TokenCallError } from './status.js';
@@ -37,14 +36,14 @@ export interface AuthInterceptorOptions {
    * of that method end `INTERNAL` (details name the method and the problem) without being sent, and it
    * is asked again on the next one. Default: the configured scopes for every method.
    */
-  scopesFor?: (methodPath: string) => readonly string[] | undefined;
+  scopesFor?: ScopesFor;
   /**
    * When a unary or server-streaming call ends `UNAUTHENTICATED` before any response, make it once
    * more with a fresh token (the rejected one is invalidated on every call type, whatever this says).
    * Client-streaming and bidi calls are never replayed. A function of the full method path decides per
    * method (asked once per unary or server-streaming method). Default `true`.
    */
-  retryOnUnauthenticated?: boolean | ((methodPath: string) => boolean);
+  retryOnUnauthenticated?: RetryOnUnauthenticated;
   /**
    * Attach tokens even though `channelCredentials` are insecure: every token then travels in plaintext.
    * For local development against a plaintext server only; a warning is emitted once per process.
@@ -54,9 +53,6 @@ export interface AuthInterceptorOptions {
 }
 
 const interceptorOptionNames = ['channelCredentials', 'scopesFor', 'retryOnUnauthenticated', 'allowInsecureChannel'] as const;
-
-type ScopesFor = NonNullable<AuthInterceptorOptions['scopesFor']>;
-type RetryOnUnauthenticated = NonNullable<AuthInterceptorOptions['retryOnUnauthenticated']>;
 
 /**
  * A grpc-js client interceptor that puts `authorization: Bearer <token>` on every call: unary,
@@ -104,10 +100,10 @@ type RetryOnUnauthenticated = NonNullable<AuthInterceptorOptions['retryOnUnauthe
  */
 export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterceptorOptions): Interceptor {
   const caller = 'createAuthInterceptor';
-  const provider = checkTokenProvider(tokens, caller);
+  const provider = checkTokenProvider(tokens, caller, authConfigError);
   checkOptionNames(options, interceptorOptionNames, `${caller} option`, authConfigError);
   const scopesFor = checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`, authConfigError);
-  const retryOnUnauthenticated = checkRetryOption(options?.retryOnUnauthenticated, caller) ?? true;
+  const retryOnUnauthenticated = checkRetryOption(options?.retryOnUnauthenticated, caller, authConfigError) ?? true;
   const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
   const channelCredentials = checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   if (hasComposedCallCredentials(channelCredentials)) {
@@ -125,65 +121,16 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
     const definition = callOptions.method_definition;
     let plan = plans.get(definition.path);
     if (plan === undefined) {
-      const planned = planMethod(provider, definition, scopesFor, retryOnUnauthenticated);
-      if (!('tokens' in planned)) return failedCall(callOptions, nextCall, planned);
+      // Client-streaming and bidi calls send many messages, which are not kept for a replay.
+      const planned = planMethod(provider, definition.path, !definition.requestStream, { scopesFor, retryOnUnauthenticated });
+      if ('problem' in planned) return failedCall(callOptions, nextCall, misconfiguredMethodStatus(planned.problem));
       plans.set(definition.path, (plan = planned));
     }
     return new ReplayingCall(plan, callOptions, nextCall);
   };
 }
 
-function checkRetryOption(value: unknown, caller: string): RetryOnUnauthenticated | undefined {
-  if (value === undefined || typeof value === 'boolean' || typeof value === 'function') return value as RetryOnUnauthenticated | undefined;
-  throw authConfigError(`${caller}: retryOnUnauthenticated must be true, false or a function (methodPath) => boolean, not ${describeType(value)}`);
-}
-
-/**
- * The method's plan, or the status its calls end with when a user callback fails for it: a throw out
- * of the interceptor would come out of `client.makeUnaryRequest` itself, where nobody expects one.
- */
-function planMethod(
-  tokens: TokenProvider,
-  definition: InterceptorOptions['method_definition'],
-  scopesFor: ScopesFor | undefined,
-  retryOnUnauthenticated: RetryOnUnauthenticated,
-): MethodPlan | TokenCallError {
-  const path = definition.path;
-  let scopes: unknown;
-  try {
-    scopes = scopesFor?.(path);
-  } catch (error) {
-    return misconfiguredMethodStatus(`scopesFor('${path}') threw ${errorName(error)}`);
-  }
-  if (scopes !== undefined && !Array.isArray(scopes)) {
-    return misconfiguredMethodStatus(`scopesFor('${path}') must return an array of scope strings or undefined, not ${describeType(scopes)}`);
-  }
-  let replay: unknown = retryOnUnauthenticated;
-  if (typeof replay === 'function' && !definition.requestStream) {
-    try {
-      replay = (replay as (methodPath: string) => unknown)(path);
-    } catch (error) {
-      return misconfiguredMethodStatus(`retryOnUnauthenticated('${path}') threw ${errorName(error)}`);
-    }
-    if (typeof replay !== 'boolean') return misconfiguredMethodStatus(`retryOnUnauthenticated('${path}') must return true or false, not ${describeType(replay)}`);
-  }
-  try {
-    return {
-      tokens,
-      getTokenOptions: scopes === undefined ? undefined : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`, authConfigError) },
-      replayable: replay === true && !definition.requestStream,
-    };
-  } catch (error) {
-    return misconfiguredMethodStatus((error as Error).message);
-  }
-}
-
 /** A call that ends with `failure` before anything is sent: grpc-js reports a generator's error as the status. */
 function failedCall(callOptions: InterceptorOptions, nextCall: NextCall, failure: TokenCallError): InterceptingCall {
   return new InterceptingCall(nextCall({ ...callOptions, credentials: callCredentialsFrom(() => Promise.reject(failure)) }));
-}
-
-/** A thrown value's name, never its message: the message of the application's error is not ours to pass on. */
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

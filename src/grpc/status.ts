@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { TokenError } from '../token/errors.js';
+import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../token/call-failure-messages.js';
 
 /**
  * The error a metadata generator hands back to grpc-js when it cannot attach a token.
@@ -52,12 +52,8 @@ export class TokenCallError extends Error {
  */
 export function tokenFailureStatus(error: unknown): TokenCallError {
   if (error instanceof TokenCallError) return error;
-  if (error instanceof TokenError) {
-    const code = error.retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED;
-    return callError(code, `no OAuth2 access token (${error.code}): ${error.message}`);
-  }
-  const name = error instanceof Error ? error.name : typeof error;
-  return callError(status.UNAUTHENTICATED, `no OAuth2 access token: the token provider failed with ${name} (message withheld)`);
+  const { retryable, message } = describeTokenFailure(error);
+  return callError(retryable ? status.UNAVAILABLE : status.UNAUTHENTICATED, message);
 }
 
 /**
@@ -70,7 +66,7 @@ export function tokenFailureStatus(error: unknown): TokenCallError {
  * ```
  */
 export function callEndedStatus(): TokenCallError {
-  return callError(status.DEADLINE_EXCEEDED, 'the call ended (deadline passed or cancelled) before an OAuth2 access token was ready');
+  return callError(status.DEADLINE_EXCEEDED, callEndedMessage);
 }
 
 /**
@@ -82,10 +78,7 @@ export function callEndedStatus(): TokenCallError {
  * ```
  */
 export function unusableTokenStatus(): TokenCallError {
-  return callError(
-    status.UNAUTHENTICATED,
-    'no OAuth2 access token: the token provider returned an empty token or one with characters not allowed in a header',
-  );
+  return callError(status.UNAUTHENTICATED, unusableTokenMessage);
 }
 
 /**
@@ -113,10 +106,7 @@ export function misconfiguredMethodStatus(problem: string): TokenCallError {
  * ```
  */
 export function noOtherTokenStatus(): TokenCallError {
-  return callError(
-    status.UNAUTHENTICATED,
-    'the server rejected the OAuth2 access token (UNAUTHENTICATED) and no other token is available yet; the call was not sent again',
-  );
+  return callError(status.UNAUTHENTICATED, noOtherTokenMessage);
 }
 
 function callError(code: status, details: string): TokenCallError {

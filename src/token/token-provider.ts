@@ -1,4 +1,5 @@
 import type { AccessToken } from './access-token.js';
+import type { FailWith } from './checks.js';
 
 /** Options of {@link TokenProvider.getToken}. */
 export interface GetTokenOptions {
@@ -29,4 +30,22 @@ export interface TokenProvider {
    * Optional: it lets the gRPC side skip the asynchronous path on the common cache hit.
    */
   getCachedToken?(options?: Pick<GetTokenOptions, 'scopes'>): AccessToken | undefined;
+}
+
+/**
+ * `tokens` when it is a {@link TokenProvider} (duck-typed: a `getToken` and an `invalidate`
+ * function); else the error `fail` makes, naming `caller`.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const provider = checkTokenProvider(tokens, 'createAuthInterceptor', authConfigError);
+ * ```
+ */
+export function checkTokenProvider(tokens: unknown, caller: string, fail: FailWith): TokenProvider {
+  const candidate = tokens as Partial<TokenProvider> | null | undefined;
+  if (typeof candidate?.getToken !== 'function' || typeof candidate.invalidate !== 'function') {
+    throw fail(`${caller}: tokens must be a TokenProvider such as a TokenManager`);
+  }
+  return candidate as TokenProvider;
 }

@@ -73,6 +73,8 @@ export interface GrpcFixture {
   /** `127.0.0.1:<port>`. */
   readonly address: string;
   readonly tls: boolean;
+  /** The test CA's certificate (PEM) when over TLS, for clients other than grpc-js. */
+  readonly caCert: string | undefined;
   /** Every call the handlers saw, in order. */
   readonly received: ReceivedCall[];
   /** When set and it returns true, the handler ends the call `UNAUTHENTICATED` before any response. */
@@ -100,6 +102,7 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
       return address;
     },
     tls,
+    caCert: certs?.caCert,
     received,
     rejectIf: undefined,
     channelCredentials: () => (certs ? grpc.credentials.createSsl(certs.caCertBuffer) : grpc.credentials.createInsecure()),

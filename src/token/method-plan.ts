@@ -1,0 +1,102 @@
+// What every call of one method shares, worked out from the user's per-method callbacks on the
+// method's first call. Shared by the grpc-js and the Connect interceptors (their options have the same
+// meaning); imports no transport, so each side reports a failed plan in its own terms.
+import { describeThrown, describeType, type FailWith } from './checks.js';
+import { normalizeScopes } from './scopes.js';
+import type { GetTokenOptions, TokenProvider } from './token-provider.js';
+
+/** Picks the scopes for a method from its full path (`/pkg.Service/Method`); `undefined` for the defaults. */
+export type ScopesFor = (methodPath: string) => readonly string[] | undefined;
+
+/** Whether a method's calls are made once more after `UNAUTHENTICATED`: for all, or per method path. */
+export type RetryOnUnauthenticated = boolean | ((methodPath: string) => boolean);
+
+/** What every call of one method shares. */
+export interface MethodPlan {
+  readonly tokens: TokenProvider;
+  /** `undefined` asks for the TokenManager's configured scopes. */
+  readonly getTokenOptions: GetTokenOptions | undefined;
+  /** Made once more with a fresh token after `UNAUTHENTICATED` before any response. */
+  readonly replayable: boolean;
+}
+
+/** The per-method callbacks, as checked at construction. */
+export interface MethodPlanOptions {
+  readonly scopesFor: ScopesFor | undefined;
+  readonly retryOnUnauthenticated: RetryOnUnauthenticated;
+}
+
+/**
+ * `retryOnUnauthenticated` when it is a boolean, a function or `undefined`; else the error `fail` makes.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const retry = checkRetryOption(options.retryOnUnauthenticated, 'createAuthInterceptor', authConfigError) ?? true;
+ * ```
+ */
+export function checkRetryOption(value: unknown, caller: string, fail: FailWith): RetryOnUnauthenticated | undefined {
+  if (value === undefined || typeof value === 'boolean' || typeof value === 'function') return value as RetryOnUnauthenticated | undefined;
+  throw fail(`${caller}: retryOnUnauthenticated must be true, false or a function (methodPath) => boolean, not ${describeType(value)}`);
+}
+
+/**
+ * The plan for the method at `path`, or what went wrong when a user callback failed for it (a throw,
+ * or a result of the wrong type). The problem text names the callback, the method and what was
+ * wrong, never the callback's own error message, which is not ours to vouch for. The caller ends the
+ * call with it instead of throwing: a throw out of an interceptor comes out of the client's call
+ * method itself, where nobody expects one.
+ *
+ * @param replayCandidate - the call kind can be made again at all (one request message).
+ * @internal
+ * @example
+ * ```ts
+ * const planned = planMethod(tokens, '/orders.v1.Orders/Get', true, { scopesFor, retryOnUnauthenticated: true });
+ * if ('problem' in planned) failCall(planned.problem);
+ * ```
+ */
+export function planMethod(tokens: TokenProvider, path: string, replayCandidate: boolean, options: MethodPlanOptions): MethodPlan | { readonly problem: string } {
+  let scopes: unknown;
+  try {
+    scopes = options.scopesFor?.(path);
+  } catch (error) {
+    return { problem: `scopesFor('${path}') threw ${describeThrown(error)}` };
+  }
+  if (scopes !== undefined && !Array.isArray(scopes)) {
+    return { problem: `scopesFor('${path}') must return an array of scope strings or undefined, not ${describeType(scopes)}` };
+  }
+  let replay: unknown = options.retryOnUnauthenticated;
+  if (typeof replay === 'function' && replayCandidate) {
+    try {
+      replay = (replay as (methodPath: string) => unknown)(path);
+    } catch (error) {
+      return { problem: `retryOnUnauthenticated('${path}') threw ${describeThrown(error)}` };
+    }
+    if (typeof replay !== 'boolean') return { problem: `retryOnUnauthenticated('${path}') must return true or false, not ${describeType(replay)}` };
+  }
+  let getTokenOptions: GetTokenOptions | undefined;
+  try {
+    getTokenOptions = scopes === undefined ? undefined : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`, (message) => new TypeError(message)) };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  return { tokens, getTokenOptions, replayable: replay === true && replayCandidate };
+}
+
+/**
+ * The provider's cached token for the plan's scopes, if it has one (`getCachedToken` is optional), and
+ * `undefined` if that throws: a custom provider's bug must not throw out of a call.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const token = cachedToken(plan); // AccessToken | undefined, never waits
+ * ```
+ */
+export function cachedToken(plan: MethodPlan): { readonly accessToken: string } | undefined {
+  try {
+    return plan.tokens.getCachedToken?.(plan.getTokenOptions);
+  } catch {
+    return undefined;
+  }
+}
