@@ -1,0 +1,87 @@
+// Connect-ES with OAuth2 tokens: a connect-node server over TLS that checks each token and its scope,
+// and clients on the gRPC and the Connect protocol whose interceptor attaches the tokens.
+// Run it with `npx tsx examples/connect/main.ts`.
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient, type HandlerContext } from '@connectrpc/connect';
+import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { TokenManager } from '../../src/index.js';
+import { createConnectAuthInterceptor } from '../../src/connect/index.js';
+import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { OrderSchema, OrdersService } from './orders-service.js';
+
+async function main(): Promise<void> {
+  const tokenServer = await MockTokenServer.start();
+  tokenServer.addClient({ clientId: 'shop-frontend', clientSecret: 'example-secret-never-printed', allowedScopes: ['orders.read', 'orders.watch'] });
+
+  // The server: verifies the JWT against the token server's keys, and the scope each method needs.
+  const jwks = createRemoteJWKSet(new URL(tokenServer.jwksUri));
+  const authenticate = async (context: HandlerContext, scope: string): Promise<string> => {
+    const token = context.requestHeader.get('authorization')?.replace(/^Bearer /, '') ?? '';
+    const { payload } = await jwtVerify(token, jwks, { issuer: tokenServer.issuer }).catch(() => {
+      throw new ConnectError('invalid token', Code.Unauthenticated);
+    });
+    if (!String(payload.scope).split(' ').includes(scope)) throw new ConnectError(`needs ${scope}`, Code.PermissionDenied);
+    return `${String(payload.sub)} with ${scope}`;
+  };
+  const certs = await createTestCertificates();
+  const server = http2.createSecureServer(
+    { cert: certs.serverCert, key: certs.serverKey },
+    connectNodeAdapter({
+      routes: (router) =>
+        router.service(OrdersService, {
+          async getOrder(request, context) {
+            return create(OrderSchema, { id: request.id, status: `shipped (asked by ${await authenticate(context, 'orders.read')})` });
+          },
+          async *watchOrder(request, context) {
+            const who = await authenticate(context, 'orders.watch');
+            for (const status of ['packed', 'shipped']) yield create(OrderSchema, { id: request.id, status: `${status} (for ${who})` });
+          },
+        }),
+    }),
+  );
+  // Open HTTP/2 sessions would keep server.close() waiting; the example ends them itself.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => sessions.add(session.on('close', () => sessions.delete(session))));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // The client side: one TokenManager, one interceptor, scopes picked per method.
+  const tokens = new TokenManager({
+    tokenEndpoint: tokenServer.tokenEndpoint,
+    clientId: 'shop-frontend',
+    clientSecret: 'example-secret-never-printed',
+    scopes: ['orders.read'],
+    allowInsecureRequests: true, // the mock token server speaks http on loopback
+  });
+  const auth = createConnectAuthInterceptor(tokens, {
+    scopesFor: (method) => (method === '/shop.v1.Orders/WatchOrder' ? ['orders.watch'] : undefined),
+  });
+  const nodeOptions = { ca: certs.caCert }; // trust the example's own CA
+  const overGrpc = createClient(OrdersService, createGrpcTransport({ baseUrl, nodeOptions, interceptors: [auth] }));
+  const overConnect = createClient(OrdersService, createConnectTransport({ baseUrl, httpVersion: '2', nodeOptions, interceptors: [auth] }));
+  const plaintext = createClient(OrdersService, createConnectTransport({ baseUrl: 'http://127.0.0.1:9', httpVersion: '2', interceptors: [auth] }));
+
+  try {
+    console.log(`grpc unary      ${(await overGrpc.getOrder({ id: 'order-1' })).status}`);
+    for await (const order of overGrpc.watchOrder({ id: 'order-2' })) console.log(`grpc stream     ${order.id} ${order.status}`);
+    console.log(`connect unary   ${(await overConnect.getOrder({ id: 'order-3' })).status}`);
+    console.log(`token requests  ${tokenServer.tokenRequestCount} (one per scope set, shared by both transports)`);
+    await plaintext.getOrder({ id: 'order-4' }).then(
+      () => console.log('http:           sent (unexpected)'),
+      (error: unknown) => console.log(`http:           refused: ${Code[ConnectError.from(error).code]}, nothing sent`),
+    );
+  } finally {
+    tokens.close();
+    server.close();
+    for (const session of sessions) session.destroy();
+    await tokenServer.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('example failed:', error);
+  process.exitCode = 1;
+});
