@@ -7,6 +7,14 @@ import { createChannelCredentials } from '../../src/index.js';
 import { echoService, startScene, type Scene } from '../helpers/grpc-fixture.js';
 import { until } from '../helpers/token-fixtures.js';
 
+/** The grpc-js test service with its call kinds as literal types, which nice-grpc's client types need. */
+const niceEchoService = {
+  Unary: { ...echoService.Unary, requestStream: false, responseStream: false },
+  ClientStream: { ...echoService.ClientStream, requestStream: true, responseStream: false },
+  ServerStream: { ...echoService.ServerStream, requestStream: false, responseStream: true },
+  Bidi: { ...echoService.Bidi, requestStream: true, responseStream: true },
+} as const;
+
 /** A nice-grpc client of the grpc-js test service, over createChannelCredentials; its channel closed after the test. */
 function niceClient(t: { after(fn: () => void): void }, scene: Scene, channel?: Channel) {
   // The test certificate names localhost; the server listens on 127.0.0.1.
@@ -16,7 +24,7 @@ function niceClient(t: { after(fn: () => void): void }, scene: Scene, channel?: 
       'grpc.ssl_target_name_override': 'localhost',
     });
   t.after(() => opened.close());
-  return createClient(echoService, opened);
+  return createClient(niceEchoService, opened);
 }
 
 async function* texts(...values: string[]): AsyncIterable<{ text: string }> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { runScript as runExample } from '../helpers/run-script.js';
 
@@ -25,5 +26,19 @@ describe('examples/nice-grpc', () => {
     assert.match(stdout, /stream +hello Grace .*\nstream +hello Linus \(authorization: Bearer eyJ/);
     assert.match(stdout, /token requests: 1\n/);
     assert.ok(!stdout.includes('example-secret-never-printed') && noToken(stdout));
+  });
+});
+
+describe('docs/connect.md', () => {
+  it('shows only code that the examples run: every line of its ts blocks is in examples/connect or examples/nice-grpc', () => {
+    const doc = readFileSync(new URL('../../docs/connect.md', import.meta.url), 'utf8');
+    const sources = ['../../examples/connect/main.ts', '../../examples/nice-grpc/main.ts']
+      .map((path) => readFileSync(new URL(path, import.meta.url), 'utf8'))
+      .join('\n');
+    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map(([, body]) => body ?? '');
+    assert.ok(blocks.length >= 3);
+    for (const line of blocks.flatMap((block) => block.split('\n')).filter((l) => l.trim() !== '')) {
+      assert.ok(sources.includes(line), `not in the examples: ${line}`);
+    }
   });
 });
