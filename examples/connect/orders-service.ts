@@ -38,7 +38,7 @@ const registry = createFileRegistry(
   () => undefined,
 );
 
-const OrderRequestSchema = registry.getMessage('shop.v1.OrderRequest') as unknown as GenMessage<OrderRequest>;
+export const OrderRequestSchema = registry.getMessage('shop.v1.OrderRequest') as unknown as GenMessage<OrderRequest>;
 export const OrderSchema = registry.getMessage('shop.v1.Order') as unknown as GenMessage<Order>;
 
 export const OrdersService = registry.getService('shop.v1.Orders') as unknown as GenService<{

@@ -1,7 +1,6 @@
 import type { Interceptor } from '@connectrpc/connect';
-import { checkBoolean, checkFunction, checkOptionNames } from '../token/checks.js';
-import { checkRetryOption, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
-import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
+import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
+import type { TokenProvider } from '../token/token-provider.js';
 import { authConfigError } from '../grpc/errors.js';
 import { authorizedCall } from './authorized-call.js';
 import { misconfiguredMethodError } from './errors.js';
@@ -83,12 +82,8 @@ const interceptorOptionNames = ['scopesFor', 'retryOnUnauthenticated', 'allowIns
  * ```
  */
 export function createConnectAuthInterceptor(tokens: TokenProvider, options?: ConnectAuthInterceptorOptions): Interceptor {
-  const caller = 'createConnectAuthInterceptor';
-  const provider = checkTokenProvider(tokens, caller, authConfigError);
-  checkOptionNames(options, interceptorOptionNames, `${caller} option`, authConfigError);
-  const scopesFor = checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`, authConfigError);
-  const retryOnUnauthenticated = checkRetryOption(options?.retryOnUnauthenticated, caller, authConfigError) ?? true;
-  const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
+  const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', interceptorOptionNames, authConfigError);
+  const { tokens: provider, allowInsecureChannel } = checked;
 
   // Worked out on a method's first call; a failed plan is not kept, so a fixed callback is picked up
   // by the next call.
@@ -100,7 +95,7 @@ export function createConnectAuthInterceptor(tokens: TokenProvider, options?: Co
     let plan = plans.get(path);
     if (plan === undefined) {
       // Only a unary call has its one request message at hand to send again.
-      const planned = planMethod(provider, path, request.method.methodKind === 'unary', { scopesFor, retryOnUnauthenticated });
+      const planned = planMethod(provider, path, request.method.methodKind === 'unary', checked);
       if ('problem' in planned) throw misconfiguredMethodError(planned.problem);
       plans.set(path, (plan = planned));
     }

@@ -1,7 +1,6 @@
 import { InterceptingCall, type ChannelCredentials, type Interceptor, type InterceptorOptions, type NextCall } from '@grpc/grpc-js';
-import { checkBoolean, checkFunction, checkOptionNames } from '../token/checks.js';
-import { checkRetryOption, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
-import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
+import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
+import type { TokenProvider } from '../token/token-provider.js';
 import { callCredentialsFrom } from './call-credentials.js';
 import { checkChannelSecurity, hasComposedCallCredentials } from './channel-security.js';
 import { authConfigError } from './errors.js';
@@ -100,11 +99,8 @@ const interceptorOptionNames = ['channelCredentials', 'scopesFor', 'retryOnUnaut
  */
 export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterceptorOptions): Interceptor {
   const caller = 'createAuthInterceptor';
-  const provider = checkTokenProvider(tokens, caller, authConfigError);
-  checkOptionNames(options, interceptorOptionNames, `${caller} option`, authConfigError);
-  const scopesFor = checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`, authConfigError);
-  const retryOnUnauthenticated = checkRetryOption(options?.retryOnUnauthenticated, caller, authConfigError) ?? true;
-  const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
+  const checked = checkInterceptorOptions(tokens, options, caller, interceptorOptionNames, authConfigError);
+  const { tokens: provider, allowInsecureChannel } = checked;
   const channelCredentials = checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   if (hasComposedCallCredentials(channelCredentials)) {
     throw authConfigError(
@@ -122,7 +118,7 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
     let plan = plans.get(definition.path);
     if (plan === undefined) {
       // Client-streaming and bidi calls send many messages, which are not kept for a replay.
-      const planned = planMethod(provider, definition.path, !definition.requestStream, { scopesFor, retryOnUnauthenticated });
+      const planned = planMethod(provider, definition.path, !definition.requestStream, checked);
       if ('problem' in planned) return failedCall(callOptions, nextCall, misconfiguredMethodStatus(planned.problem));
       plans.set(definition.path, (plan = planned));
     }

@@ -1,9 +1,9 @@
 // What every call of one method shares, worked out from the user's per-method callbacks on the
 // method's first call. Shared by the grpc-js and the Connect interceptors (their options have the same
 // meaning); imports no transport, so each side reports a failed plan in its own terms.
-import { describeThrown, describeType, type FailWith } from './checks.js';
+import { checkBoolean, checkFunction, checkOptionNames, describeThrown, describeType, type FailWith } from './checks.js';
 import { normalizeScopes } from './scopes.js';
-import type { GetTokenOptions, TokenProvider } from './token-provider.js';
+import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from './token-provider.js';
 
 /** Picks the scopes for a method from its full path (`/pkg.Service/Method`); `undefined` for the defaults. */
 export type ScopesFor = (methodPath: string) => readonly string[] | undefined;
@@ -24,6 +24,41 @@ export interface MethodPlan {
 export interface MethodPlanOptions {
   readonly scopesFor: ScopesFor | undefined;
   readonly retryOnUnauthenticated: RetryOnUnauthenticated;
+}
+
+/** The options both interceptors share, checked. */
+export interface CheckedInterceptorOptions extends MethodPlanOptions {
+  readonly tokens: TokenProvider;
+  readonly allowInsecureChannel: boolean;
+}
+
+/**
+ * Checks what the grpc-js and the Connect interceptor share, at construction: the token provider,
+ * the option names (`optionNames`, unknown ones suggest the likely one), `scopesFor`,
+ * `retryOnUnauthenticated` (default `true`) and `allowInsecureChannel` (default `false`). Fails
+ * with the error `fail` makes, naming `caller` and the option.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', ['scopesFor'], authConfigError);
+ * ```
+ */
+export function checkInterceptorOptions(
+  tokens: unknown,
+  options: { readonly scopesFor?: unknown; readonly retryOnUnauthenticated?: unknown; readonly allowInsecureChannel?: unknown } | undefined,
+  caller: string,
+  optionNames: readonly string[],
+  fail: FailWith,
+): CheckedInterceptorOptions {
+  const provider = checkTokenProvider(tokens, caller, fail);
+  checkOptionNames(options, optionNames, `${caller} option`, fail);
+  return {
+    tokens: provider,
+    scopesFor: checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`, fail),
+    retryOnUnauthenticated: checkRetryOption(options?.retryOnUnauthenticated, caller, fail) ?? true,
+    allowInsecureChannel: checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, fail) ?? false,
+  };
 }
 
 /**

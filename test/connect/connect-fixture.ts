@@ -68,6 +68,7 @@ export async function startConnectServer(t: TestContext, { tls = true }: { tls?:
           for await (const _ of requests) count++;
           return reply('/test.v1.Echo/ClientStream', authorization, String(count));
         },
+        // eslint-disable-next-line @typescript-eslint/require-await -- the client and server take async iterables
         async *serverStream(request, context) {
           const authorization = admit('/test.v1.Echo/ServerStream', context.requestHeader);
           yield reply('/test.v1.Echo/ServerStream', authorization, `${request.text}-1`);
@@ -145,6 +146,7 @@ async function settle(run: () => Promise<EchoReply[]>): Promise<CallResult> {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- the client and server take async iterables
 async function* requests(...texts: string[]): AsyncIterable<{ text: string }> {
   for (const text of texts) yield { text };
 }

@@ -27,6 +27,7 @@ function niceClient(t: { after(fn: () => void): void }, scene: Scene, channel?: 
   return createClient(niceEchoService, opened);
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- the client and server take async iterables
 async function* texts(...values: string[]): AsyncIterable<{ text: string }> {
   for (const text of values) yield { text };
 }
