@@ -1,9 +1,8 @@
 // One call through the Connect interceptor: its token attached, and what happens when the server
 // rejects it. The URL and the method's plan have been checked before this runs.
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
-import { fetchBearerHeader } from '../token/bearer-value.js';
+import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../token/bearer-value.js';
 import { cachedToken, type MethodPlan } from '../token/method-plan.js';
-import { bearerValueFor } from '../token/bearer-value.js';
 import { callEndedError, isUnauthenticated, noOtherTokenError, tokenFailureError, unusableTokenError } from './errors.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
@@ -55,7 +54,7 @@ async function attachToken(request: UnaryRequest | StreamRequest, plan: MethodPl
   }
   const { signal } = request;
   if (signal.aborted) throw callEndedError(signal);
-  let bearer;
+  let bearer: BearerHeader | undefined;
   try {
     bearer = await fetchBearerHeader(plan.tokens, { ...plan.getTokenOptions, signal });
   } catch (error) {
