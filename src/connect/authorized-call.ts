@@ -1,8 +1,8 @@
 // One call through the Connect interceptor: its token attached, and what happens when the server
 // rejects it. The URL and the method's plan have been checked before this runs.
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
-import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../token/bearer-value.js';
-import { cachedToken, type MethodPlan } from '../token/method-plan.js';
+import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
+import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
 import { callEndedError, isUnauthenticated, noOtherTokenError, tokenFailureError, unusableTokenError } from './errors.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;

@@ -2,7 +2,7 @@
 // the grpc-js side (src/token/call-failure-messages.ts); only the codes are Connect's.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenError } from '../token/errors.js';
-import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../token/call-failure-messages.js';
+import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../calls/call-failure-messages.js';
 
 /**
  * Maps a failure to get a token to the error the call ends with: a retryable `TokenError` (network,

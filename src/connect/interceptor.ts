@@ -1,7 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
-import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
+import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../calls/method-plan.js';
 import type { TokenProvider } from '../token/token-provider.js';
-import { authConfigError } from '../grpc/errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { authorizedCall } from './authorized-call.js';
 import { misconfiguredMethodError } from './errors.js';
 import { checkRequestUrl } from './request-url.js';

@@ -1,5 +1,5 @@
 import { Metadata, type CallCredentials, type InterceptorOptions } from '@grpc/grpc-js';
-import { cachedToken, type MethodPlan } from '../token/method-plan.js';
+import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
 import { bearerHeader, bearerValueFor, type BearerHeader } from './bearer-header.js';
 import { callCredentialsFrom, type MetadataParams } from './call-credentials.js';
 import { callEndedStatus, noOtherTokenStatus, tokenFailureStatus } from './status.js';

@@ -1,8 +1,8 @@
-import { fetchBearerHeader, type BearerHeader } from '../token/bearer-value.js';
+import { fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { unusableTokenStatus } from './status.js';
 
-export { bearerValueFor, type BearerHeader } from '../token/bearer-value.js';
+export { bearerValueFor, type BearerHeader } from '../calls/bearer-value.js';
 
 /**
  * The token to send and its `authorization` value, from `tokens`, checked to fit in a header. Rejects

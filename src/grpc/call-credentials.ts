@@ -4,7 +4,7 @@ import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 import { bearerHeader } from './bearer-header.js';
 import { checkChannelSecurity } from './channel-security.js';
-import { authConfigError } from './errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { tokenFailureStatus } from './status.js';
 
 /**

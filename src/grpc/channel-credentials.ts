@@ -3,7 +3,7 @@ import { checkOptionNames } from '../token/checks.js';
 import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
 import { getTokenOptionsFor, tokenCallCredentials } from './call-credentials.js';
 import { checkChannelSecurity } from './channel-security.js';
-import { authConfigError } from './errors.js';
+import { authConfigError } from '../calls/errors.js';
 
 /**
  * Options of {@link createChannelCredentials}.

@@ -2,8 +2,8 @@
 // credentials (insecure ones refused, unverified TLS warned about), and channel credentials that
 // already carry call credentials.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { warnOnce } from '../token/warn-once.js';
-import { authConfigError, InsecureChannelError } from './errors.js';
+import { warnOnce } from '../calls/warn-once.js';
+import { authConfigError, InsecureChannelError } from '../calls/errors.js';
 
 /** How an entry point treats insecure channel credentials. */
 export interface ChannelPolicy {

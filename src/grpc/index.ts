@@ -1,5 +1,5 @@
 // The gRPC side: attach TokenManager tokens to @grpc/grpc-js calls.
 export { createCallCredentials, type CallCredentialsOptions } from './call-credentials.js';
 export { createChannelCredentials, type ChannelCredentialsOptions } from './channel-credentials.js';
-export { AuthConfigError, InsecureChannelError, type AuthConfigErrorCode } from './errors.js';
+export { AuthConfigError, InsecureChannelError, type AuthConfigErrorCode } from '../calls/errors.js';
 export { createAuthInterceptor, type AuthInterceptorOptions } from './interceptor.js';

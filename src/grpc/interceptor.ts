@@ -1,9 +1,9 @@
 import { InterceptingCall, type ChannelCredentials, type Interceptor, type InterceptorOptions, type NextCall } from '@grpc/grpc-js';
-import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../token/method-plan.js';
+import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../calls/method-plan.js';
 import type { TokenProvider } from '../token/token-provider.js';
 import { callCredentialsFrom } from './call-credentials.js';
 import { checkChannelSecurity, hasComposedCallCredentials } from './channel-security.js';
-import { authConfigError } from './errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { ReplayingCall } from './replaying-call.js';
 import { misconfiguredMethodStatus, type TokenCallError } from './status.js';
 

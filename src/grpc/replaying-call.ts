@@ -7,7 +7,7 @@ import {
   type NextCall,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { cachedToken, type MethodPlan } from '../token/method-plan.js';
+import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
 import { Attempt } from './attempt.js';
 
 // grpc-js does not export these names; derive them from what it does export.

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../token/call-failure-messages.js';
+import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../calls/call-failure-messages.js';
 
 /**
  * The error a metadata generator hands back to grpc-js when it cannot attach a token.

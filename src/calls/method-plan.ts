@@ -1,9 +1,9 @@
 // What every call of one method shares, worked out from the user's per-method callbacks on the
 // method's first call. Shared by the grpc-js and the Connect interceptors (their options have the same
 // meaning); imports no transport, so each side reports a failed plan in its own terms.
-import { checkBoolean, checkFunction, checkOptionNames, describeThrown, describeType, type FailWith } from './checks.js';
-import { normalizeScopes } from './scopes.js';
-import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from './token-provider.js';
+import { checkBoolean, checkFunction, checkOptionNames, describeThrown, describeType, type FailWith } from '../token/checks.js';
+import { normalizeScopes } from '../token/scopes.js';
+import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 
 /** Picks the scopes for a method from its full path (`/pkg.Service/Method`); `undefined` for the defaults. */
 export type ScopesFor = (methodPath: string) => readonly string[] | undefined;

@@ -1,7 +1,7 @@
 // What a call reports when it could not be sent with a token, in words shared by every transport
 // (grpc-js statuses in src/grpc/status.ts, ConnectErrors in src/connect/errors.ts): each side only
 // picks its own code. Nothing here imports a transport.
-import { TokenError } from './errors.js';
+import { TokenError } from '../token/errors.js';
 
 /** A token failure as a call reports it: whether trying again may help, and what to say. */
 export interface TokenFailureDescription {

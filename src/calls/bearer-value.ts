@@ -1,6 +1,6 @@
 // The `authorization: Bearer <token>` value (RFC 6750) every transport sends, checked to fit in a
 // header, and built once per token object. Shared by src/grpc and src/connect; imports no transport.
-import type { GetTokenOptions, TokenProvider } from './token-provider.js';
+import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 
 /** The token an attempt sends, and its `authorization` value. */
 export interface BearerHeader {
