@@ -6,6 +6,12 @@ import type { SourcedToken } from './token-source.js';
 export interface SharedToken {
   readonly accessToken: string;
   readonly expiresAt: Date;
+  /**
+   * When the fleet should replace it: the earliest moment any process's refresh timer for it can
+   * fire. Past it the entry is not used, so that a refreshing process fetches instead of taking the
+   * token it already holds. Default: `refreshBeforeExpiryMs` before `expiresAt`.
+   */
+  readonly refreshAt?: Date;
   readonly scopes: readonly string[];
 }
 
