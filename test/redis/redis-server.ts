@@ -103,3 +103,16 @@ export async function dumpKeyspace(url: string): Promise<Map<string, string>> {
     client.destroy();
   }
 }
+
+/**
+ * The keyspace once the writes a manager makes after handing out its token have landed: at least
+ * `entries` keys, and no lock left.
+ */
+export async function settledKeyspace(url: string, entries = 1, limitMs = 5_000): Promise<Map<string, string>> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const dump = await dumpKeyspace(url);
+    if (dump.size >= entries && ![...dump.keys()].some((key) => key.endsWith(':lock'))) return dump;
+    if (Date.now() > deadline) throw new Error(`keyspace did not settle: ${dump.size} keys`);
+  }
+}
