@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { AccessToken, TokenManager } from '../../src/index.js';
 import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
 import { createRedisTokenCache } from '../../src/redis/index.js';
-import { createClock, createManager, startTokenServer } from '../helpers/token-fixtures.js';
+import { createClock, createManager, startTokenServer, until } from '../helpers/token-fixtures.js';
 import { pollUntil, settleAll } from './clock-driver.js';
 import { nodeRedisClient, skipWithoutRedis, startRedisServer } from './redis-server.js';
 
@@ -72,5 +72,19 @@ describe('refresh cycles of a fleet on a manual clock', { skip: skipWithoutRedis
     const [taken] = await settleAll(clock, [b.getToken()]);
     assert.ok(taken?.accessToken === fresh?.accessToken, 'the new token, from the cache');
     assert.equal(server.tokenRequestCount, 2);
+  });
+
+  it('a lock holder that closes mid-request frees the lock, and one waiter fetches for the rest', { timeout: 30_000 }, async (t) => {
+    const { clock, server, managers } = await startFleet(t, 4, 3600);
+    const [holder, ...waiters] = managers as [TokenManager, ...TokenManager[]];
+    server.failNext(1, { type: 'delay', ms: 60_000 });
+    holder.getToken().catch(() => undefined);
+    await until(() => server.tokenRequestCount === 1);
+    const waiting = waiters.map((manager) => manager.getToken());
+    await until(() => waiters.every((manager) => manager.stats().sharedCacheLockWaits === 1));
+    holder.close();
+    const tokens = await settleAll(clock, waiting);
+    assert.equal(new Set(tokens.map((token) => token.accessToken)).size, 1);
+    assert.equal(server.tokenRequestCount, 2, 'the abandoned request and one more');
   });
 });
