@@ -90,7 +90,7 @@ function parsePayload(redisKey: string, plaintext: Uint8Array): SharedToken {
     accessToken,
     expiresAt: new Date(expiresAtMs as number),
     refreshAt: refreshAtMs === undefined ? undefined : new Date(refreshAtMs as number),
-    scopes: scopes as string[],
+    scopes,
   };
 }
 
