@@ -32,6 +32,9 @@ export interface Plan {
   readonly fleetManagers: number;
   readonly fleetRefreshes: number;
   readonly fleetRounds: number;
+  /** Shared token cache on Redis: managers in the fleet, and refresh cycles of 2 s tokens. */
+  readonly sharedCacheManagers: number;
+  readonly sharedCacheCycles: number;
 }
 
 export const fullPlan: Plan = {
@@ -51,6 +54,8 @@ export const fullPlan: Plan = {
   fleetManagers: 10_000,
   fleetRefreshes: 10,
   fleetRounds: 3,
+  sharedCacheManagers: 20,
+  sharedCacheCycles: 10,
 };
 
 export const quickPlan: Plan = {
@@ -69,4 +74,5 @@ export const quickPlan: Plan = {
   refreshCycles: 50,
   fleetManagers: 1_000,
   fleetRounds: 1,
+  sharedCacheCycles: 2,
 };

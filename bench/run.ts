@@ -13,6 +13,7 @@ import { fleet } from './figures/fleet.js';
 import { memory } from './figures/memory.js';
 import { outage } from './figures/outage.js';
 import { refreshCycles } from './figures/refresh-cycles.js';
+import { sharedCache } from './figures/shared-cache.js';
 import { refreshLatency } from './figures/refresh-latency.js';
 import { unaryThroughput } from './figures/unary-throughput.js';
 import type { Figure } from './lib/figure.js';
@@ -55,6 +56,7 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
   memory: { title: 'memory', run: ({ servers, plan }) => memory(servers, plan) },
   'refresh-cycles': { title: 'refresh cycles', run: ({ servers, plan }) => refreshCycles(servers, plan) },
   fleet: { title: 'fleet', run: ({ plan }) => fleet(plan) },
+  'shared-cache': { title: 'shared token cache on Redis (token requests of a fleet, cold getToken latency)', run: ({ plan }) => sharedCache(plan) },
 };
 
 function chosenSections(args: readonly string[]): string[] {

@@ -41,6 +41,8 @@ export interface CacheEntry {
   failureStreak: number;
   /** Fatal failures in a row, for the doubling wait between them. */
   fatalStreak: number;
+  /** The token `invalidate(token)` dropped last: a shared cache may still hold it, and must not serve it back. */
+  rejectedAccessToken: string | undefined;
   /** When an `invalidate(token)` last dropped this entry's token (forced refreshes are rate-limited). */
   forcedRefreshAtMs: number;
   timer: TimerHandle | undefined;
@@ -61,6 +63,7 @@ export function createCacheEntry(key: string, request: Omit<TokenRequest, 'signa
     latestError: undefined,
     failureStreak: 0,
     fatalStreak: 0,
+    rejectedAccessToken: undefined,
     forcedRefreshAtMs: -Infinity,
     timer: undefined,
   };

@@ -58,3 +58,11 @@ export function refreshAtMs(issuedAtMs: number, expiresAtMs: number, refreshBefo
   const halfLife = issuedAtMs + (expiresAtMs - issuedAtMs) / 2;
   return Math.floor(Math.max(expiresAtMs - refreshBeforeExpiryMs - spreadMs, halfLife));
 }
+
+/**
+ * The earliest time {@link refreshAtMs} can give for this token (its largest spread): any process
+ * holding the token refreshes it at or after this moment, so a shared entry past it is due.
+ */
+export function earliestRefreshAtMs(issuedAtMs: number, expiresAtMs: number, refreshBeforeExpiryMs: number): number {
+  return refreshAtMs(issuedAtMs, expiresAtMs, refreshBeforeExpiryMs, () => 1);
+}

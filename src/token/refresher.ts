@@ -126,9 +126,14 @@ export class Refresher {
               clock: options.clock,
               minRemainingMs: options.refreshBeforeExpiryMs,
               lockTtlMs: options.requestTimeoutMs + 1_000,
+              staleAccessToken: entry.token?.accessToken ?? entry.rejectedAccessToken,
               signal: closeSignal,
-              onFailure: (operation, error) => this.#parts.emit('sharedCacheFailed', { operation, error: this.#describeCacheError(error) }),
+              onFailure: (operation, error) => {
+                stats.sharedCacheFailures++;
+                this.#parts.emit('sharedCacheFailed', { operation, error: this.#describeCacheError(error) });
+              },
               onHit: () => stats.sharedCacheHits++,
+              onLockWait: () => stats.sharedCacheLockWaits++,
             });
       return this.#toAccessToken(sourced, entry);
     } catch (err) {

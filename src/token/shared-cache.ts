@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
 import { monotonicNow, sleep, type Clock } from './clock.js';
+import { earliestRefreshAtMs } from './refresh-policy.js';
 import type { SourcedToken } from './token-source.js';
 
 /** A token as it is kept in a {@link SharedTokenCache}. */
 export interface SharedToken {
   readonly accessToken: string;
   readonly expiresAt: Date;
+  /**
+   * When the fleet should replace it: the earliest moment any process's refresh timer for it can
+   * fire. Past it the entry is not used, so that a refreshing process fetches instead of taking the
+   * token it already holds. Default: `refreshBeforeExpiryMs` before `expiresAt`.
+   */
+  readonly refreshAt?: Date;
   readonly scopes: readonly string[];
 }
 
@@ -41,19 +48,24 @@ export type SharedCacheOperation = 'get' | 'set' | 'lock' | 'release';
 export interface SharedFetchContext {
   readonly key: string;
   readonly clock: Clock;
-  /** A shared entry needs this much life left to be used, in milliseconds (the refresh margin). */
+  /** Without a `refreshAt`, a shared entry needs this much life left to be used, in milliseconds (the refresh margin). */
   readonly minRemainingMs: number;
   /** How long to hold the lock, and to wait for another process's entry, in milliseconds. */
   readonly lockTtlMs: number;
+  /** The token this process holds or has just dropped: a shared entry holding it is no newer, so not used. */
+  readonly staleAccessToken: string | undefined;
   readonly signal: AbortSignal;
   /** Called for every failure of the cache; the fetch goes on without it. */
   readonly onFailure: (operation: SharedCacheOperation, error: unknown) => void;
   /** Called when a token came from the cache. */
   readonly onHit: () => void;
+  /** Called when another process held the lock, so this one waits for its entry. */
+  readonly onLockWait: () => void;
 }
 
-/** How often a process without the lock looks for the entry another process is fetching, in ms. */
-const pollIntervalMs = 100;
+/** How often a process without the lock looks for the entry another process is fetching, at first and at most, in ms. */
+const firstPollMs = 10;
+const maxPollMs = 100;
 
 /** The key of a shared entry: a hash, so that no identity or scope list is readable in the store. */
 export function sharedCacheKey(identity: string, request: { scopes: readonly string[]; audience?: string | undefined; resource?: string | undefined }): string {
@@ -61,7 +73,14 @@ export function sharedCacheKey(identity: string, request: { scopes: readonly str
   return createHash('sha256').update(material).digest('base64url');
 }
 
-/** Gets a token through `cache` (see {@link SharedTokenCache} for the protocol), `fetch` doing the request. */
+/** The lock, as far as this process knows: its to release, another's, or none (no lock, or it failed). */
+type Lock = { readonly release: () => Promise<void> } | 'held' | 'none';
+
+/**
+ * Gets a token through `cache` (see {@link SharedTokenCache} for the protocol), `fetch` doing the
+ * request. A failed lock means fetching at once (never waiting on a cache that is down), and the
+ * entry is written and the lock released after the caller has its token.
+ */
 export async function fetchThroughSharedCache(
   cache: SharedTokenCache,
   fetch: () => Promise<SourcedToken>,
@@ -69,54 +88,94 @@ export async function fetchThroughSharedCache(
 ): Promise<SourcedToken> {
   const found = await usableEntry(cache, context);
   if (found !== undefined) return found;
-  const release = await attempt(context, 'lock', () => cache.lock?.(context.key, context.lockTtlMs));
-  if (cache.lock !== undefined && release === undefined) {
-    const fetchedElsewhere = await waitForEntry(cache, context);
-    if (fetchedElsewhere !== undefined) return fetchedElsewhere;
+  const first = await takeLock(cache, context);
+  let lock: Exclude<Lock, 'held'>;
+  if (first === 'held') {
+    context.onLockWait();
+    const waited = await waitForEntry(cache, context);
+    if (!isLock(waited)) return waited;
+    lock = waited;
+  } else {
+    lock = first;
   }
+  if (lock !== 'none') {
+    const fetchedMeanwhile = await usableEntry(cache, context);
+    if (fetchedMeanwhile !== undefined) {
+      void attempt(context, 'release', lock.release);
+      return fetchedMeanwhile;
+    }
+  }
+  let token: SourcedToken;
   try {
-    if (release !== undefined) {
-      const fetchedMeanwhile = await usableEntry(cache, context);
-      if (fetchedMeanwhile !== undefined) return fetchedMeanwhile;
-    }
-    const token = await fetch();
-    const ttlMs = token.expiresAt.getTime() - context.clock.now();
-    if (ttlMs > 0) {
-      const shared: SharedToken = { accessToken: token.accessToken, expiresAt: token.expiresAt, scopes: token.scopes ?? [] };
-      await attempt(context, 'set', () => cache.set(context.key, shared, Math.ceil(ttlMs)));
-    }
-    return token;
-  } finally {
-    if (release !== undefined) await attempt(context, 'release', release);
+    token = await fetch();
+  } catch (error) {
+    if (lock !== 'none') void attempt(context, 'release', lock.release);
+    throw error;
   }
+  void share(cache, token, lock, context);
+  return token;
+}
+
+/** Writes the entry, with its remaining life as TTL, then releases the lock (so that waiters find the entry). */
+async function share(cache: SharedTokenCache, token: SourcedToken, lock: Exclude<Lock, 'held'>, context: SharedFetchContext): Promise<void> {
+  const now = context.clock.now();
+  const expiresAtMs = token.expiresAt.getTime();
+  if (expiresAtMs > now) {
+    const refreshAt = new Date(earliestRefreshAtMs(now, expiresAtMs, context.minRemainingMs));
+    const shared: SharedToken = { accessToken: token.accessToken, expiresAt: token.expiresAt, refreshAt, scopes: token.scopes ?? [] };
+    await attempt(context, 'set', () => cache.set(context.key, shared, Math.ceil(expiresAtMs - now)));
+  }
+  if (lock !== 'none') await attempt(context, 'release', lock.release);
 }
 
 async function usableEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | undefined> {
   const entry = await attempt(context, 'get', () => cache.get(context.key));
-  if (!isSharedToken(entry) || entry.expiresAt.getTime() - context.clock.now() <= context.minRemainingMs) return undefined;
+  if (!isSharedToken(entry) || entry.accessToken === context.staleAccessToken) return undefined;
+  const expiresAtMs = entry.expiresAt.getTime();
+  const refreshAtMs = entry.refreshAt instanceof Date ? Math.min(entry.refreshAt.getTime(), expiresAtMs) : expiresAtMs - context.minRemainingMs;
+  if (context.clock.now() >= refreshAtMs) return undefined;
   context.onHit();
   return entry;
 }
 
-/** Polls for the entry of the process holding the lock, until the lock would have expired. */
-async function waitForEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | undefined> {
+async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): Promise<Lock> {
+  if (cache.lock === undefined) return 'none';
+  let failed = false;
+  const release = await attempt(context, 'lock', () => cache.lock?.(context.key, context.lockTtlMs), () => (failed = true));
+  if (release !== undefined) return { release };
+  return failed ? 'none' : 'held';
+}
+
+/**
+ * Polls for the entry of the process holding the lock (soon at first, then every 100 ms) until the
+ * lock would have expired. Takes the lock when it is free again (its holder failed, or died and the
+ * lock expired), so that one process, not all, fetches next.
+ */
+async function waitForEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | Exclude<Lock, 'held'>> {
   const deadline = monotonicNow(context.clock) + context.lockTtlMs;
-  while (monotonicNow(context.clock) < deadline) {
-    await sleep(context.clock, pollIntervalMs, context.signal);
+  for (let delayMs = firstPollMs; monotonicNow(context.clock) < deadline; delayMs = Math.min(delayMs * 2, maxPollMs)) {
+    await sleep(context.clock, Math.min(delayMs, deadline - monotonicNow(context.clock)), context.signal);
     const entry = await usableEntry(cache, context);
     if (entry !== undefined) return entry;
+    const lock = await takeLock(cache, context);
+    if (lock !== 'held') return lock;
   }
-  return undefined;
+  return 'none';
 }
 
 /** Runs one cache operation; a failure is reported and reads as "nothing there". */
-async function attempt<T>(context: SharedFetchContext, operation: SharedCacheOperation, run: () => Promise<T> | T): Promise<T | undefined> {
+async function attempt<T>(context: SharedFetchContext, operation: SharedCacheOperation, run: () => Promise<T> | T, onFailed?: () => void): Promise<T | undefined> {
   try {
     return await run();
   } catch (error) {
+    onFailed?.();
     context.onFailure(operation, error);
     return undefined;
   }
+}
+
+function isLock(value: SourcedToken | Lock): value is Lock {
+  return typeof value === 'string' || typeof (value as { release?: unknown }).release === 'function';
 }
 
 function isSharedToken(value: unknown): value is SharedToken {

@@ -20,6 +20,10 @@ export interface TokenManagerStats {
   readonly maxTokenAgeAtUseMs: number;
   /** Tokens taken from the shared cache instead of the token endpoint. */
   readonly sharedCacheHits: number;
+  /** Fetches that waited for another process holding the shared cache's lock. */
+  readonly sharedCacheLockWaits: number;
+  /** Failed shared-cache operations (each also a `sharedCacheFailed` event); the manager went on without the cache. */
+  readonly sharedCacheFailures: number;
   /** Scope sets with a usable (unexpired) token cached now. */
   readonly cachedTokens: number;
   /** Scope sets held now, with a token or a remembered failure; at most 1,000 (least recently used out). */
@@ -35,6 +39,8 @@ export class StatsRecorder {
   callersWaited = 0;
   cacheHits = 0;
   sharedCacheHits = 0;
+  sharedCacheLockWaits = 0;
+  sharedCacheFailures = 0;
   lastRefreshLatencyMs: number | undefined = undefined;
   maxRefreshLatencyMs = 0;
   maxTokenAgeAtUseMs = 0;
@@ -65,6 +71,8 @@ export class StatsRecorder {
       maxRefreshLatencyMs: this.maxRefreshLatencyMs,
       maxTokenAgeAtUseMs: this.maxTokenAgeAtUseMs,
       sharedCacheHits: this.sharedCacheHits,
+      sharedCacheLockWaits: this.sharedCacheLockWaits,
+      sharedCacheFailures: this.sharedCacheFailures,
       cachedTokens,
       scopeSets,
     };

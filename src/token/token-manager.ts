@@ -175,6 +175,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
         continue;
       } else {
         entry.forcedRefreshAtMs = now;
+        entry.rejectedAccessToken = accessToken;
       }
       dropped ||= entry.token !== undefined;
       entry.token = undefined;

@@ -1,0 +1,116 @@
+import { debuglog } from 'node:util';
+import { configError } from '../token/errors.js';
+import { RedisTokenCacheError } from './errors.js';
+
+/** Debug lines: `NODE_DEBUG=grpc-oauth2-credentials-redis`. */
+export const debug = debuglog('grpc-oauth2-credentials-redis');
+
+/** The part of a node-redis (4 and later) client this package uses: a client from `createClient()`. */
+export interface NodeRedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly isReady: boolean;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** The part of an ioredis client (`new Redis()`) this package uses. */
+export interface IoRedisClientLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  readonly status: string;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** A client the user created and connected: node-redis or ioredis. */
+export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
+
+/** The four commands the cache sends, each bounded in time and failing with a RedisTokenCacheError. */
+export interface RedisCommands {
+  get(key: string): Promise<string | undefined>;
+  /** `SET key value PX ttlMs`. */
+  setWithTtl(key: string, value: string, ttlMs: number): Promise<void>;
+  /** `SET key value NX PX ttlMs`: whether the key was set (it did not exist). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes `key` only while it still holds `value` (compare-and-delete, atomic in a script). */
+  deleteIfEqual(key: string, value: string): Promise<void>;
+}
+
+// A lock that expired and was taken by another process must not be deleted by its former holder:
+// the comparison and the deletion run as one script, so nothing happens between them.
+const compareAndDeleteScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/** Clients given an 'error' listener already: one is enough, however many caches share a client. */
+const listenedTo = new WeakSet<RedisClientLike>();
+
+/** ioredis states in which a command would only queue until a reconnection that may never come. */
+const ioredisDown = new Set(['reconnecting', 'close', 'end']);
+
+/**
+ * Commands on `client`, whichever of the two libraries made it. Both take raw commands (node-redis
+ * `sendCommand`, ioredis `call`), so one code path serves every version. Each command fails fast
+ * while the client is not connected (both libraries would otherwise queue it), and after
+ * `timeoutMs` when Redis is slow; a late answer is dropped.
+ */
+export function redisCommands(client: RedisClientLike, timeoutMs: number): RedisCommands {
+  const send = commandSender(client);
+  // Connection errors are the cache's to handle (it fails open), and an 'error' event without a
+  // listener would crash the host process (node-redis emits one per failed reconnection).
+  if (!listenedTo.has(client)) {
+    listenedTo.add(client);
+    client.on('error', (error: Error) => debug('redis client error: %s', error.message));
+  }
+  const run = async (args: string[]): Promise<unknown> => {
+    const name = args[0] as string;
+    if (!send.ready()) throw new RedisTokenCacheError('unavailable', `redis ${name}: the client is not connected`);
+    const reply = send.command(args);
+    reply.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisTokenCacheError('timeout', `redis ${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([reply, timeout]);
+    } catch (error) {
+      if (error instanceof RedisTokenCacheError) throw error;
+      // The library's error may carry the command's arguments (ioredis does); only name and text pass.
+      const cause = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      throw new RedisTokenCacheError('command_failed', `redis ${name} failed: ${cause.slice(0, 200)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    async get(key) {
+      const reply = await run(['GET', key]);
+      return typeof reply === 'string' ? reply : undefined;
+    },
+    async setWithTtl(key, value, ttlMs) {
+      await run(['SET', key, value, 'PX', String(ttlMs)]);
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      return (await run(['SET', key, value, 'NX', 'PX', String(ttlMs)])) === 'OK';
+    },
+    async deleteIfEqual(key, value) {
+      await run(['EVAL', compareAndDeleteScript, '1', key, value]);
+    },
+  };
+}
+
+interface CommandSender {
+  ready(): boolean;
+  command(args: string[]): Promise<unknown>;
+}
+
+function commandSender(client: RedisClientLike): CommandSender {
+  const candidate = client as Partial<NodeRedisClientLike & IoRedisClientLike> | null | undefined;
+  if (typeof candidate?.on === 'function') {
+    if (typeof candidate.sendCommand === 'function' && typeof candidate.isReady === 'boolean') {
+      const nodeRedis = client as NodeRedisClientLike;
+      return { ready: () => nodeRedis.isReady, command: (args) => nodeRedis.sendCommand(args) };
+    }
+    if (typeof candidate.call === 'function' && typeof candidate.status === 'string') {
+      const ioredis = client as IoRedisClientLike;
+      return { ready: () => !ioredisDown.has(ioredis.status), command: ([name, ...rest]) => ioredis.call(name as string, ...rest) };
+    }
+  }
+  throw configError('createRedisTokenCache needs a node-redis client (createClient() from "redis") or an ioredis client (new Redis())');
+}
