@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,11 +14,15 @@ export interface ScriptResult {
 
 /**
  * Runs a TypeScript file in a child process (through tsx, from the project root) and resolves when
- * it exits on its own; kills it and rejects if it is still running after `limitMs`.
+ * it exits on its own; kills it and rejects if it is still running after `limitMs`. Given the test's
+ * `t`, it also kills the child, by its PID, after the test (a test that failed or timed out first).
  */
-export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000): Promise<ScriptResult> {
+export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000, t?: TestContext): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [tsx, path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    t?.after(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

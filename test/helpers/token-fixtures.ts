@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
 import { ManualClock } from '../../src/testing/index.js';
@@ -31,6 +34,12 @@ export function managerOptions(server: MockTokenServer, extra: TokenManagerOptio
 /** A TokenManager closed after the test. */
 export function createManager(t: TestContext, server: MockTokenServer, extra: TokenManagerOptions = {}): TokenManager {
   const manager = new TokenManager(managerOptions(server, extra));
+  t.after(() => manager.close());
+  return manager;
+}
+
+/** `manager` (or anything with a `close()`), closed after the test: for one not built by createManager(). */
+export function closeAfterTest<T extends { close(): unknown }>(t: TestContext, manager: T): T {
   t.after(() => manager.close());
   return manager;
 }
@@ -83,11 +92,6 @@ export async function requestsSettled(tokens: TokenManager): Promise<void> {
   });
 }
 
-/** Lets a loopback HTTP exchange in progress finish (a few event-loop turns, no fixed sleep). */
-export async function waitForIo(turns = 20): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
 /** Polls `condition` on each event-loop turn until true; fails after `limitMs` of real time. */
 export async function until(condition: () => boolean, limitMs = 5_000): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -95,4 +99,33 @@ export async function until(condition: () => boolean, limitMs = 5_000): Promise<
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+}
+
+/**
+ * Calls `attempt` again and again, one call at a time, a poll of {@link until} apart, until a call
+ * resolves: for a state change no event announces (a credential file read again in the background),
+ * seen through what callers get. Resolves with that value and the rejections of the calls before it.
+ */
+export async function untilResolves<T>(attempt: () => Promise<T>, limitMs = 5_000): Promise<{ value: T; rejections: unknown[] }> {
+  const rejections: unknown[] = [];
+  let outcome: { value: T } | undefined;
+  let pending = false;
+  await until(() => {
+    if (outcome === undefined && !pending) {
+      pending = true;
+      attempt().then(
+        (value) => (outcome = { value }),
+        (error: unknown) => void rejections.push(error),
+      ).finally(() => (pending = false));
+    }
+    return outcome !== undefined;
+  }, limitMs);
+  return { value: outcome!.value, rejections };
+}
+
+/** A fresh temporary directory, removed with its content after the test. */
+export async function createTempDir(t: TestContext, prefix = 'test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }

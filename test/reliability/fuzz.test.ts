@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { AccessToken } from '../../src/index.js';
 import { TokenError } from '../../src/index.js';
@@ -19,18 +19,13 @@ interface Answer {
   body: Buffer;
 }
 
-let server: Server;
-let endpoint: string;
-let answer: Answer = { status: 200, headers: {}, body: Buffer.alloc(0) };
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-
-before(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  // A raw server: it sends exactly the generated answer, even one no real server would.
-  server = createServer((req, res) => {
+/**
+ * A raw token server, closed after the test: it sends exactly the answer last given to `answerWith`,
+ * even one no real server would.
+ */
+async function startRawServer(t: TestContext): Promise<{ endpoint: string; answerWith: (answer: Answer) => void }> {
+  let answer: Answer = { status: 200, headers: {}, body: Buffer.alloc(0) };
+  const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       try {
@@ -42,13 +37,26 @@ before(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
-});
-after(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    answerWith: (next) => (answer = next),
+  };
+}
+
+/** The unhandled rejections of the process while the test runs. */
+function recordUnhandledRejections(t: TestContext): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  t.after(() => process.off('unhandledRejection', onUnhandled));
+  return unhandled;
+}
 
 const jsonValue = fc.oneof(
   fc.string(),
@@ -91,7 +99,9 @@ function isHeaderSafe(value: string): boolean {
 }
 
 describe('fuzzed token responses', () => {
-  it(`turns every one of ${runs} arbitrary answers into a token or a TokenError with a documented code`, async () => {
+  it(`turns every one of ${runs} arbitrary answers into a token or a TokenError with a documented code`, async (t) => {
+    const unhandled = recordUnhandledRejections(t);
+    const { endpoint, answerWith } = await startRawServer(t);
     await fc.assert(
       fc.asyncProperty(answers, async (generated) => {
         const headers: Record<string, string> = {};
@@ -99,9 +109,11 @@ describe('fuzzed token responses', () => {
         if (generated.retryAfter !== null && isHeaderSafe(generated.retryAfter)) headers['retry-after'] = generated.retryAfter;
         if (generated.wwwAuthenticate !== null && isHeaderSafe(generated.wwwAuthenticate)) headers['www-authenticate'] = generated.wwwAuthenticate;
         if (generated.location !== null) headers.location = generated.location;
-        answer = { status: generated.status, headers, body: Buffer.from(generated.body) };
+        answerWith({ status: generated.status, headers, body: Buffer.from(generated.body) });
 
-        const tokens = new TokenManager({
+        // Each case's manager is closed as the case ends (`using`), not after the whole test: a
+        // refresh timer of one case must not ask the server while it gives another case's answer.
+        using tokens = new TokenManager({
           tokenEndpoint: endpoint,
           clientId: 'fuzz',
           clientSecret: 'fuzz-secret-value',
@@ -109,21 +121,21 @@ describe('fuzzed token responses', () => {
           retry: { retries: 0 },
           requestTimeoutMs: 5_000,
         });
+        let token: AccessToken;
         try {
-          const token = await tokens.getToken();
-          assert.ok(token instanceof AccessToken);
-          assert.ok(token.accessToken.length > 0);
-          assert.ok(Number.isFinite(token.expiresAt.getTime()) && token.expiresAt.getTime() > Date.now());
-          assert.ok(token.expiresAt.getTime() <= Date.now() + 366 * 24 * 3600 * 1000, 'no token that (almost) never expires');
+          token = await tokens.getToken();
         } catch (err) {
           assert.ok(err instanceof TokenError, `not a TokenError: ${String(err)}`);
           const documented = ownCodes.has(err.code) || (/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(err.code) && err.status !== undefined);
           assert.ok(documented, `undocumented code ${err.code}`);
           assert.equal(typeof err.retryable, 'boolean');
           assert.ok(!err.message.includes('fuzz-secret-value'));
-        } finally {
-          tokens.close();
+          return;
         }
+        assert.ok(token instanceof AccessToken);
+        assert.ok(token.accessToken.length > 0);
+        assert.ok(Number.isFinite(token.expiresAt.getTime()) && token.expiresAt.getTime() > Date.now());
+        assert.ok(token.expiresAt.getTime() <= Date.now() + 366 * 24 * 3600 * 1000, 'no token that (almost) never expires');
       }),
       { numRuns: runs },
     );

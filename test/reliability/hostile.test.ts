@@ -12,11 +12,26 @@ const requestTimeoutMs = 300;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** Runs one getToken() against the faulted server; returns the error and how long it took. */
-async function failingCall(t: TestContext, setup: Parameters<typeof createManager>[2] = {}) {
+/** A token server and a manager that tries once, with a short request timeout; both closed after the test. */
+async function startFaultable(t: TestContext) {
   const server = await startTokenServer(t);
-  const tokens = createManager(t, server, { requestTimeoutMs, retry: { retries: 0 }, ...setup });
+  const tokens = createManager(t, server, { requestTimeoutMs, retry: { retries: 0 } });
   return { server, tokens };
+}
+
+/** An HTTP server on 127.0.0.2 (another host than the token server's) that counts its requests, closed after the test. */
+async function startElsewhere(t: TestContext): Promise<{ url: string; reached: () => number }> {
+  let reached = 0;
+  const elsewhere = createServer((_req, res) => {
+    reached++;
+    res.end();
+  });
+  await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
+  t.after(async () => {
+    elsewhere.closeAllConnections();
+    await new Promise((resolve) => elsewhere.close(resolve));
+  });
+  return { url: `http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}`, reached: () => reached };
 }
 
 async function timed(promise: Promise<unknown>): Promise<{ error: TokenError; elapsedMs: number }> {
@@ -31,7 +46,7 @@ async function timed(promise: Promise<unknown>): Promise<{ error: TokenError; el
 
 describe('hostile token server', () => {
   it('ends a slow-loris answer (headers, then nothing) within requestTimeoutMs', async (t) => {
-    const { server, tokens } = await failingCall(t);
+    const { server, tokens } = await startFaultable(t);
     server.failNext(1, { type: 'hang-after-headers' });
     const { error, elapsedMs } = await timed(tokens.getToken());
     assert.equal(error.code, 'timeout');
@@ -43,7 +58,7 @@ describe('hostile token server', () => {
     ['streamed without a length', { 'transfer-encoding': 'chunked' }],
   ] as const) {
     it(`refuses a 50 MB answer ${what} after reading at most 1 MiB, with memory bounded`, async (t) => {
-      const { server, tokens } = await failingCall(t);
+      const { server, tokens } = await startFaultable(t);
       const huge = Buffer.alloc(50 * 1024 * 1024, 0x61);
       server.failNext(1, { type: 'body', body: huge, headers });
       gc();
@@ -59,29 +74,18 @@ describe('hostile token server', () => {
   }
 
   it('does not follow a redirect to another host, and sends that host nothing', async (t) => {
-    let reached = 0;
-    const elsewhere = createServer((_req, res) => {
-      reached++;
-      res.end();
-    });
-    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
-    try {
-      const { server, tokens } = await failingCall(t);
-      const location = `http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}/steal`;
-      server.failNext(1, { type: 'body', status: 307, body: '', headers: { location } });
-      const { error } = await timed(tokens.getToken());
-      assert.equal(error.code, 'invalid_response');
-      assert.equal(error.status, 307);
-      assert.equal(error.retryable, false);
-      assert.equal(reached, 0);
-    } finally {
-      elsewhere.closeAllConnections();
-      await new Promise((resolve) => elsewhere.close(resolve));
-    }
+    const elsewhere = await startElsewhere(t);
+    const { server, tokens } = await startFaultable(t);
+    server.failNext(1, { type: 'body', status: 307, body: '', headers: { location: `${elsewhere.url}/steal` } });
+    const { error } = await timed(tokens.getToken());
+    assert.equal(error.code, 'invalid_response');
+    assert.equal(error.status, 307);
+    assert.equal(error.retryable, false);
+    assert.equal(elsewhere.reached(), 0);
   });
 
   it('reports a connection reset in the middle of the body as a network error', async (t) => {
-    const { server, tokens } = await failingCall(t);
+    const { server, tokens } = await startFaultable(t);
     server.failNext(1, { type: 'reset-mid-body' });
     const { error, elapsedMs } = await timed(tokens.getToken());
     assert.equal(error.code, 'network');

@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { TokenError } from '../../src/index.js';
 import { TokenManager } from '../../src/index.js';
-import { clientSecret, startTokenServer } from '../helpers/token-fixtures.js';
+import type { ServiceAccountOptions } from '../../src/index.js';
+import { clientSecret, closeAfterTest, createTempDir, startTokenServer } from '../helpers/token-fixtures.js';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sa-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function writeJson(name: string, content: unknown): Promise<string> {
-  const path = join(dir, name);
+/** `content` as JSON in a file of a temporary directory removed after the test; its path. */
+async function writeJson(t: TestContext, content: unknown): Promise<string> {
+  const path = join(await createTempDir(t, 'sa-'), 'key.json');
   await writeFile(path, JSON.stringify(content));
   return path;
+}
+
+/** A manager for the key file at `path`, closed after the test. */
+function fromFile(t: TestContext, path: string, options?: ServiceAccountOptions): TokenManager {
+  return closeAfterTest(t, TokenManager.fromServiceAccountFile(path, options));
 }
 
 function rsaKeyPair(): { publicPem: string; privatePem: string } {
@@ -36,7 +34,7 @@ describe('service-account key files', () => {
     const { publicPem, privatePem } = rsaKeyPair();
     const clientEmail = 'orders@project.iam.example.test';
     server.addServiceAccount({ clientEmail, publicKey: publicPem });
-    const path = await writeJson('google.json', {
+    const path = await writeJson(t, {
       type: 'service_account',
       project_id: 'project',
       private_key_id: 'key-1',
@@ -45,42 +43,30 @@ describe('service-account key files', () => {
       client_id: '1234567890',
       token_uri: server.tokenEndpoint,
     });
-    const tokens = TokenManager.fromServiceAccountFile(path, { scopes: ['orders.read', 'orders.write'], allowInsecureRequests: true });
-    try {
-      const token = await tokens.getToken();
-      const claims = await server.verifyAccessToken(token.accessToken);
-      assert.equal(claims.sub, clientEmail);
-      assert.equal(claims.scope, 'orders.read orders.write');
-      assert.equal(server.requests.at(-1)?.grantType, 'urn:ietf:params:oauth:grant-type:jwt-bearer');
-    } finally {
-      tokens.close();
-    }
+    const tokens = fromFile(t, path, { scopes: ['orders.read', 'orders.write'], allowInsecureRequests: true });
+    const token = await tokens.getToken();
+    const claims = await server.verifyAccessToken(token.accessToken);
+    assert.equal(claims.sub, clientEmail);
+    assert.equal(claims.scope, 'orders.read orders.write');
+    assert.equal(server.requests.at(-1)?.grantType, 'urn:ietf:params:oauth:grant-type:jwt-bearer');
   });
 
   it('uses a generic OAuth2 client file with a client secret', async (t) => {
     const server = await startTokenServer(t);
-    const path = await writeJson('client.json', { client_id: 'orders-svc', client_secret: clientSecret, token_endpoint: server.tokenEndpoint });
-    const tokens = TokenManager.fromServiceAccountFile(path, { scopes: ['orders.read'], allowInsecureRequests: true });
-    try {
-      await tokens.getToken();
-      assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
-    } finally {
-      tokens.close();
-    }
+    const path = await writeJson(t, { client_id: 'orders-svc', client_secret: clientSecret, token_endpoint: server.tokenEndpoint });
+    const tokens = fromFile(t, path, { scopes: ['orders.read'], allowInsecureRequests: true });
+    await tokens.getToken();
+    assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
   });
 
   it('uses a generic OAuth2 client file with a private key and discovery', async (t) => {
     const server = await startTokenServer(t);
     const { publicPem, privatePem } = rsaKeyPair();
     server.addClient({ clientId: 'keyed-client', publicKey: publicPem });
-    const path = await writeJson('keyed.json', { client_id: 'keyed-client', private_key: privatePem, issuer: server.issuer });
-    const tokens = TokenManager.fromServiceAccountFile(path, { allowInsecureRequests: true });
-    try {
-      await tokens.getToken();
-      assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
-    } finally {
-      tokens.close();
-    }
+    const path = await writeJson(t, { client_id: 'keyed-client', private_key: privatePem, issuer: server.issuer });
+    const tokens = fromFile(t, path, { allowInsecureRequests: true });
+    await tokens.getToken();
+    assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
   const broken: [string, unknown, RegExp][] = [
@@ -94,35 +80,47 @@ describe('service-account key files', () => {
     ['an unknown type', { type: 'authorized_user', client_id: 'a' }, /"type" "authorized_user" is not supported/],
   ];
   for (const [what, content, message] of broken) {
-    it(`names the field when the key file has ${what}`, async () => {
-      const path = await writeJson(`broken-${what.replace(/\W+/g, '-')}.json`, content);
+    it(`names the field when the key file has ${what}`, async (t) => {
+      const path = await writeJson(t, content);
       assert.throws(
-        () => TokenManager.fromServiceAccountFile(path),
+        () => fromFile(t, path),
         (err: TokenError) => err instanceof TokenError && err.code === 'config' && message.test(err.message),
       );
     });
   }
 
-  it('refuses an http token_uri unless allowInsecureRequests is set', async () => {
-    const path = await writeJson('plain-http.json', {
+  /** A service-account key file whose token_uri is plain http. */
+  const plainHttpKeyFile = (t: TestContext): Promise<string> =>
+    writeJson(t, {
       type: 'service_account',
       client_email: 'a@b.example.test',
       private_key: rsaKeyPair().privatePem,
       token_uri: 'http://auth.example.test/token',
     });
+
+  it('refuses an http token_uri without allowInsecureRequests', async (t) => {
+    const path = await plainHttpKeyFile(t);
     assert.throws(
-      () => TokenManager.fromServiceAccountFile(path),
+      () => fromFile(t, path),
       (err: TokenError) => err.code === 'insecure_endpoint' && /"token_uri" of .*allowInsecureRequests/.test(err.message),
     );
-    TokenManager.fromServiceAccountFile(path, { allowInsecureRequests: true }).close();
   });
 
-  it('says so when the key file is missing or not JSON', async () => {
-    assert.throws(() => TokenManager.fromServiceAccountFile(join(dir, 'absent.json')), /could not be read \(ENOENT\)/);
-    const path = join(dir, 'garbage.json');
+  it('accepts an http token_uri with allowInsecureRequests', async (t) => {
+    const path = await plainHttpKeyFile(t);
+    assert.ok(fromFile(t, path, { allowInsecureRequests: true }) instanceof TokenManager);
+  });
+
+  it('says so when the key file is missing', async (t) => {
+    const dir = await createTempDir(t, 'sa-');
+    assert.throws(() => fromFile(t, join(dir, 'absent.json')), /could not be read \(ENOENT\)/);
+  });
+
+  it('says so when the key file is not JSON, without quoting it', async (t) => {
+    const path = join(await createTempDir(t, 'sa-'), 'garbage.json');
     await writeFile(path, `{"private_key": "${'x'.repeat(10)}`);
     assert.throws(
-      () => TokenManager.fromServiceAccountFile(path),
+      () => fromFile(t, path),
       (err: TokenError) => err.code === 'config' && /not valid JSON/.test(err.message) && !err.message.includes('xxxxxxxxxx'),
     );
   });

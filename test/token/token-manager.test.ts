@@ -1,26 +1,29 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { TokenError } from '../../src/index.js';
-import type { Clock } from '../../src/index.js';
+import type { AccessToken, Clock } from '../../src/index.js';
 import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
-import type { ManualClock } from '../../src/testing/index.js';
+import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
 import { TokenManager } from '../../src/index.js';
 import {
   clientId,
   clientSecret,
+  closeAfterTest,
   createClock,
   createManager,
+  createTempDir,
   driveUntilSettled,
   managerOptions,
+  requestsSettled,
   startTokenServer,
   until,
-  waitForIo,
+  untilResolves,
 } from '../helpers/token-fixtures.js';
 
 describe('getting a token', () => {
@@ -47,39 +50,37 @@ describe('getting a token', () => {
     const server = await startTokenServer(t);
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
-    const tokens = new TokenManager({
-      tokenEndpoint: server.tokenEndpoint,
-      clientId: 'jwt-client',
-      privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' },
-      allowInsecureRequests: true,
-    });
-    try {
-      const token = await tokens.getToken();
-      assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
-      assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
-    } finally {
-      tokens.close();
-    }
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({
+        tokenEndpoint: server.tokenEndpoint,
+        clientId: 'jwt-client',
+        privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' },
+        allowInsecureRequests: true,
+      }),
+    );
+    const token = await tokens.getToken();
+    assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
+    assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
   it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async (t) => {
     const server = await startTokenServer(t);
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     server.addClient({ clientId: 'pem-client', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
-    const tokens = new TokenManager({
-      issuer: server.issuer,
-      clientId: 'pem-client',
-      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      allowInsecureRequests: true,
-    });
-    try {
-      await tokens.getToken();
-      const paths = server.requests.map((r) => r.path);
-      assert.ok(paths.some((p) => p.startsWith('/.well-known/')), 'discovery document fetched');
-      assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
-    } finally {
-      tokens.close();
-    }
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({
+        issuer: server.issuer,
+        clientId: 'pem-client',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        allowInsecureRequests: true,
+      }),
+    );
+    await tokens.getToken();
+    const paths = server.requests.map((r) => r.path);
+    assert.ok(paths.some((p) => p.startsWith('/.well-known/')), 'discovery document fetched');
+    assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
   it('sends the scopes, audience and resource it is configured with', async (t) => {
@@ -97,13 +98,20 @@ describe('getting a token', () => {
     assert.deepEqual(token.scopes, ['orders.read', 'orders.write']);
   });
 
-  it('caches a token per scope set, whatever the order of the scopes', async (t) => {
+  it('serves one cached token for a scope set whatever the order of its scopes', async (t) => {
     const server = await startTokenServer(t);
     const tokens = createManager(t, server);
     const a = await tokens.getToken({ scopes: ['orders.read', 'inventory.read'] });
     const b = await tokens.getToken({ scopes: ['inventory.read', 'orders.read'] });
-    const c = await tokens.getToken({ scopes: ['orders.write'] });
     assert.equal(a, b);
+    assert.equal(server.tokenRequestCount, 1);
+  });
+
+  it('fetches a token of its own for another scope set', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    const a = await tokens.getToken({ scopes: ['orders.read', 'inventory.read'] });
+    const c = await tokens.getToken({ scopes: ['orders.write'] });
     assert.notEqual(a.accessToken, c.accessToken);
     assert.equal(server.tokenRequestCount, 2);
   });
@@ -139,33 +147,74 @@ describe('getting a token', () => {
     assert.equal(server.tokenRequestCount, 1);
   });
 
-  it('getCachedToken() answers synchronously from the cache, undefined when a call would have to wait', async (t) => {
-    const clock = createClock();
-    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(t, server, { clock });
+  it('getCachedToken() returns undefined before the first token, and starts no request', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     assert.equal(tokens.getCachedToken(), undefined);
-    assert.equal(server.tokenRequestCount, 0, 'a peek starts no request');
+    assert.equal(tokens.stats().tokenRequests, 0, 'a peek starts no request');
+    assert.equal(server.tokenRequestCount, 0);
+  });
+
+  it('getCachedToken() returns the cached token synchronously', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
     const token = await tokens.getToken();
     assert.equal(tokens.getCachedToken(), token);
     assert.equal(tokens.stats().cachedTokens, 1);
+  });
+
+  it('getCachedToken() returns undefined for a scope set with no token cached', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    await tokens.getToken();
     assert.equal(tokens.getCachedToken({ scopes: ['orders.write'] }), undefined);
+  });
+
+  it('getCachedToken() keeps returning the token while its refresh is pending', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
+    const token = await tokens.getToken();
     server.failNext(1, { type: 'hang' }); // the refresh will hang
     await clock.advance(545_000); // past the refresh time, timer fired
     await until(() => server.tokenRequestCount === 2);
-    assert.equal(tokens.getCachedToken(), token, 'still served while the refresh is pending');
+    assert.equal(tokens.getCachedToken(), token);
+  });
+
+  it('getCachedToken() returns undefined once the token has expired, and stats no longer count it', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
+    await tokens.getToken();
+    server.failNext(1, { type: 'hang' }); // the refresh will hang, so nothing replaces the token
+    await clock.advance(545_000);
+    await until(() => server.tokenRequestCount === 2);
     await clock.advance(60_000);
     assert.equal(tokens.getCachedToken(), undefined, 'expired');
     assert.equal(tokens.stats().cachedTokens, 0, 'an expired token is not counted as cached');
+  });
+
+  it('getCachedToken() returns undefined after close()', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    await tokens.getToken();
     tokens.close();
     assert.equal(tokens.getCachedToken(), undefined);
   });
 
-  it('invalidate() drops exactly that token so the next call fetches a new one', async (t) => {
+  it('invalidate() with a token it does not hold keeps the cached one', async (t) => {
     const server = await startTokenServer(t);
     const tokens = createManager(t, server);
     const first = await tokens.getToken();
     tokens.invalidate('some-other-token');
     assert.equal(await tokens.getToken(), first);
+    assert.equal(server.tokenRequestCount, 1);
+  });
+
+  it('invalidate() with the cached token makes the next call fetch a new one', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    const first = await tokens.getToken();
     tokens.invalidate(first.accessToken);
     const second = await tokens.getToken();
     assert.notEqual(second.accessToken, first.accessToken);
@@ -188,27 +237,22 @@ describe('refresh', () => {
     assert.equal(tokens.stats().callersWaited, 1, 'only the very first call waited');
   });
 
-  it('refreshes from a timer with no caller waiting, and resolves callers while the refresh is held open', async (t) => {
+  it('refreshes from a timer with no caller waiting', async (t) => {
     const clock = createClock();
     const server = await startTokenServer(t, { clock, tokenLifetimeSec: 3600 });
     const tokens = createManager(t, server, { clock });
-    const issued: TokenIssuedEvent[] = [];
-    tokens.on('tokenIssued', (e) => issued.push(e));
     const first = await tokens.getToken();
-    server.failNext(1, { type: 'delay', ms: 150 });
+    const refreshed = once(tokens, 'tokenIssued') as Promise<[TokenIssuedEvent]>;
     await clock.advance(3_600_000 - 59_000);
+    const [event] = await refreshed;
+    assert.equal(event.callerWaited, false);
     assert.equal(server.tokenRequestCount, 2, 'the timer sent the refresh');
-    // The answer is delayed by the server: a caller now still gets the old token at once.
-    assert.equal((await tokens.getToken()).accessToken, first.accessToken);
-    await until(() => issued.length === 2);
-    const second = await tokens.getToken();
-    assert.notEqual(second.accessToken, first.accessToken);
-    assert.equal(issued[1]?.callerWaited, false);
+    assert.notEqual((await tokens.getToken()).accessToken, first.accessToken);
     assert.equal(tokens.stats().callersWaited, 1);
     assert.equal(tokens.stats().backgroundRefreshes, 1);
   });
 
-  it('refreshes a token that lives shorter than the margin at half its lifetime, not in a loop', async (t) => {
+  it('refreshes a token that lives shorter than the margin at half its lifetime', async (t) => {
     const clock = createClock();
     const server = await startTokenServer(t, { clock, tokenLifetimeSec: 20 });
     const tokens = createManager(t, server, { clock });
@@ -217,13 +261,30 @@ describe('refresh', () => {
     await tokens.getToken();
     assert.equal(issued[0]?.refreshAt.getTime(), clock.now() + 10_000);
     await clock.advance(9_000);
-    assert.equal(server.tokenRequestCount, 1);
+    assert.equal(tokens.stats().tokenRequests, 1, 'nothing before half-life');
     await tokens.getToken();
+    const refreshed = once(tokens, 'tokenIssued');
     await clock.advance(1_000);
-    await until(() => issued.length === 2);
+    await refreshed;
     assert.equal(server.tokenRequestCount, 2, 'one refresh at half-life');
-    await waitForIo();
-    assert.equal(server.tokenRequestCount, 2, 'and no loop after it');
+  });
+
+  it('does not refresh a token that lives shorter than the margin in a loop', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 20 });
+    const tokens = createManager(t, server, { clock });
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    await tokens.getToken();
+    await clock.advance(10_000); // half-life: the one refresh
+    await until(() => issued.length === 2);
+    await tokens.getToken();
+    // The new token's refresh is at its own half-life, so no timer is due until then.
+    assert.equal(issued[1]?.refreshAt.getTime(), clock.now() + 10_000);
+    await clock.advance(9_999);
+    assert.equal(tokens.stats().tokenRequests, 2, 'no loop after the refresh');
+    await requestsSettled(tokens);
+    assert.equal(server.tokenRequestCount, 2);
   });
 
   it('lets a scope set nobody uses stop refreshing', async (t) => {
@@ -233,8 +294,10 @@ describe('refresh', () => {
     await tokens.getToken();
     await clock.advance(600_000); // first refresh: the token was used
     await until(() => server.tokenRequestCount === 2);
+    await requestsSettled(tokens);
     await clock.advance(600_000); // unused since: no refresh
-    await waitForIo();
+    // A refresh timer starts its request as it fires, so none was started if none is counted now.
+    assert.equal(tokens.stats().tokenRequests, 2);
     assert.equal(server.tokenRequestCount, 2);
   });
 });
@@ -261,8 +324,10 @@ describe('timers', () => {
     await tokens.getToken();
     const refreshAt = issued[0]!.refreshAt.getTime();
     await manual.advance(refreshAt - manual.now() - 1);
-    await waitForIo();
-    assert.equal(server.tokenRequestCount, 1, 'nothing before the refresh time');
+    // A refresh timer starts its request as it fires, so none was started if none is counted now.
+    assert.equal(tokens.stats().tokenRequests, 1, 'nothing before the refresh time');
+    await requestsSettled(tokens);
+    assert.equal(server.tokenRequestCount, 1);
     await manual.advance(1);
     await until(() => server.tokenRequestCount === 2);
   });
@@ -275,11 +340,10 @@ describe('timers', () => {
     await tokens.getToken();
     for (let day = 0; day < 30; day++) {
       await manual.advance(24 * 3600_000);
-      await waitForIo(3);
+      await requestsSettled(tokens);
       await tokens.getToken();
     }
-    await until(() => server.tokenRequestCount >= 2);
-    await waitForIo();
+    await requestsSettled(tokens);
     assert.equal(server.tokenRequestCount, 2, 'one refresh in thirty days, not a loop');
     assert.ok(Math.max(...delays) <= 2_147_483_647, `largest timer delay ${Math.max(...delays)} ms`);
   });
@@ -294,7 +358,7 @@ describe('timers', () => {
     await until(() => server.tokenRequestCount === 2);
     for (let i = 0; i < 30; i++) {
       await manual.advance(2_000);
-      await waitForIo(3);
+      await requestsSettled(tokens);
     }
     assert.ok(server.tokenRequestCount >= 6, `${server.tokenRequestCount} requests: the background retries went on`);
   });
@@ -376,6 +440,45 @@ describe('expiry', () => {
   });
 });
 
+/**
+ * Ten minutes of a 503 outage with a 10-minute token, walked through in 5-second steps with a call
+ * each, as a busy service would, up to 5 s before the token expires.
+ */
+async function walkThroughOutage(t: TestContext) {
+  const clock = createClock();
+  const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+  const tokens = createManager(t, server, { clock, retry: { retries: 3, minTimeoutMs: 1_000, maxTimeoutMs: 20_000 } });
+  const cached = await tokens.getToken();
+  server.failNext(10_000, { type: 'error', status: 503 });
+  const start = clock.now();
+  const served: AccessToken[] = [];
+  while (clock.now() < start + 600_000 - 5_000) {
+    await clock.advance(5_000);
+    await requestsSettled(tokens);
+    served.push(await tokens.getToken());
+  }
+  return { clock, server, tokens, cached, served };
+}
+
+/** A manager reading its client secret from a file that holds a wrong one, on a manual clock. */
+async function rotatingSecretScene(t: TestContext) {
+  const clock = createClock();
+  const server = await startTokenServer(t, { clock });
+  const file = join(await createTempDir(t, 'secret-'), 'secret');
+  await writeFile(file, 'wrong-secret-value');
+  server.addClient({ clientId: 'rotating', clientSecret: 'right-secret-value' });
+  const tokens = closeAfterTest(
+    t,
+    new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true, clock }),
+  );
+  return { clock, server, file, tokens };
+}
+
+/** The HTTP statuses of the token endpoint's answers, in order. */
+function tokenAnswerStatuses(server: MockTokenServer): (number | undefined)[] {
+  return server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status);
+}
+
 describe('retries and failures', () => {
   it('retries 503 twice with jittered, growing delays that honour Retry-After, then succeeds', async (t) => {
     const clock = createClock();
@@ -409,7 +512,7 @@ describe('retries and failures', () => {
     assert.equal(server.tokenRequestCount, 3);
   });
 
-  it('sends one request for 1,000 callers on invalid_client, and none for the calls after it', async (t) => {
+  it('sends one request for 1,000 concurrent callers on invalid_client', async (t) => {
     const server = await startTokenServer(t);
     const tokens = createManager(t, server, { clientSecret: 'wrong-secret-value' });
     const fatal: unknown[] = [];
@@ -417,17 +520,32 @@ describe('retries and failures', () => {
     const results = await Promise.allSettled(Array.from({ length: 1000 }, () => tokens.getToken()));
     assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as TokenError).code === 'invalid_client'));
     assert.equal(server.tokenRequestCount, 1);
+    assert.equal(fatal.length, 1);
+  });
+
+  it('answers the calls after an invalid_client with the remembered failure, not a request each', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { clientSecret: 'wrong-secret-value' });
+    const fatal: unknown[] = [];
+    tokens.on('fatalFailure', (e) => fatal.push(e));
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
     for (let i = 0; i < 50; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client', retryable: false, status: 401 });
     assert.equal(server.tokenRequestCount, 1, 'a fatal failure is remembered, not retried per call');
     assert.equal(fatal.length, 1);
   });
 
-  it('does not retry invalid_scope, and forgets a fatal failure on invalidate()', async (t) => {
+  it('remembers an invalid_scope failure instead of retrying it', async (t) => {
     const server = await startTokenServer(t);
     const tokens = createManager(t, server, { scopes: ['admin.everything'] });
     await assert.rejects(tokens.getToken(), { code: 'invalid_scope', status: 400 });
     await assert.rejects(tokens.getToken(), { code: 'invalid_scope' });
     assert.equal(server.tokenRequestCount, 1);
+  });
+
+  it('forgets a remembered fatal failure on invalidate()', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server, { scopes: ['admin.everything'] });
+    await assert.rejects(tokens.getToken(), { code: 'invalid_scope', status: 400 });
     tokens.invalidate();
     await assert.rejects(tokens.getToken(), { code: 'invalid_scope' });
     assert.equal(server.tokenRequestCount, 2);
@@ -441,31 +559,36 @@ describe('retries and failures', () => {
     await assert.rejects(tokens.getToken(), { code: 'server_error' });
     for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'server_error' });
     assert.equal(server.tokenRequestCount, 1);
+  });
+
+  it('makes one new attempt once the backoff window has passed', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock });
+    server.failNext(100, { type: 'error', status: 503 });
+    const tokens = createManager(t, server, { clock, retry: { retries: 0, minTimeoutMs: 1_000 } });
+    await assert.rejects(tokens.getToken(), { code: 'server_error' });
     await clock.advance(1_000);
     await assert.rejects(tokens.getToken(), { code: 'server_error' });
     assert.equal(server.tokenRequestCount, 2, 'after the window, one new attempt');
   });
 
-  it('serves the cached token through an outage until it expires, then rejects with the last error', async (t) => {
-    const clock = createClock();
-    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
-    const tokens = createManager(t, server, { clock, retry: { retries: 3, minTimeoutMs: 1_000, maxTimeoutMs: 20_000 } });
-    const cached = await tokens.getToken();
-    server.failNext(10_000, { type: 'error', status: 503 });
-    const start = clock.now();
-    let served = 0;
-    // Walk through the ten minutes in 5-second steps, calling as a busy service would.
-    while (clock.now() < start + 600_000 - 5_000) {
-      await clock.advance(5_000);
-      await waitForIo(5);
-      assert.equal((await tokens.getToken()).accessToken, cached.accessToken);
-      served++;
-    }
-    assert.ok(served > 100);
+  it('serves the cached token through an outage until it expires', async (t) => {
+    const { served, cached, tokens } = await walkThroughOutage(t);
+    assert.ok(served.length > 100);
+    assert.ok(served.every((token) => token.accessToken === cached.accessToken));
+    assert.equal(tokens.stats().callersWaited, 1);
+  });
+
+  it('keeps retrying with backoff in the background while it serves the cached token through an outage', async (t) => {
+    const { server } = await walkThroughOutage(t);
     assert.ok(server.tokenRequestCount > 3, 'kept retrying in the background');
     assert.ok(server.tokenRequestCount < 60, `but with backoff (${server.tokenRequestCount} requests)`);
+  });
+
+  it('rejects with the last error once the cached token has expired in an outage', async (t) => {
+    const { clock, tokens } = await walkThroughOutage(t);
     await clock.advance(5_000);
-    await waitForIo(5);
+    await requestsSettled(tokens);
     await assert.rejects(tokens.getToken(), { code: 'server_error' });
     assert.equal(tokens.stats().callersWaited, 1);
   });
@@ -474,17 +597,13 @@ describe('retries and failures', () => {
     const server = await startTokenServer(t);
     const endpoint = server.tokenEndpoint;
     await server.close();
-    const tokens = new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } });
-    try {
-      await assert.rejects(tokens.getToken(), (err: TokenError) => {
-        assert.equal(err.code, 'network');
-        assert.equal(err.retryable, true);
-        assert.match(err.message, /ECONNREFUSED/);
-        return true;
-      });
-    } finally {
-      tokens.close();
-    }
+    const tokens = closeAfterTest(t, new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } }));
+    await assert.rejects(tokens.getToken(), (err: TokenError) => {
+      assert.equal(err.code, 'network');
+      assert.equal(err.retryable, true);
+      assert.match(err.message, /ECONNREFUSED/);
+      return true;
+    });
   });
 
   it('reports a connection reset as a network error', async (t) => {
@@ -516,62 +635,59 @@ describe('retries and failures', () => {
   });
 
   it('reads a rotated client secret file again when the server answers invalid_client', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'secret-'));
-    try {
-      const server = await startTokenServer(t);
-      const file = join(dir, 'secret');
-      await writeFile(file, 'old-secret-value-1\n');
-      server.addClient({ clientId: 'rotating', clientSecret: 'old-secret-value-1' });
-      const tokens = new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true });
-      try {
-        await tokens.getToken();
-        server.addClient({ clientId: 'rotating', clientSecret: 'new-secret-value-2' });
-        await writeFile(file, 'new-secret-value-2\n');
-        tokens.invalidate();
-        await tokens.getToken();
-        assert.deepEqual(
-          server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
-          [200, 401, 200],
-        );
-      } finally {
-        tokens.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const server = await startTokenServer(t);
+    const file = join(await createTempDir(t, 'secret-'), 'secret');
+    await writeFile(file, 'old-secret-value-1\n');
+    server.addClient({ clientId: 'rotating', clientSecret: 'old-secret-value-1' });
+    const tokens = closeAfterTest(t, new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true }));
+    await tokens.getToken();
+    server.addClient({ clientId: 'rotating', clientSecret: 'new-secret-value-2' });
+    await writeFile(file, 'new-secret-value-2\n');
+    tokens.invalidate();
+    await tokens.getToken();
+    assert.deepEqual(
+      server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
+      [200, 401, 200],
+    );
   });
+
   it('notices a secret file rotated after a fatal failure, without a request per call', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'secret-'));
-    try {
-      const clock = createClock();
-      const server = await startTokenServer(t, { clock });
-      const file = join(dir, 'secret');
-      await writeFile(file, 'wrong-secret-value');
-      server.addClient({ clientId: 'rotating', clientSecret: 'right-secret-value' });
-      const tokens = new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true, clock });
-      try {
-        await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
-        await writeFile(file, 'right-secret-value');
-        await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'checked at most once per maxTimeoutMs');
-        await clock.advance(30_000);
-        await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'this caller starts the check and still gets the error at once');
-        let token;
-        for (let turn = 0; turn < 100 && token === undefined; turn++) {
-          token = await tokens.getToken().catch(() => undefined);
-          if (token === undefined) await waitForIo(2);
-        }
-        assert.equal(token?.tokenType, 'Bearer');
-        assert.deepEqual(
-          server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
-          [401, 200],
-          'one refusal, then the request with the rotated secret',
-        );
-      } finally {
-        tokens.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const { server, file, tokens } = await rotatingSecretScene(t);
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    await writeFile(file, 'right-secret-value');
+    // The first caller to hit the remembered failure makes the manager read the file again in the
+    // background; until that read is done, every caller gets the failure at once. (These calls
+    // only queue promise jobs, so the read, which needs the event loop, cannot end among them.)
+    for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    assert.equal(tokens.stats().tokenRequests, 1);
+    const { value: token, rejections } = await untilResolves(() => tokens.getToken());
+    assert.ok(rejections.every((err) => (err as TokenError).code === 'invalid_client'));
+    assert.equal(token.tokenType, 'Bearer');
+    assert.deepEqual(tokenAnswerStatuses(server), [401, 200], 'one refusal, then the request with the rotated secret');
+  });
+
+  it('reads the secret file again once retry.maxTimeoutMs has passed since the last read', async (t) => {
+    const { server, file, clock, tokens } = await rotatingSecretScene(t);
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    // A first rotation, to another wrong secret: a caller's check finds it and the next call is refused again.
+    await writeFile(file, 'still-wrong-secret-value');
+    const { value: refusedAgain } = await untilResolves(() =>
+      tokens.getToken().catch((err: TokenError) => {
+        if (server.tokenRequestCount < 2) throw err; // the check has not ended yet: refused at once
+        return err;
+      }),
+    );
+    assert.equal((refusedAgain as TokenError).code, 'invalid_client');
+    await requestsSettled(tokens);
+    // The right secret comes just after that check: the callers of the next 30 s get the failure at once.
+    await writeFile(file, 'right-secret-value');
+    await clock.advance(29_999);
+    for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    await clock.advance(1);
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'this caller starts the check and still gets the error at once');
+    const { value: token } = await untilResolves(() => tokens.getToken());
+    assert.equal(token.tokenType, 'Bearer');
+    assert.deepEqual(tokenAnswerStatuses(server), [401, 401, 200]);
   });
 });
 
@@ -623,7 +739,7 @@ describe('configuration', () => {
 });
 
 describe('lifecycle', () => {
-  it('rejects getToken() after close() and aborts the request in flight', async (t) => {
+  it('aborts the request in flight on close(), rejecting its callers with closed', async (t) => {
     const server = await startTokenServer(t);
     server.failNext(1, { type: 'hang' });
     const tokens = createManager(t, server);
@@ -631,6 +747,13 @@ describe('lifecycle', () => {
     await until(() => server.tokenRequestCount === 1);
     tokens.close();
     await assert.rejects(pending, { code: 'closed' });
+  });
+
+  it('rejects getToken() after close()', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    await tokens.getToken();
+    tokens.close();
     await assert.rejects(tokens.getToken(), { code: 'closed' });
   });
 
@@ -656,14 +779,11 @@ describe('lifecycle', () => {
       warnings.push(w.message);
     };
     process.on('warning', onWarning);
-    try {
-      assert.equal((await tokens.getToken()).tokenType, 'Bearer');
-      await until(() => warnings.length > 0);
-      // The listener's own message stays out of the warning: only its type is named.
-      assert.match(warnings[0] ?? '', /'tokenIssued' listener threw \(Error\)/);
-    } finally {
-      process.off('warning', onWarning);
-    }
+    t.after(() => process.off('warning', onWarning));
+    assert.equal((await tokens.getToken()).tokenType, 'Bearer');
+    await until(() => warnings.length > 0);
+    // The listener's own message stays out of the warning: only its type is named.
+    assert.match(warnings[0] ?? '', /'tokenIssued' listener threw \(Error\)/);
   });
 
   it('keeps the secret and the token out of errors, inspect and JSON of the token', async (t) => {
