@@ -666,6 +666,42 @@ describe('retries and failures', () => {
     assert.deepEqual(tokenAnswerStatuses(server), [401, 200], 'one refusal, then the request with the rotated secret');
   });
 
+  it('makes the source re-read its credentials at most once per retry.maxTimeoutMs while a fatal failure is remembered', async (t) => {
+    const clock = createClock();
+    // A source whose client is refused, and whose credential re-reads the test answers one by one.
+    const reloads: ((changed: boolean) => void)[] = [];
+    let attempts = 0;
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({
+        clock,
+        retry: { maxTimeoutMs: 30_000 },
+        tokenSource: {
+          endpoint: 'refusing-source',
+          fetchToken: () => {
+            attempts++;
+            return Promise.reject(new TokenError('invalid_client', 'client authentication failed', { status: 401 }));
+          },
+          reloadCredentials: () => new Promise<boolean>((resolve) => reloads.push(resolve)),
+        },
+      }),
+    );
+    const first = tokens.getToken();
+    await until(() => reloads.length === 1); // the refused attempt reads the credentials again itself
+    reloads[0]!(false);
+    await assert.rejects(first, { code: 'invalid_client' });
+    for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    assert.equal(reloads.length, 2, 'the first caller to hit the remembered failure starts one re-read');
+    reloads[1]!(false);
+    await clock.advance(29_999);
+    for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    assert.equal(reloads.length, 2, 'none within retry.maxTimeoutMs of the last');
+    await clock.advance(1);
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
+    assert.equal(reloads.length, 3, 'the first caller after it starts the next');
+    assert.equal(attempts, 1, 'and no caller sends a request');
+  });
+
   it('reads the secret file again once retry.maxTimeoutMs has passed since the last read', async (t) => {
     const { server, file, clock, tokens } = await rotatingSecretScene(t);
     await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
