@@ -52,7 +52,7 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
       jwksRequests++;
       return keyServer.jwksStatus === undefined ? send(200, { keys: keyServer.served }) : send(keyServer.jwksStatus, {});
     }
-    if (req.url === '/.well-known/oauth-authorization-server') return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
+    if (req.url?.startsWith('/.well-known/oauth-authorization-server')) return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
     send(404, {});
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

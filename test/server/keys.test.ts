@@ -92,6 +92,7 @@ describe('signing keys', () => {
     const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
     assert.equal(reasonOf(error), 'keys_unavailable');
+    assert.match(error?.details ?? '', /oauth-authorization-server\/tenant names another issuer/);
   });
 });
 
