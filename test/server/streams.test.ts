@@ -25,7 +25,7 @@ async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
 }
 
 describe('streams and token expiry', () => {
-  it('ends a bidi stream UNAUTHENTICATED when its token expires (exp plus the 30 s tolerance)', async (t) => {
+  it('ends a bidi stream UNAUTHENTICATED when its token expires (exp plus the 30 s tolerance)', { timeout: 10_000 }, async (t) => {
     const { keys, clock, client, decisions } = await scene(t);
     const token = await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() });
     const stream = openBidi(client, { metadata: bearer(token) });
