@@ -66,6 +66,20 @@ describe('method policy', () => {
   });
 });
 
+describe('the documented policy', () => {
+  it('accepts the policy of docs/server.md, and [] lets any valid token in', async (t) => {
+    const methods = {
+      '/orders.v1.Orders/GetOrder': ['orders.read'],
+      '/orders.v1.Orders/PlaceOrder': { anyOf: ['orders.write', 'orders.admin'] },
+      '/orders.v1.Orders/*': ['orders.read'],
+      '/orders.v1.Admin/Ping': [],
+    };
+    assert.ok(createServerAuthInterceptor({ ...base, methods }));
+    const { keys, client } = await scene(t, { methods: { [methodPaths.unary]: [] } });
+    assert.equal((await unary(client, { metadata: bearer(await keys.sign({ scope: undefined })) })).error, undefined);
+  });
+});
+
 describe('the authorize rule', () => {
   it('refuses with PERMISSION_DENIED when it returns false, and sees the claims and method', async (t) => {
     const seen: string[] = [];

@@ -42,6 +42,22 @@ describe('streams and token expiry', () => {
     assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
   });
 
+  it('a client that reopens its bidi stream on stream_token_expired goes on with a fresh token', { timeout: 10_000 }, async (t) => {
+    const { keys, clock, client } = await scene(t);
+    const tokenFor = (lifetimeSec: number) => keys.sign({ exp: Math.floor(clock.now() / 1000) + lifetimeSec }, { nowMs: clock.now() });
+    const first = openBidi(client, { metadata: bearer(await tokenFor(60)) });
+    first.stream.write({ text: 'a' });
+    await first.nextReply();
+    await clock.advance(90_000);
+    const { error } = await first.ended;
+    assert.equal(error?.metadata.get('grpc-oauth2-reason')[0], 'stream_token_expired');
+    const second = openBidi(client, { metadata: bearer(await tokenFor(3600)) });
+    second.stream.write({ text: 'b' });
+    assert.equal((await second.nextReply()).text, 'orders-svc:b');
+    second.stream.end();
+    assert.equal((await second.ended).error, undefined);
+  });
+
   it('leaves a stream open past its token expiry with endStreamsAtExpiry: false', async (t) => {
     const { keys, clock, client } = await scene(t, { endStreamsAtExpiry: false });
     const stream = openBidi(client, { metadata: bearer(await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() })) });
