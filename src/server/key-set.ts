@@ -67,7 +67,7 @@ export class KeySet {
 
   #discover(): Promise<RemoteSet> {
     if (this.#discovering !== undefined) return this.#discovering;
-    if (this.#failedRecently(this.#timing.retryAfterFailureMs)) return Promise.reject(this.#failure);
+    if (this.#failedRecently(this.#timing.retryAfterFailureMs)) return Promise.reject(this.#failure!);
     this.#attemptedAt = monotonicNow(this.#clock);
     const source = this.#source;
     const discovered = async (): Promise<RemoteSet> => {
@@ -87,7 +87,7 @@ export class KeySet {
   /** One shared fetch; a caller needing keys waits for it, and a failure within `windowMs` answers at once. */
   #fetch(remote: RemoteSet, windowMs: number): Promise<unknown> {
     if (this.#fetching !== undefined) return this.#fetching;
-    if (this.#failedRecently(windowMs)) return Promise.reject(this.#failure);
+    if (this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
     this.#attemptedAt = monotonicNow(this.#clock);
     this.#fetching = remote
       .reload()

@@ -161,7 +161,7 @@ function numberOption(value: unknown, name: string, fallback: number, range: { m
   if (value === undefined) return fallback;
   const ok = typeof value === 'number' && value >= range.min && value <= range.max && (!range.integer || Number.isInteger(value));
   if (!ok) throw authConfigError(`${where}: ${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`);
-  return value as number;
+  return value;
 }
 
 function clockOf(value: unknown): Clock {

@@ -84,9 +84,9 @@ describe('the authorize rule', () => {
   it('refuses with PERMISSION_DENIED when it returns false, and sees the claims and method', async (t) => {
     const seen: string[] = [];
     const { keys, client, auth } = await scene(t, {
-      authorize: async ({ claims, method }) => {
+      authorize: ({ claims, method }) => {
         seen.push(`${String(claims.sub)} ${method}`);
-        return claims.tenant === 'acme';
+        return Promise.resolve(claims.tenant === 'acme');
       },
     });
     assert.equal((await unary(client, { metadata: bearer(await keys.sign({ tenant: 'acme' })) })).error, undefined);
