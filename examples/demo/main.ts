@@ -2,9 +2,10 @@
 // tokens, and a client whose every call carries a token from a TokenManager.
 // Run it with `npm run demo`.
 import * as grpc from '@grpc/grpc-js';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { decodeJwt } from 'jose';
 import { TokenManager, createAuthInterceptor, InsecureChannelError } from '../../src/index.js';
 import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { createServerAuthInterceptor, getAuthClaims } from '../../src/server/index.js';
 
 interface Note {
   readonly text: string;
@@ -36,38 +37,32 @@ async function main(): Promise<void> {
 
   // 2. The gRPC server over TLS, checking every call's bearer token against the token server's JWKS.
   const certs = await createTestCertificates();
-  const jwks = createRemoteJWKSet(new URL(tokenServer.jwksUri));
-  const authenticate = async (metadata: grpc.Metadata): Promise<string> => {
-    const [header] = metadata.get('authorization');
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) throw new Error('no bearer token');
-    const { payload } = await jwtVerify(header.slice('Bearer '.length), jwks, { issuer: tokenServer.issuer });
-    return `${String(payload.sub)} [${String(payload.scope)}]`;
+  // The auth interceptor from ./server checks each call's token (keys from the JWKS) and scopes
+  // before any handler runs; handlers read the verified claims with getAuthClaims.
+  const auth = createServerAuthInterceptor({
+    issuer: tokenServer.issuer,
+    audience: 'https://api.example.test', // the mock token server's default audience
+    jwksUri: tokenServer.jwksUri,
+    allowInsecureRequests: true, // the mock token server speaks plain http on loopback
+    methods: { '/demo.v1.Notes/*': ['notes.read'] },
+  });
+  const who = (call: { metadata: grpc.Metadata }): string => {
+    const claims = getAuthClaims(call);
+    return `${String(claims?.sub)} [${String(claims?.scope)}]`;
   };
-  const deny = (err: unknown): grpc.ServiceError =>
-    Object.assign(new Error((err as Error).message), { code: grpc.status.UNAUTHENTICATED, details: (err as Error).message, metadata: new grpc.Metadata() });
 
-  const server = new grpc.Server();
+  const server = new grpc.Server({ interceptors: [auth] });
   server.addService(notesService, {
     Get(call: grpc.ServerUnaryCall<Note, Note>, callback: grpc.sendUnaryData<Note>) {
-      authenticate(call.metadata).then((who) => callback(null, { text: `note "${call.request.text}" for ${who}` }), (err) => callback(deny(err)));
+      callback(null, { text: `note "${call.request.text}" for ${who(call)}` });
     },
     List(call: grpc.ServerWritableStream<Note, Note>) {
-      authenticate(call.metadata).then(
-        (who) => {
-          for (const n of [1, 2, 3]) call.write({ text: `note ${n} for ${who}` });
-          call.end();
-        },
-        (err) => call.destroy(deny(err)),
-      );
+      for (const n of [1, 2, 3]) call.write({ text: `note ${n} for ${who(call)}` });
+      call.end();
     },
     Chat(call: grpc.ServerDuplexStream<Note, Note>) {
-      authenticate(call.metadata).then(
-        (who) => {
-          call.on('data', (note: Note) => call.write({ text: `${who} said "${note.text}"` }));
-          call.on('end', () => call.end());
-        },
-        (err) => call.destroy(deny(err)),
-      );
+      call.on('data', (note: Note) => call.write({ text: `${who(call)} said "${note.text}"` }));
+      call.on('end', () => call.end());
     },
   });
   const port = await new Promise<number>((resolve, reject) =>

@@ -1,0 +1,39 @@
+// Reports each decision to the user's onDecision hook and, for refusals, to NODE_DEBUG=grpc-oauth2.
+import { status } from '@grpc/grpc-js';
+import { debuglog } from 'node:util';
+import { describeThrown } from '../token/checks.js';
+import type { Decision } from './decision.js';
+import type { AuthDecision, ServerAuthOptions } from './options.js';
+
+const debug = debuglog('grpc-oauth2');
+
+/** The audit record of `decision`: never the token, and a `subject` only from verified claims. */
+export function auditRecord(method: string, decision: Decision): AuthDecision {
+  const { denial, claims, isPublic } = decision;
+  return Object.freeze({
+    method,
+    allowed: denial === undefined,
+    code: denial?.code ?? status.OK,
+    reason: denial?.reason ?? (isPublic ? 'public' : 'granted'),
+    details: denial?.details ?? '',
+    subject: typeof claims?.sub === 'string' ? claims.sub : undefined,
+  });
+}
+
+/**
+ * Gives the record of `decision` to `onDecision`. A hook that throws or rejects never reaches
+ * grpc-js or the process: what it threw is logged by name only (its text is not ours to print).
+ */
+export function report(onDecision: ServerAuthOptions['onDecision'], method: string, decision: Decision): void {
+  const record = auditRecord(method, decision);
+  if (!record.allowed) debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.details);
+  if (onDecision === undefined) return;
+  try {
+    const result: unknown = onDecision(record);
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(result).catch((err: unknown) => debug('server onDecision rejected with %s', describeThrown(err)));
+    }
+  } catch (err) {
+    debug('server onDecision threw %s', describeThrown(err));
+  }
+}

@@ -1,0 +1,75 @@
+// Decides one call: public method, or a bearer token that verifies, has the method's scopes and
+// passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token).
+import type { Metadata } from '@grpc/grpc-js';
+import type { JWTPayload } from 'jose';
+import { describeThrown } from '../token/checks.js';
+import { bearerTokenOf } from './bearer.js';
+import { Denial } from './denial.js';
+import type { ServerAuthOptions } from './options.js';
+import type { Policy } from './policy.js';
+import type { TokenVerifier } from './verifier.js';
+
+/** How a call was decided: refused with `denial`, or allowed; `claims` once the token verified. */
+export interface Decision {
+  readonly denial: Denial | undefined;
+  readonly claims: Readonly<JWTPayload> | undefined;
+  /** True for a public method, which passed without looking at any token. */
+  readonly isPublic: boolean;
+}
+
+/** What {@link decide} needs. */
+export interface DecisionParts {
+  readonly policy: Policy;
+  readonly verifier: TokenVerifier;
+  readonly maxTokenBytes: number;
+  readonly authorize: ServerAuthOptions['authorize'];
+}
+
+const publicCall: Decision = Object.freeze({ denial: undefined, claims: undefined, isPublic: true });
+
+/**
+ * The decision for a call to `method` with request `metadata`. Never throws or rejects: whatever
+ * goes wrong is a denial. The token is authenticated before the policy is asked whether the method
+ * exists, so a caller without a token learns nothing about the policy.
+ */
+export function decide(parts: DecisionParts, method: string, metadata: Metadata): Decision | Promise<Decision> {
+  if (parts.policy.isPublic(method)) return publicCall;
+  const token = bearerTokenOf(metadata, parts.maxTokenBytes);
+  if (token instanceof Denial) return refused(token, undefined);
+  const verified = parts.verifier.verify(token);
+  return verified instanceof Promise ? verified.then((result) => afterVerify(parts, method, metadata, result)) : afterVerify(parts, method, metadata, verified);
+}
+
+function afterVerify(parts: DecisionParts, method: string, metadata: Metadata, verified: Readonly<JWTPayload> | Denial): Decision | Promise<Decision> {
+  if (verified instanceof Denial) return refused(verified, undefined);
+  const claims = verified;
+  const scopeDenial = parts.policy.check(method, claims);
+  if (scopeDenial !== undefined || parts.authorize === undefined) return { denial: scopeDenial, claims, isPublic: false };
+  let answer: unknown;
+  try {
+    answer = parts.authorize({ claims, method, metadata });
+  } catch (err) {
+    return refused(authorizeFailed(`threw ${describeThrown(err)}`), claims);
+  }
+  if (typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function') {
+    return Promise.resolve(answer).then(
+      (value: unknown) => authorized(value, claims),
+      (err: unknown) => refused(authorizeFailed(`rejected with ${describeThrown(err)}`), claims),
+    );
+  }
+  return authorized(answer, claims);
+}
+
+function authorized(answer: unknown, claims: Readonly<JWTPayload>): Decision {
+  if (answer === true) return { denial: undefined, claims, isPublic: false };
+  if (answer === false) return refused(new Denial('authorize_denied', 'denied by the server\'s authorize rule'), claims);
+  return refused(authorizeFailed('returned neither true nor false'), claims);
+}
+
+function authorizeFailed(what: string): Denial {
+  return new Denial('authorize_failed', `the server's authorize rule failed (${what})`);
+}
+
+function refused(denial: Denial, claims: Readonly<JWTPayload> | undefined): Decision {
+  return { denial, claims, isPublic: false };
+}

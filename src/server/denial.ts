@@ -1,0 +1,74 @@
+// Why a call was refused, as a stable code, a short sentence and the gRPC status a client gets.
+import { Metadata, status } from '@grpc/grpc-js';
+
+/**
+ * Why the server interceptor refused a call. Sent to the client in the trailer
+ * {@link reasonTrailer} and given to `onDecision`; stable, so that programs can switch on it.
+ *
+ * `UNAUTHENTICATED`: `missing_token`, `multiple_authorization`, `not_bearer`, `token_too_large`,
+ * `malformed_token`, `algorithm_not_allowed`, `unknown_key`, `bad_signature`, `token_expired`,
+ * `token_not_yet_valid`, `wrong_issuer`, `wrong_audience`, `wrong_token_type`, `invalid_claims`,
+ * `stream_token_expired`. `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
+ * `authorize_denied`. `UNAVAILABLE`: `keys_unavailable`. `INTERNAL`: `authorize_failed`.
+ */
+export type DenialReason =
+  | 'missing_token'
+  | 'multiple_authorization'
+  | 'not_bearer'
+  | 'token_too_large'
+  | 'malformed_token'
+  | 'algorithm_not_allowed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'wrong_token_type'
+  | 'invalid_claims'
+  | 'stream_token_expired'
+  | 'missing_scope'
+  | 'method_not_in_policy'
+  | 'authorize_denied'
+  | 'keys_unavailable'
+  | 'authorize_failed';
+
+/** Trailer naming the {@link DenialReason} of a refused call, e.g. `grpc-oauth2-reason: missing_scope`. */
+export const reasonTrailer = 'grpc-oauth2-reason';
+
+/** Trailer listing, space-separated, the scopes a `missing_scope` denial wanted (the RFC 6750 `scope` idea). */
+export const scopeTrailer = 'grpc-oauth2-scope';
+
+const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
+
+/** The gRPC status code a denial ends the call with. */
+export function statusOf(reason: DenialReason): status {
+  if (permissionReasons.has(reason)) return status.PERMISSION_DENIED;
+  if (reason === 'keys_unavailable') return status.UNAVAILABLE;
+  if (reason === 'authorize_failed') return status.INTERNAL;
+  return status.UNAUTHENTICATED;
+}
+
+/**
+ * A refusal: its reason, the status details a client reads (a short sentence, never the token or
+ * anything copied from it), and for `missing_scope` the scopes wanted.
+ */
+export class Denial {
+  readonly code: status;
+
+  constructor(
+    readonly reason: DenialReason,
+    readonly details: string,
+    readonly scopes: readonly string[] = [],
+  ) {
+    this.code = statusOf(reason);
+  }
+
+  /** The status to send: code, details, and the reason (and wanted scopes) as trailers. */
+  toStatus(): { code: status; details: string; metadata: Metadata } {
+    const metadata = new Metadata();
+    metadata.set(reasonTrailer, this.reason);
+    if (this.scopes.length > 0) metadata.set(scopeTrailer, this.scopes.join(' '));
+    return { code: this.code, details: this.details, metadata };
+  }
+}

@@ -1,0 +1,8 @@
+// The receiving side (grpc-oauth2-credentials/server): verify bearer JWTs and authorize each gRPC method.
+export { createServerAuthInterceptor } from './interceptor.js';
+export { getAuthClaims } from './claims.js';
+export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-policy.js';
+export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
+export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
+export { reasonTrailer, scopeTrailer, type DenialReason } from './denial.js';
+export { AuthConfigError } from '../grpc/errors.js';

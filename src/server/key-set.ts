@@ -1,0 +1,114 @@
+// The issuer's signing keys: jose's remote JWK set, with refetches paced on our clock.
+import { createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { monotonicNow, type Clock } from '../token/clock.js';
+import { describeEndpoint } from '../token/http/endpoint-url.js';
+import { discoverJwksUri, KeysUnavailableError } from './discovery.js';
+
+/** Timing of the key set, in milliseconds. */
+export interface KeySetTiming {
+  /** Least time between two refetches for an unknown `kid`. */
+  readonly refetchCooldownMs: number;
+  /** Age after which the keys are refetched in the background, while the cached ones keep serving. */
+  readonly maxAgeMs: number;
+  /** How long a failed discovery or first fetch is remembered before the next call tries again. */
+  readonly retryAfterFailureMs: number;
+  /** Bound of each HTTP request. */
+  readonly requestTimeoutMs: number;
+}
+
+type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
+
+/** Where the keys come from: a JWKS URL, or the discovery document of an issuer. */
+export type KeySource = { readonly jwksUri: URL } | { readonly issuer: string; readonly allowInsecureRequests: boolean };
+
+/**
+ * Resolves the key of a JWS header. jose's `createRemoteJWKSet` fetches, caches and shares
+ * in-flight fetches, but times its cooldown and cache age on `Date.now()`, which neither tests nor
+ * this package's clock can drive. So jose is told never to refetch on its own (both durations
+ * infinite) and every refetch is decided here: on an unknown `kid` at most once per
+ * `refetchCooldownMs` (a flood of forged kids costs one request per cooldown), in the background
+ * once the keys are `maxAgeMs` old, and after a failure at most once per `retryAfterFailureMs`.
+ */
+export class KeySet {
+  readonly #source: KeySource;
+  readonly #clock: Clock;
+  readonly #timing: KeySetTiming;
+  #remote: RemoteSet | undefined;
+  #discovering: Promise<RemoteSet> | undefined;
+  #fetching: Promise<unknown> | undefined;
+  /** Monotonic time of the last fetch attempt (discovery included), and of the last failure. */
+  #attemptedAt = -Infinity;
+  #failedAt = -Infinity;
+  #failure: KeysUnavailableError | undefined;
+
+  constructor(source: KeySource, clock: Clock, timing: KeySetTiming) {
+    this.#source = source;
+    this.#clock = clock;
+    this.#timing = timing;
+  }
+
+  /** The key for `header`; the resolver jose's `jwtVerify` calls. */
+  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    const remote = this.#remote ?? (await this.#discover());
+    if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
+    else if (this.#age() >= this.#timing.maxAgeMs) this.#fetch(remote, 0).catch(() => {}); // stale keys keep serving
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey) || this.#age() < this.#timing.refetchCooldownMs) throw err;
+      await this.#fetch(remote, 0);
+      return await remote(header, token);
+    }
+  }
+
+  #age(): number {
+    return monotonicNow(this.#clock) - this.#attemptedAt;
+  }
+
+  #discover(): Promise<RemoteSet> {
+    if (this.#discovering !== undefined) return this.#discovering;
+    if (this.#failedRecently(this.#timing.retryAfterFailureMs)) return Promise.reject(this.#failure!);
+    this.#attemptedAt = monotonicNow(this.#clock);
+    const source = this.#source;
+    const discovered = async (): Promise<RemoteSet> => {
+      const url = 'jwksUri' in source ? source.jwksUri : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+      // Infinite durations: jose never refetches by itself (see the class comment).
+      this.#remote = createRemoteJWKSet(url, { cooldownDuration: Infinity, cacheMaxAge: Infinity, timeoutDuration: this.#timing.requestTimeoutMs });
+      return this.#remote;
+    };
+    this.#discovering = discovered()
+      .catch((err: unknown) => {
+        throw this.#failed(err, 'issuer discovery');
+      })
+      .finally(() => (this.#discovering = undefined));
+    return this.#discovering;
+  }
+
+  /** One shared fetch; a caller needing keys waits for it, and a failure within `windowMs` answers at once. */
+  #fetch(remote: RemoteSet, windowMs: number): Promise<unknown> {
+    if (this.#fetching !== undefined) return this.#fetching;
+    if (this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
+    this.#attemptedAt = monotonicNow(this.#clock);
+    this.#fetching = remote
+      .reload()
+      .then(
+        () => (this.#failure = undefined),
+        (err: unknown) => {
+          throw this.#failed(err, 'JWKS');
+        },
+      )
+      .finally(() => (this.#fetching = undefined));
+    return this.#fetching;
+  }
+
+  #failedRecently(windowMs: number): boolean {
+    return this.#failure !== undefined && monotonicNow(this.#clock) - this.#failedAt < windowMs;
+  }
+
+  #failed(err: unknown, what: string): KeysUnavailableError {
+    const where = 'jwksUri' in this.#source ? describeEndpoint(this.#source.jwksUri) : describeEndpoint(this.#source.issuer);
+    this.#failedAt = monotonicNow(this.#clock);
+    this.#failure = err instanceof KeysUnavailableError ? err : new KeysUnavailableError(`${what} ${where} failed (${(err as Error).name})`);
+    return this.#failure;
+  }
+}

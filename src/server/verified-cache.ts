@@ -1,0 +1,54 @@
+// Tokens already verified, so a busy server does not check the same signature on every call.
+import { createHash } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+
+/** Default of `maxCachedTokens`: a few MB at most, and far more callers than a server usually has. */
+export const defaultMaxCachedTokens = 10_000;
+
+interface Entry {
+  readonly claims: Readonly<JWTPayload>;
+  /** Wall-clock milliseconds after which the token no longer verifies (its `exp` plus the tolerance). */
+  readonly validUntilMs: number;
+}
+
+/**
+ * Verified claims keyed by the SHA-256 of the token (the token itself is never kept), each until
+ * its `exp` plus the clock tolerance, at most `maxEntries` of them: when full, the entry used least
+ * recently goes. A `Map` keeps insertion order, so re-inserting on a hit makes it an LRU list.
+ */
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries: number) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** The key of `token`. */
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  /** The claims of a token verified before and still valid at `nowMs`, else `undefined`. */
+  get(key: string, nowMs: number): Readonly<JWTPayload> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (nowMs >= entry.validUntilMs) return undefined;
+    this.#entries.set(key, entry);
+    return entry.claims;
+  }
+
+  /** Remembers verified `claims` until `validUntilMs`. */
+  set(key: string, claims: Readonly<JWTPayload>, validUntilMs: number): void {
+    if (this.#maxEntries === 0) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, { claims, validUntilMs });
+    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  /** How many tokens are cached. */
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,109 @@
+// Verifies a bearer JWT with jose, and says in a word what is wrong with one that fails.
+import { jwtVerify, type JWTPayload } from 'jose';
+import type { Clock } from '../token/clock.js';
+import { Denial } from './denial.js';
+import { KeysUnavailableError } from './discovery.js';
+import type { KeySet } from './key-set.js';
+import { VerifiedTokenCache } from './verified-cache.js';
+
+/** What a token must satisfy; see the options of `createServerAuthInterceptor`. */
+export interface VerifierSettings {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly algorithms: readonly string[];
+  readonly clockToleranceSec: number;
+  readonly requireAtJwt: boolean;
+  readonly maxCachedTokens: number;
+  readonly clock: Clock;
+  readonly keys: KeySet;
+}
+
+/** The claims of a token that verified, frozen; or why it did not. */
+export type Verified = Readonly<JWTPayload> | Denial;
+
+/** Checks tokens against one set of settings, remembering those that verified. */
+export class TokenVerifier {
+  readonly #settings: VerifierSettings;
+  readonly #cache: VerifiedTokenCache;
+
+  constructor(settings: VerifierSettings) {
+    this.#settings = settings;
+    this.#cache = new VerifiedTokenCache(settings.maxCachedTokens);
+  }
+
+  /** Verifies `token`; synchronous when it was verified before and is still valid. */
+  verify(token: string): Verified | Promise<Verified> {
+    const key = VerifiedTokenCache.keyOf(token);
+    const cached = this.#cache.get(key, this.#settings.clock.now());
+    if (cached !== undefined) return cached;
+    return this.#verify(token, key);
+  }
+
+  /**
+   * When a token verified at `claims` stops being valid, in wall-clock milliseconds: its `exp` plus
+   * the clock tolerance, as jose judges it.
+   */
+  validUntilMs(claims: Readonly<JWTPayload>): number {
+    return ((claims.exp ?? 0) + this.#settings.clockToleranceSec) * 1000;
+  }
+
+  async #verify(token: string, key: string): Promise<Verified> {
+    const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt, clock, keys } = this.#settings;
+    try {
+      const { payload } = await jwtVerify(token, (header, jws) => keys.resolve(header, jws), {
+        issuer,
+        audience: [...audience],
+        algorithms: [...algorithms],
+        clockTolerance: clockToleranceSec,
+        // Without exp a token would be good forever; jose checks exp only when present.
+        requiredClaims: ['exp'],
+        typ: requireAtJwt ? 'at+jwt' : undefined,
+        currentDate: new Date(clock.now()),
+      });
+      const claims = Object.freeze(payload);
+      this.#cache.set(key, claims, this.validUntilMs(claims));
+      return claims;
+    } catch (err) {
+      return denialOf(err);
+    }
+  }
+}
+
+/** The denial for an error of `jwtVerify` or of the key set. Never quotes the token or its claims. */
+export function denialOf(err: unknown): Denial {
+  if (err instanceof KeysUnavailableError) return new Denial('keys_unavailable', `signing keys unavailable: ${err.message}`);
+  const { code, claim } = err as { code?: unknown; claim?: unknown };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return new Denial('token_expired', 'bearer token expired');
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return claimDenial(claim);
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return new Denial('algorithm_not_allowed', 'bearer token signed with an algorithm this server does not accept');
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return new Denial('unknown_key', "bearer token signed by a key not in the issuer's key set");
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return new Denial('bad_signature', 'bearer token signature does not verify');
+    case 'ERR_JWKS_TIMEOUT':
+      return new Denial('keys_unavailable', 'signing keys unavailable: the JWKS request timed out');
+    default:
+      // JWSInvalid, JWTInvalid, JOSENotSupported, or anything jose throws on input it cannot read.
+      return new Denial('malformed_token', 'bearer token is not a valid JWT');
+  }
+}
+
+function claimDenial(claim: unknown): Denial {
+  switch (claim) {
+    case 'nbf':
+      return new Denial('token_not_yet_valid', 'bearer token not yet valid (nbf)');
+    case 'iss':
+      return new Denial('wrong_issuer', 'bearer token from an issuer this server does not accept');
+    case 'aud':
+      return new Denial('wrong_audience', 'bearer token audience is not this server');
+    case 'typ':
+      return new Denial('wrong_token_type', 'bearer token type is not at+jwt');
+    default:
+      return new Denial('invalid_claims', `bearer token has no valid ${typeof claim === 'string' ? claim.replace(/[^a-z_]/gi, '').slice(0, 20) : ''} claim`);
+  }
+}

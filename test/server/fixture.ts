@@ -1,0 +1,185 @@
+// Fixtures of the server tests: a key server whose JWKS the test controls (and that counts its
+// requests), and a real TLS grpc-js server running the auth interceptor in front of the echo
+// service, whose handlers record what getAuthClaims gave them.
+import type { TestContext } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createTestCertificates } from '../../src/testing/index.js';
+import { createServerAuthInterceptor, getAuthClaims, type ServerAuthOptions } from '../../src/server/index.js';
+import { echoService, methodPaths, type Reply, type Request } from '../helpers/grpc-fixture.js';
+
+export const audience = 'https://orders.example.test';
+
+/** A signing key with its public JWK. */
+export interface SigningKey {
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+}
+
+export async function newSigningKey(alg: 'RS256' | 'ES256' = 'RS256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' } };
+}
+
+/** An issuer on 127.0.0.1 whose keys the test sets, with discovery documents. */
+export interface KeyServer {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  /** The keys served; replace or push to rotate. */
+  served: JWK[];
+  /** The key tokens are signed with by default (served from the start). */
+  readonly key: SigningKey;
+  /** HTTP status the JWKS endpoint answers with instead of 200, while set. */
+  jwksStatus: number | undefined;
+  /** Requests so far to the JWKS endpoint. */
+  readonly jwksRequests: number;
+  /** Signs `claims` over defaults (iss, aud, sub, scope, exp in an hour at `nowMs`). */
+  sign(claims?: JWTPayload, options?: { key?: SigningKey; header?: Record<string, unknown>; nowMs?: number }): Promise<string>;
+}
+
+export async function startKeyServer(t: TestContext): Promise<KeyServer> {
+  const key = await newSigningKey();
+  let jwksRequests = 0;
+  const http = createServer((req, res) => {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.url === '/.well-known/jwks.json') {
+      jwksRequests++;
+      return keyServer.jwksStatus === undefined ? send(200, { keys: keyServer.served }) : send(keyServer.jwksStatus, {});
+    }
+    if (req.url?.startsWith('/.well-known/oauth-authorization-server')) return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
+    send(404, {});
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  http.unref();
+  const issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const keyServer: KeyServer = {
+    issuer,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    served: [key.jwk],
+    key,
+    jwksStatus: undefined,
+    get jwksRequests() {
+      return jwksRequests;
+    },
+    async sign(claims = {}, { key: signWith = key, header = {}, nowMs = Date.now() } = {}) {
+      const now = Math.floor(nowMs / 1000);
+      return new SignJWT({ iss: issuer, aud: audience, sub: 'orders-svc', scope: 'orders.read', iat: now, exp: now + 3600, ...claims })
+        .setProtectedHeader({ alg: signWith.jwk.alg!, kid: signWith.jwk.kid!, typ: 'at+jwt', ...header })
+        .sign(signWith.privateKey);
+    },
+  };
+  return keyServer;
+}
+
+/** What one handler saw: its method, the claims getAuthClaims gave it, and where it looked. */
+export interface HandlerSighting {
+  readonly method: string;
+  readonly where: 'entry' | 'data' | 'end';
+  readonly subject: string | undefined;
+}
+
+export interface AuthServer {
+  readonly address: string;
+  /** Each handler's view of the claims, in order; empty when no handler ran. */
+  readonly sightings: HandlerSighting[];
+  /** TLS channel credentials trusting the test CA. */
+  channelCredentials(): grpc.ChannelCredentials;
+  /** A client of this server (closed with the server), on `credentials` (default: plain TLS). */
+  client(credentials?: grpc.ChannelCredentials, options?: grpc.ClientOptions): grpc.Client;
+}
+
+let certificates: ReturnType<typeof createTestCertificates> | undefined;
+
+/**
+ * Starts the echo service over TLS on 127.0.0.1:0 behind `createServerAuthInterceptor(options)`
+ * (after `before`, interceptors that run ahead of it), plus a health Check method. Closed after `t`.
+ */
+export async function startAuthServer(t: TestContext, options: ServerAuthOptions, extra: { before?: grpc.ServerInterceptor[]; serverOptions?: grpc.ServerOptions } = {}): Promise<AuthServer> {
+  const certs = await (certificates ??= createTestCertificates());
+  const sightings: HandlerSighting[] = [];
+  const server = new grpc.Server({ ...extra.serverOptions, interceptors: [...(extra.before ?? []), createServerAuthInterceptor(options)] });
+  const see = (method: string, where: HandlerSighting['where'], call: { metadata: grpc.Metadata }): string => {
+    const subject = getAuthClaims(call)?.sub;
+    sightings.push({ method, where, subject });
+    return subject ?? '';
+  };
+  const reply = (method: string, text: string): Reply => ({ method, authorization: [], metadata: {}, text });
+  server.addService(echoService, {
+    Unary(call: grpc.ServerUnaryCall<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      callback(null, reply(methodPaths.unary, see(methodPaths.unary, 'entry', call)));
+    },
+    ClientStream(call: grpc.ServerReadableStream<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      see(methodPaths.clientStream, 'entry', call);
+      call.on('data', () => see(methodPaths.clientStream, 'data', call));
+      call.on('end', () => callback(null, reply(methodPaths.clientStream, see(methodPaths.clientStream, 'end', call))));
+    },
+    ServerStream(call: grpc.ServerWritableStream<Request, Reply>) {
+      call.write(reply(methodPaths.serverStream, see(methodPaths.serverStream, 'entry', call)));
+      call.end();
+    },
+    Bidi(call: grpc.ServerDuplexStream<Request, Reply>) {
+      see(methodPaths.bidi, 'entry', call);
+      call.on('data', (request: Request) => call.write(reply(methodPaths.bidi, `${see(methodPaths.bidi, 'data', call)}:${request.text}`)));
+      call.on('end', () => call.end());
+    },
+  } satisfies grpc.UntypedServiceImplementation);
+  server.addService(healthService, {
+    Check(call: grpc.ServerUnaryCall<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      callback(null, reply(healthCheckPath, see(healthCheckPath, 'entry', call) || 'SERVING'));
+    },
+  } satisfies grpc.UntypedServiceImplementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      '127.0.0.1:0',
+      grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false),
+      (err, bound) => (err ? reject(err) : resolve(bound)),
+    ),
+  );
+  const clients = new Set<grpc.Client>();
+  t.after(() => {
+    for (const client of clients) client.close();
+    server.forceShutdown();
+  });
+  const address = `127.0.0.1:${port}`;
+  const channelCredentials = (): grpc.ChannelCredentials => grpc.credentials.createSsl(certs.caCertBuffer);
+  return {
+    address,
+    sightings,
+    channelCredentials,
+    client(credentials = channelCredentials(), options = {}) {
+      const client = new grpc.Client(address, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost', ...options });
+      clients.add(client);
+      return client;
+    },
+  };
+}
+
+export const healthCheckPath = '/grpc.health.v1.Health/Check';
+/** A stand-in for the gRPC health service's Check (JSON on the wire like the echo service). */
+export const healthService = { Check: { ...echoService.Unary, path: healthCheckPath } } satisfies grpc.ServiceDefinition;
+
+/** The policy most tests use: each echo method needs orders.read, except ClientStream (orders.write). */
+export const echoPolicy: ServerAuthOptions['methods'] = {
+  [methodPaths.clientStream]: ['orders.write'],
+  '/test.v1.Echo/*': ['orders.read'],
+};
+
+/** Metadata with one `authorization` value. */
+export function bearer(token: string, scheme = 'Bearer'): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `${scheme} ${token}`);
+  return metadata;
+}
+
+/** The `grpc-oauth2-reason` trailer of a failed call. */
+export function reasonOf(error: grpc.ServiceError | undefined): string | undefined {
+  const [value] = error?.metadata?.get('grpc-oauth2-reason') ?? [];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ManualClock } from '../../src/testing/index.js';
+import { AuthConfigError, createServerAuthInterceptor, type ServerAuthOptions } from '../../src/server/index.js';
+import { unary } from '../helpers/grpc-fixture.js';
+import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
+
+async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
+  const keys = await startKeyServer(t);
+  const clock = new ManualClock();
+  const auth = await startAuthServer(t, { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy, clock, ...options });
+  const client = auth.client();
+  const call = async (token: string) => (await unary(client, { metadata: bearer(token) })).error;
+  return { keys, clock, auth, call };
+}
+
+describe('signing keys', () => {
+  it('fetches the JWKS once for many calls', async (t) => {
+    const { keys, call } = await scene(t, { maxCachedTokens: 0 });
+    const token = await keys.sign();
+    await Promise.all(Array.from({ length: 20 }, () => call(token)));
+    for (let i = 0; i < 5; i++) assert.equal(await call(token), undefined);
+    assert.equal(keys.jwksRequests, 1);
+  });
+
+  it('accepts a rotated-in key after one refetch once the cooldown has passed', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    assert.equal(await call(await keys.sign()), undefined);
+    const next = await newSigningKey();
+    keys.served = [keys.key.jwk, next.jwk];
+    const rotated = await keys.sign({}, { key: next, nowMs: clock.now() });
+    await clock.advance(30_000);
+    assert.equal(await call(rotated), undefined);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
+  it('does not refetch for an unknown kid within the cooldown', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    assert.equal(await call(await keys.sign()), undefined);
+    const next = await newSigningKey();
+    keys.served = [next.jwk];
+    await clock.advance(29_000);
+    assert.equal(reasonOf(await call(await keys.sign({}, { key: next }))), 'unknown_key');
+    assert.equal(keys.jwksRequests, 1);
+  });
+
+  it('answers a flood of 1,000 forged kids with at most one JWKS request per cooldown', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    assert.equal(await call(await keys.sign()), undefined);
+    const forger = await newSigningKey();
+    const forged = await Promise.all(Array.from({ length: 1000 }, (_, i) => keys.sign({}, { key: { ...forger, jwk: { ...forger.jwk, kid: `forged-${i}` } } })));
+    await clock.advance(30_000);
+    const errors = await Promise.all(forged.map(call));
+    assert.ok(errors.every((error) => reasonOf(error) === 'unknown_key'));
+    await clock.advance(10_000);
+    await Promise.all(forged.slice(0, 100).map(call));
+    t.diagnostic(`1,000 forged kids after the cooldown, then 100 more 10 s later: ${keys.jwksRequests - 1} JWKS refetches`);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
+  it('ends calls UNAVAILABLE while the JWKS cannot be fetched and no key is cached, then recovers', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    keys.jwksStatus = 503;
+    const token = await keys.sign();
+    const error = await call(token);
+    assert.equal(error?.code, grpc.status.UNAVAILABLE);
+    assert.equal(reasonOf(error), 'keys_unavailable');
+    // The failure is remembered for 5 s: calls in that window do not hit the JWKS endpoint.
+    for (let i = 0; i < 10; i++) assert.equal((await call(token))?.code, grpc.status.UNAVAILABLE);
+    assert.equal(keys.jwksRequests, 1);
+    keys.jwksStatus = undefined;
+    await clock.advance(5_000);
+    assert.equal(await call(token), undefined);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
+  it('keeps serving with the cached keys when a background refresh fails', async (t) => {
+    const { keys, clock, call } = await scene(t, { maxCachedTokens: 0 });
+    const token = await keys.sign({ exp: Math.floor(Date.now() / 1000) + 7200 });
+    assert.equal(await call(token), undefined);
+    keys.jwksStatus = 500;
+    await clock.advance(600_000);
+    assert.equal(await call(token), undefined);
+    assert.equal(await call(token), undefined);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
+  it('refuses a discovery document that names another issuer', async (t) => {
+    const keys = await startKeyServer(t);
+    const auth = await startAuthServer(t, { issuer: `${keys.issuer}/tenant`, audience, allowInsecureRequests: true, methods: echoPolicy });
+    const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
+    assert.equal(error?.code, grpc.status.UNAVAILABLE);
+    assert.equal(reasonOf(error), 'keys_unavailable');
+    assert.match(error?.details ?? '', /oauth-authorization-server\/tenant names another issuer/);
+  });
+});
+
+describe('key URLs', () => {
+  const base = { audience, methods: echoPolicy };
+  it('refuses an http:// jwksUri unless allowInsecureRequests is true', () => {
+    assert.throws(() => createServerAuthInterceptor({ ...base, issuer: 'https://auth.example.test', jwksUri: 'http://auth.example.test/jwks' }), (err: unknown) => {
+      assert.ok(err instanceof AuthConfigError);
+      assert.match(err.message, /jwksUri is http:\/\/.*allowInsecureRequests: true/);
+      return true;
+    });
+    assert.equal(typeof createServerAuthInterceptor({ ...base, issuer: 'https://auth.example.test', jwksUri: 'http://auth.example.test/jwks', allowInsecureRequests: true }), 'function');
+  });
+
+  it('refuses an http:// issuer to discover keys from unless allowInsecureRequests is true', () => {
+    assert.throws(() => createServerAuthInterceptor({ ...base, issuer: 'http://auth.example.test' }), /issuer is http:\/\//);
+  });
+});

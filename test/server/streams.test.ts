@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ManualClock } from '../../src/testing/index.js';
+import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
+import { methodPaths, openBidi, unary } from '../helpers/grpc-fixture.js';
+import { until } from '../helpers/token-fixtures.js';
+import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
+
+async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
+  const keys = await startKeyServer(t);
+  const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
+  const decisions: AuthDecision[] = [];
+  const auth = await startAuthServer(t, {
+    issuer: keys.issuer,
+    audience,
+    jwksUri: keys.jwksUri,
+    allowInsecureRequests: true,
+    methods: echoPolicy,
+    clock,
+    onDecision: (decision) => decisions.push(decision),
+    ...options,
+  });
+  return { keys, clock, auth, decisions, client: auth.client() };
+}
+
+describe('streams and token expiry', () => {
+  it('ends a bidi stream UNAUTHENTICATED when its token expires (exp plus the 30 s tolerance)', { timeout: 10_000 }, async (t) => {
+    const { keys, clock, client, decisions } = await scene(t);
+    const token = await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() });
+    const stream = openBidi(client, { metadata: bearer(token) });
+    stream.stream.write({ text: 'one' });
+    assert.equal((await stream.nextReply()).text, 'orders-svc:one');
+    await clock.advance(89_000);
+    stream.stream.write({ text: 'two' });
+    assert.equal((await stream.nextReply()).text, 'orders-svc:two', 'still open one second before');
+    await clock.advance(1_000);
+    const { error } = await stream.ended;
+    assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(reasonOf(error), 'stream_token_expired');
+    assert.match(error?.details ?? '', /expired during the stream; open a new call/);
+    assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
+  });
+
+  it('a client that reopens its bidi stream on stream_token_expired goes on with a fresh token', { timeout: 10_000 }, async (t) => {
+    const { keys, clock, client } = await scene(t);
+    const tokenFor = (lifetimeSec: number) => keys.sign({ exp: Math.floor(clock.now() / 1000) + lifetimeSec }, { nowMs: clock.now() });
+    const first = openBidi(client, { metadata: bearer(await tokenFor(60)) });
+    first.stream.write({ text: 'a' });
+    await first.nextReply();
+    await clock.advance(90_000);
+    const { error } = await first.ended;
+    assert.equal(error?.metadata.get('grpc-oauth2-reason')[0], 'stream_token_expired');
+    const second = openBidi(client, { metadata: bearer(await tokenFor(3600)) });
+    second.stream.write({ text: 'b' });
+    assert.equal((await second.nextReply()).text, 'orders-svc:b');
+    second.stream.end();
+    assert.equal((await second.ended).error, undefined);
+  });
+
+  it('leaves a stream open past its token expiry with endStreamsAtExpiry: false', async (t) => {
+    const { keys, clock, client } = await scene(t, { endStreamsAtExpiry: false });
+    const stream = openBidi(client, { metadata: bearer(await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() })) });
+    stream.stream.write({ text: 'early' });
+    await stream.nextReply();
+    await clock.advance(3_600_000);
+    stream.stream.write({ text: 'late' });
+    assert.equal((await stream.nextReply()).text, 'orders-svc:late');
+    stream.stream.end();
+    assert.equal((await stream.ended).error, undefined);
+  });
+
+  it('sets no expiry timer for a unary call, and clears a stream timer when the stream ends', async (t) => {
+    const { keys, clock, client } = await scene(t);
+    const token = await keys.sign({}, { nowMs: clock.now() });
+    assert.equal((await unary(client, { metadata: bearer(token) })).error, undefined);
+    assert.equal(clock.pendingTimers, 0);
+    const stream = openBidi(client, { metadata: bearer(token) });
+    stream.stream.write({ text: 'x' });
+    await stream.nextReply();
+    assert.equal(clock.pendingTimers, 1);
+    stream.stream.end();
+    await stream.ended;
+    await until(() => clock.pendingTimers === 0);
+  });
+});
+
+describe('claims', () => {
+  it('cannot be posed as by a client: a public method sees none whatever headers the call carries', async (t) => {
+    const { auth, client } = await scene(t, { publicMethods: [methodPaths.unary] });
+    const metadata = new grpc.Metadata();
+    for (const name of ['x-verified-sub', 'x-auth-claims', 'grpc-oauth2-claims']) metadata.set(name, 'mallory');
+    assert.equal((await unary(client, { metadata })).error, undefined);
+    assert.deepEqual(auth.sightings, [{ method: methodPaths.unary, where: 'entry', subject: undefined }]);
+  });
+});
+
+describe('verified-token cache', () => {
+  /** A token that verified once, whose key then leaves the JWKS (refetched after the cooldown). */
+  async function rotatedAway(t: TestContext, options: Partial<ServerAuthOptions>) {
+    const context = await scene(t, options);
+    const { keys, clock, client } = context;
+    const first = await keys.sign({ sub: 'first' }, { nowMs: clock.now() });
+    const second = await keys.sign({ sub: 'second' }, { nowMs: clock.now() });
+    assert.equal((await unary(client, { metadata: bearer(first) })).error, undefined);
+    assert.equal((await unary(client, { metadata: bearer(second) })).error, undefined);
+    const next = await newSigningKey();
+    keys.served = [next.jwk];
+    await clock.advance(30_000);
+    // A token of the new key makes the server refetch: the old key is gone from its key set.
+    assert.equal((await unary(client, { metadata: bearer(await keys.sign({}, { key: next, nowMs: clock.now() })) })).error, undefined);
+    const outcome = async (token: string) => reasonOf((await unary(client, { metadata: bearer(token) })).error) ?? 'ok';
+    return { ...context, first, second, outcome };
+  }
+
+  it('accepts a token verified before without checking its signature again, until its exp', async (t) => {
+    const { first, clock, outcome } = await rotatedAway(t, {});
+    assert.equal(await outcome(first), 'ok');
+    await clock.advance(3_600_000);
+    // Past exp the cache no longer answers: jose checks the signature first, and the key is gone.
+    assert.equal(await outcome(first), 'unknown_key');
+  });
+
+  it('verifies every call when maxCachedTokens is 0', async (t) => {
+    const { first, outcome } = await rotatedAway(t, { maxCachedTokens: 0 });
+    assert.equal(await outcome(first), 'unknown_key');
+  });
+
+  it('keeps at most maxCachedTokens tokens, dropping the least recently used', async (t) => {
+    const { first, second, outcome } = await rotatedAway(t, { maxCachedTokens: 2 });
+    // The new key's token was cached last and pushed out `first`, the least recently used.
+    assert.equal(await outcome(second), 'ok');
+    assert.equal(await outcome(first), 'unknown_key');
+  });
+});
