@@ -2,7 +2,7 @@
 // misspelled path is a start-up error instead of an open (or closed) door.
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { checkBoolean, checkOptionNames, closestName } from '../token/checks.js';
-import { authConfigError } from '../grpc/errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { policyOf } from './interceptor.js';
 
 /** Options of {@link checkPolicy}. */

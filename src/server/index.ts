@@ -5,4 +5,4 @@ export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-
 export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { reasonTrailer, scopeTrailer, type DenialReason } from './denial.js';
-export { AuthConfigError } from '../grpc/errors.js';
+export { AuthConfigError } from '../calls/errors.js';

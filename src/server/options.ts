@@ -3,7 +3,7 @@ import type { Metadata, status } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
 import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../token/checks.js';
 import { systemClock, type Clock } from '../token/clock.js';
-import { authConfigError } from '../grpc/errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import type { DenialReason } from './denial.js';
 import { jwksUrl } from './discovery.js';

@@ -3,7 +3,7 @@
 import type { JWTPayload } from 'jose';
 import { checkOptionNames } from '../token/checks.js';
 import { normalizeScopes } from '../token/scopes.js';
-import { authConfigError } from '../grpc/errors.js';
+import { authConfigError } from '../calls/errors.js';
 import { Denial } from './denial.js';
 
 /** The scopes a method needs: every one listed, or `{ anyOf }` for at least one of them. */
