@@ -134,14 +134,14 @@ function deniedHint(facts: Facts, server: ServerSide): string {
   const who = server.subject === undefined ? 'this client' : `client ${server.subject}`;
   if (facts.serverReason === 'authorize_denied') return `the server's authorization check denied ${who} for ${facts.method}; ask for the role or permission it requires`;
   return (
-    `the server denied ${facts.method} to ${who} with a token valid for ${describeDuration(facts.tokenExpiresInMs)} more carrying ${list(facts.scopesGranted)}: ` +
+    `the server denied ${facts.method} to ${who} with a token valid for ${describeDuration(facts.tokenExpiresInMs, true)} carrying ${list(facts.scopesGranted)}: ` +
     `if the method needs another scope, request it (scopesFor); otherwise the server's policy (RBAC) does not let ${who} in`
   );
 }
 
 function rejectedHint(facts: Facts, server: ServerSide): string {
   const left = facts.tokenExpiresInMs;
-  const valid = `valid for ${describeDuration(left)} more`;
+  const valid = `valid for ${describeDuration(left, true)}`;
   const audience = `audience ${list(facts.audience)}`;
   if (left !== undefined && left <= 0) return `the token had expired ${describeDuration(-left)} before the call ended; a stream that outlives its token must be opened again`;
   switch (facts.serverReason) {
