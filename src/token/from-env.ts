@@ -83,5 +83,5 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   // Overrides last; unset variables leave no key behind, so TokenManager's own checks see only what was given.
   const merged: Record<string, unknown> = {};
   for (const [key, option] of Object.entries({ ...options, ...overrides })) if (option !== undefined) merged[key] = option;
-  return merged as TokenManagerOptions;
+  return merged;
 }

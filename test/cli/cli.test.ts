@@ -53,7 +53,7 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     assert.match(result.stdout, /^token {6}Bearer \[redacted: \d+ chars\] \(--print-token prints it\)\n/);
     assert.match(result.stdout, /\nexpires {4}\S+Z \(in (?:1 h 0 s|59 min \d\d? s)\)\n/);
     assert.match(result.stdout, /\nscopes {5}orders\.read orders\.write\n/);
-    assert.match(result.stdout, /\nsignature  NOT VERIFIED/);
+    assert.match(result.stdout, /\nsignature {2}NOT VERIFIED/);
     assert.match(result.stdout, new RegExp(`\n  sub +${clientId}\n`));
     assert.match(result.stderr, /GRPC-OAUTH2 \d+: token request 1 sent to/);
     assertClean(result);
@@ -126,11 +126,11 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     ]);
     for (const result of [fromStdin, fromArgument]) {
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /^signature  NOT VERIFIED: decoded only/);
-      assert.match(result.stdout, /\n  alg +RS256\n/);
-      assert.match(result.stdout, /\n  scope +orders\.read\n/);
-      assert.match(result.stdout, /\n  exp +\S+Z \(in (?:1 h 0 s|59 min \d\d? s)\)\n/);
-      assert.match(result.stdout, /\n  iat +\S+Z \(\d+ s ago\)\n/);
+      assert.match(result.stdout, /^signature {2}NOT VERIFIED: decoded only/);
+      assert.match(result.stdout, /\n {2}alg +RS256\n/);
+      assert.match(result.stdout, /\n {2}scope +orders\.read\n/);
+      assert.match(result.stdout, /\n {2}exp +\S+Z \(in (?:1 h 0 s|59 min \d\d? s)\)\n/);
+      assert.match(result.stdout, /\n {2}iat +\S+Z \(\d+ s ago\)\n/);
     }
     const report = JSON.parse(asJson.stdout) as { signatureVerified: boolean; times: { exp: { secondsFromNow: number } }; scopes: string[] };
     assert.equal(report.signatureVerified, false);

@@ -74,7 +74,8 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
     replayed: record.replayed,
     serverReason,
   };
-  const details = redactCredentials(String((err as { details?: unknown }).details ?? ''));
+  const rawDetails = (err as { details?: unknown }).details;
+  const details = redactCredentials(typeof rawDetails === 'string' ? rawDetails : '');
   return { ...facts, hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }) };
 }
 
