@@ -60,7 +60,7 @@ export function parseCommandLine<T extends Options>(args: readonly string[], opt
 }
 
 /**
- * A duration from now for a person: `in 59 min 58 s`, `3 min 2 s ago`.
+ * A duration from now for a person: `in 59 min 58 s`, `3 min 2 s ago`, `now` (within half a second).
  *
  * @example
  * ```ts
@@ -69,6 +69,7 @@ export function parseCommandLine<T extends Options>(args: readonly string[], opt
  */
 export function fromNow(atMs: number, nowMs = Date.now()): string {
   const seconds = Math.round((atMs - nowMs) / 1000);
+  if (seconds === 0) return 'now';
   const abs = Math.abs(seconds);
   const h = Math.floor(abs / 3600);
   const m = Math.floor((abs % 3600) / 60);
