@@ -2,10 +2,19 @@
 // header, and built once per token object. Shared by src/grpc and src/connect; imports no transport.
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 
+/** A token object as a provider returns it (an `AccessToken` for a TokenManager); kept for diagnostics. */
+export interface SentToken {
+  readonly accessToken: string;
+  readonly expiresAt?: unknown;
+  readonly scopes?: unknown;
+}
+
 /** The token an attempt sends, and its `authorization` value. */
 export interface BearerHeader {
   readonly accessToken: string;
   readonly header: string;
+  /** The provider's token object. */
+  readonly token: SentToken;
 }
 
 /**
@@ -24,7 +33,7 @@ export async function fetchBearerHeader(tokens: TokenProvider, getTokenOptions: 
   // Typed as unknown: a custom TokenProvider may resolve with anything.
   const token: unknown = await tokens.getToken(getTokenOptions);
   const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
-  return header === undefined ? undefined : { accessToken: (token as { readonly accessToken: string }).accessToken, header };
+  return header === undefined ? undefined : { accessToken: (token as SentToken).accessToken, header, token: token as SentToken };
 }
 
 const headerSafeToken = /^[\x21-\x7E]+$/;

@@ -1,6 +1,6 @@
 import { Metadata, type CallCredentials, type InterceptorOptions } from '@grpc/grpc-js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
-import { bearerHeader, bearerValueFor, type BearerHeader } from './bearer-header.js';
+import { bearerHeader, bearerValueFor, type BearerHeader, type SentToken } from './bearer-header.js';
 import { callCredentialsFrom, type MetadataParams } from './call-credentials.js';
 import { callEndedStatus, noOtherTokenStatus, tokenFailureStatus } from './status.js';
 
@@ -40,12 +40,14 @@ export class Attempt {
   readonly credentials: CallCredentials | undefined;
   /** The caller's metadata has its own `authorization`; ours stays off. */
   callerAuthorization = false;
-  /** The token this attempt sent, to invalidate if the server rejects it. */
-  accessToken: string | undefined;
+  /** The token object this attempt sent: its value to invalidate if the server rejects it, the rest for diagnostics. */
+  sentToken: SentToken | undefined;
+  /** Why no token could be attached (what the provider rejected with), for diagnostics; set only on that path. */
+  failure: unknown;
   readonly #plan: MethodPlan;
   readonly #callerCredentials: CallCredentials | undefined;
   /** The cached token to send, and its header value; both undefined on the waiting path. */
-  readonly #cachedAccessToken: string | undefined;
+  readonly #cachedToken: SentToken | undefined;
   readonly #cachedHeader: string | undefined;
   /** On a replay: the token the server just rejected, which must not be sent again. */
   readonly #rejectedAccessToken: string | undefined;
@@ -63,13 +65,23 @@ export class Attempt {
       const cached = cachedToken(plan);
       const header = cached === undefined || cached.accessToken === rejectedAccessToken ? undefined : bearerValueFor(cached);
       if (cached !== undefined && header !== undefined) {
-        this.#cachedAccessToken = cached.accessToken;
+        this.#cachedToken = cached;
         this.#cachedHeader = header;
         this.credentials = undefined;
         return;
       }
     }
     this.credentials = callCredentialsFrom((params) => this.#metadata(params));
+  }
+
+  /** The token value this attempt sent, if it sent one of ours. */
+  get accessToken(): string | undefined {
+    return this.sentToken?.accessToken;
+  }
+
+  /** The call ended while this attempt still waited for its token (a deadline, for diagnostics). */
+  get endedWaiting(): boolean {
+    return this.#waiting !== undefined && this.sentToken === undefined;
   }
 
   /** The options for grpc-js's next call: with our per-call credentials, when there are any. */
@@ -87,7 +99,7 @@ export class Attempt {
     if (this.#cachedHeader === undefined || this.callerAuthorization) return metadata;
     const copy = metadata.clone();
     copy.set('authorization', this.#cachedHeader);
-    this.accessToken = this.#cachedAccessToken;
+    this.sentToken = this.#cachedToken;
     return copy;
   }
 
@@ -106,9 +118,12 @@ export class Attempt {
     // Per-call credentials the caller passed in CallOptions run first, and their errors pass through
     // as grpc-js would have passed them.
     const metadata = this.#callerCredentials ? await this.#callerCredentials.generateMetadata(params) : new Metadata();
-    if (this.callerAuthorization || hasAuthorization(metadata)) return metadata;
-    const { accessToken, header } = await this.#bearerHeader();
-    this.accessToken = accessToken;
+    if (this.callerAuthorization || hasAuthorization(metadata)) {
+      this.callerAuthorization = true;
+      return metadata;
+    }
+    const { token, header } = await this.#bearerHeader();
+    this.sentToken = token;
     metadata.set('authorization', header);
     return metadata;
   }
@@ -121,10 +136,11 @@ export class Attempt {
     try {
       token = await bearerHeader(this.#plan.tokens, { ...this.#plan.getTokenOptions, signal: waiting.signal });
     } catch (error) {
+      this.failure = error;
       // After the call ended grpc-js drops whatever the generator reports; the code is for the record.
       throw waiting.signal.aborted ? callEndedStatus() : tokenFailureStatus(error);
     }
-    if (token.accessToken === this.#rejectedAccessToken) throw noOtherTokenStatus();
+    if (token.accessToken === this.#rejectedAccessToken) throw (this.failure = noOtherTokenStatus());
     return token;
   }
 }

@@ -2,7 +2,7 @@ import { fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
 import { unusableTokenStatus } from './status.js';
 
-export { bearerValueFor, type BearerHeader } from '../calls/bearer-value.js';
+export { bearerValueFor, type BearerHeader, type SentToken } from '../calls/bearer-value.js';
 
 /**
  * The token to send and its `authorization` value, from `tokens`, checked to fit in a header. Rejects

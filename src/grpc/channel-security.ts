@@ -4,6 +4,7 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { warnOnce } from '../calls/warn-once.js';
 import { authConfigError, InsecureChannelError } from '../calls/errors.js';
+import { debugLine } from '../token/lifecycle/debug-log.js';
 
 /** How an entry point treats insecure channel credentials. */
 export interface ChannelPolicy {
@@ -41,7 +42,11 @@ export function checkChannelSecurity(channelCredentials: unknown, policy: Channe
   }
   const credentials = candidate as ChannelCredentials;
   if (credentials._isSecure() !== true) {
-    if (allowInsecureChannel !== true) throw new InsecureChannelError(refusal(caller, allowInsecureChannel !== undefined));
+    if (allowInsecureChannel !== true) {
+      const error = new InsecureChannelError(refusal(caller, allowInsecureChannel !== undefined));
+      debugLine(`refused: ${error.message}`);
+      throw error;
+    }
     warnOnce(
       'GRPC_OAUTH2_INSECURE_CHANNEL',
       'InsecureChannelWarning',

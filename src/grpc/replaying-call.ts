@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
 import { Attempt } from './attempt.js';
+import { recordCallEnd } from './diagnostics/call-record.js';
 
 // grpc-js does not export these names; derive them from what it does export.
 type InterceptingCallInterface = ReturnType<NextCall>;
@@ -119,6 +120,7 @@ export class ReplayingCall extends InterceptingCall {
     const attempt = this.#attempt;
     attempt.end();
     if (callStatus.code === status.UNAUTHENTICATED && attempt.accessToken !== undefined && this.#replayedAfterRejecting(attempt.accessToken)) return;
+    if (callStatus.code !== status.OK) recordCallEnd(callStatus, this.#plan, attempt, this.#replayed, this.#callOptions.method_definition.path);
     if (this.#heldNullMessage) this.#listener?.onReceiveMessage?.(null);
     this.#listener?.onReceiveStatus?.(callStatus);
   }

@@ -10,6 +10,7 @@ import { TokenError } from './errors.js';
 import type { Emit } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import { isBackingOff, isRefreshing, isUsable, refreshAtMs } from './refresh-policy.js';
+import type { TokenLifecycle } from './lifecycle/token-lifecycle.js';
 import { setRefreshTimer } from './refresh-timer.js';
 import { redactSecrets } from './redact.js';
 import { fetchThroughSharedCache, sharedCacheKey } from './shared-cache.js';
@@ -27,6 +28,8 @@ export interface RefresherParts {
   readonly closeSignal: AbortSignal;
   /** A scope set whose timer found it unused for a whole token lifetime. */
   readonly onIdle: (entry: CacheEntry) => void;
+  /** Debug lines and telemetry; undefined when neither is on. */
+  readonly lifecycle: TokenLifecycle | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export class Refresher {
   refreshInBackground(entry: CacheEntry): void {
     if (this.#parts.closeSignal.aborted || isRefreshing(entry) || isBackingOff(entry, this.#now())) return;
     this.#parts.stats.backgroundRefreshes++;
+    this.#parts.lifecycle?.backgroundRefreshStarted(entry.request.scopes, entry.expiresAtMs - this.#now());
     void this.fetch(entry, false);
   }
 
@@ -104,14 +108,17 @@ export class Refresher {
     const { source, closeSignal, options, stats } = this.#parts;
     const send = async (): Promise<SourcedToken> => {
       stats.tokenRequests++;
+      const observer = this.#parts.lifecycle?.requestSent(entry.request.scopes);
       try {
         const sourced = await source.fetchToken({ ...entry.request, signal: closeSignal });
         this.#gate.record(undefined);
+        observer?.answered(sourced);
         return sourced;
       } catch (err) {
         stats.failedTokenRequests++;
         const error = closeSignal.aborted ? closedError() : this.#classify(err);
         this.#gate.record(error);
+        observer?.failed(error);
         throw error;
       }
     };

@@ -4,6 +4,9 @@ import type { CacheEntry } from './cache-entry.js';
 import { manyListenerController, monotonicNow } from './clock.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
+import { configuredScopes } from './configured-scopes.js';
+import { optionsFromEnv, type FromEnvOverrides } from './from-env.js';
+import { TokenLifecycle } from './lifecycle/token-lifecycle.js';
 import { resolveOptions, type ResolvedOptions, type ServiceAccountOptions, type TokenManagerOptions } from './options.js';
 import { isBackingOff, isFatal, isUsable, mayForceRefresh, shouldRefresh } from './refresh-policy.js';
 import { Refresher, closedError } from './refresher.js';
@@ -53,6 +56,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   readonly #entries: ScopeSets;
   readonly #closeController = manyListenerController();
   readonly #stats = new StatsRecorder();
+  /** Debug lines and telemetry; undefined when neither is on. */
+  readonly #lifecycle: TokenLifecycle | undefined;
 
   /**
    * @param sourceFor - builds the token source from the checked settings; the static factories
@@ -68,17 +73,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     if (this.#options.sharedCache !== undefined && source.cacheIdentity === undefined) {
       throw configError('sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)');
     }
-    const emit: Emit = safeEmitter(this);
+    const { clock } = this.#options;
+    this.#lifecycle = TokenLifecycle.create({ endpoint: () => source.endpoint, clock, closeSignal: this.#closeController.signal });
+    const emit: Emit = this.#lifecycle?.emitting(safeEmitter(this)) ?? safeEmitter(this);
     this.#refresher = new Refresher({
       source,
       options: this.#options,
       stats: this.#stats,
       emit,
+      lifecycle: this.#lifecycle,
       closeSignal: this.#closeController.signal,
       onIdle: (entry) => this.#entries.evict(entry),
     });
     const { scopes, audience, resource } = this.#options;
     this.#entries = new ScopeSets(scopes, { audience, resource });
+    configuredScopes.set(this, this.#options.scopes);
   }
 
   /**
@@ -104,6 +113,23 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    */
   static fromTokenFile(path: string, options: TokenFileOptions = {}): TokenManager {
     return new TokenManager(options, tokenFileSource(path, options));
+  }
+
+  /**
+   * A manager configured by `OAUTH2_*` environment variables (see docs/cli.md): `OAUTH2_ISSUER` or
+   * `OAUTH2_TOKEN_ENDPOINT`, `OAUTH2_CLIENT_ID`, one of `OAUTH2_CLIENT_SECRET`, `OAUTH2_CLIENT_SECRET_FILE`,
+   * `OAUTH2_PRIVATE_KEY_FILE`, `OAUTH2_CLIENT_ASSERTION_FILE`, and optionally `OAUTH2_SCOPES`
+   * (space-separated), `OAUTH2_AUDIENCE`, `OAUTH2_RESOURCE`, `OAUTH2_ALLOW_INSECURE_REQUESTS` (`true`|`false`).
+   * `overrides` win over the environment (a credential or endpoint given there replaces the environment's).
+   *
+   * @throws TokenError `config` naming the missing, misspelled or contradictory variable (never its value).
+   * @example
+   * ```ts
+   * const tokens = TokenManager.fromEnv({ maxWaitMs: 5_000 });
+   * ```
+   */
+  static fromEnv(overrides?: FromEnvOverrides): TokenManager {
+    return new TokenManager(optionsFromEnv(process.env, overrides));
   }
 
   /**
@@ -133,7 +159,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     }
     this.#stats.callersWaited++;
     const { maxWaitMs, clock } = this.#options;
-    return waitFor(this.#refresher.fetch(entry, true), { signal, maxWaitMs, clock, latestError: () => entry.latestError });
+    const waiting = waitFor(this.#refresher.fetch(entry, true), { signal, maxWaitMs, clock, latestError: () => entry.latestError });
+    return this.#lifecycle?.callerWaiting(entry.request.scopes, waiting) ?? waiting;
   }
 
   /**

@@ -25,12 +25,12 @@ export class OAuthFailure extends Error {
   }
 }
 
-/** Resolves with an HTTP server listening on 127.0.0.1 on a free port. */
-export async function listenOnLoopback(): Promise<Server> {
+/** Resolves with an HTTP server listening on 127.0.0.1, on `port` (default 0: a free one). */
+export async function listenOnLoopback(port = 0): Promise<Server> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

@@ -13,7 +13,7 @@ export function namesOf<T>(names: Record<keyof T, true>): readonly string[] {
   return Object.keys(names);
 }
 
-const startOptionNames = namesOf<MockTokenServerOptions>({ tokenLifetimeSec: true, omitExpiresIn: true, clock: true, audience: true, signingAlg: true, discovery: true });
+const startOptionNames = namesOf<MockTokenServerOptions>({ tokenLifetimeSec: true, omitExpiresIn: true, clock: true, audience: true, signingAlg: true, discovery: true, port: true });
 const clientOptionNames = namesOf<MockClient>({ clientId: true, clientSecret: true, publicKey: true, allowedScopes: true, authMethods: true, federatedCredential: true });
 const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
 const federatedOptionNames = namesOf<MockFederatedCredential>({ issuer: true, publicKey: true, audience: true, subject: true });
@@ -27,6 +27,8 @@ export function checkStartOptions(options: MockTokenServerOptions): void {
   checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn', typeError);
   checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
   checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
+  const { port } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw typeError('MockTokenServer option port must be an integer from 0 to 65535');
 }
 
 /** Throws a TypeError for an unknown field or authentication method of `addClient`. */

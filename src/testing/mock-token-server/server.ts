@@ -107,7 +107,7 @@ export class MockTokenServer {
   }
 
   /**
-   * Starts a server on 127.0.0.1 on a free port, with a fresh signing key. Call `close()` when done.
+   * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a fresh signing key. Call `close()` when done.
    * @throws TypeError (as a rejection) for an unknown option, naming it and the likely intended one.
    */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
@@ -115,7 +115,7 @@ export class MockTokenServer {
     const alg = options.signingAlg ?? 'RS256';
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' };
-    return new MockTokenServer(await listenOnLoopback(), options, { signingKey: privateKey, publicJwk });
+    return new MockTokenServer(await listenOnLoopback(options.port), options, { signingKey: privateKey, publicJwk });
   }
 
   /**

@@ -26,6 +26,8 @@ export interface MockTokenServerOptions {
    * discovery fails. Default `'both'`.
    */
   discovery?: MockDiscovery;
+  /** Port to listen on, on 127.0.0.1. Default 0: a free port (read it from `issuer`). */
+  port?: number;
 }
 
 /** Which discovery documents a {@link MockTokenServer} serves; see {@link MockTokenServerOptions.discovery}. */

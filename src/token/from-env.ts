@@ -1,0 +1,87 @@
+import { closestName } from './checks.js';
+import { configError } from './errors.js';
+import type { TokenManagerOptions } from './options.js';
+
+/** Options of `TokenManager.fromEnv`: any TokenManager option, winning over the environment. */
+export type FromEnvOverrides = TokenManagerOptions;
+
+/**
+ * The variables `TokenManager.fromEnv` reads, and the option each one sets. The secret is read from
+ * `OAUTH2_CLIENT_SECRET` itself or from a file; it never comes from a command line.
+ */
+export const envVariables = {
+  OAUTH2_ISSUER: 'issuer',
+  OAUTH2_TOKEN_ENDPOINT: 'tokenEndpoint',
+  OAUTH2_CLIENT_ID: 'clientId',
+  OAUTH2_CLIENT_SECRET: 'clientSecret',
+  OAUTH2_CLIENT_SECRET_FILE: 'clientSecretFile',
+  OAUTH2_PRIVATE_KEY_FILE: 'privateKeyFile',
+  // The workload-identity option; it is rejected as an unknown option until that option exists.
+  OAUTH2_CLIENT_ASSERTION_FILE: 'clientAssertionFile',
+  OAUTH2_SCOPES: 'scopes',
+  OAUTH2_AUDIENCE: 'audience',
+  OAUTH2_RESOURCE: 'resource',
+  OAUTH2_ALLOW_INSECURE_REQUESTS: 'allowInsecureRequests',
+} as const;
+
+type EnvVariable = keyof typeof envVariables;
+
+const credentialVariables: readonly EnvVariable[] = ['OAUTH2_CLIENT_SECRET', 'OAUTH2_CLIENT_SECRET_FILE', 'OAUTH2_PRIVATE_KEY_FILE', 'OAUTH2_CLIENT_ASSERTION_FILE'];
+const endpointVariables: readonly EnvVariable[] = ['OAUTH2_ISSUER', 'OAUTH2_TOKEN_ENDPOINT'];
+const credentialOptions = new Set<string>(['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion']);
+
+/**
+ * TokenManager options from `env` and `overrides`. An empty variable counts as unset (as
+ * `${VAR:-}` in a compose file leaves it). A misspelled `OAUTH2_*` name (one close to a known one)
+ * is an error; other `OAUTH2_*` names (another tool's) are left alone. An endpoint or credential in
+ * `overrides` replaces the environment's whole group, so it never contradicts it.
+ *
+ * @throws TokenError `config` naming the variable that is missing, misspelled or contradicts
+ * another; never a value.
+ * @example
+ * ```ts
+ * optionsFromEnv({ OAUTH2_TOKEN_ENDPOINT: url, OAUTH2_CLIENT_ID: 'orders-svc', OAUTH2_CLIENT_SECRET_FILE: '/run/secrets/oauth2' });
+ * ```
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrides = {}): TokenManagerOptions {
+  if (typeof overrides !== 'object' || overrides === null) throw configError('fromEnv overrides must be an object');
+  const known = Object.keys(envVariables);
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('OAUTH2_') || known.includes(name)) continue;
+    const suggestion = closestName(name, known);
+    if (suggestion !== undefined) throw configError(`unknown environment variable ${name}; did you mean ${suggestion}?`);
+  }
+  const value = (name: EnvVariable): string | undefined => (env[name]?.trim() ? env[name] : undefined);
+  const given = (names: readonly EnvVariable[]): EnvVariable[] => names.filter((name) => value(name) !== undefined);
+
+  const options: Record<string, unknown> = {};
+  const overridden = (names: readonly string[]): boolean => names.some((name) => (overrides as Record<string, unknown>)[name] !== undefined);
+  if (!overridden(['issuer', 'tokenEndpoint', 'tokenSource'])) {
+    if (given(endpointVariables).length === 0) throw configError('set OAUTH2_ISSUER (discovery) or OAUTH2_TOKEN_ENDPOINT');
+    options.issuer = value('OAUTH2_ISSUER');
+    options.tokenEndpoint = value('OAUTH2_TOKEN_ENDPOINT');
+  }
+  if (!overridden(['clientId', 'tokenSource'])) {
+    options.clientId = value('OAUTH2_CLIENT_ID');
+    if (options.clientId === undefined) throw configError('set OAUTH2_CLIENT_ID');
+  }
+  if (!overridden([...credentialOptions, 'tokenSource'])) {
+    const credentials = given(credentialVariables);
+    if (credentials.length === 0) throw configError(`set one of ${credentialVariables.join(', ')}`);
+    if (credentials.length > 1) throw configError(`${credentials.join(' and ')} are both set; set only one credential`);
+    const credential = credentials[0] as EnvVariable;
+    options[envVariables[credential]] = value(credential);
+  }
+  const scopes = value('OAUTH2_SCOPES');
+  if (scopes !== undefined) options.scopes = scopes.trim().split(/\s+/);
+  options.audience = value('OAUTH2_AUDIENCE');
+  options.resource = value('OAUTH2_RESOURCE');
+  const insecure = value('OAUTH2_ALLOW_INSECURE_REQUESTS');
+  if (insecure !== undefined && insecure !== 'true' && insecure !== 'false') throw configError('OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
+  if (insecure !== undefined) options.allowInsecureRequests = insecure === 'true';
+
+  // Overrides last; unset variables leave no key behind, so TokenManager's own checks see only what was given.
+  const merged: Record<string, unknown> = {};
+  for (const [key, option] of Object.entries({ ...options, ...overrides })) if (option !== undefined) merged[key] = option;
+  return merged;
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { AuthConfigError, createAuthInterceptor, createMetadataLogger, type MetadataLogFields } from '../../src/index.js';
+import { bearerToken, callTypes, startScene, unary, type CallType } from '../helpers/grpc-fixture.js';
+import { clientSecret } from '../helpers/token-fixtures.js';
+
+interface Logged {
+  readonly line: string;
+  readonly fields: MetadataLogFields;
+}
+
+const redactedBearer = /^Bearer \[redacted: \d+ chars; expires in 3[56]\d\d s \(\d{4}-\d\d-\d\dT[\d:.]+Z\); scopes orders\.read\]$/;
+
+/** Fails unless nothing logged holds the secret, a token the server received, or anything JWT-like. */
+function assertNothingSecret(logged: readonly Logged[], tokens: readonly string[]): void {
+  const text = JSON.stringify(logged);
+  assert.ok(!text.includes(clientSecret), 'no client secret');
+  for (const token of tokens) assert.ok(!text.includes(token), 'no token');
+  assert.ok(!/eyJ[\w-]+\.eyJ/.test(text), 'nothing JWT-like');
+}
+
+describe('createMetadataLogger', () => {
+  for (const type of Object.keys(callTypes) as CallType[]) {
+    it(`logs the method, the metadata with the token redacted and the status of a ${type} call, waiting or cached`, async (t) => {
+      const { tokens, grpcServer } = await startScene(t);
+      const logged: Logged[] = [];
+      const tls = grpcServer.channelCredentials();
+      const client = grpcServer.client(tls, {
+        interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls }), createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+      });
+      const metadata = new grpc.Metadata();
+      metadata.set('x-request-id', 'r-1');
+      // The first call waits for the token (per-call credentials attach it); the second finds it cached.
+      for (let i = 0; i < 2; i++) assert.equal((await callTypes[type](client, { metadata })).error, undefined);
+
+      const method = grpcServer.received[0]?.method ?? '';
+      assert.deepEqual(logged.map((entry) => entry.fields.event), ['metadata', 'status', 'metadata', 'status']);
+      for (const { line, fields } of logged.filter((entry) => entry.fields.event === 'metadata')) {
+        assert.equal(fields.method, method);
+        assert.match(fields.metadata?.authorization ?? '', redactedBearer);
+        assert.equal(fields.metadata?.['x-request-id'], 'r-1');
+        assert.ok(line.startsWith(`→ ${method} `), line);
+      }
+      for (const { line, fields } of logged.filter((entry) => entry.fields.event === 'status')) {
+        assert.equal(fields.code, grpc.status.OK);
+        assert.equal(line, `← ${method} OK`);
+      }
+      assertNothingSecret(logged, grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)));
+    });
+  }
+
+  it('logs the final status of a rejected call with the details and any echoed token redacted', async (t) => {
+    const { tokens, grpcServer } = await startScene(t);
+    grpcServer.rejectIf = () => true;
+    const logged: Logged[] = [];
+    const tls = grpcServer.channelCredentials();
+    const client = grpcServer.client(tls, {
+      interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls }), createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+    });
+    const { error } = await unary(client);
+    assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
+    const statuses = logged.filter((entry) => entry.fields.event === 'status').map((entry) => entry.line);
+    assert.deepEqual(statuses, Array(2).fill('← /test.v1.Echo/Unary UNAUTHENTICATED (16): test server rejected the token'), 'the call and its replay');
+    assertNothingSecret(logged, grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)));
+  });
+
+  it('redacts cookies, API keys, secret-looking keys, large binary values and JWT-like values by the documented rule', async (t) => {
+    const { grpcServer } = await startScene(t);
+    const logged: Logged[] = [];
+    const tls = grpcServer.channelCredentials();
+    const client = grpcServer.client(tls, { interceptors: [createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })] });
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', 'Basic b3JkZXJzOnMzY3JldA==');
+    metadata.set('cookie', 'session=abc123');
+    metadata.set('x-api-key', 'key-123456');
+    metadata.set('x-upstream-token', 'opaque-upstream-value');
+    metadata.set('x-forwarded-jwt', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
+    metadata.set('small-bin', Buffer.from([1, 2, 3]));
+    metadata.set('large-bin', Buffer.alloc(65, 7));
+    metadata.set('x-request-id', 'r-2');
+    await unary(client, { metadata });
+    assert.deepEqual(logged[0]?.fields.metadata, {
+      authorization: 'Basic [redacted: 20 chars]',
+      cookie: '[redacted: 14 chars]',
+      'x-api-key': '[redacted: 10 chars]',
+      'x-upstream-token': '[redacted: 21 chars]',
+      'x-forwarded-jwt': '[redacted: 36 chars]',
+      'small-bin': 'AQID',
+      'large-bin': '[65 bytes]',
+      'x-request-id': 'r-2',
+    });
+    for (const secret of ['b3JkZXJzOnMzY3JldA', 'abc123', 'key-123456', 'opaque-upstream-value', 'eyJhbGci']) assert.ok(!JSON.stringify(logged).includes(secret), secret);
+  });
+
+  it('keeps the call going when the log function throws', async (t) => {
+    const { grpcServer } = await startScene(t);
+    const tls = grpcServer.channelCredentials();
+    const client = grpcServer.client(tls, {
+      interceptors: [
+        createMetadataLogger({
+          log: () => {
+            throw new Error('logger down');
+          },
+        }),
+      ],
+    });
+    assert.equal((await unary(client)).error, undefined);
+  });
+
+  it('refuses a missing or mistyped log function and unknown options', () => {
+    assert.throws(() => createMetadataLogger({} as never), AuthConfigError);
+    assert.throws(() => createMetadataLogger({ log: 'console' } as never), /log must be a function/);
+    assert.throws(() => createMetadataLogger({ log: () => undefined, lgo: true } as never), /unknown createMetadataLogger option "lgo"/);
+  });
+});
