@@ -1,5 +1,6 @@
 // Why a call was refused, as a stable code, a short sentence and the gRPC status a client gets.
 import { Metadata, status } from '@grpc/grpc-js';
+import { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
 
 /**
  * Why the server interceptor refused a call. Sent to the client in the trailer
@@ -33,11 +34,6 @@ export type DenialReason =
   | 'keys_unavailable'
   | 'authorize_failed';
 
-/** Trailer naming the {@link DenialReason} of a refused call, e.g. `grpc-oauth2-reason: missing_scope`. */
-export const reasonTrailer = 'grpc-oauth2-reason';
-
-/** Trailer listing, space-separated, the scopes a `missing_scope` denial wanted (the RFC 6750 `scope` idea). */
-export const scopeTrailer = 'grpc-oauth2-scope';
 
 const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
 

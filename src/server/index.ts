@@ -4,5 +4,6 @@ export { getAuthClaims } from './claims.js';
 export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-policy.js';
 export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
-export { reasonTrailer, scopeTrailer, type DenialReason } from './denial.js';
+export { type DenialReason } from './denial.js';
+export { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
 export { AuthConfigError } from '../calls/errors.js';

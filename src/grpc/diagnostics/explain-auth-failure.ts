@@ -5,6 +5,7 @@ import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';
 import { describeDuration } from './describe-duration.js';
 import { redactCredentials } from './metadata-view.js';
+import { reasonTrailer, scopeTrailer } from '../../calls/denial-trailers.js';
 
 /** What {@link explainAuthFailure} says about a call. Never holds the token or a secret. */
 export interface AuthFailureExplanation {
@@ -30,10 +31,6 @@ export interface AuthFailureExplanation {
   readonly hint: string;
 }
 
-// The trailers `./server` sends with a refusal (see docs/server.md); read by name so that this side
-// does not depend on the server side's code.
-const reasonTrailer = 'grpc-oauth2-reason';
-const scopeTrailer = 'grpc-oauth2-scope';
 
 /**
  * Why a call that went through {@link createAuthInterceptor} ended `UNAUTHENTICATED` or
