@@ -42,6 +42,8 @@ export async function refreshCycles(servers: ServerProcess, plan: Plan): Promise
         await clock.advance(idleStepMs);
       }
       lastStep = now;
+      // The token server issues tokens on this clock too: a JWT's exp bounds a token's expiry.
+      await servers.setClockOffset(clock.now() - Date.now());
       await Promise.all(Array.from({ length: callsPerStep }, () => tokens.getToken()));
       calls += callsPerStep;
     }
@@ -63,6 +65,7 @@ export async function refreshCycles(servers: ServerProcess, plan: Plan): Promise
     ];
   } finally {
     tokens.close();
+    await servers.setClockOffset(0);
     await servers.setTokenLifetime(3600);
   }
 }

@@ -36,7 +36,9 @@ async function startGrpcServer(certs: Awaited<ReturnType<typeof createTestCertif
 
 async function main(): Promise<void> {
   const certs = await createTestCertificates();
-  const tokenServer = await MockTokenServer.start();
+  // A client on a manual clock (refresh-cycles) keeps this clock with it, so JWT exp stays consistent.
+  let clockOffsetMs = 0;
+  const tokenServer = await MockTokenServer.start({ clock: { now: () => Date.now() + clockOffsetMs } });
   tokenServer.addClient({ clientId: benchClient.clientId, clientSecret: benchClient.clientSecret, allowedScopes: [benchClient.scope] });
   const { server, address } = await startGrpcServer(certs);
 
@@ -54,6 +56,9 @@ async function main(): Promise<void> {
         return reply(id);
       case 'setTokenLifetime':
         tokenServer.tokenLifetimeSec = command.seconds;
+        return reply(id);
+      case 'setClockOffset':
+        clockOffsetMs = command.ms;
         return reply(id);
       case 'tokenRequestCount':
         return reply(id, tokenServer.tokenRequestCount);

@@ -19,6 +19,8 @@ export type Command =
   | { readonly type: 'failNext'; readonly count: number; readonly fault: TokenServerFault }
   | { readonly type: 'clearFaults' }
   | { readonly type: 'setTokenLifetime'; readonly seconds: number }
+  /** Moves the token server's clock (`iat`, `exp`, `Date`) this far ahead of the wall clock. */
+  | { readonly type: 'setClockOffset'; readonly ms: number }
   | { readonly type: 'tokenRequestCount' }
   | { readonly type: 'stop' };
 

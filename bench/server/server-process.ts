@@ -58,6 +58,11 @@ export class ServerProcess implements ServerAddresses {
     await this.#send({ type: 'setTokenLifetime', seconds });
   }
 
+  /** Moves the token server's clock `ms` ahead of the wall clock (for a client on a manual clock). */
+  async setClockOffset(ms: number): Promise<void> {
+    await this.#send({ type: 'setClockOffset', ms });
+  }
+
   /** Requests the token endpoint has received so far. */
   tokenRequestCount(): Promise<number> {
     return this.#send({ type: 'tokenRequestCount' });
