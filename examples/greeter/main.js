@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { TokenManager, createChannelCredentials } from 'grpc-oauth2-credentials';
+import { createServerAuthInterceptor, getAuthClaims } from 'grpc-oauth2-credentials/server';
 import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 
 // 1. The service, from the .proto file.
@@ -13,19 +14,24 @@ const { Greeter } = grpc.loadPackageDefinition(definition).greeter.v1;
 
 // 2. A token server for this demo: a real HTTP server on 127.0.0.1 that issues signed JWTs.
 //    In production this is your identity provider (docs/getting-started.md lists common ones).
-const tokenServer = await MockTokenServer.start();
+const audience = 'https://greeter.example.test';
+const tokenServer = await MockTokenServer.start({ audience });
 tokenServer.addClient({ clientId: 'greeter-client', clientSecret: 'greeter-secret', allowedScopes: ['greet'] });
 
-// 3. The gRPC server over TLS. It accepts a call only with a valid bearer token from that server.
+// 3. The gRPC server over TLS. Its interceptor verifies each call's bearer token (signature, issuer,
+//    audience, expiry) and the scopes each method needs, before the handler runs.
 const certs = await createTestCertificates();
-const server = new grpc.Server();
+const auth = createServerAuthInterceptor({
+  issuer: tokenServer.issuer,
+  audience,
+  methods: { '/greeter.v1.Greeter/SayHello': ['greet'] },
+  allowInsecureRequests: true, // only because the mock token server speaks http on 127.0.0.1
+});
+const server = new grpc.Server({ interceptors: [auth] });
 server.addService(Greeter.service, {
   SayHello(call, callback) {
-    const header = String(call.metadata.get('authorization')[0] ?? '');
-    tokenServer.verifyAccessToken(header.replace(/^Bearer /, '')).then(
-      (claims) => callback(null, { message: `Hello, ${call.request.name}! (caller: ${claims.sub}, scope: ${claims.scope})` }),
-      () => callback({ code: grpc.status.UNAUTHENTICATED, details: 'a valid bearer token is required' }),
-    );
+    const claims = getAuthClaims(call);
+    callback(null, { message: `Hello, ${call.request.name}! (caller: ${claims.sub}, scope: ${claims.scope})` });
   },
 });
 const serverCredentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]);
