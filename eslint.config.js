@@ -21,7 +21,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    // Plain-JavaScript examples are linted without types (they show what a JS user writes).
+    files: ['eslint.config.js', 'examples/**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
+    // Node's globals; TypeScript checks these names in .ts files, nothing does in plain .js.
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
   },
 );

@@ -7,9 +7,9 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { TokenManager } from '../../src/index.js';
-import { createConnectAuthInterceptor } from '../../src/connect/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { TokenManager } from 'grpc-oauth2-credentials';
+import { createConnectAuthInterceptor } from 'grpc-oauth2-credentials/connect';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 import { OrderSchema, OrdersService } from './orders-service.js';
 
 async function main(): Promise<void> {

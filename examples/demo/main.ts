@@ -3,9 +3,9 @@
 // Run it with `npm run demo`.
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
-import { TokenManager, createAuthInterceptor, InsecureChannelError } from '../../src/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
-import { createServerAuthInterceptor, getAuthClaims } from '../../src/server/index.js';
+import { TokenManager, createAuthInterceptor, InsecureChannelError } from 'grpc-oauth2-credentials';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
+import { createServerAuthInterceptor, getAuthClaims } from 'grpc-oauth2-credentials/server';
 
 interface Note {
   readonly text: string;

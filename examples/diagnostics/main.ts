@@ -4,8 +4,8 @@
 // Run it with `npx tsx examples/diagnostics/main.ts`; docs/troubleshooting.md shows its output.
 import * as grpc from '@grpc/grpc-js';
 import { decodeJwt } from 'jose';
-import { TokenManager, createAuthInterceptor, createMetadataLogger, explainAuthFailure } from '../../src/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { TokenManager, createAuthInterceptor, createMetadataLogger, explainAuthFailure } from 'grpc-oauth2-credentials';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 
 interface Order {
   readonly id: string;

@@ -2,8 +2,8 @@
 // its createChannel as they are. Run it with `npx tsx examples/nice-grpc/main.ts`.
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, createClient } from 'nice-grpc';
-import { TokenManager, createChannelCredentials } from '../../src/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { TokenManager, createChannelCredentials } from 'grpc-oauth2-credentials';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 
 interface Greeting {
   readonly text: string;

@@ -4,9 +4,9 @@
 // (it writes under the key prefix `example-fleet:` and leaves an encrypted entry that expires).
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
-import { TokenManager } from '../../src/index.js';
-import { createRedisTokenCache } from '../../src/redis/index.js';
-import { MockTokenServer } from '../../src/testing/index.js';
+import { TokenManager } from 'grpc-oauth2-credentials';
+import { createRedisTokenCache } from 'grpc-oauth2-credentials/redis';
+import { MockTokenServer } from 'grpc-oauth2-credentials/testing';
 
 async function main(redisUrl: string): Promise<void> {
   const tokenServer = await MockTokenServer.start({ tokenLifetimeSec: 3 });

@@ -2,9 +2,9 @@
 // method with grpc-oauth2-credentials/server, called by clients holding tokens with different scopes.
 // Run it with `npx tsx examples/server-verification/main.ts`.
 import * as grpc from '@grpc/grpc-js';
-import { TokenManager, createChannelCredentials } from '../../src/index.js';
-import { checkPolicy, createServerAuthInterceptor, getAuthClaims, reasonTrailer } from '../../src/server/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { TokenManager, createChannelCredentials } from 'grpc-oauth2-credentials';
+import { checkPolicy, createServerAuthInterceptor, getAuthClaims, reasonTrailer } from 'grpc-oauth2-credentials/server';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 
 interface Message {
   readonly text: string;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { TokenManager, createAuthInterceptor } from '../../src/index.js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { TokenManager, createAuthInterceptor } from 'grpc-oauth2-credentials';
+import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 
 interface Order {
   readonly id: string;

@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenManager } from '../../src/index.js';
-import { MockTokenServer, MockWorkloadIssuer } from '../../src/testing/index.js';
+import { TokenManager } from 'grpc-oauth2-credentials';
+import { MockTokenServer, MockWorkloadIssuer } from 'grpc-oauth2-credentials/testing';
 
 const serviceAccount = 'system:serviceaccount:shop:orders';
 

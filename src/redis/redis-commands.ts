@@ -7,15 +7,19 @@ export const debug = debuglog('grpc-oauth2-credentials-redis');
 
 /** The part of a node-redis (4 and later) client this package uses: a client from `createClient()`. */
 export interface NodeRedisClientLike {
+  /** Sends one raw command (`['SET', key, value, ...]`). */
   sendCommand(args: string[]): Promise<unknown>;
   readonly isReady: boolean;
+  /** Where connection errors go; the cache listens so that none is unhandled. */
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of an ioredis client (`new Redis()`) this package uses. */
 export interface IoRedisClientLike {
+  /** Sends one raw command. */
   call(command: string, ...args: string[]): Promise<unknown>;
   readonly status: string;
+  /** Where connection errors go; the cache listens so that none is unhandled. */
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 

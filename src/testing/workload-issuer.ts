@@ -12,7 +12,10 @@ export interface MockWorkloadIssuerOptions {
   /** The `iss` of its JWTs. Default `'https://kubernetes.default.svc'`. */
   issuer?: string;
   /** Where time comes from for `iat` and `exp`, in milliseconds since the epoch. Default `Date.now`. Pass your `ManualClock`. */
-  clock?: { now(): number };
+  clock?: {
+    /** The current time, in milliseconds since the epoch. */
+    now(): number;
+  };
 }
 
 /** What {@link MockWorkloadIssuer.sign} puts in a JWT. */

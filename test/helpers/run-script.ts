@@ -19,7 +19,7 @@ export interface ScriptResult {
  */
 export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000, t?: TestContext): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [tsx, path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     t?.after(() => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     });

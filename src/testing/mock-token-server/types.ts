@@ -14,7 +14,10 @@ export interface MockTokenServerOptions {
    * Where the server reads time (milliseconds since the epoch) for `iat`, `exp`, assertion checks and
    * the `Date` header. Default `Date.now`. Pass the `ManualClock` your code under test uses.
    */
-  clock?: { now(): number };
+  clock?: {
+    /** The current time, in milliseconds since the epoch. */
+    now(): number;
+  };
   /** `aud` of tokens when the request names no `audience` or `resource`. Default `'https://api.example.test'`. */
   audience?: string;
   /** Algorithm of the token signing key. Default `'RS256'`. */

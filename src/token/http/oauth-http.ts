@@ -13,7 +13,7 @@ export const maxAnswerBytes = 1024 * 1024;
  * an unexpected status without reading its body, which may still name an OAuth error
  * (`temporarily_unavailable`); the classifier looks here for it.
  */
-export const errorAnswerBodies = new WeakMap<Response, Uint8Array>();
+export const errorAnswerBodies: WeakMap<Response, Uint8Array> = new WeakMap();
 
 /** HTTP settings shared by every request to the authorization server. */
 export interface HttpSettings {

@@ -1,0 +1,67 @@
+// A fresh project installs the packed tarball and follows docs/getting-started.md word for word.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { codeBlocks, runCommand } from './commands.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the packed tarball in a fresh project', () => {
+  let work = '';
+  let tarball = '';
+  let files: string[] = [];
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'grpc-oauth2-fresh-'));
+    // `npm pack` runs the prepack build, so the tarball holds this tree's dist/.
+    const packed = await runCommand(after, 'npm', ['pack', '--json', '--pack-destination', work], root, 60_000);
+    assert.equal(packed.code, 0, packed.stderr);
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    assert.ok(info);
+    tarball = join(work, info.filename);
+    files = info.files.map((f) => f.path);
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  it('ships the licence, the build, its declarations and the sources its maps point to, and no tests', () => {
+    for (const path of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'src/index.ts', 'dist/testing/index.d.ts']) {
+      assert.ok(files.includes(path), `${path} is in the tarball`);
+    }
+    assert.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')), []);
+  });
+
+  it('runs the getting-started guide as written: install, save greeter.proto and main.js, node main.js', async (t) => {
+    const guide = await readFile(join(root, 'docs/getting-started.md'), 'utf8');
+    const blocks = codeBlocks(guide);
+    const install = blocks.find((b) => b.lang === 'sh' && b.code.includes('npm install'));
+    assert.ok(install, 'the guide has an install block');
+    // Word for word, except that the package comes from the tarball and npm stays offline-first.
+    const script = install.code
+      .replace(/npm install grpc-oauth2-credentials /, `npm install ${tarball} `)
+      .replace(/(npm install .*)$/m, '$1 --prefer-offline --no-audit --no-fund');
+    const installed = await runCommand((fn) => t.after(fn), 'bash', ['-euo', 'pipefail', '-c', script], work, 60_000);
+    assert.equal(installed.code, 0, installed.stderr);
+    const project = join(work, 'greeter');
+    for (const block of blocks) {
+      const name = /^Save this as `([^`]+)`:$/.exec(block.caption)?.[1];
+      if (name) await writeFile(join(project, name), block.code);
+    }
+    const run = blocks.find((b) => b.lang === 'sh' && b.code.trim() === 'node main.js');
+    const expected = blocks[blocks.indexOf(run!) + 1];
+    assert.ok(run && expected?.lang === 'text', 'the guide shows the command and what it prints');
+    const { code, stdout, stderr } = await runCommand((fn) => t.after(fn), process.execPath, ['main.js'], project, 30_000);
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    assert.equal(stdout, expected.code);
+  });
+
+  it('can be require()d from CommonJS on this Node version (20.19 or later)', async (t) => {
+    const project = join(work, 'greeter');
+    const source = "const { TokenManager } = require('grpc-oauth2-credentials'); const { MockTokenServer } = require('grpc-oauth2-credentials/testing'); console.log(typeof TokenManager, typeof MockTokenServer);";
+    await writeFile(join(project, 'check.cjs'), source);
+    const { code, stdout, stderr } = await runCommand((fn) => t.after(fn), process.execPath, ['check.cjs'], project);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'function function\n');
+  });
+});
