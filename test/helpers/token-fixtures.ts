@@ -70,8 +70,7 @@ export async function driveUntilSettled<T>(
     (error: unknown) => (settled = { error }),
   );
   const requestInFlight = (): boolean => {
-    const { tokenRequests, failedTokenRequests, tokensIssued } = tokens.stats();
-    return tokenRequests > failedTokenRequests + tokensIssued;
+    return requestsInFlight(tokens) > 0;
   };
   for (let i = 0; i < maxTimers; i++) {
     await until(() => settled !== undefined || (clock.pendingTimers > 0 && !requestInFlight()));
@@ -81,14 +80,19 @@ export async function driveUntilSettled<T>(
   throw new Error(`promise still pending after ${maxTimers} timers`);
 }
 
+/** Token requests of `tokens` sent and not yet answered (a token from the shared cache took no request). */
+export function requestsInFlight(tokens: TokenManager): number {
+  const { tokenRequests, failedTokenRequests, tokensIssued, sharedCacheHits } = tokens.stats();
+  return tokenRequests - failedTokenRequests - (tokensIssued - sharedCacheHits);
+}
+
 /**
  * Waits until no token request of `tokens` is in flight: the loopback I/O of the requests it started
  * has finished and their outcome is recorded (no clock time passes).
  */
 export async function requestsSettled(tokens: TokenManager): Promise<void> {
   await until(() => {
-    const { tokenRequests, failedTokenRequests, tokensIssued } = tokens.stats();
-    return tokenRequests === failedTokenRequests + tokensIssued;
+    return requestsInFlight(tokens) === 0;
   });
 }
 

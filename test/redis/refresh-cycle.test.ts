@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { AccessToken, TokenManager } from '../../src/index.js';
 import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
 import { createRedisTokenCache } from '../../src/redis/index.js';
-import { createClock, createManager, startTokenServer, until } from '../helpers/token-fixtures.js';
+import { createClock, createManager, requestsSettled, startTokenServer, until } from '../helpers/token-fixtures.js';
 import { pollUntil, settleAll } from './clock-driver.js';
 import { nodeRedisClient, skipWithoutRedis, startRedisServer } from './redis-server.js';
 
@@ -14,6 +14,8 @@ interface Fleet {
   readonly clock: ManualClock;
   readonly server: MockTokenServer;
   readonly managers: TokenManager[];
+  /** Resolves once no token request is in flight and Redis has answered every command sent so far. */
+  readonly quiet: () => Promise<void>;
 }
 
 /** `size` managers on one manual clock, one Redis and one token server issuing `lifetimeSec` tokens. */
@@ -25,7 +27,14 @@ async function startFleet(t: TestContext, size: number, lifetimeSec: number): Pr
   const managers = Array.from({ length: size }, () =>
     createManager(t, server, { clock, requestTimeoutMs: 60_000, maxWaitMs: 120_000, sharedCache: createRedisTokenCache(client, { encryptionKey }) }),
   );
-  return { clock, server, managers };
+  const quiet = async (): Promise<void> => {
+    for (const manager of managers) await requestsSettled(manager);
+    // Commands on one client are answered in order: the first PING follows every command sent so far,
+    // the second the lock releases those answers set off.
+    await client.ping();
+    await client.ping();
+  };
+  return { clock, server, managers, quiet };
 }
 
 const issued = (managers: TokenManager[]): number => Math.min(...managers.map((manager) => manager.stats().tokensIssued));
@@ -46,12 +55,12 @@ describe('refresh cycles of a fleet on a manual clock', { skip: skipWithoutRedis
   });
 
   it('tokens that live shorter than the refresh margin are still shared, at start-up and at each refresh', { timeout: 30_000 }, async (t) => {
-    const { clock, server, managers } = await startFleet(t, 10, 30);
+    const { clock, server, managers, quiet } = await startFleet(t, 10, 30);
     await settleAll(clock, managers.map((manager) => manager.getToken()));
     assert.equal(server.tokenRequestCount, 1);
     for (let cycle = 2; cycle <= 4; cycle++) {
-      // Fires the refresh timers (at half-life, 15 s) as well as the polls.
-      await pollUntil(clock, () => issued(managers) >= cycle, 20_000);
+      // Fires the refresh timers (at half-life, 15 s) as well as the polls, each once all is quiet.
+      await pollUntil(clock, () => issued(managers) >= cycle, 20_000, 10_000, quiet);
       assert.equal(server.tokenRequestCount, cycle);
       assert.equal(heldTokens(managers).size, 1);
     }
