@@ -5,22 +5,22 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
-/** What a finished script printed, and how it exited. */
-export interface ScriptResult {
+/** What a finished command printed, and how it exited. */
+export interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
 /**
- * Runs a TypeScript file in a child process (through tsx, from the project root) and resolves when
- * it exits on its own; kills it and rejects if it is still running after `limitMs`. Given the test's
- * `t`, it also kills the child, by its PID, after the test (a test that failed or timed out first).
+ * Runs a command in `cwd` and resolves when it exits. `cleanup` is the test's `t.after` (or a suite's
+ * `after`): the child is killed by its PID then if it is still running (a failed or timed-out test),
+ * and after `limitMs` in any case.
  */
-export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000, t?: TestContext): Promise<ScriptResult> {
+export function runCommand(cleanup: (fn: () => void) => void, command: string, args: readonly string[], cwd: string, limitMs = 60_000): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    t?.after(() => {
+    const proc = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+    cleanup(() => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     });
     let stdout = '';
@@ -29,11 +29,28 @@ export function runScript(path: string, args: readonly string[] = [], limitMs = 
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`${path} did not exit on its own within ${limitMs} ms; output so far:\n${stdout}\n${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not exit within ${limitMs} ms:\n${stdout}\n${stderr}`));
     }, limitMs);
+    proc.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     proc.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** What a finished script printed, and how it exited. */
+export type ScriptResult = CommandResult;
+
+/**
+ * Runs a TypeScript file in a child process (through tsx, from the project root) and resolves when
+ * it exits on its own; kills it and rejects if it is still running after `limitMs`. Given the test's
+ * `t`, it also kills the child, by its PID, after the test (a test that failed or timed out first).
+ */
+export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000, t?: TestContext): Promise<ScriptResult> {
+  const cleanup = (fn: () => void): void => t?.after(fn);
+  return runCommand(cleanup, process.execPath, [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args], root, limitMs);
 }
