@@ -5,6 +5,7 @@ import { exitCodes, UsageError, type Output } from './command-line.js';
 import { inspectCommand, inspectHelp } from './inspect-command.js';
 import { mockServerCommand, mockServerHelp } from './mock-server-command.js';
 import { tokenCommand, tokenHelp } from './token-command.js';
+import { describeThrown } from '../token/checks.js';
 
 const help = `Usage: grpc-oauth2 <command> [flags]
 
@@ -66,7 +67,7 @@ run(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Not a TokenError or usage mistake: a bug. Its name only, since its message is not ours to vouch for.
-    output.stderr(`grpc-oauth2: unexpected ${error instanceof Error ? error.name : typeof error}\n`);
+    output.stderr(`grpc-oauth2: unexpected ${describeThrown(error)}\n`);
     process.exitCode = exitCodes.failed;
   },
 );

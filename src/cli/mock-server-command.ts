@@ -76,8 +76,12 @@ export async function mockServerCommand(args: readonly string[], out: Output, st
 }
 
 function parseClient(value: string): MockClient {
-  const [clientId = '', clientSecret = '', scopes] = value.split(':');
-  if (clientId === '' || clientSecret === '') throw new UsageError('--client must be ID:SECRET or ID:SECRET:SCOPE,SCOPE');
+  const parts = value.split(':');
+  const [clientId = '', clientSecret = '', scopes] = parts;
+  // More parts would be a secret or scope with ':' in it, which this form cannot tell apart: refuse, never cut.
+  if (clientId === '' || clientSecret === '' || parts.length > 3) {
+    throw new UsageError('--client must be ID:SECRET or ID:SECRET:SCOPE,SCOPE, with no ":" inside the id, secret or scopes');
+  }
   const allowedScopes = scopes?.split(',').filter((scope) => scope !== '');
   return { clientId, clientSecret, allowedScopes };
 }

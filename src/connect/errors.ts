@@ -1,5 +1,5 @@
 // The ConnectErrors a call ends with when the interceptor cannot send it with a token. Same words as
-// the grpc-js side (src/token/call-failure-messages.ts); only the codes are Connect's.
+// the grpc-js side (src/calls/call-failure-messages.ts); only the codes are Connect's.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenError } from '../token/errors.js';
 import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../calls/call-failure-messages.js';

@@ -131,12 +131,14 @@ export class ReplayingCall extends InterceptingCall {
    * and makes the call again when that may help; true when it did.
    */
   #replayedAfterRejecting(accessToken: string): boolean {
+    let kept: boolean;
     try {
-      this.#plan.tokens.invalidate(accessToken);
+      // `false`: the provider kept the token (a forced refresh happened moments ago).
+      kept = this.#plan.tokens.invalidate(accessToken) === false;
     } catch {
       return false; // a custom provider's bug: the call ends with the server's status
     }
-    if (!this.#plan.replayable || this.#responded || this.#replayed || this.#callerMetadata === undefined) return false;
+    if (kept || !this.#plan.replayable || this.#responded || this.#replayed || this.#callerMetadata === undefined) return false;
     // The TokenManager honours a forced refresh only so often per scope set; while it still serves the
     // rejected token, sending the call again could only be rejected again.
     if (cachedToken(this.#plan)?.accessToken === accessToken) return false;

@@ -3,6 +3,7 @@ import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 
 import { configError } from '../token/errors.js';
 import type { SharedToken } from '../token/shared-cache.js';
 import { RedisTokenCacheError } from './errors.js';
+import { describeType } from '../token/checks.js';
 
 /**
  * A 32-byte AES-256 key: the bytes, or their base64 (or base64url) text. Generate one with
@@ -110,7 +111,7 @@ function toEntryKey(input: EncryptionKeyInput, name: string): EntryKey {
     if (input.byteLength !== 32) throw configError(`${name} must be exactly 32 bytes for AES-256-GCM, not ${input.byteLength}`);
     bytes = new Uint8Array(input);
   } else {
-    throw configError(`${name} must be a Uint8Array (Buffer) of 32 bytes or a base64 string, not ${input === null ? 'null' : typeof input}`);
+    throw configError(`${name} must be a Uint8Array (Buffer) of 32 bytes or a base64 string, not ${describeType(input)}`);
   }
   // The id tells which key wrote an entry, without revealing anything about the key.
   const id = createHash('sha256').update('grpc-oauth2-credentials entry key id\0').update(bytes).digest('base64url').slice(0, 16);

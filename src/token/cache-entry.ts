@@ -21,7 +21,7 @@ export interface CacheEntry {
   readonly key: string;
   readonly request: Omit<TokenRequest, 'signal'>;
   token: AccessToken | undefined;
-  /** When the request that got `token` was started. */
+  /** When `token` arrived (its age at use is counted from here). */
   issuedAtMs: number;
   /** When `token` stops being usable. */
   expiresAtMs: number;

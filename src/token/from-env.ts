@@ -1,6 +1,7 @@
 import { closestName } from './checks.js';
 import { configError } from './errors.js';
 import type { TokenManagerOptions } from './options.js';
+import { credentialNames } from './credentials/client-credential.js';
 
 /** Options of `TokenManager.fromEnv`: any TokenManager option, winning over the environment. */
 export type FromEnvOverrides = TokenManagerOptions;
@@ -16,7 +17,6 @@ export const envVariables = {
   OAUTH2_CLIENT_SECRET: 'clientSecret',
   OAUTH2_CLIENT_SECRET_FILE: 'clientSecretFile',
   OAUTH2_PRIVATE_KEY_FILE: 'privateKeyFile',
-  // The workload-identity option; it is rejected as an unknown option until that option exists.
   OAUTH2_CLIENT_ASSERTION_FILE: 'clientAssertionFile',
   OAUTH2_SCOPES: 'scopes',
   OAUTH2_AUDIENCE: 'audience',
@@ -28,7 +28,7 @@ type EnvVariable = keyof typeof envVariables;
 
 const credentialVariables: readonly EnvVariable[] = ['OAUTH2_CLIENT_SECRET', 'OAUTH2_CLIENT_SECRET_FILE', 'OAUTH2_PRIVATE_KEY_FILE', 'OAUTH2_CLIENT_ASSERTION_FILE'];
 const endpointVariables: readonly EnvVariable[] = ['OAUTH2_ISSUER', 'OAUTH2_TOKEN_ENDPOINT'];
-const credentialOptions = new Set<string>(['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion']);
+const credentialOptions = new Set<string>(credentialNames);
 
 /**
  * TokenManager options from `env` and `overrides`. An empty variable counts as unset (as

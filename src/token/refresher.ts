@@ -99,7 +99,7 @@ export class Refresher {
       this.#store(entry, token, startedAtMs, callerWaiting);
       return token;
     } catch (err) {
-      throw this.#parts.closeSignal.aborted ? closedError() : this.#classify(err);
+      throw this.#classify(err);
     }
   }
 
@@ -116,7 +116,7 @@ export class Refresher {
         return sourced;
       } catch (err) {
         stats.failedTokenRequests++;
-        const error = closeSignal.aborted ? closedError() : this.#classify(err);
+        const error = this.#classify(err);
         this.#gate.record(error);
         observer?.failed(error);
         throw error;
@@ -144,7 +144,7 @@ export class Refresher {
             });
       return this.#toAccessToken(sourced, entry);
     } catch (err) {
-      const error = closeSignal.aborted ? closedError() : this.#classify(err);
+      const error = this.#classify(err);
       const rotatable = error.code === 'invalid_client' || error.code === 'invalid_grant';
       if (mayReloadCredentials && rotatable && (await this.#reloadCredentials())) return this.#attempt(entry, false);
       throw error;
@@ -243,7 +243,9 @@ export class Refresher {
     }
   }
 
+  /** What a failure means, as a TokenError: `closed` once the manager closed, whatever was thrown. */
   #classify(err: unknown): TokenError {
+    if (this.#parts.closeSignal.aborted) return closedError();
     if (err instanceof TokenError) return err;
     return classifyFailure(err, { endpoint: this.#parts.source.endpoint, secrets: this.#secrets(), nowMs: this.#parts.options.clock.now() });
   }

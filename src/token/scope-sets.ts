@@ -40,16 +40,10 @@ export class ScopeSets {
   entryFor(scopes: readonly string[], what: string): CacheEntry {
     const known = this.#keysByScopes.get(scopes);
     const entry = known === undefined ? undefined : this.#entries.get(known);
-    if (entry === undefined) {
-      const normalized = normalizeScopes(scopes, what);
-      if (Object.isFrozen(scopes)) this.#keysByScopes.set(scopes, normalized.join(' '));
-      return this.#entryForKey(normalized);
-    }
-    if (entry !== this.default) {
-      this.#entries.delete(entry.key);
-      this.#entries.set(entry.key, entry);
-    }
-    return entry;
+    if (entry !== undefined) return this.#used(entry);
+    const normalized = normalizeScopes(scopes, what);
+    if (Object.isFrozen(scopes)) this.#keysByScopes.set(scopes, normalized.join(' '));
+    return this.#entryForKey(normalized);
   }
 
   /** Drops a scope set with its timer, unless it is the configured one or being fetched. */
@@ -71,11 +65,19 @@ export class ScopeSets {
 
   #entryForKey(scopes: readonly string[]): CacheEntry {
     const key = scopes.join(' ');
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      entry = createCacheEntry(key, { ...this.#request, scopes });
-      this.#entries.set(key, entry);
-      if (this.#entries.size > maxScopeSets) this.#evictLeastRecentlyUsed();
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) return this.#used(existing);
+    const entry = createCacheEntry(key, { ...this.#request, scopes });
+    this.#entries.set(key, entry);
+    if (this.#entries.size > maxScopeSets) this.#evictLeastRecentlyUsed();
+    return entry;
+  }
+
+  /** Moves `entry` to the most recently used end (eviction takes the other end). */
+  #used(entry: CacheEntry): CacheEntry {
+    if (entry !== this.default) {
+      this.#entries.delete(entry.key);
+      this.#entries.set(entry.key, entry);
     }
     return entry;
   }

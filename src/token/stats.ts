@@ -16,7 +16,7 @@ export interface TokenManagerStats {
   readonly lastRefreshLatencyMs: number | undefined;
   /** The longest such time seen, in milliseconds. */
   readonly maxRefreshLatencyMs: number;
-  /** The oldest a token was when handed out, in milliseconds since it was requested. */
+  /** The oldest a token was when handed out, in milliseconds since it arrived. */
   readonly maxTokenAgeAtUseMs: number;
   /** Tokens taken from the shared cache instead of the token endpoint. */
   readonly sharedCacheHits: number;

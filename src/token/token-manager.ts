@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AccessToken } from './access-token.js';
 import type { CacheEntry } from './cache-entry.js';
 import { manyListenerController, monotonicNow } from './clock.js';
+import { checkOptionNames } from './checks.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
 import { configuredScopes } from './configured-scopes.js';
@@ -16,6 +17,8 @@ import type { TokenSource } from './token-source.js';
 import { StatsRecorder, type TokenManagerStats } from './stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
 import { abortedError, waitFor } from './wait.js';
+
+const getTokenOptionNames = ['scopes', 'signal'] as const satisfies readonly (keyof GetTokenOptions)[];
 
 /**
  * Gets OAuth2 access tokens for a service account and keeps one ready for every scope set in use.
@@ -252,9 +255,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   /** The entry for a call's options, checked: unknown option names and a non-signal fail. */
   #entryFor(options: GetTokenOptions | undefined, caller: string): CacheEntry {
     if (options === undefined) return this.#entries.default;
-    for (const key in options) {
-      if (key !== 'scopes' && key !== 'signal') throw configError(`unknown ${caller} option "${key}"`);
-    }
+    checkOptionNames(options, getTokenOptionNames, `${caller} option`, configError);
     const { scopes, signal } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw configError(`${caller} signal must be an AbortSignal`);
     return scopes === undefined ? this.#entries.default : this.#entries.entryFor(scopes, `${caller} scopes`);

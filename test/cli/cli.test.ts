@@ -185,6 +185,12 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     assert.match(portTaken.stderr, new RegExp(`^grpc-oauth2 mock-server: could not listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
   });
 
+  it('mock-server: exits 2 for a --client whose scope has a ":" in it, rather than cutting it short', async (t) => {
+    const result = await grpcOauth2(t, ['mock-server', '--client', 'a:b:api://orders/read']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--client must be ID:SECRET or ID:SECRET:SCOPE,SCOPE, with no ":" inside/);
+  });
+
   it('exits 2 for an unknown command or none', async (t) => {
     const [unknown, none] = await Promise.all([grpcOauth2(t, ['tokens']), grpcOauth2(t, [])]);
     assert.equal(unknown.code, 2);

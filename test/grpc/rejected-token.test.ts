@@ -236,3 +236,29 @@ test('the replay carries the same request metadata as the first attempt, apart f
   // HTTP/2 joins the two values into one header; the replay must not have added them twice.
   assert.deepEqual(replayRest['x-tag'], ['a, b']);
 });
+
+test('a provider whose invalidate() answers false (it kept the token) gets no replay, also without getCachedToken', async (t) => {
+  const scene = await startScene(t);
+  scene.grpcServer.rejectIf = rejectFirstToken();
+  let invalidations = 0;
+  let tokenAsks = 0;
+  const keeping = {
+    getToken: (options?: Parameters<Scene['tokens']['getToken']>[0]) => {
+      tokenAsks++;
+      return scene.tokens.getToken(options);
+    },
+    invalidate: () => {
+      invalidations++;
+      return false;
+    },
+  };
+  const tls = scene.grpcServer.channelCredentials();
+  const client = scene.grpcServer.client(tls, { interceptors: [createAuthInterceptor(keeping, { channelCredentials: tls })] });
+
+  const result = await unary(client);
+
+  assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
+  assert.equal(invalidations, 1);
+  assert.equal(tokenAsks, 1, 'no second attempt was even started');
+  assert.equal(scene.grpcServer.received.length, 1, 'sent once');
+});

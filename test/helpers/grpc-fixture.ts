@@ -166,14 +166,19 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
     },
   } satisfies grpc.UntypedServiceImplementation);
 
+  address = `127.0.0.1:${await listenOnLoopback(server, certs)}`;
+  return fixture;
+}
+
+/**
+ * Binds `server` to 127.0.0.1 on a free port, over TLS with the test certificates `certs` (plaintext
+ * without them), and resolves with the port.
+ */
+export function listenOnLoopback(server: grpc.Server, certs?: { readonly serverKeyBuffer: Buffer; readonly serverCertBuffer: Buffer }): Promise<number> {
   const credentials = certs
     ? grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false)
     : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
-  );
-  address = `127.0.0.1:${port}`;
-  return fixture;
+  return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))));
 }
 
 /** How a test makes a call: metadata and call options, both optional. */

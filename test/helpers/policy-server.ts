@@ -4,7 +4,7 @@
 import type { TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createTestCertificates } from '../../src/testing/index.js';
-import { echoService, type Reply, type Request } from './grpc-fixture.js';
+import { echoService, listenOnLoopback, type Reply, type Request } from './grpc-fixture.js';
 
 /** A refusal: the status and, like ./server, the reason and wanted scopes as trailers. */
 export interface Refusal {
@@ -66,13 +66,7 @@ export async function startPolicyServer(t: TestContext, policy: Policy = () => u
       call.on('end', () => call.end());
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      '127.0.0.1:0',
-      grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false),
-      (err, bound) => (err ? reject(err) : resolve(bound)),
-    ),
-  );
+  const port = await listenOnLoopback(server, certs);
   const channelCredentials = grpc.credentials.createSsl(certs.caCertBuffer);
   const fixture: PolicyServer = {
     address: `127.0.0.1:${port}`,

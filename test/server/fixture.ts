@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { createTestCertificates } from '../../src/testing/index.js';
 import { createServerAuthInterceptor, getAuthClaims, type ServerAuthOptions } from '../../src/server/index.js';
-import { echoService, methodPaths, type Reply, type Request } from '../helpers/grpc-fixture.js';
+import { echoService, listenOnLoopback, methodPaths, type Reply, type Request } from '../helpers/grpc-fixture.js';
 
 export const audience = 'https://orders.example.test';
 
@@ -135,13 +135,7 @@ export async function startAuthServer(t: TestContext, options: ServerAuthOptions
       callback(null, reply(healthCheckPath, see(healthCheckPath, 'entry', call) || 'SERVING'));
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      '127.0.0.1:0',
-      grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false),
-      (err, bound) => (err ? reject(err) : resolve(bound)),
-    ),
-  );
+  const port = await listenOnLoopback(server, certs);
   const clients = new Set<grpc.Client>();
   t.after(() => {
     for (const client of clients) client.close();

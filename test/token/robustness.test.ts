@@ -88,6 +88,16 @@ describe('bounded cache', () => {
     assert.ok(tokens.getCachedToken() !== undefined, 'the configured scope set stays');
   });
 
+  it('counts a use of a scope set given as a new array each time, so a scope set in use is not evicted', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = createManager(t, server);
+    await tokens.getToken({ scopes: ['orders.write'] });
+    for (let i = 0; i < 998; i++) tokens.getCachedToken({ scopes: [`scope.${i}`] });
+    assert.ok(tokens.getCachedToken({ scopes: ['orders.write'] }) !== undefined, 'used again, as a fresh array');
+    tokens.getCachedToken({ scopes: ['one.more'] });
+    assert.ok(tokens.getCachedToken({ scopes: ['orders.write'] }) !== undefined, 'the least recently used set went instead');
+  });
+
   it('drops the least recently used scope sets with their remembered failures', async (t) => {
     const server = await startTokenServer(t);
     server.failNext(1_200, { type: 'error', status: 400, error: 'invalid_scope' });

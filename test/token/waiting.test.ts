@@ -94,7 +94,7 @@ describe('how long a caller waits', () => {
     const tokens = createManager(t, server);
     await assert.rejects(
       tokens.getToken({ scope: ['orders.read'] } as never),
-      (err: TokenError) => err.code === 'config' && /"scope"/.test(err.message),
+      (err: TokenError) => err.code === 'config' && /unknown getToken option "scope"; did you mean "scopes"\?/.test(err.message),
     );
   });
 });

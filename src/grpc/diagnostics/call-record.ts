@@ -33,7 +33,7 @@ export interface CallRecord {
 /**
  * Records by the status's `metadata` object: grpc-js builds the caller's error with
  * `Object.assign(new Error(), status)`, so `error.metadata` is that same object, while the status
- * object and the error are not (docs/grpc-js-facts.md-style fact, pinned by test/grpc/diagnostics-explain.test.ts).
+ * object and the error are not (docs/grpc-js-facts.md, "A failed call's error carries the status metadata object").
  * Weak, so a record lives exactly as long as the error that can be explained with it.
  */
 const records = new WeakMap<Metadata, CallRecord>();

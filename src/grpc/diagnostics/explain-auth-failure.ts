@@ -1,5 +1,7 @@
 import { status } from '@grpc/grpc-js';
+import { describeThrown } from '../../token/checks.js';
 import { TokenError } from '../../token/errors.js';
+import { redactSecrets, secretForms } from '../../token/redact.js';
 import { audiencesOfClaims, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';
@@ -72,7 +74,10 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
     serverReason,
   };
   const rawDetails = (err as { details?: unknown }).details;
-  const details = redactCredentials(typeof rawDetails === 'string' ? rawDetails : '');
+  // A server may echo what it was sent: the token we attached goes, in every form, as well as anything credential-shaped.
+  const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
+  const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
+  const details = redactCredentials(redactSecrets(typeof rawDetails === 'string' ? rawDetails : '', echoed));
   return { ...facts, hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }) };
 }
 
@@ -118,7 +123,7 @@ function noTokenHint(failure: unknown, facts: Facts): string {
     }
   }
   if (failure instanceof TokenCallError) return `no token was attached: ${failure.details}`;
-  return `no token was attached: the token provider failed with ${failure instanceof Error ? failure.name : typeof failure}`;
+  return `no token was attached: the token provider failed with ${describeThrown(failure)}`;
 }
 
 function deniedHint(facts: Facts, server: ServerSide): string {

@@ -81,7 +81,8 @@ export function resolveClient(options: TokenManagerOptions, allowInsecureRequest
   return { issuer, tokenEndpoint, clientId, clientAuthMethod: chooseAuthMethod(options.clientAuthMethod, credential, optionNames), credential };
 }
 
-const credentialNames = ['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion'] as const;
+/** The options that each give the client's credential; exactly one may be set. */
+export const credentialNames = ['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion'] as const;
 
 function credentialFromOptions(options: TokenManagerOptions, clock: Clock): ClientCredential {
   const given = credentialNames.filter((name) => options[name] !== undefined);

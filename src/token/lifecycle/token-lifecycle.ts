@@ -6,6 +6,7 @@ import type { SourcedToken } from '../token-source.js';
 import { debugEnabled, debugLine, describeScopes } from './debug-log.js';
 import { openTelemetryApi } from './opentelemetry-api.js';
 import { Telemetry } from './telemetry.js';
+import { monotonicNow } from '../clock.js';
 
 /** What a TokenManager tells its lifecycle observer about. */
 export interface LifecycleParts {
@@ -91,10 +92,10 @@ export class TokenLifecycle {
 
   /** A caller without a usable token for `scopes` waits for `waiting`, which is returned as is. */
   callerWaiting<T>(scopes: readonly string[], waiting: Promise<T>): Promise<T> {
-    const startedAtMs = this.#parts.clock.now();
+    const startedAtMs = monotonicNow(this.#parts.clock);
     const done = (outcome: 'token' | 'error', how: string): void => {
       this.#telemetry?.callerWaited(outcome);
-      if (this.#debug) debugLine(`a caller waited ${this.#parts.clock.now() - startedAtMs} ms for a token for ${describeScopes(scopes)}: ${how}`);
+      if (this.#debug) debugLine(`a caller waited ${Math.round(monotonicNow(this.#parts.clock) - startedAtMs)} ms for a token for ${describeScopes(scopes)}: ${how}`);
     };
     waiting.then(
       () => done('token', 'got one'),
