@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, explainAuthFailure, TokenManager, type AuthFailureExplanation } from '../../src/index.js';
+import { AccessToken, createAuthInterceptor, explainAuthFailure, TokenManager, type AuthFailureExplanation } from '../../src/index.js';
 import { callTypes, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { startPolicyServer, type Policy } from '../helpers/policy-server.js';
 import { clientId, clientSecret, managerOptions, startTokenServer } from '../helpers/token-fixtures.js';
@@ -126,5 +126,22 @@ describe('explainAuthFailure', () => {
     const { client } = await scene(t, denied);
     const { error } = await unary(client);
     assert.match(explainAuthFailure(error)?.hint ?? '', new RegExp(`^the server denied /test.v1.Echo/Unary to client ${clientId} with a token valid for 59 more minutes carrying orders.read`));
+  });
+});
+
+describe('explainAuthFailure and an echoing server', () => {
+  it('keeps an opaque token the server echoes in its details out of the hint', async (t) => {
+    const opaque = 'opaque-access-token-0123456789abcdef';
+    const provider = {
+      getToken: () => Promise.resolve(new AccessToken(opaque, new Date(Date.now() + 3_600_000), ['orders.read'])),
+      invalidate: () => false,
+    };
+    const echo: Policy = (authorization) => ({ code: grpc.status.UNAUTHENTICATED, details: `rejected ${authorization?.slice('Bearer '.length) ?? ''}`, reason: 'unknown_reason' });
+    const server = await startPolicyServer(t, echo);
+    const client = server.client([createAuthInterceptor(provider, { channelCredentials: server.channelCredentials })]);
+    const { error } = await unary(client);
+    const explanation = explainAuthFailure(error);
+    assert.ok(explanation !== undefined);
+    assert.ok(!JSON.stringify(explanation).includes(opaque), JSON.stringify(explanation));
   });
 });
