@@ -59,7 +59,10 @@ export class TokenFileSource implements TokenSource {
     return { accessToken, expiresAt: new Date(expiresAtMs), scopes: claims.scopes };
   }
 
-  /** The file is read on every fetch anyway; this makes the manager re-read it after the server rejected the token. */
+  /**
+   * Every fetch checks the file (inode, size, modification time) anyway; this forces a full read, which
+   * the manager asks for after `invalid_client` / `invalid_grant` and while a fatal failure is remembered.
+   */
   reloadCredentials(): Promise<boolean> {
     return this.#file.reload();
   }
