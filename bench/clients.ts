@@ -1,7 +1,13 @@
 // The clients under comparison. Each is a grpc-js Client for the bench server plus the metadata its
 // calls carry; they differ only in how the `authorization` header gets there.
 import * as grpc from '@grpc/grpc-js';
-import { TokenManager, createAuthInterceptor, createChannelCredentials, type AuthInterceptorOptions, type TokenManagerOptions } from '../src/index.js';
+import {
+  TokenManager,
+  createAuthInterceptor,
+  createChannelCredentials,
+  type AuthInterceptorOptions,
+  type TokenManagerOptions,
+} from '../src/index.js';
 import { createDiyCallCredentials, type DiyOptions } from './peers/diy.js';
 import { benchClient } from './server/protocol.js';
 import type { ServerAddresses } from './server/server-process.js';
@@ -15,7 +21,10 @@ export interface BenchClient {
 
 // The certificate names localhost; connecting to 127.0.0.1 under that name avoids ::1 and Node's
 // warning about an IP address as TLS server name.
-const channelOptions: grpc.ClientOptions = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
+const channelOptions: grpc.ClientOptions = {
+  'grpc.ssl_target_name_override': 'localhost',
+  'grpc.default_authority': 'localhost',
+};
 
 const emptyMetadata = (): grpc.Metadata => new grpc.Metadata();
 
@@ -78,7 +87,10 @@ export function constantInterceptorClient(servers: ServerAddresses, authorizatio
       },
     });
   return {
-    client: new grpc.Client(servers.grpcAddress, tlsCredentials(servers), { ...channelOptions, interceptors: [interceptor] }),
+    client: new grpc.Client(servers.grpcAddress, tlsCredentials(servers), {
+      ...channelOptions,
+      interceptors: [interceptor],
+    }),
     metadata: emptyMetadata,
   };
 }
@@ -91,7 +103,10 @@ export function interceptorClient(
 ): BenchClient {
   const tls = tlsCredentials(servers);
   const interceptor = createAuthInterceptor(tokens, { ...options, channelCredentials: tls });
-  return { client: new grpc.Client(servers.grpcAddress, tls, { ...channelOptions, interceptors: [interceptor] }), metadata: emptyMetadata };
+  return {
+    client: new grpc.Client(servers.grpcAddress, tls, { ...channelOptions, interceptors: [interceptor] }),
+    metadata: emptyMetadata,
+  };
 }
 
 /** The SDK's channel credentials (DESIGN.md option 1). */

@@ -44,7 +44,9 @@ async function main(): Promise<void> {
     const result = await closedLoop(bench, { concurrency, stop: { calls } });
     const cpu = process.cpuUsage(cpuBefore);
     bench.client.close();
-    console.log(`${name}: ${Math.round(result.callsPerSecond)} calls/s, ${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU per call, ${result.failures} failed`);
+    console.log(
+      `${name}: ${Math.round(result.callsPerSecond)} calls/s, ${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU per call, ${result.failures} failed`,
+    );
   } finally {
     tokens.close();
     await servers.stop();

@@ -40,7 +40,11 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
   },
   'against-diy': {
     title: 'against the do-it-yourself peer (cold start, outage, latency across a refresh)',
-    run: async ({ servers, plan }) => [...(await coldStart(servers, plan)), ...(await outage(servers, plan)), ...(await refreshLatency(servers, plan))],
+    run: async ({ servers, plan }) => [
+      ...(await coldStart(servers, plan)),
+      ...(await outage(servers, plan)),
+      ...(await refreshLatency(servers, plan)),
+    ],
   },
   'get-token': {
     title: 'cached getToken()',
@@ -56,7 +60,10 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
   memory: { title: 'memory', run: ({ servers, plan }) => memory(servers, plan) },
   'refresh-cycles': { title: 'refresh cycles', run: ({ servers, plan }) => refreshCycles(servers, plan) },
   fleet: { title: 'fleet', run: ({ plan }) => fleet(plan) },
-  'shared-cache': { title: 'shared token cache on Redis (token requests of a fleet, cold getToken latency)', run: ({ plan }) => sharedCache(plan) },
+  'shared-cache': {
+    title: 'shared token cache on Redis (token requests of a fleet, cold getToken latency)',
+    run: ({ plan }) => sharedCache(plan),
+  },
 };
 
 function chosenSections(args: readonly string[]): string[] {
@@ -64,7 +71,8 @@ function chosenSections(args: readonly string[]): string[] {
   if (only === undefined) return Object.keys(sections);
   const chosen = only.split(',').map((id) => id.trim());
   const unknown = chosen.filter((id) => !(id in sections));
-  if (unknown.length > 0) throw new Error(`--only: no section ${unknown.join(', ')} (sections: ${Object.keys(sections).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`--only: no section ${unknown.join(', ')} (sections: ${Object.keys(sections).join(', ')})`);
   return chosen;
 }
 
@@ -108,7 +116,10 @@ async function main(): Promise<void> {
     `\n${about.cpus} CPUs (${about.cpuModel}), Node ${about.node}, grpc-js ${about.grpcJs}; ` +
       `${args.includes('--quick') ? 'quick' : 'full'} plan; ${durationSec.toFixed(0)} s. Ratios are ours / reference per round: median (min–max).`,
   );
-  await writeFile(resultsFile, `${JSON.stringify({ startedAt: startedAt.toISOString(), durationSec, machine: about, plan, figures }, null, 2)}\n`);
+  await writeFile(
+    resultsFile,
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), durationSec, machine: about, plan, figures }, null, 2)}\n`,
+  );
   console.log(`written to ${resultsFile.pathname}`);
 }
 

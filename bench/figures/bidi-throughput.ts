@@ -3,7 +3,13 @@
 // (see clients.ts) shows what any grpc-js interceptor layer costs per message, and the client's CPU
 // time per message, measured in the same samples, is steadier than throughput on a shared machine.
 import type { TokenManager } from '../../src/index.js';
-import { channelCredentialsClient, constantInterceptorClient, interceptorClient, staticHeaderClient, type BenchClient } from '../clients.js';
+import {
+  channelCredentialsClient,
+  constantInterceptorClient,
+  interceptorClient,
+  staticHeaderClient,
+  type BenchClient,
+} from '../clients.js';
 import { bidiMessagesPerSecond } from '../lib/calls.js';
 import type { Figure } from '../lib/figure.js';
 import { alternate } from '../lib/rounds.js';
@@ -70,7 +76,12 @@ export async function bidiThroughput(servers: ServerAddresses, tokens: TokenMana
     };
     return [
       figure('bidi.interceptor', 'bidi stream, interceptor vs static header', 'interceptor', true),
-      figure('bidi.interceptor-floor', 'bidi stream, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', false),
+      figure(
+        'bidi.interceptor-floor',
+        'bidi stream, minimal interceptor (grpc-js floor) vs static header',
+        'interceptorFloor',
+        false,
+      ),
       figure('bidi.channel', 'bidi stream, channel credentials vs static header', 'channelCredentials', true),
     ];
   } finally {

@@ -26,7 +26,10 @@ async function simulateFleet(managers: number, refreshes: number): Promise<numbe
       endpoint: 'fleet-fake',
       fetchToken: () => {
         requests.push(clock.now());
-        return Promise.resolve({ accessToken: `token-${i}-${requests.length}`, expiresAt: new Date(clock.now() + tokenLifetimeMs) });
+        return Promise.resolve({
+          accessToken: `token-${i}-${requests.length}`,
+          expiresAt: new Date(clock.now() + tokenLifetimeMs),
+        });
       },
     };
     const tokens = new TokenManager({ tokenSource, clock });
@@ -40,7 +43,8 @@ async function simulateFleet(managers: number, refreshes: number): Promise<numbe
     } finally {
       tokens.close();
     }
-    if (requests.length !== refreshes + 1) throw new Error(`fleet: manager ${i} sent ${requests.length} requests, expected ${refreshes + 1}`);
+    if (requests.length !== refreshes + 1)
+      throw new Error(`fleet: manager ${i} sent ${requests.length} requests, expected ${refreshes + 1}`);
     requests.slice(1).forEach((time, k) => times[k]!.push(time));
   }
   return times;
@@ -78,7 +82,10 @@ export async function fleet(plan: Plan): Promise<Figure[]> {
   }
   // The same fleet with no spread, to show what the spread is measured against.
   const unspread = await withoutSpread(() => simulateFleet(Math.min(plan.fleetManagers, 1_000), plan.fleetRefreshes));
-  const reference = (k: number) => ({ label: 'no spread', value: summarize([100 * largestShareInWindow(unspread[k]!, windowMs)]) });
+  const reference = (k: number) => ({
+    label: 'no spread',
+    value: summarize([100 * largestShareInWindow(unspread[k]!, windowMs)]),
+  });
   const managers = plan.fleetManagers.toLocaleString('en-US');
   const note = `${managers} managers started within one second, 1 h tokens, 60 s margin; sliding 1 s window`;
   const firstShare = summarize(first);

@@ -36,7 +36,10 @@ export async function cachedGetToken(tokens: TokenManager, plan: Plan): Promise<
   const calls = plan.getTokenCallsPerSample;
   await nsPerCall(calls, ours);
   await nsPerCall(calls, plain);
-  const results = await alternate(plan.getTokenRounds, { ours: () => nsPerCall(calls, ours), map: () => nsPerCall(calls, plain) });
+  const results = await alternate(plan.getTokenRounds, {
+    ours: () => nsPerCall(calls, ours),
+    map: () => nsPerCall(calls, plain),
+  });
   const oursNs = summarize(results.ours);
   return [
     {

@@ -12,10 +12,15 @@ const entry = fileURLToPath(new URL('../memory/main.ts', import.meta.url));
 const megabyte = 1024 * 1024;
 
 function runMemoryProcess(request: MemoryRequest): Promise<MemoryReport> {
-  const child = fork(entry, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry, [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (report: MemoryReport) => resolve(report));
-    child.once('exit', (code) => reject(new Error(`memory benchmark process exited with code ${code} before reporting`)));
+    child.once('exit', (code) =>
+      reject(new Error(`memory benchmark process exited with code ${code} before reporting`)),
+    );
     child.send(request);
   });
 }
@@ -23,7 +28,9 @@ function runMemoryProcess(request: MemoryRequest): Promise<MemoryReport> {
 /** `type ×count` for the resource types whose count changed. */
 function resourceChanges(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): string {
   const types = new Set([...Object.keys(before), ...Object.keys(after)]);
-  const changes = [...types].filter((type) => before[type] !== after[type]).map((type) => `${type} ${before[type] ?? 0}→${after[type] ?? 0}`);
+  const changes = [...types]
+    .filter((type) => before[type] !== after[type])
+    .map((type) => `${type} ${before[type] ?? 0}→${after[type] ?? 0}`);
   return changes.length === 0 ? 'none' : changes.join(', ');
 }
 

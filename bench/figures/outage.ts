@@ -38,14 +38,21 @@ interface Timeline {
 }
 
 /** Starts the outage and makes its calls in batches of `concurrency`, moving time along `timeline`. */
-async function callsDuringOutage(servers: ServerProcess, bench: BenchClient, concurrency: number, timeline: Timeline): Promise<OutageResult> {
+async function callsDuringOutage(
+  servers: ServerProcess,
+  bench: BenchClient,
+  concurrency: number,
+  timeline: Timeline,
+): Promise<OutageResult> {
   const before = await servers.tokenRequestCount();
   await servers.failNext(faultBudget, serviceUnavailable);
   let failedCalls = 0;
   try {
     await timeline.atStart();
     for (let made = 0; made < outageCalls; made += concurrency) {
-      const errors = await Promise.all(Array.from({ length: Math.min(concurrency, outageCalls - made) }, () => unaryCall(bench)));
+      const errors = await Promise.all(
+        Array.from({ length: Math.min(concurrency, outageCalls - made) }, () => unaryCall(bench)),
+      );
       failedCalls += errors.filter((error) => error !== undefined).length;
       await timeline.afterBatch();
     }
@@ -82,7 +89,10 @@ async function diy(servers: ServerProcess, plan: Plan): Promise<OutageResult> {
   try {
     if ((await unaryCall(bench)) !== undefined) throw new Error('outage: the first call failed');
     const timeStandsStill = (): Promise<void> => Promise.resolve();
-    return await callsDuringOutage(servers, bench, plan.concurrency, { atStart: timeStandsStill, afterBatch: timeStandsStill });
+    return await callsDuringOutage(servers, bench, plan.concurrency, {
+      atStart: timeStandsStill,
+      afterBatch: timeStandsStill,
+    });
   } finally {
     await servers.setTokenLifetime(3600);
     bench.client.close();

@@ -44,16 +44,26 @@ function aroundRefresh(run: LoopResult, refreshMs: number): number[] {
   const byStart = [...run.records].sort((a, b) => a.startMs - b.startMs);
   const firstAfter = byStart.findIndex((r) => r.startMs >= refreshMs);
   if (firstAfter < windowCalls / 2 || firstAfter + windowCalls / 2 > byStart.length) {
-    throw new Error(`refresh latency: the refresh came at ${Math.round(refreshMs)} ms, too near an end of the ${runMs} ms run`);
+    throw new Error(
+      `refresh latency: the refresh came at ${Math.round(refreshMs)} ms, too near an end of the ${runMs} ms run`,
+    );
   }
   return byStart.slice(firstAfter - windowCalls / 2, firstAfter + windowCalls / 2).map((r) => r.latencyMs);
 }
 
 /** A run on a warmed-up client, with the token endpoint slowed down for its duration. */
-async function measuredRun(servers: ServerProcess, bench: BenchClient, plan: Plan, during?: () => Promise<void>): Promise<LoopResult> {
+async function measuredRun(
+  servers: ServerProcess,
+  bench: BenchClient,
+  plan: Plan,
+  during?: () => Promise<void>,
+): Promise<LoopResult> {
   await servers.failNext(1_000, tokenEndpointDelay);
   try {
-    const [run] = await Promise.all([closedLoop(bench, { concurrency: plan.concurrency, stop: { durationMs: runMs }, record: true }), during?.()]);
+    const [run] = await Promise.all([
+      closedLoop(bench, { concurrency: plan.concurrency, stop: { durationMs: runMs }, record: true }),
+      during?.(),
+    ]);
     return run;
   } finally {
     await servers.clearFaults();
@@ -74,7 +84,8 @@ async function ours(servers: ServerProcess, plan: Plan, refresh: boolean): Promi
       if (refreshTime === undefined) throw new Error('refresh latency: the manager set no refresh timer');
       if (refresh) await clock.advance(refreshTime - clock.now());
     });
-    if (tokens.stats().backgroundRefreshes !== (refresh ? 1 : 0)) throw new Error('refresh latency: ours did not refresh in the background as planned');
+    if (tokens.stats().backgroundRefreshes !== (refresh ? 1 : 0))
+      throw new Error('refresh latency: ours did not refresh in the background as planned');
     return aroundRefresh(run, refreshedAt - run.startedAt);
   } finally {
     bench.client.close();
@@ -101,7 +112,8 @@ async function diy(servers: ServerProcess, plan: Plan, refresh: boolean): Promis
     if (refresh) await sleep(Math.max(0, tokenArrivedAt + 1_000 - refreshAtMs - performance.now()));
     armed = true;
     const run = await measuredRun(servers, bench, plan);
-    if (refresh !== (firstRequestAt !== undefined)) throw new Error('refresh latency: the do-it-yourself peer did not refresh as planned');
+    if (refresh !== (firstRequestAt !== undefined))
+      throw new Error('refresh latency: the do-it-yourself peer did not refresh as planned');
     return aroundRefresh(run, (firstRequestAt ?? run.startedAt + refreshAtMs) - run.startedAt);
   } finally {
     await servers.setTokenLifetime(3600);
@@ -141,7 +153,8 @@ export async function refreshLatency(servers: ServerProcess, plan: Plan): Promis
     diyControl: () => diy(servers, plan, false),
   });
   const p99 = (windows: number[][]): number[] => windows.map((latencies) => percentile(latencies, 0.99));
-  const increase = (refresh: number[][], control: number[][]): number[] => p99(refresh).map((value, i) => value - p99(control)[i]!);
+  const increase = (refresh: number[][], control: number[][]): number[] =>
+    p99(refresh).map((value, i) => value - p99(control)[i]!);
   const oursIncrease = summarize(increase(runs.ours, runs.oursControl));
   const refreshCpuMs = await cpuPerRefresh(servers, 100);
   const controls = `p99 without a refresh: ours ${summarize(p99(runs.oursControl)).median.toFixed(1)} ms, the peer's ${summarize(p99(runs.diyControl)).median.toFixed(1)} ms`;

@@ -32,16 +32,28 @@ async function startRedis(): Promise<{ url: string; stop: () => void }> {
       probe.close(() => resolve(port));
     });
   });
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
-    proc.once('exit', () => reject(new Error('redis-server did not start (is it installed? apt-get install -y redis-server)')));
+    proc.once('exit', () =>
+      reject(new Error('redis-server did not start (is it installed? apt-get install -y redis-server)')),
+    );
   });
   return { url: `redis://127.0.0.1:${port}`, stop: () => process.kill(proc.pid as number, 'SIGKILL') };
 }
 
 /** `count` managers, each with its own Redis client when `shared`. */
-async function fleetOf(count: number, shared: boolean, redisUrl: string, lifetimeSec: number, extra: TokenManagerOptions = {}): Promise<Setup> {
+async function fleetOf(
+  count: number,
+  shared: boolean,
+  redisUrl: string,
+  lifetimeSec: number,
+  extra: TokenManagerOptions = {},
+): Promise<Setup> {
   const server = await MockTokenServer.start({ tokenLifetimeSec: lifetimeSec });
   server.addClient({ clientId: 'bench-svc', clientSecret: 'bench-secret' });
   const clients: { destroy(): void }[] = [];
@@ -55,7 +67,16 @@ async function fleetOf(count: number, shared: boolean, redisUrl: string, lifetim
       clients.push(client);
       sharedCache = createRedisTokenCache(client, { encryptionKey, keyPrefix: `bench-${lifetimeSec}-${count}:` });
     }
-    managers.push(new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'bench-svc', clientSecret: 'bench-secret', allowInsecureRequests: true, sharedCache, ...extra }));
+    managers.push(
+      new TokenManager({
+        tokenEndpoint: server.tokenEndpoint,
+        clientId: 'bench-svc',
+        clientSecret: 'bench-secret',
+        allowInsecureRequests: true,
+        sharedCache,
+        ...extra,
+      }),
+    );
   }
   return { server, redisUrl, clients, managers };
 }

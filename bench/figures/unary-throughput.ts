@@ -21,7 +21,15 @@ import { ratios, summarize } from '../lib/stats.js';
 import type { Plan } from '../plan.js';
 import type { ServerAddresses } from '../server/server-process.js';
 
-type Variant = 'staticHeader' | 'staticHeaderTwin' | 'interceptor' | 'interceptorNoReplay' | 'interceptorFloor' | 'channelCredentials' | 'channelFloor' | 'diy';
+type Variant =
+  | 'staticHeader'
+  | 'staticHeaderTwin'
+  | 'interceptor'
+  | 'interceptorNoReplay'
+  | 'interceptorFloor'
+  | 'channelCredentials'
+  | 'channelFloor'
+  | 'diy';
 
 /** One sample: throughput, and the client process's CPU time per call. */
 interface Sample {
@@ -33,7 +41,8 @@ async function sample(bench: BenchClient, plan: Plan, calls: number): Promise<Sa
   const cpuBefore = process.cpuUsage();
   const result = await closedLoop(bench, { concurrency: plan.concurrency, stop: { calls } });
   const cpu = process.cpuUsage(cpuBefore);
-  if (result.failures > 0) throw new Error(`unary benchmark: ${result.failures} calls failed: ${result.firstError?.message}`);
+  if (result.failures > 0)
+    throw new Error(`unary benchmark: ${result.failures} calls failed: ${result.firstError?.message}`);
   return { callsPerSecond: result.callsPerSecond, cpuMicrosPerCall: (cpu.user + cpu.system) / result.calls };
 }
 
@@ -78,9 +87,17 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
     const rounds = plan.throughputRounds;
     const throughput = (variant: Variant): number[] => samples[variant].map((s) => s.callsPerSecond);
     const cpu = (variant: Variant): number[] => samples[variant].map((s) => s.cpuMicrosPerCall);
-    const cpuRatio = (variant: Variant, reference: Variant): string => ratios(cpu(variant), cpu(reference)).median.toFixed(2);
+    const cpuRatio = (variant: Variant, reference: Variant): string =>
+      ratios(cpu(variant), cpu(reference)).median.toFixed(2);
 
-    const compare = (id: string, title: string, ours: Variant, reference: Variant, goal: number | undefined, note?: string): Figure => {
+    const compare = (
+      id: string,
+      title: string,
+      ours: Variant,
+      reference: Variant,
+      goal: number | undefined,
+      note?: string,
+    ): Figure => {
       const ratio = ratios(throughput(ours), throughput(reference));
       return {
         id,
@@ -108,19 +125,63 @@ export async function unaryThroughput(servers: ServerAddresses, tokens: TokenMan
         `per-round ratios to it: ${labels[reference]} ${cpuRatio(reference, 'staticHeader')}, ${labels[ours]} ${cpuRatio(ours, 'staticHeader')} (medians)`,
     });
     return [
-      compare('unary.a-a', 'unary, static header vs the same on a second client (A/A)', 'staticHeaderTwin', 'staticHeader', undefined,
-        'two identical clients: how far apart the same thing measures on this machine, the resolution of every throughput ratio'),
+      compare(
+        'unary.a-a',
+        'unary, static header vs the same on a second client (A/A)',
+        'staticHeaderTwin',
+        'staticHeader',
+        undefined,
+        'two identical clients: how far apart the same thing measures on this machine, the resolution of every throughput ratio',
+      ),
       compare('unary.interceptor', 'unary, interceptor vs static header', 'interceptor', 'staticHeader', 0.97),
-      compare('unary.interceptor-floor', 'unary, minimal interceptor (grpc-js floor) vs static header', 'interceptorFloor', 'staticHeader', undefined,
-        'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic'),
-      cpuFigure('cpu.interceptor', 'client CPU per unary call, interceptor vs its floor', 'interceptor', 'interceptorFloor'),
-      cpuFigure('cpu.interceptor-no-replay', 'client CPU per unary call, interceptor without replay vs its floor', 'interceptorNoReplay', 'interceptorFloor'),
-      compare('unary.channel', 'unary, channel credentials vs static header', 'channelCredentials', 'staticHeader', 0.97),
-      compare('unary.channel-floor', 'unary, constant call credentials (grpc-js floor) vs static header', 'channelFloor', 'staticHeader', undefined,
-        'precomputed call credentials composed into the channel: no token logic'),
-      cpuFigure('cpu.channel', 'client CPU per unary call, channel credentials vs its floor', 'channelCredentials', 'channelFloor'),
+      compare(
+        'unary.interceptor-floor',
+        'unary, minimal interceptor (grpc-js floor) vs static header',
+        'interceptorFloor',
+        'staticHeader',
+        undefined,
+        'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic',
+      ),
+      cpuFigure(
+        'cpu.interceptor',
+        'client CPU per unary call, interceptor vs its floor',
+        'interceptor',
+        'interceptorFloor',
+      ),
+      cpuFigure(
+        'cpu.interceptor-no-replay',
+        'client CPU per unary call, interceptor without replay vs its floor',
+        'interceptorNoReplay',
+        'interceptorFloor',
+      ),
+      compare(
+        'unary.channel',
+        'unary, channel credentials vs static header',
+        'channelCredentials',
+        'staticHeader',
+        0.97,
+      ),
+      compare(
+        'unary.channel-floor',
+        'unary, constant call credentials (grpc-js floor) vs static header',
+        'channelFloor',
+        'staticHeader',
+        undefined,
+        'precomputed call credentials composed into the channel: no token logic',
+      ),
+      cpuFigure(
+        'cpu.channel',
+        'client CPU per unary call, channel credentials vs its floor',
+        'channelCredentials',
+        'channelFloor',
+      ),
       compare('unary.channel-vs-diy', 'unary, channel credentials vs do-it-yourself', 'channelCredentials', 'diy', 1.0),
-      cpuFigure('cpu.channel-vs-diy', 'client CPU per unary call, channel credentials vs do-it-yourself', 'channelCredentials', 'diy'),
+      cpuFigure(
+        'cpu.channel-vs-diy',
+        'client CPU per unary call, channel credentials vs do-it-yourself',
+        'channelCredentials',
+        'diy',
+      ),
       compare('unary.interceptor-vs-diy', 'unary, interceptor vs do-it-yourself', 'interceptor', 'diy', 1.0),
     ];
   } finally {

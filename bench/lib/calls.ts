@@ -8,8 +8,14 @@ import { echoService, requestBytes } from '../server/echo-service.js';
 export function unaryCall(bench: BenchClient): Promise<grpc.ServiceError | undefined> {
   const { path, requestSerialize, responseDeserialize } = echoService.Unary;
   return new Promise((resolve) => {
-    bench.client.makeUnaryRequest(path, requestSerialize, responseDeserialize, requestBytes, bench.metadata(), {}, (error) =>
-      resolve(error ?? undefined),
+    bench.client.makeUnaryRequest(
+      path,
+      requestSerialize,
+      responseDeserialize,
+      requestBytes,
+      bench.metadata(),
+      {},
+      (error) => resolve(error ?? undefined),
     );
   });
 }
@@ -65,13 +71,22 @@ export async function closedLoop(bench: BenchClient, options: LoopOptions): Prom
         failures++;
         firstError ??= error;
       }
-      if (options.record) records.push({ startMs, latencyMs: performance.now() - t0 - startMs, failed: error !== undefined });
+      if (options.record)
+        records.push({ startMs, latencyMs: performance.now() - t0 - startMs, failed: error !== undefined });
     }
   }
 
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsedMs = performance.now() - t0;
-  return { startedAt: t0, calls: started, failures, elapsedMs, callsPerSecond: (started * 1000) / elapsedMs, records, firstError };
+  return {
+    startedAt: t0,
+    calls: started,
+    failures,
+    elapsedMs,
+    callsPerSecond: (started * 1000) / elapsedMs,
+    records,
+    firstError,
+  };
 }
 
 /**
@@ -82,7 +97,13 @@ export async function closedLoop(bench: BenchClient, options: LoopOptions): Prom
 export function bidiMessagesPerSecond(bench: BenchClient, messages: number, window: number): Promise<number> {
   const { path, requestSerialize, responseDeserialize } = echoService.Bidi;
   return new Promise((resolve, reject) => {
-    const stream = bench.client.makeBidiStreamRequest(path, requestSerialize, responseDeserialize, bench.metadata(), {});
+    const stream = bench.client.makeBidiStreamRequest(
+      path,
+      requestSerialize,
+      responseDeserialize,
+      bench.metadata(),
+      {},
+    );
     const t0 = performance.now();
     let written = 0;
     let echoed = 0;

@@ -12,7 +12,7 @@ export type Measure<T = number> = () => Promise<T>;
  */
 export function roundOrder(n: number, round: number): number[] {
   const first: number[] = [0];
-  for (let low = 1, high = n - 1; first.length < n; ) first.push(first.length % 2 === 1 ? low++ : high--);
+  for (let low = 1, high = n - 1; first.length < n;) first.push(first.length % 2 === 1 ? low++ : high--);
   const order = first.map((variant) => (variant + round) % n);
   return n % 2 === 1 && Math.floor(round / n) % 2 === 1 ? order.reverse() : order;
 }
@@ -22,7 +22,10 @@ export function roundOrder(n: number, round: number): number[] {
  * variant's measurements in round order, so that per-round ratios pair measurements taken moments
  * apart.
  */
-export async function alternate<K extends string, T = number>(rounds: number, variants: Readonly<Record<K, Measure<T>>>): Promise<Record<K, T[]>> {
+export async function alternate<K extends string, T = number>(
+  rounds: number,
+  variants: Readonly<Record<K, Measure<T>>>,
+): Promise<Record<K, T[]>> {
   const names = Object.keys(variants) as K[];
   const results = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<K, T[]>;
   for (let round = 0; round < rounds; round++) {

@@ -11,7 +11,10 @@ export function formatSummary(summary: Summary, digits: number): string {
 function formatNumber(value: number, digits: number): string {
   if (!Number.isFinite(value)) return String(value);
   // Whole numbers (counts) print as such; others keep their digits, so 0.004 MB shows as 0.00, not 0.
-  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: Number.isInteger(value) ? 0 : digits });
+  return value.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: Number.isInteger(value) ? 0 : digits,
+  });
 }
 
 /** Digits worth showing for values around `magnitude`. */
@@ -31,7 +34,9 @@ function row(figure: Figure): string[] {
     figure.title,
     figure.unit,
     formatSummary(figure.ours, digits),
-    figure.reference ? `${figure.reference.label}: ${formatSummary(figure.reference.value, digitsFor(figure.reference.value.median))}` : '',
+    figure.reference
+      ? `${figure.reference.label}: ${formatSummary(figure.reference.value, digitsFor(figure.reference.value.median))}`
+      : '',
     figure.ratio ? formatSummary(figure.ratio, 3) : '',
     String(figure.rounds),
     figure.goal ?? '',
@@ -43,6 +48,7 @@ function row(figure: Figure): string[] {
 export function markdownTable(figures: readonly Figure[]): string {
   const rows = [headers.slice(), ...figures.map(row)];
   const widths = headers.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(rows[0]!), line(widths.map((width) => '-'.repeat(width))), ...rows.slice(1).map(line)].join('\n');
 }

@@ -27,7 +27,8 @@ function resourceCounts(): Record<string, number> {
 
 async function rpcs(bench: BenchClient, calls: number, concurrency: number): Promise<void> {
   const result = await closedLoop(bench, { concurrency, stop: { calls } });
-  if (result.failures > 0) throw new Error(`memory benchmark: ${result.failures} calls failed: ${result.firstError?.message}`);
+  if (result.failures > 0)
+    throw new Error(`memory benchmark: ${result.failures} calls failed: ${result.firstError?.message}`);
 }
 
 async function measure(request: MemoryRequest): Promise<MemoryReport> {

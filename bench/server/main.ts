@@ -14,7 +14,9 @@ function hasBearer(metadata: grpc.Metadata): boolean {
   return typeof value === 'string' && value.startsWith('Bearer ');
 }
 
-async function startGrpcServer(certs: Awaited<ReturnType<typeof createTestCertificates>>): Promise<{ server: grpc.Server; address: string }> {
+async function startGrpcServer(
+  certs: Awaited<ReturnType<typeof createTestCertificates>>,
+): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server();
   server.addService(echoService, {
     Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
@@ -27,7 +29,11 @@ async function startGrpcServer(certs: Awaited<ReturnType<typeof createTestCertif
       call.on('end', () => call.end());
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const credentials = grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false);
+  const credentials = grpc.ServerCredentials.createSsl(
+    null,
+    [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }],
+    false,
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
   );
@@ -39,7 +45,11 @@ async function main(): Promise<void> {
   // A client on a manual clock (refresh-cycles) keeps this clock with it, so JWT exp stays consistent.
   let clockOffsetMs = 0;
   const tokenServer = await MockTokenServer.start({ clock: { now: () => Date.now() + clockOffsetMs } });
-  tokenServer.addClient({ clientId: benchClient.clientId, clientSecret: benchClient.clientSecret, allowedScopes: [benchClient.scope] });
+  tokenServer.addClient({
+    clientId: benchClient.clientId,
+    clientSecret: benchClient.clientSecret,
+    allowedScopes: [benchClient.scope],
+  });
   const { server, address } = await startGrpcServer(certs);
 
   const reply = (id: number, value = 0): void => {
@@ -73,7 +83,12 @@ async function main(): Promise<void> {
   });
   // The parent may die without sending 'stop'; do not outlive it.
   process.on('disconnect', () => process.exit(0));
-  process.send?.({ type: 'ready', grpcAddress: address, tokenEndpoint: tokenServer.tokenEndpoint, caCert: certs.caCert } satisfies ReadyMessage);
+  process.send?.({
+    type: 'ready',
+    grpcAddress: address,
+    tokenEndpoint: tokenServer.tokenEndpoint,
+    caCert: certs.caCert,
+  } satisfies ReadyMessage);
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,11 @@
 import type { TokenServerFault } from '../../src/testing/index.js';
 
 /** The one client registered with the benchmark's MockTokenServer. */
-export const benchClient = { clientId: 'bench-client', clientSecret: 'bench-client-secret', scope: 'orders.read' } as const;
+export const benchClient = {
+  clientId: 'bench-client',
+  clientSecret: 'bench-client-secret',
+  scope: 'orders.read',
+} as const;
 
 /** Sent once by the server process when both servers listen. */
 export interface ReadyMessage {

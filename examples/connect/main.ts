@@ -14,7 +14,11 @@ import { OrderSchema, OrdersService } from './orders-service.js';
 
 async function main(): Promise<void> {
   const tokenServer = await MockTokenServer.start();
-  tokenServer.addClient({ clientId: 'shop-frontend', clientSecret: 'example-secret-never-printed', allowedScopes: ['orders.read', 'orders.watch'] });
+  tokenServer.addClient({
+    clientId: 'shop-frontend',
+    clientSecret: 'example-secret-never-printed',
+    allowedScopes: ['orders.read', 'orders.watch'],
+  });
 
   // The server: verifies the JWT against the token server's keys, and the scope each method needs.
   const jwks = createRemoteJWKSet(new URL(tokenServer.jwksUri));
@@ -23,7 +27,8 @@ async function main(): Promise<void> {
     const { payload } = await jwtVerify(token, jwks, { issuer: tokenServer.issuer }).catch(() => {
       throw new ConnectError('invalid token', Code.Unauthenticated);
     });
-    if (!String(payload.scope).split(' ').includes(scope)) throw new ConnectError(`needs ${scope}`, Code.PermissionDenied);
+    if (!String(payload.scope).split(' ').includes(scope))
+      throw new ConnectError(`needs ${scope}`, Code.PermissionDenied);
     return `${String(payload.sub)} with ${scope}`;
   };
   const certs = await createTestCertificates();
@@ -33,11 +38,15 @@ async function main(): Promise<void> {
       routes: (router) =>
         router.service(OrdersService, {
           async getOrder(request, context) {
-            return create(OrderSchema, { id: request.id, status: `shipped (asked by ${await authenticate(context, 'orders.read')})` });
+            return create(OrderSchema, {
+              id: request.id,
+              status: `shipped (asked by ${await authenticate(context, 'orders.read')})`,
+            });
           },
           async *watchOrder(request, context) {
             const who = await authenticate(context, 'orders.watch');
-            for (const status of ['packed', 'shipped']) yield create(OrderSchema, { id: request.id, status: `${status} (for ${who})` });
+            for (const status of ['packed', 'shipped'])
+              yield create(OrderSchema, { id: request.id, status: `${status} (for ${who})` });
           },
         }),
     }),
@@ -61,12 +70,19 @@ async function main(): Promise<void> {
   });
   const nodeOptions = { ca: certs.caCert }; // trust the example's own CA
   const overGrpc = createClient(OrdersService, createGrpcTransport({ baseUrl, nodeOptions, interceptors: [auth] }));
-  const overConnect = createClient(OrdersService, createConnectTransport({ baseUrl, httpVersion: '2', nodeOptions, interceptors: [auth] }));
-  const plaintext = createClient(OrdersService, createConnectTransport({ baseUrl: 'http://127.0.0.1:9', httpVersion: '2', interceptors: [auth] }));
+  const overConnect = createClient(
+    OrdersService,
+    createConnectTransport({ baseUrl, httpVersion: '2', nodeOptions, interceptors: [auth] }),
+  );
+  const plaintext = createClient(
+    OrdersService,
+    createConnectTransport({ baseUrl: 'http://127.0.0.1:9', httpVersion: '2', interceptors: [auth] }),
+  );
 
   try {
     console.log(`grpc unary      ${(await overGrpc.getOrder({ id: 'order-1' })).status}`);
-    for await (const order of overGrpc.watchOrder({ id: 'order-2' })) console.log(`grpc stream     ${order.id} ${order.status}`);
+    for await (const order of overGrpc.watchOrder({ id: 'order-2' }))
+      console.log(`grpc stream     ${order.id} ${order.status}`);
     console.log(`connect unary   ${(await overConnect.getOrder({ id: 'order-3' })).status}`);
     console.log(`token requests  ${tokenServer.tokenRequestCount} (one per scope set, shared by both transports)`);
     await plaintext.getOrder({ id: 'order-4' }).then(

@@ -3,7 +3,11 @@
 // from `buf generate` work the same way).
 import { create, createFileRegistry, type Message } from '@bufbuild/protobuf';
 import type { GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
-import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FileDescriptorProtoSchema,
+} from '@bufbuild/protobuf/wkt';
 
 export type OrderRequest = Message<'shop.v1.OrderRequest'> & { id: string };
 export type Order = Message<'shop.v1.Order'> & { id: string; status: string };
@@ -30,7 +34,12 @@ const registry = createFileRegistry(
         name: 'Orders',
         method: [
           { name: 'GetOrder', inputType: '.shop.v1.OrderRequest', outputType: '.shop.v1.Order' },
-          { name: 'WatchOrder', inputType: '.shop.v1.OrderRequest', outputType: '.shop.v1.Order', serverStreaming: true },
+          {
+            name: 'WatchOrder',
+            inputType: '.shop.v1.OrderRequest',
+            outputType: '.shop.v1.Order',
+            serverStreaming: true,
+          },
         ],
       },
     ],

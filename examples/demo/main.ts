@@ -15,7 +15,15 @@ const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 const parse = (bytes: Buffer): Note => JSON.parse(bytes.toString('utf8')) as Note;
 
 function method(path: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Note, Note> {
-  return { path, requestStream, responseStream, requestSerialize: json, requestDeserialize: parse, responseSerialize: json, responseDeserialize: parse };
+  return {
+    path,
+    requestStream,
+    responseStream,
+    requestSerialize: json,
+    requestDeserialize: parse,
+    responseSerialize: json,
+    responseDeserialize: parse,
+  };
 }
 
 /** A small service defined in code (no .proto file): unary, server streaming, bidi streaming. */
@@ -32,7 +40,11 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 async function main(): Promise<void> {
   // 1. The token server: a real HTTP server on 127.0.0.1 that signs JWT access tokens.
   const tokenServer = await MockTokenServer.start({ tokenLifetimeSec: 4 });
-  tokenServer.addClient({ clientId: 'orders-svc', clientSecret: 'demo-secret-never-printed', allowedScopes: ['notes.read'] });
+  tokenServer.addClient({
+    clientId: 'orders-svc',
+    clientSecret: 'demo-secret-never-printed',
+    allowedScopes: ['notes.read'],
+  });
   log(`token server   ${tokenServer.issuer} (tokens live 4 s, so a background refresh happens during the demo)`);
 
   // 2. The gRPC server over TLS, checking every call's bearer token against the token server's JWKS.
@@ -68,7 +80,9 @@ async function main(): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       '127.0.0.1:0',
-      grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]),
+      grpc.ServerCredentials.createSsl(null, [
+        { cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer },
+      ]),
       (err, bound) => (err ? reject(err) : resolve(bound)),
     ),
   );
@@ -92,10 +106,14 @@ async function main(): Promise<void> {
     const token = await tokens.getToken();
     const claims = decodeJwt(token.accessToken);
     log(`token fetched  ${String(token)}`);
-    log(`  claims       sub=${String(claims.sub)} scope="${String(claims.scope)}" lifetime=${Number(claims.exp) - Number(claims.iat)} s jti=${String(claims.jti).slice(0, 8)}…`);
+    log(
+      `  claims       sub=${String(claims.sub)} scope="${String(claims.scope)}" lifetime=${Number(claims.exp) - Number(claims.iat)} s jti=${String(claims.jti).slice(0, 8)}…`,
+    );
 
     const unary = await new Promise<Note>((resolve, reject) =>
-      client.makeUnaryRequest<Note, Note>(notesService.Get.path, json, parse, { text: 'hello' }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+      client.makeUnaryRequest<Note, Note>(notesService.Get.path, json, parse, { text: 'hello' }, (err, reply) =>
+        err ? reject(err) : resolve(reply!),
+      ),
     );
     log(`unary          ${unary.text}`);
 
@@ -121,15 +139,27 @@ async function main(): Promise<void> {
 
     // 4. The token lives 4 s, shorter than the 60 s refresh margin: it is refreshed at half-life
     //    by a timer, with no call waiting.
-    const refreshed = await new Promise<{ latencyMs: number; callerWaited: boolean }>((resolve) => tokens.once('tokenIssued', resolve));
+    const refreshed = await new Promise<{ latencyMs: number; callerWaited: boolean }>((resolve) =>
+      tokens.once('tokenIssued', resolve),
+    );
     const next = await tokens.getToken();
-    log(`refreshed      in the background (${refreshed.latencyMs} ms, caller waited: ${refreshed.callerWaited}); new token ${next.accessToken === token.accessToken ? 'SAME' : 'differs'}, expires in ${seconds(next.expiresAt.getTime() - Date.now())}`);
+    log(
+      `refreshed      in the background (${refreshed.latencyMs} ms, caller waited: ${refreshed.callerWaited}); new token ${next.accessToken === token.accessToken ? 'SAME' : 'differs'}, expires in ${seconds(next.expiresAt.getTime() - Date.now())}`,
+    );
     const again = await new Promise<Note>((resolve, reject) =>
-      client.makeUnaryRequest<Note, Note>(notesService.Get.path, json, parse, { text: 'after refresh' }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+      client.makeUnaryRequest<Note, Note>(
+        notesService.Get.path,
+        json,
+        parse,
+        { text: 'after refresh' },
+        (err, reply) => (err ? reject(err) : resolve(reply!)),
+      ),
     );
     log(`unary          ${again.text}`);
     const stats = tokens.stats();
-    log(`stats          token requests: ${stats.tokenRequests}, calls that waited for the network: ${stats.callersWaited}, cache hits: ${stats.cacheHits}`);
+    log(
+      `stats          token requests: ${stats.tokenRequests}, calls that waited for the network: ${stats.callersWaited}, cache hits: ${stats.cacheHits}`,
+    );
 
     // 5. An insecure channel is refused before any token is fetched or sent.
     try {

@@ -34,7 +34,9 @@ server.addService(Greeter.service, {
     callback(null, { message: `Hello, ${call.request.name}! (caller: ${claims.sub}, scope: ${claims.scope})` });
   },
 });
-const serverCredentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]);
+const serverCredentials = grpc.ServerCredentials.createSsl(null, [
+  { cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer },
+]);
 const port = await new Promise((resolve, reject) => {
   server.bindAsync('127.0.0.1:0', serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound)));
 });

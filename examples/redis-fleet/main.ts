@@ -35,7 +35,9 @@ async function main(redisUrl: string): Promise<void> {
   try {
     const tokens = await Promise.all(fleet.map((manager) => manager.getToken()));
     const distinct = new Set(tokens.map((token) => token.accessToken)).size;
-    console.log(`cold start      ${fleet.length} managers, ${tokenServer.tokenRequestCount} token request, ${distinct} distinct token`);
+    console.log(
+      `cold start      ${fleet.length} managers, ${tokenServer.tokenRequestCount} token request, ${distinct} distinct token`,
+    );
 
     // Each manager refreshes in the background, 1.5 s before expiry; the first to do so fetches.
     const first = tokens[0]?.accessToken;
@@ -43,11 +45,15 @@ async function main(redisUrl: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const refreshed = new Set(fleet.map((manager) => manager.getCachedToken()?.accessToken)).size;
-    console.log(`refreshed       ${tokenServer.tokenRequestCount} token requests in all, ${refreshed} distinct token now`);
+    console.log(
+      `refreshed       ${tokenServer.tokenRequestCount} token requests in all, ${refreshed} distinct token now`,
+    );
 
     const stats = fleet.map((manager) => manager.stats());
     const sum = (pick: (s: (typeof stats)[number]) => number): number => stats.reduce((total, s) => total + pick(s), 0);
-    console.log(`stats           sharedCacheHits ${sum((s) => s.sharedCacheHits)}, tokenRequests ${sum((s) => s.tokenRequests)}, sharedCacheFailures ${sum((s) => s.sharedCacheFailures)}`);
+    console.log(
+      `stats           sharedCacheHits ${sum((s) => s.sharedCacheHits)}, tokenRequests ${sum((s) => s.tokenRequests)}, sharedCacheFailures ${sum((s) => s.sharedCacheFailures)}`,
+    );
     const keys = await redis.keys('example-fleet:*');
     console.log(`in redis        ${keys.join(', ')} (encrypted; no token, secret or scope in it)`);
   } finally {

@@ -69,13 +69,15 @@ async function main(): Promise<void> {
     const { payload } = await jwtVerify(String(header).replace(/^Bearer /, ''), jwks, { issuer: tokenServer.issuer });
     const scopes = String(payload.scope).split(' ');
     const needed = requiredScope[call.getPath()] ?? '(none)';
-    if (!scopes.includes(needed)) throw Object.assign(new Error(`needs ${needed}`), { code: grpc.status.PERMISSION_DENIED });
+    if (!scopes.includes(needed))
+      throw Object.assign(new Error(`needs ${needed}`), { code: grpc.status.PERMISSION_DENIED });
     return `${call.getPath()} by ${String(payload.sub)} with scope ${scopes.join(' ')}`;
   };
   const handler = (call: grpc.ServerUnaryCall<Order, Order>, callback: grpc.sendUnaryData<Order>): void => {
     check(call).then(
       (what) => callback(null, { id: `${call.request.id}: ${what}` }),
-      (err: Error & { code?: number }) => callback({ code: err.code ?? grpc.status.UNAUTHENTICATED, details: err.message }),
+      (err: Error & { code?: number }) =>
+        callback({ code: err.code ?? grpc.status.UNAUTHENTICATED, details: err.message }),
     );
   };
   const server = new grpc.Server();
@@ -83,7 +85,9 @@ async function main(): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       '127.0.0.1:0',
-      grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]),
+      grpc.ServerCredentials.createSsl(null, [
+        { cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer },
+      ]),
       (err, bound) => (err ? reject(err) : resolve(bound)),
     ),
   );
@@ -105,14 +109,18 @@ async function main(): Promise<void> {
   });
   const call = (method: grpc.MethodDefinition<Order, Order>, id: string): Promise<Order> =>
     new Promise((resolve, reject) =>
-      client.makeUnaryRequest<Order, Order>(method.path, json, parse, { id }, (err, reply) => (err ? reject(err) : resolve(reply!))),
+      client.makeUnaryRequest<Order, Order>(method.path, json, parse, { id }, (err, reply) =>
+        err ? reject(err) : resolve(reply!),
+      ),
     );
 
   try {
     console.log(`read   ${(await call(ordersService.GetOrder, 'order-1')).id}`);
     console.log(`write  ${(await call(ordersService.PlaceOrder, 'order-2')).id}`);
     console.log(`read   ${(await call(ordersService.GetOrder, 'order-3')).id}`);
-    console.log(`token requests: ${tokenServer.tokenRequestCount} (one per scope set; the second read reused the cached token)`);
+    console.log(
+      `token requests: ${tokenServer.tokenRequestCount} (one per scope set; the second read reused the cached token)`,
+    );
   } finally {
     client.close();
     tokens.close();

@@ -24,7 +24,11 @@ async function main(): Promise<void> {
       federatedCredential: { issuer: cluster.issuer, subject: serviceAccount, publicKey: cluster.publicJwk },
       allowedScopes: ['orders.read'],
     });
-    await cluster.writeTokenFile(projectedToken, { subject: serviceAccount, audience: authServer.tokenEndpoint, lifetimeSec: 3600 });
+    await cluster.writeTokenFile(projectedToken, {
+      subject: serviceAccount,
+      audience: authServer.tokenEndpoint,
+      lifetimeSec: 3600,
+    });
     const tokens = new TokenManager({
       tokenEndpoint: authServer.tokenEndpoint,
       clientId: 'orders-svc',
@@ -37,7 +41,11 @@ async function main(): Promise<void> {
     console.log(`assertion file     token for ${String(first.client_id)} with scope ${String(first.scope)}`);
 
     // The kubelet rotates the file; the next token request sends the new one, no restart.
-    await cluster.writeTokenFile(projectedToken, { subject: serviceAccount, audience: authServer.tokenEndpoint, lifetimeSec: 3600 });
+    await cluster.writeTokenFile(projectedToken, {
+      subject: serviceAccount,
+      audience: authServer.tokenEndpoint,
+      lifetimeSec: 3600,
+    });
     tokens.invalidate();
     await tokens.getToken();
     const accepted = authServer.requests.filter((r) => r.authMethod === 'private_key_jwt' && r.status === 200).length;
@@ -45,15 +53,25 @@ async function main(): Promise<void> {
 
     // 2. The same from a function, as with a CI provider's OIDC token.
     const ci = await MockWorkloadIssuer.create({ issuer: 'https://token.actions.example.test' });
-    authServer.addClient({ clientId: 'deployer', federatedCredential: { issuer: ci.issuer, subject: 'repo:shop/orders:ref:refs/heads/main', publicKey: ci.publicJwk } });
+    authServer.addClient({
+      clientId: 'deployer',
+      federatedCredential: {
+        issuer: ci.issuer,
+        subject: 'repo:shop/orders:ref:refs/heads/main',
+        publicKey: ci.publicJwk,
+      },
+    });
     const deployer = new TokenManager({
       tokenEndpoint: authServer.tokenEndpoint,
       clientId: 'deployer',
-      clientAssertion: () => ci.sign({ subject: 'repo:shop/orders:ref:refs/heads/main', audience: authServer.tokenEndpoint }),
+      clientAssertion: () =>
+        ci.sign({ subject: 'repo:shop/orders:ref:refs/heads/main', audience: authServer.tokenEndpoint }),
       allowInsecureRequests: true,
     });
     managers.push(deployer);
-    console.log(`assertion function token for ${String((await authServer.verifyAccessToken((await deployer.getToken()).accessToken)).client_id)}`);
+    console.log(
+      `assertion function token for ${String((await authServer.verifyAccessToken((await deployer.getToken()).accessToken)).client_id)}`,
+    );
 
     // 3. Token exchange at a security-token service that trusts the cluster.
     authServer.addSubjectTokenIssuer({ issuer: cluster.issuer, publicKey: cluster.publicJwk });
@@ -72,12 +90,18 @@ async function main(): Promise<void> {
 
     // 4. A token a sidecar keeps fresh in a file (gRFC A97's token file call credentials).
     const sidecarFile = join(dir, 'access-token');
-    await cluster.writeTokenFile(sidecarFile, { subject: serviceAccount, audience: 'https://orders.example.test', lifetimeSec: 600 });
+    await cluster.writeTokenFile(sidecarFile, {
+      subject: serviceAccount,
+      audience: 'https://orders.example.test',
+      lifetimeSec: 600,
+    });
     const fromFile = TokenManager.fromTokenFile(sidecarFile);
     managers.push(fromFile);
     const fileToken = await fromFile.getToken();
     console.log(`token file         ${String(fileToken)}`);
-    console.log(`no secrets on the server's log: ${JSON.stringify(authServer.requests).includes('eyJ') ? 'a token leaked' : 'none'}`);
+    console.log(
+      `no secrets on the server's log: ${JSON.stringify(authServer.requests).includes('eyJ') ? 'a token leaked' : 'none'}`,
+    );
   } finally {
     for (const manager of managers) manager.close();
     await authServer.close();

@@ -29,11 +29,16 @@ export interface BearerHeader {
  * if (bearer !== undefined) headers.set('authorization', bearer.header);
  * ```
  */
-export async function fetchBearerHeader(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): Promise<BearerHeader | undefined> {
+export async function fetchBearerHeader(
+  tokens: TokenProvider,
+  getTokenOptions: GetTokenOptions | undefined,
+): Promise<BearerHeader | undefined> {
   // Typed as unknown: a custom TokenProvider may resolve with anything.
   const token: unknown = await tokens.getToken(getTokenOptions);
   const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
-  return header === undefined ? undefined : { accessToken: (token as SentToken).accessToken, header, token: token as SentToken };
+  return header === undefined
+    ? undefined
+    : { accessToken: (token as SentToken).accessToken, header, token: token as SentToken };
 }
 
 const headerSafeToken = /^[\x21-\x7E]+$/;

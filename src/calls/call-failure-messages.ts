@@ -25,9 +25,13 @@ export interface TokenFailureDescription {
  * ```
  */
 export function describeTokenFailure(error: unknown): TokenFailureDescription {
-  if (error instanceof TokenError) return { retryable: error.retryable, message: `no OAuth2 access token (${error.code}): ${error.message}` };
+  if (error instanceof TokenError)
+    return { retryable: error.retryable, message: `no OAuth2 access token (${error.code}): ${error.message}` };
   const name = error instanceof Error ? error.name : typeof error;
-  return { retryable: false, message: `no OAuth2 access token: the token provider failed with ${name} (message withheld)` };
+  return {
+    retryable: false,
+    message: `no OAuth2 access token: the token provider failed with ${name} (message withheld)`,
+  };
 }
 
 /** A call that ended (deadline, cancellation) while it waited for a token. @internal */

@@ -1,7 +1,14 @@
 // What every call of one method shares, worked out from the user's per-method callbacks on the
 // method's first call. Shared by the grpc-js and the Connect interceptors (their options have the same
 // meaning); imports no transport, so each side reports a failed plan in its own terms.
-import { checkBoolean, checkFunction, checkOptionNames, describeThrown, describeType, type FailWith } from '../token/checks.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkOptionNames,
+  describeThrown,
+  describeType,
+  type FailWith,
+} from '../token/checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 
@@ -46,7 +53,13 @@ export interface CheckedInterceptorOptions extends MethodPlanOptions {
  */
 export function checkInterceptorOptions(
   tokens: unknown,
-  options: { readonly scopesFor?: unknown; readonly retryOnUnauthenticated?: unknown; readonly allowInsecureChannel?: unknown } | undefined,
+  options:
+    | {
+        readonly scopesFor?: unknown;
+        readonly retryOnUnauthenticated?: unknown;
+        readonly allowInsecureChannel?: unknown;
+      }
+    | undefined,
   caller: string,
   optionNames: readonly string[],
   fail: FailWith,
@@ -71,8 +84,11 @@ export function checkInterceptorOptions(
  * ```
  */
 export function checkRetryOption(value: unknown, caller: string, fail: FailWith): RetryOnUnauthenticated | undefined {
-  if (value === undefined || typeof value === 'boolean' || typeof value === 'function') return value as RetryOnUnauthenticated | undefined;
-  throw fail(`${caller}: retryOnUnauthenticated must be true, false or a function (methodPath) => boolean, not ${describeType(value)}`);
+  if (value === undefined || typeof value === 'boolean' || typeof value === 'function')
+    return value as RetryOnUnauthenticated | undefined;
+  throw fail(
+    `${caller}: retryOnUnauthenticated must be true, false or a function (methodPath) => boolean, not ${describeType(value)}`,
+  );
 }
 
 /**
@@ -90,7 +106,12 @@ export function checkRetryOption(value: unknown, caller: string, fail: FailWith)
  * if ('problem' in planned) failCall(planned.problem);
  * ```
  */
-export function planMethod(tokens: TokenProvider, path: string, replayCandidate: boolean, options: MethodPlanOptions): MethodPlan | { readonly problem: string } {
+export function planMethod(
+  tokens: TokenProvider,
+  path: string,
+  replayCandidate: boolean,
+  options: MethodPlanOptions,
+): MethodPlan | { readonly problem: string } {
   let scopes: unknown;
   try {
     scopes = options.scopesFor?.(path);
@@ -98,7 +119,9 @@ export function planMethod(tokens: TokenProvider, path: string, replayCandidate:
     return { problem: `scopesFor('${path}') threw ${describeThrown(error)}` };
   }
   if (scopes !== undefined && !Array.isArray(scopes)) {
-    return { problem: `scopesFor('${path}') must return an array of scope strings or undefined, not ${describeType(scopes)}` };
+    return {
+      problem: `scopesFor('${path}') must return an array of scope strings or undefined, not ${describeType(scopes)}`,
+    };
   }
   let replay: unknown = options.retryOnUnauthenticated;
   if (typeof replay === 'function' && replayCandidate) {
@@ -107,11 +130,15 @@ export function planMethod(tokens: TokenProvider, path: string, replayCandidate:
     } catch (error) {
       return { problem: `retryOnUnauthenticated('${path}') threw ${describeThrown(error)}` };
     }
-    if (typeof replay !== 'boolean') return { problem: `retryOnUnauthenticated('${path}') must return true or false, not ${describeType(replay)}` };
+    if (typeof replay !== 'boolean')
+      return { problem: `retryOnUnauthenticated('${path}') must return true or false, not ${describeType(replay)}` };
   }
   let getTokenOptions: GetTokenOptions | undefined;
   try {
-    getTokenOptions = scopes === undefined ? undefined : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`, (message) => new TypeError(message)) };
+    getTokenOptions =
+      scopes === undefined
+        ? undefined
+        : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`, (message) => new TypeError(message)) };
   } catch (error) {
     return { problem: (error as Error).message };
   }

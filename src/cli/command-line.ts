@@ -27,7 +27,9 @@ const secretFlags: Readonly<Record<string, string>> = {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 /** What `parseArgs` gives for `options`, strict, with positionals. */
-export type ParsedCommandLine<T extends Options> = ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>>;
+export type ParsedCommandLine<T extends Options> = ReturnType<
+  typeof parseArgs<{ options: T; strict: true; allowPositionals: true }>
+>;
 
 /**
  * `args` parsed by node's `util.parseArgs` (strict: unknown flags and missing values fail), with
@@ -39,22 +41,34 @@ export type ParsedCommandLine<T extends Options> = ReturnType<typeof parseArgs<{
  * const { values, positionals } = parseCommandLine(['--json'], { json: { type: 'boolean' } }, 0);
  * ```
  */
-export function parseCommandLine<T extends Options>(args: readonly string[], options: T, maxPositionals: number): ParsedCommandLine<T> {
+export function parseCommandLine<T extends Options>(
+  args: readonly string[],
+  options: T,
+  maxPositionals: number,
+): ParsedCommandLine<T> {
   for (const arg of args) {
     const name = arg.split('=')[0] ?? '';
     const instead = secretFlags[name];
-    if (instead !== undefined) throw new UsageError(`${name} is not accepted: a secret on the command line shows in ps and shell history; ${instead}`);
+    if (instead !== undefined)
+      throw new UsageError(
+        `${name} is not accepted: a secret on the command line shows in ps and shell history; ${instead}`,
+      );
   }
   let parsed: ParsedCommandLine<T>;
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError((error as Error).message);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new UsageError((error as Error).message);
     throw new UsageError('could not read the arguments');
   }
   if (parsed.positionals.length > maxPositionals) {
-    throw new UsageError(maxPositionals === 0 ? 'this command takes no arguments besides flags' : `this command takes at most ${maxPositionals} argument`);
+    throw new UsageError(
+      maxPositionals === 0
+        ? 'this command takes no arguments besides flags'
+        : `this command takes at most ${maxPositionals} argument`,
+    );
   }
   return parsed;
 }

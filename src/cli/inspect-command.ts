@@ -28,7 +28,11 @@ const flags = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
  * process.exitCode = await inspectCommand(['-'], output, () => readAll(process.stdin));
  * ```
  */
-export async function inspectCommand(args: readonly string[], out: Output, readStdin: () => Promise<string>): Promise<number> {
+export async function inspectCommand(
+  args: readonly string[],
+  out: Output,
+  readStdin: () => Promise<string>,
+): Promise<number> {
   const { values, positionals } = parseCommandLine(args, flags, 1);
   if (values.help) {
     out.stdout(inspectHelp);
@@ -39,7 +43,9 @@ export async function inspectCommand(args: readonly string[], out: Output, readS
   if (text === '') throw new UsageError('give a JWT as the argument, or on stdin');
   const report = jwtReport(text);
   if (report === undefined) {
-    out.stderr('grpc-oauth2 inspect: not a JWT (three base64url parts, the first two JSON); an opaque token has nothing to decode\n');
+    out.stderr(
+      'grpc-oauth2 inspect: not a JWT (three base64url parts, the first two JSON); an opaque token has nothing to decode\n',
+    );
     return exitCodes.failed;
   }
   out.stdout(values.json ? `${JSON.stringify(report)}\n` : `${reportLines(report).join('\n')}\n`);

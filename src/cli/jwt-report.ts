@@ -28,9 +28,16 @@ export function jwtReport(token: string, nowMs = Date.now()): JwtReport | undefi
   const times: Record<string, { date: string; secondsFromNow: number }> = {};
   for (const name of timeClaims) {
     const value = jwt.claims[name];
-    if (typeof value === 'number' && Number.isFinite(value)) times[name] = { date: new Date(value * 1000).toISOString(), secondsFromNow: Math.round(value - nowMs / 1000) };
+    if (typeof value === 'number' && Number.isFinite(value))
+      times[name] = { date: new Date(value * 1000).toISOString(), secondsFromNow: Math.round(value - nowMs / 1000) };
   }
-  return { signatureVerified: false, header: { ...jwt.header }, claims: { ...jwt.claims }, times, scopes: scopesOfClaims(jwt.claims) };
+  return {
+    signatureVerified: false,
+    header: { ...jwt.header },
+    claims: { ...jwt.claims },
+    times,
+    scopes: scopesOfClaims(jwt.claims),
+  };
 }
 
 /**
@@ -48,7 +55,9 @@ export function reportLines(report: JwtReport, nowMs = Date.now()): string[] {
   lines.push('claims');
   for (const [name, value] of Object.entries(report.claims)) {
     const time = report.times[name];
-    lines.push(`  ${name.padEnd(10)} ${time === undefined ? show(value) : `${time.date} (${fromNow(Date.parse(time.date), nowMs)})`}`);
+    lines.push(
+      `  ${name.padEnd(10)} ${time === undefined ? show(value) : `${time.date} (${fromNow(Date.parse(time.date), nowMs)})`}`,
+    );
   }
   return lines;
 }

@@ -51,12 +51,23 @@ async function run(args: readonly string[]): Promise<number> {
         output.stdout(help);
         return exitCodes.ok;
       default:
-        throw new UsageError(command === undefined ? 'give a command' : 'unknown command (token, inspect, mock-server)');
+        throw new UsageError(
+          command === undefined ? 'give a command' : 'unknown command (token, inspect, mock-server)',
+        );
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    const commandHelp = command === 'token' ? tokenHelp : command === 'inspect' ? inspectHelp : command === 'mock-server' ? mockServerHelp : help;
-    output.stderr(`grpc-oauth2${command === undefined || commandHelp === help ? '' : ` ${command}`}: ${error.message}\n\n${commandHelp}`);
+    const commandHelp =
+      command === 'token'
+        ? tokenHelp
+        : command === 'inspect'
+          ? inspectHelp
+          : command === 'mock-server'
+            ? mockServerHelp
+            : help;
+    output.stderr(
+      `grpc-oauth2${command === undefined || commandHelp === help ? '' : ` ${command}`}: ${error.message}\n\n${commandHelp}`,
+    );
     return exitCodes.usage;
   }
 }

@@ -52,19 +52,26 @@ export async function mockServerCommand(args: readonly string[], out: Output, st
   try {
     server = await MockTokenServer.start({ port, tokenLifetimeSec });
   } catch (error) {
-    out.stderr(`grpc-oauth2 mock-server: could not listen on 127.0.0.1:${port} (${(error as { code?: string }).code ?? (error as Error).name})\n`);
+    out.stderr(
+      `grpc-oauth2 mock-server: could not listen on 127.0.0.1:${port} (${(error as { code?: string }).code ?? (error as Error).name})\n`,
+    );
     return exitCodes.failed;
   }
   for (const client of clients) server.addClient(client);
   const shown = clients.map(({ clientId, allowedScopes }) => ({ clientId, allowedScopes: allowedScopes ?? null }));
   if (values.json) {
-    out.stdout(`${JSON.stringify({ issuer: server.issuer, tokenEndpoint: server.tokenEndpoint, jwksUri: server.jwksUri, clients: shown })}\n`);
+    out.stdout(
+      `${JSON.stringify({ issuer: server.issuer, tokenEndpoint: server.tokenEndpoint, jwksUri: server.jwksUri, clients: shown })}\n`,
+    );
   } else {
     const lines = [
       `issuer          ${server.issuer}`,
       `token endpoint  ${server.tokenEndpoint}`,
       `jwks            ${server.jwksUri}`,
-      ...shown.map((client) => `client          ${client.clientId} (scopes: ${client.allowedScopes?.join(' ') ?? 'any'}; secret not shown)`),
+      ...shown.map(
+        (client) =>
+          `client          ${client.clientId} (scopes: ${client.allowedScopes?.join(' ') ?? 'any'}; secret not shown)`,
+      ),
       'serving until SIGINT (Ctrl-C) or SIGTERM',
     ];
     out.stdout(`${lines.join('\n')}\n`);
@@ -80,7 +87,9 @@ function parseClient(value: string): MockClient {
   const [clientId = '', clientSecret = '', scopes] = parts;
   // More parts would be a secret or scope with ':' in it, which this form cannot tell apart: refuse, never cut.
   if (clientId === '' || clientSecret === '' || parts.length > 3) {
-    throw new UsageError('--client must be ID:SECRET or ID:SECRET:SCOPE,SCOPE, with no ":" inside the id, secret or scopes');
+    throw new UsageError(
+      '--client must be ID:SECRET or ID:SECRET:SCOPE,SCOPE, with no ":" inside the id, secret or scopes',
+    );
   }
   const allowedScopes = scopes?.split(',').filter((scope) => scope !== '');
   return { clientId, clientSecret, allowedScopes };
@@ -88,6 +97,7 @@ function parseClient(value: string): MockClient {
 
 function integer(value: string, flag: string, min: number, max: number): number {
   const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || number < min || number > max)
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}`);
   return number;
 }

@@ -61,7 +61,8 @@ export async function tokenCommand(args: readonly string[], out: Output): Promis
     out.stdout(tokenHelp);
     return exitCodes.ok;
   }
-  if (values['print-token'] && values.json) throw new UsageError('--print-token prints the token alone; it does not go with --json');
+  if (values['print-token'] && values.json)
+    throw new UsageError('--print-token prints the token alone; it does not go with --json');
   const overrides: Record<string, unknown> = {
     issuer: values.issuer,
     tokenEndpoint: values['token-endpoint'],

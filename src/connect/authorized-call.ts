@@ -3,7 +3,13 @@
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
 import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
-import { callEndedError, isUnauthenticated, noOtherTokenError, tokenFailureError, unusableTokenError } from './errors.js';
+import {
+  callEndedError,
+  isUnauthenticated,
+  noOtherTokenError,
+  tokenFailureError,
+  unusableTokenError,
+} from './errors.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
 
@@ -19,7 +25,11 @@ type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | S
  * const interceptor: Interceptor = (next) => (request) => authorizedCall(next, request, plan);
  * ```
  */
-export async function authorizedCall(next: Next, request: UnaryRequest | StreamRequest, plan: MethodPlan): Promise<UnaryResponse | StreamResponse> {
+export async function authorizedCall(
+  next: Next,
+  request: UnaryRequest | StreamRequest,
+  plan: MethodPlan,
+): Promise<UnaryResponse | StreamResponse> {
   const sent = await attachToken(request, plan, undefined);
   if (request.stream) return invalidatingOnRejection(await sendStream(next, request, plan, sent), plan, sent);
   try {
@@ -44,7 +54,11 @@ export async function authorizedCall(next: Next, request: UnaryRequest | StreamR
  * header, never two); `undefined` is returned then. The wait for a token ends with the request's
  * signal (`timeoutMs`, an abort); the token request itself goes on, shared with other calls.
  */
-async function attachToken(request: UnaryRequest | StreamRequest, plan: MethodPlan, rejected: string | undefined): Promise<string | undefined> {
+async function attachToken(
+  request: UnaryRequest | StreamRequest,
+  plan: MethodPlan,
+  rejected: string | undefined,
+): Promise<string | undefined> {
   if (rejected === undefined && request.header.has('authorization')) return undefined;
   const cached = cachedToken(plan);
   const cachedHeader = cached === undefined || cached.accessToken === rejected ? undefined : bearerValueFor(cached);
@@ -80,7 +94,12 @@ function invalidated(plan: MethodPlan, accessToken: string | undefined): boolean
   }
 }
 
-async function sendStream(next: Next, request: StreamRequest, plan: MethodPlan, sent: string | undefined): Promise<StreamResponse> {
+async function sendStream(
+  next: Next,
+  request: StreamRequest,
+  plan: MethodPlan,
+  sent: string | undefined,
+): Promise<StreamResponse> {
   try {
     return (await next(request)) as StreamResponse;
   } catch (error) {

@@ -2,7 +2,12 @@
 // the grpc-js side (src/calls/call-failure-messages.ts); only the codes are Connect's.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenError } from '../token/errors.js';
-import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../calls/call-failure-messages.js';
+import {
+  callEndedMessage,
+  describeTokenFailure,
+  noOtherTokenMessage,
+  unusableTokenMessage,
+} from '../calls/call-failure-messages.js';
 
 /**
  * Maps a failure to get a token to the error the call ends with: a retryable `TokenError` (network,
@@ -73,7 +78,10 @@ export function noOtherTokenError(): ConnectError {
  * ```
  */
 export function misconfiguredMethodError(problem: string): ConnectError {
-  return new ConnectError(`createConnectAuthInterceptor: ${problem}; no call of this method is sent until it is fixed`, Code.Internal);
+  return new ConnectError(
+    `createConnectAuthInterceptor: ${problem}; no call of this method is sent until it is fixed`,
+    Code.Internal,
+  );
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { Interceptor } from '@connectrpc/connect';
-import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../calls/method-plan.js';
+import {
+  checkInterceptorOptions,
+  planMethod,
+  type MethodPlan,
+  type RetryOnUnauthenticated,
+  type ScopesFor,
+} from '../calls/method-plan.js';
 import type { TokenProvider } from '../token/token-provider.js';
 import { authConfigError } from '../calls/errors.js';
 import { authorizedCall } from './authorized-call.js';
@@ -81,8 +87,17 @@ const interceptorOptionNames = ['scopesFor', 'retryOnUnauthenticated', 'allowIns
  * const orders = createClient(OrdersService, transport);
  * ```
  */
-export function createConnectAuthInterceptor(tokens: TokenProvider, options?: ConnectAuthInterceptorOptions): Interceptor {
-  const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', interceptorOptionNames, authConfigError);
+export function createConnectAuthInterceptor(
+  tokens: TokenProvider,
+  options?: ConnectAuthInterceptorOptions,
+): Interceptor {
+  const checked = checkInterceptorOptions(
+    tokens,
+    options,
+    'createConnectAuthInterceptor',
+    interceptorOptionNames,
+    authConfigError,
+  );
   const { tokens: provider, allowInsecureChannel } = checked;
 
   // Worked out on a method's first call; a failed plan is not kept, so a fixed callback is picked up

@@ -63,7 +63,8 @@ export class Attempt {
     // keep the waiting path.
     if (callOptions.credentials === undefined) {
       const cached = cachedToken(plan);
-      const header = cached === undefined || cached.accessToken === rejectedAccessToken ? undefined : bearerValueFor(cached);
+      const header =
+        cached === undefined || cached.accessToken === rejectedAccessToken ? undefined : bearerValueFor(cached);
       if (cached !== undefined && header !== undefined) {
         this.#cachedToken = cached;
         this.#cachedHeader = header;

@@ -14,7 +14,10 @@ export { bearerValueFor, type BearerHeader, type SentToken } from '../calls/bear
  * metadata.set('authorization', (await bearerHeader(tokens, { scopes: ['orders.read'] })).header);
  * ```
  */
-export async function bearerHeader(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): Promise<BearerHeader> {
+export async function bearerHeader(
+  tokens: TokenProvider,
+  getTokenOptions: GetTokenOptions | undefined,
+): Promise<BearerHeader> {
   const bearer = await fetchBearerHeader(tokens, getTokenOptions);
   if (bearer === undefined) throw unusableTokenStatus();
   return bearer;

@@ -70,7 +70,8 @@ export function createCallCredentials(tokens: TokenProvider, options: CallCreden
   const caller = 'createCallCredentials';
   const provider = checkTokenProvider(tokens, caller, authConfigError);
   checkOptionNames(options, callCredentialsOptionNames, `${caller} option`, authConfigError);
-  const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
+  const allowInsecureChannel =
+    checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
   const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
   checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   return tokenCallCredentials(provider, getTokenOptions);
@@ -100,7 +101,10 @@ export function getTokenOptionsFor(scopes: unknown, caller: string): GetTokenOpt
  * tlsCredentials.compose(tokenCallCredentials(tokens, { scopes: ['orders.read'] }));
  * ```
  */
-export function tokenCallCredentials(tokens: TokenProvider, getTokenOptions: GetTokenOptions | undefined): CallCredentials {
+export function tokenCallCredentials(
+  tokens: TokenProvider,
+  getTokenOptions: GetTokenOptions | undefined,
+): CallCredentials {
   return callCredentialsFrom(async () => {
     let header: string;
     try {

@@ -38,7 +38,9 @@ export function checkChannelSecurity(channelCredentials: unknown, policy: Channe
   // Duck typing rather than instanceof: the application's grpc-js and ours may resolve to different
   // copies. `_isSecure()` is declared public on ChannelCredentials in every grpc-js 1.x.
   if (typeof candidate?._isSecure !== 'function' || typeof candidate.compose !== 'function') {
-    throw authConfigError(`${caller}: channelCredentials must be grpc-js ChannelCredentials, e.g. grpc.credentials.createSsl(caCertificate)`);
+    throw authConfigError(
+      `${caller}: channelCredentials must be grpc-js ChannelCredentials, e.g. grpc.credentials.createSsl(caCertificate)`,
+    );
   }
   const credentials = candidate as ChannelCredentials;
   if (credentials._isSecure() !== true) {
@@ -63,7 +65,9 @@ function refusal(caller: string, canAllow: boolean): string {
   return (
     `${caller}: refusing to attach OAuth2 access tokens to insecure (plaintext) channel credentials: anyone on the network ` +
     'path could read the token and reuse it. Use TLS channel credentials, e.g. grpc.credentials.createSsl(caCertificate)' +
-    (canAllow ? ', and pass the object the client uses as channelCredentials; for local development only, set allowInsecureChannel: true.' : '.')
+    (canAllow
+      ? ', and pass the object the client uses as channelCredentials; for local development only, set allowInsecureChannel: true.'
+      : '.')
   );
 }
 
@@ -81,8 +85,13 @@ function refusal(caller: string, canAllow: boolean): string {
  * ```
  */
 export function hasComposedCallCredentials(channelCredentials: ChannelCredentials): boolean {
-  const callCredentials = (channelCredentials as unknown as { callCredentials?: { constructor?: { name?: unknown } } }).callCredentials;
-  return typeof callCredentials === 'object' && callCredentials !== null && callCredentials.constructor?.name !== 'EmptyCallCredentials';
+  const callCredentials = (channelCredentials as unknown as { callCredentials?: { constructor?: { name?: unknown } } })
+    .callCredentials;
+  return (
+    typeof callCredentials === 'object' &&
+    callCredentials !== null &&
+    callCredentials.constructor?.name !== 'EmptyCallCredentials'
+  );
 }
 
 /** What grpc-js keeps of `createSsl(..., verifyOptions)`; not public API, so every field is optional. */
@@ -120,7 +129,8 @@ function warnIfServerUnverified(channelCredentials: ChannelCredentials, caller: 
 function verifyOptionsOf(channelCredentials: unknown): VisibleVerifyOptions | undefined {
   let credentials = channelCredentials as { verifyOptions?: unknown; channelCredentials?: unknown } | undefined;
   for (let depth = 0; depth < 4 && typeof credentials === 'object' && credentials !== null; depth++) {
-    if (typeof credentials.verifyOptions === 'object' && credentials.verifyOptions !== null) return credentials.verifyOptions;
+    if (typeof credentials.verifyOptions === 'object' && credentials.verifyOptions !== null)
+      return credentials.verifyOptions;
     credentials = credentials.channelCredentials as typeof credentials;
   }
   return undefined;
@@ -136,7 +146,10 @@ const unrelatedCertificate = {
 function acceptsAnyServer(checkServerIdentity: unknown): boolean {
   if (typeof checkServerIdentity !== 'function') return false;
   try {
-    return (checkServerIdentity as (host: string, certificate: unknown) => unknown)(unrelatedHost, unrelatedCertificate) === undefined;
+    return (
+      (checkServerIdentity as (host: string, certificate: unknown) => unknown)(unrelatedHost, unrelatedCertificate) ===
+      undefined
+    );
   } catch {
     return false; // it rejected, by throwing
   }

@@ -3,5 +3,9 @@ export { createCallCredentials, type CallCredentialsOptions } from './call-crede
 export { createChannelCredentials, type ChannelCredentialsOptions } from './channel-credentials.js';
 export { AuthConfigError, InsecureChannelError, type AuthConfigErrorCode } from '../calls/errors.js';
 export { createAuthInterceptor, type AuthInterceptorOptions } from './interceptor.js';
-export { createMetadataLogger, type MetadataLoggerOptions, type MetadataLogFields } from './diagnostics/metadata-logger.js';
+export {
+  createMetadataLogger,
+  type MetadataLoggerOptions,
+  type MetadataLogFields,
+} from './diagnostics/metadata-logger.js';
 export { explainAuthFailure, type AuthFailureExplanation } from './diagnostics/explain-auth-failure.js';

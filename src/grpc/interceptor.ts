@@ -1,5 +1,17 @@
-import { InterceptingCall, type ChannelCredentials, type Interceptor, type InterceptorOptions, type NextCall } from '@grpc/grpc-js';
-import { checkInterceptorOptions, planMethod, type MethodPlan, type RetryOnUnauthenticated, type ScopesFor } from '../calls/method-plan.js';
+import {
+  InterceptingCall,
+  type ChannelCredentials,
+  type Interceptor,
+  type InterceptorOptions,
+  type NextCall,
+} from '@grpc/grpc-js';
+import {
+  checkInterceptorOptions,
+  planMethod,
+  type MethodPlan,
+  type RetryOnUnauthenticated,
+  type ScopesFor,
+} from '../calls/method-plan.js';
 import type { TokenProvider } from '../token/token-provider.js';
 import { callCredentialsFrom } from './call-credentials.js';
 import { checkChannelSecurity, hasComposedCallCredentials } from './channel-security.js';
@@ -51,7 +63,12 @@ export interface AuthInterceptorOptions {
   allowInsecureChannel?: boolean;
 }
 
-const interceptorOptionNames = ['channelCredentials', 'scopesFor', 'retryOnUnauthenticated', 'allowInsecureChannel'] as const;
+const interceptorOptionNames = [
+  'channelCredentials',
+  'scopesFor',
+  'retryOnUnauthenticated',
+  'allowInsecureChannel',
+] as const;
 
 /**
  * A grpc-js client interceptor that puts `authorization: Bearer <token>` on every call: unary,
@@ -128,5 +145,7 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
 
 /** A call that ends with `failure` before anything is sent: grpc-js reports a generator's error as the status. */
 function failedCall(callOptions: InterceptorOptions, nextCall: NextCall, failure: TokenCallError): InterceptingCall {
-  return new InterceptingCall(nextCall({ ...callOptions, credentials: callCredentialsFrom(() => Promise.reject(failure)) }));
+  return new InterceptingCall(
+    nextCall({ ...callOptions, credentials: callCredentialsFrom(() => Promise.reject(failure)) }),
+  );
 }

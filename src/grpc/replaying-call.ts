@@ -119,8 +119,14 @@ export class ReplayingCall extends InterceptingCall {
   onReceiveStatus(callStatus: StatusObject): void {
     const attempt = this.#attempt;
     attempt.end();
-    if (callStatus.code === status.UNAUTHENTICATED && attempt.accessToken !== undefined && this.#replayedAfterRejecting(attempt.accessToken)) return;
-    if (callStatus.code !== status.OK) recordCallEnd(callStatus, this.#plan, attempt, this.#replayed, this.#callOptions.method_definition.path);
+    if (
+      callStatus.code === status.UNAUTHENTICATED &&
+      attempt.accessToken !== undefined &&
+      this.#replayedAfterRejecting(attempt.accessToken)
+    )
+      return;
+    if (callStatus.code !== status.OK)
+      recordCallEnd(callStatus, this.#plan, attempt, this.#replayed, this.#callOptions.method_definition.path);
     if (this.#heldNullMessage) this.#listener?.onReceiveMessage?.(null);
     this.#listener?.onReceiveStatus?.(callStatus);
   }
@@ -138,7 +144,8 @@ export class ReplayingCall extends InterceptingCall {
     } catch {
       return false; // a custom provider's bug: the call ends with the server's status
     }
-    if (kept || !this.#plan.replayable || this.#responded || this.#replayed || this.#callerMetadata === undefined) return false;
+    if (kept || !this.#plan.replayable || this.#responded || this.#replayed || this.#callerMetadata === undefined)
+      return false;
     // The TokenManager honours a forced refresh only so often per scope set; while it still serves the
     // rejected token, sending the call again could only be rejected again.
     if (cachedToken(this.#plan)?.accessToken === accessToken) return false;

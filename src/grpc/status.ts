@@ -1,5 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { callEndedMessage, describeTokenFailure, noOtherTokenMessage, unusableTokenMessage } from '../calls/call-failure-messages.js';
+import {
+  callEndedMessage,
+  describeTokenFailure,
+  noOtherTokenMessage,
+  unusableTokenMessage,
+} from '../calls/call-failure-messages.js';
 
 /**
  * The error a metadata generator hands back to grpc-js when it cannot attach a token.
@@ -93,7 +98,10 @@ export function unusableTokenStatus(): TokenCallError {
  * ```
  */
 export function misconfiguredMethodStatus(problem: string): TokenCallError {
-  return callError(status.INTERNAL, `createAuthInterceptor: ${problem}; no call of this method is sent until it is fixed`);
+  return callError(
+    status.INTERNAL,
+    `createAuthInterceptor: ${problem}; no call of this method is sent until it is fixed`,
+  );
 }
 
 /**

@@ -33,7 +33,9 @@ export class EntryCipher {
   constructor(input: EncryptionKeyInput | readonly EncryptionKeyInput[]) {
     const list = Array.isArray(input) ? (input as readonly EncryptionKeyInput[]) : [input as EncryptionKeyInput];
     if (list.length === 0) throw configError('encryptionKey must be a 32-byte key or a non-empty list of them');
-    this.#keys = list.map((key, index) => toEntryKey(key, list.length === 1 ? 'encryptionKey' : `encryptionKey[${index}]`));
+    this.#keys = list.map((key, index) =>
+      toEntryKey(key, list.length === 1 ? 'encryptionKey' : `encryptionKey[${index}]`),
+    );
   }
 
   /** The entry for `token`, as stored under `redisKey`. */
@@ -54,12 +56,19 @@ export class EntryCipher {
   async open(redisKey: string, entry: string): Promise<SharedToken> {
     let plaintext: Uint8Array;
     try {
-      const result = await compactDecrypt(entry, (header: CompactJWEHeaderParameters) => this.#keyFor(header.kid), decryptOptions);
+      const result = await compactDecrypt(
+        entry,
+        (header: CompactJWEHeaderParameters) => this.#keyFor(header.kid),
+        decryptOptions,
+      );
       if (result.protectedHeader.key !== redisKey) throw new Error('entry of another key');
       plaintext = result.plaintext;
     } catch {
       // jose's message is not needed: every cause means the same to the manager, a miss.
-      throw badEntry(redisKey, 'does not decrypt with encryptionKey (another key wrote it, or it was altered or moved)');
+      throw badEntry(
+        redisKey,
+        'does not decrypt with encryptionKey (another key wrote it, or it was altered or moved)',
+      );
     }
     return parsePayload(redisKey, plaintext);
   }
@@ -105,15 +114,25 @@ function toEntryKey(input: EncryptionKeyInput, name: string): EntryKey {
   let bytes: Uint8Array;
   if (typeof input === 'string') {
     // Never quote the value: it is the key.
-    if (!base64Key.test(input)) throw configError(`${name} must be 32 bytes, or their base64 text (44 characters, as from "openssl rand -base64 32")`);
+    if (!base64Key.test(input))
+      throw configError(
+        `${name} must be 32 bytes, or their base64 text (44 characters, as from "openssl rand -base64 32")`,
+      );
     bytes = new Uint8Array(Buffer.from(input, 'base64'));
   } else if (input instanceof Uint8Array) {
-    if (input.byteLength !== 32) throw configError(`${name} must be exactly 32 bytes for AES-256-GCM, not ${input.byteLength}`);
+    if (input.byteLength !== 32)
+      throw configError(`${name} must be exactly 32 bytes for AES-256-GCM, not ${input.byteLength}`);
     bytes = new Uint8Array(input);
   } else {
-    throw configError(`${name} must be a Uint8Array (Buffer) of 32 bytes or a base64 string, not ${describeType(input)}`);
+    throw configError(
+      `${name} must be a Uint8Array (Buffer) of 32 bytes or a base64 string, not ${describeType(input)}`,
+    );
   }
   // The id tells which key wrote an entry, without revealing anything about the key.
-  const id = createHash('sha256').update('grpc-oauth2-credentials entry key id\0').update(bytes).digest('base64url').slice(0, 16);
+  const id = createHash('sha256')
+    .update('grpc-oauth2-credentials entry key id\0')
+    .update(bytes)
+    .digest('base64url')
+    .slice(0, 16);
   return { id, bytes };
 }

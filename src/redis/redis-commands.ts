@@ -39,7 +39,8 @@ export interface RedisCommands {
 
 // A lock that expired and was taken by another process must not be deleted by its former holder:
 // the comparison and the deletion run as one script, so nothing happens between them.
-const compareAndDeleteScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const compareAndDeleteScript =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /** Clients given an 'error' listener already: one is enough, however many caches share a client. */
 const listenedTo = new WeakSet<RedisClientLike>();
@@ -68,7 +69,10 @@ export function redisCommands(client: RedisClientLike, timeoutMs: number): Redis
     reply.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTokenCacheError('timeout', `redis ${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new RedisTokenCacheError('timeout', `redis ${name}: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       timer.unref();
     });
     try {
@@ -113,8 +117,13 @@ function commandSender(client: RedisClientLike): CommandSender {
     }
     if (typeof candidate.call === 'function' && typeof candidate.status === 'string') {
       const ioredis = client as IoRedisClientLike;
-      return { ready: () => !ioredisDown.has(ioredis.status), command: ([name, ...rest]) => ioredis.call(name as string, ...rest) };
+      return {
+        ready: () => !ioredisDown.has(ioredis.status),
+        command: ([name, ...rest]) => ioredis.call(name as string, ...rest),
+      };
     }
   }
-  throw configError('createRedisTokenCache needs a node-redis client (createClient() from "redis") or an ioredis client (new Redis())');
+  throw configError(
+    'createRedisTokenCache needs a node-redis client (createClient() from "redis") or an ioredis client (new Redis())',
+  );
 }

@@ -22,7 +22,11 @@ export interface RedisTokenCacheOptions {
   commandTimeoutMs?: number;
 }
 
-const optionNames = ['encryptionKey', 'keyPrefix', 'commandTimeoutMs'] as const satisfies readonly (keyof RedisTokenCacheOptions)[];
+const optionNames = [
+  'encryptionKey',
+  'keyPrefix',
+  'commandTimeoutMs',
+] as const satisfies readonly (keyof RedisTokenCacheOptions)[];
 
 /**
  * A {@link SharedTokenCache} on Redis (or a Redis-protocol server such as Valkey), for the
@@ -48,12 +52,14 @@ const optionNames = ['encryptionKey', 'keyPrefix', 'commandTimeoutMs'] as const 
 export function createRedisTokenCache(client: RedisClientLike, options: RedisTokenCacheOptions): SharedTokenCache {
   if (options === undefined) throw configError('createRedisTokenCache needs options with an encryptionKey');
   checkOptionNames(options, optionNames, 'createRedisTokenCache option', configError);
-  if (options.encryptionKey === undefined) throw configError('createRedisTokenCache needs an encryptionKey (32 bytes, or their base64 text)');
+  if (options.encryptionKey === undefined)
+    throw configError('createRedisTokenCache needs an encryptionKey (32 bytes, or their base64 text)');
   const cipher = new EntryCipher(options.encryptionKey);
   const prefix = options.keyPrefix ?? 'grpc-oauth2-credentials:';
   if (typeof prefix !== 'string') throw configError('keyPrefix must be a string');
   const timeoutMs = options.commandTimeoutMs ?? 200;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw configError('commandTimeoutMs must be a whole number of milliseconds from 1 to 60000');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000)
+    throw configError('commandTimeoutMs must be a whole number of milliseconds from 1 to 60000');
   const commands = redisCommands(client, timeoutMs);
   return {
     async get(key: string): Promise<SharedToken | undefined> {

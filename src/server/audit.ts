@@ -26,7 +26,8 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
  */
 export function report(onDecision: ServerAuthOptions['onDecision'], method: string, decision: Decision): void {
   const record = auditRecord(method, decision);
-  if (!record.allowed) debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.details);
+  if (!record.allowed)
+    debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.details);
   if (onDecision === undefined) return;
   try {
     const result: unknown = onDecision(record);

@@ -15,17 +15,20 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 export function bearerTokenOf(metadata: Metadata, maxTokenBytes: number): string | Denial {
   const values = metadata.get('authorization');
-  if (values.length === 0) return new Denial('missing_token', 'no bearer token: the call has no authorization metadata');
+  if (values.length === 0)
+    return new Denial('missing_token', 'no bearer token: the call has no authorization metadata');
   if (values.length > 1) return new Denial('multiple_authorization', 'more than one authorization value');
   const [value] = values;
   if (typeof value !== 'string') return new Denial('malformed_token', 'authorization is not text');
   // "Bearer " plus the token: the cap is on the token, the scheme's few bytes are allowed on top.
-  if (value.length > maxTokenBytes + 16) return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
+  if (value.length > maxTokenBytes + 16)
+    return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
   const space = value.indexOf(' ');
   const scheme = space === -1 ? value : value.slice(0, space);
   if (scheme.toLowerCase() !== 'bearer') return new Denial('not_bearer', 'authorization is not a Bearer token');
   const token = space === -1 ? '' : value.slice(space + 1).trim();
-  if (token.length > maxTokenBytes) return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
+  if (token.length > maxTokenBytes)
+    return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
   if (!compactJws.test(token)) return new Denial('malformed_token', 'bearer token is not a signed JWT');
   return token;
 }

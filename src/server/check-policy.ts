@@ -32,7 +32,8 @@ export function checkPolicy(auth: unknown, services: readonly ServiceLike[], opt
   checkOptionNames(options, ['requireAll'], 'checkPolicy option', authConfigError);
   const requireAll = checkBoolean(options.requireAll, 'checkPolicy: requireAll', authConfigError) ?? false;
   const policy = policyOf(auth);
-  if (policy === undefined) throw authConfigError('checkPolicy: the first argument must be an interceptor made by createServerAuthInterceptor');
+  if (policy === undefined)
+    throw authConfigError('checkPolicy: the first argument must be an interceptor made by createServerAuthInterceptor');
   const paths = methodPathsOf(services);
   const serviceNames = new Set(paths.map((path) => path.slice(0, path.lastIndexOf('/') + 1)));
 
@@ -40,13 +41,18 @@ export function checkPolicy(auth: unknown, services: readonly ServiceLike[], opt
   for (const { path, option, isDefault } of policy.entries) {
     if (isDefault) continue;
     if (path.endsWith('/*')) {
-      if (!serviceNames.has(path.slice(0, -1))) problems.push(`${option} wildcard "${path}" names no service${suggest(path.slice(0, -1), [...serviceNames], '*')}`);
+      if (!serviceNames.has(path.slice(0, -1)))
+        problems.push(
+          `${option} wildcard "${path}" names no service${suggest(path.slice(0, -1), [...serviceNames], '*')}`,
+        );
     } else if (!paths.includes(path)) {
       problems.push(`${option} path "${path}" names no method${suggest(path, paths, '')}`);
     }
   }
   if (requireAll) {
-    for (const path of paths) if (policy.ruleFor(path) === undefined) problems.push(`method "${path}" is in no entry of methods or publicMethods (calls to it are refused)`);
+    for (const path of paths)
+      if (policy.ruleFor(path) === undefined)
+        problems.push(`method "${path}" is in no entry of methods or publicMethods (calls to it are refused)`);
   }
   if (problems.length > 0) throw authConfigError(`checkPolicy: ${problems.join('; ')}`);
 }
@@ -60,11 +66,16 @@ function methodPathsOf(services: readonly ServiceLike[]): string[] {
   if (!Array.isArray(services)) throw authConfigError('checkPolicy: services must be an array of service definitions');
   const paths: string[] = [];
   for (const service of services as unknown[]) {
-    const definition = (typeof service === 'function' || (typeof service === 'object' && service !== null)) && 'service' in service ? service.service : service;
-    if (typeof definition !== 'object' || definition === null) throw authConfigError('checkPolicy: each service must be a grpc-js service definition');
+    const definition =
+      (typeof service === 'function' || (typeof service === 'object' && service !== null)) && 'service' in service
+        ? service.service
+        : service;
+    if (typeof definition !== 'object' || definition === null)
+      throw authConfigError('checkPolicy: each service must be a grpc-js service definition');
     for (const method of Object.values(definition as Record<string, unknown>)) {
       const path = (method as { path?: unknown } | null)?.path;
-      if (typeof path !== 'string') throw authConfigError('checkPolicy: each service must be a grpc-js service definition (methods with a path)');
+      if (typeof path !== 'string')
+        throw authConfigError('checkPolicy: each service must be a grpc-js service definition (methods with a path)');
       paths.push(path);
     }
   }

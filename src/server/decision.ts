@@ -37,14 +37,22 @@ export function decide(parts: DecisionParts, method: string, metadata: Metadata)
   const token = bearerTokenOf(metadata, parts.maxTokenBytes);
   if (token instanceof Denial) return refused(token, undefined);
   const verified = parts.verifier.verify(token);
-  return verified instanceof Promise ? verified.then((result) => afterVerify(parts, method, metadata, result)) : afterVerify(parts, method, metadata, verified);
+  return verified instanceof Promise
+    ? verified.then((result) => afterVerify(parts, method, metadata, result))
+    : afterVerify(parts, method, metadata, verified);
 }
 
-function afterVerify(parts: DecisionParts, method: string, metadata: Metadata, verified: Readonly<JWTPayload> | Denial): Decision | Promise<Decision> {
+function afterVerify(
+  parts: DecisionParts,
+  method: string,
+  metadata: Metadata,
+  verified: Readonly<JWTPayload> | Denial,
+): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
   const scopeDenial = parts.policy.check(method, claims);
-  if (scopeDenial !== undefined || parts.authorize === undefined) return { denial: scopeDenial, claims, isPublic: false };
+  if (scopeDenial !== undefined || parts.authorize === undefined)
+    return { denial: scopeDenial, claims, isPublic: false };
   let answer: unknown;
   try {
     answer = parts.authorize({ claims, method, metadata });
@@ -62,7 +70,7 @@ function afterVerify(parts: DecisionParts, method: string, metadata: Metadata, v
 
 function authorized(answer: unknown, claims: Readonly<JWTPayload>): Decision {
   if (answer === true) return { denial: undefined, claims, isPublic: false };
-  if (answer === false) return refused(new Denial('authorize_denied', 'denied by the server\'s authorize rule'), claims);
+  if (answer === false) return refused(new Denial('authorize_denied', "denied by the server's authorize rule"), claims);
   return refused(authorizeFailed('returned neither true nor false'), claims);
 }
 

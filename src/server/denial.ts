@@ -34,7 +34,6 @@ export type DenialReason =
   | 'keys_unavailable'
   | 'authorize_failed';
 
-
 const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
 
 /** The gRPC status code a denial ends the call with. */

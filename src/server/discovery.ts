@@ -14,7 +14,10 @@ export class KeysUnavailableError extends Error {
 export function discoveryUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${url.origin}${path}/.well-known/openid-configuration`];
+  return [
+    `${url.origin}/.well-known/oauth-authorization-server${path}`,
+    `${url.origin}${path}/.well-known/openid-configuration`,
+  ];
 }
 
 /**
@@ -29,9 +32,15 @@ export async function discoverJwksUri(issuer: string, allowInsecureRequests: boo
   for (const url of discoveryUrls(issuer)) {
     let response: Response;
     try {
-      response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+      response = await fetch(url, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { accept: 'application/json' },
+      });
     } catch (err) {
-      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`);
+      throw new KeysUnavailableError(
+        `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
+      );
     }
     if (response.status === 404) {
       await response.body?.cancel();
@@ -42,15 +51,29 @@ export async function discoverJwksUri(issuer: string, allowInsecureRequests: boo
       await response.body?.cancel();
       throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} answered HTTP ${response.status}`);
     }
-    const document = (await response.json().catch(() => undefined)) as { issuer?: unknown; jwks_uri?: unknown } | undefined;
-    if (document?.issuer !== issuer) throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} names another issuer`);
-    return jwksUrl(document.jwks_uri, `jwks_uri of ${describeEndpoint(url)}`, allowInsecureRequests, (message) => new KeysUnavailableError(message));
+    const document = (await response.json().catch(() => undefined)) as
+      { issuer?: unknown; jwks_uri?: unknown } | undefined;
+    if (document?.issuer !== issuer)
+      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} names another issuer`);
+    return jwksUrl(
+      document.jwks_uri,
+      `jwks_uri of ${describeEndpoint(url)}`,
+      allowInsecureRequests,
+      (message) => new KeysUnavailableError(message),
+    );
   }
-  throw new KeysUnavailableError(`issuer ${describeEndpoint(issuer)} has no discovery document: ${tried.join(' and ')} answered HTTP 404`);
+  throw new KeysUnavailableError(
+    `issuer ${describeEndpoint(issuer)} has no discovery document: ${tried.join(' and ')} answered HTTP 404`,
+  );
 }
 
 /** `value` as an https URL (http only when allowed), else the error `fail` makes. */
-export function jwksUrl(value: unknown, what: string, allowInsecureRequests: boolean, fail: (message: string) => Error): URL {
+export function jwksUrl(
+  value: unknown,
+  what: string,
+  allowInsecureRequests: boolean,
+  fail: (message: string) => Error,
+): URL {
   let url: URL;
   try {
     url = new URL(String(value));
@@ -58,7 +81,9 @@ export function jwksUrl(value: unknown, what: string, allowInsecureRequests: boo
     throw fail(`${what} is not a URL`);
   }
   if (url.protocol === 'http:' && !allowInsecureRequests) {
-    throw fail(`${what} is http://: keys fetched in plaintext can be swapped on the way. Use https, or allowInsecureRequests: true for local tests`);
+    throw fail(
+      `${what} is http://: keys fetched in plaintext can be swapped on the way. Use https, or allowInsecureRequests: true for local tests`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fail(`${what} must be an https URL`);
   if (url.username || url.password) throw fail(`${what} must not contain credentials`);

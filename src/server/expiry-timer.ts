@@ -15,9 +15,12 @@ export function atWallTime(clock: Clock, dueAtMs: number, callback: () => void):
   const arm = (): void => {
     const delayMs = dueAtMs - clock.now();
     if (delayMs <= 0 && timer !== undefined) return callback();
-    timer = clock.setTimeout(() => {
-      if (!cleared) arm();
-    }, Math.min(Math.max(delayMs, 0), maxDelayMs));
+    timer = clock.setTimeout(
+      () => {
+        if (!cleared) arm();
+      },
+      Math.min(Math.max(delayMs, 0), maxDelayMs),
+    );
   };
   arm();
   return {

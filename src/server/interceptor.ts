@@ -1,6 +1,12 @@
 // createServerAuthInterceptor: the grpc-js server interceptor that verifies each call's bearer
 // token and applies the method policy when the request metadata arrives.
-import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import {
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  type Metadata,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import type { TimerHandle } from '../token/clock.js';
 import { report } from './audit.js';
 import { attachClaims } from './claims.js';
@@ -52,7 +58,12 @@ export function policyOf(interceptor: unknown): Policy | undefined {
 export function createServerAuthInterceptor(options: ServerAuthOptions): ServerInterceptor {
   const settings = resolveOptions(options);
   const policy = new Policy(options.methods, options.publicMethods);
-  const parts: DecisionParts = { policy, verifier: verifierFor(settings), maxTokenBytes: settings.maxTokenBytes, authorize: settings.authorize };
+  const parts: DecisionParts = {
+    policy,
+    verifier: verifierFor(settings),
+    maxTokenBytes: settings.maxTokenBytes,
+    authorize: settings.authorize,
+  };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
     const method = descriptor.path;
@@ -101,12 +112,22 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerI
   return interceptor;
 }
 
-const streamExpired = new Denial('stream_token_expired', 'bearer token expired during the stream; open a new call with a fresh token');
+const streamExpired = new Denial(
+  'stream_token_expired',
+  'bearer token expired during the stream; open a new call with a fresh token',
+);
 /** Only a bug of this package reaches it: decide() never rejects. */
-const internalFailure: Decision = { denial: new Denial('authorize_failed', 'the server could not decide the call'), claims: undefined, isPublic: false };
+const internalFailure: Decision = {
+  denial: new Denial('authorize_failed', 'the server could not decide the call'),
+  claims: undefined,
+  isPublic: false,
+};
 
 function verifierFor(settings: ResolvedOptions): TokenVerifier {
-  const source = settings.jwksUri !== undefined ? { jwksUri: settings.jwksUri } : { issuer: settings.issuer, allowInsecureRequests: settings.allowInsecureRequests };
+  const source =
+    settings.jwksUri !== undefined
+      ? { jwksUri: settings.jwksUri }
+      : { issuer: settings.issuer, allowInsecureRequests: settings.allowInsecureRequests };
   const keys = new KeySet(source, settings.clock, {
     refetchCooldownMs: settings.jwksRefetchCooldownSec * 1000,
     // jose's own default cache age, kept on our clock; a failed first fetch is retried after 5 s.

@@ -19,7 +19,8 @@ export interface KeySetTiming {
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 
 /** Where the keys come from: a JWKS URL, or the discovery document of an issuer. */
-export type KeySource = { readonly jwksUri: URL } | { readonly issuer: string; readonly allowInsecureRequests: boolean };
+export type KeySource =
+  { readonly jwksUri: URL } | { readonly issuer: string; readonly allowInsecureRequests: boolean };
 
 /**
  * Resolves the key of a JWS header. jose's `createRemoteJWKSet` fetches, caches and shares
@@ -71,9 +72,16 @@ export class KeySet {
     this.#attemptedAt = monotonicNow(this.#clock);
     const source = this.#source;
     const discovered = async (): Promise<RemoteSet> => {
-      const url = 'jwksUri' in source ? source.jwksUri : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+      const url =
+        'jwksUri' in source
+          ? source.jwksUri
+          : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
       // Infinite durations: jose never refetches by itself (see the class comment).
-      this.#remote = createRemoteJWKSet(url, { cooldownDuration: Infinity, cacheMaxAge: Infinity, timeoutDuration: this.#timing.requestTimeoutMs });
+      this.#remote = createRemoteJWKSet(url, {
+        cooldownDuration: Infinity,
+        cacheMaxAge: Infinity,
+        timeoutDuration: this.#timing.requestTimeoutMs,
+      });
       return this.#remote;
     };
     this.#discovering = discovered()
@@ -106,9 +114,13 @@ export class KeySet {
   }
 
   #failed(err: unknown, what: string): KeysUnavailableError {
-    const where = 'jwksUri' in this.#source ? describeEndpoint(this.#source.jwksUri) : describeEndpoint(this.#source.issuer);
+    const where =
+      'jwksUri' in this.#source ? describeEndpoint(this.#source.jwksUri) : describeEndpoint(this.#source.issuer);
     this.#failedAt = monotonicNow(this.#clock);
-    this.#failure = err instanceof KeysUnavailableError ? err : new KeysUnavailableError(`${what} ${where} failed (${(err as Error).name})`);
+    this.#failure =
+      err instanceof KeysUnavailableError
+        ? err
+        : new KeysUnavailableError(`${what} ${where} failed (${(err as Error).name})`);
     return this.#failure;
   }
 }

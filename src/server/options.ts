@@ -79,14 +79,38 @@ export interface ServerAuthOptions {
 
 /** Every option name, for the unknown-name check. */
 const optionNames = Object.freeze([
-  'issuer', 'audience', 'jwksUri', 'algorithms', 'clockToleranceSec', 'requireAtJwt', 'methods', 'publicMethods', 'authorize',
-  'endStreamsAtExpiry', 'allowInsecureRequests', 'onDecision', 'maxTokenBytes', 'maxCachedTokens', 'jwksRefetchCooldownSec',
-  'requestTimeoutMs', 'clock',
+  'issuer',
+  'audience',
+  'jwksUri',
+  'algorithms',
+  'clockToleranceSec',
+  'requireAtJwt',
+  'methods',
+  'publicMethods',
+  'authorize',
+  'endStreamsAtExpiry',
+  'allowInsecureRequests',
+  'onDecision',
+  'maxTokenBytes',
+  'maxCachedTokens',
+  'jwksRefetchCooldownSec',
+  'requestTimeoutMs',
+  'clock',
 ] satisfies (keyof ServerAuthOptions)[]);
 
 /** The asymmetric JWS algorithms (RFC 7518, RFC 8037, RFC 9864): the default and the allowed set. */
 export const asymmetricAlgorithms: readonly string[] = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ]);
 
 /** The options, checked, with their defaults filled in. */
@@ -114,10 +138,19 @@ const where = 'createServerAuthInterceptor';
 export function resolveOptions(options: ServerAuthOptions): ResolvedOptions {
   if (options === undefined) throw authConfigError(`${where} needs options: issuer, audience and methods`);
   checkOptionNames(options, optionNames, `${where} option`, authConfigError);
-  const allowInsecureRequests = checkBoolean(options.allowInsecureRequests, `${where}: allowInsecureRequests`, authConfigError) ?? false;
+  const allowInsecureRequests =
+    checkBoolean(options.allowInsecureRequests, `${where}: allowInsecureRequests`, authConfigError) ?? false;
   const fail = authConfigError;
   const issuer = checkNonEmptyString(options.issuer, `${where}: issuer`, fail);
-  const jwksUri = options.jwksUri === undefined ? undefined : jwksUrl(checkNonEmptyString(options.jwksUri, `${where}: jwksUri`, fail), `${where}: jwksUri`, allowInsecureRequests, fail);
+  const jwksUri =
+    options.jwksUri === undefined
+      ? undefined
+      : jwksUrl(
+          checkNonEmptyString(options.jwksUri, `${where}: jwksUri`, fail),
+          `${where}: jwksUri`,
+          allowInsecureRequests,
+          fail,
+        );
   // Without jwksUri the keys come from the issuer's discovery document: the same URL rules apply.
   if (jwksUri === undefined) jwksUrl(issuer, `${where}: issuer`, allowInsecureRequests, fail);
   return {
@@ -131,42 +164,76 @@ export function resolveOptions(options: ServerAuthOptions): ResolvedOptions {
     endStreamsAtExpiry: checkBoolean(options.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`, fail) ?? true,
     allowInsecureRequests,
     onDecision: checkFunction(options.onDecision, `${where}: onDecision`, fail),
-    maxTokenBytes: numberOption(options.maxTokenBytes, 'maxTokenBytes', defaultMaxTokenBytes, { min: 256, max: 1 << 20, integer: true }),
-    maxCachedTokens: numberOption(options.maxCachedTokens, 'maxCachedTokens', defaultMaxCachedTokens, { min: 0, max: 10_000_000, integer: true }),
-    jwksRefetchCooldownSec: numberOption(options.jwksRefetchCooldownSec, 'jwksRefetchCooldownSec', 30, { min: 0, max: 86_400 }),
-    requestTimeoutMs: numberOption(options.requestTimeoutMs, 'requestTimeoutMs', 5000, { min: 1, max: 600_000, integer: true }),
+    maxTokenBytes: numberOption(options.maxTokenBytes, 'maxTokenBytes', defaultMaxTokenBytes, {
+      min: 256,
+      max: 1 << 20,
+      integer: true,
+    }),
+    maxCachedTokens: numberOption(options.maxCachedTokens, 'maxCachedTokens', defaultMaxCachedTokens, {
+      min: 0,
+      max: 10_000_000,
+      integer: true,
+    }),
+    jwksRefetchCooldownSec: numberOption(options.jwksRefetchCooldownSec, 'jwksRefetchCooldownSec', 30, {
+      min: 0,
+      max: 86_400,
+    }),
+    requestTimeoutMs: numberOption(options.requestTimeoutMs, 'requestTimeoutMs', 5000, {
+      min: 1,
+      max: 600_000,
+      integer: true,
+    }),
     clock: clockOf(options.clock),
   };
 }
 
 function audienceOf(value: unknown): readonly string[] {
   const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (value === undefined || list.length === 0) throw authConfigError(`${where}: audience is required (a string or an array of strings): without it a token meant for another service would be accepted`);
+  if (value === undefined || list.length === 0)
+    throw authConfigError(
+      `${where}: audience is required (a string or an array of strings): without it a token meant for another service would be accepted`,
+    );
   return Object.freeze(list.map((entry) => checkNonEmptyString(entry, `${where}: audience`, authConfigError)));
 }
 
 function algorithmsOf(value: unknown): readonly string[] {
   if (value === undefined) return asymmetricAlgorithms;
-  if (!Array.isArray(value) || value.length === 0) throw authConfigError(`${where}: algorithms must be a non-empty array`);
+  if (!Array.isArray(value) || value.length === 0)
+    throw authConfigError(`${where}: algorithms must be a non-empty array`);
   for (const alg of value) {
     if (typeof alg !== 'string' || !asymmetricAlgorithms.includes(alg)) {
       const shown = typeof alg === 'string' ? JSON.stringify(alg.slice(0, 20)) : typeof alg;
-      throw authConfigError(`${where}: algorithm ${shown} is not accepted; use asymmetric JWS algorithms (${asymmetricAlgorithms.join(', ')}), never none or HS*`);
+      throw authConfigError(
+        `${where}: algorithm ${shown} is not accepted; use asymmetric JWS algorithms (${asymmetricAlgorithms.join(', ')}), never none or HS*`,
+      );
     }
   }
   return Object.freeze([...new Set(value as string[])]);
 }
 
-function numberOption(value: unknown, name: string, fallback: number, range: { min: number; max: number; integer?: boolean }): number {
+function numberOption(
+  value: unknown,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number; integer?: boolean },
+): number {
   if (value === undefined) return fallback;
-  const ok = typeof value === 'number' && value >= range.min && value <= range.max && (!range.integer || Number.isInteger(value));
-  if (!ok) throw authConfigError(`${where}: ${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`);
+  const ok =
+    typeof value === 'number' &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value));
+  if (!ok)
+    throw authConfigError(
+      `${where}: ${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`,
+    );
   return value;
 }
 
 function clockOf(value: unknown): Clock {
   if (value === undefined) return systemClock;
   const clock = value as Partial<Clock>;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') throw authConfigError(`${where}: clock must have now() and setTimeout()`);
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
+    throw authConfigError(`${where}: clock must have now() and setTimeout()`);
   return clock as Clock;
 }

@@ -16,7 +16,10 @@ export type ScopeRequirement = readonly string[] | { readonly anyOf: readonly st
 export type MethodPolicy = Readonly<Record<string, ScopeRequirement>>;
 
 /** The default `publicMethods`: the gRPC health service, which load balancers call without a token. */
-export const defaultPublicMethods: readonly string[] = Object.freeze(['/grpc.health.v1.Health/Check', '/grpc.health.v1.Health/Watch']);
+export const defaultPublicMethods: readonly string[] = Object.freeze([
+  '/grpc.health.v1.Health/Check',
+  '/grpc.health.v1.Health/Watch',
+]);
 
 /** `/package.Service/Method` or `/package.Service/*`. */
 const policyPath = /^\/[A-Za-z_][\w.]*\/(?:[A-Za-z_]\w*|\*)$/;
@@ -40,7 +43,9 @@ export class Policy {
 
   constructor(methods: unknown, publicMethods: unknown) {
     if (typeof methods !== 'object' || methods === null || Array.isArray(methods)) {
-      throw authConfigError('createServerAuthInterceptor: methods must be an object mapping full method paths to scopes');
+      throw authConfigError(
+        'createServerAuthInterceptor: methods must be an object mapping full method paths to scopes',
+      );
     }
     const entries: PolicyEntry[] = [];
     for (const [path, requirement] of Object.entries(methods)) {
@@ -49,9 +54,11 @@ export class Policy {
     }
     const isDefault = publicMethods === undefined;
     const publicPaths = publicMethods ?? defaultPublicMethods;
-    if (!Array.isArray(publicPaths)) throw authConfigError('createServerAuthInterceptor: publicMethods must be an array of full method paths');
+    if (!Array.isArray(publicPaths))
+      throw authConfigError('createServerAuthInterceptor: publicMethods must be an array of full method paths');
     for (const path of publicPaths as unknown[]) {
-      if (typeof path !== 'string') throw authConfigError('createServerAuthInterceptor: publicMethods must hold strings');
+      if (typeof path !== 'string')
+        throw authConfigError('createServerAuthInterceptor: publicMethods must hold strings');
       this.#add(path, { kind: 'public' }, 'publicMethods');
       entries.push({ path, option: 'publicMethods', isDefault });
     }
@@ -88,11 +95,16 @@ export class Policy {
 
   #add(path: string, rule: Rule, option: PolicyEntry['option']): void {
     if (!policyPath.test(path)) {
-      throw authConfigError(`createServerAuthInterceptor: ${option} path ${JSON.stringify(path)} is not a full method path like "/package.Service/Method" or "/package.Service/*"`);
+      throw authConfigError(
+        `createServerAuthInterceptor: ${option} path ${JSON.stringify(path)} is not a full method path like "/package.Service/Method" or "/package.Service/*"`,
+      );
     }
     const table = path.endsWith('/*') ? this.#wildcard : this.#exact;
     const key = path.endsWith('/*') ? serviceOf(path) : path;
-    if (table.has(key)) throw authConfigError(`createServerAuthInterceptor: ${path} is named more than once across methods and publicMethods`);
+    if (table.has(key))
+      throw authConfigError(
+        `createServerAuthInterceptor: ${path} is named more than once across methods and publicMethods`,
+      );
     table.set(key, rule);
   }
 }
@@ -104,7 +116,8 @@ function serviceOf(path: string): string {
 
 function ruleOf(path: string, requirement: unknown): Rule {
   const where = `createServerAuthInterceptor: methods[${JSON.stringify(path)}]`;
-  if (Array.isArray(requirement)) return { kind: 'allOf', scopes: normalizeScopes(requirement, where, authConfigError) };
+  if (Array.isArray(requirement))
+    return { kind: 'allOf', scopes: normalizeScopes(requirement, where, authConfigError) };
   if (typeof requirement === 'object' && requirement !== null) {
     checkOptionNames(requirement, ['anyOf'], `${where} option`, authConfigError);
     const scopes = normalizeScopes((requirement as { anyOf?: unknown }).anyOf, `${where}.anyOf`, authConfigError);

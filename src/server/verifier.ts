@@ -71,7 +71,8 @@ export class TokenVerifier {
 
 /** The denial for an error of `jwtVerify` or of the key set. Never quotes the token or its claims. */
 export function denialOf(err: unknown): Denial {
-  if (err instanceof KeysUnavailableError) return new Denial('keys_unavailable', `signing keys unavailable: ${err.message}`);
+  if (err instanceof KeysUnavailableError)
+    return new Denial('keys_unavailable', `signing keys unavailable: ${err.message}`);
   const { code, claim } = err as { code?: unknown; claim?: unknown };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
@@ -104,6 +105,9 @@ function claimDenial(claim: unknown): Denial {
     case 'typ':
       return new Denial('wrong_token_type', 'bearer token type is not at+jwt');
     default:
-      return new Denial('invalid_claims', `bearer token has no valid ${typeof claim === 'string' ? claim.replace(/[^a-z_]/gi, '').slice(0, 20) : ''} claim`);
+      return new Denial(
+        'invalid_claims',
+        `bearer token has no valid ${typeof claim === 'string' ? claim.replace(/[^a-z_]/gi, '').slice(0, 20) : ''} claim`,
+      );
   }
 }

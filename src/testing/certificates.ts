@@ -59,12 +59,53 @@ export async function createTestCertificates(options: TestCertificateOptions = {
       ].join('\n'),
     );
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    await openssl(['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', days, '-subj', '/CN=grpc-oauth2-credentials test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    await openssl(['req', ...ec, '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${commonName}`]);
-    await openssl(['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial',
-      '-out', path('server.pem'), '-days', days, '-extfile', path('server.ext')]);
-    const [caCert, serverCert, serverKey] = await Promise.all(['ca.pem', 'server.pem', 'server.key'].map((name) => readFile(path(name), 'utf8')));
+    await openssl([
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      path('ca.key'),
+      '-out',
+      path('ca.pem'),
+      '-days',
+      days,
+      '-subj',
+      '/CN=grpc-oauth2-credentials test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    await openssl([
+      'req',
+      ...ec,
+      '-keyout',
+      path('server.key'),
+      '-out',
+      path('server.csr'),
+      '-subj',
+      `/CN=${commonName}`,
+    ]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      path('server.csr'),
+      '-CA',
+      path('ca.pem'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      path('server.pem'),
+      '-days',
+      days,
+      '-extfile',
+      path('server.ext'),
+    ]);
+    const [caCert, serverCert, serverKey] = await Promise.all(
+      ['ca.pem', 'server.pem', 'server.key'].map((name) => readFile(path(name), 'utf8')),
+    );
     return {
       caCert: caCert!,
       serverCert: serverCert!,
@@ -83,7 +124,10 @@ async function openssl(args: string[]): Promise<void> {
     await run('openssl', args, { timeout: 30_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('createTestCertificates needs the openssl command on the PATH (OpenSSL 1.1.1 or 3.x)');
-    throw new Error(`createTestCertificates: openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
+    if (e.code === 'ENOENT')
+      throw new Error('createTestCertificates needs the openssl command on the PATH (OpenSSL 1.1.1 or 3.x)');
+    throw new Error(
+      `createTestCertificates: openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`,
+    );
   }
 }

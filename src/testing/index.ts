@@ -15,4 +15,9 @@ export {
 } from './mock-token-server/types.js';
 export { createTestCertificates, type TestCertificateOptions, type TestCertificates } from './certificates.js';
 export { ManualClock } from './manual-clock.js';
-export { MockWorkloadIssuer, writeTokenFile, type MockWorkloadIssuerOptions, type WorkloadTokenClaims } from './workload-issuer.js';
+export {
+  MockWorkloadIssuer,
+  writeTokenFile,
+  type MockWorkloadIssuerOptions,
+  type WorkloadTokenClaims,
+} from './workload-issuer.js';

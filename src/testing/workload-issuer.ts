@@ -31,7 +31,12 @@ export interface WorkloadTokenClaims {
 }
 
 const createOptionNames = ['issuer', 'clock'] as const satisfies readonly (keyof MockWorkloadIssuerOptions)[];
-const claimNames = ['subject', 'audience', 'lifetimeSec', 'claims'] as const satisfies readonly (keyof WorkloadTokenClaims)[];
+const claimNames = [
+  'subject',
+  'audience',
+  'lifetimeSec',
+  'claims',
+] as const satisfies readonly (keyof WorkloadTokenClaims)[];
 
 /**
  * A JWT issuer for tests, with a fresh ES256 key: register its `issuer` and `publicJwk` with the
@@ -65,7 +70,12 @@ export class MockWorkloadIssuer {
     checkOptionNames(options, createOptionNames, 'MockWorkloadIssuer option', typeError);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
-    return new MockWorkloadIssuer(options.issuer ?? 'https://kubernetes.default.svc', publicJwk, privateKey, options.clock ?? { now: () => Date.now() });
+    return new MockWorkloadIssuer(
+      options.issuer ?? 'https://kubernetes.default.svc',
+      publicJwk,
+      privateKey,
+      options.clock ?? { now: () => Date.now() },
+    );
   }
 
   /** A signed JWT with `iss`, `sub`, `aud`, `iat`, `exp` and `jti`. */

@@ -49,7 +49,12 @@ export class AccessToken {
 
   /** The fields safe to log: everything but the token. */
   toJSON(): AccessTokenJson {
-    return { tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(), scopes: this.scopes, accessToken: redacted };
+    return {
+      tokenType: this.tokenType,
+      expiresAt: this.expiresAt.toISOString(),
+      scopes: this.scopes,
+      accessToken: redacted,
+    };
   }
 
   /** A log-safe description; the token is redacted. */

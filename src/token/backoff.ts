@@ -58,7 +58,11 @@ export function retryDelayMs(
  * doubling each time up to `fatalMaxTimeoutMs`, less up to a tenth at random so that a fleet that
  * failed together does not try again together.
  */
-export function fatalDelayMs(fatalStreak: number, options: ResolvedRetryOptions, random: () => number = Math.random): number {
+export function fatalDelayMs(
+  fatalStreak: number,
+  options: ResolvedRetryOptions,
+  random: () => number = Math.random,
+): number {
   const base = Math.min(options.fatalMaxTimeoutMs, options.fatalMinTimeoutMs * 2 ** Math.max(0, fatalStreak - 1));
   return Math.round(base * (0.9 + 0.1 * random()));
 }

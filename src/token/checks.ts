@@ -21,7 +21,8 @@ export const typeError: FailWith = (message) => new TypeError(message);
  */
 export function checkOptionNames(options: unknown, known: readonly string[], where: string, fail: FailWith): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw fail(`${where}s must be an object`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw fail(`${where}s must be an object`);
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const suggestion = closestName(key, known);
@@ -68,7 +69,10 @@ export function closestName(name: string, known: readonly string[]): string | un
   let bestDistance = Infinity;
   for (const candidate of known) {
     const target = candidate.toLowerCase();
-    const distance = target.startsWith(lower) || lower.startsWith(target) ? Math.abs(target.length - lower.length) : editDistance(lower, target);
+    const distance =
+      target.startsWith(lower) || lower.startsWith(target)
+        ? Math.abs(target.length - lower.length)
+        : editDistance(lower, target);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
@@ -82,7 +86,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -95,5 +103,7 @@ function editDistance(a: string, b: string): number {
  */
 export function checkNonEmptyString(value: unknown, name: string, fail: FailWith, secret = false): string {
   if (typeof value === 'string' && value.trim() !== '') return value;
-  throw fail(`${name} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : describeType(value)}`}`);
+  throw fail(
+    `${name} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : describeType(value)}`}`,
+  );
 }

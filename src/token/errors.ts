@@ -76,7 +76,12 @@ export class TokenError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     // Non-enumerable: a cause from a library may carry a request body; keep it off JSON and inspect's
     // default view. It is still readable as `err.cause` for debugging.
-    Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false, configurable: true });
+    Object.defineProperty(this, 'cause', {
+      value: options.cause,
+      enumerable: false,
+      writable: false,
+      configurable: true,
+    });
   }
 
   /** The fields a log line or an API response may carry. */

@@ -26,7 +26,12 @@ export const envVariables = {
 
 type EnvVariable = keyof typeof envVariables;
 
-const credentialVariables: readonly EnvVariable[] = ['OAUTH2_CLIENT_SECRET', 'OAUTH2_CLIENT_SECRET_FILE', 'OAUTH2_PRIVATE_KEY_FILE', 'OAUTH2_CLIENT_ASSERTION_FILE'];
+const credentialVariables: readonly EnvVariable[] = [
+  'OAUTH2_CLIENT_SECRET',
+  'OAUTH2_CLIENT_SECRET_FILE',
+  'OAUTH2_PRIVATE_KEY_FILE',
+  'OAUTH2_CLIENT_ASSERTION_FILE',
+];
 const endpointVariables: readonly EnvVariable[] = ['OAUTH2_ISSUER', 'OAUTH2_TOKEN_ENDPOINT'];
 const credentialOptions = new Set<string>(credentialNames);
 
@@ -49,15 +54,18 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   for (const name of Object.keys(env)) {
     if (!name.startsWith('OAUTH2_') || known.includes(name)) continue;
     const suggestion = closestName(name, known);
-    if (suggestion !== undefined) throw configError(`unknown environment variable ${name}; did you mean ${suggestion}?`);
+    if (suggestion !== undefined)
+      throw configError(`unknown environment variable ${name}; did you mean ${suggestion}?`);
   }
   const value = (name: EnvVariable): string | undefined => (env[name]?.trim() ? env[name] : undefined);
   const given = (names: readonly EnvVariable[]): EnvVariable[] => names.filter((name) => value(name) !== undefined);
 
   const options: Record<string, unknown> = {};
-  const overridden = (names: readonly string[]): boolean => names.some((name) => (overrides as Record<string, unknown>)[name] !== undefined);
+  const overridden = (names: readonly string[]): boolean =>
+    names.some((name) => (overrides as Record<string, unknown>)[name] !== undefined);
   if (!overridden(['issuer', 'tokenEndpoint', 'tokenSource'])) {
-    if (given(endpointVariables).length === 0) throw configError('set OAUTH2_ISSUER (discovery) or OAUTH2_TOKEN_ENDPOINT');
+    if (given(endpointVariables).length === 0)
+      throw configError('set OAUTH2_ISSUER (discovery) or OAUTH2_TOKEN_ENDPOINT');
     options.issuer = value('OAUTH2_ISSUER');
     options.tokenEndpoint = value('OAUTH2_TOKEN_ENDPOINT');
   }
@@ -77,11 +85,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   options.audience = value('OAUTH2_AUDIENCE');
   options.resource = value('OAUTH2_RESOURCE');
   const insecure = value('OAUTH2_ALLOW_INSECURE_REQUESTS');
-  if (insecure !== undefined && insecure !== 'true' && insecure !== 'false') throw configError('OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
+  if (insecure !== undefined && insecure !== 'true' && insecure !== 'false')
+    throw configError('OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
   if (insecure !== undefined) options.allowInsecureRequests = insecure === 'true';
 
   // Overrides last; unset variables leave no key behind, so TokenManager's own checks see only what was given.
   const merged: Record<string, unknown> = {};
-  for (const [key, option] of Object.entries({ ...options, ...overrides })) if (option !== undefined) merged[key] = option;
+  for (const [key, option] of Object.entries({ ...options, ...overrides }))
+    if (option !== undefined) merged[key] = option;
   return merged;
 }

@@ -87,18 +87,50 @@ export interface TokenManagerOptions {
 
 /** Every option name, once; the compiler checks it against {@link TokenManagerOptions}. */
 const optionNames = [
-  'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile',
-  'privateKeyId', 'clientAuthMethod', 'scopes', 'audience', 'resource', 'refreshBeforeExpiryMs', 'defaultLifetimeMs',
-  'retry', 'requestTimeoutMs', 'maxWaitMs', 'allowInsecureRequests', 'clock', 'tokenSource', 'sharedCache',
-  'clientAssertionFile', 'clientAssertion', 'tokenExchange', 'proxy',
+  'issuer',
+  'tokenEndpoint',
+  'clientId',
+  'clientSecret',
+  'clientSecretFile',
+  'privateKey',
+  'privateKeyFile',
+  'privateKeyId',
+  'clientAuthMethod',
+  'scopes',
+  'audience',
+  'resource',
+  'refreshBeforeExpiryMs',
+  'defaultLifetimeMs',
+  'retry',
+  'requestTimeoutMs',
+  'maxWaitMs',
+  'allowInsecureRequests',
+  'clock',
+  'tokenSource',
+  'sharedCache',
+  'clientAssertionFile',
+  'clientAssertion',
+  'tokenExchange',
+  'proxy',
 ] as const satisfies readonly (keyof TokenManagerOptions)[];
 /** The options that pick the OAuth client; a `tokenSource` replaces them all. */
 export const clientOptionNames = [
-  'issuer', 'tokenEndpoint', 'clientId', 'clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'privateKeyId', 'clientAuthMethod',
-  'clientAssertionFile', 'clientAssertion', 'tokenExchange',
+  'issuer',
+  'tokenEndpoint',
+  'clientId',
+  'clientSecret',
+  'clientSecretFile',
+  'privateKey',
+  'privateKeyFile',
+  'privateKeyId',
+  'clientAuthMethod',
+  'clientAssertionFile',
+  'clientAssertion',
+  'tokenExchange',
 ] as const satisfies readonly (typeof optionNames)[number][];
 // Fails to compile when an option is added to the interface but not to the list.
-const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never = true;
+const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never =
+  true;
 void everyOptionListed;
 
 /** Options with defaults applied and checked. */
@@ -123,18 +155,22 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   checkOptionNames(options, optionNames, 'TokenManager option', configError);
   if (options.tokenSource !== undefined) {
     const mixed = clientOptionNames.filter((name) => options[name] !== undefined);
-    if (mixed.length > 0) throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
+    if (mixed.length > 0)
+      throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
   }
   const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') throw configError('clock must have now() and setTimeout()');
+  if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function')
+    throw configError('clock must have now() and setTimeout()');
   const sharedCache = options.sharedCache;
   if (sharedCache !== undefined && (typeof sharedCache?.get !== 'function' || typeof sharedCache.set !== 'function')) {
     throw configError('sharedCache must have get() and set() (see createRedisTokenCache)');
   }
   return {
     scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
-    audience: options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience', configError),
-    resource: options.resource === undefined ? undefined : checkNonEmptyString(options.resource, 'resource', configError),
+    audience:
+      options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience', configError),
+    resource:
+      options.resource === undefined ? undefined : checkNonEmptyString(options.resource, 'resource', configError),
     refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
     defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
     retry: resolveRetry(options.retry),
@@ -157,8 +193,10 @@ function resolveRetry(retry: RetryOptions | undefined): ResolvedRetryOptions {
     fatalMinTimeoutMs: duration(value.fatalMinTimeoutMs, 'retry.fatalMinTimeoutMs', 1),
     fatalMaxTimeoutMs: duration(value.fatalMaxTimeoutMs, 'retry.fatalMaxTimeoutMs', 1),
   };
-  if (resolved.maxTimeoutMs < resolved.minTimeoutMs) throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
-  if (resolved.fatalMaxTimeoutMs < resolved.fatalMinTimeoutMs) throw configError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
+  if (resolved.maxTimeoutMs < resolved.minTimeoutMs)
+    throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
+  if (resolved.fatalMaxTimeoutMs < resolved.fatalMinTimeoutMs)
+    throw configError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
   return resolved;
 }
 

@@ -53,7 +53,12 @@ export function mayForceRefresh(entry: CacheEntry, now: number): boolean {
  * earlier by a random spread of up to 10% of that margin; never before half its lifetime, so a
  * token that lives shorter than the margin refreshes at half-life instead of in a loop.
  */
-export function refreshAtMs(issuedAtMs: number, expiresAtMs: number, refreshBeforeExpiryMs: number, random: () => number = Math.random): number {
+export function refreshAtMs(
+  issuedAtMs: number,
+  expiresAtMs: number,
+  refreshBeforeExpiryMs: number,
+  random: () => number = Math.random,
+): number {
   const spreadMs = random() * refreshSpreadFraction * refreshBeforeExpiryMs;
   const halfLife = issuedAtMs + (expiresAtMs - issuedAtMs) / 2;
   return Math.floor(Math.max(expiresAtMs - refreshBeforeExpiryMs - spreadMs, halfLife));

@@ -14,17 +14,20 @@ export function setRefreshTimer(clock: Clock, dueAtMs: number, onDue: () => void
   let current: TimerHandle;
   const arm = (): void => {
     const remainingMs = dueAtMs - monotonicNow(clock);
-    current = clock.setTimeout(() => {
-      if (monotonicNow(clock) < dueAtMs) {
-        arm();
-        return;
-      }
-      try {
-        onDue();
-      } catch (err) {
-        process.emitWarning(`grpc-oauth2-credentials: refresh timer failed: ${describeThrown(err)}`);
-      }
-    }, Math.min(Math.max(0, remainingMs), maxTimerDelayMs));
+    current = clock.setTimeout(
+      () => {
+        if (monotonicNow(clock) < dueAtMs) {
+          arm();
+          return;
+        }
+        try {
+          onDue();
+        } catch (err) {
+          process.emitWarning(`grpc-oauth2-credentials: refresh timer failed: ${describeThrown(err)}`);
+        }
+      },
+      Math.min(Math.max(0, remainingMs), maxTimerDelayMs),
+    );
   };
   arm();
   return { clear: () => current.clear() };

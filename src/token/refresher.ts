@@ -167,7 +167,13 @@ export class Refresher {
     let delayMs: number;
     if (error.retryable) {
       delayMs = retryDelayMs(entry.failureStreak - 1, options.retry, error.retryAfterMs);
-      emit('refreshFailed', { scopes: entry.request.scopes, error, attempt: context.attemptNumber, nextDelayMs: delayMs, servingTokenUntil: serving?.expiresAt });
+      emit('refreshFailed', {
+        scopes: entry.request.scopes,
+        error,
+        attempt: context.attemptNumber,
+        nextDelayMs: delayMs,
+        servingTokenUntil: serving?.expiresAt,
+      });
     } else {
       entry.fatalStreak++;
       delayMs = fatalDelayMs(entry.fatalStreak, options.retry);
@@ -205,7 +211,14 @@ export class Refresher {
     const latencyMs = now - startedAtMs;
     stats.tokenIssued(latencyMs);
     const refreshAt = new Date(token.expiresAt.getTime() - (entry.expiresAtMs - entry.refreshAtMs));
-    emit('tokenIssued', { scopes: entry.request.scopes, lifetimeMs, expiresAt: token.expiresAt, refreshAt, latencyMs, callerWaited: callerWaiting });
+    emit('tokenIssued', {
+      scopes: entry.request.scopes,
+      lifetimeMs,
+      expiresAt: token.expiresAt,
+      refreshAt,
+      latencyMs,
+      callerWaited: callerWaiting,
+    });
   }
 
   #setTimer(entry: CacheEntry, dueAtMs: number, onDue: () => void): void {
@@ -228,9 +241,13 @@ export class Refresher {
     // The same rules as for a token endpoint's expires_in: no token that is already expired (a
     // seconds-for-milliseconds slip) and none that (almost) never expires.
     if (!(expiresAtMs > now) || expiresAtMs - now > maxLifetimeSec * 1000) {
-      throw new TokenError('invalid_response', `token source ${endpoint} returned an expiresAt that is not between now and ${maxLifetimeSec} s from now`, {
-        retryable: true,
-      });
+      throw new TokenError(
+        'invalid_response',
+        `token source ${endpoint} returned an expiresAt that is not between now and ${maxLifetimeSec} s from now`,
+        {
+          retryable: true,
+        },
+      );
     }
     return new AccessToken(sourced.accessToken, new Date(expiresAtMs), sourced.scopes ?? entry.request.scopes);
   }
@@ -247,13 +264,18 @@ export class Refresher {
   #classify(err: unknown): TokenError {
     if (this.#parts.closeSignal.aborted) return closedError();
     if (err instanceof TokenError) return err;
-    return classifyFailure(err, { endpoint: this.#parts.source.endpoint, secrets: this.#secrets(), nowMs: this.#parts.options.clock.now() });
+    return classifyFailure(err, {
+      endpoint: this.#parts.source.endpoint,
+      secrets: this.#secrets(),
+      nowMs: this.#parts.options.clock.now(),
+    });
   }
 
   /** A cache's error as name and short message, scrubbed: it is passed on in an event. */
   #describeCacheError(error: unknown): Error {
     const name = error instanceof Error ? error.name : 'Error';
-    const message = error instanceof Error ? redactSecrets(error.message, this.#secrets()).slice(0, 200) : describeThrown(error);
+    const message =
+      error instanceof Error ? redactSecrets(error.message, this.#secrets()).slice(0, 200) : describeThrown(error);
     const described = new Error(`shared cache failed: ${message}`);
     described.name = name;
     return described;

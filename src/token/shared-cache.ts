@@ -68,7 +68,10 @@ const firstPollMs = 10;
 const maxPollMs = 100;
 
 /** The key of a shared entry: a hash, so that no identity or scope list is readable in the store. */
-export function sharedCacheKey(identity: string, request: { scopes: readonly string[]; audience?: string | undefined; resource?: string | undefined }): string {
+export function sharedCacheKey(
+  identity: string,
+  request: { scopes: readonly string[]; audience?: string | undefined; resource?: string | undefined },
+): string {
   const material = JSON.stringify([identity, request.scopes, request.audience ?? null, request.resource ?? null]);
   return createHash('sha256').update(material).digest('base64url');
 }
@@ -117,12 +120,22 @@ export async function fetchThroughSharedCache(
 }
 
 /** Writes the entry, with its remaining life as TTL, then releases the lock (so that waiters find the entry). */
-async function share(cache: SharedTokenCache, token: SourcedToken, lock: Exclude<Lock, 'held'>, context: SharedFetchContext): Promise<void> {
+async function share(
+  cache: SharedTokenCache,
+  token: SourcedToken,
+  lock: Exclude<Lock, 'held'>,
+  context: SharedFetchContext,
+): Promise<void> {
   const now = context.clock.now();
   const expiresAtMs = token.expiresAt.getTime();
   if (expiresAtMs > now) {
     const refreshAt = new Date(earliestRefreshAtMs(now, expiresAtMs, context.minRemainingMs));
-    const shared: SharedToken = { accessToken: token.accessToken, expiresAt: token.expiresAt, refreshAt, scopes: token.scopes ?? [] };
+    const shared: SharedToken = {
+      accessToken: token.accessToken,
+      expiresAt: token.expiresAt,
+      refreshAt,
+      scopes: token.scopes ?? [],
+    };
     await attempt(context, 'set', () => cache.set(context.key, shared, Math.ceil(expiresAtMs - now)));
   }
   if (lock !== 'none') await attempt(context, 'release', lock.release);
@@ -132,7 +145,10 @@ async function usableEntry(cache: SharedTokenCache, context: SharedFetchContext)
   const entry = await attempt(context, 'get', () => cache.get(context.key));
   if (!isSharedToken(entry) || entry.accessToken === context.staleAccessToken) return undefined;
   const expiresAtMs = entry.expiresAt.getTime();
-  const refreshAtMs = entry.refreshAt instanceof Date ? Math.min(entry.refreshAt.getTime(), expiresAtMs) : expiresAtMs - context.minRemainingMs;
+  const refreshAtMs =
+    entry.refreshAt instanceof Date
+      ? Math.min(entry.refreshAt.getTime(), expiresAtMs)
+      : expiresAtMs - context.minRemainingMs;
   if (context.clock.now() >= refreshAtMs) return undefined;
   context.onHit();
   return entry;
@@ -141,7 +157,12 @@ async function usableEntry(cache: SharedTokenCache, context: SharedFetchContext)
 async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): Promise<Lock> {
   if (cache.lock === undefined) return 'none';
   let failed = false;
-  const release = await attempt(context, 'lock', () => cache.lock?.(context.key, context.lockTtlMs), () => (failed = true));
+  const release = await attempt(
+    context,
+    'lock',
+    () => cache.lock?.(context.key, context.lockTtlMs),
+    () => (failed = true),
+  );
   if (release !== undefined) return { release };
   return failed ? 'none' : 'held';
 }
@@ -151,7 +172,10 @@ async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): P
  * lock would have expired. Takes the lock when it is free again (its holder failed, or died and the
  * lock expired), so that one process, not all, fetches next.
  */
-async function waitForEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | Exclude<Lock, 'held'>> {
+async function waitForEntry(
+  cache: SharedTokenCache,
+  context: SharedFetchContext,
+): Promise<SourcedToken | Exclude<Lock, 'held'>> {
   const deadline = monotonicNow(context.clock) + context.lockTtlMs;
   for (let delayMs = firstPollMs; monotonicNow(context.clock) < deadline; delayMs = Math.min(delayMs * 2, maxPollMs)) {
     await sleep(context.clock, Math.min(delayMs, deadline - monotonicNow(context.clock)), context.signal);
@@ -164,7 +188,12 @@ async function waitForEntry(cache: SharedTokenCache, context: SharedFetchContext
 }
 
 /** Runs one cache operation; a failure is reported and reads as "nothing there". */
-async function attempt<T>(context: SharedFetchContext, operation: SharedCacheOperation, run: () => Promise<T> | T, onFailed?: () => void): Promise<T | undefined> {
+async function attempt<T>(
+  context: SharedFetchContext,
+  operation: SharedCacheOperation,
+  run: () => Promise<T> | T,
+  onFailed?: () => void,
+): Promise<T | undefined> {
   try {
     return await run();
   } catch (error) {
@@ -180,5 +209,10 @@ function isLock(value: SourcedToken | Lock): value is Lock {
 
 function isSharedToken(value: unknown): value is SharedToken {
   const entry = value as Partial<SharedToken> | undefined;
-  return typeof entry?.accessToken === 'string' && entry.accessToken !== '' && entry.expiresAt instanceof Date && Array.isArray(entry.scopes);
+  return (
+    typeof entry?.accessToken === 'string' &&
+    entry.accessToken !== '' &&
+    entry.expiresAt instanceof Date &&
+    Array.isArray(entry.scopes)
+  );
 }

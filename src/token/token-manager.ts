@@ -8,11 +8,23 @@ import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
 import { configuredScopes } from './configured-scopes.js';
 import { optionsFromEnv, type FromEnvOverrides } from './from-env.js';
 import { TokenLifecycle } from './lifecycle/token-lifecycle.js';
-import { resolveOptions, type ResolvedOptions, type ServiceAccountOptions, type TokenManagerOptions } from './options.js';
+import {
+  resolveOptions,
+  type ResolvedOptions,
+  type ServiceAccountOptions,
+  type TokenManagerOptions,
+} from './options.js';
 import { isBackingOff, isFatal, isUsable, mayForceRefresh, shouldRefresh } from './refresh-policy.js';
 import { Refresher, closedError } from './refresher.js';
 import { ScopeSets } from './scope-sets.js';
-import { createTokenSource, sourceSettings, tokenFileSource, tokenSourceFromKeyFile, type SourceSettings, type TokenFileOptions } from './sources/create-source.js';
+import {
+  createTokenSource,
+  sourceSettings,
+  tokenFileSource,
+  tokenSourceFromKeyFile,
+  type SourceSettings,
+  type TokenFileOptions,
+} from './sources/create-source.js';
 import type { TokenSource } from './token-source.js';
 import { StatsRecorder, type TokenManagerStats } from './stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
@@ -77,7 +89,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       throw configError('sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)');
     }
     const { clock } = this.#options;
-    this.#lifecycle = TokenLifecycle.create({ endpoint: () => source.endpoint, clock, closeSignal: this.#closeController.signal });
+    this.#lifecycle = TokenLifecycle.create({
+      endpoint: () => source.endpoint,
+      clock,
+      closeSignal: this.#closeController.signal,
+    });
     const emit: Emit = this.#lifecycle?.emitting(safeEmitter(this)) ?? safeEmitter(this);
     this.#refresher = new Refresher({
       source,
@@ -162,7 +178,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     }
     this.#stats.callersWaited++;
     const { maxWaitMs, clock } = this.#options;
-    const waiting = waitFor(this.#refresher.fetch(entry, true), { signal, maxWaitMs, clock, latestError: () => entry.latestError });
+    const waiting = waitFor(this.#refresher.fetch(entry, true), {
+      signal,
+      maxWaitMs,
+      clock,
+      latestError: () => entry.latestError,
+    });
     return this.#lifecycle?.callerWaiting(entry.request.scopes, waiting) ?? waiting;
   }
 
@@ -257,7 +278,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     if (options === undefined) return this.#entries.default;
     checkOptionNames(options, getTokenOptionNames, `${caller} option`, configError);
     const { scopes, signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw configError(`${caller} signal must be an AbortSignal`);
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw configError(`${caller} signal must be an AbortSignal`);
     return scopes === undefined ? this.#entries.default : this.#entries.entryFor(scopes, `${caller} scopes`);
   }
 

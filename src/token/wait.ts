@@ -42,9 +42,14 @@ export function waitFor<T>(promise: Promise<T>, limits: WaitLimits): Promise<T> 
 
 /** The rejection for a caller whose signal had aborted. */
 export function abortedError(signal: AbortSignal): TokenError {
-  return new TokenError('aborted', 'stopped waiting for a token: the caller aborted', { retryable: true, cause: signal.reason });
+  return new TokenError('aborted', 'stopped waiting for a token: the caller aborted', {
+    retryable: true,
+    cause: signal.reason,
+  });
 }
 
 function waitedTooLongError(maxWaitMs: number): TokenError {
-  return new TokenError('timeout', `no token within maxWaitMs (${maxWaitMs} ms); still trying in the background`, { retryable: true });
+  return new TokenError('timeout', `no token within maxWaitMs (${maxWaitMs} ms); still trying in the background`, {
+    retryable: true,
+  });
 }

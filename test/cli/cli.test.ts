@@ -14,7 +14,17 @@ import { clientId, clientSecret, startTokenServer, until } from '../helpers/toke
 // check runs the built dist/cli/main.js the same way.
 const bundleDir = `.tmp/cli-test-${process.pid}`;
 const cli = `${bundleDir}/main.mjs`;
-before(() => build({ entryPoints: ['src/cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: cli, logLevel: 'warning' }));
+before(() =>
+  build({
+    entryPoints: ['src/cli/main.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: cli,
+    logLevel: 'warning',
+  }),
+);
 after(() => rmSync(bundleDir, { recursive: true, force: true }));
 const jwtLike = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
@@ -24,21 +34,30 @@ function grpcOauth2(t: TestContext, args: readonly string[], options: ChildOptio
 
 /** The OAUTH2_* settings for the test client of `server`. */
 function envFor(server: { issuer: string }, extra: Record<string, string> = {}): Record<string, string> {
-  return { OAUTH2_ISSUER: server.issuer, OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_ALLOW_INSECURE_REQUESTS: 'true', ...extra };
+  return {
+    OAUTH2_ISSUER: server.issuer,
+    OAUTH2_CLIENT_ID: clientId,
+    OAUTH2_CLIENT_SECRET: clientSecret,
+    OAUTH2_ALLOW_INSECURE_REQUESTS: 'true',
+    ...extra,
+  };
 }
 
 /** Fails if anything the CLI printed holds the secret (in the encodings it travels in) or, unless allowed, a JWT. */
 function assertClean({ stdout, stderr }: ChildResult, { secrets = [clientSecret], tokensAllowed = false } = {}): void {
   const printed = stdout + stderr;
   for (const secret of secrets) {
-    for (const form of [secret, encodeURIComponent(secret), Buffer.from(`${clientId}:${secret}`).toString('base64')]) assert.ok(!printed.includes(form), 'no secret printed');
+    for (const form of [secret, encodeURIComponent(secret), Buffer.from(`${clientId}:${secret}`).toString('base64')])
+      assert.ok(!printed.includes(form), 'no secret printed');
   }
   if (!tokensAllowed) assert.ok(!jwtLike.test(printed), 'no token printed');
 }
 
 describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => {
   it('prints help for the tool and for every command with --help, and exits 0', async (t) => {
-    const results = await Promise.all([[], ['token'], ['inspect'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])));
+    const results = await Promise.all(
+      [[], ['token'], ['inspect'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])),
+    );
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /^Usage: grpc-oauth2 /);
@@ -48,7 +67,9 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
 
   it('token: fetches a token and prints its expiry, scopes and decoded claims with the token redacted; NODE_DEBUG lines are redacted too', async (t) => {
     const server = await startTokenServer(t);
-    const result = await grpcOauth2(t, ['token', '--scopes', 'orders.read orders.write'], { env: { ...envFor(server), NODE_DEBUG: 'grpc-oauth2' } });
+    const result = await grpcOauth2(t, ['token', '--scopes', 'orders.read orders.write'], {
+      env: { ...envFor(server), NODE_DEBUG: 'grpc-oauth2' },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^token {6}Bearer \[redacted: \d+ chars\] \(--print-token prints it\)\n/);
     assert.match(result.stdout, /\nexpires {4}\S+Z \(in (?:1 h 0 s|59 min \d\d? s)\)\n/);
@@ -68,7 +89,11 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     delete env.OAUTH2_CLIENT_SECRET;
     const result = await grpcOauth2(t, ['token', '--json', '--client-secret-file', join(dir, 'secret')], { env });
     assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { accessToken: string; expiresInSeconds: number; jwt: { signatureVerified: boolean; claims: { sub: string } } };
+    const report = JSON.parse(result.stdout) as {
+      accessToken: string;
+      expiresInSeconds: number;
+      jwt: { signatureVerified: boolean; claims: { sub: string } };
+    };
     assert.equal(report.accessToken, '[redacted]');
     assert.ok(report.expiresInSeconds > 3590);
     assert.equal(report.jwt.signatureVerified, false);
@@ -88,9 +113,14 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
 
   it('token: exits 1 naming the OAuth error when the token endpoint refuses the client', async (t) => {
     const server = await startTokenServer(t);
-    const result = await grpcOauth2(t, ['token'], { env: envFor(server, { OAUTH2_CLIENT_SECRET: 'a-wrong-secret-value' }) });
+    const result = await grpcOauth2(t, ['token'], {
+      env: envFor(server, { OAUTH2_CLIENT_SECRET: 'a-wrong-secret-value' }),
+    });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^grpc-oauth2 token: no token \(invalid_client\): token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/token answered HTTP 401 invalid_client/);
+    assert.match(
+      result.stderr,
+      /^grpc-oauth2 token: no token \(invalid_client\): token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/token answered HTTP 401 invalid_client/,
+    );
     assertClean(result, { secrets: [clientSecret, 'a-wrong-secret-value'] });
   });
 
@@ -109,14 +139,23 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
       assertClean(result);
     }
     assert.match(missing.stderr, /^grpc-oauth2 token: set OAUTH2_CLIENT_ID\n/);
-    assert.match(secretFlag.stderr, /^grpc-oauth2 token: --client-secret is not accepted: a secret on the command line shows in ps/);
+    assert.match(
+      secretFlag.stderr,
+      /^grpc-oauth2 token: --client-secret is not accepted: a secret on the command line shows in ps/,
+    );
     assert.match(unknown.stderr, /^grpc-oauth2 token: Unknown option '--scope'/);
     assert.match(stray.stderr, /^grpc-oauth2 token: this command takes no arguments besides flags\n/);
   });
 
   it('inspect: decodes a JWT from stdin or the argument, says it did not verify it, and never prints the token', async (t) => {
     const server = await startTokenServer(t);
-    const tokens = new TokenManager({ issuer: server.issuer, clientId, clientSecret, allowInsecureRequests: true, scopes: ['orders.read'] });
+    const tokens = new TokenManager({
+      issuer: server.issuer,
+      clientId,
+      clientSecret,
+      allowInsecureRequests: true,
+      scopes: ['orders.read'],
+    });
     t.after(() => tokens.close());
     const { accessToken } = await tokens.getToken();
     const [fromStdin, fromArgument, asJson] = await Promise.all([
@@ -132,19 +171,29 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
       assert.match(result.stdout, /\n {2}exp +\S+Z \(in (?:1 h 0 s|59 min \d\d? s)\)\n/);
       assert.match(result.stdout, /\n {2}iat +\S+Z \((?:\d+ s ago|now)\)\n/);
     }
-    const report = JSON.parse(asJson.stdout) as { signatureVerified: boolean; times: { exp: { secondsFromNow: number } }; scopes: string[] };
+    const report = JSON.parse(asJson.stdout) as {
+      signatureVerified: boolean;
+      times: { exp: { secondsFromNow: number } };
+      scopes: string[];
+    };
     assert.equal(report.signatureVerified, false);
     assert.ok(report.times.exp.secondsFromNow > 3590);
     assert.deepEqual(report.scopes, ['orders.read']);
     const signature = accessToken.split('.')[2] ?? '';
     for (const result of [fromStdin, fromArgument, asJson]) {
-      assert.ok(!result.stdout.includes(accessToken) && !result.stdout.includes(signature), 'neither the token nor its signature');
+      assert.ok(
+        !result.stdout.includes(accessToken) && !result.stdout.includes(signature),
+        'neither the token nor its signature',
+      );
       assertClean(result);
     }
   });
 
   it('inspect: exits 1 for something that is not a JWT and 2 for a bad flag', async (t) => {
-    const [opaque, badFlag] = await Promise.all([grpcOauth2(t, ['inspect'], { input: 'opaque-token-value' }), grpcOauth2(t, ['inspect', '--verify'])]);
+    const [opaque, badFlag] = await Promise.all([
+      grpcOauth2(t, ['inspect'], { input: 'opaque-token-value' }),
+      grpcOauth2(t, ['inspect', '--verify']),
+    ]);
     assert.equal(opaque.code, 1);
     assert.match(opaque.stderr, /^grpc-oauth2 inspect: not a JWT/);
     assert.ok(!opaque.stderr.includes('opaque-token-value'));
@@ -154,11 +203,22 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`mock-server: prints its issuer URL, issues tokens to its --client, and stops cleanly on ${signal}`, async (t) => {
-      const child = startChild(t, cli, ['mock-server', '--client', 'cli-svc:cli-test-secret-1:orders.read', '--lifetime', '120'], { tsx: false });
+      const child = startChild(
+        t,
+        cli,
+        ['mock-server', '--client', 'cli-svc:cli-test-secret-1:orders.read', '--lifetime', '120'],
+        { tsx: false },
+      );
       await until(() => child.stdout().includes('serving until'), 10_000);
       const issuer = /^issuer +(\S+)$/m.exec(child.stdout())?.[1] ?? '';
       assert.match(issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const tokens = new TokenManager({ issuer, clientId: 'cli-svc', clientSecret: 'cli-test-secret-1', allowInsecureRequests: true, scopes: ['orders.read'] });
+      const tokens = new TokenManager({
+        issuer,
+        clientId: 'cli-svc',
+        clientSecret: 'cli-test-secret-1',
+        allowInsecureRequests: true,
+        scopes: ['orders.read'],
+      });
       t.after(() => tokens.close());
       const token = await tokens.getToken();
       assert.ok(token.expiresAt.getTime() - Date.now() <= 120_000);
@@ -182,7 +242,10 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     assert.equal(noClient.code, 2);
     assert.match(noClient.stderr, /^grpc-oauth2 mock-server: give at least one --client/);
     assert.equal(portTaken.code, 1);
-    assert.match(portTaken.stderr, new RegExp(`^grpc-oauth2 mock-server: could not listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+    assert.match(
+      portTaken.stderr,
+      new RegExp(`^grpc-oauth2 mock-server: could not listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`),
+    );
   });
 
   it('mock-server: exits 2 for a --client whose scope has a ":" in it, rather than cutting it short', async (t) => {

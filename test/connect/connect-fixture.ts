@@ -45,7 +45,10 @@ export function testCertificates(): Promise<TestCertificates> {
  * Starts the Echo service on 127.0.0.1:0 over TLS (HTTP/2), or plaintext HTTP/2 with `tls: false`;
  * closed (every session destroyed) when test `t` ends.
  */
-export async function startConnectServer(t: TestContext, { tls = true }: { tls?: boolean } = {}): Promise<ConnectFixture> {
+export async function startConnectServer(
+  t: TestContext,
+  { tls = true }: { tls?: boolean } = {},
+): Promise<ConnectFixture> {
   const certs = tls ? await testCertificates() : undefined;
   const received: ReceivedRequest[] = [];
   const fixture: ConnectFixture = { baseUrl: '', received, rejectIf: undefined, certificates: certs };
@@ -53,7 +56,8 @@ export async function startConnectServer(t: TestContext, { tls = true }: { tls?:
     create(EchoReplySchema, { method, authorization: authorization === null ? [] : [authorization], text });
   const admit = (path: string, header: Headers): string | null => {
     const authorization = header.get('authorization');
-    if (fixture.rejectIf?.(authorization, path) === true) throw new ConnectError('test server rejected the token', Code.Unauthenticated);
+    if (fixture.rejectIf?.(authorization, path) === true)
+      throw new ConnectError('test server rejected the token', Code.Unauthenticated);
     return authorization;
   };
   const adapter = connectNodeAdapter({
@@ -122,7 +126,11 @@ export async function transportFor(
 export type EchoClient = Client<typeof EchoService>;
 
 /** An Echo client over `protocol` with `interceptors`. */
-export async function echoClient(protocol: Protocol, baseUrl: string, interceptors: Interceptor[]): Promise<EchoClient> {
+export async function echoClient(
+  protocol: Protocol,
+  baseUrl: string,
+  interceptors: Interceptor[],
+): Promise<EchoClient> {
   return createClient(EchoService, await transportFor(protocol, baseUrl, interceptors));
 }
 
@@ -159,10 +167,14 @@ async function collect(responses: AsyncIterable<EchoReply>): Promise<EchoReply[]
 
 /** The four call kinds, by name, each settling to a {@link CallResult}. */
 export const callKinds = {
-  unary: (client: EchoClient, args: CallArgs = {}) => settle(async () => [await client.unary({ text: args.text ?? 'hello' }, args)]),
-  clientStream: (client: EchoClient, args: CallArgs = {}) => settle(async () => [await client.clientStream(requests('a', 'b'), args)]),
-  serverStream: (client: EchoClient, args: CallArgs = {}) => settle(() => collect(client.serverStream({ text: args.text ?? 'hello' }, args))),
-  bidi: (client: EchoClient, args: CallArgs = {}) => settle(() => collect(client.bidi(requests(args.text ?? 'hello'), args))),
+  unary: (client: EchoClient, args: CallArgs = {}) =>
+    settle(async () => [await client.unary({ text: args.text ?? 'hello' }, args)]),
+  clientStream: (client: EchoClient, args: CallArgs = {}) =>
+    settle(async () => [await client.clientStream(requests('a', 'b'), args)]),
+  serverStream: (client: EchoClient, args: CallArgs = {}) =>
+    settle(() => collect(client.serverStream({ text: args.text ?? 'hello' }, args))),
+  bidi: (client: EchoClient, args: CallArgs = {}) =>
+    settle(() => collect(client.bidi(requests(args.text ?? 'hello'), args))),
 } as const;
 export type CallKind = keyof typeof callKinds;
 
@@ -178,7 +190,10 @@ export interface ConnectScene {
  * `inventory.read`), a TokenManager on it (`orders.read`, no retries, so failures show at once) and
  * the Connect test server; all closed when test `t` ends.
  */
-export async function startConnectScene(t: TestContext, options: { tokens?: TokenManagerOptions; tls?: boolean } = {}): Promise<ConnectScene> {
+export async function startConnectScene(
+  t: TestContext,
+  options: { tokens?: TokenManagerOptions; tls?: boolean } = {},
+): Promise<ConnectScene> {
   const tokenServer = await startTokenServer(t);
   const tokens = createManager(t, tokenServer, { retry: { retries: 0 }, ...options.tokens });
   const server = await startConnectServer(t, { tls: options.tls ?? true });

@@ -3,7 +3,11 @@
 // `authorization`, `text`), so a Connect client can also call that grpc-js server (with JSON messages).
 import { create, createFileRegistry, type Message } from '@bufbuild/protobuf';
 import type { GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
-import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FileDescriptorProtoSchema,
+} from '@bufbuild/protobuf/wkt';
 
 export type EchoRequest = Message<'test.v1.EchoRequest'> & { text: string };
 export type EchoReply = Message<'test.v1.EchoReply'> & {
@@ -17,7 +21,13 @@ export type EchoReply = Message<'test.v1.EchoReply'> & {
 
 const { STRING } = FieldDescriptorProto_Type;
 const { OPTIONAL, REPEATED } = FieldDescriptorProto_Label;
-const field = (name: string, number: number, label = OPTIONAL) => ({ name, number, type: STRING, label, jsonName: name });
+const field = (name: string, number: number, label = OPTIONAL) => ({
+  name,
+  number,
+  type: STRING,
+  label,
+  jsonName: name,
+});
 const method = (name: string, clientStreaming: boolean, serverStreaming: boolean) => ({
   name,
   inputType: '.test.v1.EchoRequest',
@@ -37,7 +47,12 @@ const file = create(FileDescriptorProtoSchema, {
   service: [
     {
       name: 'Echo',
-      method: [method('Unary', false, false), method('ClientStream', true, false), method('ServerStream', false, true), method('Bidi', true, true)],
+      method: [
+        method('Unary', false, false),
+        method('ClientStream', true, false),
+        method('ServerStream', false, true),
+        method('Bidi', true, true),
+      ],
     },
   ],
 });

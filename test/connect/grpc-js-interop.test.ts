@@ -11,11 +11,16 @@ import { EchoService } from './echo-service.js';
  * hence `useBinaryFormat: false`; its replies carry a field this schema does not know).
  */
 async function grpcJsClient(scene: Awaited<ReturnType<typeof startScene>>): Promise<EchoClient> {
-  const transport = await transportFor('grpc', `https://${scene.grpcServer.address}`, [createConnectAuthInterceptor(scene.tokens)], {
-    caCert: scene.grpcServer.caCert,
-    useBinaryFormat: false,
-    jsonOptions: { ignoreUnknownFields: true },
-  });
+  const transport = await transportFor(
+    'grpc',
+    `https://${scene.grpcServer.address}`,
+    [createConnectAuthInterceptor(scene.tokens)],
+    {
+      caCert: scene.grpcServer.caCert,
+      useBinaryFormat: false,
+      jsonOptions: { ignoreUnknownFields: true },
+    },
+  );
   return createClient(EchoService, transport);
 }
 

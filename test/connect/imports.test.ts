@@ -18,7 +18,9 @@ function runtimePackages(entry: string): Set<string> {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const [, from, bare] of text.matchAll(/^(?:(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'|import\s+'([^']+)')/gms)) {
+    for (const [, from, bare] of text.matchAll(
+      /^(?:(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'|import\s+'([^']+)')/gms,
+    )) {
       const specifier = from ?? bare;
       if (specifier === undefined) continue;
       if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
@@ -32,7 +34,10 @@ function runtimePackages(entry: string): Set<string> {
 test('the main entry point never loads @connectrpc/connect', () => {
   const packages = runtimePackages('index.ts');
   assert.ok(packages.has('@grpc/grpc-js'), 'the walk sees the main entry point’s own packages');
-  assert.ok(![...packages].some((name) => name.startsWith('@connectrpc/') || name.startsWith('@bufbuild/')), [...packages].join(', '));
+  assert.ok(
+    ![...packages].some((name) => name.startsWith('@connectrpc/') || name.startsWith('@bufbuild/')),
+    [...packages].join(', '),
+  );
 });
 
 test('the ./connect entry point loads @connectrpc/connect and never @grpc/grpc-js', () => {

@@ -37,7 +37,9 @@ test('allowInsecureChannel: true sends the token to an http: URL and warns once 
   const warnings = collectWarnings(t, 'InsecureChannelWarning');
   const scene = await startConnectScene(t);
   const plaintext = await startConnectServer(t, { tls: false });
-  const client = await echoClient('grpc', plaintext.baseUrl, [createConnectAuthInterceptor(scene.tokens, { allowInsecureChannel: true })]);
+  const client = await echoClient('grpc', plaintext.baseUrl, [
+    createConnectAuthInterceptor(scene.tokens, { allowInsecureChannel: true }),
+  ]);
 
   const first = await callKinds.unary(client);
   const second = await callKinds.serverStream(client);

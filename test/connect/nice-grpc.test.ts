@@ -20,9 +20,13 @@ function niceClient(t: { after(fn: () => void): void }, scene: Scene, channel?: 
   // The test certificate names localhost; the server listens on 127.0.0.1.
   const opened =
     channel ??
-    createChannel(scene.grpcServer.address, createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens), {
-      'grpc.ssl_target_name_override': 'localhost',
-    });
+    createChannel(
+      scene.grpcServer.address,
+      createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens),
+      {
+        'grpc.ssl_target_name_override': 'localhost',
+      },
+    );
   t.after(() => opened.close());
   return createClient(niceEchoService, opened);
 }
@@ -104,5 +108,7 @@ test("nice-grpc createChannel('host:port') without credentials is plaintext: doc
 
   assert.equal(reply.text, 'in the clear');
   assert.deepEqual(scene.grpcServer.received[0]?.authorization, []);
-  assert.throws(() => createChannelCredentials(grpc.credentials.createInsecure(), scene.tokens), { name: 'InsecureChannelError' });
+  assert.throws(() => createChannelCredentials(grpc.credentials.createInsecure(), scene.tokens), {
+    name: 'InsecureChannelError',
+  });
 });

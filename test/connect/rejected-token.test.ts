@@ -3,9 +3,21 @@ import { test } from 'node:test';
 import { Code } from '@connectrpc/connect';
 import type { AccessToken, TokenProvider } from '../../src/index.js';
 import { createConnectAuthInterceptor, type ConnectAuthInterceptorOptions } from '../../src/connect/index.js';
-import { callKinds, echoClient, protocols, startConnectScene, type ConnectScene, type EchoClient, type RejectPolicy } from './connect-fixture.js';
+import {
+  callKinds,
+  echoClient,
+  protocols,
+  startConnectScene,
+  type ConnectScene,
+  type EchoClient,
+  type RejectPolicy,
+} from './connect-fixture.js';
 
-function client(scene: ConnectScene, options?: ConnectAuthInterceptorOptions, protocol: 'connect' | 'grpc' = 'connect'): Promise<EchoClient> {
+function client(
+  scene: ConnectScene,
+  options?: ConnectAuthInterceptorOptions,
+  protocol: 'connect' | 'grpc' = 'connect',
+): Promise<EchoClient> {
   return echoClient(protocol, scene.server.baseUrl, [createConnectAuthInterceptor(scene.tokens, options)]);
 }
 
@@ -79,7 +91,9 @@ test('retryOnUnauthenticated as a function is asked with the method path and dec
   scene.server.rejectIf = () => true;
   const asked: string[] = [];
 
-  const result = await callKinds.unary(await client(scene, { retryOnUnauthenticated: (method) => (asked.push(method), false) }));
+  const result = await callKinds.unary(
+    await client(scene, { retryOnUnauthenticated: (method) => (asked.push(method), false) }),
+  );
 
   assert.equal(result.error?.code, Code.Unauthenticated);
   assert.deepEqual(asked, ['/test.v1.Echo/Unary']);
@@ -113,7 +127,9 @@ test('a provider that keeps the rejected token (invalidate returns false) gets n
     invalidate: (accessToken) => (invalidated.push(accessToken), false),
   };
 
-  const result = await callKinds.unary(await echoClient('grpc', scene.server.baseUrl, [createConnectAuthInterceptor(keeping)]));
+  const result = await callKinds.unary(
+    await echoClient('grpc', scene.server.baseUrl, [createConnectAuthInterceptor(keeping)]),
+  );
 
   assert.equal(result.error?.code, Code.Unauthenticated);
   assert.equal(scene.server.received.length, 1);

@@ -20,14 +20,25 @@ test('scopesFor gives each method its own scope set, each token fetched once and
   const echo = await client(scene, {
     scopesFor: (method) => {
       asked.push(method);
-      return method === '/test.v1.Echo/Unary' ? ['orders.write'] : method === '/test.v1.Echo/Bidi' ? ['inventory.read', 'orders.read'] : undefined;
+      return method === '/test.v1.Echo/Unary'
+        ? ['orders.write']
+        : method === '/test.v1.Echo/Bidi'
+          ? ['inventory.read', 'orders.read']
+          : undefined;
     },
   });
 
-  for (const call of [callKinds.unary, callKinds.bidi, callKinds.serverStream, callKinds.unary, callKinds.bidi]) assert.equal((await call(echo)).error, undefined);
+  for (const call of [callKinds.unary, callKinds.bidi, callKinds.serverStream, callKinds.unary, callKinds.bidi])
+    assert.equal((await call(echo)).error, undefined);
 
   const scopes = scene.server.received.map((seen) => scopeOf(seen.authorization[0]));
-  assert.deepEqual(scopes, ['orders.write', 'inventory.read orders.read', 'orders.read', 'orders.write', 'inventory.read orders.read']);
+  assert.deepEqual(scopes, [
+    'orders.write',
+    'inventory.read orders.read',
+    'orders.read',
+    'orders.write',
+    'inventory.read orders.read',
+  ]);
   assert.equal(scene.tokenServer.tokenRequestCount, 3);
   assert.deepEqual(asked, ['/test.v1.Echo/Unary', '/test.v1.Echo/Bidi', '/test.v1.Echo/ServerStream']);
 });

@@ -8,7 +8,14 @@ import { callKinds, echoClient, protocols, startConnectScene } from './connect-f
 
 /** Everything of an error a program or a log could show. */
 function everyText(error: ConnectError): string {
-  return [error.message, error.rawMessage, JSON.stringify(error.details), JSON.stringify(error.cause), String(error.cause), error.stack].join('\n');
+  return [
+    error.message,
+    error.rawMessage,
+    JSON.stringify(error.details),
+    JSON.stringify(error.cause),
+    String(error.cause),
+    error.stack,
+  ].join('\n');
 }
 
 for (const protocol of protocols) {
@@ -82,7 +89,10 @@ test('an unreachable token server ends every call kind Unavailable, never naming
 
 test("a token provider's own error message is withheld and not kept as the cause", async (t) => {
   const scene = await startConnectScene(t);
-  const leaky: TokenProvider = { getToken: () => Promise.reject(new Error(`could not use ${clientSecret}`)), invalidate: () => true };
+  const leaky: TokenProvider = {
+    getToken: () => Promise.reject(new Error(`could not use ${clientSecret}`)),
+    invalidate: () => true,
+  };
   const client = await echoClient('connect', scene.server.baseUrl, [createConnectAuthInterceptor(leaky)]);
 
   const result = await callKinds.unary(client);
@@ -94,7 +104,10 @@ test("a token provider's own error message is withheld and not kept as the cause
 
 test('a token provider that resolves with no usable token ends the call Unauthenticated without sending it', async (t) => {
   const scene = await startConnectScene(t);
-  const broken: TokenProvider = { getToken: () => Promise.resolve({ accessToken: 'has space' } as AccessToken), invalidate: () => true };
+  const broken: TokenProvider = {
+    getToken: () => Promise.resolve({ accessToken: 'has space' } as AccessToken),
+    invalidate: () => true,
+  };
   const client = await echoClient('grpc', scene.server.baseUrl, [createConnectAuthInterceptor(broken)]);
 
   const result = await callKinds.unary(client);

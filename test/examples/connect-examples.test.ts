@@ -10,7 +10,10 @@ describe('examples/connect', () => {
     const { code, stdout, stderr } = await runExample('examples/connect/main.ts');
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /grpc unary +shipped \(asked by shop-frontend with orders.read\)\n/);
-    assert.match(stdout, /grpc stream +order-2 packed \(for shop-frontend with orders.watch\)\ngrpc stream +order-2 shipped/);
+    assert.match(
+      stdout,
+      /grpc stream +order-2 packed \(for shop-frontend with orders.watch\)\ngrpc stream +order-2 shipped/,
+    );
     assert.match(stdout, /connect unary +shipped \(asked by shop-frontend with orders.read\)\n/);
     assert.match(stdout, /token requests +2 /);
     assert.match(stdout, /http: +refused: Unauthenticated, nothing sent/);

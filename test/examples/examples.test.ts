@@ -21,7 +21,10 @@ describe('examples/service-account-scopes', () => {
   it('gets one token per method scope from a service-account key file and reuses it', async () => {
     const { code, stdout, stderr } = await runExample('examples/service-account-scopes/main.ts');
     assert.equal(code, 0, `${stdout}\n${stderr}`);
-    assert.match(stdout, /read +order-1: \/shop.v1.Orders\/GetOrder by orders-client@shop.iam.example.test with scope orders.read\n/);
+    assert.match(
+      stdout,
+      /read +order-1: \/shop.v1.Orders\/GetOrder by orders-client@shop.iam.example.test with scope orders.read\n/,
+    );
     assert.match(stdout, /write +order-2: \/shop.v1.Orders\/PlaceOrder by .* with scope orders.write\n/);
     assert.match(stdout, /read +order-3: .* with scope orders.read\n/);
     assert.match(stdout, /token requests: 2 /);

@@ -16,7 +16,8 @@ describe('examples/greeter (docs/getting-started.md)', () => {
 
   it('is, file for file, the code that docs/getting-started.md tells a user to save', async () => {
     const blocks = codeBlocks(await read('docs/getting-started.md'));
-    const saved = (name: string): string | undefined => blocks.find((b) => b.caption === `Save this as \`${name}\`:`)?.code;
+    const saved = (name: string): string | undefined =>
+      blocks.find((b) => b.caption === `Save this as \`${name}\`:`)?.code;
     assert.equal(saved('greeter.proto'), await read('examples/greeter/greeter.proto'));
     assert.equal(saved('main.js'), await read('examples/greeter/main.js'));
   });

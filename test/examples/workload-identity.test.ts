@@ -9,7 +9,10 @@ describe('examples/workload-identity', () => {
     assert.match(stdout, /^assertion file +token for orders-svc with scope orders.read$/m);
     assert.match(stdout, /^rotated +picked up without a restart \(2 assertions accepted\)$/m);
     assert.match(stdout, /^assertion function +token for deployer$/m);
-    assert.match(stdout, /^token exchange +token for system:serviceaccount:shop:orders, audience https:\/\/orders.example.test$/m);
+    assert.match(
+      stdout,
+      /^token exchange +token for system:serviceaccount:shop:orders, audience https:\/\/orders.example.test$/m,
+    );
     assert.match(stdout, /^token file +AccessToken\(Bearer \[redacted\], expires /m);
     assert.match(stdout, /^no secrets on the server's log: none$/m);
     assert.ok(!/eyJ[\w-]+\.eyJ[\w-]+/.test(stdout), 'no token printed');

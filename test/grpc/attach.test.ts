@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
-import { bearerToken, callTypes, methodPaths, startScene, unary, serverStream, type CallType, type Scene } from '../helpers/grpc-fixture.js';
+import {
+  bearerToken,
+  callTypes,
+  methodPaths,
+  startScene,
+  unary,
+  serverStream,
+  type CallType,
+  type Scene,
+} from '../helpers/grpc-fixture.js';
 
 const callTypeNames: Record<CallType, string> = {
   unary: 'unary',
@@ -11,7 +20,10 @@ const callTypeNames: Record<CallType, string> = {
   bidi: 'bidi',
 };
 
-function interceptedClient(scene: Scene, options: Partial<Parameters<typeof createAuthInterceptor>[1]> = {}): grpc.Client {
+function interceptedClient(
+  scene: Scene,
+  options: Partial<Parameters<typeof createAuthInterceptor>[1]> = {},
+): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
   const interceptor = createAuthInterceptor(scene.tokens, { channelCredentials: tls, ...options });
   return scene.grpcServer.client(tls, { interceptors: [interceptor] });
@@ -89,7 +101,9 @@ describe('createChannelCredentials', () => {
   for (const [type, call] of Object.entries(callTypes) as [CallType, (typeof callTypes)[CallType]][]) {
     test(`a ${callTypeNames[type]} call carries authorization: Bearer <the TokenManager's token>`, async (t) => {
       const scene = await startScene(t);
-      const client = scene.grpcServer.client(createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens));
+      const client = scene.grpcServer.client(
+        createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens),
+      );
 
       const result = await call(client);
 
@@ -128,7 +142,10 @@ describe('createCallCredentials', () => {
   test('composed into TLS channel credentials, they carry the token on every call type', async (t) => {
     const scene = await startScene(t);
     const tls = scene.grpcServer.channelCredentials();
-    const channelCredentials = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens, { channelCredentials: tls }));
+    const channelCredentials = grpc.credentials.combineChannelCredentials(
+      tls,
+      createCallCredentials(scene.tokens, { channelCredentials: tls }),
+    );
     const client = scene.grpcServer.client(channelCredentials);
     const { accessToken } = await scene.tokens.getToken();
 

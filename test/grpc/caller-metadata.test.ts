@@ -6,7 +6,9 @@ import { callTypes, startScene, unary, type Scene } from '../helpers/grpc-fixtur
 
 function interceptedClient(scene: Scene): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
-  return scene.grpcServer.client(tls, { interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: tls })] });
+  return scene.grpcServer.client(tls, {
+    interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: tls })],
+  });
 }
 
 test("the caller's Metadata object is left as it was by every call type", async (t) => {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials, InsecureChannelError } from '../../src/index.js';
+import {
+  createAuthInterceptor,
+  createCallCredentials,
+  createChannelCredentials,
+  InsecureChannelError,
+} from '../../src/index.js';
 import { createTestCertificates } from '../../src/testing/index.js';
 import { collectWarnings, startScene, unary, warningsEmitted } from '../helpers/grpc-fixture.js';
 
@@ -55,7 +60,9 @@ test('TLS credentials whose checkServerIdentity accepts any server are warned ab
   const warnings = collectWarnings(t, 'UnverifiedTlsWarning');
 
   createChannelCredentials(await unverifiedTls({ checkServerIdentity: () => undefined }), scene.tokens);
-  createAuthInterceptor(scene.tokens, { channelCredentials: await unverifiedTls({ checkServerIdentity: () => undefined }) });
+  createAuthInterceptor(scene.tokens, {
+    channelCredentials: await unverifiedTls({ checkServerIdentity: () => undefined }),
+  });
   await warningsEmitted();
 
   assert.equal(warnings.length, 1);
@@ -67,7 +74,10 @@ test('plain TLS credentials, and ones with a checkServerIdentity that rejects, a
   const warnings = collectWarnings(t, 'UnverifiedTlsWarning');
 
   createAuthInterceptor(scene.tokens, { channelCredentials: scene.grpcServer.channelCredentials() });
-  createChannelCredentials(await unverifiedTls({ checkServerIdentity: () => new Error('pinned certificate mismatch') }), scene.tokens);
+  createChannelCredentials(
+    await unverifiedTls({ checkServerIdentity: () => new Error('pinned certificate mismatch') }),
+    scene.tokens,
+  );
   await warningsEmitted();
 
   assert.equal(warnings.length, 0);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AccessToken, createAuthInterceptor, explainAuthFailure, TokenManager, type AuthFailureExplanation } from '../../src/index.js';
+import {
+  AccessToken,
+  createAuthInterceptor,
+  explainAuthFailure,
+  TokenManager,
+  type AuthFailureExplanation,
+} from '../../src/index.js';
 import { callTypes, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { startPolicyServer, type Policy } from '../helpers/policy-server.js';
 import { clientId, clientSecret, managerOptions, startTokenServer } from '../helpers/token-fixtures.js';
@@ -26,7 +32,12 @@ function assertNoSecrets(explanation: AuthFailureExplanation | undefined, tokens
 
 const missingOrdersWrite: Policy = (authorization, method) =>
   authorization !== undefined && method.endsWith('/Unary')
-    ? { code: grpc.status.PERMISSION_DENIED, details: 'missing scope orders.write', reason: 'missing_scope', scopes: 'orders.write' }
+    ? {
+        code: grpc.status.PERMISSION_DENIED,
+        details: 'missing scope orders.write',
+        reason: 'missing_scope',
+        scopes: 'orders.write',
+      }
     : undefined;
 
 describe('explainAuthFailure', () => {
@@ -42,16 +53,27 @@ describe('explainAuthFailure', () => {
     assert.deepEqual(explanation.audience, ['https://api.example.test']);
     assert.equal(explanation.serverReason, 'missing_scope');
     assert.equal(explanation.replayed, false);
-    assert.ok(explanation.tokenExpiresInMs !== undefined && explanation.tokenExpiresInMs > 3_500_000 && explanation.tokenExpiresInMs <= 3_600_000);
+    assert.ok(
+      explanation.tokenExpiresInMs !== undefined &&
+        explanation.tokenExpiresInMs > 3_500_000 &&
+        explanation.tokenExpiresInMs <= 3_600_000,
+    );
     assertNoSecrets(explanation, [(await tokens.getToken()).accessToken]);
   });
 
   for (const type of Object.keys(callTypes) as CallType[]) {
     it(`explains a PERMISSION_DENIED ${type} call`, async (t) => {
-      const denyAll: Policy = () => ({ code: grpc.status.PERMISSION_DENIED, details: 'no', reason: 'method_not_in_policy' });
+      const denyAll: Policy = () => ({
+        code: grpc.status.PERMISSION_DENIED,
+        details: 'no',
+        reason: 'method_not_in_policy',
+      });
       const { client } = await scene(t, denyAll);
       const { error } = await callTypes[type](client);
-      assert.match(explainAuthFailure(error)?.hint ?? '', /^the server's policy does not name \/test\.v1\.Echo\/\w+ \(it denies by default\)/);
+      assert.match(
+        explainAuthFailure(error)?.hint ?? '',
+        /^the server's policy does not name \/test\.v1\.Echo\/\w+ \(it denies by default\)/,
+      );
     });
   }
 
@@ -62,26 +84,41 @@ describe('explainAuthFailure', () => {
     const explanation = explainAuthFailure(error);
     assert.equal(tokenServer.tokenRequestCount, 2, 'the replay got a fresh token');
     assert.equal(explanation?.replayed, true);
-    assert.match(explanation.hint, /^the server rejected a token that was valid for 59 more minutes: check its audience https:\/\/api\.example\.test and issuer http:\/\/127\.0\.0\.1:\d+; it was made again with a fresh token and refused again$/);
+    assert.match(
+      explanation.hint,
+      /^the server rejected a token that was valid for 59 more minutes: check its audience https:\/\/api\.example\.test and issuer http:\/\/127\.0\.0\.1:\d+; it was made again with a fresh token and refused again$/,
+    );
   });
 
   it("reads the server's reason: an expiry the client's clock disagrees with is clock drift", async (t) => {
-    const expired: Policy = () => ({ code: grpc.status.UNAUTHENTICATED, details: 'token expired', reason: 'token_expired' });
+    const expired: Policy = () => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'token expired',
+      reason: 'token_expired',
+    });
     const { client } = await scene(t, expired);
     const { error } = await unary(client);
-    assert.match(explainAuthFailure(error)?.hint ?? '', /^the server says the token expired, but it was valid for 59 more minutes by this machine's clock: check the clocks/);
+    assert.match(
+      explainAuthFailure(error)?.hint ?? '',
+      /^the server says the token expired, but it was valid for 59 more minutes by this machine's clock: check the clocks/,
+    );
   });
 
   it('says no token was attached, and the OAuth error, when the token could not be fetched', async (t) => {
     const tokenServer = await startTokenServer(t);
-    const tokens = new TokenManager(managerOptions(tokenServer, { clientSecret: 'wrong-secret-value', retry: { retries: 0 } }));
+    const tokens = new TokenManager(
+      managerOptions(tokenServer, { clientSecret: 'wrong-secret-value', retry: { retries: 0 } }),
+    );
     t.after(() => tokens.close());
     const server = await startPolicyServer(t);
     const client = server.client([createAuthInterceptor(tokens, { channelCredentials: server.channelCredentials })]);
     const { error } = await unary(client);
     assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
     const explanation = explainAuthFailure(error);
-    assert.equal(explanation?.hint, 'no token was attached: the token endpoint answered invalid_client; check the client id and its secret or key');
+    assert.equal(
+      explanation?.hint,
+      'no token was attached: the token endpoint answered invalid_client; check the client id and its secret or key',
+    );
     assert.equal(explanation.tokenAttached, false);
     assert.equal(explanation.tokenExpiresInMs, undefined);
     assert.deepEqual(explanation.scopesRequested, ['orders.read']);
@@ -94,7 +131,10 @@ describe('explainAuthFailure', () => {
     tokenServer.failNext(1, { type: 'hang' });
     const { error } = await unary(client, { options: { deadline: Date.now() + 300 } });
     assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
-    assert.match(explainAuthFailure(error)?.hint ?? '', /^no token was attached: the call ended \(its deadline passed\) while it waited for a token/);
+    assert.match(
+      explainAuthFailure(error)?.hint ?? '',
+      /^no token was attached: the call ended \(its deadline passed\) while it waited for a token/,
+    );
   });
 
   it("says the caller's own authorization header was the one refused", async (t) => {
@@ -115,7 +155,10 @@ describe('explainAuthFailure', () => {
     const { error } = await unary(client);
     assert.equal(error?.code, grpc.status.NOT_FOUND);
     assert.equal(explainAuthFailure(error), undefined);
-    assert.equal(explainAuthFailure({ code: grpc.status.UNAUTHENTICATED, details: 'x', metadata: new grpc.Metadata() }), undefined);
+    assert.equal(
+      explainAuthFailure({ code: grpc.status.UNAUTHENTICATED, details: 'x', metadata: new grpc.Metadata() }),
+      undefined,
+    );
     assert.equal(explainAuthFailure(new Error('boom')), undefined);
     assert.equal(explainAuthFailure(undefined), undefined);
     assert.equal(explainAuthFailure(null), undefined);
@@ -125,7 +168,12 @@ describe('explainAuthFailure', () => {
     const denied: Policy = () => ({ code: grpc.status.PERMISSION_DENIED, details: 'denied by RBAC' });
     const { client } = await scene(t, denied);
     const { error } = await unary(client);
-    assert.match(explainAuthFailure(error)?.hint ?? '', new RegExp(`^the server denied /test.v1.Echo/Unary to client ${clientId} with a token valid for 59 more minutes carrying orders.read`));
+    assert.match(
+      explainAuthFailure(error)?.hint ?? '',
+      new RegExp(
+        `^the server denied /test.v1.Echo/Unary to client ${clientId} with a token valid for 59 more minutes carrying orders.read`,
+      ),
+    );
   });
 });
 
@@ -136,7 +184,11 @@ describe('explainAuthFailure and an echoing server', () => {
       getToken: () => Promise.resolve(new AccessToken(opaque, new Date(Date.now() + 3_600_000), ['orders.read'])),
       invalidate: () => false,
     };
-    const echo: Policy = (authorization) => ({ code: grpc.status.UNAUTHENTICATED, details: `rejected ${authorization?.slice('Bearer '.length) ?? ''}`, reason: 'unknown_reason' });
+    const echo: Policy = (authorization) => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: `rejected ${authorization?.slice('Bearer '.length) ?? ''}`,
+      reason: 'unknown_reason',
+    });
     const server = await startPolicyServer(t, echo);
     const client = server.client([createAuthInterceptor(provider, { channelCredentials: server.channelCredentials })]);
     const { error } = await unary(client);

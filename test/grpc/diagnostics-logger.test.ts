@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthConfigError, createAuthInterceptor, createMetadataLogger, type MetadataLogFields } from '../../src/index.js';
+import {
+  AuthConfigError,
+  createAuthInterceptor,
+  createMetadataLogger,
+  type MetadataLogFields,
+} from '../../src/index.js';
 import { bearerToken, callTypes, startScene, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { clientSecret } from '../helpers/token-fixtures.js';
 
@@ -10,7 +15,8 @@ interface Logged {
   readonly fields: MetadataLogFields;
 }
 
-const redactedBearer = /^Bearer \[redacted: \d+ chars; expires in 3[56]\d\d s \(\d{4}-\d\d-\d\dT[\d:.]+Z\); scopes orders\.read\]$/;
+const redactedBearer =
+  /^Bearer \[redacted: \d+ chars; expires in 3[56]\d\d s \(\d{4}-\d\d-\d\dT[\d:.]+Z\); scopes orders\.read\]$/;
 
 /** Fails unless nothing logged holds the secret, a token the server received, or anything JWT-like. */
 function assertNothingSecret(logged: readonly Logged[], tokens: readonly string[]): void {
@@ -27,7 +33,10 @@ describe('createMetadataLogger', () => {
       const logged: Logged[] = [];
       const tls = grpcServer.channelCredentials();
       const client = grpcServer.client(tls, {
-        interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls }), createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+        interceptors: [
+          createAuthInterceptor(tokens, { channelCredentials: tls }),
+          createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
+        ],
       });
       const metadata = new grpc.Metadata();
       metadata.set('x-request-id', 'r-1');
@@ -35,7 +44,10 @@ describe('createMetadataLogger', () => {
       for (let i = 0; i < 2; i++) assert.equal((await callTypes[type](client, { metadata })).error, undefined);
 
       const method = grpcServer.received[0]?.method ?? '';
-      assert.deepEqual(logged.map((entry) => entry.fields.event), ['metadata', 'status', 'metadata', 'status']);
+      assert.deepEqual(
+        logged.map((entry) => entry.fields.event),
+        ['metadata', 'status', 'metadata', 'status'],
+      );
       for (const { line, fields } of logged.filter((entry) => entry.fields.event === 'metadata')) {
         assert.equal(fields.method, method);
         assert.match(fields.metadata?.authorization ?? '', redactedBearer);
@@ -46,7 +58,10 @@ describe('createMetadataLogger', () => {
         assert.equal(fields.code, grpc.status.OK);
         assert.equal(line, `← ${method} OK`);
       }
-      assertNothingSecret(logged, grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)));
+      assertNothingSecret(
+        logged,
+        grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)),
+      );
     });
   }
 
@@ -56,20 +71,32 @@ describe('createMetadataLogger', () => {
     const logged: Logged[] = [];
     const tls = grpcServer.channelCredentials();
     const client = grpcServer.client(tls, {
-      interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls }), createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+      interceptors: [
+        createAuthInterceptor(tokens, { channelCredentials: tls }),
+        createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
+      ],
     });
     const { error } = await unary(client);
     assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
     const statuses = logged.filter((entry) => entry.fields.event === 'status').map((entry) => entry.line);
-    assert.deepEqual(statuses, Array(2).fill('← /test.v1.Echo/Unary UNAUTHENTICATED (16): test server rejected the token'), 'the call and its replay');
-    assertNothingSecret(logged, grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)));
+    assert.deepEqual(
+      statuses,
+      Array(2).fill('← /test.v1.Echo/Unary UNAUTHENTICATED (16): test server rejected the token'),
+      'the call and its replay',
+    );
+    assertNothingSecret(
+      logged,
+      grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)),
+    );
   });
 
   it('redacts cookies, API keys, secret-looking keys, large binary values and JWT-like values by the documented rule', async (t) => {
     const { grpcServer } = await startScene(t);
     const logged: Logged[] = [];
     const tls = grpcServer.channelCredentials();
-    const client = grpcServer.client(tls, { interceptors: [createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })] });
+    const client = grpcServer.client(tls, {
+      interceptors: [createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+    });
     const metadata = new grpc.Metadata();
     metadata.set('authorization', 'Basic b3JkZXJzOnMzY3JldA==');
     metadata.set('cookie', 'session=abc123');
@@ -90,7 +117,8 @@ describe('createMetadataLogger', () => {
       'large-bin': '[65 bytes]',
       'x-request-id': 'r-2',
     });
-    for (const secret of ['b3JkZXJzOnMzY3JldA', 'abc123', 'key-123456', 'opaque-upstream-value', 'eyJhbGci']) assert.ok(!JSON.stringify(logged).includes(secret), secret);
+    for (const secret of ['b3JkZXJzOnMzY3JldA', 'abc123', 'key-123456', 'opaque-upstream-value', 'eyJhbGci'])
+      assert.ok(!JSON.stringify(logged).includes(secret), secret);
   });
 
   it('keeps the call going when the log function throws', async (t) => {
@@ -111,6 +139,9 @@ describe('createMetadataLogger', () => {
   it('refuses a missing or mistyped log function and unknown options', () => {
     assert.throws(() => createMetadataLogger({} as never), AuthConfigError);
     assert.throws(() => createMetadataLogger({ log: 'console' } as never), /log must be a function/);
-    assert.throws(() => createMetadataLogger({ log: () => undefined, lgo: true } as never), /unknown createMetadataLogger option "lgo"/);
+    assert.throws(
+      () => createMetadataLogger({ log: () => undefined, lgo: true } as never),
+      /unknown createMetadataLogger option "lgo"/,
+    );
   });
 });

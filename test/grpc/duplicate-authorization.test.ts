@@ -6,7 +6,9 @@ import { openBidi, startScene, unary, type Scene } from '../helpers/grpc-fixture
 
 function interceptedClient(scene: Scene): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
-  return scene.grpcServer.client(tls, { interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: tls })] });
+  return scene.grpcServer.client(tls, {
+    interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: tls })],
+  });
 }
 
 function callerAuthorization(value: string): grpc.Metadata {
@@ -76,19 +78,31 @@ test('credentials from createChannelCredentials are refused by createAuthInterce
   const scene = await startScene(t);
   const withToken = createChannelCredentials(scene.grpcServer.channelCredentials(), scene.tokens);
 
-  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: withToken }), /already carry call credentials/);
+  assert.throws(
+    () => createAuthInterceptor(scene.tokens, { channelCredentials: withToken }),
+    /already carry call credentials/,
+  );
 });
 
 test('TLS credentials combined with any call credentials are refused by createAuthInterceptor, plain TLS is not', async (t) => {
   const scene = await startScene(t);
   const tls = scene.grpcServer.channelCredentials();
-  const combined = grpc.credentials.combineChannelCredentials(tls, createCallCredentials(scene.tokens, { channelCredentials: tls }));
+  const combined = grpc.credentials.combineChannelCredentials(
+    tls,
+    createCallCredentials(scene.tokens, { channelCredentials: tls }),
+  );
   const foreign = grpc.credentials.combineChannelCredentials(
     tls,
     grpc.credentials.createFromMetadataGenerator((_params, callback) => callback(null, new grpc.Metadata())),
   );
-  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: combined }), /already carry call credentials/);
-  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: foreign }), /already carry call credentials/);
+  assert.throws(
+    () => createAuthInterceptor(scene.tokens, { channelCredentials: combined }),
+    /already carry call credentials/,
+  );
+  assert.throws(
+    () => createAuthInterceptor(scene.tokens, { channelCredentials: foreign }),
+    /already carry call credentials/,
+  );
   assert.doesNotThrow(() => createAuthInterceptor(scene.tokens, { channelCredentials: tls }));
 });
 

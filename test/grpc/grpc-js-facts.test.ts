@@ -38,16 +38,26 @@ const withHeader = (callback: GeneratorCallback): void => {
 };
 
 test('compose() refuses insecure channel credentials: the only gate grpc-js has', () => {
-  const callCredentials = grpc.credentials.createFromMetadataGenerator((_params, callback) => callback(null, new grpc.Metadata()));
-  assert.throws(() => grpc.credentials.createInsecure().compose(callCredentials), /Cannot compose insecure credentials/);
-  assert.throws(() => grpc.credentials.combineChannelCredentials(grpc.credentials.createInsecure(), callCredentials), /Cannot compose insecure credentials/);
+  const callCredentials = grpc.credentials.createFromMetadataGenerator((_params, callback) =>
+    callback(null, new grpc.Metadata()),
+  );
+  assert.throws(
+    () => grpc.credentials.createInsecure().compose(callCredentials),
+    /Cannot compose insecure credentials/,
+  );
+  assert.throws(
+    () => grpc.credentials.combineChannelCredentials(grpc.credentials.createInsecure(), callCredentials),
+    /Cannot compose insecure credentials/,
+  );
 });
 
 test('a metadata generator is told only service_url and method_name, and service_url says https on a plaintext channel', async (t) => {
   const server = await fixture(t, false);
   const { credentials, params } = generator(withHeader);
 
-  const result = await unary(server.client(grpc.credentials.createInsecure()), { options: { credentials, deadline: Date.now() + 5000 } });
+  const result = await unary(server.client(grpc.credentials.createInsecure()), {
+    options: { credentials, deadline: Date.now() + 5000 },
+  });
 
   assert.equal(result.error, undefined);
   assert.deepEqual(Object.keys(params[0] ?? {}).sort(), ['method_name', 'service_url']);
@@ -90,7 +100,9 @@ test('a generator that never answers does not hold the call past its deadline', 
   const { credentials } = generator(() => undefined);
 
   const started = performance.now();
-  const result = await unary(server.client(server.channelCredentials()), { options: { credentials, deadline: Date.now() + 300 } });
+  const result = await unary(server.client(server.channelCredentials()), {
+    options: { credentials, deadline: Date.now() + 300 },
+  });
 
   assert.equal(result.error?.code, grpc.status.DEADLINE_EXCEEDED);
   assert.ok(performance.now() - started < 1000);
@@ -136,7 +148,10 @@ test('grpc-js leaves the Metadata object a call was started with unchanged', asy
   const metadata = new grpc.Metadata();
   metadata.set('x-request-id', 'req-42');
 
-  const result = await bidi(server.client(server.channelCredentials(), { 'grpc.default_compression_algorithm': 2 }), { metadata, options: { credentials } });
+  const result = await bidi(server.client(server.channelCredentials(), { 'grpc.default_compression_algorithm': 2 }), {
+    metadata,
+    options: { credentials },
+  });
 
   assert.equal(result.error, undefined);
   assert.deepEqual(result.replies[0]?.metadata['x-from-generator'], ['yes']);

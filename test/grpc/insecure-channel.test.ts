@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthInterceptor, createCallCredentials, createChannelCredentials, InsecureChannelError } from '../../src/index.js';
+import {
+  createAuthInterceptor,
+  createCallCredentials,
+  createChannelCredentials,
+  InsecureChannelError,
+} from '../../src/index.js';
 import { callTypes, startScene, unary } from '../helpers/grpc-fixture.js';
 
 test('createChannelCredentials refuses insecure channel credentials with a message that says to use TLS', async (t) => {
@@ -35,7 +40,10 @@ test('after the refusal a plaintext server sees no authorization at all', async 
   const insecure = grpc.credentials.createInsecure();
   assert.throws(() => scene.grpcServer.client(createChannelCredentials(insecure, scene.tokens)), InsecureChannelError);
   assert.throws(
-    () => scene.grpcServer.client(insecure, { interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: insecure })] }),
+    () =>
+      scene.grpcServer.client(insecure, {
+        interceptors: [createAuthInterceptor(scene.tokens, { channelCredentials: insecure })],
+      }),
     InsecureChannelError,
   );
 
@@ -88,6 +96,9 @@ test('channel credentials that are not grpc-js ChannelCredentials are a TypeErro
   const scene = await startScene(t, { tls: false });
   const notCredentials = {} as grpc.ChannelCredentials;
 
-  assert.throws(() => createAuthInterceptor(scene.tokens, { channelCredentials: notCredentials }), /channelCredentials must be/);
+  assert.throws(
+    () => createAuthInterceptor(scene.tokens, { channelCredentials: notCredentials }),
+    /channelCredentials must be/,
+  );
   assert.throws(() => createChannelCredentials(notCredentials, scene.tokens), /channelCredentials must be/);
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthConfigError, createAuthInterceptor, createCallCredentials, createChannelCredentials, InsecureChannelError } from '../../src/index.js';
+import {
+  AuthConfigError,
+  createAuthInterceptor,
+  createCallCredentials,
+  createChannelCredentials,
+  InsecureChannelError,
+} from '../../src/index.js';
 import type { TokenProvider } from '../../src/index.js';
 
 const tokens: TokenProvider = { getToken: () => Promise.reject(new Error('unused')), invalidate: () => undefined };
@@ -26,7 +32,10 @@ test('a misspelled interceptor option is refused with the name it most likely me
 });
 
 test('a misspelled createChannelCredentials option is refused with the name it most likely meant', () => {
-  assert.throws(() => createChannelCredentials(tls(), tokens, { scope: ['orders.read'] } as never), invalidOption(/"scope".*did you mean "scopes"/));
+  assert.throws(
+    () => createChannelCredentials(tls(), tokens, { scope: ['orders.read'] } as never),
+    invalidOption(/"scope".*did you mean "scopes"/),
+  );
 });
 
 test('a misspelled createCallCredentials option is refused with the name it most likely meant', () => {
@@ -63,14 +72,26 @@ test('scopesFor that is not a function is refused at construction', () => {
 });
 
 test('scopes that are not scope strings are refused with the gRPC side error, not a token error', () => {
-  assert.throws(() => createCallCredentials(tokens, { channelCredentials: tls(), scopes: 'orders.read' as never }), invalidOption(/scopes must be an array/));
-  assert.throws(() => createChannelCredentials(tls(), tokens, { scopes: ['orders read'] }), invalidOption(/scopes must hold non-empty scope strings/));
+  assert.throws(
+    () => createCallCredentials(tokens, { channelCredentials: tls(), scopes: 'orders.read' as never }),
+    invalidOption(/scopes must be an array/),
+  );
+  assert.throws(
+    () => createChannelCredentials(tls(), tokens, { scopes: ['orders read'] }),
+    invalidOption(/scopes must hold non-empty scope strings/),
+  );
   assert.doesNotThrow(() => createCallCredentials(tokens, { channelCredentials: tls(), scopes: ['orders.read'] }));
 });
 
 test('createCallCredentials requires the channel credentials it will be used with', () => {
-  assert.throws(() => createCallCredentials(tokens, {} as never), invalidOption(/channelCredentials must be grpc-js ChannelCredentials/));
-  assert.throws(() => (createCallCredentials as (tokens: TokenProvider) => unknown)(tokens), invalidOption(/channelCredentials must be grpc-js ChannelCredentials/));
+  assert.throws(
+    () => createCallCredentials(tokens, {} as never),
+    invalidOption(/channelCredentials must be grpc-js ChannelCredentials/),
+  );
+  assert.throws(
+    () => (createCallCredentials as (tokens: TokenProvider) => unknown)(tokens),
+    invalidOption(/channelCredentials must be grpc-js ChannelCredentials/),
+  );
 });
 
 test('a tokens argument that is not a TokenProvider is refused by every entry point', () => {
@@ -83,6 +104,7 @@ test('a tokens argument that is not a TokenProvider is refused by every entry po
 test('InsecureChannelError is the same family of error, with its own code', () => {
   assert.throws(
     () => createChannelCredentials(grpc.credentials.createInsecure(), tokens),
-    (err: unknown) => err instanceof InsecureChannelError && err instanceof AuthConfigError && err.code === 'insecure_channel',
+    (err: unknown) =>
+      err instanceof InsecureChannelError && err instanceof AuthConfigError && err.code === 'insecure_channel',
   );
 });

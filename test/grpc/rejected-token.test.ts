@@ -2,9 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, type AuthInterceptorOptions } from '../../src/index.js';
-import { bidi, clientStream, methodPaths, serverStream, startScene, unary, type RejectPolicy, type Scene } from '../helpers/grpc-fixture.js';
+import {
+  bidi,
+  clientStream,
+  methodPaths,
+  serverStream,
+  startScene,
+  unary,
+  type RejectPolicy,
+  type Scene,
+} from '../helpers/grpc-fixture.js';
 
-function interceptedClient(scene: Scene, retryOnUnauthenticated?: AuthInterceptorOptions['retryOnUnauthenticated']): grpc.Client {
+function interceptedClient(
+  scene: Scene,
+  retryOnUnauthenticated?: AuthInterceptorOptions['retryOnUnauthenticated'],
+): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
   const interceptor = createAuthInterceptor(scene.tokens, { channelCredentials: tls, retryOnUnauthenticated });
   return scene.grpcServer.client(tls, { interceptors: [interceptor] });
@@ -253,7 +265,9 @@ test('a provider whose invalidate() answers false (it kept the token) gets no re
     },
   };
   const tls = scene.grpcServer.channelCredentials();
-  const client = scene.grpcServer.client(tls, { interceptors: [createAuthInterceptor(keeping, { channelCredentials: tls })] });
+  const client = scene.grpcServer.client(tls, {
+    interceptors: [createAuthInterceptor(keeping, { channelCredentials: tls })],
+  });
 
   const result = await unary(client);
 

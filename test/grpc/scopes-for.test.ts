@@ -6,7 +6,9 @@ import { callTypes, methodPaths, serverStream, startScene, unary, type Scene } f
 
 function interceptedClient(scene: Scene, options: Omit<AuthInterceptorOptions, 'channelCredentials'>): grpc.Client {
   const tls = scene.grpcServer.channelCredentials();
-  return scene.grpcServer.client(tls, { interceptors: [createAuthInterceptor(scene.tokens, { ...options, channelCredentials: tls })] });
+  return scene.grpcServer.client(tls, {
+    interceptors: [createAuthInterceptor(scene.tokens, { ...options, channelCredentials: tls })],
+  });
 }
 
 test('a scopesFor that throws ends that call INTERNAL naming the method, without throwing out of the call', async (t) => {
@@ -33,7 +35,10 @@ test('a scopesFor that returns something other than scopes ends that call INTERN
   const result = await unary(client);
 
   assert.equal(result.error?.code, grpc.status.INTERNAL);
-  assert.match(result.error.details, /scopesFor\('\/test\.v1\.Echo\/Unary'\) must return an array of scope strings or undefined/);
+  assert.match(
+    result.error.details,
+    /scopesFor\('\/test\.v1\.Echo\/Unary'\) must return an array of scope strings or undefined/,
+  );
   assert.equal(scene.grpcServer.received.length, 0);
 });
 

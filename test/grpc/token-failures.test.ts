@@ -64,7 +64,12 @@ test('cancelling a call that waits for a token ends it CANCELLED and stops the w
   scene.tokenServer.failNext(1, { type: 'hang' });
   const { tokens, signals } = recordingSignals(scene);
   const m = echoService.ServerStream;
-  const call = interceptedClient(scene, tokens).makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { text: 'x' });
+  const call = interceptedClient(scene, tokens).makeServerStreamRequest(
+    m.path,
+    m.requestSerialize,
+    m.responseDeserialize,
+    { text: 'x' },
+  );
   const ended = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
   await until(() => signals.length === 1);
 
@@ -93,7 +98,9 @@ test('calls waiting on a hung token server share one token request, bounded by r
   const client = interceptedClient(scene);
 
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: 20 }, () => unary(client, { options: { deadline: Date.now() + 5000 } })));
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => unary(client, { options: { deadline: Date.now() + 5000 } })),
+  );
 
   for (const result of results) {
     assert.equal(result.error?.code, grpc.status.UNAVAILABLE);
@@ -147,7 +154,9 @@ test('a token provider that resolves without a token ends the call UNAUTHENTICAT
   const tls = scene.grpcServer.channelCredentials();
   const client = scene.grpcServer.client(tls);
 
-  const result = await unary(client, { options: { credentials: createCallCredentials(broken, { channelCredentials: tls }) } });
+  const result = await unary(client, {
+    options: { credentials: createCallCredentials(broken, { channelCredentials: tls }) },
+  });
 
   assert.equal(result.error?.code, grpc.status.UNAUTHENTICATED);
   assert.equal(scene.grpcServer.received.length, 0);

@@ -36,7 +36,12 @@ export interface Child {
 }
 
 /** Starts `node --import tsx <script> ...args` (or `node <script>`) in the project root. */
-export function startChild(t: TestContext, script: string, args: readonly string[] = [], options: ChildOptions = {}): Child {
+export function startChild(
+  t: TestContext,
+  script: string,
+  args: readonly string[] = [],
+  options: ChildOptions = {},
+): Child {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env };
   const loader = options.tsx === false ? [] : ['--import', 'tsx'];
   const proc = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), script, ...args], { cwd: root, env });
@@ -56,6 +61,11 @@ export function startChild(t: TestContext, script: string, args: readonly string
 }
 
 /** Runs a script to its end. */
-export function runChild(t: TestContext, script: string, args: readonly string[] = [], options: ChildOptions = {}): Promise<ChildResult> {
+export function runChild(
+  t: TestContext,
+  script: string,
+  args: readonly string[] = [],
+  options: ChildOptions = {},
+): Promise<ChildResult> {
   return startChild(t, script, args, options).result;
 }

@@ -23,15 +23,24 @@ export interface ForwardProxy {
  * Starts the proxy, closed by `t.after`. With `credentials`, a request without the matching
  * `Proxy-Authorization: Basic` header gets 407 and goes nowhere.
  */
-export async function startForwardProxy(t: TestContext, credentials?: { user: string; password: string }): Promise<ForwardProxy> {
+export async function startForwardProxy(
+  t: TestContext,
+  credentials?: { user: string; password: string },
+): Promise<ForwardProxy> {
   const requests: ProxiedRequest[] = [];
-  const expected = credentials && `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
-  const allowed = (req: IncomingMessage): boolean => expected === undefined || req.headers['proxy-authorization'] === expected;
+  const expected =
+    credentials && `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+  const allowed = (req: IncomingMessage): boolean =>
+    expected === undefined || req.headers['proxy-authorization'] === expected;
   const sockets = new Set<Socket>();
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '');
-    requests.push({ kind: 'forward', target: `${req.method ?? ''} ${url.pathname}`, proxyAuthorization: req.headers['proxy-authorization'] });
+    requests.push({
+      kind: 'forward',
+      target: `${req.method ?? ''} ${url.pathname}`,
+      proxyAuthorization: req.headers['proxy-authorization'],
+    });
     if (!allowed(req)) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"' }).end();
       return;
@@ -39,10 +48,13 @@ export async function startForwardProxy(t: TestContext, credentials?: { user: st
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const upstream = httpRequest({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: req.method, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: req.method, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -79,7 +91,10 @@ export async function startForwardProxy(t: TestContext, credentials?: { user: st
 const proxyVariables = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
 
 /** Sets the proxy variables for one test (unset unless given), restoring them with `t.after`. */
-export function proxyEnvironment(t: TestContext, values: Partial<Record<(typeof proxyVariables)[number], string>>): void {
+export function proxyEnvironment(
+  t: TestContext,
+  values: Partial<Record<(typeof proxyVariables)[number], string>>,
+): void {
   const saved = proxyVariables.map((name) => [name, process.env[name]] as const);
   for (const name of proxyVariables) {
     if (values[name] === undefined) delete process.env[name];

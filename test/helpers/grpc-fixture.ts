@@ -105,7 +105,8 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
     caCert: certs?.caCert,
     received,
     rejectIf: undefined,
-    channelCredentials: () => (certs ? grpc.credentials.createSsl(certs.caCertBuffer) : grpc.credentials.createInsecure()),
+    channelCredentials: () =>
+      certs ? grpc.credentials.createSsl(certs.caCertBuffer) : grpc.credentials.createInsecure(),
     client(channelCredentials, options = {}) {
       // The certificate names localhost; connecting to 127.0.0.1 avoids ::1 and Node's warning
       // about an IP address as TLS server name.
@@ -125,7 +126,10 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
   };
 
   /** Logs the call and says whether to reject it. */
-  const admit = (call: { metadata: grpc.Metadata; request?: Request }, path: string): { authorization: string[]; rejected: boolean } => {
+  const admit = (
+    call: { metadata: grpc.Metadata; request?: Request },
+    path: string,
+  ): { authorization: string[]; rejected: boolean } => {
     const authorization = call.metadata.get('authorization').map(String);
     received.push({ method: path, authorization, text: call.request?.text, metadata: call.metadata.toJSON() });
     return { authorization, rejected: fixture.rejectIf?.(authorization[0], path) ?? false };
@@ -149,7 +153,9 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
       if (rejected) return callback(rejection);
       let count = 0;
       call.on('data', () => count++);
-      call.on('end', () => callback(null, reply(methodPaths.clientStream, authorization, call.metadata, String(count))));
+      call.on('end', () =>
+        callback(null, reply(methodPaths.clientStream, authorization, call.metadata, String(count))),
+      );
     },
     ServerStream(call: grpc.ServerWritableStream<Request, Reply>) {
       const { authorization, rejected } = admit(call, methodPaths.serverStream);
@@ -161,7 +167,9 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
     Bidi(call: grpc.ServerDuplexStream<Request, Reply>) {
       const { authorization, rejected } = admit(call, methodPaths.bidi);
       if (rejected) return call.emit('error', rejection);
-      call.on('data', (request: Request) => call.write(reply(methodPaths.bidi, authorization, call.metadata, request.text)));
+      call.on('data', (request: Request) =>
+        call.write(reply(methodPaths.bidi, authorization, call.metadata, request.text)),
+      );
       call.on('end', () => call.end());
     },
   } satisfies grpc.UntypedServiceImplementation);
@@ -174,11 +182,20 @@ export async function startGrpcFixture({ tls = true }: { tls?: boolean } = {}): 
  * Binds `server` to 127.0.0.1 on a free port, over TLS with the test certificates `certs` (plaintext
  * without them), and resolves with the port.
  */
-export function listenOnLoopback(server: grpc.Server, certs?: { readonly serverKeyBuffer: Buffer; readonly serverCertBuffer: Buffer }): Promise<number> {
+export function listenOnLoopback(
+  server: grpc.Server,
+  certs?: { readonly serverKeyBuffer: Buffer; readonly serverCertBuffer: Buffer },
+): Promise<number> {
   const credentials = certs
-    ? grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }], false)
+    ? grpc.ServerCredentials.createSsl(
+        null,
+        [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }],
+        false,
+      )
     : grpc.ServerCredentials.createInsecure();
-  return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))));
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))),
+  );
 }
 
 /** How a test makes a call: metadata and call options, both optional. */
@@ -287,7 +304,10 @@ export function openBidi(client: grpc.Client, args: CallArgs = {}): OpenBidi {
   };
 }
 
-function collect(stream: grpc.ClientReadableStream<Reply> | grpc.ClientDuplexStream<Request, Reply>, resolve: (result: CallResult) => void): void {
+function collect(
+  stream: grpc.ClientReadableStream<Reply> | grpc.ClientDuplexStream<Request, Reply>,
+  resolve: (result: CallResult) => void,
+): void {
   const replies: Reply[] = [];
   stream.on('data', (reply: Reply) => replies.push(reply));
   stream.on('error', (error: grpc.ServiceError) => resolve({ replies, error }));

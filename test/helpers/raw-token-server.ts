@@ -33,13 +33,21 @@ export interface RawTokenServer {
 }
 
 /** Starts a server answering with `respond`, closed by `t.after`. */
-export async function startRawTokenServer(t: TestContext, respond: (request: RawRequest) => RawAnswer): Promise<RawTokenServer> {
+export async function startRawTokenServer(
+  t: TestContext,
+  respond: (request: RawRequest) => RawAnswer,
+): Promise<RawTokenServer> {
   const requests: RawRequest[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const request: RawRequest = { method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/', headers: req.headers, body };
+      const request: RawRequest = {
+        method: req.method ?? '',
+        path: (req.url ?? '/').split('?')[0] ?? '/',
+        headers: req.headers,
+        body,
+      };
       requests.push(request);
       const answer = fixture.respond(request);
       if (answer.fault === 'hang') return;
@@ -51,7 +59,11 @@ export async function startRawTokenServer(t: TestContext, respond: (request: Raw
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const fixture: RawTokenServer = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, respond };
+  const fixture: RawTokenServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    respond,
+  };
   t.after(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

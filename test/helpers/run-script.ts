@@ -17,9 +17,19 @@ export interface CommandResult {
  * `after`): the child is killed by its PID then if it is still running (a failed or timed-out test),
  * and after `limitMs` in any case.
  */
-export function runCommand(cleanup: (fn: () => void) => void, command: string, args: readonly string[], cwd: string, limitMs = 60_000): Promise<CommandResult> {
+export function runCommand(
+  cleanup: (fn: () => void) => void,
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  limitMs = 60_000,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+    const proc = spawn(command, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
     cleanup(() => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     });
@@ -50,7 +60,18 @@ export type ScriptResult = CommandResult;
  * it exits on its own; kills it and rejects if it is still running after `limitMs`. Given the test's
  * `t`, it also kills the child, by its PID, after the test (a test that failed or timed out first).
  */
-export function runScript(path: string, args: readonly string[] = [], limitMs = 60_000, t?: TestContext): Promise<ScriptResult> {
+export function runScript(
+  path: string,
+  args: readonly string[] = [],
+  limitMs = 60_000,
+  t?: TestContext,
+): Promise<ScriptResult> {
   const cleanup = (fn: () => void): void => t?.after(fn);
-  return runCommand(cleanup, process.execPath, [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args], root, limitMs);
+  return runCommand(
+    cleanup,
+    process.execPath,
+    [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args],
+    root,
+    limitMs,
+  );
 }

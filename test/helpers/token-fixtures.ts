@@ -110,17 +110,22 @@ export async function until(condition: () => boolean, limitMs = 5_000): Promise<
  * resolves: for a state change no event announces (a credential file read again in the background),
  * seen through what callers get. Resolves with that value and the rejections of the calls before it.
  */
-export async function untilResolves<T>(attempt: () => Promise<T>, limitMs = 5_000): Promise<{ value: T; rejections: unknown[] }> {
+export async function untilResolves<T>(
+  attempt: () => Promise<T>,
+  limitMs = 5_000,
+): Promise<{ value: T; rejections: unknown[] }> {
   const rejections: unknown[] = [];
   let outcome: { value: T } | undefined;
   let pending = false;
   await until(() => {
     if (outcome === undefined && !pending) {
       pending = true;
-      attempt().then(
-        (value) => (outcome = { value }),
-        (error: unknown) => void rejections.push(error),
-      ).finally(() => (pending = false));
+      attempt()
+        .then(
+          (value) => (outcome = { value }),
+          (error: unknown) => void rejections.push(error),
+        )
+        .finally(() => (pending = false));
     }
     return outcome !== undefined;
   }, limitMs);

@@ -18,7 +18,10 @@ describe('the packed tarball in a fresh project', () => {
     // `npm pack` runs the prepack build, so the tarball holds this tree's dist/.
     const packed = await runCommand(after, 'npm', ['pack', '--json', '--pack-destination', work], root, 60_000);
     assert.equal(packed.code, 0, packed.stderr);
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     assert.ok(info);
     tarball = join(work, info.filename);
     files = info.files.map((f) => f.path);
@@ -26,10 +29,22 @@ describe('the packed tarball in a fresh project', () => {
   after(() => rm(work, { recursive: true, force: true }));
 
   it('ships the licence, the build, its declarations and the sources its maps point to, and no tests', () => {
-    for (const path of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'src/index.ts', 'dist/testing/index.d.ts']) {
+    for (const path of [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/index.js.map',
+      'src/index.ts',
+      'dist/testing/index.d.ts',
+    ]) {
       assert.ok(files.includes(path), `${path} is in the tarball`);
     }
-    assert.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')), []);
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')),
+      [],
+    );
   });
 
   it('runs the getting-started guide as written: install, save greeter.proto and main.js, node main.js', async (t) => {
@@ -51,14 +66,21 @@ describe('the packed tarball in a fresh project', () => {
     const run = blocks.find((b) => b.lang === 'sh' && b.code.trim() === 'node main.js');
     const expected = blocks[blocks.indexOf(run!) + 1];
     assert.ok(run && expected?.lang === 'text', 'the guide shows the command and what it prints');
-    const { code, stdout, stderr } = await runCommand((fn) => t.after(fn), process.execPath, ['main.js'], project, 30_000);
+    const { code, stdout, stderr } = await runCommand(
+      (fn) => t.after(fn),
+      process.execPath,
+      ['main.js'],
+      project,
+      30_000,
+    );
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.equal(stdout, expected.code);
   });
 
   it('can be require()d from CommonJS on this Node version (20.19 or later)', async (t) => {
     const project = join(work, 'greeter');
-    const source = "const { TokenManager } = require('grpc-oauth2-credentials'); const { MockTokenServer } = require('grpc-oauth2-credentials/testing'); console.log(typeof TokenManager, typeof MockTokenServer);";
+    const source =
+      "const { TokenManager } = require('grpc-oauth2-credentials'); const { MockTokenServer } = require('grpc-oauth2-credentials/testing'); console.log(typeof TokenManager, typeof MockTokenServer);";
     await writeFile(join(project, 'check.cjs'), source);
     const { code, stdout, stderr } = await runCommand((fn) => t.after(fn), process.execPath, ['check.cjs'], project);
     assert.equal(code, 0, stderr);

@@ -25,14 +25,19 @@ export async function pollUntil(
     if (Date.now() > deadline) throw new Error('managers did not settle in time');
     await quiet();
     const next = clock.nextTimerAt();
-    if (next !== undefined && next - clock.monotonicNow() <= horizonMs) await clock.advance(next - clock.monotonicNow());
+    if (next !== undefined && next - clock.monotonicNow() <= horizonMs)
+      await clock.advance(next - clock.monotonicNow());
   }
 }
 
 /** `promises`, settled with {@link pollUntil}. */
 export async function settleAll<T>(clock: ManualClock, promises: readonly Promise<T>[]): Promise<T[]> {
   let settled = 0;
-  for (const promise of promises) promise.then(() => settled++, () => settled++);
+  for (const promise of promises)
+    promise.then(
+      () => settled++,
+      () => settled++,
+    );
   await pollUntil(clock, () => settled === promises.length);
   return Promise.all(promises);
 }

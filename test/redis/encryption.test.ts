@@ -11,8 +11,22 @@ import { nodeRedisClient, settledKeyspace, skipWithoutRedis, startRedisServer } 
 const scopes = ['inventory.read', 'orders.read'];
 
 /** A manager on its own cache over `client`, and the `sharedCacheFailed` events it emits. */
-function managerWithEvents(t: Parameters<typeof createManager>[0], ...[server, client, clock, options]: [Parameters<typeof createManager>[1], Parameters<typeof createRedisTokenCache>[0], ReturnType<typeof createClock>, RedisTokenCacheOptions]) {
-  const manager: TokenManager = createManager(t, server, { clock, scopes, maxWaitMs: 120_000, requestTimeoutMs: 60_000, sharedCache: createRedisTokenCache(client, options) });
+function managerWithEvents(
+  t: Parameters<typeof createManager>[0],
+  ...[server, client, clock, options]: [
+    Parameters<typeof createManager>[1],
+    Parameters<typeof createRedisTokenCache>[0],
+    ReturnType<typeof createClock>,
+    RedisTokenCacheOptions,
+  ]
+) {
+  const manager: TokenManager = createManager(t, server, {
+    clock,
+    scopes,
+    maxWaitMs: 120_000,
+    requestTimeoutMs: 60_000,
+    sharedCache: createRedisTokenCache(client, options),
+  });
   const events: SharedCacheFailedEvent[] = [];
   manager.on('sharedCacheFailed', (event) => events.push(event));
   return { manager, events };
@@ -24,16 +38,27 @@ describe('entries in Redis are encrypted and bound to their key', { skip: skipWi
     const redis = await startRedisServer(t);
     const server = await startTokenServer(t, { clock });
     const client = await nodeRedisClient(t, redis.url);
-    const { manager } = managerWithEvents(t, server, client, clock, { encryptionKey: randomBytes(32), keyPrefix: 'fleet:' });
+    const { manager } = managerWithEvents(t, server, client, clock, {
+      encryptionKey: randomBytes(32),
+      keyPrefix: 'fleet:',
+    });
     const [token] = await settleAll(clock, [manager.getToken()]);
     const dump = await settledKeyspace(redis.url);
     assert.equal(dump.size, 1, 'the entry (the lock is gone)');
     const [[key, value]] = [...dump] as [[string, string]];
     assert.match(key, /^fleet:[\w-]{43}$/);
-    const forbidden = [token?.accessToken ?? '', clientSecret, clientId, 'orders.read', 'inventory.read', server.tokenEndpoint];
+    const forbidden = [
+      token?.accessToken ?? '',
+      clientSecret,
+      clientId,
+      'orders.read',
+      'inventory.read',
+      server.tokenEndpoint,
+    ];
     const tokenParts = (token?.accessToken ?? '').split('.');
     for (const text of [key, value, Buffer.from(value.split('.')[0] ?? '', 'base64url').toString()]) {
-      for (const secret of [...forbidden, ...tokenParts]) assert.ok(!text.includes(secret), 'nothing readable in Redis');
+      for (const secret of [...forbidden, ...tokenParts])
+        assert.ok(!text.includes(secret), 'nothing readable in Redis');
     }
   });
 
@@ -73,21 +98,27 @@ describe('entries in Redis are encrypted and bound to their key', { skip: skipWi
     assert.match(second.events[0]?.error.message ?? '', /does not decrypt/);
   });
 
-  it('an entry copied under another scope set\'s key reads as no entry', async (t) => {
+  it("an entry copied under another scope set's key reads as no entry", async (t) => {
     const clock = createClock();
     const redis = await startRedisServer(t);
     const server = await startTokenServer(t, { clock });
     const client = await nodeRedisClient(t, redis.url);
     const encryptionKey = randomBytes(32);
     const { manager, events } = managerWithEvents(t, server, client, clock, { encryptionKey });
-    await settleAll(clock, [manager.getToken({ scopes: ['orders.read'] }), manager.getToken({ scopes: ['orders.write'] })]);
+    await settleAll(clock, [
+      manager.getToken({ scopes: ['orders.read'] }),
+      manager.getToken({ scopes: ['orders.write'] }),
+    ]);
     const before = await settledKeyspace(redis.url, 2);
     const [[keyA, valueA], [keyB]] = [...before] as [[string, string], [string, string]];
     await client.set(keyB, valueA);
     assert.notEqual(keyA, keyB);
     const other = managerWithEvents(t, server, client, clock, { encryptionKey });
     const requestsBefore = server.tokenRequestCount;
-    await settleAll(clock, [other.manager.getToken({ scopes: ['orders.read'] }), other.manager.getToken({ scopes: ['orders.write'] })]);
+    await settleAll(clock, [
+      other.manager.getToken({ scopes: ['orders.read'] }),
+      other.manager.getToken({ scopes: ['orders.write'] }),
+    ]);
     assert.equal(server.tokenRequestCount, requestsBefore + 1, 'the moved entry is refused, the other one used');
     assert.equal(events.length, 0);
     assert.match(other.events[0]?.error.message ?? '', /does not decrypt/);
@@ -117,31 +148,56 @@ describe('createRedisTokenCache options', () => {
     ['no options', undefined, /needs options with an encryptionKey/],
     ['no encryptionKey', {}, /needs an encryptionKey/],
     ['a 16-byte key', { encryptionKey: randomBytes(16) }, /exactly 32 bytes for AES-256-GCM, not 16/],
-    ['a passphrase instead of base64', { encryptionKey: 'correct horse battery staple' }, /base64 text \(44 characters/],
+    [
+      'a passphrase instead of base64',
+      { encryptionKey: 'correct horse battery staple' },
+      /base64 text \(44 characters/,
+    ],
     ['an empty key list', { encryptionKey: [] }, /non-empty list/],
-    ['a bad key in the list', { encryptionKey: [randomBytes(32), randomBytes(31)] }, /encryptionKey\[1\] must be exactly 32 bytes/],
-    ['a misspelled option', { encryptionKey: randomBytes(32), keyPrefx: 'a:' }, /unknown createRedisTokenCache option "keyPrefx"; did you mean "keyPrefix"\?/],
-    ['a zero timeout', { encryptionKey: randomBytes(32), commandTimeoutMs: 0 }, /commandTimeoutMs must be a whole number/],
+    [
+      'a bad key in the list',
+      { encryptionKey: [randomBytes(32), randomBytes(31)] },
+      /encryptionKey\[1\] must be exactly 32 bytes/,
+    ],
+    [
+      'a misspelled option',
+      { encryptionKey: randomBytes(32), keyPrefx: 'a:' },
+      /unknown createRedisTokenCache option "keyPrefx"; did you mean "keyPrefix"\?/,
+    ],
+    [
+      'a zero timeout',
+      { encryptionKey: randomBytes(32), commandTimeoutMs: 0 },
+      /commandTimeoutMs must be a whole number/,
+    ],
   ];
   for (const [what, options, message] of cases) {
     it(`refuses ${what} with a config TokenError`, () => {
       // Options are checked before anything is sent: a client that never connects will do.
       const client = createClient();
-      assert.throws(() => createRedisTokenCache(client, options as RedisTokenCacheOptions), (error: Error & { code?: string }) => {
-        assert.equal(error.name, 'TokenError');
-        assert.equal(error.code, 'config');
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => createRedisTokenCache(client, options as RedisTokenCacheOptions),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.name, 'TokenError');
+          assert.equal(error.code, 'config');
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
   it('refuses a client of neither library, naming both', () => {
-    assert.throws(() => createRedisTokenCache({ get: () => undefined } as never, { encryptionKey: randomBytes(32) }), /node-redis client .* or an ioredis client/);
+    assert.throws(
+      () => createRedisTokenCache({ get: () => undefined } as never, { encryptionKey: randomBytes(32) }),
+      /node-redis client .* or an ioredis client/,
+    );
   });
 
   it('never quotes the key in its error', () => {
     const key = randomBytes(31).toString('base64');
-    assert.throws(() => createRedisTokenCache({} as never, { encryptionKey: key }), (error: Error) => !error.message.includes(key));
+    assert.throws(
+      () => createRedisTokenCache({} as never, { encryptionKey: key }),
+      (error: Error) => !error.message.includes(key),
+    );
   });
 });

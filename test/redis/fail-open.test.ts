@@ -17,25 +17,29 @@ const bounded = { timeout: 5_000 };
  * did not wait for any lock or poll, only for I/O.
  */
 describe('fail open: Redis trouble never fails getToken()', { skip: skipWithoutRedis }, () => {
-  it('a node-redis client whose Redis never came up: the token is fetched directly, with an event', bounded, async (t) => {
-    const clock = createClock();
-    const server = await startTokenServer(t, { clock });
-    const client = createClient({ url: 'redis://127.0.0.1:1', socket: { reconnectStrategy: () => 50 } });
-    client.on('error', () => undefined);
-    client.connect().catch(() => undefined);
-    t.after(() => client.destroy());
-    const tokens = createManager(t, server, { clock, sharedCache: createRedisTokenCache(client, { encryptionKey }) });
-    const events: SharedCacheFailedEvent[] = [];
-    tokens.on('sharedCacheFailed', (event) => events.push(event));
-    const token = await tokens.getToken();
-    assert.ok(token.accessToken);
-    assert.equal(server.tokenRequestCount, 1);
-    assert.deepEqual(
-      events.map((event) => event.operation),
-      ['get', 'lock'],
-    );
-    assert.match(events[0]?.error.message ?? '', /not connected/);
-  });
+  it(
+    'a node-redis client whose Redis never came up: the token is fetched directly, with an event',
+    bounded,
+    async (t) => {
+      const clock = createClock();
+      const server = await startTokenServer(t, { clock });
+      const client = createClient({ url: 'redis://127.0.0.1:1', socket: { reconnectStrategy: () => 50 } });
+      client.on('error', () => undefined);
+      client.connect().catch(() => undefined);
+      t.after(() => client.destroy());
+      const tokens = createManager(t, server, { clock, sharedCache: createRedisTokenCache(client, { encryptionKey }) });
+      const events: SharedCacheFailedEvent[] = [];
+      tokens.on('sharedCacheFailed', (event) => events.push(event));
+      const token = await tokens.getToken();
+      assert.ok(token.accessToken);
+      assert.equal(server.tokenRequestCount, 1);
+      assert.deepEqual(
+        events.map((event) => event.operation),
+        ['get', 'lock'],
+      );
+      assert.match(events[0]?.error.message ?? '', /not connected/);
+    },
+  );
 
   it('an ioredis client whose Redis never came up: the token is fetched directly', bounded, async (t) => {
     const clock = createClock();
@@ -64,21 +68,28 @@ describe('fail open: Redis trouble never fails getToken()', { skip: skipWithoutR
     assert.ok(failures.includes('get'));
   });
 
-  it('Redis paused (no answers): each command gives up after commandTimeoutMs and the token is fetched directly', bounded, async (t) => {
-    const clock = createClock();
-    const redis = await startRedisServer(t);
-    const server = await startTokenServer(t, { clock });
-    const sharedCache = createRedisTokenCache(await nodeRedisClient(t, redis.url), { encryptionKey, commandTimeoutMs: 50 });
-    const tokens = createManager(t, server, { clock, sharedCache });
-    const failures: string[] = [];
-    tokens.on('sharedCacheFailed', (event) => failures.push(`${event.operation}: ${event.error.message}`));
-    redis.pause();
-    const startedAt = performance.now();
-    await tokens.getToken();
-    const tookMs = performance.now() - startedAt;
-    assert.equal(server.tokenRequestCount, 1);
-    assert.match(failures[0] ?? '', /^get: .*no answer within 50 ms/);
-    // get and lock time out (50 ms each); writing the entry does not hold the caller.
-    assert.ok(tookMs < 1_000, `took ${tookMs} ms`);
-  });
+  it(
+    'Redis paused (no answers): each command gives up after commandTimeoutMs and the token is fetched directly',
+    bounded,
+    async (t) => {
+      const clock = createClock();
+      const redis = await startRedisServer(t);
+      const server = await startTokenServer(t, { clock });
+      const sharedCache = createRedisTokenCache(await nodeRedisClient(t, redis.url), {
+        encryptionKey,
+        commandTimeoutMs: 50,
+      });
+      const tokens = createManager(t, server, { clock, sharedCache });
+      const failures: string[] = [];
+      tokens.on('sharedCacheFailed', (event) => failures.push(`${event.operation}: ${event.error.message}`));
+      redis.pause();
+      const startedAt = performance.now();
+      await tokens.getToken();
+      const tookMs = performance.now() - startedAt;
+      assert.equal(server.tokenRequestCount, 1);
+      assert.match(failures[0] ?? '', /^get: .*no answer within 50 ms/);
+      // get and lock time out (50 ms each); writing the entry does not hold the caller.
+      assert.ok(tookMs < 1_000, `took ${tookMs} ms`);
+    },
+  );
 });

@@ -8,8 +8,15 @@ import { ioredisClient, nodeRedisClient, skipWithoutRedis, startRedisServer } fr
 
 const encryptionKey = randomBytes(32);
 
-function fleet(t: TestContext, server: Awaited<ReturnType<typeof startTokenServer>>, client: RedisClientLike, size: number): TokenManager[] {
-  return Array.from({ length: size }, () => createManager(t, server, { sharedCache: createRedisTokenCache(client, { encryptionKey, keyPrefix: 'test:' }) }));
+function fleet(
+  t: TestContext,
+  server: Awaited<ReturnType<typeof startTokenServer>>,
+  client: RedisClientLike,
+  size: number,
+): TokenManager[] {
+  return Array.from({ length: size }, () =>
+    createManager(t, server, { sharedCache: createRedisTokenCache(client, { encryptionKey, keyPrefix: 'test:' }) }),
+  );
 }
 
 describe('a fleet sharing one Redis', { skip: skipWithoutRedis }, () => {

@@ -13,7 +13,10 @@ const available = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).
  * The `skip` option for a suite that needs redis-server: a message with the install command when it
  * is missing, except under CI, where the suite runs and fails instead.
  */
-export const skipWithoutRedis: string | false = available || process.env.CI === 'true' || process.env.CI === '1' ? false : `redis-server is not installed; install it with: ${installHint}`;
+export const skipWithoutRedis: string | false =
+  available || process.env.CI === 'true' || process.env.CI === '1'
+    ? false
+    : `redis-server is not installed; install it with: ${installHint}`;
 
 /** A redis-server of one test, on 127.0.0.1, without persistence. */
 export interface RedisServer {
@@ -31,9 +34,24 @@ export interface RedisServer {
 export async function startRedisServer(t: TestContext): Promise<RedisServer> {
   if (!available) throw new Error(`redis-server is not installed; install it with: ${installHint}`);
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--enable-debug-command',
+      'yes',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const pid = proc.pid as number;
   t.after(() => stop(proc));
   await new Promise<void>((resolve, reject) => {
@@ -66,7 +84,9 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

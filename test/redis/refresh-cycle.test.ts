@@ -25,7 +25,12 @@ async function startFleet(t: TestContext, size: number, lifetimeSec: number): Pr
   const server = await startTokenServer(t, { clock, tokenLifetimeSec: lifetimeSec });
   const client = await nodeRedisClient(t, redis.url);
   const managers = Array.from({ length: size }, () =>
-    createManager(t, server, { clock, requestTimeoutMs: 60_000, maxWaitMs: 120_000, sharedCache: createRedisTokenCache(client, { encryptionKey }) }),
+    createManager(t, server, {
+      clock,
+      requestTimeoutMs: 60_000,
+      maxWaitMs: 120_000,
+      sharedCache: createRedisTokenCache(client, { encryptionKey }),
+    }),
   );
   const quiet = async (): Promise<void> => {
     for (const manager of managers) await requestsSettled(manager);
@@ -37,41 +42,57 @@ async function startFleet(t: TestContext, size: number, lifetimeSec: number): Pr
   return { clock, server, managers, quiet };
 }
 
-const issued = (managers: TokenManager[]): number => Math.min(...managers.map((manager) => manager.stats().tokensIssued));
-const heldTokens = (managers: TokenManager[]): Set<string | undefined> => new Set(managers.map((manager) => manager.getCachedToken()?.accessToken));
+const issued = (managers: TokenManager[]): number =>
+  Math.min(...managers.map((manager) => manager.stats().tokensIssued));
+const heldTokens = (managers: TokenManager[]): Set<string | undefined> =>
+  new Set(managers.map((manager) => manager.getCachedToken()?.accessToken));
 
 describe('refresh cycles of a fleet on a manual clock', { skip: skipWithoutRedis }, () => {
-  it('ten managers refresh an hour-long token in the background with one token request between them', { timeout: 30_000 }, async (t) => {
-    const { clock, server, managers } = await startFleet(t, 10, 3600);
-    const [first] = await settleAll(clock, managers.map((manager) => manager.getToken()));
-    assert.equal(server.tokenRequestCount, 1);
-    // Every refresh timer falls due by 60 s (the refresh margin) before expiry.
-    await clock.advance((first?.expiresAt.getTime() ?? 0) - 60_000 - clock.now());
-    await pollUntil(clock, () => issued(managers) >= 2);
-    assert.equal(server.tokenRequestCount, 2);
-    const held = heldTokens(managers);
-    assert.equal(held.size, 1);
-    assert.ok(!held.has(first?.accessToken), 'every manager holds the new token');
-  });
+  it(
+    'ten managers refresh an hour-long token in the background with one token request between them',
+    { timeout: 30_000 },
+    async (t) => {
+      const { clock, server, managers } = await startFleet(t, 10, 3600);
+      const [first] = await settleAll(
+        clock,
+        managers.map((manager) => manager.getToken()),
+      );
+      assert.equal(server.tokenRequestCount, 1);
+      // Every refresh timer falls due by 60 s (the refresh margin) before expiry.
+      await clock.advance((first?.expiresAt.getTime() ?? 0) - 60_000 - clock.now());
+      await pollUntil(clock, () => issued(managers) >= 2);
+      assert.equal(server.tokenRequestCount, 2);
+      const held = heldTokens(managers);
+      assert.equal(held.size, 1);
+      assert.ok(!held.has(first?.accessToken), 'every manager holds the new token');
+    },
+  );
 
-  it('tokens that live shorter than the refresh margin are still shared, at start-up and at each refresh', { timeout: 30_000 }, async (t) => {
-    const { clock, server, managers, quiet } = await startFleet(t, 10, 30);
-    await settleAll(clock, managers.map((manager) => manager.getToken()));
-    assert.equal(server.tokenRequestCount, 1);
-    for (let cycle = 2; cycle <= 4; cycle++) {
-      // Fires the refresh timers (at half-life, 15 s) as well as the polls, each once all is quiet.
-      await pollUntil(clock, () => issued(managers) >= cycle, 20_000, 10_000, quiet);
-      assert.equal(server.tokenRequestCount, cycle);
-      assert.equal(heldTokens(managers).size, 1);
-    }
-  });
+  it(
+    'tokens that live shorter than the refresh margin are still shared, at start-up and at each refresh',
+    { timeout: 30_000 },
+    async (t) => {
+      const { clock, server, managers, quiet } = await startFleet(t, 10, 30);
+      await settleAll(
+        clock,
+        managers.map((manager) => manager.getToken()),
+      );
+      assert.equal(server.tokenRequestCount, 1);
+      for (let cycle = 2; cycle <= 4; cycle++) {
+        // Fires the refresh timers (at half-life, 15 s) as well as the polls, each once all is quiet.
+        await pollUntil(clock, () => issued(managers) >= cycle, 20_000, 10_000, quiet);
+        assert.equal(server.tokenRequestCount, cycle);
+        assert.equal(heldTokens(managers).size, 1);
+      }
+    },
+  );
 
   it('a token the server rejected is not served back from the shared cache', { timeout: 30_000 }, async (t) => {
     const { clock, server, managers } = await startFleet(t, 2, 3600);
     const [a, b] = managers as [TokenManager, TokenManager];
     const [rejected] = (await settleAll(clock, [a.getToken()])) as [AccessToken];
     const [shared] = await settleAll(clock, [b.getToken()]);
-    assert.ok(shared?.accessToken === rejected.accessToken, 'the second manager took the first one\'s token');
+    assert.ok(shared?.accessToken === rejected.accessToken, "the second manager took the first one's token");
     assert.ok(a.invalidate(rejected.accessToken));
     const [fresh] = await settleAll(clock, [a.getToken()]);
     assert.ok(fresh?.accessToken !== rejected.accessToken, 'a new token, not the rejected one');
@@ -83,17 +104,21 @@ describe('refresh cycles of a fleet on a manual clock', { skip: skipWithoutRedis
     assert.equal(server.tokenRequestCount, 2);
   });
 
-  it('a lock holder that closes mid-request frees the lock, and one waiter fetches for the rest', { timeout: 30_000 }, async (t) => {
-    const { clock, server, managers } = await startFleet(t, 4, 3600);
-    const [holder, ...waiters] = managers as [TokenManager, ...TokenManager[]];
-    server.failNext(1, { type: 'delay', ms: 60_000 });
-    holder.getToken().catch(() => undefined);
-    await until(() => server.tokenRequestCount === 1);
-    const waiting = waiters.map((manager) => manager.getToken());
-    await until(() => waiters.every((manager) => manager.stats().sharedCacheLockWaits === 1));
-    holder.close();
-    const tokens = await settleAll(clock, waiting);
-    assert.equal(new Set(tokens.map((token) => token.accessToken)).size, 1);
-    assert.equal(server.tokenRequestCount, 2, 'the abandoned request and one more');
-  });
+  it(
+    'a lock holder that closes mid-request frees the lock, and one waiter fetches for the rest',
+    { timeout: 30_000 },
+    async (t) => {
+      const { clock, server, managers } = await startFleet(t, 4, 3600);
+      const [holder, ...waiters] = managers as [TokenManager, ...TokenManager[]];
+      server.failNext(1, { type: 'delay', ms: 60_000 });
+      holder.getToken().catch(() => undefined);
+      await until(() => server.tokenRequestCount === 1);
+      const waiting = waiters.map((manager) => manager.getToken());
+      await until(() => waiters.every((manager) => manager.stats().sharedCacheLockWaits === 1));
+      holder.close();
+      const tokens = await settleAll(clock, waiting);
+      assert.equal(new Set(tokens.map((token) => token.accessToken)).size, 1);
+      assert.equal(server.tokenRequestCount, 2, 'the abandoned request and one more');
+    },
+  );
 });

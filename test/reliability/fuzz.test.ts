@@ -11,7 +11,16 @@ import { TokenManager } from '../../src/index.js';
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 
 /** Codes a TokenError may carry besides an OAuth error code the server sent. */
-const ownCodes = new Set(['network', 'timeout', 'server_error', 'invalid_response', 'insecure_endpoint', 'config', 'closed', 'aborted']);
+const ownCodes = new Set([
+  'network',
+  'timeout',
+  'server_error',
+  'invalid_response',
+  'insecure_endpoint',
+  'config',
+  'closed',
+  'aborted',
+]);
 
 interface Answer {
   status: number;
@@ -62,7 +71,22 @@ const jsonValue = fc.oneof(
   fc.string(),
   fc.integer(),
   fc.double(),
-  fc.constantFrom(0, -1, 1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, '3600', '', 'Bearer', 'bearer', 'mac', null, true, [], {}),
+  fc.constantFrom(
+    0,
+    -1,
+    1e308,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 1,
+    '3600',
+    '',
+    'Bearer',
+    'bearer',
+    'mac',
+    null,
+    true,
+    [],
+    {},
+  ),
 );
 const tokenBody = fc
   .record(
@@ -71,7 +95,10 @@ const tokenBody = fc
       token_type: fc.oneof(fc.constantFrom('Bearer', 'bearer', 'BEARER', 'mac', 'DPoP', 'N_A'), jsonValue),
       expires_in: jsonValue,
       scope: fc.oneof(fc.string(), jsonValue),
-      error: fc.oneof(fc.constantFrom('invalid_client', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'x y"z'), fc.string()),
+      error: fc.oneof(
+        fc.constantFrom('invalid_client', 'invalid_scope', 'server_error', 'temporarily_unavailable', 'x y"z'),
+        fc.string(),
+      ),
       error_description: fc.string(),
     },
     { requiredKeys: [] },
@@ -86,9 +113,18 @@ const body = fc.oneof(
   fc.constant('x'.repeat(2 * 1024 * 1024)), // larger than the 1 MiB limit
 );
 const answers = fc.record({
-  status: fc.oneof(fc.constantFrom(200, 201, 204, 301, 302, 400, 401, 403, 404, 408, 429, 500, 502, 503, 504), fc.integer({ min: 200, max: 599 })),
+  status: fc.oneof(
+    fc.constantFrom(200, 201, 204, 301, 302, 400, 401, 403, 404, 408, 429, 500, 502, 503, 504),
+    fc.integer({ min: 200, max: 599 }),
+  ),
   contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/html', 'text/plain', ''),
-  retryAfter: fc.option(fc.oneof(fc.nat().map(String), fc.string(), fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toUTCString())))),
+  retryAfter: fc.option(
+    fc.oneof(
+      fc.nat().map(String),
+      fc.string(),
+      fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toUTCString())),
+    ),
+  ),
   wwwAuthenticate: fc.option(fc.oneof(fc.constant('Basic realm="x", error="invalid_client"'), fc.string())),
   location: fc.option(fc.constant('http://127.0.0.2:1/elsewhere')),
   body,
@@ -106,8 +142,10 @@ describe('fuzzed token responses', () => {
       fc.asyncProperty(answers, async (generated) => {
         const headers: Record<string, string> = {};
         if (generated.contentType) headers['content-type'] = generated.contentType;
-        if (generated.retryAfter !== null && isHeaderSafe(generated.retryAfter)) headers['retry-after'] = generated.retryAfter;
-        if (generated.wwwAuthenticate !== null && isHeaderSafe(generated.wwwAuthenticate)) headers['www-authenticate'] = generated.wwwAuthenticate;
+        if (generated.retryAfter !== null && isHeaderSafe(generated.retryAfter))
+          headers['retry-after'] = generated.retryAfter;
+        if (generated.wwwAuthenticate !== null && isHeaderSafe(generated.wwwAuthenticate))
+          headers['www-authenticate'] = generated.wwwAuthenticate;
         if (generated.location !== null) headers.location = generated.location;
         answerWith({ status: generated.status, headers, body: Buffer.from(generated.body) });
 
@@ -126,7 +164,9 @@ describe('fuzzed token responses', () => {
           token = await tokens.getToken();
         } catch (err) {
           assert.ok(err instanceof TokenError, `not a TokenError: ${String(err)}`);
-          const documented = ownCodes.has(err.code) || (/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(err.code) && err.status !== undefined);
+          const documented =
+            ownCodes.has(err.code) ||
+            (/^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/.test(err.code) && err.status !== undefined);
           assert.ok(documented, `undocumented code ${err.code}`);
           assert.equal(typeof err.retryable, 'boolean');
           assert.ok(!err.message.includes('fuzz-secret-value'));
@@ -135,7 +175,10 @@ describe('fuzzed token responses', () => {
         assert.ok(token instanceof AccessToken);
         assert.ok(token.accessToken.length > 0);
         assert.ok(Number.isFinite(token.expiresAt.getTime()) && token.expiresAt.getTime() > Date.now());
-        assert.ok(token.expiresAt.getTime() <= Date.now() + 366 * 24 * 3600 * 1000, 'no token that (almost) never expires');
+        assert.ok(
+          token.expiresAt.getTime() <= Date.now() + 366 * 24 * 3600 * 1000,
+          'no token that (almost) never expires',
+        );
       }),
       { numRuns: runs },
     );

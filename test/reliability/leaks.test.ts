@@ -11,7 +11,12 @@ import { createChannelCredentials, diagnosticsChannels, TokenError, TokenManager
 import type { TokenManagerOptions } from '../../src/index.js';
 import { MockTokenServer, MockWorkloadIssuer, writeTokenFile } from '../../src/testing/index.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
-import { startRawTokenServer, type RawAnswer, type RawRequest, type RawTokenServer } from '../helpers/raw-token-server.js';
+import {
+  startRawTokenServer,
+  type RawAnswer,
+  type RawRequest,
+  type RawTokenServer,
+} from '../helpers/raw-token-server.js';
 
 // The values no output may ever contain. The secret holds every character that the encodings
 // differ on: formUrlEncode escapes -_.!~*'() where encodeURIComponent does not, + / = are base64's
@@ -33,7 +38,9 @@ function openidClientFormUrlEncode(value: string): string {
     .replace(/[-_.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+');
 }
-const basicCredential = Buffer.from(`${openidClientFormUrlEncode(clientId)}:${openidClientFormUrlEncode(clientSecret)}`).toString('base64');
+const basicCredential = Buffer.from(
+  `${openidClientFormUrlEncode(clientId)}:${openidClientFormUrlEncode(clientSecret)}`,
+).toString('base64');
 
 /** Every encoding of the secret a server could echo back. */
 const secretEncodings = [
@@ -60,11 +67,20 @@ describe('leak scan', () => {
 
     assert.ok(captured.length > 200, `the scan saw ${captured.length} outputs`);
     assert.ok(forbidden().length >= 15, `${forbidden().length} values scanned for`);
-    assert.ok(captured.some((c) => c.where.includes('grpc status')), 'gRPC statuses were scanned');
-    assert.ok(captured.some((c) => c.where === 'process warning'), 'warnings were scanned');
+    assert.ok(
+      captured.some((c) => c.where.includes('grpc status')),
+      'gRPC statuses were scanned',
+    );
+    assert.ok(
+      captured.some((c) => c.where === 'process warning'),
+      'warnings were scanned',
+    );
     for (const { where, text } of captured) {
       for (const secret of forbidden()) {
-        assert.ok(!text.includes(secret), `${where} contains a secret (${secret.slice(0, 6)}…):\n${text.slice(0, 400)}`);
+        assert.ok(
+          !text.includes(secret),
+          `${where} contains a secret (${secret.slice(0, 6)}…):\n${text.slice(0, 400)}`,
+        );
       }
     }
   });
@@ -82,7 +98,9 @@ async function startScan(t: TestContext): Promise<Scan> {
   const issuedTokens: string[] = [];
   const captured: Capture[] = [];
   const forbidden = (): string[] =>
-    [...secretEncodings, knownToken, ...pemBody.slice(1, -1), privateJwkD, ...assertions, ...issuedTokens].filter((v) => v.length >= 8);
+    [...secretEncodings, knownToken, ...pemBody.slice(1, -1), privateJwkD, ...assertions, ...issuedTokens].filter(
+      (v) => v.length >= 8,
+    );
 
   const capture = (where: string, value: unknown): void => {
     captured.push({ where, text: inspect(value, { showHidden: true, depth: 12, getters: true }) });
@@ -92,14 +110,21 @@ async function startScan(t: TestContext): Promise<Scan> {
       // Circular payloads cannot be JSON; inspect covered them.
     }
     if (value instanceof Error) {
-      captured.push({ where: `${where} (message)`, text: value.message }, { where: `${where} (stack)`, text: value.stack ?? '' });
+      captured.push(
+        { where: `${where} (message)`, text: value.message },
+        { where: `${where} (stack)`, text: value.stack ?? '' },
+      );
       const { code, details } = value as { code?: unknown; details?: unknown };
-      captured.push({ where: `${where} (code)`, text: String(code) }, { where: `${where} (details)`, text: String(details) });
+      captured.push(
+        { where: `${where} (code)`, text: String(code) },
+        { where: `${where} (details)`, text: String(details) },
+      );
     }
   };
 
   // Sinks: diagnostics_channel, warnings, stdout/stderr.
-  const channelListener = (message: unknown, name: string | symbol): void => capture(`diagnostics_channel ${String(name)}`, message);
+  const channelListener = (message: unknown, name: string | symbol): void =>
+    capture(`diagnostics_channel ${String(name)}`, message);
   for (const name of Object.values(diagnosticsChannels)) subscribe(name, channelListener);
   const onWarning = (warning: Error): void => capture('process warning', warning);
   process.on('warning', onWarning);
@@ -165,14 +190,26 @@ async function startScan(t: TestContext): Promise<Scan> {
     }
   };
   const manager = (options: TokenManagerOptions): TokenManager =>
-    new TokenManager({ clientId, allowInsecureRequests: true, requestTimeoutMs: 300, retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2 }, ...options });
-  const echoing = async (label: string, answer: (request: RawRequest) => RawAnswer, options: TokenManagerOptions = {}): Promise<void> => {
+    new TokenManager({
+      clientId,
+      allowInsecureRequests: true,
+      requestTimeoutMs: 300,
+      retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2 },
+      ...options,
+    });
+  const echoing = async (
+    label: string,
+    answer: (request: RawRequest) => RawAnswer,
+    options: TokenManagerOptions = {},
+  ): Promise<void> => {
     echo.respond = (request) => answer(remember(request));
     await failure(label, manager({ tokenEndpoint: echoEndpoint, clientSecret, ...options }));
   };
   const said = (r: RawRequest): string => `you sent ${r.headers.authorization ?? ''} and ${r.body}`.replace(/"/g, '');
   const decodedSecret = (r: RawRequest): string => {
-    const [, password = ''] = Buffer.from((r.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+    const [, password = ''] = Buffer.from((r.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+      .toString()
+      .split(':');
     return decodeURIComponent(password.replace(/\+/g, ' '));
   };
 
@@ -185,8 +222,19 @@ async function startScan(t: TestContext): Promise<Scan> {
     assert.equal(echo.requests.at(-1)?.headers.authorization, `Basic ${basicCredential}`);
 
     // A wrong secret, both client-secret methods.
-    await failure('wrong secret (basic)', manager({ tokenEndpoint: mock.tokenEndpoint, clientId: 'unknown-client', clientSecret }));
-    await failure('wrong secret (post)', manager({ tokenEndpoint: mock.tokenEndpoint, clientId: 'unknown-client', clientSecret, clientAuthMethod: 'client_secret_post' }));
+    await failure(
+      'wrong secret (basic)',
+      manager({ tokenEndpoint: mock.tokenEndpoint, clientId: 'unknown-client', clientSecret }),
+    );
+    await failure(
+      'wrong secret (post)',
+      manager({
+        tokenEndpoint: mock.tokenEndpoint,
+        clientId: 'unknown-client',
+        clientSecret,
+        clientAuthMethod: 'client_secret_post',
+      }),
+    );
 
     // Servers that echo what they received: in the error code, the description and the challenge.
     await echoing('echo in a 401 body and challenge', (r) => ({
@@ -194,30 +242,70 @@ async function startScan(t: TestContext): Promise<Scan> {
       headers: { 'www-authenticate': `Basic error="invalid_client", error_description="${said(r)}"` },
       body: { error: 'invalid_client', error_description: said(r) },
     }));
-    await echoing('echo of the Basic header as the error code', (r) => ({ status: 400, body: { error: r.headers.authorization, error_description: said(r) } }));
-    await echoing('echo of the decoded secret as the error code', (r) => ({ status: 400, body: { error: decodedSecret(r), error_description: decodedSecret(r) } }));
+    await echoing('echo of the Basic header as the error code', (r) => ({
+      status: 400,
+      body: { error: r.headers.authorization, error_description: said(r) },
+    }));
+    await echoing('echo of the decoded secret as the error code', (r) => ({
+      status: 400,
+      body: { error: decodedSecret(r), error_description: decodedSecret(r) },
+    }));
     await echoing('echo as the challenge error code', (r) => ({
       status: 401,
-      headers: { 'www-authenticate': `Basic error="${said(r)}", error_description="${decodedSecret(r).replace(/"/g, '')}"` },
+      headers: {
+        'www-authenticate': `Basic error="${said(r)}", error_description="${decodedSecret(r).replace(/"/g, '')}"`,
+      },
       body: '',
     }));
-    await echoing('echo of a post body as the error code', (r) => ({ status: 400, body: { error: r.body, error_description: `bad ${r.body}` } }), { clientAuthMethod: 'client_secret_post' });
-    await echoing('echo of the post secret as the error code', (r) => ({ status: 400, body: { error: new URLSearchParams(r.body).get('client_secret') } }), {
-      clientAuthMethod: 'client_secret_post',
-    });
-    await echoing('echo in a 503 body', (r) => ({ status: 503, headers: { 'retry-after': '0', 'x-echo': String(r.headers.authorization) }, body: { error: said(r) } }));
-    await echoing('echo in a 503 text body', (r) => ({ status: 503, headers: { 'retry-after': '0' }, body: `down; ${said(r)}` }));
+    await echoing(
+      'echo of a post body as the error code',
+      (r) => ({ status: 400, body: { error: r.body, error_description: `bad ${r.body}` } }),
+      { clientAuthMethod: 'client_secret_post' },
+    );
+    await echoing(
+      'echo of the post secret as the error code',
+      (r) => ({ status: 400, body: { error: new URLSearchParams(r.body).get('client_secret') } }),
+      {
+        clientAuthMethod: 'client_secret_post',
+      },
+    );
+    await echoing('echo in a 503 body', (r) => ({
+      status: 503,
+      headers: { 'retry-after': '0', 'x-echo': String(r.headers.authorization) },
+      body: { error: said(r) },
+    }));
+    await echoing('echo in a 503 text body', (r) => ({
+      status: 503,
+      headers: { 'retry-after': '0' },
+      body: `down; ${said(r)}`,
+    }));
     // The assertion first: a description is cut short in messages, and the scan looks for it whole.
-    const echoParameter = (name: string) => (r: RawRequest): RawAnswer => {
-      const value = new URLSearchParams(remember(r).body).get(name);
-      return { status: 400, body: { error: value, error_description: `${value} in ${r.body}` } };
-    };
+    const echoParameter =
+      (name: string) =>
+      (r: RawRequest): RawAnswer => {
+        const value = new URLSearchParams(remember(r).body).get(name);
+        return { status: 400, body: { error: value, error_description: `${value} in ${r.body}` } };
+      };
     echo.respond = echoParameter('client_assertion');
-    await failure('echo of a private_key_jwt assertion', manager({ tokenEndpoint: echoEndpoint, privateKey: privatePem }));
+    await failure(
+      'echo of a private_key_jwt assertion',
+      manager({ tokenEndpoint: echoEndpoint, privateKey: privatePem }),
+    );
     const serviceAccount = join(dir, 'service-account.json');
-    await writeFile(serviceAccount, JSON.stringify({ type: 'service_account', private_key: privatePem, client_email: clientId, token_uri: echoEndpoint }));
+    await writeFile(
+      serviceAccount,
+      JSON.stringify({
+        type: 'service_account',
+        private_key: privatePem,
+        client_email: clientId,
+        token_uri: echoEndpoint,
+      }),
+    );
     echo.respond = echoParameter('assertion');
-    await failure('echo of a JWT-bearer assertion', TokenManager.fromServiceAccountFile(serviceAccount, { allowInsecureRequests: true, retry: { retries: 0 } }));
+    await failure(
+      'echo of a JWT-bearer assertion',
+      TokenManager.fromServiceAccountFile(serviceAccount, { allowInsecureRequests: true, retry: { retries: 0 } }),
+    );
 
     // Workload identity: assertions and subject tokens from files and functions, token files, proxy credentials.
     const cluster = await MockWorkloadIssuer.create();
@@ -229,23 +317,40 @@ async function startScan(t: TestContext): Promise<Scan> {
     const assertionFile = join(dir, 'client-assertion');
     await writeTokenFile(assertionFile, await platformToken());
     echo.respond = echoParameter('client_assertion');
-    await failure('echo of a clientAssertionFile assertion', manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }));
+    await failure(
+      'echo of a clientAssertionFile assertion',
+      manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }),
+    );
     // Short enough that an echo fits whole in a message: only redaction keeps it out.
     const fromFunction = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJsZWFrLWNpIn0.';
     assertions.push(fromFunction);
-    await failure('echo of a clientAssertion function', manager({ tokenEndpoint: echoEndpoint, clientAssertion: () => fromFunction }));
+    await failure(
+      'echo of a clientAssertion function',
+      manager({ tokenEndpoint: echoEndpoint, clientAssertion: () => fromFunction }),
+    );
     await writeTokenFile(assertionFile, await platformToken(-60));
-    await failure('expired clientAssertionFile', manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }));
+    await failure(
+      'expired clientAssertionFile',
+      manager({ tokenEndpoint: echoEndpoint, clientAssertionFile: assertionFile }),
+    );
     const subjectFile = join(dir, 'subject-token');
     await writeTokenFile(subjectFile, await platformToken());
     const actor = 'opaque-actor-token-0123456789';
     const jwtType = 'urn:ietf:params:oauth:token-type:jwt';
-    const tokenExchange = { subjectTokenFile: subjectFile, subjectTokenType: jwtType, actorToken: () => actor, actorTokenType: jwtType };
+    const tokenExchange = {
+      subjectTokenFile: subjectFile,
+      subjectTokenType: jwtType,
+      actorToken: () => actor,
+      actorTokenType: jwtType,
+    };
     for (const name of ['subject_token', 'actor_token']) {
       echo.respond = echoParameter(name);
-      await failure(`echo of a token exchange's ${name}`, manager({ tokenEndpoint: echoEndpoint, clientSecret, tokenExchange }));
+      await failure(
+        `echo of a token exchange's ${name}`,
+        manager({ tokenEndpoint: echoEndpoint, clientSecret, tokenExchange }),
+      );
     }
-    await failure('echo of a public client\'s actor_token', manager({ tokenEndpoint: echoEndpoint, tokenExchange }));
+    await failure("echo of a public client's actor_token", manager({ tokenEndpoint: echoEndpoint, tokenExchange }));
     const tokenFile = join(dir, 'access-token');
     await writeTokenFile(tokenFile, await platformToken(-5));
     await failure('expired token file', TokenManager.fromTokenFile(tokenFile, { retry: { retries: 0 } }));
@@ -254,15 +359,27 @@ async function startScan(t: TestContext): Promise<Scan> {
     const proxyPassword = 'Leak-Proxy_pa55/word:x';
     const proxyUserInfo = `leak-proxy-user:${encodeURIComponent(proxyPassword)}`;
     assertions.push(proxyPassword, proxyUserInfo, Buffer.from(`leak-proxy-user:${proxyPassword}`).toString('base64'));
-    await failure('proxy that is down', manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `http://${proxyUserInfo}@127.0.0.1:1` }));
-    assert.throws(() => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `::${proxyUserInfo}` }), (err: unknown) => (capture('bad proxy', err), true));
+    await failure(
+      'proxy that is down',
+      manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `http://${proxyUserInfo}@127.0.0.1:1` }),
+    );
+    assert.throws(
+      () => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, proxy: `::${proxyUserInfo}` }),
+      (err: unknown) => (capture('bad proxy', err), true),
+    );
 
     // Answers that carry a token but are unusable.
     for (const [what, answer] of [
       ['mac token', { access_token: knownToken, token_type: 'mac', expires_in: 60 }],
       ['bad expires_in', { access_token: knownToken, token_type: 'Bearer', expires_in: 'later' }],
       ['negative expires_in', { access_token: knownToken, token_type: 'Bearer', expires_in: -1 }],
-      ['expired JWT', { access_token: knownToken.replace('eyJzdWIiOiJsZWFrIn0', Buffer.from('{"exp":1}').toString('base64url')), token_type: 'Bearer' }],
+      [
+        'expired JWT',
+        {
+          access_token: knownToken.replace('eyJzdWIiOiJsZWFrIn0', Buffer.from('{"exp":1}').toString('base64url')),
+          token_type: 'Bearer',
+        },
+      ],
       ['token in token_type', { access_token: 'x', token_type: knownToken }],
     ] as const) {
       await echoing(what, () => ({ body: answer }));
@@ -274,18 +391,44 @@ async function startScan(t: TestContext): Promise<Scan> {
     await failure('refused', manager({ tokenEndpoint: 'http://127.0.0.1:1/token', clientSecret }));
 
     // Configuration and key material.
-    await failure('unknown private_key_jwt client', manager({ tokenEndpoint: mock.tokenEndpoint, clientId: 'nobody', privateKey: privatePem }));
-    await failure('unimportable key', manager({ tokenEndpoint: mock.tokenEndpoint, privateKey: privatePem.replace('MII', 'MIX') }));
-    assert.throws(() => manager({ tokenEndpoint: 'not a url', clientSecret }), (err: unknown) => (capture('bad option', err), true));
+    await failure(
+      'unknown private_key_jwt client',
+      manager({ tokenEndpoint: mock.tokenEndpoint, clientId: 'nobody', privateKey: privatePem }),
+    );
+    await failure(
+      'unimportable key',
+      manager({ tokenEndpoint: mock.tokenEndpoint, privateKey: privatePem.replace('MII', 'MIX') }),
+    );
+    assert.throws(
+      () => manager({ tokenEndpoint: 'not a url', clientSecret }),
+      (err: unknown) => (capture('bad option', err), true),
+    );
     const brokenKeyFile = join(dir, 'broken.json');
-    await writeFile(brokenKeyFile, `{"type":"service_account","private_key":${JSON.stringify(privatePem)},"client_email":5`);
-    assert.throws(() => TokenManager.fromServiceAccountFile(brokenKeyFile), (err: unknown) => (capture('broken key file', err), true));
+    await writeFile(
+      brokenKeyFile,
+      `{"type":"service_account","private_key":${JSON.stringify(privatePem)},"client_email":5`,
+    );
+    assert.throws(
+      () => TokenManager.fromServiceAccountFile(brokenKeyFile),
+      (err: unknown) => (capture('broken key file', err), true),
+    );
     const wrongFieldFile = join(dir, 'wrong.json');
-    await writeFile(wrongFieldFile, JSON.stringify({ type: 'service_account', private_key: privatePem, client_email: clientSecret, token_uri: 5 }));
-    assert.throws(() => TokenManager.fromServiceAccountFile(wrongFieldFile), (err: unknown) => (capture('key file with a bad field', err), true));
+    await writeFile(
+      wrongFieldFile,
+      JSON.stringify({ type: 'service_account', private_key: privatePem, client_email: clientSecret, token_uri: 5 }),
+    );
+    assert.throws(
+      () => TokenManager.fromServiceAccountFile(wrongFieldFile),
+      (err: unknown) => (capture('key file with a bad field', err), true),
+    );
 
     // Success, logged the way a user might.
-    const tokens = new TokenManager({ tokenEndpoint: mock.tokenEndpoint, clientId, clientSecret, allowInsecureRequests: true });
+    const tokens = new TokenManager({
+      tokenEndpoint: mock.tokenEndpoint,
+      clientId,
+      clientSecret,
+      allowInsecureRequests: true,
+    });
     observe(tokens, 'success');
     const token = await tokens.getToken();
     issuedTokens.push(token.accessToken);

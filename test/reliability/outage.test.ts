@@ -56,7 +56,10 @@ describe('outage soak', () => {
     // Grows: the first delays double (within their jitter band) until the cap...
     for (let i = 1; i < 5; i++) assert.ok(delays[i]! > delays[i - 1]! * 0.9, `delay ${i} grows: ${delays.join(', ')}`);
     // ...and keeps growing across retry loops instead of starting over at minTimeoutMs.
-    assert.ok(delays.slice(6).every((d) => d >= 15_000), `no restart from the shortest delay: ${delays.join(', ')}`);
+    assert.ok(
+      delays.slice(6).every((d) => d >= 15_000),
+      `no restart from the shortest delay: ${delays.join(', ')}`,
+    );
     // Jittered: at the cap the delays still differ.
     const capped = delays.filter((d) => d >= 15_000);
     assert.ok(new Set(capped).size > capped.length / 2, `capped delays are spread: ${capped.join(', ')}`);

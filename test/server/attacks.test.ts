@@ -5,7 +5,16 @@ import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { SignJWT, base64url } from 'jose';
 import { unary } from '../helpers/grpc-fixture.js';
-import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer, type KeyServer } from './fixture.js';
+import {
+  audience,
+  bearer,
+  echoPolicy,
+  newSigningKey,
+  reasonOf,
+  startAuthServer,
+  startKeyServer,
+  type KeyServer,
+} from './fixture.js';
 
 /** One hostile request: the metadata it sends and the status and reason it must get. */
 interface Attack {
@@ -27,7 +36,11 @@ function metadataOf(authorization: string): grpc.Metadata {
 }
 
 /** A correctly signed RS256 JWS with any header, which jose's signers would refuse to make. */
-async function signRaw(keys: KeyServer, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
+async function signRaw(
+  keys: KeyServer,
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+): Promise<string> {
   const input = `${segment(header)}.${segment(payload)}`;
   const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', keys.key.privateKey, Buffer.from(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
@@ -42,11 +55,22 @@ async function corpus(keys: KeyServer): Promise<Attack[]> {
   // The classic confusion attack: HS256 keyed with the bytes of the server's own public key.
   const publicPem = createPublicKey({ key: keys.key.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
   const claims = { iss: keys.issuer, aud: audience, sub: 'mallory', scope: 'orders.read', exp: now() + 3600 };
-  const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: keys.key.jwk.kid! }).sign(Buffer.from(publicPem));
-  const attack = (name: string, metadata: grpc.Metadata, reason: string, code = unauthenticated): Attack => ({ name, metadata, code, reason });
+  const hmac = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', kid: keys.key.jwk.kid! })
+    .sign(Buffer.from(publicPem));
+  const attack = (name: string, metadata: grpc.Metadata, reason: string, code = unauthenticated): Attack => ({
+    name,
+    metadata,
+    code,
+    reason,
+  });
   return [
     attack('alg none, no signature', bearer(`${segment({ alg: 'none' })}.${segment(claims)}.`), 'malformed_token'),
-    attack('alg none with a signature', bearer(`${segment({ alg: 'none', kid: keys.key.jwk.kid })}.${segment(claims)}.${signature}`), 'algorithm_not_allowed'),
+    attack(
+      'alg none with a signature',
+      bearer(`${segment({ alg: 'none', kid: keys.key.jwk.kid })}.${segment(claims)}.${signature}`),
+      'algorithm_not_allowed',
+    ),
     attack('HS256 keyed with the public key PEM', bearer(hmac), 'algorithm_not_allowed'),
     attack('expired beyond the tolerance', bearer(await keys.sign({ exp: now() - 31 })), 'token_expired'),
     attack('not yet valid', bearer(await keys.sign({ nbf: now() + 120 })), 'token_not_yet_valid'),
@@ -55,26 +79,49 @@ async function corpus(keys: KeyServer): Promise<Attack[]> {
     attack('wrong audience', bearer(await keys.sign({ aud: 'https://other.example.test' })), 'wrong_audience'),
     attack('no audience', bearer(await keys.sign({ aud: undefined })), 'wrong_audience'),
     attack('a flipped signature byte', bearer(`${header}.${payload}.${flipped}`), 'bad_signature'),
-    attack('a changed payload under the old signature', bearer(`${header}.${segment({ ...claims, scope: 'orders.admin' })}.${signature}`), 'bad_signature'),
+    attack(
+      'a changed payload under the old signature',
+      bearer(`${header}.${segment({ ...claims, scope: 'orders.admin' })}.${signature}`),
+      'bad_signature',
+    ),
     attack('an unknown kid', bearer(await keys.sign({}, { key: impostor })), 'unknown_key'),
-    attack('another key under the real kid', bearer(await keys.sign({}, { key: { ...impostor, jwk: { ...impostor.jwk, kid: keys.key.jwk.kid } } })), 'bad_signature'),
+    attack(
+      'another key under the real kid',
+      bearer(await keys.sign({}, { key: { ...impostor, jwk: { ...impostor.jwk, kid: keys.key.jwk.kid } } })),
+      'bad_signature',
+    ),
     attack('garbage', bearer('not-a-jwt'), 'malformed_token'),
     attack('three garbage parts', bearer('aaa.bbb.ccc'), 'malformed_token'),
     attack('an encrypted (five-part) token', bearer('a.b.c.d.e'), 'malformed_token'),
     attack('a 40 KB token', bearer(`${header}.${'A'.repeat(40 * 1024)}.${signature}`), 'token_too_large'),
     // Node's HTTP/2 layer resets a stream whose header block passes 64 KB (RST_STREAM COMPRESSION_ERROR,
     // INTERNAL at the client) before grpc-js or any interceptor sees it; the stream only, not the connection.
-    { name: 'a 100 KB token', metadata: bearer(`${header}.${'A'.repeat(100 * 1024)}.${signature}`), code: grpc.status.INTERNAL, reason: undefined },
+    {
+      name: 'a 100 KB token',
+      metadata: bearer(`${header}.${'A'.repeat(100 * 1024)}.${signature}`),
+      code: grpc.status.INTERNAL,
+      reason: undefined,
+    },
     attack('Basic credentials', bearer(Buffer.from('orders-svc:secret').toString('base64'), 'Basic'), 'not_bearer'),
     attack('the scheme without a token', metadataOf('Bearer'), 'malformed_token'),
     attack('a bare token without a scheme', metadataOf(good), 'not_bearer'),
-    attack('an unknown critical header', bearer(await signRaw(keys, { alg: 'RS256', kid: keys.key.jwk.kid, crit: ['x-unknown'], 'x-unknown': 1 }, claims)), 'malformed_token'),
+    attack(
+      'an unknown critical header',
+      bearer(await signRaw(keys, { alg: 'RS256', kid: keys.key.jwk.kid, crit: ['x-unknown'], 'x-unknown': 1 }, claims)),
+      'malformed_token',
+    ),
   ];
 }
 
 /** A server for the key server's issuer, and a client on plain TLS (the tests set authorization themselves). */
 async function server(t: TestContext, keys: KeyServer) {
-  const auth = await startAuthServer(t, { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy });
+  const auth = await startAuthServer(t, {
+    issuer: keys.issuer,
+    audience,
+    jwksUri: keys.jwksUri,
+    allowInsecureRequests: true,
+    methods: echoPolicy,
+  });
   return { auth, client: auth.client() };
 }
 
@@ -98,7 +145,8 @@ describe('attack corpus', () => {
   it('accepts the real token with the scheme in any letter case, and one expired within the tolerance', async (t) => {
     const keys = await startKeyServer(t);
     const { client } = await server(t, keys);
-    for (const scheme of ['Bearer', 'bearer', 'BEARER']) assert.equal((await unary(client, { metadata: bearer(await keys.sign(), scheme) })).error, undefined, scheme);
+    for (const scheme of ['Bearer', 'bearer', 'BEARER'])
+      assert.equal((await unary(client, { metadata: bearer(await keys.sign(), scheme) })).error, undefined, scheme);
     assert.equal((await unary(client, { metadata: bearer(await keys.sign({ exp: now() - 10 })) })).error, undefined);
   });
 
@@ -132,7 +180,11 @@ describe('two authorization values', () => {
             },
           }),
       });
-    const auth = await startAuthServer(t, { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy }, { before: [addSecond] });
+    const auth = await startAuthServer(
+      t,
+      { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy },
+      { before: [addSecond] },
+    );
     const { error } = await unary(auth.client(), { metadata: bearer(good) });
     assert.equal(error?.code, unauthenticated);
     assert.equal(reasonOf(error), 'multiple_authorization');
@@ -150,9 +202,14 @@ describe('fuzzing the authorization value', () => {
     process.on('unhandledRejection', onRejection);
     t.after(() => process.off('unhandledRejection', onRejection));
 
-    const printable = fc.string({ unit: fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))), maxLength: 300 });
+    const printable = fc.string({
+      unit: fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))),
+      maxLength: 300,
+    });
     const jsonish = fc.jsonValue().map(segment);
-    const mutated = fc.tuple(fc.nat({ max: good.lastIndexOf('.') - 1 }), fc.constantFrom(...'AZaz09-_.!')).map(([at, char]) => `${good.slice(0, at)}${char}${good.slice(at + 1)}`);
+    const mutated = fc
+      .tuple(fc.nat({ max: good.lastIndexOf('.') - 1 }), fc.constantFrom(...'AZaz09-_.!'))
+      .map(([at, char]) => `${good.slice(0, at)}${char}${good.slice(at + 1)}`);
     const value = fc.oneof(
       printable,
       printable.map((text) => `Bearer ${text}`),

@@ -21,7 +21,12 @@ async function scene(t: TestContext, scopes: string[], options: Partial<ServerAu
     ...options,
   });
   const tokens = createManager(t, tokenServer, { scopes });
-  return { tokenServer, server, tokens, client: server.client(createChannelCredentials(server.channelCredentials(), tokens)) };
+  return {
+    tokenServer,
+    server,
+    tokens,
+    client: server.client(createChannelCredentials(server.channelCredentials(), tokens)),
+  };
 }
 
 const kinds = Object.keys(callTypes) as CallType[];
@@ -34,7 +39,8 @@ describe('server interceptor with the SDK client', () => {
       assert.equal(error, undefined);
       assert.ok(replies.length > 0);
       assert.ok(server.sightings.length > 0);
-      for (const sighting of server.sightings) assert.equal(sighting.subject, 'orders-svc', `${sighting.method} at ${sighting.where}`);
+      for (const sighting of server.sightings)
+        assert.equal(sighting.subject, 'orders-svc', `${sighting.method} at ${sighting.where}`);
     });
 
     it(`refuses a ${kind} call whose token lacks the method's scope, naming it, and never runs the handler`, async (t) => {
@@ -77,7 +83,12 @@ describe('server interceptor with the SDK client', () => {
     const { server, tokens } = await scene(t, ['orders.read']);
     const tls = server.channelCredentials();
     const client = server.client(tls, {
-      interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls, scopesFor: (method) => (method.endsWith('/ClientStream') ? ['orders.write'] : ['orders.read']) })],
+      interceptors: [
+        createAuthInterceptor(tokens, {
+          channelCredentials: tls,
+          scopesFor: (method) => (method.endsWith('/ClientStream') ? ['orders.write'] : ['orders.read']),
+        }),
+      ],
     });
     for (const kind of kinds) assert.equal((await callTypes[kind](client)).error, undefined, kind);
   });
@@ -85,7 +96,12 @@ describe('server interceptor with the SDK client', () => {
   for (const discovery of ['oauth', 'oidc'] as const) {
     it(`finds the keys through the issuer's ${discovery === 'oauth' ? 'RFC 8414' : 'OpenID Connect'} discovery document when jwksUri is omitted`, async (t) => {
       const tokenServer = await startTokenServer(t, { audience, discovery });
-      const server = await startAuthServer(t, { issuer: tokenServer.issuer, audience, allowInsecureRequests: true, methods: echoPolicy });
+      const server = await startAuthServer(t, {
+        issuer: tokenServer.issuer,
+        audience,
+        allowInsecureRequests: true,
+        methods: echoPolicy,
+      });
       const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
       const { error } = await unary(server.client(createChannelCredentials(server.channelCredentials(), tokens)));
       assert.equal(error, undefined);
@@ -94,7 +110,12 @@ describe('server interceptor with the SDK client', () => {
 
   it('ends the call UNAVAILABLE when the issuer has no discovery document', async (t) => {
     const tokenServer = await startTokenServer(t, { audience, discovery: 'none' });
-    const server = await startAuthServer(t, { issuer: tokenServer.issuer, audience, allowInsecureRequests: true, methods: echoPolicy });
+    const server = await startAuthServer(t, {
+      issuer: tokenServer.issuer,
+      audience,
+      allowInsecureRequests: true,
+      methods: echoPolicy,
+    });
     const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
     const { error } = await unary(server.client(createChannelCredentials(server.channelCredentials(), tokens)));
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
@@ -103,7 +124,9 @@ describe('server interceptor with the SDK client', () => {
   });
 
   it('refuses a token for another audience, and the SDK interceptor invalidates it and replays once', async (t) => {
-    const { server, tokens, tokenServer } = await scene(t, ['orders.read'], { audience: 'https://billing.example.test' });
+    const { server, tokens, tokenServer } = await scene(t, ['orders.read'], {
+      audience: 'https://billing.example.test',
+    });
     const tls = server.channelCredentials();
     const client = server.client(tls, { interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls })] });
     const { error } = await unary(client);

@@ -7,7 +7,10 @@ describe('examples/server-verification', () => {
     const { code, stdout, stderr } = await runScript('examples/server-verification/main.ts');
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /read +order 42 for storefront\n/);
-    assert.match(stdout, /place +PERMISSION_DENIED: missing scope: needs one of orders.admin, orders.write \(grpc-oauth2-reason: missing_scope\)\n/);
+    assert.match(
+      stdout,
+      /place +PERMISSION_DENIED: missing scope: needs one of orders.admin, orders.write \(grpc-oauth2-reason: missing_scope\)\n/,
+    );
     assert.match(stdout, /no token +UNAUTHENTICATED: .* \(grpc-oauth2-reason: missing_token\)\n/);
     assert.match(stdout, /health +SERVING\n/);
     assert.match(stdout, /audit +\/shop.v1.Orders\/PlaceOrder allowed=false reason=missing_scope subject=storefront\n/);

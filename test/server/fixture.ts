@@ -37,7 +37,10 @@ export interface KeyServer {
   /** Requests so far to the JWKS endpoint. */
   readonly jwksRequests: number;
   /** Signs `claims` over defaults (iss, aud, sub, scope, exp in an hour at `nowMs`). */
-  sign(claims?: JWTPayload, options?: { key?: SigningKey; header?: Record<string, unknown>; nowMs?: number }): Promise<string>;
+  sign(
+    claims?: JWTPayload,
+    options?: { key?: SigningKey; header?: Record<string, unknown>; nowMs?: number },
+  ): Promise<string>;
 }
 
 export async function startKeyServer(t: TestContext): Promise<KeyServer> {
@@ -50,9 +53,12 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     };
     if (req.url === '/.well-known/jwks.json') {
       jwksRequests++;
-      return keyServer.jwksStatus === undefined ? send(200, { keys: keyServer.served }) : send(keyServer.jwksStatus, {});
+      return keyServer.jwksStatus === undefined
+        ? send(200, { keys: keyServer.served })
+        : send(keyServer.jwksStatus, {});
     }
-    if (req.url?.startsWith('/.well-known/oauth-authorization-server')) return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
+    if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
+      return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
     send(404, {});
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -70,7 +76,15 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     },
     async sign(claims = {}, { key: signWith = key, header = {}, nowMs = Date.now() } = {}) {
       const now = Math.floor(nowMs / 1000);
-      return new SignJWT({ iss: issuer, aud: audience, sub: 'orders-svc', scope: 'orders.read', iat: now, exp: now + 3600, ...claims })
+      return new SignJWT({
+        iss: issuer,
+        aud: audience,
+        sub: 'orders-svc',
+        scope: 'orders.read',
+        iat: now,
+        exp: now + 3600,
+        ...claims,
+      })
         .setProtectedHeader({ alg: signWith.jwk.alg!, kid: signWith.jwk.kid!, typ: 'at+jwt', ...header })
         .sign(signWith.privateKey);
     },
@@ -101,10 +115,17 @@ let certificates: ReturnType<typeof createTestCertificates> | undefined;
  * Starts the echo service over TLS on 127.0.0.1:0 behind `createServerAuthInterceptor(options)`
  * (after `before`, interceptors that run ahead of it), plus a health Check method. Closed after `t`.
  */
-export async function startAuthServer(t: TestContext, options: ServerAuthOptions, extra: { before?: grpc.ServerInterceptor[]; serverOptions?: grpc.ServerOptions } = {}): Promise<AuthServer> {
+export async function startAuthServer(
+  t: TestContext,
+  options: ServerAuthOptions,
+  extra: { before?: grpc.ServerInterceptor[]; serverOptions?: grpc.ServerOptions } = {},
+): Promise<AuthServer> {
   const certs = await (certificates ??= createTestCertificates());
   const sightings: HandlerSighting[] = [];
-  const server = new grpc.Server({ ...extra.serverOptions, interceptors: [...(extra.before ?? []), createServerAuthInterceptor(options)] });
+  const server = new grpc.Server({
+    ...extra.serverOptions,
+    interceptors: [...(extra.before ?? []), createServerAuthInterceptor(options)],
+  });
   const see = (method: string, where: HandlerSighting['where'], call: { metadata: grpc.Metadata }): string => {
     const subject = getAuthClaims(call)?.sub;
     sightings.push({ method, where, subject });
@@ -126,7 +147,9 @@ export async function startAuthServer(t: TestContext, options: ServerAuthOptions
     },
     Bidi(call: grpc.ServerDuplexStream<Request, Reply>) {
       see(methodPaths.bidi, 'entry', call);
-      call.on('data', (request: Request) => call.write(reply(methodPaths.bidi, `${see(methodPaths.bidi, 'data', call)}:${request.text}`)));
+      call.on('data', (request: Request) =>
+        call.write(reply(methodPaths.bidi, `${see(methodPaths.bidi, 'data', call)}:${request.text}`)),
+      );
       call.on('end', () => call.end());
     },
   } satisfies grpc.UntypedServiceImplementation);
@@ -148,7 +171,11 @@ export async function startAuthServer(t: TestContext, options: ServerAuthOptions
     sightings,
     channelCredentials,
     client(credentials = channelCredentials(), options = {}) {
-      const client = new grpc.Client(address, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost', ...options });
+      const client = new grpc.Client(address, credentials, {
+        'grpc.ssl_target_name_override': 'localhost',
+        'grpc.default_authority': 'localhost',
+        ...options,
+      });
       clients.add(client);
       return client;
     },
@@ -157,7 +184,9 @@ export async function startAuthServer(t: TestContext, options: ServerAuthOptions
 
 export const healthCheckPath = '/grpc.health.v1.Health/Check';
 /** A stand-in for the gRPC health service's Check (JSON on the wire like the echo service). */
-export const healthService = { Check: { ...echoService.Unary, path: healthCheckPath } } satisfies grpc.ServiceDefinition;
+export const healthService = {
+  Check: { ...echoService.Unary, path: healthCheckPath },
+} satisfies grpc.ServiceDefinition;
 
 /** The policy most tests use: each echo method needs orders.read, except ClientStream (orders.write). */
 export const echoPolicy: ServerAuthOptions['methods'] = {

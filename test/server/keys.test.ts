@@ -9,7 +9,15 @@ import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer,
 async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
   const keys = await startKeyServer(t);
   const clock = new ManualClock();
-  const auth = await startAuthServer(t, { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy, clock, ...options });
+  const auth = await startAuthServer(t, {
+    issuer: keys.issuer,
+    audience,
+    jwksUri: keys.jwksUri,
+    allowInsecureRequests: true,
+    methods: echoPolicy,
+    clock,
+    ...options,
+  });
   const client = auth.client();
   const call = async (token: string) => (await unary(client, { metadata: bearer(token) })).error;
   return { keys, clock, auth, call };
@@ -49,13 +57,19 @@ describe('signing keys', () => {
     const { keys, clock, call } = await scene(t);
     assert.equal(await call(await keys.sign()), undefined);
     const forger = await newSigningKey();
-    const forged = await Promise.all(Array.from({ length: 1000 }, (_, i) => keys.sign({}, { key: { ...forger, jwk: { ...forger.jwk, kid: `forged-${i}` } } })));
+    const forged = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        keys.sign({}, { key: { ...forger, jwk: { ...forger.jwk, kid: `forged-${i}` } } }),
+      ),
+    );
     await clock.advance(30_000);
     const errors = await Promise.all(forged.map(call));
     assert.ok(errors.every((error) => reasonOf(error) === 'unknown_key'));
     await clock.advance(10_000);
     await Promise.all(forged.slice(0, 100).map(call));
-    t.diagnostic(`1,000 forged kids after the cooldown, then 100 more 10 s later: ${keys.jwksRequests - 1} JWKS refetches`);
+    t.diagnostic(
+      `1,000 forged kids after the cooldown, then 100 more 10 s later: ${keys.jwksRequests - 1} JWKS refetches`,
+    );
     assert.equal(keys.jwksRequests, 2);
   });
 
@@ -88,7 +102,12 @@ describe('signing keys', () => {
 
   it('refuses a discovery document that names another issuer', async (t) => {
     const keys = await startKeyServer(t);
-    const auth = await startAuthServer(t, { issuer: `${keys.issuer}/tenant`, audience, allowInsecureRequests: true, methods: echoPolicy });
+    const auth = await startAuthServer(t, {
+      issuer: `${keys.issuer}/tenant`,
+      audience,
+      allowInsecureRequests: true,
+      methods: echoPolicy,
+    });
     const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
     assert.equal(reasonOf(error), 'keys_unavailable');
@@ -99,15 +118,34 @@ describe('signing keys', () => {
 describe('key URLs', () => {
   const base = { audience, methods: echoPolicy };
   it('refuses an http:// jwksUri unless allowInsecureRequests is true', () => {
-    assert.throws(() => createServerAuthInterceptor({ ...base, issuer: 'https://auth.example.test', jwksUri: 'http://auth.example.test/jwks' }), (err: unknown) => {
-      assert.ok(err instanceof AuthConfigError);
-      assert.match(err.message, /jwksUri is http:\/\/.*allowInsecureRequests: true/);
-      return true;
-    });
-    assert.equal(typeof createServerAuthInterceptor({ ...base, issuer: 'https://auth.example.test', jwksUri: 'http://auth.example.test/jwks', allowInsecureRequests: true }), 'function');
+    assert.throws(
+      () =>
+        createServerAuthInterceptor({
+          ...base,
+          issuer: 'https://auth.example.test',
+          jwksUri: 'http://auth.example.test/jwks',
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof AuthConfigError);
+        assert.match(err.message, /jwksUri is http:\/\/.*allowInsecureRequests: true/);
+        return true;
+      },
+    );
+    assert.equal(
+      typeof createServerAuthInterceptor({
+        ...base,
+        issuer: 'https://auth.example.test',
+        jwksUri: 'http://auth.example.test/jwks',
+        allowInsecureRequests: true,
+      }),
+      'function',
+    );
   });
 
   it('refuses an http:// issuer to discover keys from unless allowInsecureRequests is true', () => {
-    assert.throws(() => createServerAuthInterceptor({ ...base, issuer: 'http://auth.example.test' }), /issuer is http:\/\//);
+    assert.throws(
+      () => createServerAuthInterceptor({ ...base, issuer: 'http://auth.example.test' }),
+      /issuer is http:\/\//,
+    );
   });
 });

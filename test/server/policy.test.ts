@@ -1,13 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { AuthConfigError, checkPolicy, createServerAuthInterceptor, type AuthDecision, type ServerAuthOptions } from '../../src/server/index.js';
+import {
+  AuthConfigError,
+  checkPolicy,
+  createServerAuthInterceptor,
+  type AuthDecision,
+  type ServerAuthOptions,
+} from '../../src/server/index.js';
 import { callTypes, echoService, methodPaths, unary } from '../helpers/grpc-fixture.js';
 import { audience, bearer, echoPolicy, healthService, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
 
 async function scene(t: TestContext, options: Partial<ServerAuthOptions>) {
   const keys = await startKeyServer(t);
-  const auth = await startAuthServer(t, { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy, ...options });
+  const auth = await startAuthServer(t, {
+    issuer: keys.issuer,
+    audience,
+    jwksUri: keys.jwksUri,
+    allowInsecureRequests: true,
+    methods: echoPolicy,
+    ...options,
+  });
   const client = auth.client();
   return { keys, auth, client };
 }
@@ -39,21 +52,30 @@ describe('method policy', () => {
   });
 
   it('requires every listed scope, naming each one missing', async (t) => {
-    const { keys, client } = await scene(t, { methods: { [methodPaths.unary]: ['orders.read', 'orders.write', 'orders.audit'] } });
+    const { keys, client } = await scene(t, {
+      methods: { [methodPaths.unary]: ['orders.read', 'orders.write', 'orders.audit'] },
+    });
     const { error } = await unary(client, { metadata: bearer(await keys.sign({ scope: 'orders.read' })) });
     assert.equal(error?.details, 'missing scopes orders.audit, orders.write');
     assert.deepEqual(error?.metadata.get('grpc-oauth2-scope'), ['orders.audit orders.write']);
   });
 
   it('accepts any one scope of an anyOf entry, and reads scp arrays as well as scope strings', async (t) => {
-    const { keys, client } = await scene(t, { methods: { [methodPaths.unary]: { anyOf: ['orders.write', 'orders.admin'] } } });
-    assert.equal((await unary(client, { metadata: bearer(await keys.sign({ scope: undefined, scp: ['orders.admin'] })) })).error, undefined);
+    const { keys, client } = await scene(t, {
+      methods: { [methodPaths.unary]: { anyOf: ['orders.write', 'orders.admin'] } },
+    });
+    assert.equal(
+      (await unary(client, { metadata: bearer(await keys.sign({ scope: undefined, scp: ['orders.admin'] })) })).error,
+      undefined,
+    );
     const { error } = await unary(client, { metadata: bearer(await keys.sign({ scope: 'orders.read' })) });
     assert.equal(error?.details, 'missing scope: needs one of orders.admin, orders.write');
   });
 
   it('lets an exact path win over its service wildcard', async (t) => {
-    const { keys, client } = await scene(t, { methods: { [methodPaths.unary]: ['orders.admin'], '/test.v1.Echo/*': ['orders.read'] } });
+    const { keys, client } = await scene(t, {
+      methods: { [methodPaths.unary]: ['orders.admin'], '/test.v1.Echo/*': ['orders.read'] },
+    });
     const token = await keys.sign({ scope: 'orders.read' });
     assert.equal(reasonOf((await unary(client, { metadata: bearer(token) })).error), 'missing_scope');
     assert.equal((await callTypes.bidi(client, { metadata: bearer(token) })).error, undefined);
@@ -98,7 +120,12 @@ describe('the authorize rule', () => {
   });
 
   for (const [how, authorize] of [
-    ['throws', () => { throw new Error('db down: secret-ish text'); }],
+    [
+      'throws',
+      () => {
+        throw new Error('db down: secret-ish text');
+      },
+    ],
     ['rejects', () => Promise.reject(new TypeError('boom'))],
     ['returns something other than a boolean', () => 'yes' as unknown as boolean],
   ] as const) {
@@ -109,7 +136,11 @@ describe('the authorize rule', () => {
       assert.equal(reasonOf(error), 'authorize_failed');
       assert.ok(!error?.details.includes('secret'));
       assert.deepEqual(auth.sightings, []);
-      assert.equal((await unary(client, { metadata: bearer(await keys.sign()) })).error?.code, grpc.status.INTERNAL, 'the server still answers');
+      assert.equal(
+        (await unary(client, { metadata: bearer(await keys.sign()) })).error?.code,
+        grpc.status.INTERNAL,
+        'the server still answers',
+      );
     });
   }
 });
@@ -123,9 +154,30 @@ describe('onDecision', () => {
     await unary(client, { metadata: bearer(token) });
     await unary(client);
     assert.deepEqual(decisions, [
-      { method: methodPaths.unary, allowed: true, code: grpc.status.OK, reason: 'granted', details: '', subject: 'orders-svc' },
-      { method: methodPaths.unary, allowed: false, code: grpc.status.PERMISSION_DENIED, reason: 'missing_scope', details: 'missing scope orders.read', subject: 'orders-svc' },
-      { method: methodPaths.unary, allowed: false, code: grpc.status.UNAUTHENTICATED, reason: 'missing_token', details: 'no bearer token: the call has no authorization metadata', subject: undefined },
+      {
+        method: methodPaths.unary,
+        allowed: true,
+        code: grpc.status.OK,
+        reason: 'granted',
+        details: '',
+        subject: 'orders-svc',
+      },
+      {
+        method: methodPaths.unary,
+        allowed: false,
+        code: grpc.status.PERMISSION_DENIED,
+        reason: 'missing_scope',
+        details: 'missing scope orders.read',
+        subject: 'orders-svc',
+      },
+      {
+        method: methodPaths.unary,
+        allowed: false,
+        code: grpc.status.UNAUTHENTICATED,
+        reason: 'missing_token',
+        details: 'no bearer token: the call has no authorization metadata',
+        subject: undefined,
+      },
     ]);
     assert.ok(!JSON.stringify(decisions).includes(token.split('.')[2]!));
   });
@@ -139,7 +191,8 @@ describe('onDecision', () => {
         throw new Error('audit sink down');
       },
     });
-    for (let i = 0; i < 4; i++) assert.equal((await unary(client, { metadata: bearer(await keys.sign()) })).error, undefined);
+    for (let i = 0; i < 4; i++)
+      assert.equal((await unary(client, { metadata: bearer(await keys.sign()) })).error, undefined);
     assert.equal(calls, 4);
   });
 });
@@ -149,12 +202,22 @@ describe('checkPolicy', () => {
 
   it('throws for a misspelled method path, suggesting the real one', () => {
     const auth = createServerAuthInterceptor({ ...base, methods: { '/test.v1.Echo/Unray': ['orders.read'] } });
-    throwsConfig(() => checkPolicy(auth, services), /methods path "\/test.v1.Echo\/Unray" names no method; did you mean "\/test.v1.Echo\/Unary"\?/);
+    throwsConfig(
+      () => checkPolicy(auth, services),
+      /methods path "\/test.v1.Echo\/Unray" names no method; did you mean "\/test.v1.Echo\/Unary"\?/,
+    );
   });
 
   it('throws for a wildcard of a service that is not served, and for a misspelled public method', () => {
-    const auth = createServerAuthInterceptor({ ...base, methods: { '/test.v1.Eco/*': ['orders.read'] }, publicMethods: ['/grpc.health.v1.Health/Chek'] });
-    throwsConfig(() => checkPolicy(auth, services), /wildcard "\/test.v1.Eco\/\*" names no service; did you mean "\/test.v1.Echo\/\*"\?.*publicMethods path "\/grpc.health.v1.Health\/Chek"/);
+    const auth = createServerAuthInterceptor({
+      ...base,
+      methods: { '/test.v1.Eco/*': ['orders.read'] },
+      publicMethods: ['/grpc.health.v1.Health/Chek'],
+    });
+    throwsConfig(
+      () => checkPolicy(auth, services),
+      /wildcard "\/test.v1.Eco\/\*" names no service; did you mean "\/test.v1.Echo\/\*"\?.*publicMethods path "\/grpc.health.v1.Health\/Chek"/,
+    );
   });
 
   it('passes a policy that names only real methods, with the default health entries left unchecked', () => {
@@ -164,33 +227,72 @@ describe('checkPolicy', () => {
   it('with requireAll, throws for each method the policy forgets', () => {
     const auth = createServerAuthInterceptor({ ...base, methods: { [methodPaths.unary]: ['orders.read'] } });
     checkPolicy(auth, services);
-    throwsConfig(() => checkPolicy(auth, services, { requireAll: true }), /method "\/test.v1.Echo\/ClientStream" is in no entry.*"\/test.v1.Echo\/Bidi"/);
+    throwsConfig(
+      () => checkPolicy(auth, services, { requireAll: true }),
+      /method "\/test.v1.Echo\/ClientStream" is in no entry.*"\/test.v1.Echo\/Bidi"/,
+    );
   });
 
   it('accepts client constructors, and refuses what is not our interceptor or a bad option', () => {
     const Client = grpc.makeGenericClientConstructor(echoService, 'Echo');
     checkPolicy(createServerAuthInterceptor(base), [Client], { requireAll: false });
     throwsConfig(() => checkPolicy(() => undefined, [echoService]), /made by createServerAuthInterceptor/);
-    throwsConfig(() => checkPolicy(createServerAuthInterceptor(base), [echoService], { requireALL: true } as never), /did you mean "requireAll"/);
-    throwsConfig(() => checkPolicy(createServerAuthInterceptor(base), [echoService], { requireAll: 'true' as never }), /requireAll must be true or false/);
+    throwsConfig(
+      () => checkPolicy(createServerAuthInterceptor(base), [echoService], { requireALL: true } as never),
+      /did you mean "requireAll"/,
+    );
+    throwsConfig(
+      () => checkPolicy(createServerAuthInterceptor(base), [echoService], { requireAll: 'true' as never }),
+      /requireAll must be true or false/,
+    );
   });
 });
 
 describe('strict options', () => {
   it('names an unknown option and the likely intended one, at every level', () => {
-    throwsConfig(() => createServerAuthInterceptor({ ...base, audiance: audience } as never), /unknown createServerAuthInterceptor option "audiance"; did you mean "audience"\?/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, methods: { [methodPaths.unary]: { anyof: ['a'] } as never } }), /option "anyof"; did you mean "anyOf"\?/);
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, audiance: audience } as never),
+      /unknown createServerAuthInterceptor option "audiance"; did you mean "audience"\?/,
+    );
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, methods: { [methodPaths.unary]: { anyof: ['a'] } as never } }),
+      /option "anyof"; did you mean "anyOf"\?/,
+    );
   });
 
   it('refuses booleans given as strings, a missing audience, none and HMAC algorithms, and malformed paths', () => {
-    throwsConfig(() => createServerAuthInterceptor({ ...base, endStreamsAtExpiry: 'false' as never }), /endStreamsAtExpiry must be true or false/);
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, endStreamsAtExpiry: 'false' as never }),
+      /endStreamsAtExpiry must be true or false/,
+    );
     throwsConfig(() => createServerAuthInterceptor({ ...base, audience: undefined as never }), /audience is required/);
     throwsConfig(() => createServerAuthInterceptor({ ...base, audience: [] }), /audience is required/);
-    for (const alg of ['none', 'HS256']) throwsConfig(() => createServerAuthInterceptor({ ...base, algorithms: [alg] }), /never none or HS\*/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, methods: { 'test.v1.Echo/Unary': [] } }), /is not a full method path/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, methods: { [methodPaths.unary]: ['orders read'] } }), /without spaces/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, publicMethods: [methodPaths.unary], methods: { [methodPaths.unary]: [] } }), /named more than once/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, clockToleranceSec: -1 }), /clockToleranceSec must be a number from 0/);
-    throwsConfig(() => createServerAuthInterceptor({ ...base, onDecision: 'log' as never }), /onDecision must be a function/);
+    for (const alg of ['none', 'HS256'])
+      throwsConfig(() => createServerAuthInterceptor({ ...base, algorithms: [alg] }), /never none or HS\*/);
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, methods: { 'test.v1.Echo/Unary': [] } }),
+      /is not a full method path/,
+    );
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, methods: { [methodPaths.unary]: ['orders read'] } }),
+      /without spaces/,
+    );
+    throwsConfig(
+      () =>
+        createServerAuthInterceptor({
+          ...base,
+          publicMethods: [methodPaths.unary],
+          methods: { [methodPaths.unary]: [] },
+        }),
+      /named more than once/,
+    );
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, clockToleranceSec: -1 }),
+      /clockToleranceSec must be a number from 0/,
+    );
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, onDecision: 'log' as never }),
+      /onDecision must be a function/,
+    );
   });
 });

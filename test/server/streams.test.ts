@@ -25,42 +25,53 @@ async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
 }
 
 describe('streams and token expiry', () => {
-  it('ends a bidi stream UNAUTHENTICATED when its token expires (exp plus the 30 s tolerance)', { timeout: 10_000 }, async (t) => {
-    const { keys, clock, client, decisions } = await scene(t);
-    const token = await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() });
-    const stream = openBidi(client, { metadata: bearer(token) });
-    stream.stream.write({ text: 'one' });
-    assert.equal((await stream.nextReply()).text, 'orders-svc:one');
-    await clock.advance(89_000);
-    stream.stream.write({ text: 'two' });
-    assert.equal((await stream.nextReply()).text, 'orders-svc:two', 'still open one second before');
-    await clock.advance(1_000);
-    const { error } = await stream.ended;
-    assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
-    assert.equal(reasonOf(error), 'stream_token_expired');
-    assert.match(error?.details ?? '', /expired during the stream; open a new call/);
-    assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
-  });
+  it(
+    'ends a bidi stream UNAUTHENTICATED when its token expires (exp plus the 30 s tolerance)',
+    { timeout: 10_000 },
+    async (t) => {
+      const { keys, clock, client, decisions } = await scene(t);
+      const token = await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() });
+      const stream = openBidi(client, { metadata: bearer(token) });
+      stream.stream.write({ text: 'one' });
+      assert.equal((await stream.nextReply()).text, 'orders-svc:one');
+      await clock.advance(89_000);
+      stream.stream.write({ text: 'two' });
+      assert.equal((await stream.nextReply()).text, 'orders-svc:two', 'still open one second before');
+      await clock.advance(1_000);
+      const { error } = await stream.ended;
+      assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
+      assert.equal(reasonOf(error), 'stream_token_expired');
+      assert.match(error?.details ?? '', /expired during the stream; open a new call/);
+      assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
+    },
+  );
 
-  it('a client that reopens its bidi stream on stream_token_expired goes on with a fresh token', { timeout: 10_000 }, async (t) => {
-    const { keys, clock, client } = await scene(t);
-    const tokenFor = (lifetimeSec: number) => keys.sign({ exp: Math.floor(clock.now() / 1000) + lifetimeSec }, { nowMs: clock.now() });
-    const first = openBidi(client, { metadata: bearer(await tokenFor(60)) });
-    first.stream.write({ text: 'a' });
-    await first.nextReply();
-    await clock.advance(90_000);
-    const { error } = await first.ended;
-    assert.equal(error?.metadata.get('grpc-oauth2-reason')[0], 'stream_token_expired');
-    const second = openBidi(client, { metadata: bearer(await tokenFor(3600)) });
-    second.stream.write({ text: 'b' });
-    assert.equal((await second.nextReply()).text, 'orders-svc:b');
-    second.stream.end();
-    assert.equal((await second.ended).error, undefined);
-  });
+  it(
+    'a client that reopens its bidi stream on stream_token_expired goes on with a fresh token',
+    { timeout: 10_000 },
+    async (t) => {
+      const { keys, clock, client } = await scene(t);
+      const tokenFor = (lifetimeSec: number) =>
+        keys.sign({ exp: Math.floor(clock.now() / 1000) + lifetimeSec }, { nowMs: clock.now() });
+      const first = openBidi(client, { metadata: bearer(await tokenFor(60)) });
+      first.stream.write({ text: 'a' });
+      await first.nextReply();
+      await clock.advance(90_000);
+      const { error } = await first.ended;
+      assert.equal(error?.metadata.get('grpc-oauth2-reason')[0], 'stream_token_expired');
+      const second = openBidi(client, { metadata: bearer(await tokenFor(3600)) });
+      second.stream.write({ text: 'b' });
+      assert.equal((await second.nextReply()).text, 'orders-svc:b');
+      second.stream.end();
+      assert.equal((await second.ended).error, undefined);
+    },
+  );
 
   it('leaves a stream open past its token expiry with endStreamsAtExpiry: false', async (t) => {
     const { keys, clock, client } = await scene(t, { endStreamsAtExpiry: false });
-    const stream = openBidi(client, { metadata: bearer(await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() })) });
+    const stream = openBidi(client, {
+      metadata: bearer(await keys.sign({ exp: Math.floor(clock.now() / 1000) + 60 }, { nowMs: clock.now() })),
+    });
     stream.stream.write({ text: 'early' });
     await stream.nextReply();
     await clock.advance(3_600_000);
@@ -108,7 +119,10 @@ describe('verified-token cache', () => {
     keys.served = [next.jwk];
     await clock.advance(30_000);
     // A token of the new key makes the server refetch: the old key is gone from its key set.
-    assert.equal((await unary(client, { metadata: bearer(await keys.sign({}, { key: next, nowMs: clock.now() })) })).error, undefined);
+    assert.equal(
+      (await unary(client, { metadata: bearer(await keys.sign({}, { key: next, nowMs: clock.now() })) })).error,
+      undefined,
+    );
     const outcome = async (token: string) => reasonOf((await unary(client, { metadata: bearer(token) })).error) ?? 'ok';
     return { ...context, first, second, outcome };
   }

@@ -40,7 +40,11 @@ describe('createTestCertificates', () => {
   });
 
   test('gives the key as PKCS#8 PEM and the Buffers as the same text', () => {
-    assert.equal(certs.serverKey, createPrivateKey(certs.serverKey).export({ type: 'pkcs8', format: 'pem' }), 'PKCS#8 PEM');
+    assert.equal(
+      certs.serverKey,
+      createPrivateKey(certs.serverKey).export({ type: 'pkcs8', format: 'pem' }),
+      'PKCS#8 PEM',
+    );
     assert.equal(createPrivateKey(certs.serverKey).asymmetricKeyType, 'ec');
     assert.equal(certs.caCertBuffer.toString(), certs.caCert);
     assert.equal(certs.serverCertBuffer.toString(), certs.serverCert);
@@ -54,23 +58,32 @@ describe('createTestCertificates', () => {
     const { port } = server.address() as AddressInfo;
     assert.equal(await tlsGreeting({ host: '127.0.0.1', port, ca: certs.caCert, servername: 'localhost' }), 'hello');
     assert.equal(await tlsGreeting({ host: '127.0.0.1', port, ca: certs.caCert }), 'hello');
-    await assert.rejects(tlsGreeting({ host: '127.0.0.1', port, servername: 'localhost' }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    await assert.rejects(tlsGreeting({ host: '127.0.0.1', port, servername: 'localhost' }), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
   });
 
   test('serves a grpc-js call over TLS with createSsl on both sides', async (t) => {
     const server = new grpc.Server();
     server.addService(echoService, {
-      Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request),
+      Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+        callback(null, call.request),
     });
-    const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }]);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))));
+    const credentials = grpc.ServerCredentials.createSsl(null, [
+      { cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer },
+    ]);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
     t.after(() => server.forceShutdown());
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(certs.caCertBuffer), {
       'grpc.ssl_target_name_override': 'localhost',
     });
     t.after(() => client.close());
     const answer = await new Promise<Buffer | undefined>((resolve, reject) => {
-      client.makeUnaryRequest(echoPath, identity, identity, Buffer.from('over tls'), (err, value) => (err ? reject(err) : resolve(value)));
+      client.makeUnaryRequest(echoPath, identity, identity, Buffer.from('over tls'), (err, value) =>
+        err ? reject(err) : resolve(value),
+      );
     });
     assert.equal(answer?.toString(), 'over tls');
   });

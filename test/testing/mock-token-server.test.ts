@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, exportSPKI, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+  jwtVerify,
+  type CryptoKey,
+} from 'jose';
 import * as client from 'openid-client';
 import { ManualClock } from '../../src/testing/index.js';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
@@ -29,16 +39,27 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-async function postToken(server: MockTokenServer, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> {
+async function postToken(
+  server: MockTokenServer,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(server.tokenEndpoint, { method: 'POST', body: new URLSearchParams(form), headers });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
 function discover(server: MockTokenServer, clientId: string, auth: client.ClientAuth): Promise<client.Configuration> {
-  return client.discovery(new URL(server.issuer), clientId, undefined, auth, { execute: [client.allowInsecureRequests] });
+  return client.discovery(new URL(server.issuer), clientId, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
-function clientAssertion(clientId: string, key: CryptoKey, audience: string, jti: string = randomUUID()): Promise<string> {
+function clientAssertion(
+  clientId: string,
+  key: CryptoKey,
+  audience: string,
+  jti: string = randomUUID(),
+): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256' })
     .setIssuer(clientId)
@@ -50,21 +71,46 @@ function clientAssertion(clientId: string, key: CryptoKey, audience: string, jti
     .sign(key);
 }
 
-function serviceAccountAssertion(email: string, key: CryptoKey, audience: string, claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuer(email).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(key);
+function serviceAccountAssertion(
+  email: string,
+  key: CryptoKey,
+  audience: string,
+  claims: Record<string, unknown> = {},
+): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(email)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key);
 }
 
 describe('discovery', () => {
   test('serves the same RFC 8414 metadata at both well-known paths', async (t) => {
     const server = await startServer(t);
-    const oauth = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
-    const openid = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const oauth = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const openid = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(openid, oauth);
     assert.equal(oauth.issuer, server.issuer);
     assert.equal(oauth.token_endpoint, server.tokenEndpoint);
     assert.equal(oauth.jwks_uri, server.jwksUri);
-    assert.deepEqual(oauth.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-    assert.deepEqual(oauth.grant_types_supported, ['client_credentials', jwtBearer, 'urn:ietf:params:oauth:grant-type:token-exchange']);
+    assert.deepEqual(oauth.token_endpoint_auth_methods_supported, [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+    ]);
+    assert.deepEqual(oauth.grant_types_supported, [
+      'client_credentials',
+      jwtBearer,
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+    ]);
     assert.ok((oauth.token_endpoint_auth_signing_alg_values_supported as string[]).includes('ES256'));
     assert.deepEqual(oauth.scopes_supported, ['orders.read', 'orders.write']);
   });
@@ -87,7 +133,11 @@ describe('discovery', () => {
     const server = await startServer(t, { discovery: 'none' });
     assert.equal((await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).status, 404);
     assert.equal((await fetch(`${server.issuer}/.well-known/openid-configuration`)).status, 404);
-    assert.equal((await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) })).status, 200);
+    assert.equal(
+      (await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) }))
+        .status,
+      200,
+    );
   });
 
   test('serves the signing key at the JWKS endpoint with kid, alg and use', async (t) => {
@@ -135,13 +185,21 @@ describe('client authentication', () => {
   test('decodes Basic credentials that were form-urlencoded before base64', async (t) => {
     const server = await startServer(t);
     server.addClient({ clientId: 'svc:with/odd chars', clientSecret: 'p@ss:w+rd %' });
-    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('svc:with/odd chars', 'p@ss:w+rd %') });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('svc:with/odd chars', 'p@ss:w+rd %') },
+    );
     assert.equal(answer.status, 200);
   });
 
   test('answers a wrong Basic secret with 401 invalid_client and a Basic challenge', async (t) => {
     const server = await startServer(t);
-    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', 'wrong') });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', 'wrong') },
+    );
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, 'invalid_client');
     assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic realm="mock", error="invalid_client"/);
@@ -149,7 +207,11 @@ describe('client authentication', () => {
 
   test('answers a wrong posted secret with 401 invalid_client', async (t) => {
     const server = await startServer(t);
-    const answer = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'wrong' });
+    const answer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_id: 'orders-svc',
+      client_secret: 'wrong',
+    });
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, 'invalid_client');
     assert.equal(answer.headers.get('www-authenticate'), null);
@@ -157,7 +219,11 @@ describe('client authentication', () => {
 
   test('answers an unknown client and a missing authentication with 401 invalid_client', async (t) => {
     const server = await startServer(t);
-    const unknown = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('nobody', secret) });
+    const unknown = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('nobody', secret) },
+    );
     const missing = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc' });
     assert.deepEqual([unknown.status, unknown.json.error], [401, 'invalid_client']);
     assert.deepEqual([missing.status, missing.json.error], [401, 'invalid_client']);
@@ -166,15 +232,27 @@ describe('client authentication', () => {
   test('refuses a method the client is not registered for', async (t) => {
     const server = await startServer(t);
     server.addClient({ clientId: 'post-only', clientSecret: secret, authMethods: ['client_secret_post'] });
-    const viaBasic = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('post-only', secret) });
-    const viaPost = await postToken(server, { grant_type: 'client_credentials', client_id: 'post-only', client_secret: secret });
+    const viaBasic = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('post-only', secret) },
+    );
+    const viaPost = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_id: 'post-only',
+      client_secret: secret,
+    });
     assert.deepEqual([viaBasic.status, viaBasic.json.error], [401, 'invalid_client']);
     assert.equal(viaPost.status, 200);
   });
 
   test('refuses two authentication methods in one request', async (t) => {
     const server = await startServer(t);
-    const answer = await postToken(server, { grant_type: 'client_credentials', client_secret: secret }, { authorization: basic('orders-svc', secret) });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials', client_secret: secret },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_request']);
   });
 
@@ -197,7 +275,11 @@ describe('client authentication', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey: await exportSPKI(publicKey) });
     const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
-    const form = { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion };
+    const form = {
+      grant_type: 'client_credentials',
+      client_assertion_type: assertionType,
+      client_assertion: assertion,
+    };
     assert.equal((await postToken(server, form)).status, 200);
     const replay = await postToken(server, form);
     assert.deepEqual([replay.status, replay.json.error], [401, 'invalid_client']);
@@ -208,7 +290,11 @@ describe('client authentication', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey });
     const assertion = await clientAssertion('keyed-svc', privateKey, 'https://elsewhere.example');
-    const answer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion });
+    const answer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_assertion_type: assertionType,
+      client_assertion: assertion,
+    });
     assert.deepEqual([answer.status, answer.json.error], [401, 'invalid_client']);
   });
 
@@ -223,7 +309,9 @@ describe('grants and scopes', () => {
     const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportSPKI(publicKey) });
-    const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, server.tokenEndpoint, { scope: 'a.read b.write' });
+    const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, server.tokenEndpoint, {
+      scope: 'a.read b.write',
+    });
     const answer = await postToken(server, { grant_type: jwtBearer, assertion });
     assert.equal(answer.status, 200);
     assert.equal(answer.json.scope, 'a.read b.write');
@@ -231,7 +319,11 @@ describe('grants and scopes', () => {
     assert.equal(claims.sub, 'robot@project.iam.example');
     assert.equal(claims.scope, 'a.read b.write');
     assert.deepEqual(
-      { grantType: server.requests.at(-1)?.grantType, clientId: server.requests.at(-1)?.clientId, authMethod: server.requests.at(-1)?.authMethod },
+      {
+        grantType: server.requests.at(-1)?.grantType,
+        clientId: server.requests.at(-1)?.clientId,
+        authMethod: server.requests.at(-1)?.authMethod,
+      },
       { grantType: jwtBearer, clientId: 'robot@project.iam.example', authMethod: 'none' },
     );
   });
@@ -240,7 +332,11 @@ describe('grants and scopes', () => {
     const server = await startServer(t);
     const { privateKey, publicKey } = await generateKeyPair('RS256');
     server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: await exportJWK(publicKey) });
-    const assertion = await serviceAccountAssertion('robot@project.iam.example', privateKey, 'https://oauth2.googleapis.com/token');
+    const assertion = await serviceAccountAssertion(
+      'robot@project.iam.example',
+      privateKey,
+      'https://oauth2.googleapis.com/token',
+    );
     const answer = await postToken(server, { grant_type: jwtBearer, assertion });
     assert.deepEqual([answer.status, answer.json.error], [400, 'invalid_grant']);
   });
@@ -258,7 +354,11 @@ describe('grants and scopes', () => {
 
   test('grants every allowed scope when none is asked for', async (t) => {
     const server = await startServer(t);
-    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.equal(answer.json.scope, 'orders.read orders.write');
   });
 
@@ -266,10 +366,17 @@ describe('grants and scopes', () => {
     const server = await startServer(t, { audience: 'https://default.example' });
     const auth = { authorization: basic('orders-svc', secret) };
     const audOf = async (form: Record<string, string>): Promise<unknown> =>
-      (await server.verifyAccessToken((await postToken(server, { grant_type: 'client_credentials', ...form }, auth)).json.access_token as string)).aud;
+      (
+        await server.verifyAccessToken(
+          (await postToken(server, { grant_type: 'client_credentials', ...form }, auth)).json.access_token as string,
+        )
+      ).aud;
     assert.equal(await audOf({}), 'https://default.example');
     assert.equal(await audOf({ audience: 'https://aud.example' }), 'https://aud.example');
-    assert.equal(await audOf({ audience: 'https://aud.example', resource: 'https://res.example' }), 'https://res.example');
+    assert.equal(
+      await audOf({ audience: 'https://aud.example', resource: 'https://res.example' }),
+      'https://res.example',
+    );
   });
 
   test('answers another grant type with 400 unsupported_grant_type', async (t) => {
@@ -283,7 +390,11 @@ describe('grants and scopes', () => {
     const get = await fetch(server.tokenEndpoint);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
-    const json = await fetch(server.tokenEndpoint, { method: 'POST', body: '{"grant_type":"client_credentials"}', headers: { 'content-type': 'application/json' } });
+    const json = await fetch(server.tokenEndpoint, {
+      method: 'POST',
+      body: '{"grant_type":"client_credentials"}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
     assert.equal((await fetch(`${server.issuer}/nope`)).status, 404);
@@ -295,10 +406,14 @@ describe('issued tokens', () => {
     const server = await startServer(t, { tokenLifetimeSec: 600 });
     const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders.read' });
-    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(server.jwksUri)), {
-      issuer: server.issuer,
-      audience: 'https://api.example.test',
-    });
+    const { payload, protectedHeader } = await jwtVerify(
+      tokens.access_token,
+      createRemoteJWKSet(new URL(server.jwksUri)),
+      {
+        issuer: server.issuer,
+        audience: 'https://api.example.test',
+      },
+    );
     assert.equal(payload.sub, 'orders-svc');
     assert.equal(payload.client_id, 'orders-svc');
     assert.equal(payload.scope, 'orders.read');
@@ -311,7 +426,11 @@ describe('issued tokens', () => {
   test('dates tokens and the Date header by the injected clock, with Cache-Control no-store', async (t) => {
     const start = Date.parse('2030-01-01T00:00:00Z');
     const server = await startServer(t, { clock: new ManualClock(start) });
-    const answer = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.equal(answer.headers.get('date'), 'Tue, 01 Jan 2030 00:00:00 GMT');
     assert.equal(answer.headers.get('cache-control'), 'no-store');
     const header = decodeProtectedHeader(answer.json.access_token as string);
@@ -322,10 +441,18 @@ describe('issued tokens', () => {
   test('follows tokenLifetimeSec and omitExpiresIn set after start', async (t) => {
     const server = await startServer(t);
     server.tokenLifetimeSec = 2;
-    const short = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const short = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.equal(short.json.expires_in, 2);
     server.omitExpiresIn = true;
-    const without = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const without = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.equal('expires_in' in without.json, false);
     assert.equal(typeof without.json.access_token, 'string');
   });
@@ -339,7 +466,13 @@ describe('faults', () => {
 
   test('answers an error fault with its status, OAuth body and Retry-After', async (t) => {
     const server = await startServer(t);
-    server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable', errorDescription: 'maintenance', retryAfter: 7 });
+    server.failNext(1, {
+      type: 'error',
+      status: 503,
+      error: 'temporarily_unavailable',
+      errorDescription: 'maintenance',
+      retryAfter: 7,
+    });
     const res = await request(server);
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('retry-after'), '7');
@@ -412,15 +545,25 @@ describe('faults', () => {
     server.failNext(1, { type: 'body', body: '{"access_token": 42', headers: { 'x-test': 'yes' } });
     server.failNext(1, { type: 'body', status: 203, contentType: 'text/plain', body: Buffer.from('plain') });
     const malformed = await request(server);
-    assert.deepEqual([malformed.status, malformed.headers.get('content-type'), malformed.headers.get('x-test')], [200, 'application/json', 'yes']);
+    assert.deepEqual(
+      [malformed.status, malformed.headers.get('content-type'), malformed.headers.get('x-test')],
+      [200, 'application/json', 'yes'],
+    );
     assert.equal(await malformed.text(), '{"access_token": 42');
     const plain = await request(server);
-    assert.deepEqual([plain.status, plain.headers.get('content-type'), await plain.text()], [203, 'text/plain', 'plain']);
+    assert.deepEqual(
+      [plain.status, plain.headers.get('content-type'), await plain.text()],
+      [203, 'text/plain', 'plain'],
+    );
   });
 
   test('lets a body fault replace the Date header whatever its letter case', async (t) => {
     const server = await startServer(t);
-    server.failNext(1, { type: 'body', body: '{}', headers: { Date: 'Mon, 01 Jan 2001 00:00:00 GMT', 'Content-Type': 'text/plain' } });
+    server.failNext(1, {
+      type: 'body',
+      body: '{}',
+      headers: { Date: 'Mon, 01 Jan 2001 00:00:00 GMT', 'Content-Type': 'text/plain' },
+    });
     const res = await request(server);
     assert.equal(res.headers.get('date'), 'Mon, 01 Jan 2001 00:00:00 GMT');
     assert.equal(res.headers.get('content-type'), 'text/plain');
@@ -459,7 +602,10 @@ describe('faults', () => {
     server.failNext(1, { type: 'token', omitExpiresIn: true });
     const without = await postToken(server, form, auth);
     assert.equal('expires_in' in without.json, false);
-    assert.equal(decodeJwt(without.json.access_token as string).exp! - decodeJwt(without.json.access_token as string).iat!, 3600);
+    assert.equal(
+      decodeJwt(without.json.access_token as string).exp! - decodeJwt(without.json.access_token as string).iat!,
+      3600,
+    );
   });
 
   test('still authenticates the client under a token fault', async (t) => {
@@ -475,12 +621,19 @@ describe('faults', () => {
     server.failNext(1, { type: 'echo' });
     const header = basic('orders-svc', secret);
     const sentBody = new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders.read' }).toString();
-    const answer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: header });
+    const answer = await postToken(
+      server,
+      { grant_type: 'client_credentials', scope: 'orders.read' },
+      { authorization: header },
+    );
     assert.equal(answer.status, 401);
     const echoed = `${header} ${sentBody} ${secret}`;
     assert.equal(answer.json.error, echoed);
     assert.equal(answer.json.error_description, echoed);
-    assert.equal(answer.headers.get('www-authenticate'), `Basic realm="mock", error="${echoed}", error_description="${echoed}"`);
+    assert.equal(
+      answer.headers.get('www-authenticate'),
+      `Basic realm="mock", error="${echoed}", error_description="${echoed}"`,
+    );
     assert.equal(server.requests.at(-1)?.fault, 'echo');
   });
 
@@ -490,7 +643,10 @@ describe('faults', () => {
     const sent = { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: secret };
     const answer = await postToken(server, sent);
     assert.equal(answer.status, 400);
-    assert.deepEqual(answer.json, { error: 'invalid_request', error_description: new URLSearchParams(sent).toString() });
+    assert.deepEqual(answer.json, {
+      error: 'invalid_request',
+      error_description: new URLSearchParams(sent).toString(),
+    });
     assert.equal(answer.headers.get('www-authenticate'), null);
   });
 
@@ -500,15 +656,26 @@ describe('faults', () => {
     server.addClient({ clientId: 'keyed-svc', publicKey });
     const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint);
     server.failNext(1, { type: 'echo', parts: ['assertion'], into: ['error'] });
-    const answer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: assertion });
+    const answer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_assertion_type: assertionType,
+      client_assertion: assertion,
+    });
     assert.deepEqual(answer.json, { error: assertion });
   });
 
   test('quotes an echoed secret with quotes and backslashes as one WWW-Authenticate parameter', async (t) => {
     const server = await startServer(t);
     server.failNext(1, { type: 'echo', parts: ['secret'], into: ['www-authenticate'] });
-    await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: 'a"b\\c' }).then((answer) => {
-      assert.equal(answer.headers.get('www-authenticate'), 'Basic realm="mock", error="a\\"b\\\\c", error_description="a\\"b\\\\c"');
+    await postToken(server, {
+      grant_type: 'client_credentials',
+      client_id: 'orders-svc',
+      client_secret: 'a"b\\c',
+    }).then((answer) => {
+      assert.equal(
+        answer.headers.get('www-authenticate'),
+        'Basic realm="mock", error="a\\"b\\\\c", error_description="a\\"b\\\\c"',
+      );
     });
   });
 
@@ -530,13 +697,20 @@ describe('faults', () => {
     assert.deepEqual(statuses, [500, 500, 504, 200]);
     assert.equal(server.tokenRequestCount, 4);
     assert.equal(server.issuedTokenCount, 1);
-    assert.deepEqual(server.requests.map((r) => r.fault), ['error', 'error', 'html', undefined]);
+    assert.deepEqual(
+      server.requests.map((r) => r.fault),
+      ['error', 'error', 'html', undefined],
+    );
   });
 
   test('lets a queued fault win over a malformed request', async (t) => {
     const server = await startServer(t);
     server.failNext(1, { type: 'error', status: 503, error: 'temporarily_unavailable' });
-    const res = await fetch(server.tokenEndpoint, { method: 'POST', body: 'not a form', headers: { 'content-type': 'text/plain' } });
+    const res = await fetch(server.tokenEndpoint, {
+      method: 'POST',
+      body: 'not a form',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(res.status, 503);
   });
 
@@ -562,21 +736,43 @@ describe('request log', () => {
     const server = await startServer(t);
     const seen: string[] = [secret, encodeURIComponent(secret), basic('orders-svc', secret)];
 
-    const basicAnswer = await postToken(server, { grant_type: 'client_credentials', scope: 'orders.read' }, { authorization: basic('orders-svc', secret) });
-    const postAnswer = await postToken(server, { grant_type: 'client_credentials', client_id: 'orders-svc', client_secret: secret });
-    await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', `${secret}-wrong`) });
+    const basicAnswer = await postToken(
+      server,
+      { grant_type: 'client_credentials', scope: 'orders.read' },
+      { authorization: basic('orders-svc', secret) },
+    );
+    const postAnswer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_id: 'orders-svc',
+      client_secret: secret,
+    });
+    await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', `${secret}-wrong`) },
+    );
 
     const keyed = await generateKeyPair('ES256');
     server.addClient({ clientId: 'keyed-svc', publicKey: keyed.publicKey });
     const clientJwt = await clientAssertion('keyed-svc', keyed.privateKey, server.issuer);
-    const keyedAnswer = await postToken(server, { grant_type: 'client_credentials', client_assertion_type: assertionType, client_assertion: clientJwt });
+    const keyedAnswer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_assertion_type: assertionType,
+      client_assertion: clientJwt,
+    });
 
     const robot = await generateKeyPair('RS256');
     server.addServiceAccount({ clientEmail: 'robot@project.iam.example', publicKey: robot.publicKey });
-    const bearerJwt = await serviceAccountAssertion('robot@project.iam.example', robot.privateKey, server.tokenEndpoint, { scope: 'x' });
+    const bearerJwt = await serviceAccountAssertion(
+      'robot@project.iam.example',
+      robot.privateKey,
+      server.tokenEndpoint,
+      { scope: 'x' },
+    );
     const bearerAnswer = await postToken(server, { grant_type: jwtBearer, assertion: bearerJwt });
 
-    for (const answer of [basicAnswer, postAnswer, keyedAnswer, bearerAnswer]) seen.push(answer.json.access_token as string);
+    for (const answer of [basicAnswer, postAnswer, keyedAnswer, bearerAnswer])
+      seen.push(answer.json.access_token as string);
     seen.push(clientJwt, bearerJwt);
     const log = JSON.stringify(server.requests);
     for (const value of seen) {
@@ -601,7 +797,8 @@ describe('request log', () => {
     server.failNext(1, { type: 'echo' });
     await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
     const log = JSON.stringify(server.requests);
-    for (const value of [secret, encodeURIComponent(secret), basic('orders-svc', secret)]) assert.equal(log.includes(value), false, 'a secret reached the log');
+    for (const value of [secret, encodeURIComponent(secret), basic('orders-svc', secret)])
+      assert.equal(log.includes(value), false, 'a secret reached the log');
   });
 });
 
@@ -627,7 +824,11 @@ describe('robustness and close', () => {
     assert.equal((await postToken(server, { grant_type: 'client_credentials', assertion: 'a.b.c' })).status, 401);
     assert.equal((await postToken(server, { grant_type: jwtBearer, assertion: 'not-a-jwt' })).status, 400);
     await rawRequest(server, 'THIS IS NOT HTTP\r\n\r\n');
-    const ok = await postToken(server, { grant_type: 'client_credentials' }, { authorization: basic('orders-svc', secret) });
+    const ok = await postToken(
+      server,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('orders-svc', secret) },
+    );
     assert.equal(ok.status, 200);
   });
 

@@ -8,8 +8,14 @@ describe('retry delays', () => {
   it('grows exponentially from minTimeoutMs, with each delay between half and all of its step', () => {
     for (let retry = 0; retry < 5; retry++) {
       const step = 200 * 2 ** retry;
-      assert.equal(retryDelayMs(retry, options, undefined, () => 0), step / 2);
-      assert.equal(retryDelayMs(retry, options, undefined, () => 0.999999), step);
+      assert.equal(
+        retryDelayMs(retry, options, undefined, () => 0),
+        step / 2,
+      );
+      assert.equal(
+        retryDelayMs(retry, options, undefined, () => 0.999999),
+        step,
+      );
     }
   });
 
@@ -44,6 +50,9 @@ describe('fatal failure delays', () => {
   it('starts at a minute and doubles up to fifteen minutes, less at most a tenth at random', () => {
     const delays = [1, 2, 3, 4, 5, 6].map((streak) => fatalDelayMs(streak, defaultRetryOptions, () => 1));
     assert.deepEqual(delays, [60_000, 120_000, 240_000, 480_000, 900_000, 900_000]);
-    assert.equal(fatalDelayMs(1, defaultRetryOptions, () => 0), 54_000);
+    assert.equal(
+      fatalDelayMs(1, defaultRetryOptions, () => 0),
+      54_000,
+    );
   });
 });

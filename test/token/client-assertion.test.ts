@@ -18,15 +18,26 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 /** A mock token server that trusts the cluster's tokens about `subject` as client `workload-client`'s assertions. */
-async function federatedServer(t: TestContext, clock = createClock()): Promise<{ server: MockTokenServer; cluster: MockWorkloadIssuer }> {
+async function federatedServer(
+  t: TestContext,
+  clock = createClock(),
+): Promise<{ server: MockTokenServer; cluster: MockWorkloadIssuer }> {
   const server = await startTokenServer(t, { clock });
   const cluster = await MockWorkloadIssuer.create({ clock });
-  server.addClient({ clientId: 'workload-client', federatedCredential: { issuer: cluster.issuer, subject, publicKey: cluster.publicJwk } });
+  server.addClient({
+    clientId: 'workload-client',
+    federatedCredential: { issuer: cluster.issuer, subject, publicKey: cluster.publicJwk },
+  });
   return { server, cluster };
 }
 
 function manager(t: TestContext, options: TokenManagerOptions): TokenManager {
-  const tokens = new TokenManager({ clientId: 'workload-client', allowInsecureRequests: true, retry: { retries: 0 }, ...options });
+  const tokens = new TokenManager({
+    clientId: 'workload-client',
+    allowInsecureRequests: true,
+    retry: { retries: 0 },
+    ...options,
+  });
   t.after(() => tokens.close());
   return tokens;
 }
@@ -41,7 +52,8 @@ async function recordingServer(t: TestContext, refused: Set<string> = new Set())
   });
 }
 
-const sentAssertions = (server: RawTokenServer): (string | null)[] => server.requests.map((r) => new URLSearchParams(r.body).get('client_assertion'));
+const sentAssertions = (server: RawTokenServer): (string | null)[] =>
+  server.requests.map((r) => new URLSearchParams(r.body).get('client_assertion'));
 
 describe('client assertions from a file (clientAssertionFile)', () => {
   it('authenticates with the JWT in the file as a jwt-bearer client assertion, with no secret or key', async (t) => {
@@ -49,7 +61,12 @@ describe('client assertions from a file (clientAssertionFile)', () => {
     const { server, cluster } = await federatedServer(t, clock);
     const path = join(await tempDir(t), 'token');
     await cluster.writeTokenFile(path, { subject, audience: server.tokenEndpoint });
-    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientAssertionFile: path, scopes: ['orders.read'], clock });
+    const tokens = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientAssertionFile: path,
+      scopes: ['orders.read'],
+      clock,
+    });
 
     const claims = await server.verifyAccessToken((await tokens.getToken()).accessToken);
     assert.equal(claims.client_id, 'workload-client');
@@ -61,11 +78,21 @@ describe('client assertions from a file (clientAssertionFile)', () => {
     const path = join(await tempDir(t), 'token');
     const cluster = await MockWorkloadIssuer.create();
     const jwt = await cluster.writeTokenFile(path, { subject, audience: 'sts' });
-    const tokens = manager(t, { tokenEndpoint: `${raw.url}/token`, clientAssertionFile: path, scopes: ['orders.read'] });
+    const tokens = manager(t, {
+      tokenEndpoint: `${raw.url}/token`,
+      clientAssertionFile: path,
+      scopes: ['orders.read'],
+    });
     await tokens.getToken();
 
     const body = new URLSearchParams(raw.requests[0]!.body);
-    assert.deepEqual([...body.keys()].sort(), ['client_assertion', 'client_assertion_type', 'client_id', 'grant_type', 'scope']);
+    assert.deepEqual([...body.keys()].sort(), [
+      'client_assertion',
+      'client_assertion_type',
+      'client_id',
+      'grant_type',
+      'scope',
+    ]);
     assert.equal(body.get('grant_type'), 'client_credentials');
     assert.equal(body.get('client_assertion_type'), clientAssertionType);
     assert.equal(body.get('client_assertion'), jwt);
@@ -143,7 +170,12 @@ describe('client assertions from a file (clientAssertionFile)', () => {
     await assert.rejects(tokens.getToken(), (err: unknown) => {
       assert.ok(err instanceof TokenError);
       assert.equal(err.code, 'config');
-      assert.match(err.message, new RegExp(`^clientAssertionFile ${path} holds a JWT that expired at .* \\(60 s ago\\); whatever writes the file has stopped rotating it$`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `^clientAssertionFile ${path} holds a JWT that expired at .* \\(60 s ago\\); whatever writes the file has stopped rotating it$`,
+        ),
+      );
       for (const part of jwt.split('.')) assert.ok(!err.message.includes(part));
       return true;
     });
@@ -202,21 +234,44 @@ describe('client assertions from a function (clientAssertion)', () => {
 describe('client assertion options', () => {
   const base = { tokenEndpoint: 'https://auth.example.test/token', clientId: 'c' };
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['a file and a secret', { clientAssertionFile: '/f', clientSecret: 's3cr3t' }, /^give only one credential, not clientSecret and clientAssertionFile$/],
-    ['a file and a function', { clientAssertionFile: '/f', clientAssertion: () => 'x' }, /^give only one credential, not clientAssertionFile and clientAssertion$/],
-    ['a function that is a string', { clientAssertion: 'eyJ-not-a-function' }, /^clientAssertion must be a function returning the token$/],
+    [
+      'a file and a secret',
+      { clientAssertionFile: '/f', clientSecret: 's3cr3t' },
+      /^give only one credential, not clientSecret and clientAssertionFile$/,
+    ],
+    [
+      'a file and a function',
+      { clientAssertionFile: '/f', clientAssertion: () => 'x' },
+      /^give only one credential, not clientAssertionFile and clientAssertion$/,
+    ],
+    [
+      'a function that is a string',
+      { clientAssertion: 'eyJ-not-a-function' },
+      /^clientAssertion must be a function returning the token$/,
+    ],
     ['an empty path', { clientAssertionFile: '' }, /^clientAssertionFile must be a non-empty string/],
-    ['an auth method', { clientAssertionFile: '/f', clientAuthMethod: 'private_key_jwt' }, /^clientAuthMethod does not apply to a client assertion; leave it out$/],
-    ['a misspelt name', { clientAsertionFile: '/f' }, /^unknown TokenManager option "clientAsertionFile"; did you mean "clientAssertionFile"\?$/],
+    [
+      'an auth method',
+      { clientAssertionFile: '/f', clientAuthMethod: 'private_key_jwt' },
+      /^clientAuthMethod does not apply to a client assertion; leave it out$/,
+    ],
+    [
+      'a misspelt name',
+      { clientAsertionFile: '/f' },
+      /^unknown TokenManager option "clientAsertionFile"; did you mean "clientAssertionFile"\?$/,
+    ],
   ];
   for (const [what, options, message] of cases) {
     it(`refuses ${what} at construction`, () => {
-      assert.throws(() => new TokenManager({ ...base, ...options }), (err: unknown) => {
-        assert.ok(err instanceof TokenError && err.code === 'config', String(err));
-        assert.match(err.message, message);
-        assert.ok(!err.message.includes('eyJ') && !err.message.includes('s3cr3t'));
-        return true;
-      });
+      assert.throws(
+        () => new TokenManager({ ...base, ...options }),
+        (err: unknown) => {
+          assert.ok(err instanceof TokenError && err.code === 'config', String(err));
+          assert.match(err.message, message);
+          assert.ok(!err.message.includes('eyJ') && !err.message.includes('s3cr3t'));
+          return true;
+        },
+      );
     });
   }
 });

@@ -25,17 +25,24 @@ describe('NODE_DEBUG=grpc-oauth2', () => {
       /refused: createAuthInterceptor: refusing to attach OAuth2 access tokens to insecure \(plaintext\) channel credentials/,
       /TokenManager for \S+ closed$/,
     ];
-    for (const pattern of expected) assert.ok(lines.some((line) => pattern.test(line)), `a line matching ${pattern}`);
+    for (const pattern of expected)
+      assert.ok(
+        lines.some((line) => pattern.test(line)),
+        `a line matching ${pattern}`,
+      );
 
     const { tokens } = JSON.parse(stdout) as { tokens: string[] };
     assert.equal(tokens.length, 3);
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-    for (const secret of [clientSecret, basic, encodeURIComponent(clientSecret), ...tokens]) assert.ok(!stderr.includes(secret), 'no secret or token on stderr');
+    for (const secret of [clientSecret, basic, encodeURIComponent(clientSecret), ...tokens])
+      assert.ok(!stderr.includes(secret), 'no secret or token on stderr');
     assert.ok(!/eyJ[\w-]+\.eyJ/.test(stderr), 'nothing JWT-like on stderr');
   });
 
   it('prints nothing without NODE_DEBUG, and the package works without @opentelemetry/api installed', async (t) => {
-    const { code, stdout, stderr } = await runChild(t, script, [], { nodeArgs: ['--import', './test/fixtures/without-opentelemetry.ts'] });
+    const { code, stdout, stderr } = await runChild(t, script, [], {
+      nodeArgs: ['--import', './test/fixtures/without-opentelemetry.ts'],
+    });
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
     const { tokens, openTelemetry } = JSON.parse(stdout) as { tokens: string[]; openTelemetry: boolean };

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { TokenError, TokenManager } from '../../src/index.js';
 import { clientId, clientSecret } from '../helpers/token-fixtures.js';
-import { startRawTokenServer, type RawAnswer, type RawRequest, type RawTokenServer } from '../helpers/raw-token-server.js';
+import {
+  startRawTokenServer,
+  type RawAnswer,
+  type RawRequest,
+  type RawTokenServer,
+} from '../helpers/raw-token-server.js';
 
 const oauthMetadataPath = '/.well-known/oauth-authorization-server';
 const oidcMetadataPath = '/.well-known/openid-configuration';
@@ -13,7 +18,10 @@ type Route = (server: RawTokenServer, request: RawRequest) => RawAnswer | undefi
 
 /** An issuer that serves the documents `routes` answer for, 404 for the rest. */
 async function issuerServing(t: TestContext, routes: Record<string, Route>): Promise<RawTokenServer> {
-  const server: RawTokenServer = await startRawTokenServer(t, (request) => routes[request.path]?.(server, request) ?? { status: 404, body: { error: 'not_found' } });
+  const server: RawTokenServer = await startRawTokenServer(
+    t,
+    (request) => routes[request.path]?.(server, request) ?? { status: 404, body: { error: 'not_found' } },
+  );
   return server;
 }
 
@@ -21,7 +29,13 @@ const metadata: Route = (server) => ({ body: { issuer: server.url, token_endpoin
 const token: Route = () => ({ body: { access_token: 'opaque-access-token', token_type: 'Bearer', expires_in: 600 } });
 
 function managerFor(t: TestContext, server: RawTokenServer): TokenManager {
-  const tokens = new TokenManager({ issuer: server.url, clientId, clientSecret, allowInsecureRequests: true, retry: { retries: 0 } });
+  const tokens = new TokenManager({
+    issuer: server.url,
+    clientId,
+    clientSecret,
+    allowInsecureRequests: true,
+    retry: { retries: 0 },
+  });
   t.after(() => tokens.close());
   return tokens;
 }
@@ -40,17 +54,27 @@ describe('discovery', () => {
     const server = await issuerServing(t, { [oauthMetadataPath]: metadata, [tokenPath]: token });
     const received = await managerFor(t, server).getToken();
     assert.equal(received.tokenType, 'Bearer');
-    assert.deepEqual(server.requests.map((r) => r.path), [oauthMetadataPath, tokenPath]);
+    assert.deepEqual(
+      server.requests.map((r) => r.path),
+      [oauthMetadataPath, tokenPath],
+    );
   });
 
   it('falls back to the OpenID Connect document when the RFC 8414 one is not found', async (t) => {
     const server = await issuerServing(t, { [oidcMetadataPath]: metadata, [tokenPath]: token });
     await managerFor(t, server).getToken();
-    assert.deepEqual(server.requests.map((r) => r.path), [oauthMetadataPath, oidcMetadataPath, tokenPath]);
+    assert.deepEqual(
+      server.requests.map((r) => r.path),
+      [oauthMetadataPath, oidcMetadataPath, tokenPath],
+    );
   });
 
   it('names the real token endpoint, not the issuer, when the token request fails after discovery', async (t) => {
-    const server = await issuerServing(t, { [oauthMetadataPath]: metadata, [oidcMetadataPath]: metadata, [tokenPath]: () => ({ status: 400, body: { error: 'invalid_scope' } }) });
+    const server = await issuerServing(t, {
+      [oauthMetadataPath]: metadata,
+      [oidcMetadataPath]: metadata,
+      [tokenPath]: () => ({ status: 400, body: { error: 'invalid_scope' } }),
+    });
     const error = await failureOf(managerFor(t, server));
     assert.equal(error.code, 'invalid_scope');
     assert.match(error.message, new RegExp(`^token endpoint ${server.url}${tokenPath} answered HTTP 400`));
@@ -75,6 +99,9 @@ describe('discovery', () => {
     const server = await issuerServing(t, { [oauthMetadataPath]: (s) => ({ body: { issuer: s.url } }) });
     const error = await failureOf(managerFor(t, server));
     assert.equal(error.code, 'invalid_response');
-    assert.match(error.message, new RegExp(`discovery document ${server.url}${oauthMetadataPath} has no token_endpoint`));
+    assert.match(
+      error.message,
+      new RegExp(`discovery document ${server.url}${oauthMetadataPath} has no token_endpoint`),
+    );
   });
 });

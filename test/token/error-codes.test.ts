@@ -8,7 +8,13 @@ import { startRawTokenServer, type RawAnswer } from '../helpers/raw-token-server
 /** The failure a manager reports when its token endpoint always gives `answer`. */
 async function failureFor(t: TestContext, answer: RawAnswer, secret = clientSecret): Promise<TokenError> {
   const server = await startRawTokenServer(t, () => answer);
-  const tokens = new TokenManager({ tokenEndpoint: `${server.url}/token`, clientId, clientSecret: secret, allowInsecureRequests: true, retry: { retries: 0 } });
+  const tokens = new TokenManager({
+    tokenEndpoint: `${server.url}/token`,
+    clientId,
+    clientSecret: secret,
+    allowInsecureRequests: true,
+    retry: { retries: 0 },
+  });
   t.after(() => tokens.close());
   const error = await tokens.getToken().then(
     () => assert.fail('expected a failure'),
@@ -19,7 +25,12 @@ async function failureFor(t: TestContext, answer: RawAnswer, secret = clientSecr
 }
 
 function assertNoSecret(error: TokenError, secret = clientSecret): void {
-  for (const text of [error.code, error.message, JSON.stringify(error), inspect(error, { showHidden: true, depth: 8 })]) {
+  for (const text of [
+    error.code,
+    error.message,
+    JSON.stringify(error),
+    inspect(error, { showHidden: true, depth: 8 }),
+  ]) {
     assert.ok(!text.includes(secret), `leaked: ${text.slice(0, 300)}`);
   }
 }
@@ -37,7 +48,11 @@ describe('OAuth error codes chosen by the token server', () => {
   });
 
   it('turns a WWW-Authenticate error that echoes the client secret into invalid_response', async (t) => {
-    const error = await failureFor(t, { status: 401, headers: { 'www-authenticate': `Basic realm="x", error="${clientSecret}"` }, body: '' });
+    const error = await failureFor(t, {
+      status: 401,
+      headers: { 'www-authenticate': `Basic realm="x", error="${clientSecret}"` },
+      body: '',
+    });
     assert.equal(error.code, 'invalid_response');
     assertNoSecret(error);
   });

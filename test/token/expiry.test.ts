@@ -9,7 +9,10 @@ import type { ManualClock } from '../../src/testing/index.js';
 const minuteMs = 60_000;
 
 /** A manager on a manual clock whose token endpoint gives `answer(now)`. */
-async function managerAnswering(t: TestContext, answer: (nowMs: number) => RawAnswer): Promise<{ tokens: TokenManager; clock: ManualClock }> {
+async function managerAnswering(
+  t: TestContext,
+  answer: (nowMs: number) => RawAnswer,
+): Promise<{ tokens: TokenManager; clock: ManualClock }> {
   const clock = createClock();
   const server = await startRawTokenServer(t, () => answer(clock.now()));
   const tokens = new TokenManager({

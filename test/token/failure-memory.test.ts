@@ -113,7 +113,9 @@ describe('one failing endpoint, many scope sets', () => {
     const server: MockTokenServer = await startTokenServer(t, { clock });
     server.failNext(10_000, { type: 'error', status: 503 });
     const tokens = createManager(t, server, { clock });
-    const calls = Array.from({ length: 1_000 }, (_, i) => tokens.getToken({ scopes: [`set${i}`] }).catch(() => undefined));
+    const calls = Array.from({ length: 1_000 }, (_, i) =>
+      tokens.getToken({ scopes: [`set${i}`] }).catch(() => undefined),
+    );
     for (let elapsed = 0; elapsed < 8_000; elapsed += 100) {
       await requestsSettled(tokens);
       await clock.advance(100);

@@ -68,7 +68,12 @@ describe('TokenManager.fromEnv', () => {
     const server = await startTokenServer(t);
     const secretFile = join(tempDir(t), 'secret');
     writeFileSync(secretFile, `${clientSecret}\n`);
-    useEnv(t, { OAUTH2_ISSUER: server.issuer, OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET_FILE: secretFile, OAUTH2_ALLOW_INSECURE_REQUESTS: 'true' });
+    useEnv(t, {
+      OAUTH2_ISSUER: server.issuer,
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET_FILE: secretFile,
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'true',
+    });
     await fromEnv(t).getToken();
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
   });
@@ -79,7 +84,12 @@ describe('TokenManager.fromEnv', () => {
     server.addClient({ clientId: 'keyed-svc', publicKey });
     const keyFile = join(tempDir(t), 'key.pem');
     writeFileSync(keyFile, await exportPKCS8(privateKey));
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint, OAUTH2_CLIENT_ID: 'keyed-svc', OAUTH2_PRIVATE_KEY_FILE: keyFile, OAUTH2_ALLOW_INSECURE_REQUESTS: 'true' });
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint,
+      OAUTH2_CLIENT_ID: 'keyed-svc',
+      OAUTH2_PRIVATE_KEY_FILE: keyFile,
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'true',
+    });
     await fromEnv(t).getToken();
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
@@ -88,22 +98,47 @@ describe('TokenManager.fromEnv', () => {
     const server = await startTokenServer(t);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     server.addClient({ clientId: 'workload-svc', publicKey });
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer('workload-svc').setSubject('workload-svc')
-      .setAudience(server.tokenEndpoint).setIssuedAt().setExpirationTime('5m').setJti('a-1').sign(privateKey);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('workload-svc')
+      .setSubject('workload-svc')
+      .setAudience(server.tokenEndpoint)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti('a-1')
+      .sign(privateKey);
     const assertionFile = join(tempDir(t), 'token');
     writeFileSync(assertionFile, assertion);
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint, OAUTH2_CLIENT_ID: 'workload-svc', OAUTH2_CLIENT_ASSERTION_FILE: assertionFile, OAUTH2_ALLOW_INSECURE_REQUESTS: 'true' });
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint,
+      OAUTH2_CLIENT_ID: 'workload-svc',
+      OAUTH2_CLIENT_ASSERTION_FILE: assertionFile,
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'true',
+    });
     await fromEnv(t).getToken();
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
   it('takes OAUTH2_ALLOW_INSECURE_REQUESTS=false at its word and refuses an http endpoint', (t) => {
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: 'http://127.0.0.1:9/token', OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_ALLOW_INSECURE_REQUESTS: 'false' });
-    assert.throws(() => fromEnv(t), (error: TokenError) => error.code === 'insecure_endpoint');
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'http://127.0.0.1:9/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET: clientSecret,
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'false',
+    });
+    assert.throws(
+      () => fromEnv(t),
+      (error: TokenError) => error.code === 'insecure_endpoint',
+    );
   });
 
   it('accepts only true or false in OAUTH2_ALLOW_INSECURE_REQUESTS', (t) => {
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: 'http://127.0.0.1:9/token', OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_ALLOW_INSECURE_REQUESTS: 'yes' });
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'http://127.0.0.1:9/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET: clientSecret,
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'yes',
+    });
     assert.equal(configFailure(() => fromEnv(t)).message, 'OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
   });
 
@@ -115,32 +150,66 @@ describe('TokenManager.fromEnv', () => {
     assert.equal(configFailure(() => fromEnv(t)).message, 'set OAUTH2_CLIENT_ID');
     process.env.OAUTH2_CLIENT_ID = clientId;
     delete process.env.OAUTH2_CLIENT_SECRET;
-    assert.match(configFailure(() => fromEnv(t)).message, /^set one of OAUTH2_CLIENT_SECRET, OAUTH2_CLIENT_SECRET_FILE, OAUTH2_PRIVATE_KEY_FILE/);
+    assert.match(
+      configFailure(() => fromEnv(t)).message,
+      /^set one of OAUTH2_CLIENT_SECRET, OAUTH2_CLIENT_SECRET_FILE, OAUTH2_PRIVATE_KEY_FILE/,
+    );
   });
 
-  it('names a misspelled variable and suggests the right one, and leaves other tools\' OAUTH2_ variables alone', (t) => {
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token', OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_SCOPE: 'orders.read' });
-    assert.equal(configFailure(() => fromEnv(t)).message, 'unknown environment variable OAUTH2_SCOPE; did you mean OAUTH2_SCOPES?');
+  it("names a misspelled variable and suggests the right one, and leaves other tools' OAUTH2_ variables alone", (t) => {
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET: clientSecret,
+      OAUTH2_SCOPE: 'orders.read',
+    });
+    assert.equal(
+      configFailure(() => fromEnv(t)).message,
+      'unknown environment variable OAUTH2_SCOPE; did you mean OAUTH2_SCOPES?',
+    );
     delete process.env.OAUTH2_SCOPE;
     process.env.OAUTH2_PROXY_COOKIE_SECRET = 'another-tools-setting';
     fromEnv(t);
   });
 
   it('refuses two credentials at once, naming both and neither value', (t) => {
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token', OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_CLIENT_SECRET_FILE: '/run/secrets/oauth2' });
-    assert.equal(configFailure(() => fromEnv(t)).message, 'OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET_FILE are both set; set only one credential');
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET: clientSecret,
+      OAUTH2_CLIENT_SECRET_FILE: '/run/secrets/oauth2',
+    });
+    assert.equal(
+      configFailure(() => fromEnv(t)).message,
+      'OAUTH2_CLIENT_SECRET and OAUTH2_CLIENT_SECRET_FILE are both set; set only one credential',
+    );
   });
 
-  it('lets overrides win: a credential given there replaces the environment\'s, an option replaces its variable', async (t) => {
+  it("lets overrides win: a credential given there replaces the environment's, an option replaces its variable", async (t) => {
     const server = await startTokenServer(t);
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint, OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET_FILE: '/nonexistent', OAUTH2_SCOPES: 'orders.read', OAUTH2_ALLOW_INSECURE_REQUESTS: 'true' });
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: server.tokenEndpoint,
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET_FILE: '/nonexistent',
+      OAUTH2_SCOPES: 'orders.read',
+      OAUTH2_ALLOW_INSECURE_REQUESTS: 'true',
+    });
     await fromEnv(t, { clientSecret, scopes: ['inventory.read'] }).getToken();
     assert.equal(server.requests.at(-1)?.scope, 'inventory.read');
-    assert.match(configFailure(() => fromEnv(t, { scopez: [] } as never)).message, /unknown TokenManager option "scopez"; did you mean "scopes"\?/);
+    assert.match(
+      configFailure(() => fromEnv(t, { scopez: [] } as never)).message,
+      /unknown TokenManager option "scopez"; did you mean "scopes"\?/,
+    );
   });
 
   it('treats an empty variable as unset', (t) => {
-    useEnv(t, { OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token', OAUTH2_CLIENT_ID: clientId, OAUTH2_CLIENT_SECRET: clientSecret, OAUTH2_CLIENT_SECRET_FILE: '', OAUTH2_AUDIENCE: ' ' });
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_CLIENT_SECRET: clientSecret,
+      OAUTH2_CLIENT_SECRET_FILE: '',
+      OAUTH2_AUDIENCE: ' ',
+    });
     fromEnv(t);
   });
 });

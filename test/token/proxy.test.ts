@@ -11,17 +11,34 @@ import { clientId, clientSecret, startTokenServer } from '../helpers/token-fixtu
 const proxyUser = 'proxy-user';
 const proxyPassword = 'Pr0xy-pa55word/with:odd@chars';
 const userInfo = `${proxyUser}:${encodeURIComponent(proxyPassword)}`;
-const proxyCredentialForms = [proxyPassword, encodeURIComponent(proxyPassword), userInfo, Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64')];
+const proxyCredentialForms = [
+  proxyPassword,
+  encodeURIComponent(proxyPassword),
+  userInfo,
+  Buffer.from(`${proxyUser}:${proxyPassword}`).toString('base64'),
+];
 
 function manager(t: TestContext, server: MockTokenServer, options: TokenManagerOptions = {}): TokenManager {
-  const tokens = new TokenManager({ issuer: server.issuer, clientId, clientSecret, allowInsecureRequests: true, retry: { retries: 0 }, ...options });
+  const tokens = new TokenManager({
+    issuer: server.issuer,
+    clientId,
+    clientSecret,
+    allowInsecureRequests: true,
+    retry: { retries: 0 },
+    ...options,
+  });
   t.after(() => tokens.close());
   return tokens;
 }
 
 function assertNoProxyCredentials(value: unknown): void {
-  const texts = [inspect(value, { showHidden: true, depth: 8 }), JSON.stringify(value), value instanceof Error ? `${value.message}\n${value.stack ?? ''}` : ''];
-  for (const text of texts) for (const form of proxyCredentialForms) assert.ok(!text.includes(form), `${form} in ${text.slice(0, 300)}`);
+  const texts = [
+    inspect(value, { showHidden: true, depth: 8 }),
+    JSON.stringify(value),
+    value instanceof Error ? `${value.message}\n${value.stack ?? ''}` : '',
+  ];
+  for (const text of texts)
+    for (const form of proxyCredentialForms) assert.ok(!text.includes(form), `${form} in ${text.slice(0, 300)}`);
 }
 
 describe('proxies for token and discovery requests', () => {
@@ -72,11 +89,19 @@ describe('proxies for token and discovery requests', () => {
     const proxy = await startForwardProxy(t);
     proxyEnvironment(t, { HTTPS_PROXY: proxy.url });
 
-    const tokens = new TokenManager({ tokenEndpoint: `https://127.0.0.1:${port}/token`, clientId, clientSecret, retry: { retries: 0 } });
+    const tokens = new TokenManager({
+      tokenEndpoint: `https://127.0.0.1:${port}/token`,
+      clientId,
+      clientSecret,
+      retry: { retries: 0 },
+    });
     t.after(() => tokens.close());
     // The client does not trust the test CA: the handshake fails, after it went through the tunnel.
     await assert.rejects(tokens.getToken(), { code: 'network' });
-    assert.deepEqual(proxy.requests.map((r) => `${r.kind} ${r.target}`), [`connect 127.0.0.1:${port}`]);
+    assert.deepEqual(
+      proxy.requests.map((r) => `${r.kind} ${r.target}`),
+      [`connect 127.0.0.1:${port}`],
+    );
     assert.equal(connections, 1);
   });
 
@@ -115,28 +140,38 @@ describe('proxies for token and discovery requests', () => {
 describe('proxy options', () => {
   const base = { tokenEndpoint: 'https://auth.example.test/token', clientId: 'c', clientSecret: 's' };
   const cases: [string, unknown, RegExp][] = [
-    ['a URL that does not parse', `not a url ${proxyPassword}`, /^proxy is not a valid URL \(its value is not shown: it may hold credentials\)$/],
+    [
+      'a URL that does not parse',
+      `not a url ${proxyPassword}`,
+      /^proxy is not a valid URL \(its value is not shown: it may hold credentials\)$/,
+    ],
     ['a SOCKS proxy', `socks5://${userInfo}@proxy:1080`, /^proxy must be an http:\/\/ or https:\/\/ URL$/],
     ['true', true, /^proxy must be a proxy URL \(http:\/\/host:port\) or false$/],
   ];
   for (const [what, proxy, message] of cases) {
     it(`refuses ${what}, without showing it`, () => {
-      assert.throws(() => new TokenManager({ ...base, proxy } as TokenManagerOptions), (err: unknown) => {
-        assert.ok(err instanceof TokenError && err.code === 'config');
-        assert.match(err.message, message);
-        assertNoProxyCredentials(err);
-        return true;
-      });
+      assert.throws(
+        () => new TokenManager({ ...base, proxy } as TokenManagerOptions),
+        (err: unknown) => {
+          assert.ok(err instanceof TokenError && err.code === 'config');
+          assert.match(err.message, message);
+          assertNoProxyCredentials(err);
+          return true;
+        },
+      );
     });
   }
 
   it('refuses an unusable HTTPS_PROXY, naming the variable and not its value', (t) => {
     proxyEnvironment(t, { HTTPS_PROXY: `::${proxyPassword}` });
-    assert.throws(() => new TokenManager(base), (err: unknown) => {
-      assert.ok(err instanceof TokenError && err.code === 'config');
-      assert.match(err.message, /^HTTPS_PROXY is not a valid proxy URL/);
-      assertNoProxyCredentials(err);
-      return true;
-    });
+    assert.throws(
+      () => new TokenManager(base),
+      (err: unknown) => {
+        assert.ok(err instanceof TokenError && err.code === 'config');
+        assert.match(err.message, /^HTTPS_PROXY is not a valid proxy URL/);
+        assertNoProxyCredentials(err);
+        return true;
+      },
+    );
   });
 });

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccessToken, TokenError } from '../../src/index.js';
 import { createCacheEntry, type CacheEntry } from '../../src/token/cache-entry.js';
-import { isBackingOff, isFatal, isUsable, mayForceRefresh, mustWait, refreshAtMs, shouldRefresh } from '../../src/token/refresh-policy.js';
+import {
+  isBackingOff,
+  isFatal,
+  isUsable,
+  mayForceRefresh,
+  mustWait,
+  refreshAtMs,
+  shouldRefresh,
+} from '../../src/token/refresh-policy.js';
 
 const issued = 1_000_000;
 
@@ -16,13 +24,25 @@ const cached = { token, issuedAtMs: issued, expiresAtMs: issued + 3_600_000, ref
 describe('refresh time', () => {
   it('is refreshBeforeExpiryMs before expiry, moved earlier by at most 10% of that margin', () => {
     const expires = issued + 3_600_000;
-    assert.equal(refreshAtMs(issued, expires, 60_000, () => 0), expires - 60_000);
-    assert.equal(refreshAtMs(issued, expires, 60_000, () => 1), expires - 66_000);
+    assert.equal(
+      refreshAtMs(issued, expires, 60_000, () => 0),
+      expires - 60_000,
+    );
+    assert.equal(
+      refreshAtMs(issued, expires, 60_000, () => 1),
+      expires - 66_000,
+    );
   });
 
   it('is half the lifetime for a token that lives shorter than the margin', () => {
-    assert.equal(refreshAtMs(issued, issued + 30_000, 60_000, () => 0.5), issued + 15_000);
-    assert.equal(refreshAtMs(issued, issued + 2_000, 60_000, () => 0.5), issued + 1_000);
+    assert.equal(
+      refreshAtMs(issued, issued + 30_000, 60_000, () => 0.5),
+      issued + 15_000,
+    );
+    assert.equal(
+      refreshAtMs(issued, issued + 2_000, 60_000, () => 0.5),
+      issued + 1_000,
+    );
   });
 });
 

@@ -35,7 +35,10 @@ describe('listeners and warnings', () => {
     await requestsSettled(tokens);
     await clock.advance(100);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [],
+    );
     tokens.close();
     await Promise.all(calls);
   });
@@ -57,7 +60,11 @@ describe('listeners and warnings', () => {
 
 describe('misspelled options', () => {
   const cases: ReadonlyArray<[string, Record<string, unknown>, RegExp]> = [
-    ["p-retry's minTimeout", { retry: { minTimeout: 100 } }, /unknown retry option "minTimeout"; did you mean "minTimeoutMs"\?/],
+    [
+      "p-retry's minTimeout",
+      { retry: { minTimeout: 100 } },
+      /unknown retry option "minTimeout"; did you mean "minTimeoutMs"\?/,
+    ],
     ["p-retry's factor", { retry: { factor: 2 } }, /unknown retry option "factor"/],
     ['a top-level typo', { maxWait: 1_000 }, /unknown TokenManager option "maxWait"; did you mean "maxWaitMs"\?/],
     ['a string for a boolean', { allowInsecureRequests: 'false' }, /allowInsecureRequests must be true or false/],
@@ -65,7 +72,13 @@ describe('misspelled options', () => {
   for (const [what, extra, message] of cases) {
     it(`refuses ${what} with a message naming it`, () => {
       assert.throws(
-        () => new TokenManager({ tokenEndpoint: 'https://auth.example.test/token', clientId: 'a', clientSecret: 'b', ...extra }),
+        () =>
+          new TokenManager({
+            tokenEndpoint: 'https://auth.example.test/token',
+            clientId: 'a',
+            clientSecret: 'b',
+            ...extra,
+          }),
         (err: TokenError) => err instanceof TokenError && err.code === 'config' && message.test(err.message),
       );
     });
@@ -95,7 +108,10 @@ describe('bounded cache', () => {
     for (let i = 0; i < 998; i++) tokens.getCachedToken({ scopes: [`scope.${i}`] });
     assert.ok(tokens.getCachedToken({ scopes: ['orders.write'] }) !== undefined, 'used again, as a fresh array');
     tokens.getCachedToken({ scopes: ['one.more'] });
-    assert.ok(tokens.getCachedToken({ scopes: ['orders.write'] }) !== undefined, 'the least recently used set went instead');
+    assert.ok(
+      tokens.getCachedToken({ scopes: ['orders.write'] }) !== undefined,
+      'the least recently used set went instead',
+    );
   });
 
   it('drops the least recently used scope sets with their remembered failures', async (t) => {

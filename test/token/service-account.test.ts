@@ -53,7 +53,11 @@ describe('service-account key files', () => {
 
   it('uses a generic OAuth2 client file with a client secret', async (t) => {
     const server = await startTokenServer(t);
-    const path = await writeJson(t, { client_id: 'orders-svc', client_secret: clientSecret, token_endpoint: server.tokenEndpoint });
+    const path = await writeJson(t, {
+      client_id: 'orders-svc',
+      client_secret: clientSecret,
+      token_endpoint: server.tokenEndpoint,
+    });
     const tokens = fromFile(t, path, { scopes: ['orders.read'], allowInsecureRequests: true });
     await tokens.getToken();
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_basic');
@@ -70,12 +74,36 @@ describe('service-account key files', () => {
   });
 
   const broken: [string, unknown, RegExp][] = [
-    ['no client_email', { type: 'service_account', private_key: 'PRIVATE KEY placeholder', token_uri: 'https://a.test/t' }, /"client_email"/],
-    ['no private_key', { type: 'service_account', client_email: 'a@b', token_uri: 'https://a.test/t' }, /"private_key"/],
-    ['a private_key that is not PEM', { type: 'service_account', client_email: 'a@b', private_key: 'abc', token_uri: 'https://a.test/t' }, /"private_key" is not a PEM/],
-    ['no token_uri', { type: 'service_account', client_email: 'a@b', private_key: 'PRIVATE KEY placeholder' }, /"token_uri"/],
-    ['a numeric client_id', { client_id: 5, client_secret: 'x', token_endpoint: 'https://a.test/t' }, /"client_id" must be a string/],
-    ['neither secret nor key', { client_id: 'a', token_endpoint: 'https://a.test/t' }, /neither "client_secret" nor "private_key"/],
+    [
+      'no client_email',
+      { type: 'service_account', private_key: 'PRIVATE KEY placeholder', token_uri: 'https://a.test/t' },
+      /"client_email"/,
+    ],
+    [
+      'no private_key',
+      { type: 'service_account', client_email: 'a@b', token_uri: 'https://a.test/t' },
+      /"private_key"/,
+    ],
+    [
+      'a private_key that is not PEM',
+      { type: 'service_account', client_email: 'a@b', private_key: 'abc', token_uri: 'https://a.test/t' },
+      /"private_key" is not a PEM/,
+    ],
+    [
+      'no token_uri',
+      { type: 'service_account', client_email: 'a@b', private_key: 'PRIVATE KEY placeholder' },
+      /"token_uri"/,
+    ],
+    [
+      'a numeric client_id',
+      { client_id: 5, client_secret: 'x', token_endpoint: 'https://a.test/t' },
+      /"client_id" must be a string/,
+    ],
+    [
+      'neither secret nor key',
+      { client_id: 'a', token_endpoint: 'https://a.test/t' },
+      /neither "client_secret" nor "private_key"/,
+    ],
     ['no endpoint', { client_id: 'a', client_secret: 'x' }, /neither "token_endpoint" nor "issuer"/],
     ['an unknown type', { type: 'authorized_user', client_id: 'a' }, /"type" "authorized_user" is not supported/],
   ];
@@ -102,7 +130,8 @@ describe('service-account key files', () => {
     const path = await plainHttpKeyFile(t);
     assert.throws(
       () => fromFile(t, path),
-      (err: TokenError) => err.code === 'insecure_endpoint' && /"token_uri" of .*allowInsecureRequests/.test(err.message),
+      (err: TokenError) =>
+        err.code === 'insecure_endpoint' && /"token_uri" of .*allowInsecureRequests/.test(err.message),
     );
   });
 
@@ -121,7 +150,8 @@ describe('service-account key files', () => {
     await writeFile(path, `{"private_key": "${'x'.repeat(10)}`);
     assert.throws(
       () => fromFile(t, path),
-      (err: TokenError) => err.code === 'config' && /not valid JSON/.test(err.message) && !err.message.includes('xxxxxxxxxx'),
+      (err: TokenError) =>
+        err.code === 'config' && /not valid JSON/.test(err.message) && !err.message.includes('xxxxxxxxxx'),
     );
   });
 });

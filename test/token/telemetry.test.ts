@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { clientSecret, createClock, createManager, startTokenServer } from '../helpers/token-fixtures.js';
 
@@ -65,7 +72,7 @@ describe('telemetry through @opentelemetry/api', () => {
     assert.equal(gauge?.dataPointType, DataPointType.GAUGE);
     const [left] = gauge.dataPoints;
     assert.equal(left?.attributes['oauth2.scopes'], 'orders.read');
-    assert.ok((left?.value) > 3_590 && (left?.value) <= 3_600, String(left?.value));
+    assert.ok(left?.value > 3_590 && left?.value <= 3_600, String(left?.value));
 
     const spans = spanExporter.getFinishedSpans().filter((span) => span.name === 'oauth2.token_request');
     assert.equal(spans.length, 2);
@@ -75,8 +82,14 @@ describe('telemetry through @opentelemetry/api', () => {
     assert.equal(spans[1]?.status.code, SpanStatusCode.ERROR);
     assert.equal(spans[1]?.attributes['error.type'], 'invalid_scope');
 
-    const everything = JSON.stringify([metricExporter.getMetrics(), spans.map((span) => [span.attributes, span.status, span.events])]);
-    assert.ok(!everything.includes(clientSecret) && !everything.includes(token.accessToken), 'no secret or token in telemetry');
+    const everything = JSON.stringify([
+      metricExporter.getMetrics(),
+      spans.map((span) => [span.attributes, span.status, span.events]),
+    ]);
+    assert.ok(
+      !everything.includes(clientSecret) && !everything.includes(token.accessToken),
+      'no secret or token in telemetry',
+    );
   });
 
   it("stops observing a manager's time to expiry once it is closed", async (t) => {
@@ -85,8 +98,9 @@ describe('telemetry through @opentelemetry/api', () => {
     const tokens = createManager(t, server, { scopes: ['inventory.read'], clock });
     await tokens.getToken();
     const secondsLeft = async (): Promise<number | undefined> =>
-      ((await collected()).get('oauth2.token.time_to_expiry')?.dataPoints ?? []).find((point) => point.attributes['oauth2.scopes'] === 'inventory.read')
-        ?.value as number | undefined;
+      ((await collected()).get('oauth2.token.time_to_expiry')?.dataPoints ?? []).find(
+        (point) => point.attributes['oauth2.scopes'] === 'inventory.read',
+      )?.value as number | undefined;
     assert.equal(await secondsLeft(), 3_600);
     await clock.advance(100_000);
     assert.equal(await secondsLeft(), 3_500, 'observed on the manager clock');

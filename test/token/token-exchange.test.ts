@@ -38,16 +38,27 @@ function manager(t: TestContext, options: TokenManagerOptions): TokenManager {
 async function recordingServer(t: TestContext): Promise<RawTokenServer> {
   let issued = 0;
   return startRawTokenServer(t, () => ({
-    body: { access_token: `exchanged-${++issued}`, token_type: 'Bearer', expires_in: 3600, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+    body: {
+      access_token: `exchanged-${++issued}`,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    },
   }));
 }
 
-const sent = (server: RawTokenServer, name: string): (string | null)[] => server.requests.map((r) => new URLSearchParams(r.body).get(name));
+const sent = (server: RawTokenServer, name: string): (string | null)[] =>
+  server.requests.map((r) => new URLSearchParams(r.body).get(name));
 
 describe('token exchange (tokenExchange)', () => {
   it('exchanges the subject token from a file for an access token about that subject', async (t) => {
     const { server, path } = await sts(t);
-    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientSecret, scopes: ['orders.read'], tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType } });
+    const tokens = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientSecret,
+      scopes: ['orders.read'],
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
 
     const claims = await server.verifyAccessToken((await tokens.getToken()).accessToken);
     assert.equal(claims.sub, workload);
@@ -100,7 +111,11 @@ describe('token exchange (tokenExchange)', () => {
     const cluster = await MockWorkloadIssuer.create();
     const path = join(await tempDir(t), 'token');
     const first = await cluster.writeTokenFile(path, { subject: workload, audience: 'sts' });
-    const tokens = manager(t, { tokenEndpoint: `${raw.url}/token`, clientSecret, tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType } });
+    const tokens = manager(t, {
+      tokenEndpoint: `${raw.url}/token`,
+      clientSecret,
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
     await tokens.getToken();
 
     const second = await cluster.writeTokenFile(path, { subject: workload, audience: 'sts' });
@@ -111,7 +126,11 @@ describe('token exchange (tokenExchange)', () => {
 
   it('shares one exchange among concurrent callers and serves it from the cache afterwards', async (t) => {
     const { server, path } = await sts(t);
-    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientSecret, tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType } });
+    const tokens = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientSecret,
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
     const all = await Promise.all(Array.from({ length: 20 }, () => tokens.getToken()));
     await tokens.getToken();
     assert.equal(new Set(all.map((token) => token.accessToken)).size, 1);
@@ -120,7 +139,11 @@ describe('token exchange (tokenExchange)', () => {
 
   it('lets a public client exchange with only its client_id', async (t) => {
     const { server, path } = await sts(t);
-    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientId: 'public-app', tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType } });
+    const tokens = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientId: 'public-app',
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
     assert.equal((await server.verifyAccessToken((await tokens.getToken()).accessToken)).sub, workload);
     assert.equal(server.requests.at(-1)?.authMethod, 'none');
     assert.equal(server.requests.at(-1)?.clientId, 'public-app');
@@ -132,7 +155,12 @@ describe('token exchange (tokenExchange)', () => {
     const tokens = manager(t, {
       tokenEndpoint: server.tokenEndpoint,
       clientSecret,
-      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType, actorToken: () => actor, actorTokenType: jwtType },
+      tokenExchange: {
+        subjectTokenFile: path,
+        subjectTokenType: jwtType,
+        actorToken: () => actor,
+        actorTokenType: jwtType,
+      },
     });
     const claims = await server.verifyAccessToken((await tokens.getToken()).accessToken);
     assert.deepEqual(claims.act, { sub: 'system:serviceaccount:shop:gateway' });
@@ -142,7 +170,11 @@ describe('token exchange (tokenExchange)', () => {
     const { server } = await sts(t);
     const stranger = await MockWorkloadIssuer.create({ issuer: 'https://stranger.example.test' });
     const subject = await stranger.sign({ subject: workload, audience: 'sts.example.test' });
-    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientSecret, tokenExchange: { subjectToken: () => subject, subjectTokenType: jwtType } });
+    const tokens = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientSecret,
+      tokenExchange: { subjectToken: () => subject, subjectTokenType: jwtType },
+    });
     await assert.rejects(tokens.getToken(), (err: unknown) => {
       assert.ok(err instanceof TokenError);
       assert.equal(err.code, 'invalid_grant');
@@ -155,28 +187,53 @@ describe('token exchange (tokenExchange)', () => {
 describe('tokenExchange options', () => {
   const base = { tokenEndpoint: 'https://sts.example.test/token', clientId: 'c' };
   const cases: [string, unknown, RegExp][] = [
-    ['a misspelt name', { subjectTokenFile: '/t', subjectTokenTyp: jwtType }, /^unknown tokenExchange option "subjectTokenTyp"; did you mean "subjectTokenType"\?$/],
+    [
+      'a misspelt name',
+      { subjectTokenFile: '/t', subjectTokenTyp: jwtType },
+      /^unknown tokenExchange option "subjectTokenTyp"; did you mean "subjectTokenType"\?$/,
+    ],
     ['no subject token', { subjectTokenType: jwtType }, /^tokenExchange needs subjectTokenFile or subjectToken$/],
     ['no subject token type', { subjectTokenFile: '/t' }, /^tokenExchange.subjectTokenType must be a non-empty string/],
-    ['a file and a function', { subjectTokenFile: '/t', subjectToken: () => 'x', subjectTokenType: jwtType }, /^give tokenExchange.subjectTokenFile or tokenExchange.subjectToken, not both$/],
-    ['an actor token without its type', { subjectTokenFile: '/t', subjectTokenType: jwtType, actorTokenFile: '/a' }, /^tokenExchange.actorTokenType must be a non-empty string/],
-    ['an actor type without a token', { subjectTokenFile: '/t', subjectTokenType: jwtType, actorTokenType: jwtType }, /^tokenExchange.actorTokenType needs actorTokenFile or actorToken$/],
+    [
+      'a file and a function',
+      { subjectTokenFile: '/t', subjectToken: () => 'x', subjectTokenType: jwtType },
+      /^give tokenExchange.subjectTokenFile or tokenExchange.subjectToken, not both$/,
+    ],
+    [
+      'an actor token without its type',
+      { subjectTokenFile: '/t', subjectTokenType: jwtType, actorTokenFile: '/a' },
+      /^tokenExchange.actorTokenType must be a non-empty string/,
+    ],
+    [
+      'an actor type without a token',
+      { subjectTokenFile: '/t', subjectTokenType: jwtType, actorTokenType: jwtType },
+      /^tokenExchange.actorTokenType needs actorTokenFile or actorToken$/,
+    ],
     ['a string for the options', 'urn:x', /^tokenExchange must be an object$/],
   ];
   for (const [what, tokenExchange, message] of cases) {
     it(`refuses ${what} at construction`, () => {
-      assert.throws(() => new TokenManager({ ...base, tokenExchange } as TokenManagerOptions), (err: unknown) => {
-        assert.ok(err instanceof TokenError && err.code === 'config', String(err));
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => new TokenManager({ ...base, tokenExchange } as TokenManagerOptions),
+        (err: unknown) => {
+          assert.ok(err instanceof TokenError && err.code === 'config', String(err));
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 
   it('refuses a shared cache: exchanged tokens belong to the subject, not the client', () => {
     const sharedCache = { get: () => Promise.resolve(undefined), set: () => Promise.resolve() };
     assert.throws(
-      () => new TokenManager({ ...base, clientSecret: 's', sharedCache, tokenExchange: { subjectTokenFile: '/t', subjectTokenType: jwtType } }),
+      () =>
+        new TokenManager({
+          ...base,
+          clientSecret: 's',
+          sharedCache,
+          tokenExchange: { subjectTokenFile: '/t', subjectTokenType: jwtType },
+        }),
       { code: 'config', message: /^sharedCache needs/ },
     );
   });

@@ -24,7 +24,13 @@ function fromFile(t: TestContext, path: string, options: TokenFileOptions): Toke
 /** A sidecar that writes access tokens (JWTs for `orders-svc`) into the file. */
 async function sidecar(clock: ManualClock): Promise<(path: string, lifetimeSec?: number) => Promise<string>> {
   const issuer = await MockWorkloadIssuer.create({ issuer: 'https://auth.example.test', clock });
-  return (path, lifetimeSec = 3600) => issuer.writeTokenFile(path, { subject: 'orders-svc', audience: 'orders-api', lifetimeSec, claims: { scope: 'orders.read' } });
+  return (path, lifetimeSec = 3600) =>
+    issuer.writeTokenFile(path, {
+      subject: 'orders-svc',
+      audience: 'orders-api',
+      lifetimeSec,
+      claims: { scope: 'orders.read' },
+    });
 }
 
 async function grpcServer(t: TestContext): Promise<GrpcFixture> {
@@ -76,7 +82,12 @@ describe('TokenManager.fromTokenFile', () => {
       assert.ok(err instanceof TokenError);
       assert.equal(err.code, 'config');
       assert.equal(err.retryable, true);
-      assert.match(err.message, new RegExp(`^token file ${path} holds a token that expired at .*; whatever writes the file has stopped refreshing it$`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `^token file ${path} holds a token that expired at .*; whatever writes the file has stopped refreshing it$`,
+        ),
+      );
       assert.ok(!err.message.includes(written.split('.')[1]!));
       return true;
     });
@@ -84,9 +95,17 @@ describe('TokenManager.fromTokenFile', () => {
 
   it('fails retryably for a missing or empty file, naming it', async (t) => {
     const path = await tokenFile(t);
-    await assert.rejects(fromFile(t, path, {}).getToken(), { code: 'config', retryable: true, message: `token file ${path} could not be read (ENOENT)` });
+    await assert.rejects(fromFile(t, path, {}).getToken(), {
+      code: 'config',
+      retryable: true,
+      message: `token file ${path} could not be read (ENOENT)`,
+    });
     await writeFile(path, ' \n');
-    await assert.rejects(fromFile(t, path, {}).getToken(), { code: 'config', retryable: true, message: `token file ${path} is empty` });
+    await assert.rejects(fromFile(t, path, {}).getToken(), {
+      code: 'config',
+      retryable: true,
+      message: `token file ${path} is empty`,
+    });
   });
 
   it('fails for good on content that cannot be a bearer token, without showing it', async (t) => {
@@ -102,11 +121,17 @@ describe('TokenManager.fromTokenFile', () => {
   });
 
   it('refuses options that do not apply to a token file, suggesting the right one', (t) => {
-    assert.throws(() => fromFile(t, '/t', { scopes: ['a'] } as TokenFileOptions), { code: 'config', message: 'unknown fromTokenFile option "scopes"' });
+    assert.throws(() => fromFile(t, '/t', { scopes: ['a'] } as TokenFileOptions), {
+      code: 'config',
+      message: 'unknown fromTokenFile option "scopes"',
+    });
     assert.throws(() => fromFile(t, '/t', { refreshBeforeExpiry: 1 } as TokenFileOptions), {
       message: 'unknown fromTokenFile option "refreshBeforeExpiry"; did you mean "refreshBeforeExpiryMs"?',
     });
-    assert.throws(() => TokenManager.fromTokenFile(''), { code: 'config', message: /^fromTokenFile path must be a non-empty string/ });
+    assert.throws(() => TokenManager.fromTokenFile(''), {
+      code: 'config',
+      message: /^fromTokenFile path must be a non-empty string/,
+    });
   });
 });
 

@@ -67,7 +67,10 @@ describe('getting a token', () => {
   it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async (t) => {
     const server = await startTokenServer(t);
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    server.addClient({ clientId: 'pem-client', publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    server.addClient({
+      clientId: 'pem-client',
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
     const tokens = closeAfterTest(
       t,
       new TokenManager({
@@ -79,7 +82,10 @@ describe('getting a token', () => {
     );
     await tokens.getToken();
     const paths = server.requests.map((r) => r.path);
-    assert.ok(paths.some((p) => p.startsWith('/.well-known/')), 'discovery document fetched');
+    assert.ok(
+      paths.some((p) => p.startsWith('/.well-known/')),
+      'discovery document fetched',
+    );
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
   });
 
@@ -309,7 +315,10 @@ function earlyFiringClock(inner: ManualClock, delays: number[] = []): Clock {
     setTimeout(callback, delayMs) {
       delays.push(delayMs);
       // Node turns a delay above 2^31-1 ms into 1 ms; model that, and fire everything else at 90%.
-      return inner.setTimeout(callback, delayMs > 2_147_483_647 ? 1 : delayMs <= 1 ? delayMs : Math.floor(delayMs * 0.9));
+      return inner.setTimeout(
+        callback,
+        delayMs > 2_147_483_647 ? 1 : delayMs <= 1 ? delayMs : Math.floor(delayMs * 0.9),
+      );
     },
   };
 }
@@ -351,7 +360,10 @@ describe('timers', () => {
   it('keeps retrying through an outage when its retry timers fire early', async (t) => {
     const manual = createClock();
     const server = await startTokenServer(t, { clock: manual, tokenLifetimeSec: 600 });
-    const tokens = createManager(t, server, { clock: earlyFiringClock(manual), retry: { retries: 0, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 } });
+    const tokens = createManager(t, server, {
+      clock: earlyFiringClock(manual),
+      retry: { retries: 0, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 },
+    });
     await tokens.getToken();
     server.failNext(1_000, { type: 'error', status: 503 });
     await manual.advance(540_000); // the refresh time: the first attempt fails
@@ -395,13 +407,19 @@ describe('expiry', () => {
     const tokens = createManager(t, server, { clock });
     const token = await tokens.getToken();
     const expected = clock.now() + 900_000;
-    assert.ok(Math.abs(token.expiresAt.getTime() - expected) <= 1_000, `${token.expiresAt.toISOString()} ≈ now + 900 s`);
+    assert.ok(
+      Math.abs(token.expiresAt.getTime() - expected) <= 1_000,
+      `${token.expiresAt.toISOString()} ≈ now + 900 s`,
+    );
   });
 
   it('falls back to defaultLifetimeMs for an opaque token without expires_in', async (t) => {
     const clock = createClock();
     const server = await startTokenServer(t, { clock });
-    server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'opaque-token-value', token_type: 'bearer' }) });
+    server.failNext(1, {
+      type: 'body',
+      body: JSON.stringify({ access_token: 'opaque-token-value', token_type: 'bearer' }),
+    });
     const tokens = createManager(t, server, { clock, defaultLifetimeMs: 120_000 });
     const token = await tokens.getToken();
     assert.equal(token.expiresAt.getTime(), clock.now() + 120_000);
@@ -434,7 +452,10 @@ describe('expiry', () => {
 
   it('accepts a token_type of "bearer" in any case', async (t) => {
     const server = await startTokenServer(t);
-    server.failNext(1, { type: 'body', body: JSON.stringify({ access_token: 'x', token_type: 'BEARER', expires_in: 60 }) });
+    server.failNext(1, {
+      type: 'body',
+      body: JSON.stringify({ access_token: 'x', token_type: 'BEARER', expires_in: 60 }),
+    });
     const tokens = createManager(t, server);
     assert.equal((await tokens.getToken()).tokenType, 'Bearer');
   });
@@ -469,7 +490,13 @@ async function rotatingSecretScene(t: TestContext) {
   server.addClient({ clientId: 'rotating', clientSecret: 'right-secret-value' });
   const tokens = closeAfterTest(
     t,
-    new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true, clock }),
+    new TokenManager({
+      tokenEndpoint: server.tokenEndpoint,
+      clientId: 'rotating',
+      clientSecretFile: file,
+      allowInsecureRequests: true,
+      clock,
+    }),
   );
   return { clock, server, file, tokens };
 }
@@ -492,9 +519,15 @@ describe('retries and failures', () => {
     assert.equal(error, undefined);
     assert.equal(value?.tokenType, 'Bearer');
     assert.equal(server.tokenRequestCount, 3);
-    assert.deepEqual(failures.map((f) => f.attempt), [1, 2]);
+    assert.deepEqual(
+      failures.map((f) => f.attempt),
+      [1, 2],
+    );
     assert.ok(failures[0]!.nextDelayMs >= 3_000, 'Retry-After: 3 honoured');
-    assert.ok(failures[1]!.nextDelayMs >= 200 && failures[1]!.nextDelayMs <= 400, 'second delay within its jitter band');
+    assert.ok(
+      failures[1]!.nextDelayMs >= 200 && failures[1]!.nextDelayMs <= 400,
+      'second delay within its jitter band',
+    );
     assert.equal(failures[0]?.error.code, 'temporarily_unavailable');
     assert.equal(failures[1]?.error.code, 'server_error');
   });
@@ -529,7 +562,8 @@ describe('retries and failures', () => {
     const fatal: unknown[] = [];
     tokens.on('fatalFailure', (e) => fatal.push(e));
     await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
-    for (let i = 0; i < 50; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client', retryable: false, status: 401 });
+    for (let i = 0; i < 50; i++)
+      await assert.rejects(tokens.getToken(), { code: 'invalid_client', retryable: false, status: 401 });
     assert.equal(server.tokenRequestCount, 1, 'a fatal failure is remembered, not retried per call');
     assert.equal(fatal.length, 1);
   });
@@ -597,7 +631,10 @@ describe('retries and failures', () => {
     const server = await startTokenServer(t);
     const endpoint = server.tokenEndpoint;
     await server.close();
-    const tokens = closeAfterTest(t, new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } }));
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({ ...managerOptions(server), tokenEndpoint: endpoint, retry: { retries: 0 } }),
+    );
     await assert.rejects(tokens.getToken(), (err: TokenError) => {
       assert.equal(err.code, 'network');
       assert.equal(err.retryable, true);
@@ -639,7 +676,15 @@ describe('retries and failures', () => {
     const file = join(await createTempDir(t, 'secret-'), 'secret');
     await writeFile(file, 'old-secret-value-1\n');
     server.addClient({ clientId: 'rotating', clientSecret: 'old-secret-value-1' });
-    const tokens = closeAfterTest(t, new TokenManager({ tokenEndpoint: server.tokenEndpoint, clientId: 'rotating', clientSecretFile: file, allowInsecureRequests: true }));
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({
+        tokenEndpoint: server.tokenEndpoint,
+        clientId: 'rotating',
+        clientSecretFile: file,
+        allowInsecureRequests: true,
+      }),
+    );
     await tokens.getToken();
     server.addClient({ clientId: 'rotating', clientSecret: 'new-secret-value-2' });
     await writeFile(file, 'new-secret-value-2\n');
@@ -720,7 +765,11 @@ describe('retries and failures', () => {
     await clock.advance(29_999);
     for (let i = 0; i < 100; i++) await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
     await clock.advance(1);
-    await assert.rejects(tokens.getToken(), { code: 'invalid_client' }, 'this caller starts the check and still gets the error at once');
+    await assert.rejects(
+      tokens.getToken(),
+      { code: 'invalid_client' },
+      'this caller starts the check and still gets the error at once',
+    );
     const { value: token } = await untilResolves(() => tokens.getToken());
     assert.equal(token.tokenType, 'Bearer');
     assert.deepEqual(tokenAnswerStatuses(server), [401, 401, 200]);
@@ -739,14 +788,38 @@ describe('configuration', () => {
     ['no endpoint', { clientId, clientSecret }, /issuer.*tokenEndpoint/],
     ['no client id', { tokenEndpoint: 'https://a.test/t', clientSecret }, /clientId/],
     ['no credential', { tokenEndpoint: 'https://a.test/t', clientId }, /credential/],
-    ['two credentials', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, privateKey: 'x' }, /only one credential/],
+    [
+      'two credentials',
+      { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, privateKey: 'x' },
+      /only one credential/,
+    ],
     ['a bad URL', { tokenEndpoint: 'not a url', clientId, clientSecret }, /tokenEndpoint is not a valid URL/],
-    ['a secret method with a key', { tokenEndpoint: 'https://a.test/t', clientId, privateKey: 'x', clientAuthMethod: 'client_secret_basic' }, /needs a clientSecret/],
-    ['an unknown auth method', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, clientAuthMethod: 'tls_client_auth' }, /clientAuthMethod/],
-    ['a negative margin', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiryMs: -1 }, /refreshBeforeExpiryMs/],
+    [
+      'a secret method with a key',
+      { tokenEndpoint: 'https://a.test/t', clientId, privateKey: 'x', clientAuthMethod: 'client_secret_basic' },
+      /needs a clientSecret/,
+    ],
+    [
+      'an unknown auth method',
+      { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, clientAuthMethod: 'tls_client_auth' },
+      /clientAuthMethod/,
+    ],
+    [
+      'a negative margin',
+      { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiryMs: -1 },
+      /refreshBeforeExpiryMs/,
+    ],
     ['a scope with a space', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, scopes: ['a b'] }, /scopes/],
-    ['a misspelt option', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiry: 5 }, /unknown TokenManager option "refreshBeforeExpiry"/],
-    ['fractional retries', { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, retry: { retries: 1.5 } }, /retry.retries/],
+    [
+      'a misspelt option',
+      { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, refreshBeforeExpiry: 5 },
+      /unknown TokenManager option "refreshBeforeExpiry"/,
+    ],
+    [
+      'fractional retries',
+      { tokenEndpoint: 'https://a.test/t', clientId, clientSecret, retry: { retries: 1.5 } },
+      /retry.retries/,
+    ],
   ];
   for (const [what, options, message] of bad) {
     it(`names the bad option when given ${what}`, () => {
@@ -765,11 +838,16 @@ describe('configuration', () => {
 
   it('rejects a private key it cannot import with a config error that does not quote the key', async (t) => {
     // A real key made unreadable: the first bytes of its DER body no longer parse.
-    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const brokenPem = pem.replace(/\n[A-Za-z0-9+/]{4}/, '\nbm90');
     const server = await startTokenServer(t);
     const tokens = createManager(t, server, { clientSecret: undefined, privateKey: brokenPem });
-    await assert.rejects(tokens.getToken(), (err: TokenError) => err.code === 'config' && !err.message.includes(brokenPem.split('\n')[1]!));
+    await assert.rejects(
+      tokens.getToken(),
+      (err: TokenError) => err.code === 'config' && !err.message.includes(brokenPem.split('\n')[1]!),
+    );
     assert.equal(server.tokenRequestCount, 0);
   });
 });
@@ -826,7 +904,12 @@ describe('lifecycle', () => {
     const server = await startTokenServer(t);
     const tokens = createManager(t, server);
     const token = await tokens.getToken();
-    for (const text of [inspect(token, { showHidden: true, depth: 5 }), JSON.stringify(token), String(token), `${JSON.stringify({ ...token })}`]) {
+    for (const text of [
+      inspect(token, { showHidden: true, depth: 5 }),
+      JSON.stringify(token),
+      String(token),
+      `${JSON.stringify({ ...token })}`,
+    ]) {
       assert.ok(!text.includes(token.accessToken), text);
       assert.ok(!text.includes(clientSecret));
     }

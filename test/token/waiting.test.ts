@@ -5,7 +5,11 @@ import type { ManualClock } from '../../src/testing/index.js';
 import { createClock, createManager, requestsSettled, startTokenServer, until } from '../helpers/token-fixtures.js';
 
 /** Tracks a promise's outcome without awaiting it. */
-function track<T>(promise: Promise<T>): { readonly settled: () => boolean; readonly error: () => unknown; readonly value: () => T | undefined } {
+function track<T>(promise: Promise<T>): {
+  readonly settled: () => boolean;
+  readonly error: () => unknown;
+  readonly value: () => T | undefined;
+} {
   let outcome: { value?: T; error?: unknown } | undefined;
   promise.then(
     (value) => (outcome = { value }),
@@ -94,7 +98,8 @@ describe('how long a caller waits', () => {
     const tokens = createManager(t, server);
     await assert.rejects(
       tokens.getToken({ scope: ['orders.read'] } as never),
-      (err: TokenError) => err.code === 'config' && /unknown getToken option "scope"; did you mean "scopes"\?/.test(err.message),
+      (err: TokenError) =>
+        err.code === 'config' && /unknown getToken option "scope"; did you mean "scopes"\?/.test(err.message),
     );
   });
 });

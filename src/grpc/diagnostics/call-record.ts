@@ -53,9 +53,16 @@ const tokenStepCodes = new Set<status>([status.UNAVAILABLE, status.DEADLINE_EXCE
  * recordCallEnd(callStatus, plan, attempt, replayed, '/orders.v1.Orders/Get');
  * ```
  */
-export function recordCallEnd(callStatus: StatusObject, plan: MethodPlan, attempt: Attempt, replayed: boolean, method: string): void {
+export function recordCallEnd(
+  callStatus: StatusObject,
+  plan: MethodPlan,
+  attempt: Attempt,
+  replayed: boolean,
+  method: string,
+): void {
   const { code, metadata } = callStatus;
-  if (!authCodes.has(code) && !(tokenStepCodes.has(code) && (attempt.failure !== undefined || attempt.endedWaiting))) return;
+  if (!authCodes.has(code) && !(tokenStepCodes.has(code) && (attempt.failure !== undefined || attempt.endedWaiting)))
+    return;
   if (typeof metadata !== 'object' || metadata === null) return;
   records.set(metadata, {
     method,

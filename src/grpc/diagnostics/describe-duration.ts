@@ -11,6 +11,11 @@
 export function describeDuration(ms: number | undefined, more = false): string {
   if (ms === undefined || !Number.isFinite(ms)) return 'an unknown time';
   const seconds = Math.floor(Math.abs(ms) / 1000);
-  const [amount, unit] = seconds >= 7200 ? [Math.floor(seconds / 3600), 'hour'] : seconds >= 120 ? [Math.floor(seconds / 60), 'minute'] : [seconds, 'second'];
+  const [amount, unit] =
+    seconds >= 7200
+      ? [Math.floor(seconds / 3600), 'hour']
+      : seconds >= 120
+        ? [Math.floor(seconds / 60), 'minute']
+        : [seconds, 'second'];
   return `${amount} ${more ? 'more ' : ''}${unit}${amount === 1 ? '' : 's'}`;
 }

@@ -33,7 +33,6 @@ export interface AuthFailureExplanation {
   readonly hint: string;
 }
 
-
 /**
  * Why a call that went through {@link createAuthInterceptor} ended `UNAUTHENTICATED` or
  * `PERMISSION_DENIED` (or `UNAVAILABLE` / `DEADLINE_EXCEEDED` because of its token), built from
@@ -58,17 +57,25 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   if (record === undefined) return undefined;
   const metadata = (err as { metadata: { get(key: string): unknown[] } }).metadata;
   const serverReason = trailer(metadata, reasonTrailer);
-  const wantedScopes = trailer(metadata, scopeTrailer)?.split(/\s+/).filter((scope) => scope !== '');
+  const wantedScopes = trailer(metadata, scopeTrailer)
+    ?.split(/\s+/)
+    .filter((scope) => scope !== '');
   const token = record.sentToken;
   const jwt = token === undefined ? undefined : unverifiedJwt(token.accessToken);
-  const expiresAtMs = token?.expiresAt instanceof Date ? token.expiresAt.getTime() : typeof jwt?.claims.exp === 'number' ? jwt.claims.exp * 1000 : undefined;
+  const expiresAtMs =
+    token?.expiresAt instanceof Date
+      ? token.expiresAt.getTime()
+      : typeof jwt?.claims.exp === 'number'
+        ? jwt.claims.exp * 1000
+        : undefined;
   const facts = {
     method: record.method,
     code: record.code,
     tokenAttached: token !== undefined || record.callerAuthorization,
     tokenExpiresInMs: expiresAtMs === undefined ? undefined : expiresAtMs - record.endedAtMs,
     scopesRequested: record.scopesRequested,
-    scopesGranted: (jwt && scopesOfClaims(jwt.claims)) ?? (Array.isArray(token?.scopes) ? (token.scopes as string[]) : undefined),
+    scopesGranted:
+      (jwt && scopesOfClaims(jwt.claims)) ?? (Array.isArray(token?.scopes) ? (token.scopes as string[]) : undefined),
     audience: jwt && audiencesOfClaims(jwt.claims),
     replayed: record.replayed,
     serverReason,
@@ -78,7 +85,10 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
   const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
   const details = redactCredentials(redactSecrets(typeof rawDetails === 'string' ? rawDetails : '', echoed));
-  return { ...facts, hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }) };
+  return {
+    ...facts,
+    hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+  };
 }
 
 type Facts = Omit<AuthFailureExplanation, 'hint'>;
@@ -92,9 +102,12 @@ interface ServerSide {
 
 function hintFor(record: CallRecord, facts: Facts, server: ServerSide): string {
   if (record.failure !== undefined) return noTokenHint(record.failure, facts);
-  if (record.endedWaiting) return 'no token was attached: the call ended (its deadline passed) while it waited for a token; check the token endpoint (NODE_DEBUG=grpc-oauth2) or give the call a longer deadline';
-  if (!facts.tokenAttached) return `the call carried no authorization header, and the server answered ${status[record.code]}: ${server.details}`;
-  if (record.callerAuthorization) return "the call carried the caller's own authorization header, so the interceptor attached none; it is that header the server refused";
+  if (record.endedWaiting)
+    return 'no token was attached: the call ended (its deadline passed) while it waited for a token; check the token endpoint (NODE_DEBUG=grpc-oauth2) or give the call a longer deadline';
+  if (!facts.tokenAttached)
+    return `the call carried no authorization header, and the server answered ${status[record.code]}: ${server.details}`;
+  if (record.callerAuthorization)
+    return "the call carried the caller's own authorization header, so the interceptor attached none; it is that header the server refused";
   const again = facts.replayed ? '; it was made again with a fresh token and refused again' : '';
   return (record.code === status.PERMISSION_DENIED ? deniedHint(facts, server) : rejectedHint(facts, server)) + again;
 }
@@ -129,13 +142,17 @@ function noTokenHint(failure: unknown, facts: Facts): string {
 function deniedHint(facts: Facts, server: ServerSide): string {
   const missing = server.wantedScopes?.filter((scope) => !facts.scopesGranted?.includes(scope));
   if (server.wantedScopes !== undefined || facts.serverReason === 'missing_scope') {
-    const granted = sameSet(facts.scopesGranted, facts.scopesRequested) ? '' : ` and granted ${list(facts.scopesGranted)}`;
+    const granted = sameSet(facts.scopesGranted, facts.scopesRequested)
+      ? ''
+      : ` and granted ${list(facts.scopesGranted)}`;
     const lacked = missing?.length ? `scope ${missing.join(' ')}` : 'a scope the method needs';
     return `the token lacked ${lacked}; it was requested with ${list(facts.scopesRequested)}${granted}`;
   }
-  if (facts.serverReason === 'method_not_in_policy') return `the server's policy does not name ${facts.method} (it denies by default); add the method to the server's policy`;
+  if (facts.serverReason === 'method_not_in_policy')
+    return `the server's policy does not name ${facts.method} (it denies by default); add the method to the server's policy`;
   const who = server.subject === undefined ? 'this client' : `client ${server.subject}`;
-  if (facts.serverReason === 'authorize_denied') return `the server's authorization check denied ${who} for ${facts.method}; ask for the role or permission it requires`;
+  if (facts.serverReason === 'authorize_denied')
+    return `the server's authorization check denied ${who} for ${facts.method}; ask for the role or permission it requires`;
   return (
     `the server denied ${facts.method} to ${who} with a token valid for ${describeDuration(facts.tokenExpiresInMs, true)} carrying ${list(facts.scopesGranted)}: ` +
     `if the method needs another scope, request it (scopesFor); otherwise the server's policy (RBAC) does not let ${who} in`
@@ -146,7 +163,8 @@ function rejectedHint(facts: Facts, server: ServerSide): string {
   const left = facts.tokenExpiresInMs;
   const valid = `valid for ${describeDuration(left, true)}`;
   const audience = `audience ${list(facts.audience)}`;
-  if (left !== undefined && left <= 0) return `the token had expired ${describeDuration(-left)} before the call ended; a stream that outlives its token must be opened again`;
+  if (left !== undefined && left <= 0)
+    return `the token had expired ${describeDuration(-left)} before the call ended; a stream that outlives its token must be opened again`;
   switch (facts.serverReason) {
     case 'token_expired':
       return `the server says the token expired, but it was ${valid} by this machine's clock: check the clocks of client, server and issuer (drift)`;

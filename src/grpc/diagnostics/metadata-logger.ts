@@ -49,7 +49,8 @@ const loggerOptionNames = ['log'] as const;
 export function createMetadataLogger(options: MetadataLoggerOptions): Interceptor {
   checkOptionNames(options, loggerOptionNames, 'createMetadataLogger option', authConfigError);
   const log = checkFunction<MetadataLoggerOptions['log']>(options?.log, 'createMetadataLogger: log', authConfigError);
-  if (log === undefined) throw authConfigError('createMetadataLogger: log is required, a function (line, fields) => void');
+  if (log === undefined)
+    throw authConfigError('createMetadataLogger: log is required, a function (line, fields) => void');
   const write = (line: string, fields: MetadataLogFields): void => {
     try {
       log(line, fields);
@@ -62,7 +63,9 @@ export function createMetadataLogger(options: MetadataLoggerOptions): Intercepto
     const method = callOptions.method_definition.path;
     const logMetadata = (metadata: Metadata): void => {
       const shown = showMetadata(metadata);
-      const text = Object.entries(shown).map(([key, value]) => `${key}=${value}`).join(' ');
+      const text = Object.entries(shown)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ');
       write(`→ ${method} ${text || '(no metadata)'}`, { event: 'metadata', method, metadata: shown });
     };
     const callerCredentials = callOptions.credentials;
@@ -87,13 +90,16 @@ export function createMetadataLogger(options: MetadataLoggerOptions): Intercepto
           onReceiveStatus(callStatus: StatusObject, nextStatus: (callStatus: StatusObject) => void) {
             const codeName = status[callStatus.code] ?? String(callStatus.code);
             const details = redactCredentials(callStatus.details);
-            write(`← ${method} ${codeName}${callStatus.code === status.OK ? '' : ` (${callStatus.code}): ${details}`}`, {
-              event: 'status',
-              method,
-              code: callStatus.code,
-              codeName,
-              details,
-            });
+            write(
+              `← ${method} ${codeName}${callStatus.code === status.OK ? '' : ` (${callStatus.code}): ${details}`}`,
+              {
+                event: 'status',
+                method,
+                code: callStatus.code,
+                codeName,
+                details,
+              },
+            );
             nextStatus(callStatus);
           },
         });

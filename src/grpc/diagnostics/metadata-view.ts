@@ -37,9 +37,11 @@ export function showMetadata(metadata: Metadata, nowMs = Date.now()): Record<str
 }
 
 function showValue(key: string, value: MetadataValue, nowMs: number): string {
-  if (typeof value !== 'string') return value.length > maxShownBinaryBytes ? `[${value.length} bytes]` : value.toString('base64');
+  if (typeof value !== 'string')
+    return value.length > maxShownBinaryBytes ? `[${value.length} bytes]` : value.toString('base64');
   if (key === 'authorization' || key === 'proxy-authorization') return showAuthorization(value, nowMs);
-  if (secretKeys.has(key) || secretKeyWords.test(key) || credentialLike.test(value)) return `[redacted: ${value.length} chars]`;
+  if (secretKeys.has(key) || secretKeyWords.test(key) || credentialLike.test(value))
+    return `[redacted: ${value.length} chars]`;
   return value;
 }
 
@@ -74,7 +76,8 @@ export function showAuthorization(value: string, nowMs = Date.now()): string {
   const jwt = scheme.toLowerCase() === 'bearer' ? unverifiedJwt(credential) : undefined;
   if (jwt !== undefined) {
     const { exp } = jwt.claims;
-    if (typeof exp === 'number') facts.push(`expires in ${Math.round(exp - nowMs / 1000)} s (${new Date(exp * 1000).toISOString()})`);
+    if (typeof exp === 'number')
+      facts.push(`expires in ${Math.round(exp - nowMs / 1000)} s (${new Date(exp * 1000).toISOString()})`);
     const scopes = scopesOfClaims(jwt.claims);
     if (scopes !== undefined) facts.push(`scopes ${scopes.join(' ') || '(none)'}`);
   } else if (scheme.toLowerCase() === 'bearer') {

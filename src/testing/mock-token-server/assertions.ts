@@ -5,7 +5,18 @@ import { decodeJwt, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type J
 import type { Clock } from './http.js';
 
 /** Algorithms accepted for client and service-account assertions, in the order discovery lists them. */
-export const assertionAlgorithms: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const assertionAlgorithms: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 /** Checks an assertion's signature, audience and time on the server's clock; each grant adds its own claims. */
 export class AssertionVerifier {
@@ -26,7 +37,9 @@ export class AssertionVerifier {
     jwt: string,
     key: KeyObject,
     algorithms: string[] | undefined,
-    checks: Pick<JWTVerifyOptions, 'issuer' | 'subject' | 'requiredClaims' | 'maxTokenAge'> & { readonly audience?: string },
+    checks: Pick<JWTVerifyOptions, 'issuer' | 'subject' | 'requiredClaims' | 'maxTokenAge'> & {
+      readonly audience?: string;
+    },
   ): Promise<JWTPayload> {
     const { payload } = await jwtVerify(jwt, key, {
       ...checks,
@@ -60,7 +73,8 @@ export function verifierOf(key: JWK | CryptoKey | string): { verifyKey: KeyObjec
   } catch (err) {
     throw new TypeError('MockTokenServer: publicKey is not a readable JWK, PEM or CryptoKey', { cause: err });
   }
-  if (keyObject.type === 'secret') throw new TypeError('MockTokenServer: publicKey must be an asymmetric key, not a secret');
+  if (keyObject.type === 'secret')
+    throw new TypeError('MockTokenServer: publicKey must be an asymmetric key, not a secret');
   const verifyKey = keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject;
   const alg = typeof key === 'object' && 'kty' in key ? key.alg : undefined;
   return { verifyKey, verifyAlgorithms: alg ? [alg] : undefined };

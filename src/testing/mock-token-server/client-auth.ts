@@ -15,7 +15,11 @@ export interface TrustedJwtIssuer {
 }
 
 /** Every client authentication method, in the order discovery lists them. */
-export const clientAuthMethods: readonly MockClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+export const clientAuthMethods: readonly MockClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+];
 const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** A client as the server keeps it: a verify key instead of whatever form of key it was given. */
@@ -54,7 +58,12 @@ export class ClientRegistry {
       verifyAlgorithms: verifier?.verifyAlgorithms,
       allowedScopes: client.allowedScopes && [...client.allowedScopes],
       authMethods: client.authMethods ? [...client.authMethods] : allowed,
-      federated: federated && { issuer: federated.issuer, subject: federated.subject, audience: federated.audience, ...verifierOf(federated.publicKey) },
+      federated: federated && {
+        issuer: federated.issuer,
+        subject: federated.subject,
+        audience: federated.audience,
+        ...verifierOf(federated.publicKey),
+      },
     });
   }
 
@@ -69,7 +78,12 @@ export class ClientRegistry {
     const usesAssertion = body.has('client_assertion') || body.has('client_assertion_type');
     const usesPostSecret = body.has('client_secret');
     if ([basic !== undefined, usesAssertion, usesPostSecret].filter(Boolean).length > 1) {
-      throw new OAuthFailure(400, 'invalid_request', 'use exactly one client authentication method', basic !== undefined);
+      throw new OAuthFailure(
+        400,
+        'invalid_request',
+        'use exactly one client authentication method',
+        basic !== undefined,
+      );
     }
     let client: RegisteredClient;
     if (basic !== undefined) {
@@ -91,7 +105,12 @@ export class ClientRegistry {
     }
     const claimedId = body.get('client_id');
     if (claimedId !== null && claimedId !== client.clientId) {
-      throw new OAuthFailure(401, 'invalid_client', 'client_id does not match the authenticated client', basic !== undefined);
+      throw new OAuthFailure(
+        401,
+        'invalid_client',
+        'client_id does not match the authenticated client',
+        basic !== undefined,
+      );
     }
     return client;
   }
@@ -114,7 +133,11 @@ export class ClientRegistry {
     if (claimedId !== undefined) entry.clientId = claimedId;
     const client = claimedId === undefined ? undefined : this.#clients.get(claimedId);
     const { federated } = client ?? {};
-    if (federated !== undefined && client!.authMethods.includes('private_key_jwt') && unverifiedClaims(assertion)?.iss === federated.issuer) {
+    if (
+      federated !== undefined &&
+      client!.authMethods.includes('private_key_jwt') &&
+      unverifiedClaims(assertion)?.iss === federated.issuer
+    ) {
       return this.#verifyFederated(assertion, client!, federated);
     }
     if (client?.verifyKey === undefined || !client.authMethods.includes('private_key_jwt')) {
@@ -122,13 +145,18 @@ export class ClientRegistry {
     }
     let jti: string;
     try {
-      const payload = await this.#assertions.verify(assertion, client.verifyKey, client.verifyAlgorithms, { issuer: client.clientId, subject: client.clientId, requiredClaims: ['exp', 'jti'] });
+      const payload = await this.#assertions.verify(assertion, client.verifyKey, client.verifyAlgorithms, {
+        issuer: client.clientId,
+        subject: client.clientId,
+        requiredClaims: ['exp', 'jti'],
+      });
       jti = `${client.clientId} ${String(payload.jti)}`;
     } catch {
       throw new OAuthFailure(401, 'invalid_client', 'client assertion is invalid');
     }
     // RFC 7523 §3: the server may refuse a replayed assertion; a test of replay protection wants it to.
-    if (this.#usedAssertionIds.has(jti)) throw new OAuthFailure(401, 'invalid_client', 'client assertion was already used');
+    if (this.#usedAssertionIds.has(jti))
+      throw new OAuthFailure(401, 'invalid_client', 'client assertion was already used');
     this.#usedAssertionIds.add(jti);
     return client;
   }
@@ -137,7 +165,11 @@ export class ClientRegistry {
    * A JWT the platform signed about the workload. It is reused until the platform rotates it, so
    * there is no replay check; its own issuer, subject and audience are checked instead.
    */
-  async #verifyFederated(assertion: string, client: RegisteredClient, federated: NonNullable<RegisteredClient['federated']>): Promise<RegisteredClient> {
+  async #verifyFederated(
+    assertion: string,
+    client: RegisteredClient,
+    federated: NonNullable<RegisteredClient['federated']>,
+  ): Promise<RegisteredClient> {
     try {
       await this.#assertions.verify(assertion, federated.verifyKey, federated.verifyAlgorithms, {
         issuer: federated.issuer,

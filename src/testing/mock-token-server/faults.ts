@@ -11,7 +11,14 @@ type Fault<T extends TokenServerFault['type']> = Extract<TokenServerFault, { typ
 
 /** The fields of each fault type, by type in the order the docs list them. */
 const faultFields: { readonly [T in TokenServerFault['type']]: readonly string[] } = {
-  error: namesOf<Fault<'error'>>({ type: true, status: true, error: true, errorDescription: true, retryAfter: true, wwwAuthenticate: true }),
+  error: namesOf<Fault<'error'>>({
+    type: true,
+    status: true,
+    error: true,
+    errorDescription: true,
+    retryAfter: true,
+    wwwAuthenticate: true,
+  }),
   delay: namesOf<Fault<'delay'>>({ type: true, ms: true }),
   hang: namesOf<Fault<'hang'>>({ type: true }),
   'hang-after-headers': namesOf<Fault<'hang-after-headers'>>({ type: true }),
@@ -19,7 +26,13 @@ const faultFields: { readonly [T in TokenServerFault['type']]: readonly string[]
   'reset-mid-body': namesOf<Fault<'reset-mid-body'>>({ type: true }),
   body: namesOf<Fault<'body'>>({ type: true, status: true, contentType: true, body: true, headers: true }),
   html: namesOf<Fault<'html'>>({ type: true, status: true }),
-  token: namesOf<Fault<'token'>>({ type: true, jwtLifetimeSec: true, expiresInSec: true, omitExpiresIn: true, headers: true }),
+  token: namesOf<Fault<'token'>>({
+    type: true,
+    jwtLifetimeSec: true,
+    expiresInSec: true,
+    omitExpiresIn: true,
+    headers: true,
+  }),
   echo: namesOf<Fault<'echo'>>({ type: true, parts: true, into: true, status: true }),
 };
 const faultTypes = Object.keys(faultFields);
@@ -84,7 +97,13 @@ export class FaultQueue {
           res.writeHead(fault.status, { ...headers, 'content-type': 'text/plain', date });
           res.end(`HTTP ${fault.status}`);
         } else {
-          sendJson(res, this.#clock, fault.status, { error: fault.error, error_description: fault.errorDescription || undefined }, headers);
+          sendJson(
+            res,
+            this.#clock,
+            fault.status,
+            { error: fault.error, error_description: fault.errorDescription || undefined },
+            headers,
+          );
         }
         return 'answered';
       }
@@ -106,12 +125,17 @@ export class FaultQueue {
         res.write('{"access_token":"eyJ', () => res.socket?.destroy());
         return 'answered';
       case 'body':
-        res.writeHead(fault.status ?? 200, withHeaders({ 'content-type': fault.contentType ?? 'application/json', date }, fault.headers));
+        res.writeHead(
+          fault.status ?? 200,
+          withHeaders({ 'content-type': fault.contentType ?? 'application/json', date }, fault.headers),
+        );
         res.end(fault.body);
         return 'answered';
       case 'html':
         res.writeHead(fault.status ?? 502, { 'content-type': 'text/html; charset=utf-8', date });
-        res.end('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
+        res.end(
+          '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>',
+        );
         return 'answered';
     }
   }
@@ -161,15 +185,22 @@ function sendEcho(res: ServerResponse, clock: Clock, fault: Fault<'echo'>, sent:
   const found: Record<MockEchoPart, string | null | undefined> = {
     authorization: sent.authorization,
     body: sent.text,
-    secret: [typeof basic === 'object' ? basic.secret : undefined, sent.form.get('client_secret')].filter(Boolean).join(' '),
+    secret: [typeof basic === 'object' ? basic.secret : undefined, sent.form.get('client_secret')]
+      .filter(Boolean)
+      .join(' '),
     assertion: sent.form.get('client_assertion') ?? sent.form.get('assertion'),
   };
-  const echoed = (fault.parts ?? echoParts).map((part) => found[part]).filter(Boolean).join(' ');
+  const echoed = (fault.parts ?? echoParts)
+    .map((part) => found[part])
+    .filter(Boolean)
+    .join(' ');
   const into = fault.into ?? echoPlaces;
   const status = fault.status ?? 401;
   // RFC 7230 §3.2.6: inside a quoted-string, a quote or backslash is escaped with a backslash.
   const quoted = `"${echoed.replace(/["\\]/g, '\\$&')}"`;
-  const headers: Record<string, string> = into.includes('www-authenticate') ? { 'www-authenticate': `Basic realm="mock", error=${quoted}, error_description=${quoted}` } : {};
+  const headers: Record<string, string> = into.includes('www-authenticate')
+    ? { 'www-authenticate': `Basic realm="mock", error=${quoted}, error_description=${quoted}` }
+    : {};
   const body = {
     error: into.includes('error') ? echoed : status === 401 ? 'invalid_client' : 'invalid_request',
     error_description: into.includes('error_description') ? echoed : undefined,
@@ -183,12 +214,17 @@ function checkFault(fault: TokenServerFault): void {
   if (typeof type !== 'string') throw typeError('failNext: the fault must be an object with a type');
   if (!faultTypes.includes(type)) {
     const suggestion = closestName(type, faultTypes);
-    throw typeError(`unknown fault type "${type}"${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} The types are ${faultTypes.join(', ')}`);
+    throw typeError(
+      `unknown fault type "${type}"${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} The types are ${faultTypes.join(', ')}`,
+    );
   }
   const where = `"${fault.type}" fault option`;
   checkOptionNames(fault, faultFields[fault.type], where, typeError);
   const status = 'status' in fault ? fault.status : undefined;
-  if ((status !== undefined || fault.type === 'error') && !(Number.isInteger(status) && status! >= 100 && status! <= 599)) {
+  if (
+    (status !== undefined || fault.type === 'error') &&
+    !(Number.isInteger(status) && status! >= 100 && status! <= 599)
+  ) {
     throw typeError(`${where} status must be a whole number from 100 to 599`);
   }
   switch (fault.type) {
@@ -196,17 +232,21 @@ function checkFault(fault: TokenServerFault): void {
       checkBoolean(fault.wwwAuthenticate, `${where} wwwAuthenticate`, typeError);
       return;
     case 'delay':
-      if (!(typeof fault.ms === 'number' && fault.ms >= 0 && Number.isFinite(fault.ms))) throw typeError(`${where} ms must be a number of milliseconds >= 0`);
+      if (!(typeof fault.ms === 'number' && fault.ms >= 0 && Number.isFinite(fault.ms)))
+        throw typeError(`${where} ms must be a number of milliseconds >= 0`);
       return;
     case 'body':
-      if (typeof fault.body !== 'string' && !Buffer.isBuffer(fault.body)) throw typeError(`${where} body must be a string or a Buffer`);
+      if (typeof fault.body !== 'string' && !Buffer.isBuffer(fault.body))
+        throw typeError(`${where} body must be a string or a Buffer`);
       return checkHeaders(fault.headers, where);
     case 'token':
       checkBoolean(fault.omitExpiresIn, `${where} omitExpiresIn`, typeError);
       for (const name of ['jwtLifetimeSec', 'expiresInSec'] as const) {
-        if (fault[name] !== undefined && !Number.isFinite(fault[name])) throw typeError(`${where} ${name} must be a number of seconds`);
+        if (fault[name] !== undefined && !Number.isFinite(fault[name]))
+          throw typeError(`${where} ${name} must be a number of seconds`);
       }
-      if (fault.expiresInSec !== undefined && fault.omitExpiresIn !== undefined) throw typeError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
+      if (fault.expiresInSec !== undefined && fault.omitExpiresIn !== undefined)
+        throw typeError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
       return checkHeaders(fault.headers, where);
     case 'echo':
       checkListOf(fault.parts, echoParts, `${where} parts`, 'part');
@@ -217,7 +257,11 @@ function checkFault(fault: TokenServerFault): void {
 
 function checkHeaders(headers: unknown, where: string): void {
   if (headers === undefined) return;
-  if (typeof headers !== 'object' || headers === null || Object.values(headers).some((value) => typeof value !== 'string')) {
+  if (
+    typeof headers !== 'object' ||
+    headers === null ||
+    Object.values(headers).some((value) => typeof value !== 'string')
+  ) {
     throw typeError(`${where} headers must be an object of strings`);
   }
 }

@@ -41,7 +41,13 @@ export class TokenIssuer {
   readonly #clock: Clock;
   #issued = 0;
 
-  constructor(options: { issuer: string; defaultAudience: string; signingKey: CryptoKey; publicJwk: JWK; clock: Clock }) {
+  constructor(options: {
+    issuer: string;
+    defaultAudience: string;
+    signingKey: CryptoKey;
+    publicJwk: JWK;
+    clock: Clock;
+  }) {
     this.#issuer = options.issuer;
     this.#defaultAudience = options.defaultAudience;
     this.#signingKey = options.signingKey;
@@ -82,7 +88,12 @@ export class TokenIssuer {
       .setJti(randomUUID())
       .sign(this.#signingKey);
     this.#issued++;
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: shape.expiresInSec, scope: scope || undefined };
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: shape.expiresInSec,
+      scope: scope || undefined,
+    };
   }
 }
 
@@ -118,7 +129,11 @@ export class ServiceAccountRegistry {
     if (account === undefined) throw new OAuthFailure(400, 'invalid_grant', 'unknown service account');
     let payload: JWTPayload;
     try {
-      payload = await this.#assertions.verify(assertion, account.verifyKey, account.verifyAlgorithms, { issuer: account.clientEmail, requiredClaims: ['exp', 'iat'], maxTokenAge: maxAssertionLifetimeSec });
+      payload = await this.#assertions.verify(assertion, account.verifyKey, account.verifyAlgorithms, {
+        issuer: account.clientEmail,
+        requiredClaims: ['exp', 'iat'],
+        maxTokenAge: maxAssertionLifetimeSec,
+      });
     } catch {
       throw new OAuthFailure(400, 'invalid_grant', 'assertion is invalid');
     }
@@ -140,7 +155,13 @@ export interface GrantParties {
 }
 
 /** Runs the grant `body` asks for and resolves with the token answer; rejects with an {@link OAuthFailure}. */
-export async function grantToken(parties: GrantParties, req: IncomingMessage, body: URLSearchParams, entry: LogEntry, shape: TokenShape): Promise<Record<string, unknown>> {
+export async function grantToken(
+  parties: GrantParties,
+  req: IncomingMessage,
+  body: URLSearchParams,
+  entry: LogEntry,
+  shape: TokenShape,
+): Promise<Record<string, unknown>> {
   const grantType = body.get('grant_type');
   if (grantType === 'client_credentials') {
     const client = await parties.clients.authenticate(req, body, entry);
@@ -155,16 +176,32 @@ export async function grantToken(parties: GrantParties, req: IncomingMessage, bo
     const client = await authenticateIfPresent(parties.clients, req, body, entry);
     const { subject, actor } = await parties.subjectIssuers.verify(body, entry);
     const claims = actor === undefined ? undefined : { act: { sub: actor } };
-    const answer = await parties.issuer.issue(subject, grantedScopes(body.get('scope'), client?.allowedScopes), body, shape, { clientId: client?.clientId, claims });
+    const answer = await parties.issuer.issue(
+      subject,
+      grantedScopes(body.get('scope'), client?.allowedScopes),
+      body,
+      shape,
+      { clientId: client?.clientId, claims },
+    );
     return { ...answer, issued_token_type: issuedTokenType };
   }
   if (grantType === null) throw new OAuthFailure(400, 'invalid_request', 'grant_type is missing');
-  throw new OAuthFailure(400, 'unsupported_grant_type', 'this server supports client_credentials, jwt-bearer and token-exchange');
+  throw new OAuthFailure(
+    400,
+    'unsupported_grant_type',
+    'this server supports client_credentials, jwt-bearer and token-exchange',
+  );
 }
 
 /** RFC 8693 §2.1 leaves client authentication to the server: a client that presents credentials must pass; a public one may exchange. */
-async function authenticateIfPresent(clients: ClientRegistry, req: IncomingMessage, body: URLSearchParams, entry: LogEntry): Promise<RegisteredClient | undefined> {
-  if (req.headers.authorization !== undefined || body.has('client_assertion') || body.has('client_secret')) return clients.authenticate(req, body, entry);
+async function authenticateIfPresent(
+  clients: ClientRegistry,
+  req: IncomingMessage,
+  body: URLSearchParams,
+  entry: LogEntry,
+): Promise<RegisteredClient | undefined> {
+  if (req.headers.authorization !== undefined || body.has('client_assertion') || body.has('client_secret'))
+    return clients.authenticate(req, body, entry);
   entry.authMethod = 'none';
   if (body.has('client_id')) entry.clientId = body.get('client_id')!;
   return undefined;
@@ -175,6 +212,7 @@ function grantedScopes(requested: string | null, allowed: readonly string[] | un
   const asked = requested?.split(' ').filter(Boolean) ?? [];
   if (asked.length === 0) return allowed ?? [];
   const refused = allowed === undefined ? [] : asked.filter((scope) => !allowed.includes(scope));
-  if (refused.length > 0) throw new OAuthFailure(400, 'invalid_scope', `scope not allowed for this client: ${refused.join(' ')}`);
+  if (refused.length > 0)
+    throw new OAuthFailure(400, 'invalid_scope', `scope not allowed for this client: ${refused.join(' ')}`);
   return [...new Set(asked)];
 }

@@ -43,7 +43,12 @@ export async function listenOnLoopback(port = 0): Promise<Server> {
  * socket and parser errors, and hands each request to `handle`. A request `handle` rejects gets 500
  * rather than crashing the test run: a bug here, or a fault with unusable headers.
  */
-export function serve(server: Server, sockets: Set<Socket>, clock: Clock, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): void {
+export function serve(
+  server: Server,
+  sockets: Set<Socket>,
+  clock: Clock,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): void {
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
@@ -86,7 +91,13 @@ export interface Endpoints {
 }
 
 /** Answers one request by its path. */
-export async function route(req: IncomingMessage, res: ServerResponse, entry: LogEntry, endpoints: Endpoints, clock: Clock): Promise<void> {
+export async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: LogEntry,
+  endpoints: Endpoints,
+  clock: Clock,
+): Promise<void> {
   if (metadataPaths[endpoints.discovery].includes(entry.path)) {
     if (req.method !== 'GET') return sendMethodNotAllowed(res, clock, 'GET');
     return sendJson(res, clock, 200, endpoints.metadata());
@@ -141,17 +152,30 @@ export async function readBody(req: IncomingMessage): Promise<RequestBody> {
   } catch {
     return { text: '', form: new OAuthFailure(400, 'invalid_request', 'request body could not be read') };
   }
-  if (size > maxRequestBytes) return { text: '', form: new OAuthFailure(413, 'invalid_request', `request body is larger than ${maxRequestBytes} bytes`) };
+  if (size > maxRequestBytes)
+    return {
+      text: '',
+      form: new OAuthFailure(413, 'invalid_request', `request body is larger than ${maxRequestBytes} bytes`),
+    };
   const text = Buffer.concat(chunks).toString('utf8');
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (size > 0 && type !== 'application/x-www-form-urlencoded') {
-    return { text, form: new OAuthFailure(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded') };
+    return {
+      text,
+      form: new OAuthFailure(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded'),
+    };
   }
   return { text, form: new URLSearchParams(text) };
 }
 
 /** A JSON answer, dated by `clock`; `headers` win over the defaults. Does nothing once an answer has started. */
-export function sendJson(res: ServerResponse, clock: Clock, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+export function sendJson(
+  res: ServerResponse,
+  clock: Clock,
+  status: number,
+  body: unknown,
+  headers?: Readonly<Record<string, string>>,
+): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, withHeaders({ 'content-type': 'application/json', date: httpDate(clock) }, headers));
   res.end(JSON.stringify(body));
@@ -159,7 +183,9 @@ export function sendJson(res: ServerResponse, clock: Clock, status: number, body
 
 /** The OAuth error answer for `failure`, with a Basic challenge when the client used Basic. */
 export function sendOAuthError(res: ServerResponse, clock: Clock, failure: OAuthFailure): void {
-  const headers: Record<string, string> = failure.basicChallenge ? { 'www-authenticate': `Basic realm="mock", error="${failure.error}"` } : {};
+  const headers: Record<string, string> = failure.basicChallenge
+    ? { 'www-authenticate': `Basic realm="mock", error="${failure.error}"` }
+    : {};
   sendJson(res, clock, failure.status, { error: failure.error, error_description: failure.description }, headers);
 }
 
@@ -172,7 +198,10 @@ export function sendMethodNotAllowed(res: ServerResponse, clock: Clock, allow: s
  * `base` with `extra` on top. Header names are case-insensitive, so an extra `Date` replaces the
  * default `date` instead of going out as a second value.
  */
-export function withHeaders(base: Record<string, string>, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function withHeaders(
+  base: Record<string, string>,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const merged = { ...base };
   for (const [name, value] of Object.entries(extra)) merged[name.toLowerCase()] = value;
   return merged;

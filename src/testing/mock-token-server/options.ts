@@ -3,7 +3,14 @@
 // being ignored and leaving the test to fail somewhere else.
 import { checkBoolean, checkOptionNames, typeError } from '../../token/checks.js';
 import { clientAuthMethods } from './client-auth.js';
-import type { MockClient, MockDiscovery, MockFederatedCredential, MockServiceAccount, MockTokenServerOptions, MockTrustedIssuer } from './types.js';
+import type {
+  MockClient,
+  MockDiscovery,
+  MockFederatedCredential,
+  MockServiceAccount,
+  MockTokenServerOptions,
+  MockTrustedIssuer,
+} from './types.js';
 
 /**
  * The option names of `T`, listed once: the compiler checks the list against `T` in both directions,
@@ -13,10 +20,30 @@ export function namesOf<T>(names: Record<keyof T, true>): readonly string[] {
   return Object.keys(names);
 }
 
-const startOptionNames = namesOf<MockTokenServerOptions>({ tokenLifetimeSec: true, omitExpiresIn: true, clock: true, audience: true, signingAlg: true, discovery: true, port: true });
-const clientOptionNames = namesOf<MockClient>({ clientId: true, clientSecret: true, publicKey: true, allowedScopes: true, authMethods: true, federatedCredential: true });
+const startOptionNames = namesOf<MockTokenServerOptions>({
+  tokenLifetimeSec: true,
+  omitExpiresIn: true,
+  clock: true,
+  audience: true,
+  signingAlg: true,
+  discovery: true,
+  port: true,
+});
+const clientOptionNames = namesOf<MockClient>({
+  clientId: true,
+  clientSecret: true,
+  publicKey: true,
+  allowedScopes: true,
+  authMethods: true,
+  federatedCredential: true,
+});
 const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
-const federatedOptionNames = namesOf<MockFederatedCredential>({ issuer: true, publicKey: true, audience: true, subject: true });
+const federatedOptionNames = namesOf<MockFederatedCredential>({
+  issuer: true,
+  publicKey: true,
+  audience: true,
+  subject: true,
+});
 const accountOptionNames = namesOf<MockServiceAccount>({ clientEmail: true, publicKey: true, allowedScopes: true });
 const discoveryModes: readonly MockDiscovery[] = ['both', 'oauth', 'oidc', 'none'];
 const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] = ['RS256', 'ES256'];
@@ -28,7 +55,8 @@ export function checkStartOptions(options: MockTokenServerOptions): void {
   checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
   checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
   const { port } = options;
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw typeError('MockTokenServer option port must be an integer from 0 to 65535');
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
+    throw typeError('MockTokenServer option port must be an integer from 0 to 65535');
 }
 
 /** Throws a TypeError for an unknown field or authentication method of `addClient`. */
@@ -60,5 +88,6 @@ export function checkListOf(values: unknown, allowed: readonly string[], name: s
   if (values === undefined) return;
   if (!Array.isArray(values)) throw typeError(`${name} must be an array`);
   const unknown: unknown = values.find((value) => !allowed.includes(value as string));
-  if (unknown !== undefined) throw typeError(`${name}: unknown ${noun} ${JSON.stringify(unknown)}; the ${noun}s are ${allowed.join(', ')}`);
+  if (unknown !== undefined)
+    throw typeError(`${name}: unknown ${noun} ${JSON.stringify(unknown)}; the ${noun}s are ${allowed.join(', ')}`);
 }

@@ -3,7 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
 import { checkBoolean, typeError } from '../../token/checks.js';
@@ -25,7 +33,16 @@ import {
 } from './http.js';
 import { checkClient, checkServiceAccount, checkStartOptions, checkTrustedIssuer } from './options.js';
 import { SubjectTokenIssuers } from './token-exchange.js';
-import type { LogEntry, MockClient, MockDiscovery, MockRequestLogEntry, MockServiceAccount, MockTokenServerOptions, MockTrustedIssuer, TokenServerFault } from './types.js';
+import type {
+  LogEntry,
+  MockClient,
+  MockDiscovery,
+  MockRequestLogEntry,
+  MockServiceAccount,
+  MockTokenServerOptions,
+  MockTrustedIssuer,
+  TokenServerFault,
+} from './types.js';
 
 /**
  * A real OAuth 2.0 authorization server on 127.0.0.1 (a free port) for tests: discovery documents,
@@ -86,7 +103,11 @@ export class MockTokenServer {
   #tokenRequests = 0;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, options: MockTokenServerOptions, signing: { signingKey: CryptoKey; publicJwk: JWK }) {
+  private constructor(
+    server: Server,
+    options: MockTokenServerOptions,
+    signing: { signingKey: CryptoKey; publicJwk: JWK },
+  ) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.tokenEndpoint = `${this.issuer}${tokenPath}`;
@@ -100,7 +121,12 @@ export class MockTokenServer {
       clients: new ClientRegistry(assertions),
       accounts: new ServiceAccountRegistry(assertions),
       subjectIssuers: new SubjectTokenIssuers(assertions),
-      issuer: new TokenIssuer({ ...signing, issuer: this.issuer, defaultAudience: options.audience ?? 'https://api.example.test', clock: this.#clock }),
+      issuer: new TokenIssuer({
+        ...signing,
+        issuer: this.issuer,
+        defaultAudience: options.audience ?? 'https://api.example.test',
+        clock: this.#clock,
+      }),
     };
     this.#faults = new FaultQueue(this.#clock);
     serve(server, this.#sockets, this.#clock, (req, res) => this.#handle(req, res));
@@ -216,10 +242,25 @@ export class MockTokenServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const entry: LogEntry = { time: new Date(this.#clock.now()), method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/' };
+    const entry: LogEntry = {
+      time: new Date(this.#clock.now()),
+      method: req.method ?? '',
+      path: (req.url ?? '/').split('?')[0] ?? '/',
+    };
     this.#log.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
-    await route(req, res, entry, { discovery: this.discovery, metadata: () => this.#metadata(), jwks: () => this.jwks, token: (...args) => this.#token(...args) }, this.#clock);
+    await route(
+      req,
+      res,
+      entry,
+      {
+        discovery: this.discovery,
+        metadata: () => this.#metadata(),
+        jwks: () => this.jwks,
+        token: (...args) => this.#token(...args),
+      },
+      this.#clock,
+    );
   }
 
   async #token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void> {
@@ -229,17 +270,32 @@ export class MockTokenServer {
     // A queued fault wins over a malformed request: the test asked for exactly that answer.
     if (form instanceof OAuthFailure && fault === undefined) return sendOAuthError(res, this.#clock, form);
     const body = form instanceof OAuthFailure ? new URLSearchParams() : form;
-    const logged = { grantType: body.get('grant_type'), scope: body.get('scope'), audience: body.get('audience'), resource: body.getAll('resource').join(' ') };
+    const logged = {
+      grantType: body.get('grant_type'),
+      scope: body.get('scope'),
+      audience: body.get('audience'),
+      resource: body.getAll('resource').join(' '),
+    };
     for (const [name, value] of Object.entries(logged)) if (value) entry[name as keyof typeof logged] = value;
     if (fault !== undefined) {
       entry.fault = fault.type;
-      if ((await this.#faults.apply(res, fault, { authorization: req.headers.authorization, text, form: body })) === 'answered') return;
+      if (
+        (await this.#faults.apply(res, fault, { authorization: req.headers.authorization, text, form: body })) ===
+        'answered'
+      )
+        return;
     }
     if (req.method !== 'POST') return sendMethodNotAllowed(res, this.#clock, 'POST');
     try {
       const { shape, headers } = tokenAnswerOf(fault, this);
       const answer = await grantToken(this.#parties, req, body, entry, shape);
-      sendJson(res, this.#clock, 200, answer, withHeaders({ 'cache-control': 'no-store', pragma: 'no-cache' }, headers));
+      sendJson(
+        res,
+        this.#clock,
+        200,
+        answer,
+        withHeaders({ 'cache-control': 'no-store', pragma: 'no-cache' }, headers),
+      );
     } catch (err) {
       if (err instanceof OAuthFailure) return sendOAuthError(res, this.#clock, err);
       throw err;

@@ -9,7 +9,11 @@ import type { LogEntry, MockTrustedIssuer } from './types.js';
 /** The `grant_type` of RFC 8693 §2.1. */
 export const tokenExchangeGrant = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** The token types the mock accepts as subject and actor tokens: JWTs of some kind (RFC 8693 §3). */
-const jwtTokenTypes = ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:access_token'];
+const jwtTokenTypes = [
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:token-type:id_token',
+  'urn:ietf:params:oauth:token-type:access_token',
+];
 /** What the mock issues, whatever `requested_token_type` asks for. */
 export const issuedTokenType = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -28,7 +32,11 @@ export class SubjectTokenIssuers {
 
   /** Trusts `issuer`, replacing one with the same `iss`. */
   add(issuer: MockTrustedIssuer): void {
-    this.#issuers.set(issuer.issuer, { issuer: issuer.issuer, audience: issuer.audience, ...verifierOf(issuer.publicKey) });
+    this.#issuers.set(issuer.issuer, {
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      ...verifierOf(issuer.publicKey),
+    });
   }
 
   /** Checks the subject (and actor) token of `body`; an `invalid_request` or `invalid_grant` failure otherwise. */
@@ -50,12 +58,18 @@ export class SubjectTokenIssuers {
   async #verifyToken(token: string | null, type: string | null, role: 'subject' | 'actor'): Promise<JWTPayload> {
     if (token === null || token === '') throw new OAuthFailure(400, 'invalid_request', `${role}_token is missing`);
     if (type === null) throw new OAuthFailure(400, 'invalid_request', `${role}_token_type is missing`);
-    if (!jwtTokenTypes.includes(type)) throw new OAuthFailure(400, 'invalid_request', `${role}_token_type ${type} is not supported`);
+    if (!jwtTokenTypes.includes(type))
+      throw new OAuthFailure(400, 'invalid_request', `${role}_token_type ${type} is not supported`);
     const claimed = unverifiedClaims(token)?.iss;
     const issuer = claimed === undefined ? undefined : this.#issuers.get(claimed);
-    if (issuer === undefined) throw new OAuthFailure(400, 'invalid_grant', `${role}_token is from an issuer this server does not trust`);
+    if (issuer === undefined)
+      throw new OAuthFailure(400, 'invalid_grant', `${role}_token is from an issuer this server does not trust`);
     try {
-      return await this.assertions.verify(token, issuer.verifyKey, issuer.verifyAlgorithms, { issuer: issuer.issuer, audience: issuer.audience, requiredClaims: ['exp', 'sub'] });
+      return await this.assertions.verify(token, issuer.verifyKey, issuer.verifyAlgorithms, {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        requiredClaims: ['exp', 'sub'],
+      });
     } catch {
       throw new OAuthFailure(400, 'invalid_grant', `${role}_token is invalid or expired`);
     }

@@ -17,7 +17,12 @@ export type ClientCredential =
   | { readonly kind: 'secret'; readonly value: string }
   | { readonly kind: 'secret-file'; readonly file: CredentialFile; readonly parse?: (text: string) => string }
   | { readonly kind: 'key'; readonly value: PrivateKeyInput; readonly kid?: string }
-  | { readonly kind: 'key-file'; readonly file: CredentialFile; readonly parse: (text: string) => PrivateKeyInput; readonly kid?: string }
+  | {
+      readonly kind: 'key-file';
+      readonly file: CredentialFile;
+      readonly parse: (text: string) => PrivateKeyInput;
+      readonly kid?: string;
+    }
   /** A JWT someone else signed (RFC 7523 §2.2): a projected service-account token, a JWT-SVID. */
   | { readonly kind: 'assertion'; readonly assertion: ExternalToken }
   /** No client authentication, only `client_id` (a public client; token exchange allows it). */
@@ -46,18 +51,30 @@ export interface CredentialNames {
   readonly key: string;
 }
 
-const optionNames: CredentialNames = { method: 'clientAuthMethod', secret: 'clientSecret', key: 'privateKey or privateKeyFile' };
+const optionNames: CredentialNames = {
+  method: 'clientAuthMethod',
+  secret: 'clientSecret',
+  key: 'privateKey or privateKeyFile',
+};
 
 /**
  * The auth method to use with `credential`: `requested` when it fits the kind of credential, else
  * `private_key_jwt` for a key and `client_secret_basic` for a secret.
  */
-export function chooseAuthMethod(requested: unknown, credential: ClientCredential, names: CredentialNames): ClientAuthMethod {
+export function chooseAuthMethod(
+  requested: unknown,
+  credential: ClientCredential,
+  names: CredentialNames,
+): ClientAuthMethod {
   const usesKey = isKeyCredential(credential);
   const method = (requested ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic')) as ClientAuthMethod;
   if (!authMethods.includes(method)) throw configError(`${names.method} must be one of ${authMethods.join(', ')}`);
   if (usesKey !== (method === 'private_key_jwt')) {
-    throw configError(usesKey ? `${names.method} ${method} needs a ${names.secret}, not a private key` : `${names.method} private_key_jwt needs ${names.key}`);
+    throw configError(
+      usesKey
+        ? `${names.method} ${method} needs a ${names.secret}, not a private key`
+        : `${names.method} private_key_jwt needs ${names.key}`,
+    );
   }
   return method;
 }
@@ -66,31 +83,59 @@ export function chooseAuthMethod(requested: unknown, credential: ClientCredentia
  * Checks the OAuth client options of a TokenManager (endpoint, client id, exactly one credential,
  * auth method). A bad one is a `config` (or `insecure_endpoint`) TokenError naming the option.
  */
-export function resolveClient(options: TokenManagerOptions, allowInsecureRequests: boolean, clock: Clock): ResolvedClient {
-  const issuer = options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
+export function resolveClient(
+  options: TokenManagerOptions,
+  allowInsecureRequests: boolean,
+  clock: Clock,
+): ResolvedClient {
+  const issuer =
+    options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
   const tokenEndpoint =
-    options.tokenEndpoint === undefined ? undefined : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
-  if (issuer === undefined && tokenEndpoint === undefined) throw configError('give issuer (for discovery) or tokenEndpoint');
+    options.tokenEndpoint === undefined
+      ? undefined
+      : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
+  if (issuer === undefined && tokenEndpoint === undefined)
+    throw configError('give issuer (for discovery) or tokenEndpoint');
   const clientId = checkNonEmptyString(options.clientId, 'clientId', configError);
   const credential = credentialFromOptions(options, clock);
   if (credential.kind === 'assertion' || credential.kind === 'none') {
-    if (options.clientAuthMethod !== undefined) throw configError(`clientAuthMethod does not apply ${credential.kind === 'none' ? 'without a credential' : 'to a client assertion'}; leave it out`);
+    if (options.clientAuthMethod !== undefined)
+      throw configError(
+        `clientAuthMethod does not apply ${credential.kind === 'none' ? 'without a credential' : 'to a client assertion'}; leave it out`,
+      );
     // Sent as private_key_jwt is, with a JWT signed elsewhere; without a credential, unused.
     return { issuer, tokenEndpoint, clientId, clientAuthMethod: 'private_key_jwt', credential };
   }
-  return { issuer, tokenEndpoint, clientId, clientAuthMethod: chooseAuthMethod(options.clientAuthMethod, credential, optionNames), credential };
+  return {
+    issuer,
+    tokenEndpoint,
+    clientId,
+    clientAuthMethod: chooseAuthMethod(options.clientAuthMethod, credential, optionNames),
+    credential,
+  };
 }
 
 /** The options that each give the client's credential; exactly one may be set. */
-export const credentialNames = ['clientSecret', 'clientSecretFile', 'privateKey', 'privateKeyFile', 'clientAssertionFile', 'clientAssertion'] as const;
+export const credentialNames = [
+  'clientSecret',
+  'clientSecretFile',
+  'privateKey',
+  'privateKeyFile',
+  'clientAssertionFile',
+  'clientAssertion',
+] as const;
 
 function credentialFromOptions(options: TokenManagerOptions, clock: Clock): ClientCredential {
   const given = credentialNames.filter((name) => options[name] !== undefined);
   // RFC 8693 leaves client authentication to the server's policy: a public client may exchange.
   if (given.length === 0 && options.tokenExchange !== undefined) return { kind: 'none' };
-  if (given.length === 0) throw configError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
+  if (given.length === 0)
+    throw configError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
   if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
-  const kid = options.privateKeyId === undefined ? undefined : checkNonEmptyString(options.privateKeyId, 'privateKeyId', configError);
+  const kid =
+    options.privateKeyId === undefined
+      ? undefined
+      : checkNonEmptyString(options.privateKeyId, 'privateKeyId', configError);
   if (options.clientSecret !== undefined) {
     return { kind: 'secret', value: checkNonEmptyString(options.clientSecret, 'clientSecret', configError, true) };
   }
@@ -100,9 +145,22 @@ function credentialFromOptions(options: TokenManagerOptions, clock: Clock): Clie
   }
   if (options.clientAssertionFile !== undefined || options.clientAssertion !== undefined) {
     const names = { file: 'clientAssertionFile', function: 'clientAssertion' };
-    return { kind: 'assertion', assertion: ExternalToken.fromOptions(names, { file: options.clientAssertionFile, function: options.clientAssertion }, clock, true) };
+    return {
+      kind: 'assertion',
+      assertion: ExternalToken.fromOptions(
+        names,
+        { file: options.clientAssertionFile, function: options.clientAssertion },
+        clock,
+        true,
+      ),
+    };
   }
   if (options.privateKey !== undefined) return { kind: 'key', value: options.privateKey, kid };
   const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile', configError);
-  return { kind: 'key-file', file: new CredentialFile(path, 'privateKeyFile'), parse: (text) => parsePrivateKeyText(text, 'privateKeyFile'), kid };
+  return {
+    kind: 'key-file',
+    file: new CredentialFile(path, 'privateKeyFile'),
+    parse: (text) => parsePrivateKeyText(text, 'privateKeyFile'),
+    kid,
+  };
 }

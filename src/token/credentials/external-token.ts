@@ -39,9 +39,11 @@ export class ExternalToken {
     clock: Clock,
     mustBeJwt: boolean,
   ): ExternalToken {
-    if (values.file !== undefined && values.function !== undefined) throw configError(`give ${names.file} or ${names.function}, not both`);
+    if (values.file !== undefined && values.function !== undefined)
+      throw configError(`give ${names.file} or ${names.function}, not both`);
     if (values.function !== undefined) {
-      if (typeof values.function !== 'function') throw configError(`${names.function} must be a function returning the token`);
+      if (typeof values.function !== 'function')
+        throw configError(`${names.function} must be a function returning the token`);
       return new ExternalToken(names.function, values.function as TokenFunction, clock, mustBeJwt);
     }
     const path = checkNonEmptyString(values.file, names.file, configError);
@@ -76,9 +78,12 @@ export class ExternalToken {
     } catch (err) {
       if (err instanceof TokenError) throw err;
       // The function's message is not ours to vouch for: it may quote the token.
-      throw new TokenError('config', `${this.what} failed with ${describeThrown(err)} (message withheld)`, { retryable: true });
+      throw new TokenError('config', `${this.what} failed with ${describeThrown(err)} (message withheld)`, {
+        retryable: true,
+      });
     }
-    if (typeof token !== 'string' || token.trim() === '') throw configError(`${this.what} must return a non-empty string`);
+    if (typeof token !== 'string' || token.trim() === '')
+      throw configError(`${this.what} must return a non-empty string`);
     return token.trim();
   }
 
@@ -94,8 +99,13 @@ export class ExternalToken {
     if (typeof exp !== 'number') return;
     const expiredForSec = Math.floor((this.#clock.now() - exp * 1000) / 1000);
     if (expiredForSec >= 0) {
-      const fix = this.#file === undefined ? 'the function returned a stale token' : 'whatever writes the file has stopped rotating it';
-      throw configError(`${where} holds a JWT that expired at ${new Date(exp * 1000).toISOString()} (${expiredForSec} s ago); ${fix}`);
+      const fix =
+        this.#file === undefined
+          ? 'the function returned a stale token'
+          : 'whatever writes the file has stopped rotating it';
+      throw configError(
+        `${where} holds a JWT that expired at ${new Date(exp * 1000).toISOString()} (${expiredForSec} s ago); ${fix}`,
+      );
     }
   }
 }

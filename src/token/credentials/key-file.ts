@@ -40,12 +40,15 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
   } catch {
     throw configError(`key file ${path} is not valid JSON`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError(`key file ${path} must hold a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw configError(`key file ${path} must hold a JSON object`);
   const fields = new KeyFileFields(json as Record<string, unknown>, path);
   const type = fields.optional('type');
   if (type === 'service_account') return { kind: 'service_account', key: serviceAccountKey(fields) };
   if (type !== undefined && type !== 'oauth_client') {
-    throw configError(`key file ${path}: "type" ${JSON.stringify(type.slice(0, 40))} is not supported (use "service_account" or a client file)`);
+    throw configError(
+      `key file ${path}: "type" ${JSON.stringify(type.slice(0, 40))} is not supported (use "service_account" or a client file)`,
+    );
   }
   return { kind: 'oauth_client', client: clientFile(fields) };
 }
@@ -64,13 +67,19 @@ function serviceAccountKey(fields: KeyFileFields): ServiceAccountKey {
 function clientFile(fields: KeyFileFields): OAuthClientFile {
   const clientSecret = fields.optional('client_secret');
   const privateKey = fields.raw('private_key');
-  if (privateKey !== undefined && typeof privateKey !== 'string' && (typeof privateKey !== 'object' || privateKey === null)) {
+  if (
+    privateKey !== undefined &&
+    typeof privateKey !== 'string' &&
+    (typeof privateKey !== 'object' || privateKey === null)
+  ) {
     throw fields.error('"private_key" must be a PEM string or a JWK object');
   }
-  if (clientSecret === undefined && privateKey === undefined) throw fields.error('has neither "client_secret" nor "private_key"', ' ');
+  if (clientSecret === undefined && privateKey === undefined)
+    throw fields.error('has neither "client_secret" nor "private_key"', ' ');
   const tokenEndpoint = fields.url('token_endpoint', fields.optional('token_endpoint') ?? fields.optional('token_uri'));
   const issuer = fields.url('issuer', fields.optional('issuer'));
-  if (tokenEndpoint === undefined && issuer === undefined) throw fields.error('has neither "token_endpoint" nor "issuer"', ' ');
+  if (tokenEndpoint === undefined && issuer === undefined)
+    throw fields.error('has neither "token_endpoint" nor "issuer"', ' ');
   return {
     clientId: fields.required('client_id'),
     clientSecret,
@@ -125,17 +134,27 @@ class KeyFileFields {
  * The OAuth client a client file describes, its credential read from `file` (the key file itself),
  * so that a rotated file is picked up on the next read. Endpoints are checked as the options are.
  */
-export function clientFromKeyFile(client: OAuthClientFile, file: CredentialFile, path: string, allowInsecureRequests: boolean): ResolvedClient {
+export function clientFromKeyFile(
+  client: OAuthClientFile,
+  file: CredentialFile,
+  path: string,
+  allowInsecureRequests: boolean,
+): ResolvedClient {
   const field = (name: string): string => `"${name}" of ${path}`;
-  const issuer = client.issuer === undefined ? undefined : checkedEndpoint(client.issuer, field('issuer'), allowInsecureRequests);
+  const issuer =
+    client.issuer === undefined ? undefined : checkedEndpoint(client.issuer, field('issuer'), allowInsecureRequests);
   const tokenEndpoint =
-    client.tokenEndpoint === undefined ? undefined : checkedEndpoint(client.tokenEndpoint, field('token_endpoint'), allowInsecureRequests);
-  const freshField = <K extends 'clientSecret' | 'privateKey'>(name: K, fileField: string) => (text: string): NonNullable<OAuthClientFile[K]> => {
-    const fresh = parseKeyFile(text, path);
-    const value = fresh.kind === 'oauth_client' ? fresh.client[name] : undefined;
-    if (value === undefined) throw configError(`key file ${path} has no "${fileField}"`);
-    return value;
-  };
+    client.tokenEndpoint === undefined
+      ? undefined
+      : checkedEndpoint(client.tokenEndpoint, field('token_endpoint'), allowInsecureRequests);
+  const freshField =
+    <K extends 'clientSecret' | 'privateKey'>(name: K, fileField: string) =>
+    (text: string): NonNullable<OAuthClientFile[K]> => {
+      const fresh = parseKeyFile(text, path);
+      const value = fresh.kind === 'oauth_client' ? fresh.client[name] : undefined;
+      if (value === undefined) throw configError(`key file ${path} has no "${fileField}"`);
+      return value;
+    };
   const credential: ClientCredential =
     client.clientSecret !== undefined
       ? { kind: 'secret-file', file, parse: freshField('clientSecret', 'client_secret') }

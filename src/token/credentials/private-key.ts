@@ -29,7 +29,12 @@ export interface SigningKey {
  * given: RS256 for RSA, ES256/384/512 by curve, EdDSA for Ed25519. `what` names the option or file
  * field in error messages; the key material never appears in them.
  */
-export async function importSigningKey(input: PrivateKeyInput, what: string, alg?: string, kid?: string): Promise<SigningKey> {
+export async function importSigningKey(
+  input: PrivateKeyInput,
+  what: string,
+  alg?: string,
+  kid?: string,
+): Promise<SigningKey> {
   try {
     if (typeof input === 'string') {
       const chosen = alg ?? algorithmOfPem(input, what);
@@ -52,7 +57,9 @@ export async function importSigningKey(input: PrivateKeyInput, what: string, alg
   } catch (err) {
     if (err instanceof Error && err.name === 'TokenError') throw err;
     // jose's and node's messages may quote parts of the input: do not pass them on.
-    throw configError(`${what} could not be imported as a private key (expected a PKCS#8 PEM private key, a private JWK or a CryptoKey)`);
+    throw configError(
+      `${what} could not be imported as a private key (expected a PKCS#8 PEM private key, a private JWK or a CryptoKey)`,
+    );
   }
 }
 

@@ -50,7 +50,10 @@ export function classifyFailure(err: unknown, context: FailureContext): TokenErr
 
 function scrubbedCause(err: unknown, secrets: Iterable<string>, depth: number): Error | undefined {
   if (!(err instanceof Error) || depth > 3) return undefined;
-  const copy = new Error(redactSecrets(err.message, secrets).slice(0, 300)) as Error & { code?: string; status?: number };
+  const copy = new Error(redactSecrets(err.message, secrets).slice(0, 300)) as Error & {
+    code?: string;
+    status?: number;
+  };
   copy.name = err.name;
   const { code, status } = err as { code?: unknown; status?: unknown };
   if (typeof code === 'string') copy.code = code;
@@ -67,13 +70,29 @@ function classifyLibraryError(err: unknown, context: FailureContext): TokenError
     const params = err.cause[0]?.parameters;
     // A challenge without an error code is how a server says the client failed to authenticate.
     const code = params?.error === undefined ? 'invalid_client' : safeCode(params.error, context.secrets);
-    const detail = params?.error_description ? `: ${clip(redactSecrets(params.error_description, context.secrets))}` : '';
-    return oauthError(code, `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`, err.status, err, err.response, context);
+    const detail = params?.error_description
+      ? `: ${clip(redactSecrets(params.error_description, context.secrets))}`
+      : '';
+    return oauthError(
+      code,
+      `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`,
+      err.status,
+      err,
+      err.response,
+      context,
+    );
   }
   if (err instanceof ResponseBodyError) {
     const code = safeCode(err.error, context.secrets);
     const detail = err.error_description ? `: ${clip(redactSecrets(err.error_description, context.secrets))}` : '';
-    return oauthError(code, `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`, err.status, err, err.response, context);
+    return oauthError(
+      code,
+      `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`,
+      err.status,
+      err,
+      err.response,
+      context,
+    );
   }
   if (err instanceof ClientError) {
     switch (err.code) {
@@ -136,17 +155,24 @@ function unexpectedStatus(response: Response, cause: unknown, context: FailureCo
   if (isRetryableStatus(status)) {
     const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), context.nowMs);
     const code = oauthErrorInBody(response, context.secrets) ?? 'server_error';
-    return new TokenError(code, `${where} answered HTTP ${status}${code === 'server_error' ? '' : ` ${describeCode(code)}`}`, {
-      retryable: true,
-      status,
-      cause,
-      retryAfterMs,
-    });
+    return new TokenError(
+      code,
+      `${where} answered HTTP ${status}${code === 'server_error' ? '' : ` ${describeCode(code)}`}`,
+      {
+        retryable: true,
+        status,
+        cause,
+        retryAfterMs,
+      },
+    );
   }
   // A 2xx that is not JSON may be a proxy's page in a hiccup: worth another try later. A 3xx (we never
   // follow redirects with credentials) or a 4xx without an OAuth error body will not fix itself.
   const retryable = status >= 200 && status < 300;
-  const what = status >= 300 && status < 400 ? 'a redirect, which is not followed' : 'an answer that is not an OAuth token response';
+  const what =
+    status >= 300 && status < 400
+      ? 'a redirect, which is not followed'
+      : 'an answer that is not an OAuth token response';
   return new TokenError('invalid_response', `${where} answered HTTP ${status}: ${what}`, { retryable, status, cause });
 }
 
@@ -174,7 +200,9 @@ function isNetworkFailure(err: TypeError): boolean {
 
 /** The server's OAuth error code when it is a plain error token and no secret; else `invalid_response`. */
 function safeCode(code: unknown, secrets: Iterable<string>): string {
-  return typeof code === 'string' && oauthErrorToken.test(code) && !containsSecret(code, secrets) ? code : 'invalid_response';
+  return typeof code === 'string' && oauthErrorToken.test(code) && !containsSecret(code, secrets)
+    ? code
+    : 'invalid_response';
 }
 
 function describeCode(code: string): string {

@@ -20,7 +20,12 @@ const algorithms = ['oauth2', 'oidc'] as const;
  * metadata.token_endpoint; // 'https://auth.example.com/oauth2/token'
  * ```
  */
-export async function discoverMetadata(issuer: string, clientId: string, settings: HttpSettings, closeSignal: AbortSignal): Promise<ServerMetadata> {
+export async function discoverMetadata(
+  issuer: string,
+  clientId: string,
+  settings: HttpSettings,
+  closeSignal: AbortSignal,
+): Promise<ServerMetadata> {
   // openid-client fetches an issuer that already names a well-known document as it is.
   const tried = issuer.includes('/.well-known/') ? algorithms.slice(0, 1) : algorithms;
   const notFound: string[] = [];
@@ -35,7 +40,10 @@ export async function discoverMetadata(issuer: string, clientId: string, setting
       });
       const metadata = config.serverMetadata();
       if (!metadata.token_endpoint) {
-        throw new TokenError('invalid_response', `discovery document ${describeEndpoint(record.url ?? issuer)} has no token_endpoint`);
+        throw new TokenError(
+          'invalid_response',
+          `discovery document ${describeEndpoint(record.url ?? issuer)} has no token_endpoint`,
+        );
       }
       return { ...metadata };
     } catch (err) {
@@ -51,7 +59,11 @@ export async function discoverMetadata(issuer: string, clientId: string, setting
       });
     }
   }
-  throw new TokenError('invalid_response', `issuer ${describeEndpoint(issuer)} has no discovery document: ${notFound.join(' and ')} answered HTTP 404`, {
-    status: 404,
-  });
+  throw new TokenError(
+    'invalid_response',
+    `issuer ${describeEndpoint(issuer)} has no discovery document: ${notFound.join(' and ')} answered HTTP 404`,
+    {
+      status: 404,
+    },
+  );
 }

@@ -28,7 +28,12 @@ export function checkedEndpoint(value: unknown, what: string, allowInsecureReque
 
 /** Loopback names and addresses: plaintext there never leaves the machine. */
 function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname)
+  );
 }
 
 let insecureEndpointWarned = false;

@@ -39,7 +39,11 @@ export interface RecordedRequest {
 /** The timing of a finished request, for `tokenFromAnswer`. */
 export function answerTiming(recorded: RecordedRequest, clock: Clock): AnswerTiming {
   const now = clock.now();
-  return { sentAtMs: recorded.sentAtMs ?? now, receivedAtMs: recorded.receivedAtMs ?? now, serverDateMs: recorded.serverDateMs };
+  return {
+    sentAtMs: recorded.sentAtMs ?? now,
+    receivedAtMs: recorded.receivedAtMs ?? now,
+    serverDateMs: recorded.serverDateMs,
+  };
 }
 
 /**
@@ -48,7 +52,12 @@ export function answerTiming(recorded: RecordedRequest, clock: Clock): AnswerTim
  * on the body, cancellation when the manager closes, and a record of the request (when it was sent,
  * the server's `Date` header, the status). `what` names the kind of URL in messages.
  */
-export function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, record: RecordedRequest, what = 'token endpoint') {
+export function boundedFetch(
+  settings: HttpSettings,
+  closeSignal: AbortSignal,
+  record: RecordedRequest,
+  what = 'token endpoint',
+) {
   return async (url: string, options: RequestInit): Promise<Response> => {
     const timeout = AbortSignal.timeout(settings.requestTimeoutMs);
     const signals = [timeout, closeSignal, ...(options.signal ? [options.signal] : [])];
@@ -75,10 +84,14 @@ export function boundedFetch(settings: HttpSettings, closeSignal: AbortSignal, r
     } catch (err) {
       if (closeSignal.aborted) throw new TokenError('closed', 'the TokenManager was closed', { cause: err });
       if (timeout.aborted) {
-        throw new TokenError('timeout', `${what} ${describeEndpoint(url)} did not answer within ${settings.requestTimeoutMs} ms`, {
-          retryable: true,
-          cause: err,
-        });
+        throw new TokenError(
+          'timeout',
+          `${what} ${describeEndpoint(url)} did not answer within ${settings.requestTimeoutMs} ms`,
+          {
+            retryable: true,
+            cause: err,
+          },
+        );
       }
       throw err;
     }
@@ -112,9 +125,13 @@ async function readLimited(response: Response, signal: AbortSignal, what: string
 }
 
 function tooLarge(url: string, what: string): TokenError {
-  return new TokenError('invalid_response', `${what} ${describeEndpoint(url)} sent an answer larger than ${maxAnswerBytes} bytes`, {
-    retryable: true,
-  });
+  return new TokenError(
+    'invalid_response',
+    `${what} ${describeEndpoint(url)} sent an answer larger than ${maxAnswerBytes} bytes`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 /**

@@ -35,7 +35,8 @@ export function checkProxyOption(value: unknown): ProxyOption | undefined {
   } catch {
     throw configError('proxy is not a valid URL (its value is not shown: it may hold credentials)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('proxy must be an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw configError('proxy must be an http:// or https:// URL');
   return value;
 }
 
@@ -54,14 +55,19 @@ export function checkProxyOption(value: unknown): ProxyOption | undefined {
  */
 export function proxyRoute(option: ProxyOption | undefined, env: NodeJS.ProcessEnv = process.env): ProxyRoute {
   if (option === false) return { dispatcher: new Agent(), secrets: [] };
-  if (option !== undefined) return { dispatcher: new ProxyAgent({ uri: option, ...agentOptions }), secrets: credentialForms(option) };
-  const configured = proxyVariables.map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value !== '');
+  if (option !== undefined)
+    return { dispatcher: new ProxyAgent({ uri: option, ...agentOptions }), secrets: credentialForms(option) };
+  const configured = proxyVariables
+    .map((name) => env[name])
+    .filter((value): value is string => typeof value === 'string' && value !== '');
   if (configured.length === 0) return { dispatcher: undefined, secrets: [] };
   try {
     return { dispatcher: new EnvHttpProxyAgent(agentOptions), secrets: configured.flatMap(credentialForms) };
   } catch {
     // undici's message quotes the URL, credentials and all.
-    throw configError(`${proxyVariables.filter((name) => env[name]).join(' or ')} is not a valid proxy URL (its value is not shown: it may hold credentials)`);
+    throw configError(
+      `${proxyVariables.filter((name) => env[name]).join(' or ')} is not a valid proxy URL (its value is not shown: it may hold credentials)`,
+    );
   }
 }
 

@@ -53,7 +53,9 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
   const byExpiresIn = expiresInExpiryMs(answer.expires_in, timing, invalid);
   const byJwt = jwtExpiryMs(accessToken, timing, invalid);
   const expiresAtMs =
-    byExpiresIn === undefined && byJwt === undefined ? timing.sentAtMs + policy.defaultLifetimeMs : Math.min(byExpiresIn ?? Infinity, byJwt ?? Infinity);
+    byExpiresIn === undefined && byJwt === undefined
+      ? timing.sentAtMs + policy.defaultLifetimeMs
+      : Math.min(byExpiresIn ?? Infinity, byJwt ?? Infinity);
   if (expiresAtMs <= timing.receivedAtMs) throw invalid('a token that had already expired when it arrived');
 
   const scopes =
@@ -63,7 +65,11 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
   return new AccessToken(accessToken, new Date(expiresAtMs), scopes);
 }
 
-function expiresInExpiryMs(expiresIn: unknown, timing: AnswerTiming, invalid: (what: string) => TokenError): number | undefined {
+function expiresInExpiryMs(
+  expiresIn: unknown,
+  timing: AnswerTiming,
+  invalid: (what: string) => TokenError,
+): number | undefined {
   if (expiresIn === undefined || expiresIn === null) return undefined;
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0 || expiresIn > maxLifetimeSec) {
     throw invalid(`expires_in ${describeValue(expiresIn)}; expected seconds between 1 and ${maxLifetimeSec}`);
@@ -76,7 +82,11 @@ function expiresInExpiryMs(expiresIn: unknown, timing: AnswerTiming, invalid: (w
  * it moves earlier; a `Date` behind ours never moves it later: a stale or wrong `Date` (a caching
  * proxy, a server clock set back) must not stretch a token past the `exp` it carries.
  */
-function jwtExpiryMs(accessToken: string, timing: AnswerTiming, invalid: (what: string) => TokenError): number | undefined {
+function jwtExpiryMs(
+  accessToken: string,
+  timing: AnswerTiming,
+  invalid: (what: string) => TokenError,
+): number | undefined {
   const exp = jwtExpiry(accessToken);
   if (exp === undefined) return undefined;
   const serverAheadMs = timing.serverDateMs === undefined ? 0 : Math.max(0, timing.serverDateMs - timing.receivedAtMs);
@@ -100,6 +110,7 @@ function jwtExpiry(accessToken: string): number | undefined {
 
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   return `of type ${typeof value}`;
 }

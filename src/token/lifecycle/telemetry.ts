@@ -51,11 +51,26 @@ export class Telemetry {
     this.#api = api;
     const meter = api.metrics.getMeter(instrumentationScope);
     this.#tracer = api.trace.getTracer(instrumentationScope);
-    this.#requests = meter.createCounter(telemetryNames.tokenRequests, { description: 'OAuth2 token requests sent', unit: '{request}' });
-    this.#failures = meter.createCounter(telemetryNames.tokenFailures, { description: 'OAuth2 token requests that failed', unit: '{request}' });
-    this.#waits = meter.createCounter(telemetryNames.callersWaited, { description: 'getToken() callers that waited for the network', unit: '{call}' });
-    this.#refreshDuration = meter.createHistogram(telemetryNames.refreshDuration, { description: 'Time to get a token, retries included', unit: 's' });
-    this.#timeToExpiry = meter.createObservableGauge(telemetryNames.timeToExpiry, { description: 'Time left on the latest token', unit: 's' });
+    this.#requests = meter.createCounter(telemetryNames.tokenRequests, {
+      description: 'OAuth2 token requests sent',
+      unit: '{request}',
+    });
+    this.#failures = meter.createCounter(telemetryNames.tokenFailures, {
+      description: 'OAuth2 token requests that failed',
+      unit: '{request}',
+    });
+    this.#waits = meter.createCounter(telemetryNames.callersWaited, {
+      description: 'getToken() callers that waited for the network',
+      unit: '{call}',
+    });
+    this.#refreshDuration = meter.createHistogram(telemetryNames.refreshDuration, {
+      description: 'Time to get a token, retries included',
+      unit: 's',
+    });
+    this.#timeToExpiry = meter.createObservableGauge(telemetryNames.timeToExpiry, {
+      description: 'Time left on the latest token',
+      unit: 's',
+    });
     // The meter keeps the callback until close(); through a WeakRef (and no `this` in the closure) it
     // does not keep this object and its map alive for a manager dropped without close().
     const gauge = this.#timeToExpiry;
@@ -64,7 +79,8 @@ export class Telemetry {
       const telemetry = self.deref();
       if (telemetry === undefined) return gauge.removeCallback(observe);
       const now = clock.now();
-      for (const [scopes, expiresAtMs] of telemetry.#expiries) result.observe(Math.max(0, (expiresAtMs - now) / 1000), { 'oauth2.scopes': scopes });
+      for (const [scopes, expiresAtMs] of telemetry.#expiries)
+        result.observe(Math.max(0, (expiresAtMs - now) / 1000), { 'oauth2.scopes': scopes });
     };
     this.#observe = observe;
     gauge.addCallback(observe);

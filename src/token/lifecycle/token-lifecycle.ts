@@ -1,7 +1,14 @@
 import type { Span } from '@opentelemetry/api';
 import type { Clock } from '../clock.js';
 import type { TokenError } from '../errors.js';
-import type { Emit, FatalFailureEvent, RefreshFailedEvent, SharedCacheFailedEvent, TokenIssuedEvent, TokenManagerEvents } from '../events.js';
+import type {
+  Emit,
+  FatalFailureEvent,
+  RefreshFailedEvent,
+  SharedCacheFailedEvent,
+  TokenIssuedEvent,
+  TokenManagerEvents,
+} from '../events.js';
 import type { SourcedToken } from '../token-source.js';
 import { debugEnabled, debugLine, describeScopes } from './debug-log.js';
 import { openTelemetryApi } from './opentelemetry-api.js';
@@ -44,10 +51,14 @@ export class TokenLifecycle {
     this.#parts = parts;
     this.#debug = debug;
     this.#telemetry = telemetry;
-    parts.closeSignal.addEventListener('abort', () => {
-      telemetry?.close();
-      if (debug) debugLine(`TokenManager for ${parts.endpoint()} closed`);
-    }, { once: true });
+    parts.closeSignal.addEventListener(
+      'abort',
+      () => {
+        telemetry?.close();
+        if (debug) debugLine(`TokenManager for ${parts.endpoint()} closed`);
+      },
+      { once: true },
+    );
   }
 
   /** The observer for a new manager, or `undefined` when neither debug output nor OpenTelemetry is present. */
@@ -75,7 +86,10 @@ export class TokenLifecycle {
     return {
       answered: (token) => {
         if (span !== undefined) this.#telemetry?.requestAnswered(span);
-        if (this.#debug) debugLine(`token request ${n} answered: a token valid for ${token?.expiresAt instanceof Date ? this.#secondsUntil(token.expiresAt) : '?'} s`);
+        if (this.#debug)
+          debugLine(
+            `token request ${n} answered: a token valid for ${token?.expiresAt instanceof Date ? this.#secondsUntil(token.expiresAt) : '?'} s`,
+          );
       },
       failed: (error) => {
         if (span !== undefined) this.#telemetry?.requestFailed(span, error);
@@ -87,7 +101,10 @@ export class TokenLifecycle {
 
   /** A refresh starts while the token of `scopes` is still served, `expiresInMs` before it expires. */
   backgroundRefreshStarted(scopes: readonly string[], expiresInMs: number): void {
-    if (this.#debug) debugLine(`refresh started in the background for ${describeScopes(scopes)}: the token expires in ${Math.round(expiresInMs / 1000)} s`);
+    if (this.#debug)
+      debugLine(
+        `refresh started in the background for ${describeScopes(scopes)}: the token expires in ${Math.round(expiresInMs / 1000)} s`,
+      );
   }
 
   /** A caller without a usable token for `scopes` waits for `waiting`, which is returned as is. */
@@ -95,7 +112,10 @@ export class TokenLifecycle {
     const startedAtMs = monotonicNow(this.#parts.clock);
     const done = (outcome: 'token' | 'error', how: string): void => {
       this.#telemetry?.callerWaited(outcome);
-      if (this.#debug) debugLine(`a caller waited ${Math.round(monotonicNow(this.#parts.clock) - startedAtMs)} ms for a token for ${describeScopes(scopes)}: ${how}`);
+      if (this.#debug)
+        debugLine(
+          `a caller waited ${Math.round(monotonicNow(this.#parts.clock) - startedAtMs)} ms for a token for ${describeScopes(scopes)}: ${how}`,
+        );
     };
     waiting.then(
       () => done('token', 'got one'),
@@ -118,11 +138,18 @@ export class TokenLifecycle {
       return;
     } else if (event === 'refreshFailed') {
       const { scopes, attempt, error, nextDelayMs, servingTokenUntil } = payload as RefreshFailedEvent;
-      const serving = servingTokenUntil === undefined ? 'no usable token cached' : `serving the cached token until ${servingTokenUntil.toISOString()}`;
-      debugLine(`refresh failed for ${describeScopes(scopes)} (attempt ${attempt}): ${error.code}; next attempt in ${nextDelayMs} ms; ${serving}`);
+      const serving =
+        servingTokenUntil === undefined
+          ? 'no usable token cached'
+          : `serving the cached token until ${servingTokenUntil.toISOString()}`;
+      debugLine(
+        `refresh failed for ${describeScopes(scopes)} (attempt ${attempt}): ${error.code}; next attempt in ${nextDelayMs} ms; ${serving}`,
+      );
     } else if (event === 'fatalFailure') {
       const { scopes, error, nextDelayMs } = payload as FatalFailureEvent;
-      debugLine(`fatal failure for ${describeScopes(scopes)}: ${error.code}; callers get this error for ${nextDelayMs} ms, then one request tries again`);
+      debugLine(
+        `fatal failure for ${describeScopes(scopes)}: ${error.code}; callers get this error for ${nextDelayMs} ms, then one request tries again`,
+      );
     } else {
       const { operation, error } = payload as SharedCacheFailedEvent;
       debugLine(`shared cache ${operation} failed (${error.message}); fetched from the token endpoint without it`);

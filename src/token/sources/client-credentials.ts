@@ -51,8 +51,12 @@ export class ClientCredentialsSource implements TokenSource {
   constructor(settings: ClientCredentialsSettings) {
     this.#settings = settings;
     this.#tokenEndpoint = settings.tokenEndpoint;
-    this.cacheIdentity = settings.grant === undefined ? JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId]) : undefined;
-    if (settings.credential.kind === 'secret') this.#secretForms = secretForms(settings.credential.value, settings.clientId);
+    this.cacheIdentity =
+      settings.grant === undefined
+        ? JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId])
+        : undefined;
+    if (settings.credential.kind === 'secret')
+      this.#secretForms = secretForms(settings.credential.value, settings.clientId);
   }
 
   /** The token endpoint as safe to print; the issuer until discovery has found the endpoint. */
@@ -72,19 +76,33 @@ export class ClientCredentialsSource implements TokenSource {
     if (request.audience !== undefined) parameters.audience = request.audience;
     if (request.resource !== undefined) parameters.resource = request.resource;
     const answer =
-      grant === undefined ? await clientCredentialsGrant(config, parameters) : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
-    return tokenFromAnswer(answer, answerTiming(record, http.clock), { defaultLifetimeMs, requestedScopes: request.scopes, endpoint: this.endpoint });
+      grant === undefined
+        ? await clientCredentialsGrant(config, parameters)
+        : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
+    return tokenFromAnswer(answer, answerTiming(record, http.clock), {
+      defaultLifetimeMs,
+      requestedScopes: request.scopes,
+      endpoint: this.endpoint,
+    });
   }
 
   async reloadCredentials(): Promise<boolean> {
-    const [client, grant] = await Promise.all([this.#reloadClientCredential(), this.#settings.grant?.reloadCredentials() ?? false]);
+    const [client, grant] = await Promise.all([
+      this.#reloadClientCredential(),
+      this.#settings.grant?.reloadCredentials() ?? false,
+    ]);
     return client || grant;
   }
 
   /** The secret in every encoding it travels in, the client assertions and grant tokens sent lately, the proxy's credentials. */
   secretValues(): Iterable<string> {
     const { grant, http } = this.#settings;
-    return [...this.#secretForms, ...this.#assertions.forms(), ...(grant?.secretValues() ?? []), ...(http.proxy?.secrets ?? [])];
+    return [
+      ...this.#secretForms,
+      ...this.#assertions.forms(),
+      ...(grant?.secretValues() ?? []),
+      ...(http.proxy?.secrets ?? []),
+    ];
   }
 
   async #reloadClientCredential(): Promise<boolean> {
@@ -130,16 +148,24 @@ export class ClientCredentialsSource implements TokenSource {
     if (credential.kind === 'none') return None();
     if (credential.kind === 'assertion') return this.#sendAssertion(credential.assertion);
     if (credential.kind === 'secret' || credential.kind === 'secret-file') {
-      const secret = credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
+      const secret =
+        credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
       this.#secretForms = secretForms(secret, clientId);
       return clientAuthMethod === 'client_secret_post' ? ClientSecretPost(secret) : ClientSecretBasic(secret);
     }
     const input = credential.kind === 'key' ? credential.value : credential.parse(await credential.file.read());
-    const key = await importSigningKey(input, credential.kind === 'key' ? 'privateKey' : 'privateKeyFile', undefined, credential.kid);
+    const key = await importSigningKey(
+      input,
+      credential.kind === 'key' ? 'privateKey' : 'privateKeyFile',
+      undefined,
+      credential.kid,
+    );
     // openid-client signs a fresh client_assertion into the body of each request; note it, so that a
     // server echoing it back is scrubbed like one echoing a secret. ClientAuth is typed as returning
     // void, but PrivateKeyJwt's is async and openid-client awaits it, as it awaits ours.
-    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid }) as (...args: Parameters<ClientAuth>) => Promise<void>;
+    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid }) as (
+      ...args: Parameters<ClientAuth>
+    ) => Promise<void>;
     const rememberingAssertions = async (...args: Parameters<ClientAuth>): Promise<void> => {
       await signAssertion(...args);
       this.#assertions.remember(args[2].get('client_assertion'));

@@ -66,5 +66,8 @@ export function tokenSourceFromKeyFile(path: string, settings: SourceSettings): 
     checkedEndpoint(keyFile.key.tokenUri, `"token_uri" of ${path}`, allowInsecureRequests);
     return new JwtBearerSource({ file, path, ...settings }, keyFile.key);
   }
-  return new ClientCredentialsSource({ ...clientFromKeyFile(keyFile.client, file, path, allowInsecureRequests), ...settings });
+  return new ClientCredentialsSource({
+    ...clientFromKeyFile(keyFile.client, file, path, allowInsecureRequests),
+    ...settings,
+  });
 }

@@ -88,7 +88,12 @@ export class JwtBearerSource implements TokenSource {
       const { file, path } = this.#settings;
       const content = parseKeyFile(await file.read(), path);
       if (content.kind !== 'service_account') throw configError(`key file ${path} is no longer a service-account key`);
-      const signingKey = await importSigningKey(content.key.privateKey, `"private_key" of ${path}`, undefined, content.key.privateKeyId);
+      const signingKey = await importSigningKey(
+        content.key.privateKey,
+        `"private_key" of ${path}`,
+        undefined,
+        content.key.privateKeyId,
+      );
       return { key: content.key, signingKey };
     })().catch((err: unknown) => {
       this.#account = undefined;

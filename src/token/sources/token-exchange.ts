@@ -31,7 +31,13 @@ export interface TokenExchangeOptions {
 
 // A record, so the compiler checks the names against the interface both ways.
 const optionNames = Object.keys({
-  subjectTokenFile: true, subjectToken: true, subjectTokenType: true, actorTokenFile: true, actorToken: true, actorTokenType: true, requestedTokenType: true,
+  subjectTokenFile: true,
+  subjectToken: true,
+  subjectTokenType: true,
+  actorTokenFile: true,
+  actorToken: true,
+  actorTokenType: true,
+  requestedTokenType: true,
 } satisfies Record<keyof TokenExchangeOptions, true>);
 
 /**
@@ -67,22 +73,41 @@ export class TokenExchangeGrant implements ClientGrant {
     checkOptionNames(options, optionNames, 'tokenExchange option', configError);
     const given = options as Partial<TokenExchangeOptions>;
     const subject = { file: given.subjectTokenFile, function: given.subjectToken };
-    if (subject.file === undefined && subject.function === undefined) throw configError('tokenExchange needs subjectTokenFile or subjectToken');
-    this.#subject = ExternalToken.fromOptions({ file: 'tokenExchange.subjectTokenFile', function: 'tokenExchange.subjectToken' }, subject, clock, false);
+    if (subject.file === undefined && subject.function === undefined)
+      throw configError('tokenExchange needs subjectTokenFile or subjectToken');
+    this.#subject = ExternalToken.fromOptions(
+      { file: 'tokenExchange.subjectTokenFile', function: 'tokenExchange.subjectToken' },
+      subject,
+      clock,
+      false,
+    );
     this.#subjectType = checkNonEmptyString(given.subjectTokenType, 'tokenExchange.subjectTokenType', configError);
     if (given.actorTokenFile !== undefined || given.actorToken !== undefined) {
       const names = { file: 'tokenExchange.actorTokenFile', function: 'tokenExchange.actorToken' };
-      const token = ExternalToken.fromOptions(names, { file: given.actorTokenFile, function: given.actorToken }, clock, false);
-      this.#actor = { token, type: checkNonEmptyString(given.actorTokenType, 'tokenExchange.actorTokenType', configError) };
+      const token = ExternalToken.fromOptions(
+        names,
+        { file: given.actorTokenFile, function: given.actorToken },
+        clock,
+        false,
+      );
+      this.#actor = {
+        token,
+        type: checkNonEmptyString(given.actorTokenType, 'tokenExchange.actorTokenType', configError),
+      };
     } else if (given.actorTokenType !== undefined) {
       throw configError('tokenExchange.actorTokenType needs actorTokenFile or actorToken');
     }
     this.#requestedType =
-      given.requestedTokenType === undefined ? undefined : checkNonEmptyString(given.requestedTokenType, 'tokenExchange.requestedTokenType', configError);
+      given.requestedTokenType === undefined
+        ? undefined
+        : checkNonEmptyString(given.requestedTokenType, 'tokenExchange.requestedTokenType', configError);
   }
 
   async parameters(): Promise<Record<string, string>> {
-    const parameters: Record<string, string> = { subject_token: await this.#subject.current(), subject_token_type: this.#subjectType };
+    const parameters: Record<string, string> = {
+      subject_token: await this.#subject.current(),
+      subject_token_type: this.#subjectType,
+    };
     this.#sent.remember(parameters.subject_token);
     if (this.#actor !== undefined) {
       parameters.actor_token = await this.#actor.token.current();

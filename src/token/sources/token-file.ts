@@ -13,10 +13,19 @@ import type { SourceSettings } from './create-source.js';
  * Options of {@link TokenManager.fromTokenFile}: how the token is cached and refreshed. The file
  * holds one token, so there is nothing to choose about the client, scopes or audience.
  */
-export type TokenFileOptions = Pick<TokenManagerOptions, 'refreshBeforeExpiryMs' | 'defaultLifetimeMs' | 'retry' | 'maxWaitMs' | 'clock'>;
+export type TokenFileOptions = Pick<
+  TokenManagerOptions,
+  'refreshBeforeExpiryMs' | 'defaultLifetimeMs' | 'retry' | 'maxWaitMs' | 'clock'
+>;
 
 // A record, so the compiler checks the names against the type both ways.
-const optionNames = Object.keys({ refreshBeforeExpiryMs: true, defaultLifetimeMs: true, retry: true, maxWaitMs: true, clock: true } satisfies Record<keyof TokenFileOptions, true>);
+const optionNames = Object.keys({
+  refreshBeforeExpiryMs: true,
+  defaultLifetimeMs: true,
+  retry: true,
+  maxWaitMs: true,
+  clock: true,
+} satisfies Record<keyof TokenFileOptions, true>);
 
 /** What may go in an `authorization: Bearer` value (RFC 6750 §2.1 b64token). */
 const bearerToken = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -47,15 +56,20 @@ export class TokenFileSource implements TokenSource {
   async fetchToken(): Promise<SourcedToken> {
     const accessToken = await this.#file.read();
     this.#served.remember(accessToken);
-    if (!bearerToken.test(accessToken)) throw this.#file.error('does not hold a bearer token (it has spaces or characters a token cannot have)', false);
+    if (!bearerToken.test(accessToken))
+      throw this.#file.error('does not hold a bearer token (it has spaces or characters a token cannot have)', false);
     const now = this.#clock.now();
     const claims = jwtClaims(accessToken);
-    if (claims?.exp === undefined) return { accessToken, expiresAt: new Date(now + this.#defaultLifetimeMs), scopes: claims?.scopes };
+    if (claims?.exp === undefined)
+      return { accessToken, expiresAt: new Date(now + this.#defaultLifetimeMs), scopes: claims?.scopes };
     const expiresAtMs = claims.exp * 1000;
     if (expiresAtMs <= now) {
-      throw this.#file.error(`holds a token that expired at ${new Date(expiresAtMs).toISOString()}; whatever writes the file has stopped refreshing it`);
+      throw this.#file.error(
+        `holds a token that expired at ${new Date(expiresAtMs).toISOString()}; whatever writes the file has stopped refreshing it`,
+      );
     }
-    if (expiresAtMs - now > maxLifetimeSec * 1000) throw this.#file.error(`holds a token whose exp is more than ${maxLifetimeSec} s ahead`, false);
+    if (expiresAtMs - now > maxLifetimeSec * 1000)
+      throw this.#file.error(`holds a token whose exp is more than ${maxLifetimeSec} s ahead`, false);
     return { accessToken, expiresAt: new Date(expiresAtMs), scopes: claims.scopes };
   }
 
@@ -77,7 +91,10 @@ export class TokenFileSource implements TokenSource {
  * The source of {@link TokenManager.fromTokenFile}, made from the manager's settings; its path and options are checked now.
  * @throws TokenError `config` for a bad path or an option that does not apply to a token file.
  */
-export function tokenFileSource(path: unknown, options: TokenFileOptions): (settings: SourceSettings) => TokenFileSource {
+export function tokenFileSource(
+  path: unknown,
+  options: TokenFileOptions,
+): (settings: SourceSettings) => TokenFileSource {
   checkOptionNames(options, optionNames, 'fromTokenFile option', configError);
   const checkedPath = checkNonEmptyString(path, 'fromTokenFile path', configError);
   return ({ http, defaultLifetimeMs }) => new TokenFileSource(checkedPath, http.clock, defaultLifetimeMs);

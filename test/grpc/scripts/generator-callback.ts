@@ -14,16 +14,29 @@ const echo: grpc.MethodDefinition<Buffer, Buffer> = {
   responseSerialize: (value) => value,
   responseDeserialize: (bytes) => bytes,
 };
-server.addService({ Unary: echo }, { Unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request) });
+server.addService(
+  { Unary: echo },
+  {
+    Unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+      callback(null, call.request),
+  },
+);
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
   if (error) throw error;
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const credentials = grpc.credentials.createFromMetadataGenerator((_params, callback) =>
     callback(null, mode === 'undefined' ? undefined : new grpc.Metadata()),
   );
-  client.makeUnaryRequest(echo.path, echo.requestSerialize, echo.responseDeserialize, Buffer.from('hi'), { credentials }, (callError) => {
-    console.log(callError ? `call ended ${callError.code}` : 'call succeeded');
-    client.close();
-    server.forceShutdown();
-  });
+  client.makeUnaryRequest(
+    echo.path,
+    echo.requestSerialize,
+    echo.responseDeserialize,
+    Buffer.from('hi'),
+    { credentials },
+    (callError) => {
+      console.log(callError ? `call ended ${callError.code}` : 'call succeeded');
+      client.close();
+      server.forceShutdown();
+    },
+  );
 });

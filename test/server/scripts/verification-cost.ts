@@ -22,20 +22,35 @@ async function measure(label: string, interceptors: grpc.ServerInterceptor[], to
     ServerStream: () => undefined,
     Bidi: () => undefined,
   });
-  const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }]);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))));
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(certs.caCertBuffer), { 'grpc.ssl_target_name_override': 'localhost' });
+  const creds = grpc.ServerCredentials.createSsl(null, [
+    { private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer },
+  ]);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(certs.caCertBuffer), {
+    'grpc.ssl_target_name_override': 'localhost',
+  });
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   const one = (): Promise<void> =>
     new Promise((resolve, reject) =>
-      client.makeUnaryRequest(echoService.Unary.path, echoService.Unary.requestSerialize, echoService.Unary.responseDeserialize, { text: 'x' }, metadata.clone(), (err) => (err ? reject(err) : resolve())),
+      client.makeUnaryRequest(
+        echoService.Unary.path,
+        echoService.Unary.requestSerialize,
+        echoService.Unary.responseDeserialize,
+        { text: 'x' },
+        metadata.clone(),
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   const run = async (n: number): Promise<void> => {
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < n) await one();
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < n) await one();
+      }),
+    );
   };
   await run(500); // warm up: connection, JIT, JWKS fetch, cache fill
   const best: number[] = [];
@@ -45,7 +60,11 @@ async function measure(label: string, interceptors: grpc.ServerInterceptor[], to
     const used = process.cpuUsage(before);
     best.push((used.user + used.system) / calls);
   }
-  console.log(`${label.padEnd(34)} ${Math.min(...best).toFixed(1).padStart(7)} µs CPU per call (best of 3 rounds of ${calls})`);
+  console.log(
+    `${label.padEnd(34)} ${Math.min(...best)
+      .toFixed(1)
+      .padStart(7)} µs CPU per call (best of 3 rounds of ${calls})`,
+  );
   client.close();
   server.forceShutdown();
 }
@@ -55,21 +74,36 @@ for (const alg of ['RS256', 'ES256'] as const) {
   tokenServer.addClient({ clientId: 'bench', clientSecret: 'bench-secret' });
   const answer = await fetch(tokenServer.tokenEndpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`,
+    },
     body: 'grant_type=client_credentials&scope=orders.read',
   });
   const { access_token: token } = (await answer.json()) as { access_token: string };
-  const options = { issuer: tokenServer.issuer, audience: 'https://api.example.test', jwksUri: tokenServer.jwksUri, allowInsecureRequests: true, methods: { '/test.v1.Echo/*': ['orders.read'] } };
+  const options = {
+    issuer: tokenServer.issuer,
+    audience: 'https://api.example.test',
+    jwksUri: tokenServer.jwksUri,
+    allowInsecureRequests: true,
+    methods: { '/test.v1.Echo/*': ['orders.read'] },
+  };
   await measure(`${alg} no interceptor`, [], token);
   const passThrough: grpc.ServerInterceptor = (_descriptor, call) => new grpc.ServerInterceptingCall(call);
   await measure(`${alg} pass-through interceptor`, [passThrough], token);
   await measure(`${alg} interceptor, cache on`, [createServerAuthInterceptor(options)], token);
-  await measure(`${alg} interceptor, cache off`, [createServerAuthInterceptor({ ...options, maxCachedTokens: 0 })], token);
+  await measure(
+    `${alg} interceptor, cache off`,
+    [createServerAuthInterceptor({ ...options, maxCachedTokens: 0 })],
+    token,
+  );
   // jose's jwtVerify alone, for the signature check the cache saves.
   const keys = createLocalJWKSet(tokenServer.jwks);
   const start = process.cpuUsage();
   for (let i = 0; i < 2000; i++) await jwtVerify(token, keys, { issuer: tokenServer.issuer });
   const used = process.cpuUsage(start);
-  console.log(`${`${alg} jwtVerify alone`.padEnd(34)} ${((used.user + used.system) / 2000).toFixed(1).padStart(7)} µs CPU per verification`);
+  console.log(
+    `${`${alg} jwtVerify alone`.padEnd(34)} ${((used.user + used.system) / 2000).toFixed(1).padStart(7)} µs CPU per verification`,
+  );
   await tokenServer.close();
 }
