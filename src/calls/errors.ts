@@ -1,31 +1,7 @@
-import type { FailWith } from '../token/checks.js';
+import { AuthConfigError } from '../common/config-error.js';
 
-/** What {@link AuthConfigError.code} can be. */
-export type AuthConfigErrorCode = 'invalid_option' | 'insecure_channel';
-
-/**
- * Thrown at construction by `createAuthInterceptor`, `createChannelCredentials` and
- * `createCallCredentials` for a misconfiguration: an unknown option name (the message suggests the
- * likely one), a boolean option given anything but `true`/`false`, an option of the wrong type, or
- * (as its subclass {@link InsecureChannelError}) insecure channel credentials. A `TypeError`, so code
- * that already catches `TypeError` for bad arguments keeps working. The message names the option,
- * never its value.
- *
- * @example
- * ```ts
- * try {
- *   createAuthInterceptor(tokens, { channelCredentials: tls, scopeFor });
- * } catch (err) {
- *   if (err instanceof AuthConfigError && err.code === 'invalid_option') console.error(err.message);
- *   // unknown createAuthInterceptor option "scopeFor"; did you mean "scopesFor"?
- * }
- * ```
- */
-export class AuthConfigError extends TypeError {
-  override readonly name: string = 'AuthConfigError';
-  /** Stable code to switch on: `'invalid_option'`, or `'insecure_channel'` for an {@link InsecureChannelError}. */
-  readonly code: AuthConfigErrorCode = 'invalid_option';
-}
+export { AuthConfigError, authConfigError } from '../common/config-error.js';
+export type { AuthConfigErrorCode } from '../common/config-error.js';
 
 /**
  * Thrown at construction when asked to attach tokens to insecure (plaintext) channel credentials: a
@@ -46,14 +22,3 @@ export class InsecureChannelError extends AuthConfigError {
   /** Stable code to switch on. */
   override readonly code = 'insecure_channel';
 }
-
-/**
- * The `fail` of the shared option checks (`src/token/checks.ts`) on the gRPC side.
- *
- * @internal
- * @example
- * ```ts
- * checkBoolean(options.allowInsecureChannel, 'createAuthInterceptor: allowInsecureChannel', authConfigError);
- * ```
- */
-export const authConfigError: FailWith = (message) => new AuthConfigError(message);

@@ -8,7 +8,7 @@ import {
   describeThrown,
   describeType,
   type FailWith,
-} from '../token/checks.js';
+} from '../common/option-checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { warnOnce } from '../calls/warn-once.js';
+import { warnOnce } from '../common/warn-once.js';
 
 /**
  * Checks the URL a request is about to go to, on every call and before anything is sent or a token

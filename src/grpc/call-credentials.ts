@@ -1,5 +1,5 @@
 import { credentials, Metadata, type CallCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { checkBoolean, checkOptionNames } from '../token/checks.js';
+import { checkBoolean, checkOptionNames } from '../common/option-checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 import { bearerHeader } from './bearer-header.js';

@@ -1,5 +1,5 @@
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { checkOptionNames } from '../token/checks.js';
+import { checkOptionNames } from '../common/option-checks.js';
 import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
 import { getTokenOptionsFor, tokenCallCredentials } from './call-credentials.js';
 import { checkChannelSecurity } from './channel-security.js';

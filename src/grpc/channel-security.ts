@@ -2,7 +2,7 @@
 // credentials (insecure ones refused, unverified TLS warned about), and channel credentials that
 // already carry call credentials.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { warnOnce } from '../calls/warn-once.js';
+import { warnOnce } from '../common/warn-once.js';
 import { authConfigError, InsecureChannelError } from '../calls/errors.js';
 import { debugLine } from '../token/lifecycle/debug-log.js';
 

@@ -3,7 +3,7 @@ import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 
 import { configError } from '../token/errors.js';
 import type { SharedToken } from '../token/shared-cache.js';
 import { RedisTokenCacheError } from './errors.js';
-import { describeType } from '../token/checks.js';
+import { describeType } from '../common/option-checks.js';
 
 /**
  * A 32-byte AES-256 key: the bytes, or their base64 (or base64url) text. Generate one with

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkOptionNames } from '../token/checks.js';
+import { checkOptionNames } from '../common/option-checks.js';
 import { configError } from '../token/errors.js';
 import type { SharedToken, SharedTokenCache } from '../token/shared-cache.js';
 import { EntryCipher, type EncryptionKeyInput } from './entry-cipher.js';

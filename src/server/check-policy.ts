@@ -1,7 +1,7 @@
 // checkPolicy: compares an interceptor's policy with the services the server really serves, so a
 // misspelled path is a start-up error instead of an open (or closed) door.
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { checkBoolean, checkOptionNames, closestName } from '../token/checks.js';
+import { checkBoolean, checkOptionNames, closestName } from '../common/option-checks.js';
 import { authConfigError } from '../calls/errors.js';
 import { policyOf } from './interceptor.js';
 

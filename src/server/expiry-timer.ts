@@ -1,5 +1,5 @@
 // A timer for a wall-clock instant (a token's exp), however far ahead.
-import type { Clock, TimerHandle } from '../token/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 
 /** Node's setTimeout fires at once (with a warning) past this many milliseconds, about 24.8 days. */
 const maxDelayMs = 2 ** 31 - 1;

@@ -7,7 +7,7 @@ import {
   type Metadata,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import type { TimerHandle } from '../token/clock.js';
+import type { TimerHandle } from '../common/clock.js';
 import { report } from './audit.js';
 import { attachClaims } from './claims.js';
 import { decide, type Decision, type DecisionParts } from './decision.js';

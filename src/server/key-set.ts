@@ -1,6 +1,6 @@
 // The issuer's signing keys: jose's remote JWK set, with refetches paced on our clock.
 import { createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
-import { monotonicNow, type Clock } from '../token/clock.js';
+import { monotonicNow, type Clock } from '../common/clock.js';
 import { describeEndpoint } from '../token/http/endpoint-url.js';
 import { discoverJwksUri, KeysUnavailableError } from './discovery.js';
 

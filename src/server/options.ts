@@ -1,8 +1,8 @@
 // The options of createServerAuthInterceptor: their types, defaults and strict checks.
 import type { Metadata, status } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
-import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../token/checks.js';
-import { systemClock, type Clock } from '../token/clock.js';
+import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
+import { systemClock, type Clock } from '../common/clock.js';
 import { authConfigError } from '../calls/errors.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import type { DenialReason } from './denial.js';

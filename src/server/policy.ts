@@ -1,7 +1,7 @@
 // The per-method policy: which scopes each full method path needs, which methods are public, and
 // the deny-by-default answer for the rest.
 import type { JWTPayload } from 'jose';
-import { checkOptionNames } from '../token/checks.js';
+import { checkOptionNames } from '../common/option-checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import { authConfigError } from '../calls/errors.js';
 import { Denial } from './denial.js';

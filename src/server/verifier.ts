@@ -1,6 +1,6 @@
 // Verifies a bearer JWT with jose, and says in a word what is wrong with one that fails.
 import { jwtVerify, type JWTPayload } from 'jose';
-import type { Clock } from '../token/clock.js';
+import type { Clock } from '../common/clock.js';
 import { Denial } from './denial.js';
 import { KeysUnavailableError } from './discovery.js';
 import type { KeySet } from './key-set.js';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../token/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 
 interface PendingTimer {
   readonly dueAt: number;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { checkOptionNames, typeError } from '../token/checks.js';
+import { checkOptionNames, typeError } from '../common/option-checks.js';
 
 /** Options of {@link MockWorkloadIssuer.create}. */
 export interface MockWorkloadIssuerOptions {

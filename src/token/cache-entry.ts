@@ -1,6 +1,6 @@
 import type { AccessToken } from './access-token.js';
 import type { TokenError } from './errors.js';
-import type { TimerHandle } from './clock.js';
+import type { TimerHandle } from '../common/clock.js';
 import type { TokenRequest } from './token-source.js';
 
 /** A failure that callers share until `untilMs` instead of each sending a request. */

@@ -1,5 +1,5 @@
 import { retryDelayMs, type ResolvedRetryOptions } from './backoff.js';
-import { monotonicNow, sleep, type Clock } from './clock.js';
+import { monotonicNow, sleep, type Clock } from '../common/clock.js';
 import type { TokenError } from './errors.js';
 
 /** Most token requests in flight to one endpoint at a time. */

@@ -1,4 +1,4 @@
-import { closestName } from './checks.js';
+import { closestName } from '../common/option-checks.js';
 import { configError } from './errors.js';
 import type { TokenManagerOptions } from './options.js';
 import { credentialNames } from './credentials/client-credential.js';

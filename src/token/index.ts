@@ -9,7 +9,7 @@ export { TokenError, type TokenErrorCode, type TokenErrorOptions } from './error
 export { AccessToken, type AccessTokenJson } from './access-token.js';
 export type { GetTokenOptions, TokenProvider } from './token-provider.js';
 export type { TokenSource, TokenRequest, SourcedToken } from './token-source.js';
-export type { Clock, TimerHandle } from './clock.js';
+export type { Clock, TimerHandle } from '../common/clock.js';
 export type { RetryOptions } from './backoff.js';
 export type { ClientAuthMethod } from './credentials/client-credential.js';
 export type { PrivateKeyInput } from './credentials/private-key.js';

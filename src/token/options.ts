@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from './clock.js';
-import { checkBoolean, checkNonEmptyString, checkOptionNames } from './checks.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { checkBoolean, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
 import type { ClientAuthMethod } from './credentials/client-credential.js';
 import type { TokenFunction } from './credentials/external-token.js';
 import { checkProxyOption, type ProxyOption } from './http/proxy.js';

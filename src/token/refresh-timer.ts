@@ -1,5 +1,5 @@
-import { describeThrown } from './checks.js';
-import { monotonicNow, type Clock, type TimerHandle } from './clock.js';
+import { describeThrown } from '../common/option-checks.js';
+import { monotonicNow, type Clock, type TimerHandle } from '../common/clock.js';
 
 /** The longest delay a Node timer takes without overflowing. */
 const maxTimerDelayMs = 2_147_483_647;

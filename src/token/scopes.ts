@@ -1,4 +1,4 @@
-import type { FailWith } from './checks.js';
+import type { FailWith } from '../common/option-checks.js';
 import { configError } from './errors.js';
 
 /** A scope token of RFC 6749 §3.3: printable ASCII without space, `"` or `\`. */

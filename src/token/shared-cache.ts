@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { monotonicNow, sleep, type Clock } from './clock.js';
+import { monotonicNow, sleep, type Clock } from '../common/clock.js';
 import { earliestRefreshAtMs } from './refresh-policy.js';
 import type { SourcedToken } from './token-source.js';
 

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AccessToken } from './access-token.js';
 import type { CacheEntry } from './cache-entry.js';
-import { manyListenerController, monotonicNow } from './clock.js';
-import { checkOptionNames } from './checks.js';
+import { manyListenerController, monotonicNow } from '../common/clock.js';
+import { checkOptionNames } from '../common/option-checks.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
 import { configuredScopes } from './configured-scopes.js';

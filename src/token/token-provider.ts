@@ -1,5 +1,5 @@
 import type { AccessToken } from './access-token.js';
-import type { FailWith } from './checks.js';
+import type { FailWith } from '../common/option-checks.js';
 
 /** Options of {@link TokenProvider.getToken}. */
 export interface GetTokenOptions {

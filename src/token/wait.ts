@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../common/clock.js';
 import { TokenError } from './errors.js';
 
 /** How long one caller waits for the shared retry loop. */

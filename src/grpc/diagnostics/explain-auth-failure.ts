@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { describeThrown } from '../../token/checks.js';
+import { describeThrown } from '../../common/option-checks.js';
 import { TokenError } from '../../token/errors.js';
-import { redactSecrets, secretForms } from '../../token/redact.js';
+import { redactSecrets, secretForms } from '../../common/redact.js';
 import { audiencesOfClaims, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';

@@ -1,5 +1,5 @@
 import { InterceptingCall, Metadata, status, type Interceptor, type StatusObject } from '@grpc/grpc-js';
-import { checkFunction, checkOptionNames } from '../../token/checks.js';
+import { checkFunction, checkOptionNames } from '../../common/option-checks.js';
 import { callCredentialsFrom } from '../call-credentials.js';
 import { authConfigError } from '../../calls/errors.js';
 import { redactCredentials, showMetadata } from './metadata-view.js';

@@ -1,6 +1,6 @@
 // Fault injection: the answers a test queues for the next token requests instead of normal ones.
 import type { ServerResponse } from 'node:http';
-import { checkBoolean, checkOptionNames, closestName, typeError } from '../../token/checks.js';
+import { checkBoolean, checkOptionNames, closestName, typeError } from '../../common/option-checks.js';
 import { parseBasic } from './client-auth.js';
 import type { TokenShape } from './grants.js';
 import { httpDate, sendJson, withHeaders, type Clock } from './http.js';

@@ -1,7 +1,7 @@
 // Checks of what a test hands the mock (start options, clients, service accounts), so that a
 // misspelled or mistyped option fails at once with its name, as the SDK's own options do, instead of
 // being ignored and leaving the test to fail somewhere else.
-import { checkBoolean, checkOptionNames, typeError } from '../../token/checks.js';
+import { checkBoolean, checkOptionNames, typeError } from '../../common/option-checks.js';
 import { clientAuthMethods } from './client-auth.js';
 import type {
   MockClient,

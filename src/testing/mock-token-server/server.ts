@@ -14,7 +14,7 @@ import {
 } from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
-import { checkBoolean, typeError } from '../../token/checks.js';
+import { checkBoolean, typeError } from '../../common/option-checks.js';
 import { FaultQueue, tokenAnswerOf } from './faults.js';
 import { grantTypes, grantToken, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
 import {

@@ -1,5 +1,5 @@
-import { checkNonEmptyString } from '../checks.js';
-import type { Clock } from '../clock.js';
+import { checkNonEmptyString } from '../../common/option-checks.js';
+import type { Clock } from '../../common/clock.js';
 import { configError } from '../errors.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { TokenManagerOptions } from '../options.js';

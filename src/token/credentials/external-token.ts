@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
-import { checkNonEmptyString, describeThrown } from '../checks.js';
-import type { Clock } from '../clock.js';
+import { checkNonEmptyString, describeThrown } from '../../common/option-checks.js';
+import type { Clock } from '../../common/clock.js';
 import { TokenError, configError } from '../errors.js';
 import { RotatingFile } from './rotating-file.js';
 

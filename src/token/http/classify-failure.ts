@@ -1,6 +1,6 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { TokenError } from '../errors.js';
-import { containsSecret, redactSecrets } from '../redact.js';
+import { containsSecret, redactSecrets } from '../../common/redact.js';
 import { parseRetryAfterMs } from '../backoff.js';
 import { errorAnswerBodies } from './oauth-http.js';
 

@@ -1,4 +1,4 @@
-import { checkNonEmptyString } from '../checks.js';
+import { checkNonEmptyString } from '../../common/option-checks.js';
 import { TokenError, configError } from '../errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Configuration, allowInsecureRequests, customFetch, type ClientAuth, type ServerMetadata } from 'openid-client';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import { TokenError } from '../errors.js';
 import { describeEndpoint } from './endpoint-url.js';
 import type { ProxyRoute } from './proxy.js';

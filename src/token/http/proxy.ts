@@ -1,6 +1,6 @@
 import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
 import { configError } from '../errors.js';
-import { secretForms } from '../redact.js';
+import { secretForms } from '../../common/redact.js';
 
 /** The `proxy` option: a proxy URL, `false` for none, or `undefined` to follow the environment. */
 export type ProxyOption = string | false;

@@ -1,5 +1,5 @@
 import type { Counter, Histogram, ObservableGauge, ObservableResult, Span, Tracer } from '@opentelemetry/api';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { TokenError } from '../errors.js';
 import type { OpenTelemetry } from './opentelemetry-api.js';
 

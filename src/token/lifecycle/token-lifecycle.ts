@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { TokenError } from '../errors.js';
 import type {
   Emit,
@@ -13,7 +13,7 @@ import type { SourcedToken } from '../token-source.js';
 import { debugEnabled, debugLine, describeScopes } from './debug-log.js';
 import { openTelemetryApi } from './opentelemetry-api.js';
 import { Telemetry } from './telemetry.js';
-import { monotonicNow } from '../clock.js';
+import { monotonicNow } from '../../common/clock.js';
 
 /** What a TokenManager tells its lifecycle observer about. */
 export interface LifecycleParts {

@@ -15,7 +15,7 @@ import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
 import { tokenFromAnswer } from '../http/token-response.js';
-import { RecentSecrets, secretForms } from '../redact.js';
+import { RecentSecrets, secretForms } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 import type { ClientGrant } from './token-exchange.js';
 

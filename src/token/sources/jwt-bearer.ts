@@ -7,7 +7,7 @@ import { configError } from '../errors.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
 import { tokenFromAnswer } from '../http/token-response.js';
-import { RecentSecrets } from '../redact.js';
+import { RecentSecrets } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 
 const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

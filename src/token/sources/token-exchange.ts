@@ -1,8 +1,8 @@
-import { checkNonEmptyString, checkOptionNames } from '../checks.js';
-import type { Clock } from '../clock.js';
+import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
+import type { Clock } from '../../common/clock.js';
 import { ExternalToken, type TokenFunction } from '../credentials/external-token.js';
 import { configError } from '../errors.js';
-import { RecentSecrets } from '../redact.js';
+import { RecentSecrets } from '../../common/redact.js';
 
 /** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
 export const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';

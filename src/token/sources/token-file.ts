@@ -1,11 +1,11 @@
 import { decodeJwt } from 'jose';
-import { checkNonEmptyString, checkOptionNames } from '../checks.js';
-import type { Clock } from '../clock.js';
+import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
+import type { Clock } from '../../common/clock.js';
 import { RotatingFile } from '../credentials/rotating-file.js';
 import { configError } from '../errors.js';
 import { maxLifetimeSec } from '../http/token-response.js';
 import type { TokenManagerOptions } from '../options.js';
-import { RecentSecrets } from '../redact.js';
+import { RecentSecrets } from '../../common/redact.js';
 import type { SourcedToken, TokenSource } from '../token-source.js';
 import type { SourceSettings } from './create-source.js';
 
