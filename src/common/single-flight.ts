@@ -21,13 +21,8 @@ export class SingleFlight<T> {
   /** Joins the request in flight, or starts one with `start` (a synchronous throw becomes a rejection). */
   run(start: () => Promise<T>): Promise<T> {
     if (this.#pending !== undefined) return this.#pending;
-    let started: Promise<T>;
-    try {
-      started = start();
-    } catch (thrown) {
-      started = Promise.reject(thrown);
-    }
-    const pending = started.finally(() => {
+    // An async wrapper turns a synchronous throw of `start` into a rejection shared like any other.
+    const pending = (async () => start())().finally(() => {
       if (this.#pending === pending) this.#pending = undefined;
     });
     this.#pending = pending;
