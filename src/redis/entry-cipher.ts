@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 'jose';
 import { configError } from '../token/errors.js';
-import type { SharedToken } from '../token/shared-cache.js';
+import type { SharedToken } from '../token/cache/shared-cache.js';
 import { RedisTokenCacheError } from './errors.js';
 import { describeType } from '../common/option-checks.js';
 

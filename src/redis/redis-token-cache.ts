@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkOptionNames } from '../common/option-checks.js';
 import { configError } from '../token/errors.js';
-import type { SharedToken, SharedTokenCache } from '../token/shared-cache.js';
+import type { SharedToken, SharedTokenCache } from '../token/cache/shared-cache.js';
 import { EntryCipher, type EncryptionKeyInput } from './entry-cipher.js';
 import { redisCommands, type RedisClientLike } from './redis-commands.js';
 

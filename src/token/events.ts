@@ -1,7 +1,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { describeThrown } from '../common/option-checks.js';
 import type { TokenError } from './errors.js';
-import type { SharedCacheOperation } from './shared-cache.js';
+import type { SharedCacheOperation } from './cache/shared-cache.js';
 
 /** Payload of the `tokenIssued` event. Never carries the token. */
 export interface TokenIssuedEvent {
@@ -93,4 +93,11 @@ export function safeEmitter(emitter: { emit(event: string, payload: unknown): bo
       process.emitWarning(`grpc-oauth2-credentials: a '${event}' listener threw (${describeThrown(err)})`);
     }
   };
+}
+
+/** A failed attempt's event: `fatalFailure` for an answer retrying soon will not fix, else `refreshFailed`. */
+export function emitFailure(emit: Emit, event: RefreshFailedEvent): void {
+  const { scopes, error, nextDelayMs } = event;
+  if (error.retryable) emit('refreshFailed', event);
+  else emit('fatalFailure', { scopes, error, nextDelayMs });
 }

@@ -1,6 +1,6 @@
 export { TokenManager } from './token-manager.js';
-export type { TokenManagerStats } from './stats.js';
-export type { SharedTokenCache, SharedToken, SharedCacheOperation } from './shared-cache.js';
+export type { TokenManagerStats } from './cache/stats.js';
+export type { SharedTokenCache, SharedToken, SharedCacheOperation } from './cache/shared-cache.js';
 export type { ServiceAccountOptions, TokenManagerOptions } from './options.js';
 export type { TokenFileOptions } from './sources/token-file.js';
 export type { TokenExchangeOptions } from './sources/token-exchange.js';
@@ -10,7 +10,7 @@ export { AccessToken, type AccessTokenJson } from './access-token.js';
 export type { GetTokenOptions, TokenProvider } from './token-provider.js';
 export type { TokenSource, TokenRequest, SourcedToken } from './token-source.js';
 export type { Clock, TimerHandle } from '../common/clock.js';
-export type { RetryOptions } from './backoff.js';
+export type { RetryOptions } from './cache/backoff.js';
 export type { ClientAuthMethod } from './credentials/client-credential.js';
 export type { PrivateKeyInput } from './credentials/private-key.js';
 export {

@@ -5,9 +5,9 @@ import type { TokenFunction } from './credentials/external-token.js';
 import { checkProxyOption, type ProxyOption } from './http/proxy.js';
 import type { PrivateKeyInput } from './credentials/private-key.js';
 import { configError } from './errors.js';
-import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './backoff.js';
+import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './cache/backoff.js';
 import { normalizeScopes } from './scopes.js';
-import type { SharedTokenCache } from './shared-cache.js';
+import type { SharedTokenCache } from './cache/shared-cache.js';
 import type { TokenExchangeOptions } from './sources/token-exchange.js';
 import type { TokenSource } from './token-source.js';
 

@@ -1,11 +1,11 @@
+import { configuredScopes } from './scopes.js';
 import { EventEmitter } from 'node:events';
 import type { AccessToken } from './access-token.js';
-import type { CacheEntry } from './cache-entry.js';
-import { manyListenerController, monotonicNow } from '../common/clock.js';
+import { manyListenerController } from '../common/clock.js';
 import { checkOptionNames } from '../common/option-checks.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
-import { configuredScopes } from './configured-scopes.js';
+
 import { optionsFromEnv, type FromEnvOverrides } from './from-env.js';
 import { TokenLifecycle } from './lifecycle/token-lifecycle.js';
 import {
@@ -14,9 +14,9 @@ import {
   type ServiceAccountOptions,
   type TokenManagerOptions,
 } from './options.js';
-import { isBackingOff, isFatal, isUsable, mayForceRefresh, shouldRefresh } from './refresh-policy.js';
-import { Refresher, closedError } from './refresher.js';
-import { ScopeSets } from './scope-sets.js';
+import type { ScopeSetCycler } from './cache/scope-set-cycler.js';
+import { ScopeSets } from './cache/scope-sets.js';
+import { TokenFetcher, closedError } from './cache/token-fetcher.js';
 import {
   createTokenSource,
   sourceSettings,
@@ -26,9 +26,9 @@ import {
   type TokenFileOptions,
 } from './sources/create-source.js';
 import type { TokenSource } from './token-source.js';
-import { StatsRecorder, type TokenManagerStats } from './stats.js';
+import { StatsRecorder, type TokenManagerStats } from './cache/stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
-import { abortedError, waitFor } from './wait.js';
+import { abortedError } from './cache/wait.js';
 
 const getTokenOptionNames = ['scopes', 'signal'] as const satisfies readonly (keyof GetTokenOptions)[];
 
@@ -67,8 +67,8 @@ const getTokenOptionNames = ['scopes', 'signal'] as const satisfies readonly (ke
  */
 export class TokenManager extends EventEmitter<TokenManagerEvents> implements TokenProvider, Disposable {
   readonly #options: ResolvedOptions;
-  readonly #refresher: Refresher;
-  readonly #entries: ScopeSets;
+  readonly #fetcher: TokenFetcher;
+  readonly #scopeSets: ScopeSets;
   readonly #closeController = manyListenerController();
   readonly #stats = new StatsRecorder();
   /** Debug lines and telemetry; undefined when neither is on. */
@@ -95,17 +95,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
       closeSignal: this.#closeController.signal,
     });
     const emit: Emit = this.#lifecycle?.emitting(safeEmitter(this)) ?? safeEmitter(this);
-    this.#refresher = new Refresher({
-      source,
-      options: this.#options,
-      stats: this.#stats,
-      emit,
-      lifecycle: this.#lifecycle,
-      closeSignal: this.#closeController.signal,
-      onIdle: (entry) => this.#entries.evict(entry),
-    });
+    const shared = { options: this.#options, stats: this.#stats, emit, lifecycle: this.#lifecycle };
+    const closeSignal = this.#closeController.signal;
+    this.#fetcher = new TokenFetcher({ ...shared, source, closeSignal });
     const { scopes, audience, resource } = this.#options;
-    this.#entries = new ScopeSets(scopes, { audience, resource });
+    this.#scopeSets = new ScopeSets(
+      scopes,
+      { audience, resource },
+      {
+        ...shared,
+        fetcher: this.#fetcher,
+        closeSignal,
+        onIdle: (scopeSet) => this.#scopeSets.evict(scopeSet),
+        onFatalFailureSeen: () => this.#checkForRotatedCredentials(),
+      },
+    );
     configuredScopes.set(this, this.#options.scopes);
   }
 
@@ -161,30 +165,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    */
   getToken(options?: GetTokenOptions): Promise<AccessToken> {
     if (this.#closeController.signal.aborted) return Promise.reject(closedError());
-    let entry: CacheEntry;
+    let scopeSet: ScopeSetCycler;
     try {
-      entry = this.#entryFor(options, 'getToken');
+      scopeSet = this.#scopeSetFor(options, 'getToken');
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : configError('getToken options are invalid'));
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortedError(signal));
-    const token = this.#serveCached(entry);
-    if (token !== undefined) return Promise.resolve(token);
-    const { failure } = entry;
-    if (failure !== undefined && isBackingOff(entry, this.#now())) {
-      if (failure.fatal) this.#checkForRotatedCredentials();
-      return Promise.reject(failure.error);
-    }
-    this.#stats.callersWaited++;
-    const { maxWaitMs, clock } = this.#options;
-    const waiting = waitFor(this.#refresher.fetch(entry, true), {
-      signal,
-      maxWaitMs,
-      clock,
-      latestError: () => entry.latestError,
-    });
-    return this.#lifecycle?.callerWaiting(entry.request.scopes, waiting) ?? waiting;
+    return scopeSet.getToken(signal);
   }
 
   /**
@@ -200,7 +189,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   getCachedToken(options?: Pick<GetTokenOptions, 'scopes'>): AccessToken | undefined {
     if (this.#closeController.signal.aborted) return undefined;
     try {
-      return this.#serveCached(this.#entryFor(options, 'getCachedToken'));
+      return this.#scopeSetFor(options, 'getCachedToken').cachedToken();
     } catch {
       return undefined;
     }
@@ -216,32 +205,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    * @returns whether a token was dropped.
    */
   invalidate(accessToken?: string): boolean {
-    const now = this.#now();
     let dropped = false;
-    for (const entry of this.#entries.values()) {
-      if (accessToken === undefined) {
-        entry.failure = undefined;
-        entry.fatalStreak = 0;
-      } else if (entry.token?.accessToken !== accessToken || !mayForceRefresh(entry, now)) {
-        continue;
-      } else {
-        entry.forcedRefreshAtMs = now;
-        entry.rejectedAccessToken = accessToken;
-      }
-      dropped ||= entry.token !== undefined;
-      entry.token = undefined;
-      entry.timer?.clear();
-      entry.timer = undefined;
-    }
+    for (const scopeSet of this.#scopeSets.values()) dropped = scopeSet.invalidate(accessToken) || dropped;
     return dropped;
   }
 
   /** Counters and timings no token server reports; cheap to call. */
   stats(): TokenManagerStats {
-    const now = this.#now();
     let cachedTokens = 0;
-    for (const entry of this.#entries.values()) if (isUsable(entry, now)) cachedTokens++;
-    return this.#stats.snapshot(cachedTokens, this.#entries.size);
+    for (const scopeSet of this.#scopeSets.values()) if (scopeSet.isUsable) cachedTokens++;
+    return this.#stats.snapshot(cachedTokens, this.#scopeSets.size);
   }
 
   /**
@@ -251,7 +224,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   close(): void {
     if (this.#closeController.signal.aborted) return;
     this.#closeController.abort(closedError());
-    this.#entries.clear();
+    this.#scopeSets.clear();
   }
 
   /** Same as {@link TokenManager.close}, for `using tokens = new TokenManager(...)`. */
@@ -259,37 +232,19 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     this.close();
   }
 
-  /**
-   * The cache hit of getToken() and getCachedToken(): the usable token, if any. Not a mere query: it
-   * counts the hit, marks the entry as in use, and applies rule 2 of the refresh policy.
-   */
-  #serveCached(entry: CacheEntry): AccessToken | undefined {
-    entry.usedSinceTimer = true;
-    const now = this.#now();
-    if (!isUsable(entry, now)) return undefined;
-    this.#stats.cacheHit(now - entry.issuedAtMs);
-    if (shouldRefresh(entry, now)) this.#refresher.refreshInBackground(entry);
-    if (isFatal(entry, now)) this.#checkForRotatedCredentials();
-    return entry.token;
-  }
-
-  /** The entry for a call's options, checked: unknown option names and a non-signal fail. */
-  #entryFor(options: GetTokenOptions | undefined, caller: string): CacheEntry {
-    if (options === undefined) return this.#entries.default;
+  /** The scope set for a call's options, checked: unknown option names and a non-signal fail. */
+  #scopeSetFor(options: GetTokenOptions | undefined, caller: string): ScopeSetCycler {
+    if (options === undefined) return this.#scopeSets.default;
     checkOptionNames(options, getTokenOptionNames, `${caller} option`, configError);
     const { scopes, signal } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal))
       throw configError(`${caller} signal must be an AbortSignal`);
-    return scopes === undefined ? this.#entries.default : this.#entries.entryFor(scopes, `${caller} scopes`);
+    return scopes === undefined ? this.#scopeSets.default : this.#scopeSets.entryFor(scopes, `${caller} scopes`);
   }
 
   #checkForRotatedCredentials(): void {
-    this.#refresher.checkForRotatedCredentials(() => {
-      for (const entry of this.#entries.values()) if (entry.failure?.fatal) entry.failure = undefined;
+    this.#fetcher.checkForRotatedCredentials(() => {
+      for (const scopeSet of this.#scopeSets.values()) scopeSet.forgetFatalFailure();
     });
-  }
-
-  #now(): number {
-    return monotonicNow(this.#options.clock);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultRetryOptions, fatalDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/token/backoff.js';
+import { defaultRetryOptions, fatalDelayMs, parseRetryAfterMs, retryDelayMs } from '../../src/token/cache/backoff.js';
 
 const options = { ...defaultRetryOptions, retries: 5, minTimeoutMs: 200, maxTimeoutMs: 30_000 };
 

@@ -1,29 +1,51 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AccessToken, TokenError } from '../../src/index.js';
-import { createCacheEntry, type CacheEntry } from '../../src/token/cache-entry.js';
-import {
-  isBackingOff,
-  isFatal,
-  isUsable,
-  mayForceRefresh,
-  mustWait,
-  refreshAtMs,
-  shouldRefresh,
-} from '../../src/token/refresh-policy.js';
+import { TokenError, type SourcedToken, type TokenSource } from '../../src/index.js';
+import { refreshAtMs } from '../../src/token/cache/refresh-time.js';
+import { ScopeSetCycler } from '../../src/token/cache/scope-set-cycler.js';
+import { StatsRecorder } from '../../src/token/cache/stats.js';
+import { TokenFetcher } from '../../src/token/cache/token-fetcher.js';
+import { resolveOptions } from '../../src/token/options.js';
+import { ManualClock } from '../../src/testing/index.js';
 
 const issued = 1_000_000;
+const hourMs = 3_600_000;
 
-function entryWith(fields: Partial<CacheEntry>): CacheEntry {
-  return Object.assign(createCacheEntry('orders.read', { scopes: ['orders.read'] }), fields);
+/**
+ * A scope set on a manual clock whose source answers from `answers` (a token living an hour, or a
+ * thrown error), so that each rule can be read off the cycler's getters at a chosen moment.
+ */
+function scopeSet(answers: Array<TokenError | 'token'>) {
+  const clock = new ManualClock(issued);
+  let requests = 0;
+  const source: TokenSource = {
+    endpoint: 'test source',
+    fetchToken: (): Promise<SourcedToken> => {
+      const answer = answers[requests++] ?? 'token';
+      if (answer !== 'token') return Promise.reject(answer);
+      return Promise.resolve({ accessToken: `t${requests}`, expiresAt: new Date(clock.now() + hourMs) });
+    },
+  };
+  const options = resolveOptions({ tokenSource: source, clock, retry: { retries: 0 } });
+  const closeSignal = new AbortController().signal;
+  const parts = { options, stats: new StatsRecorder(), emit: () => undefined, lifecycle: undefined, closeSignal };
+  const fetcher = new TokenFetcher({ ...parts, source });
+  const cycler = new ScopeSetCycler(
+    'orders.read',
+    { scopes: ['orders.read'] },
+    {
+      ...parts,
+      fetcher,
+      onIdle: () => undefined,
+      onFatalFailureSeen: () => undefined,
+    },
+  );
+  return { clock, cycler, requests: () => requests };
 }
-
-const token = new AccessToken('t', new Date(0), ['orders.read']);
-const cached = { token, issuedAtMs: issued, expiresAtMs: issued + 3_600_000, refreshAtMs: issued + 3_540_000 };
 
 describe('refresh time', () => {
   it('is refreshBeforeExpiryMs before expiry, moved earlier by at most 10% of that margin', () => {
-    const expires = issued + 3_600_000;
+    const expires = issued + hourMs;
     assert.equal(
       refreshAtMs(issued, expires, 60_000, () => 0),
       expires - 60_000,
@@ -48,40 +70,67 @@ describe('refresh time', () => {
 
 describe('refresh policy', () => {
   it('makes callers wait when nothing is cached and no failure is remembered', () => {
-    assert.equal(mustWait(entryWith({}), issued), true);
+    const { cycler } = scopeSet([]);
+    assert.equal(cycler.mustRefresh, true);
+    assert.equal(cycler.isUsable, false);
   });
 
-  it('serves a fresh token without refreshing', () => {
-    const entry = entryWith(cached);
-    assert.equal(isUsable(entry, issued + 1), true);
-    assert.equal(shouldRefresh(entry, issued + 1), false);
-    assert.equal(mustWait(entry, issued + 1), false);
+  it('serves a fresh token without refreshing', async () => {
+    const { cycler, clock, requests } = scopeSet([]);
+    const token = await cycler.getToken(undefined);
+    await clock.advance(1);
+    assert.equal(cycler.isUsable, true);
+    assert.equal(cycler.shouldRefresh, false);
+    assert.equal(cycler.mustRefresh, false);
+    assert.equal(await cycler.getToken(undefined), token);
+    assert.equal(requests(), 1);
   });
 
-  it('refreshes in the background past the refresh time, while the token is still usable', () => {
-    const entry = entryWith(cached);
-    assert.equal(shouldRefresh(entry, cached.refreshAtMs), true);
-    assert.equal(shouldRefresh(entryWith({ ...cached, inflight: Promise.resolve(token) }), cached.refreshAtMs), false);
+  it('refreshes in the background past the refresh time, while the token is still usable', async () => {
+    const { cycler, clock, requests } = scopeSet([]);
+    const first = await cycler.getToken(undefined);
+    await clock.advance(hourMs - 66_001); // before the earliest refresh time (60 s margin + 10% spread)
+    assert.equal(cycler.shouldRefresh, false);
+    assert.equal(requests(), 1);
+    // By the refresh time, the timer has applied rule 2 to this scope set in use: one background refresh.
+    await clock.advance(6_001);
+    assert.equal(requests(), 2);
+    assert.equal(cycler.isUsable, true);
+    assert.notEqual((await cycler.getToken(undefined)).accessToken, first.accessToken);
+    assert.equal(cycler.shouldRefresh, false);
   });
 
-  it('makes callers wait once the token has expired', () => {
-    assert.equal(mustWait(entryWith(cached), cached.expiresAtMs), true);
+  it('makes callers wait once the token has expired', async () => {
+    const { cycler, clock } = scopeSet([]);
+    await cycler.getToken(undefined);
+    cycler.dispose(); // no timer refreshes it meanwhile
+    await clock.advance(hourMs);
+    assert.equal(cycler.mustRefresh, true);
   });
 
-  it('answers with a remembered failure until its time is up, and knows a fatal one', () => {
-    const failure = { error: new TokenError('invalid_client', 'no'), untilMs: issued + 60_000, fatal: true };
-    const entry = entryWith({ failure });
-    assert.equal(isBackingOff(entry, issued), true);
-    assert.equal(isFatal(entry, issued), true);
-    assert.equal(mustWait(entry, issued), false);
-    assert.equal(isBackingOff(entry, issued + 60_000), false);
-    assert.equal(mustWait(entry, issued + 60_000), true);
+  it('answers with a remembered failure until its time is up, and knows a fatal one', async () => {
+    const { cycler, clock, requests } = scopeSet([new TokenError('invalid_client', 'no')]);
+    await assert.rejects(cycler.getToken(undefined), { code: 'invalid_client' });
+    assert.equal(cycler.isBackingOff, true);
+    assert.equal(cycler.isFatal, true);
+    assert.equal(cycler.mustRefresh, false);
+    await assert.rejects(cycler.getToken(undefined), { code: 'invalid_client' });
+    assert.equal(requests(), 1, 'the remembered failure sent nothing');
+    await clock.advance(60_000);
+    assert.equal(cycler.isBackingOff, false);
+    assert.equal(cycler.mustRefresh, true);
   });
 
-  it('allows one forced refresh per scope set every 30 s', () => {
-    const entry = entryWith({ forcedRefreshAtMs: issued });
-    assert.equal(mayForceRefresh(entry, issued + 29_999), false);
-    assert.equal(mayForceRefresh(entry, issued + 30_000), true);
-    assert.equal(mayForceRefresh(entryWith({}), issued), true);
+  it('allows one forced refresh per scope set every 30 s', async () => {
+    const { cycler, clock } = scopeSet([]);
+    assert.equal(cycler.mayForceRefresh, true);
+    const token = await cycler.getToken(undefined);
+    assert.equal(cycler.invalidate(token.accessToken), true);
+    const next = await cycler.getToken(undefined);
+    await clock.advance(29_999);
+    assert.equal(cycler.mayForceRefresh, false);
+    assert.equal(cycler.invalidate(next.accessToken), false);
+    await clock.advance(1);
+    assert.equal(cycler.mayForceRefresh, true);
   });
 });

@@ -1,5 +1,5 @@
 import { status, type Metadata, type StatusObject } from '@grpc/grpc-js';
-import { configuredScopes } from '../../token/configured-scopes.js';
+import { configuredScopes } from '../../token/scopes.js';
 import type { MethodPlan } from '../../calls/method-plan.js';
 import type { Attempt } from '../attempt.js';
 import type { SentToken } from '../bearer-header.js';

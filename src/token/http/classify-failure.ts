@@ -1,7 +1,7 @@
 import { ClientError, ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { TokenError } from '../errors.js';
 import { containsSecret, redactSecrets } from '../../common/redact.js';
-import { parseRetryAfterMs } from '../backoff.js';
+import { parseRetryAfterMs } from '../cache/backoff.js';
 import { errorAnswerBodies } from './oauth-http.js';
 
 /** What the classifier needs to word an error. */

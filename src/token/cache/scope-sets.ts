@@ -1,6 +1,6 @@
-import { createCacheEntry, type CacheEntry } from './cache-entry.js';
-import { normalizeScopes } from './scopes.js';
-import type { TokenRequest } from './token-source.js';
+import { normalizeScopes } from '../scopes.js';
+import type { TokenRequest } from '../token-source.js';
+import { ScopeSetCycler, type CyclerContext } from './scope-set-cycler.js';
 
 /**
  * Most scope sets held at once. Past it, the least recently used one (with its token, timer and any
@@ -9,20 +9,26 @@ import type { TokenRequest } from './token-source.js';
 export const maxScopeSets = 1_000;
 
 /**
- * The cache entries of a TokenManager, one per scope set, in least-recently-used order (a Map keeps
+ * The scope sets of a TokenManager, one {@link ScopeSetCycler} each, in least-recently-used order (a Map keeps
  * insertion order; a use re-inserts). The configured scope set is never evicted, and neither is one
  * whose token is being fetched.
  */
 export class ScopeSets {
-  readonly #entries = new Map<string, CacheEntry>();
+  readonly #entries = new Map<string, ScopeSetCycler>();
   /** Scope arrays seen before, mapped to their cache key, so a caller reusing an array skips sorting. */
   readonly #keysByScopes = new WeakMap<readonly string[], string>();
   readonly #request: Omit<TokenRequest, 'signal' | 'scopes'>;
-  /** The entry of the configured scopes. */
-  readonly default: CacheEntry;
+  readonly #context: CyclerContext;
+  /** The scope set of the configured scopes. */
+  readonly default: ScopeSetCycler;
 
-  constructor(defaultScopes: readonly string[], request: Omit<TokenRequest, 'signal' | 'scopes'>) {
+  constructor(
+    defaultScopes: readonly string[],
+    request: Omit<TokenRequest, 'signal' | 'scopes'>,
+    context: CyclerContext,
+  ) {
     this.#request = request;
+    this.#context = context;
     this.default = this.#entryForKey(defaultScopes);
   }
 
@@ -32,12 +38,12 @@ export class ScopeSets {
   }
 
   /** Every entry, least recently used first. */
-  values(): IterableIterator<CacheEntry> {
+  values(): IterableIterator<ScopeSetCycler> {
     return this.#entries.values();
   }
 
   /** The entry for `scopes` (any order, checked), created when new. */
-  entryFor(scopes: readonly string[], what: string): CacheEntry {
+  entryFor(scopes: readonly string[], what: string): ScopeSetCycler {
     const known = this.#keysByScopes.get(scopes);
     const entry = known === undefined ? undefined : this.#entries.get(known);
     if (entry !== undefined) return this.#used(entry);
@@ -47,34 +53,30 @@ export class ScopeSets {
   }
 
   /** Drops a scope set with its timer, unless it is the configured one or being fetched. */
-  evict(entry: CacheEntry): void {
-    if (entry === this.default || entry.inflight !== undefined) return;
-    entry.timer?.clear();
+  evict(entry: ScopeSetCycler): void {
+    if (entry === this.default || entry.isRefreshing) return;
+    entry.dispose();
     this.#entries.delete(entry.key);
   }
 
   /** Stops every timer and forgets every entry. */
   clear(): void {
-    for (const entry of this.#entries.values()) {
-      entry.timer?.clear();
-      entry.timer = undefined;
-      entry.token = undefined;
-    }
+    for (const entry of this.#entries.values()) entry.dispose();
     this.#entries.clear();
   }
 
-  #entryForKey(scopes: readonly string[]): CacheEntry {
+  #entryForKey(scopes: readonly string[]): ScopeSetCycler {
     const key = scopes.join(' ');
     const existing = this.#entries.get(key);
     if (existing !== undefined) return this.#used(existing);
-    const entry = createCacheEntry(key, { ...this.#request, scopes });
+    const entry = new ScopeSetCycler(key, { ...this.#request, scopes }, this.#context);
     this.#entries.set(key, entry);
     if (this.#entries.size > maxScopeSets) this.#evictLeastRecentlyUsed();
     return entry;
   }
 
   /** Moves `entry` to the most recently used end (eviction takes the other end). */
-  #used(entry: CacheEntry): CacheEntry {
+  #used(entry: ScopeSetCycler): ScopeSetCycler {
     if (entry !== this.default) {
       this.#entries.delete(entry.key);
       this.#entries.set(entry.key, entry);
@@ -84,7 +86,7 @@ export class ScopeSets {
 
   #evictLeastRecentlyUsed(): void {
     for (const entry of this.#entries.values()) {
-      if (entry !== this.default && entry.inflight === undefined) {
+      if (entry !== this.default && !entry.isRefreshing) {
         this.evict(entry);
         return;
       }

@@ -1,6 +1,7 @@
 import { retryDelayMs, type ResolvedRetryOptions } from './backoff.js';
-import { monotonicNow, sleep, type Clock } from '../common/clock.js';
-import type { TokenError } from './errors.js';
+import { monotonicNow, sleep, type Clock } from '../../common/clock.js';
+import type { TokenError } from '../errors.js';
+import { SingleFlight } from '../../common/single-flight.js';
 
 /** Most token requests in flight to one endpoint at a time. */
 const maxConcurrentRequests = 8;
@@ -22,7 +23,7 @@ export class EndpointGate {
   /** Endpoint failures in a row. */
   #streak = 0;
   /** The probe in flight: resolves with its error, or undefined when it succeeded. */
-  #probe: Promise<TokenError | undefined> | undefined;
+  readonly #probe = new SingleFlight<TokenError | undefined>();
   #active = 0;
   readonly #queue: Array<() => void> = [];
 
@@ -41,8 +42,8 @@ export class EndpointGate {
       const waitMs = (this.#failure?.untilMs ?? 0) - monotonicNow(this.#clock);
       if (waitMs > 0) {
         await sleep(this.#clock, waitMs, signal);
-      } else if (this.#streak > 0 && this.#probe !== undefined) {
-        const probeError = await this.#probe;
+      } else if (this.#streak > 0 && this.#probe.pending !== undefined) {
+        const probeError = await this.#probe.pending;
         if (probeError !== undefined) throw probeError;
       } else if (this.#streak > 0) {
         return this.#runProbe(send);
@@ -52,6 +53,15 @@ export class EndpointGate {
         await this.#turn(signal);
       }
     }
+  }
+
+  /**
+   * How long a retry of a request that just failed waits, in milliseconds: what is left of the
+   * endpoint's backoff, which {@link EndpointGate.record} drew for that failure. The one backoff of a
+   * retryable failure; a scope set's retry loop waits exactly this long.
+   */
+  backoffMs(): number {
+    return Math.max(0, (this.#failure?.untilMs ?? 0) - monotonicNow(this.#clock));
   }
 
   /** Records how a request ended: an endpoint failure backs the endpoint off, anything else clears it. */
@@ -71,19 +81,19 @@ export class EndpointGate {
     this.#failure = { error, untilMs: now + delayMs };
   }
 
+  /** The one request sent while the endpoint is failing; the others wait for its outcome. */
   async #runProbe<T>(send: () => Promise<T>): Promise<T> {
-    let settle!: (error: TokenError | undefined) => void;
-    this.#probe = new Promise((resolve) => (settle = resolve));
-    try {
-      const result = await this.#run(send);
-      settle(undefined);
-      return result;
-    } catch (error) {
-      settle(error as TokenError);
-      throw error;
-    } finally {
-      this.#probe = undefined;
-    }
+    let outcome: { readonly value: T } | undefined;
+    const probeError = await this.#probe.run(async () => {
+      try {
+        outcome = { value: await this.#run(send) };
+        return undefined;
+      } catch (error) {
+        return error as TokenError;
+      }
+    });
+    if (outcome === undefined) throw probeError as TokenError;
+    return outcome.value;
   }
 
   async #run<T>(send: () => Promise<T>): Promise<T> {

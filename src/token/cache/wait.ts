@@ -1,25 +1,25 @@
-import type { Clock } from '../common/clock.js';
-import { TokenError } from './errors.js';
+import type { Clock } from '../../common/clock.js';
+import { TokenError } from '../errors.js';
 
 /** How long one caller waits for the shared retry loop. */
 export interface WaitLimits {
-  /** The caller's own signal (an RPC's deadline or cancellation). */
-  readonly signal: AbortSignal | undefined;
   /** The longest wait, in milliseconds, on `clock`. */
   readonly maxWaitMs: number;
   readonly clock: Clock;
-  /** The latest failure of the loop, handed to a caller who stops waiting. */
-  readonly latestError: () => TokenError | undefined;
 }
 
 /**
- * The shared promise, or a rejection once the caller's signal aborts or `maxWaitMs` passes, whichever
+ * The shared promise, or a rejection once the caller's `signal` (an RPC's deadline or cancellation) aborts or `maxWaitMs` passes, whichever
  * comes first; the retry loop itself goes on for later callers. A caller who gives up on time gets
  * the loop's latest error (or a `timeout` when none came yet), so that an RPC without a deadline is
  * never held through a whole outage.
  */
-export function waitFor<T>(promise: Promise<T>, limits: WaitLimits): Promise<T> {
-  const { signal } = limits;
+export function waitFor<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  limits: WaitLimits,
+  latestError: () => TokenError | undefined,
+): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortedError(signal));
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
@@ -28,7 +28,7 @@ export function waitFor<T>(promise: Promise<T>, limits: WaitLimits): Promise<T> 
     };
     const timer = limits.clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
-      reject(limits.latestError() ?? waitedTooLongError(limits.maxWaitMs));
+      reject(latestError() ?? waitedTooLongError(limits.maxWaitMs));
     }, limits.maxWaitMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     promise

@@ -1,5 +1,5 @@
-import { describeThrown } from '../common/option-checks.js';
-import { monotonicNow, type Clock, type TimerHandle } from '../common/clock.js';
+import { describeThrown } from '../../common/option-checks.js';
+import { monotonicNow, type Clock, type TimerHandle } from '../../common/clock.js';
 
 /** The longest delay a Node timer takes without overflowing. */
 const maxTimerDelayMs = 2_147_483_647;
@@ -31,4 +31,28 @@ export function setRefreshTimer(clock: Clock, dueAtMs: number, onDue: () => void
   };
   arm();
   return { clear: () => current.clear() };
+}
+
+/** A scope set's one timer: setting it replaces the one before. */
+export class RefreshTimer {
+  readonly #clock: Clock;
+  #current: TimerHandle | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Runs `onDue` at `dueAtMs` (monotonic), instead of whatever was set before. */
+  set(dueAtMs: number, onDue: () => void): void {
+    this.clear();
+    this.#current = setRefreshTimer(this.#clock, dueAtMs, () => {
+      this.#current = undefined;
+      onDue();
+    });
+  }
+
+  clear(): void {
+    this.#current?.clear();
+    this.#current = undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { monotonicNow, sleep, type Clock } from '../common/clock.js';
-import { earliestRefreshAtMs } from './refresh-policy.js';
-import type { SourcedToken } from './token-source.js';
+import { monotonicNow, sleep, type Clock } from '../../common/clock.js';
+import { earliestRefreshAtMs } from './refresh-time.js';
+import type { SourcedToken } from '../token-source.js';
 
 /** A token as it is kept in a {@link SharedTokenCache}. */
 export interface SharedToken {
