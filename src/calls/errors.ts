@@ -1,8 +1,5 @@
 import { AuthConfigError } from '../common/config-error.js';
 
-export { AuthConfigError, authConfigError } from '../common/config-error.js';
-export type { AuthConfigErrorCode } from '../common/config-error.js';
-
 /**
  * Thrown at construction when asked to attach tokens to insecure (plaintext) channel credentials: a
  * bearer token sent in clear text can be read and replayed by anyone on the path. Nothing has been

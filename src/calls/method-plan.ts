@@ -1,14 +1,9 @@
 // What every call of one method shares, worked out from the user's per-method callbacks on the
 // method's first call. Shared by the grpc-js and the Connect interceptors (their options have the same
 // meaning); imports no transport, so each side reports a failed plan in its own terms.
-import {
-  checkBoolean,
-  checkFunction,
-  checkOptionNames,
-  describeThrown,
-  describeType,
-  type FailWith,
-} from '../common/option-checks.js';
+import { AuthConfigError } from '../common/config-error.js';
+import { describeThrown, describeType } from '../common/describe.js';
+import { checkBoolean, checkFunction, checkOptionNames } from '../common/option-checks.js';
 import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 
@@ -43,12 +38,12 @@ export interface CheckedInterceptorOptions extends MethodPlanOptions {
  * Checks what the grpc-js and the Connect interceptor share, at construction: the token provider,
  * the option names (`optionNames`, unknown ones suggest the likely one), `scopesFor`,
  * `retryOnUnauthenticated` (default `true`) and `allowInsecureChannel` (default `false`). Fails
- * with the error `fail` makes, naming `caller` and the option.
+ * with an AuthConfigError naming `caller` and the option.
  *
  * @internal
  * @example
  * ```ts
- * const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', ['scopesFor'], authConfigError);
+ * const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', ['scopesFor']);
  * ```
  */
 export function checkInterceptorOptions(
@@ -62,31 +57,30 @@ export function checkInterceptorOptions(
     | undefined,
   caller: string,
   optionNames: readonly string[],
-  fail: FailWith,
 ): CheckedInterceptorOptions {
-  const provider = checkTokenProvider(tokens, caller, fail);
-  checkOptionNames(options, optionNames, `${caller} option`, fail);
+  const provider = checkTokenProvider(tokens, caller);
+  checkOptionNames(options, optionNames, `${caller} option`);
   return {
     tokens: provider,
-    scopesFor: checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`, fail),
-    retryOnUnauthenticated: checkRetryOption(options?.retryOnUnauthenticated, caller, fail) ?? true,
-    allowInsecureChannel: checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, fail) ?? false,
+    scopesFor: checkFunction<ScopesFor>(options?.scopesFor, `${caller}: scopesFor`),
+    retryOnUnauthenticated: checkRetryOption(options?.retryOnUnauthenticated, caller) ?? true,
+    allowInsecureChannel: checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`) ?? false,
   };
 }
 
 /**
- * `retryOnUnauthenticated` when it is a boolean, a function or `undefined`; else the error `fail` makes.
+ * `retryOnUnauthenticated` when it is a boolean, a function or `undefined`; else an AuthConfigError.
  *
  * @internal
  * @example
  * ```ts
- * const retry = checkRetryOption(options.retryOnUnauthenticated, 'createAuthInterceptor', authConfigError) ?? true;
+ * const retry = checkRetryOption(options.retryOnUnauthenticated, 'createAuthInterceptor') ?? true;
  * ```
  */
-export function checkRetryOption(value: unknown, caller: string, fail: FailWith): RetryOnUnauthenticated | undefined {
+export function checkRetryOption(value: unknown, caller: string): RetryOnUnauthenticated | undefined {
   if (value === undefined || typeof value === 'boolean' || typeof value === 'function')
     return value as RetryOnUnauthenticated | undefined;
-  throw fail(
+  throw new AuthConfigError(
     `${caller}: retryOnUnauthenticated must be true, false or a function (methodPath) => boolean, not ${describeType(value)}`,
   );
 }
@@ -135,10 +129,7 @@ export function planMethod(
   }
   let getTokenOptions: GetTokenOptions | undefined;
   try {
-    getTokenOptions =
-      scopes === undefined
-        ? undefined
-        : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`, (message) => new TypeError(message)) };
+    getTokenOptions = scopes === undefined ? undefined : { scopes: normalizeScopes(scopes, `scopesFor('${path}')`) };
   } catch (error) {
     return { problem: (error as Error).message };
   }

@@ -5,7 +5,7 @@ import { exitCodes, UsageError, type Output } from './command-line.js';
 import { inspectCommand, inspectHelp } from './inspect-command.js';
 import { mockServerCommand, mockServerHelp } from './mock-server-command.js';
 import { tokenCommand, tokenHelp } from './token-command.js';
-import { describeThrown } from '../common/option-checks.js';
+import { describeThrown } from '../common/describe.js';
 
 const help = `Usage: grpc-oauth2 <command> [flags]
 

@@ -1,3 +1,4 @@
+import { AuthConfigError } from '../common/config-error.js';
 import { TokenError } from '../token/errors.js';
 import type { TokenManagerOptions } from '../token/options.js';
 import { TokenManager } from '../token/token-manager.js';
@@ -82,7 +83,7 @@ export async function tokenCommand(args: readonly string[], out: Output): Promis
     // No retries: a person at a terminal wants the first failure, not a minute of backoff.
     tokens = TokenManager.fromEnv({ ...(overrides as TokenManagerOptions), retry: { retries: 0 } });
   } catch (error) {
-    if (error instanceof TokenError) throw new UsageError(error.message);
+    if (error instanceof AuthConfigError) throw new UsageError(error.message);
     throw error;
   }
   try {

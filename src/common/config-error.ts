@@ -27,12 +27,13 @@ export class AuthConfigError extends TypeError {
 }
 
 /**
- * The `fail` of the shared option checks (`src/common/option-checks.ts`) that throws {@link AuthConfigError}.
+ * Makes an {@link AuthConfigError}, for a check that takes the error to throw because it also runs
+ * on a call, where it fails with a `TokenError` (`normalizeScopes`, `checkOptionNames`).
  *
  * @internal
  * @example
  * ```ts
- * checkBoolean(options.allowInsecureChannel, 'createAuthInterceptor: allowInsecureChannel', authConfigError);
+ * normalizeScopes(options.scopes, 'createChannelCredentials: scopes', authConfigError);
  * ```
  */
 export const authConfigError: FailWith = (message) => new AuthConfigError(message);

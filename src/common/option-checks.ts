@@ -1,25 +1,33 @@
+import { AuthConfigError, authConfigError } from './config-error.js';
+import { describeType } from './describe.js';
+
 /**
- * Checks of user-given options, shared by every entry point (token, gRPC, testing kit) so that a
- * misspelled or mistyped option fails the same way everywhere: at construction, with a message that
- * names the option (and the likely intended one), never its value when it may be a secret.
- *
- * Each check takes `fail`, which turns a message into the caller's own error type (a `config`
- * TokenError on the token side, a {@link TypeError} subclass on the gRPC side).
+ * Checks of user-given options, shared by every entry point (token, gRPC, server, Redis, testing kit)
+ * so that a misspelled or mistyped option fails the same way everywhere: at construction, with an
+ * {@link AuthConfigError} whose message names the option (and the likely intended one), never its
+ * value when it may be a secret.
  */
 
-/** Makes the error a check throws. */
+/** Makes the error a check throws, for the few checks that also run on a call (`getToken`'s options). */
 export type FailWith = (message: string) => Error;
 
-/** A plain `TypeError`, for entry points without an error type of their own. */
-export const typeError: FailWith = (message) => new TypeError(message);
+// Kept for the token core (refresher.ts, refresh-timer.ts, events.ts), which imports it from here until
+// it imports describe.js itself.
 
 /**
  * Throws for any own key of `options` not in `known`, suggesting the closest known name.
  * `options` may be `undefined` (no options given); anything else that is not a plain object fails.
  *
  * @param where - names the options in the message, e.g. `"TokenManager option"` or `"retry option"`.
+ * @param fail - makes the error; an {@link AuthConfigError} unless a call-time check (`getToken`'s
+ *   options, a `TokenError`) passes its own.
  */
-export function checkOptionNames(options: unknown, known: readonly string[], where: string, fail: FailWith): void {
+export function checkOptionNames(
+  options: unknown,
+  known: readonly string[],
+  where: string,
+  fail: FailWith = authConfigError,
+): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw fail(`${where}s must be an object`);
@@ -31,31 +39,15 @@ export function checkOptionNames(options: unknown, known: readonly string[], whe
 }
 
 /** `value` when it is `true`, `false` or `undefined`; a string such as `'false'` from an env var fails. */
-export function checkBoolean(value: unknown, name: string, fail: FailWith): boolean | undefined {
+export function checkBoolean(value: unknown, name: string): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value;
-  throw fail(`${name} must be true or false, not ${describeType(value)}`);
+  throw new AuthConfigError(`${name} must be true or false, not ${describeType(value)}`);
 }
 
 /** `value` when it is a function or `undefined`. */
-export function checkFunction<T>(value: unknown, name: string, fail: FailWith): T | undefined {
+export function checkFunction<T>(value: unknown, name: string): T | undefined {
   if (value === undefined || typeof value === 'function') return value as T | undefined;
-  throw fail(`${name} must be a function, not ${describeType(value)}`);
-}
-
-/** What a value is, safe to print: its type, and for a string only that it is one (it may be a secret). */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? 'a string' : typeof value;
-}
-
-/**
- * A thrown value's name, never its message: the value may come from a user's listener or source,
- * and its text is not ours to vouch for. Works for `null`, `undefined` and non-errors.
- */
-export function describeThrown(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.name;
-  return thrown === null ? 'null' : typeof thrown;
+  throw new AuthConfigError(`${name} must be a function, not ${describeType(value)}`);
 }
 
 /**
@@ -101,9 +93,9 @@ function editDistance(a: string, b: string): number {
  * `value` when it is a string with more than whitespace. The message says what was given instead,
  * except for a `secret`, whose value (even its type) is not worth the risk.
  */
-export function checkNonEmptyString(value: unknown, name: string, fail: FailWith, secret = false): string {
+export function checkNonEmptyString(value: unknown, name: string, secret = false): string {
   if (typeof value === 'string' && value.trim() !== '') return value;
-  throw fail(
+  throw new AuthConfigError(
     `${name} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : describeType(value)}`}`,
   );
 }

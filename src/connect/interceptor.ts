@@ -7,7 +7,6 @@ import {
   type ScopesFor,
 } from '../calls/method-plan.js';
 import type { TokenProvider } from '../token/token-provider.js';
-import { authConfigError } from '../calls/errors.js';
 import { authorizedCall } from './authorized-call.js';
 import { misconfiguredMethodError } from './errors.js';
 import { checkRequestUrl } from './request-url.js';
@@ -91,13 +90,7 @@ export function createConnectAuthInterceptor(
   tokens: TokenProvider,
   options?: ConnectAuthInterceptorOptions,
 ): Interceptor {
-  const checked = checkInterceptorOptions(
-    tokens,
-    options,
-    'createConnectAuthInterceptor',
-    interceptorOptionNames,
-    authConfigError,
-  );
+  const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', interceptorOptionNames);
   const { tokens: provider, allowInsecureChannel } = checked;
 
   // Worked out on a method's first call; a failed plan is not kept, so a fixed callback is picked up

@@ -4,7 +4,7 @@ import { normalizeScopes } from '../token/scopes.js';
 import { checkTokenProvider, type GetTokenOptions, type TokenProvider } from '../token/token-provider.js';
 import { bearerHeader } from './bearer-header.js';
 import { checkChannelSecurity } from './channel-security.js';
-import { authConfigError } from '../calls/errors.js';
+import { authConfigError } from '../common/config-error.js';
 import { tokenFailureStatus } from './status.js';
 
 /**
@@ -68,10 +68,9 @@ const callCredentialsOptionNames = ['channelCredentials', 'scopes', 'allowInsecu
  */
 export function createCallCredentials(tokens: TokenProvider, options: CallCredentialsOptions): CallCredentials {
   const caller = 'createCallCredentials';
-  const provider = checkTokenProvider(tokens, caller, authConfigError);
-  checkOptionNames(options, callCredentialsOptionNames, `${caller} option`, authConfigError);
-  const allowInsecureChannel =
-    checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`, authConfigError) ?? false;
+  const provider = checkTokenProvider(tokens, caller);
+  checkOptionNames(options, callCredentialsOptionNames, `${caller} option`);
+  const allowInsecureChannel = checkBoolean(options?.allowInsecureChannel, `${caller}: allowInsecureChannel`) ?? false;
   const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
   checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   return tokenCallCredentials(provider, getTokenOptions);

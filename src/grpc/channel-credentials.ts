@@ -3,7 +3,6 @@ import { checkOptionNames } from '../common/option-checks.js';
 import { checkTokenProvider, type TokenProvider } from '../token/token-provider.js';
 import { getTokenOptionsFor, tokenCallCredentials } from './call-credentials.js';
 import { checkChannelSecurity } from './channel-security.js';
-import { authConfigError } from '../calls/errors.js';
 
 /**
  * Options of {@link createChannelCredentials}.
@@ -55,8 +54,8 @@ export function createChannelCredentials(
   options: ChannelCredentialsOptions = {},
 ): ChannelCredentials {
   const caller = 'createChannelCredentials';
-  const provider = checkTokenProvider(tokens, caller, authConfigError);
-  checkOptionNames(options, channelCredentialsOptionNames, `${caller} option`, authConfigError);
+  const provider = checkTokenProvider(tokens, caller);
+  checkOptionNames(options, channelCredentialsOptionNames, `${caller} option`);
   const getTokenOptions = getTokenOptionsFor(options?.scopes, caller);
   // Checked before compose(): grpc-js's own error ("Cannot compose insecure credentials") does not
   // say why or what to do.

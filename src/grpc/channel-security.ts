@@ -3,7 +3,8 @@
 // already carry call credentials.
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { warnOnce } from '../common/warn-once.js';
-import { authConfigError, InsecureChannelError } from '../calls/errors.js';
+import { InsecureChannelError } from '../calls/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { debugLine } from '../token/lifecycle/debug-log.js';
 
 /** How an entry point treats insecure channel credentials. */
@@ -38,7 +39,7 @@ export function checkChannelSecurity(channelCredentials: unknown, policy: Channe
   // Duck typing rather than instanceof: the application's grpc-js and ours may resolve to different
   // copies. `_isSecure()` is declared public on ChannelCredentials in every grpc-js 1.x.
   if (typeof candidate?._isSecure !== 'function' || typeof candidate.compose !== 'function') {
-    throw authConfigError(
+    throw new AuthConfigError(
       `${caller}: channelCredentials must be grpc-js ChannelCredentials, e.g. grpc.credentials.createSsl(caCertificate)`,
     );
   }

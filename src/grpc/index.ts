@@ -1,7 +1,7 @@
 // The gRPC side: attach TokenManager tokens to @grpc/grpc-js calls.
 export { createCallCredentials, type CallCredentialsOptions } from './call-credentials.js';
 export { createChannelCredentials, type ChannelCredentialsOptions } from './channel-credentials.js';
-export { AuthConfigError, InsecureChannelError, type AuthConfigErrorCode } from '../calls/errors.js';
+export { InsecureChannelError } from '../calls/errors.js';
 export { createAuthInterceptor, type AuthInterceptorOptions } from './interceptor.js';
 export {
   createMetadataLogger,

@@ -15,7 +15,7 @@ import {
 import type { TokenProvider } from '../token/token-provider.js';
 import { callCredentialsFrom } from './call-credentials.js';
 import { checkChannelSecurity, hasComposedCallCredentials } from './channel-security.js';
-import { authConfigError } from '../calls/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { ReplayingCall } from './replaying-call.js';
 import { misconfiguredMethodStatus, type TokenCallError } from './status.js';
 
@@ -116,11 +116,11 @@ const interceptorOptionNames = [
  */
 export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterceptorOptions): Interceptor {
   const caller = 'createAuthInterceptor';
-  const checked = checkInterceptorOptions(tokens, options, caller, interceptorOptionNames, authConfigError);
+  const checked = checkInterceptorOptions(tokens, options, caller, interceptorOptionNames);
   const { tokens: provider, allowInsecureChannel } = checked;
   const channelCredentials = checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   if (hasComposedCallCredentials(channelCredentials)) {
-    throw authConfigError(
+    throw new AuthConfigError(
       `${caller}: channelCredentials already carry call credentials (from createChannelCredentials or ` +
         'combineChannelCredentials), which attach their own header; pass the plain TLS credentials, or use the composed ' +
         'credentials without this interceptor (two authorization headers make grpc-js drop the connection)',

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 'jose';
-import { configError } from '../token/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import type { SharedToken } from '../token/cache/shared-cache.js';
 import { RedisTokenCacheError } from './errors.js';
-import { describeType } from '../common/option-checks.js';
+import { describeType } from '../common/describe.js';
 
 /**
  * A 32-byte AES-256 key: the bytes, or their base64 (or base64url) text. Generate one with
@@ -32,7 +32,7 @@ export class EntryCipher {
 
   constructor(input: EncryptionKeyInput | readonly EncryptionKeyInput[]) {
     const list = Array.isArray(input) ? (input as readonly EncryptionKeyInput[]) : [input as EncryptionKeyInput];
-    if (list.length === 0) throw configError('encryptionKey must be a 32-byte key or a non-empty list of them');
+    if (list.length === 0) throw new AuthConfigError('encryptionKey must be a 32-byte key or a non-empty list of them');
     this.#keys = list.map((key, index) =>
       toEntryKey(key, list.length === 1 ? 'encryptionKey' : `encryptionKey[${index}]`),
     );
@@ -115,16 +115,16 @@ function toEntryKey(input: EncryptionKeyInput, name: string): EntryKey {
   if (typeof input === 'string') {
     // Never quote the value: it is the key.
     if (!base64Key.test(input))
-      throw configError(
+      throw new AuthConfigError(
         `${name} must be 32 bytes, or their base64 text (44 characters, as from "openssl rand -base64 32")`,
       );
     bytes = new Uint8Array(Buffer.from(input, 'base64'));
   } else if (input instanceof Uint8Array) {
     if (input.byteLength !== 32)
-      throw configError(`${name} must be exactly 32 bytes for AES-256-GCM, not ${input.byteLength}`);
+      throw new AuthConfigError(`${name} must be exactly 32 bytes for AES-256-GCM, not ${input.byteLength}`);
     bytes = new Uint8Array(input);
   } else {
-    throw configError(
+    throw new AuthConfigError(
       `${name} must be a Uint8Array (Buffer) of 32 bytes or a base64 string, not ${describeType(input)}`,
     );
   }

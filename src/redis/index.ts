@@ -4,3 +4,4 @@ export { createRedisTokenCache, type RedisTokenCacheOptions } from './redis-toke
 export type { EncryptionKeyInput } from './entry-cipher.js';
 export type { RedisClientLike, NodeRedisClientLike, IoRedisClientLike } from './redis-commands.js';
 export { RedisTokenCacheError, type RedisTokenCacheErrorCode } from './errors.js';
+export { AuthConfigError } from '../common/config-error.js';

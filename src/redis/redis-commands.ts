@@ -1,5 +1,5 @@
 import { debuglog } from 'node:util';
-import { configError } from '../token/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { RedisTokenCacheError } from './errors.js';
 
 /** Debug lines: `NODE_DEBUG=grpc-oauth2-credentials-redis`. */
@@ -123,7 +123,7 @@ function commandSender(client: RedisClientLike): CommandSender {
       };
     }
   }
-  throw configError(
+  throw new AuthConfigError(
     'createRedisTokenCache needs a node-redis client (createClient() from "redis") or an ioredis client (new Redis())',
   );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkOptionNames } from '../common/option-checks.js';
-import { configError } from '../token/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import type { SharedToken, SharedTokenCache } from '../token/cache/shared-cache.js';
 import { EntryCipher, type EncryptionKeyInput } from './entry-cipher.js';
 import { redisCommands, type RedisClientLike } from './redis-commands.js';
@@ -39,7 +39,7 @@ const optionNames = [
  * endpoint, client id, scopes, audience and resource (no secret, no scope text), and expire with
  * their token. Locks are `SET NX PX` with a random owner, released by compare-and-delete.
  *
- * @throws TokenError with code `config` for a client of neither library, or a bad option.
+ * @throws AuthConfigError for a client of neither library, or a bad option (never quoting the key).
  * @example
  * ```ts
  * const redis = await createClient({ url: process.env.REDIS_URL }).connect();
@@ -50,16 +50,16 @@ const optionNames = [
  * ```
  */
 export function createRedisTokenCache(client: RedisClientLike, options: RedisTokenCacheOptions): SharedTokenCache {
-  if (options === undefined) throw configError('createRedisTokenCache needs options with an encryptionKey');
-  checkOptionNames(options, optionNames, 'createRedisTokenCache option', configError);
+  if (options === undefined) throw new AuthConfigError('createRedisTokenCache needs options with an encryptionKey');
+  checkOptionNames(options, optionNames, 'createRedisTokenCache option');
   if (options.encryptionKey === undefined)
-    throw configError('createRedisTokenCache needs an encryptionKey (32 bytes, or their base64 text)');
+    throw new AuthConfigError('createRedisTokenCache needs an encryptionKey (32 bytes, or their base64 text)');
   const cipher = new EntryCipher(options.encryptionKey);
   const prefix = options.keyPrefix ?? 'grpc-oauth2-credentials:';
-  if (typeof prefix !== 'string') throw configError('keyPrefix must be a string');
+  if (typeof prefix !== 'string') throw new AuthConfigError('keyPrefix must be a string');
   const timeoutMs = options.commandTimeoutMs ?? 200;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000)
-    throw configError('commandTimeoutMs must be a whole number of milliseconds from 1 to 60000');
+    throw new AuthConfigError('commandTimeoutMs must be a whole number of milliseconds from 1 to 60000');
   const commands = redisCommands(client, timeoutMs);
   return {
     async get(key: string): Promise<SharedToken | undefined> {

@@ -1,7 +1,7 @@
 // Reports each decision to the user's onDecision hook and, for refusals, to NODE_DEBUG=grpc-oauth2.
 import { status } from '@grpc/grpc-js';
 import { debuglog } from 'node:util';
-import { describeThrown } from '../common/option-checks.js';
+import { describeThrown } from '../common/describe.js';
 import type { Decision } from './decision.js';
 import type { AuthDecision, ServerAuthOptions } from './options.js';
 

@@ -2,7 +2,7 @@
 // misspelled path is a start-up error instead of an open (or closed) door.
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { checkBoolean, checkOptionNames, closestName } from '../common/option-checks.js';
-import { authConfigError } from '../calls/errors.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { policyOf } from './interceptor.js';
 
 /** Options of {@link checkPolicy}. */
@@ -29,11 +29,13 @@ export type ServiceLike = ServiceDefinition | { readonly service: ServiceDefinit
  * ```
  */
 export function checkPolicy(auth: unknown, services: readonly ServiceLike[], options: CheckPolicyOptions = {}): void {
-  checkOptionNames(options, ['requireAll'], 'checkPolicy option', authConfigError);
-  const requireAll = checkBoolean(options.requireAll, 'checkPolicy: requireAll', authConfigError) ?? false;
+  checkOptionNames(options, ['requireAll'], 'checkPolicy option');
+  const requireAll = checkBoolean(options.requireAll, 'checkPolicy: requireAll') ?? false;
   const policy = policyOf(auth);
   if (policy === undefined)
-    throw authConfigError('checkPolicy: the first argument must be an interceptor made by createServerAuthInterceptor');
+    throw new AuthConfigError(
+      'checkPolicy: the first argument must be an interceptor made by createServerAuthInterceptor',
+    );
   const paths = methodPathsOf(services);
   const serviceNames = new Set(paths.map((path) => path.slice(0, path.lastIndexOf('/') + 1)));
 
@@ -54,7 +56,7 @@ export function checkPolicy(auth: unknown, services: readonly ServiceLike[], opt
       if (policy.ruleFor(path) === undefined)
         problems.push(`method "${path}" is in no entry of methods or publicMethods (calls to it are refused)`);
   }
-  if (problems.length > 0) throw authConfigError(`checkPolicy: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new AuthConfigError(`checkPolicy: ${problems.join('; ')}`);
 }
 
 function suggest(name: string, known: readonly string[], suffix: string): string {
@@ -63,7 +65,8 @@ function suggest(name: string, known: readonly string[], suffix: string): string
 }
 
 function methodPathsOf(services: readonly ServiceLike[]): string[] {
-  if (!Array.isArray(services)) throw authConfigError('checkPolicy: services must be an array of service definitions');
+  if (!Array.isArray(services))
+    throw new AuthConfigError('checkPolicy: services must be an array of service definitions');
   const paths: string[] = [];
   for (const service of services as unknown[]) {
     const definition =
@@ -71,11 +74,13 @@ function methodPathsOf(services: readonly ServiceLike[]): string[] {
         ? service.service
         : service;
     if (typeof definition !== 'object' || definition === null)
-      throw authConfigError('checkPolicy: each service must be a grpc-js service definition');
+      throw new AuthConfigError('checkPolicy: each service must be a grpc-js service definition');
     for (const method of Object.values(definition as Record<string, unknown>)) {
       const path = (method as { path?: unknown } | null)?.path;
       if (typeof path !== 'string')
-        throw authConfigError('checkPolicy: each service must be a grpc-js service definition (methods with a path)');
+        throw new AuthConfigError(
+          'checkPolicy: each service must be a grpc-js service definition (methods with a path)',
+        );
       paths.push(path);
     }
   }

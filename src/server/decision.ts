@@ -2,7 +2,7 @@
 // passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token).
 import type { Metadata } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
-import { describeThrown } from '../common/option-checks.js';
+import { describeThrown } from '../common/describe.js';
 import { bearerTokenOf } from './bearer.js';
 import { Denial } from './denial.js';
 import type { ServerAuthOptions } from './options.js';

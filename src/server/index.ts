@@ -6,4 +6,4 @@ export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type Se
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';
 export { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
-export { AuthConfigError } from '../calls/errors.js';
+export { AuthConfigError } from '../common/config-error.js';

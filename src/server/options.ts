@@ -3,7 +3,7 @@ import type { Metadata, status } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
 import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
 import { systemClock, type Clock } from '../common/clock.js';
-import { authConfigError } from '../calls/errors.js';
+import { AuthConfigError, authConfigError } from '../common/config-error.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import type { DenialReason } from './denial.js';
 import { jwksUrl } from './discovery.js';
@@ -136,34 +136,32 @@ const where = 'createServerAuthInterceptor';
 
 /** Checks `options` (the policy is checked by `Policy`). @throws AuthConfigError naming the option. */
 export function resolveOptions(options: ServerAuthOptions): ResolvedOptions {
-  if (options === undefined) throw authConfigError(`${where} needs options: issuer, audience and methods`);
-  checkOptionNames(options, optionNames, `${where} option`, authConfigError);
-  const allowInsecureRequests =
-    checkBoolean(options.allowInsecureRequests, `${where}: allowInsecureRequests`, authConfigError) ?? false;
-  const fail = authConfigError;
-  const issuer = checkNonEmptyString(options.issuer, `${where}: issuer`, fail);
+  if (options === undefined) throw new AuthConfigError(`${where} needs options: issuer, audience and methods`);
+  checkOptionNames(options, optionNames, `${where} option`);
+  const allowInsecureRequests = checkBoolean(options.allowInsecureRequests, `${where}: allowInsecureRequests`) ?? false;
+  const issuer = checkNonEmptyString(options.issuer, `${where}: issuer`);
   const jwksUri =
     options.jwksUri === undefined
       ? undefined
       : jwksUrl(
-          checkNonEmptyString(options.jwksUri, `${where}: jwksUri`, fail),
+          checkNonEmptyString(options.jwksUri, `${where}: jwksUri`),
           `${where}: jwksUri`,
           allowInsecureRequests,
-          fail,
+          authConfigError,
         );
   // Without jwksUri the keys come from the issuer's discovery document: the same URL rules apply.
-  if (jwksUri === undefined) jwksUrl(issuer, `${where}: issuer`, allowInsecureRequests, fail);
+  if (jwksUri === undefined) jwksUrl(issuer, `${where}: issuer`, allowInsecureRequests, authConfigError);
   return {
     issuer,
     audience: audienceOf(options.audience),
     jwksUri,
     algorithms: algorithmsOf(options.algorithms),
     clockToleranceSec: numberOption(options.clockToleranceSec, 'clockToleranceSec', 30, { min: 0, max: 3600 }),
-    requireAtJwt: checkBoolean(options.requireAtJwt, `${where}: requireAtJwt`, fail) ?? false,
-    authorize: checkFunction(options.authorize, `${where}: authorize`, fail),
-    endStreamsAtExpiry: checkBoolean(options.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`, fail) ?? true,
+    requireAtJwt: checkBoolean(options.requireAtJwt, `${where}: requireAtJwt`) ?? false,
+    authorize: checkFunction(options.authorize, `${where}: authorize`),
+    endStreamsAtExpiry: checkBoolean(options.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`) ?? true,
     allowInsecureRequests,
-    onDecision: checkFunction(options.onDecision, `${where}: onDecision`, fail),
+    onDecision: checkFunction(options.onDecision, `${where}: onDecision`),
     maxTokenBytes: numberOption(options.maxTokenBytes, 'maxTokenBytes', defaultMaxTokenBytes, {
       min: 256,
       max: 1 << 20,
@@ -190,20 +188,20 @@ export function resolveOptions(options: ServerAuthOptions): ResolvedOptions {
 function audienceOf(value: unknown): readonly string[] {
   const list: unknown[] = Array.isArray(value) ? value : [value];
   if (value === undefined || list.length === 0)
-    throw authConfigError(
+    throw new AuthConfigError(
       `${where}: audience is required (a string or an array of strings): without it a token meant for another service would be accepted`,
     );
-  return Object.freeze(list.map((entry) => checkNonEmptyString(entry, `${where}: audience`, authConfigError)));
+  return Object.freeze(list.map((entry) => checkNonEmptyString(entry, `${where}: audience`)));
 }
 
 function algorithmsOf(value: unknown): readonly string[] {
   if (value === undefined) return asymmetricAlgorithms;
   if (!Array.isArray(value) || value.length === 0)
-    throw authConfigError(`${where}: algorithms must be a non-empty array`);
+    throw new AuthConfigError(`${where}: algorithms must be a non-empty array`);
   for (const alg of value) {
     if (typeof alg !== 'string' || !asymmetricAlgorithms.includes(alg)) {
       const shown = typeof alg === 'string' ? JSON.stringify(alg.slice(0, 20)) : typeof alg;
-      throw authConfigError(
+      throw new AuthConfigError(
         `${where}: algorithm ${shown} is not accepted; use asymmetric JWS algorithms (${asymmetricAlgorithms.join(', ')}), never none or HS*`,
       );
     }
@@ -224,7 +222,7 @@ function numberOption(
     value <= range.max &&
     (!range.integer || Number.isInteger(value));
   if (!ok)
-    throw authConfigError(
+    throw new AuthConfigError(
       `${where}: ${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`,
     );
   return value;
@@ -234,6 +232,6 @@ function clockOf(value: unknown): Clock {
   if (value === undefined) return systemClock;
   const clock = value as Partial<Clock>;
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw authConfigError(`${where}: clock must have now() and setTimeout()`);
+    throw new AuthConfigError(`${where}: clock must have now() and setTimeout()`);
   return clock as Clock;
 }

@@ -3,7 +3,7 @@
 import type { JWTPayload } from 'jose';
 import { checkOptionNames } from '../common/option-checks.js';
 import { normalizeScopes } from '../token/scopes.js';
-import { authConfigError } from '../calls/errors.js';
+import { AuthConfigError, authConfigError } from '../common/config-error.js';
 import { Denial } from './denial.js';
 
 /** The scopes a method needs: every one listed, or `{ anyOf }` for at least one of them. */
@@ -43,7 +43,7 @@ export class Policy {
 
   constructor(methods: unknown, publicMethods: unknown) {
     if (typeof methods !== 'object' || methods === null || Array.isArray(methods)) {
-      throw authConfigError(
+      throw new AuthConfigError(
         'createServerAuthInterceptor: methods must be an object mapping full method paths to scopes',
       );
     }
@@ -55,10 +55,10 @@ export class Policy {
     const isDefault = publicMethods === undefined;
     const publicPaths = publicMethods ?? defaultPublicMethods;
     if (!Array.isArray(publicPaths))
-      throw authConfigError('createServerAuthInterceptor: publicMethods must be an array of full method paths');
+      throw new AuthConfigError('createServerAuthInterceptor: publicMethods must be an array of full method paths');
     for (const path of publicPaths as unknown[]) {
       if (typeof path !== 'string')
-        throw authConfigError('createServerAuthInterceptor: publicMethods must hold strings');
+        throw new AuthConfigError('createServerAuthInterceptor: publicMethods must hold strings');
       this.#add(path, { kind: 'public' }, 'publicMethods');
       entries.push({ path, option: 'publicMethods', isDefault });
     }
@@ -95,14 +95,14 @@ export class Policy {
 
   #add(path: string, rule: Rule, option: PolicyEntry['option']): void {
     if (!policyPath.test(path)) {
-      throw authConfigError(
+      throw new AuthConfigError(
         `createServerAuthInterceptor: ${option} path ${JSON.stringify(path)} is not a full method path like "/package.Service/Method" or "/package.Service/*"`,
       );
     }
     const table = path.endsWith('/*') ? this.#wildcard : this.#exact;
     const key = path.endsWith('/*') ? serviceOf(path) : path;
     if (table.has(key))
-      throw authConfigError(
+      throw new AuthConfigError(
         `createServerAuthInterceptor: ${path} is named more than once across methods and publicMethods`,
       );
     table.set(key, rule);
@@ -119,12 +119,12 @@ function ruleOf(path: string, requirement: unknown): Rule {
   if (Array.isArray(requirement))
     return { kind: 'allOf', scopes: normalizeScopes(requirement, where, authConfigError) };
   if (typeof requirement === 'object' && requirement !== null) {
-    checkOptionNames(requirement, ['anyOf'], `${where} option`, authConfigError);
+    checkOptionNames(requirement, ['anyOf'], `${where} option`);
     const scopes = normalizeScopes((requirement as { anyOf?: unknown }).anyOf, `${where}.anyOf`, authConfigError);
-    if (scopes.length === 0) throw authConfigError(`${where}.anyOf must name at least one scope`);
+    if (scopes.length === 0) throw new AuthConfigError(`${where}.anyOf must name at least one scope`);
     return { kind: 'anyOf', scopes };
   }
-  throw authConfigError(`${where} must be an array of scopes or { anyOf: [...] }`);
+  throw new AuthConfigError(`${where} must be an array of scopes or { anyOf: [...] }`);
 }
 
 /** The scopes a token grants: `scope` (space-separated) and `scp` (array or string) together. */

@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AuthConfigError } from '../common/config-error.js';
+import { checkOptionNames } from '../common/option-checks.js';
 
 const run = promisify(execFile);
 
@@ -13,6 +15,8 @@ export interface TestCertificateOptions {
   /** Validity of both certificates, in days. Default 2. */
   validityDays?: number;
 }
+
+const optionNames = ['commonName', 'validityDays'] as const satisfies readonly (keyof TestCertificateOptions)[];
 
 /** A CA and a server certificate it signed, as PEM text and as the Buffers grpc-js takes. */
 export interface TestCertificates {
@@ -43,9 +47,14 @@ export interface TestCertificates {
  * ```
  */
 export async function createTestCertificates(options: TestCertificateOptions = {}): Promise<TestCertificates> {
-  const commonName = options.commonName ?? 'localhost';
-  const days = String(options.validityDays ?? 2);
-  if (!/^[\w.-]{1,64}$/.test(commonName)) throw new TypeError('createTestCertificates: commonName must be a host name');
+  checkOptionNames(options, optionNames, 'createTestCertificates option');
+  const commonName: unknown = options.commonName ?? 'localhost';
+  const validityDays: unknown = options.validityDays ?? 2;
+  if (typeof commonName !== 'string' || !/^[\w.-]{1,64}$/.test(commonName))
+    throw new AuthConfigError('createTestCertificates: commonName must be a host name');
+  if (!Number.isInteger(validityDays) || (validityDays as number) < 1 || (validityDays as number) > 36_500)
+    throw new AuthConfigError('createTestCertificates: validityDays must be a whole number of days from 1 to 36500');
+  const days = String(validityDays);
   const dir = await mkdtemp(join(tmpdir(), 'grpc-oauth2-certs-'));
   const path = (name: string): string => join(dir, name);
   try {

@@ -21,3 +21,4 @@ export {
   type MockWorkloadIssuerOptions,
   type WorkloadTokenClaims,
 } from './workload-issuer.js';
+export { AuthConfigError } from '../common/config-error.js';

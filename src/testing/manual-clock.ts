@@ -1,4 +1,6 @@
 import type { Clock, TimerHandle } from '../common/clock.js';
+import { AuthConfigError } from '../common/config-error.js';
+import { describeType } from '../common/describe.js';
 
 interface PendingTimer {
   readonly dueAt: number;
@@ -25,8 +27,16 @@ export class ManualClock implements Clock {
   #seq = 0;
   #timers = new Set<PendingTimer>();
 
-  /** @param startMs - the clock's initial time, in milliseconds since the epoch. Default `Date.now()`. */
+  /**
+   * @param startMs - the clock's initial time, in milliseconds since the epoch. Default `Date.now()`.
+   * @throws AuthConfigError when `startMs` is not a finite number.
+   */
   constructor(startMs: number = Date.now()) {
+    if (typeof startMs !== 'number' || !Number.isFinite(startMs)) {
+      throw new AuthConfigError(
+        `ManualClock: startMs must be a finite number of milliseconds since the epoch, not ${Number.isNaN(startMs) ? 'NaN' : describeType(startMs)}`,
+      );
+    }
     this.#now = startMs;
   }
 
@@ -68,8 +78,13 @@ export class ManualClock implements Clock {
   /**
    * Moves time forward by `ms`, firing every timer that falls due on the way in order, and lets the
    * promise jobs each timer starts run before the next one fires.
+   *
+   * @throws AuthConfigError (as a rejection) when `ms` is not a finite number >= 0: monotonic time
+   * never goes back (step the wall clock back with {@link ManualClock.stepWallClock}).
    */
   async advance(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new AuthConfigError('ManualClock: advance(ms) takes a finite number of milliseconds >= 0');
     const target = this.#now + ms;
     await settle();
     for (let timer = this.#next(); timer && timer.dueAt <= target; timer = this.#next()) {

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { checkOptionNames, typeError } from '../common/option-checks.js';
+import { AuthConfigError } from '../common/config-error.js';
+import { checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
 
 /** Options of {@link MockWorkloadIssuer.create}. */
 export interface MockWorkloadIssuerOptions {
@@ -65,9 +66,12 @@ export class MockWorkloadIssuer {
     this.#clock = clock;
   }
 
-  /** @throws TypeError (as a rejection) for an unknown option. */
+  /** @throws AuthConfigError (as a rejection) for an unknown or mistyped option. */
   static async create(options: MockWorkloadIssuerOptions = {}): Promise<MockWorkloadIssuer> {
-    checkOptionNames(options, createOptionNames, 'MockWorkloadIssuer option', typeError);
+    checkOptionNames(options, createOptionNames, 'MockWorkloadIssuer option');
+    if (options.issuer !== undefined) checkNonEmptyString(options.issuer, 'MockWorkloadIssuer option issuer');
+    if (options.clock !== undefined && typeof options.clock?.now !== 'function')
+      throw new AuthConfigError('MockWorkloadIssuer option clock must have now()');
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
     return new MockWorkloadIssuer(
@@ -80,7 +84,7 @@ export class MockWorkloadIssuer {
 
   /** A signed JWT with `iss`, `sub`, `aud`, `iat`, `exp` and `jti`. */
   async sign(token: WorkloadTokenClaims): Promise<string> {
-    checkOptionNames(token, claimNames, 'workload token option', typeError);
+    checkOptionNames(token, claimNames, 'workload token option');
     const nowSec = Math.floor(this.#clock.now() / 1000);
     return new SignJWT({ ...token.claims })
       .setProtectedHeader({ alg: 'ES256', kid: this.publicJwk.kid!, typ: 'JWT' })

@@ -8,10 +8,16 @@
  * - `server_error`: HTTP 5xx, 408 or 429 from the token endpoint.
  * - `invalid_response`: an answer that is not a usable Bearer token (bad JSON, missing `access_token`,
  *   bad `expires_in`, another `token_type`, an unexpected status).
- * - `insecure_endpoint`: an `http://` endpoint without `allowInsecureRequests`.
- * - `config`: a bad option or key file; the message names it.
+ * - `insecure_endpoint`: discovery named an `http://` token endpoint without `allowInsecureRequests`.
+ * - `config`: a credential found unusable while getting a token (a key, secret, assertion or token
+ *   file that cannot be read, is empty or malformed; a private key that cannot be imported; a
+ *   credential function that failed or returned nothing), or a bad `getToken` option; the message
+ *   names it.
  * - `closed`: the TokenManager was closed.
  * - `aborted`: the caller's `AbortSignal` fired before a token was ready.
+ *
+ * A bad option at construction (including an `http://` endpoint, or a key file that cannot be read
+ * then) is not a `TokenError`: it throws `AuthConfigError`.
  */
 export type TokenErrorCode =
   | 'invalid_client'
@@ -96,7 +102,10 @@ export class TokenError extends Error {
   }
 }
 
-/** A `config` TokenError for a bad option or key-file field, naming it. */
+/**
+ * A `config` TokenError naming what is wrong: a credential found unusable while getting a token, or a
+ * bad `getToken` option. A bad option at construction is an `AuthConfigError` instead.
+ */
 export function configError(message: string): TokenError {
   return new TokenError('config', message);
 }

@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import { describeThrown } from '../common/option-checks.js';
+import { describeThrown } from '../common/describe.js';
 import type { TokenError } from './errors.js';
 import type { SharedCacheOperation } from './cache/shared-cache.js';
 

@@ -1,5 +1,5 @@
+import { AuthConfigError } from '../common/config-error.js';
 import { closestName } from '../common/option-checks.js';
-import { configError } from './errors.js';
 import type { TokenManagerOptions } from './options.js';
 import { credentialNames } from './credentials/client-credential.js';
 
@@ -41,21 +41,22 @@ const credentialOptions = new Set<string>(credentialNames);
  * is an error; other `OAUTH2_*` names (another tool's) are left alone. An endpoint or credential in
  * `overrides` replaces the environment's whole group, so it never contradicts it.
  *
- * @throws TokenError `config` naming the variable that is missing, misspelled or contradicts
- * another; never a value.
+ * @throws AuthConfigError naming the variable that is missing, misspelled or contradicts another;
+ * never a value.
  * @example
  * ```ts
  * optionsFromEnv({ OAUTH2_TOKEN_ENDPOINT: url, OAUTH2_CLIENT_ID: 'orders-svc', OAUTH2_CLIENT_SECRET_FILE: '/run/secrets/oauth2' });
  * ```
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrides = {}): TokenManagerOptions {
-  if (typeof overrides !== 'object' || overrides === null) throw configError('fromEnv overrides must be an object');
+  if (typeof overrides !== 'object' || overrides === null)
+    throw new AuthConfigError('fromEnv overrides must be an object');
   const known = Object.keys(envVariables);
   for (const name of Object.keys(env)) {
     if (!name.startsWith('OAUTH2_') || known.includes(name)) continue;
     const suggestion = closestName(name, known);
     if (suggestion !== undefined)
-      throw configError(`unknown environment variable ${name}; did you mean ${suggestion}?`);
+      throw new AuthConfigError(`unknown environment variable ${name}; did you mean ${suggestion}?`);
   }
   const value = (name: EnvVariable): string | undefined => (env[name]?.trim() ? env[name] : undefined);
   const given = (names: readonly EnvVariable[]): EnvVariable[] => names.filter((name) => value(name) !== undefined);
@@ -65,18 +66,19 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
     names.some((name) => (overrides as Record<string, unknown>)[name] !== undefined);
   if (!overridden(['issuer', 'tokenEndpoint', 'tokenSource'])) {
     if (given(endpointVariables).length === 0)
-      throw configError('set OAUTH2_ISSUER (discovery) or OAUTH2_TOKEN_ENDPOINT');
+      throw new AuthConfigError('set OAUTH2_ISSUER (discovery) or OAUTH2_TOKEN_ENDPOINT');
     options.issuer = value('OAUTH2_ISSUER');
     options.tokenEndpoint = value('OAUTH2_TOKEN_ENDPOINT');
   }
   if (!overridden(['clientId', 'tokenSource'])) {
     options.clientId = value('OAUTH2_CLIENT_ID');
-    if (options.clientId === undefined) throw configError('set OAUTH2_CLIENT_ID');
+    if (options.clientId === undefined) throw new AuthConfigError('set OAUTH2_CLIENT_ID');
   }
   if (!overridden([...credentialOptions, 'tokenSource'])) {
     const credentials = given(credentialVariables);
-    if (credentials.length === 0) throw configError(`set one of ${credentialVariables.join(', ')}`);
-    if (credentials.length > 1) throw configError(`${credentials.join(' and ')} are both set; set only one credential`);
+    if (credentials.length === 0) throw new AuthConfigError(`set one of ${credentialVariables.join(', ')}`);
+    if (credentials.length > 1)
+      throw new AuthConfigError(`${credentials.join(' and ')} are both set; set only one credential`);
     const credential = credentials[0] as EnvVariable;
     options[envVariables[credential]] = value(credential);
   }
@@ -86,7 +88,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   options.resource = value('OAUTH2_RESOURCE');
   const insecure = value('OAUTH2_ALLOW_INSECURE_REQUESTS');
   if (insecure !== undefined && insecure !== 'true' && insecure !== 'false')
-    throw configError('OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
+    throw new AuthConfigError('OAUTH2_ALLOW_INSECURE_REQUESTS must be true or false');
   if (insecure !== undefined) options.allowInsecureRequests = insecure === 'true';
 
   // Overrides last; unset variables leave no key behind, so TokenManager's own checks see only what was given.

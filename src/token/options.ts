@@ -1,10 +1,10 @@
 import { systemClock, type Clock } from '../common/clock.js';
+import { AuthConfigError, authConfigError } from '../common/config-error.js';
 import { checkBoolean, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
 import type { ClientAuthMethod } from './credentials/client-credential.js';
 import type { TokenFunction } from './credentials/external-token.js';
 import { checkProxyOption, type ProxyOption } from './http/proxy.js';
 import type { PrivateKeyInput } from './credentials/private-key.js';
-import { configError } from './errors.js';
 import { defaultRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './cache/backoff.js';
 import { normalizeScopes } from './scopes.js';
 import type { SharedTokenCache } from './cache/shared-cache.js';
@@ -149,34 +149,33 @@ export interface ResolvedOptions {
   readonly proxy: ProxyOption | undefined;
 }
 
-/** Checks every option up front; a bad one is a `config` TokenError that names it (never its value if secret). */
+/** Checks every option up front; a bad one is an AuthConfigError that names it (never its value if secret). */
 export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw configError('TokenManager options must be an object');
-  checkOptionNames(options, optionNames, 'TokenManager option', configError);
+  if (typeof options !== 'object' || options === null)
+    throw new AuthConfigError('TokenManager options must be an object');
+  checkOptionNames(options, optionNames, 'TokenManager option');
   if (options.tokenSource !== undefined) {
     const mixed = clientOptionNames.filter((name) => options[name] !== undefined);
     if (mixed.length > 0)
-      throw configError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
+      throw new AuthConfigError(`tokenSource replaces the OAuth client options; remove ${mixed.join(', ')}`);
   }
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw configError('clock must have now() and setTimeout()');
+    throw new AuthConfigError('clock must have now() and setTimeout()');
   const sharedCache = options.sharedCache;
   if (sharedCache !== undefined && (typeof sharedCache?.get !== 'function' || typeof sharedCache.set !== 'function')) {
-    throw configError('sharedCache must have get() and set() (see createRedisTokenCache)');
+    throw new AuthConfigError('sharedCache must have get() and set() (see createRedisTokenCache)');
   }
   return {
-    scopes: normalizeScopes(options.scopes ?? [], 'scopes'),
-    audience:
-      options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience', configError),
-    resource:
-      options.resource === undefined ? undefined : checkNonEmptyString(options.resource, 'resource', configError),
+    scopes: normalizeScopes(options.scopes ?? [], 'scopes', authConfigError),
+    audience: options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience'),
+    resource: options.resource === undefined ? undefined : checkNonEmptyString(options.resource, 'resource'),
     refreshBeforeExpiryMs: duration(options.refreshBeforeExpiryMs ?? 60_000, 'refreshBeforeExpiryMs', 0),
     defaultLifetimeMs: duration(options.defaultLifetimeMs ?? 300_000, 'defaultLifetimeMs', 1),
     retry: resolveRetry(options.retry),
     requestTimeoutMs: duration(options.requestTimeoutMs ?? 10_000, 'requestTimeoutMs', 1),
     maxWaitMs: duration(options.maxWaitMs ?? 10_000, 'maxWaitMs', 1),
-    allowInsecureRequests: checkBoolean(options.allowInsecureRequests, 'allowInsecureRequests', configError) ?? false,
+    allowInsecureRequests: checkBoolean(options.allowInsecureRequests, 'allowInsecureRequests') ?? false,
     clock,
     sharedCache,
     proxy: checkProxyOption(options.proxy),
@@ -184,7 +183,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
 }
 
 function resolveRetry(retry: RetryOptions | undefined): ResolvedRetryOptions {
-  checkOptionNames(retry, Object.keys(defaultRetryOptions), 'retry option', configError);
+  checkOptionNames(retry, Object.keys(defaultRetryOptions), 'retry option');
   const value = { ...defaultRetryOptions, ...retry };
   const resolved: ResolvedRetryOptions = {
     retries: integer(value.retries, 'retry.retries', 0, 100),
@@ -194,22 +193,22 @@ function resolveRetry(retry: RetryOptions | undefined): ResolvedRetryOptions {
     fatalMaxTimeoutMs: duration(value.fatalMaxTimeoutMs, 'retry.fatalMaxTimeoutMs', 1),
   };
   if (resolved.maxTimeoutMs < resolved.minTimeoutMs)
-    throw configError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
+    throw new AuthConfigError('retry.maxTimeoutMs must be at least retry.minTimeoutMs');
   if (resolved.fatalMaxTimeoutMs < resolved.fatalMinTimeoutMs)
-    throw configError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
+    throw new AuthConfigError('retry.fatalMaxTimeoutMs must be at least retry.fatalMinTimeoutMs');
   return resolved;
 }
 
 function duration(value: unknown, what: string, min: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 2_147_483_647) {
-    throw configError(`${what} must be a number of milliseconds from ${min} to 2147483647`);
+    throw new AuthConfigError(`${what} must be a number of milliseconds from ${min} to 2147483647`);
   }
   return value;
 }
 
 function integer(value: unknown, what: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw configError(`${what} must be an integer from ${min} to ${max}`);
+    throw new AuthConfigError(`${what} must be an integer from ${min} to ${max}`);
   }
   return value;
 }

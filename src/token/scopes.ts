@@ -5,8 +5,9 @@ import { configError } from './errors.js';
 const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
- * Sorted, de-duplicated and frozen scopes (the cache key of a scope set). Fails, through `fail`
- * (default: a `config` TokenError), for anything but an array of scope tokens.
+ * Sorted, de-duplicated and frozen scopes (the cache key of a scope set). Fails, through `fail`, for
+ * anything but an array of scope tokens: by default with a `config` TokenError, as `getToken`'s
+ * `scopes` option does; constructors pass `authConfigError`.
  */
 export function normalizeScopes(scopes: unknown, what: string, fail: FailWith = configError): readonly string[] {
   if (!Array.isArray(scopes)) throw fail(`${what} must be an array of strings`);

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AccessToken } from './access-token.js';
 import { manyListenerController } from '../common/clock.js';
 import { checkOptionNames } from '../common/option-checks.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { configError } from './errors.js';
 import { safeEmitter, type Emit, type TokenManagerEvents } from './events.js';
 
@@ -75,18 +76,23 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   readonly #lifecycle: TokenLifecycle | undefined;
 
   /**
-   * @param sourceFor - builds the token source from the checked settings; the static factories
-   *   (`fromServiceAccountFile`) pass one. Default: `tokenSource`, else the OAuth client options.
-   * @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option.
+   * The token source is `tokenSource`, else one built from the OAuth client options.
+   *
+   * @throws AuthConfigError naming the bad option.
    */
-  constructor(options: TokenManagerOptions, sourceFor?: (settings: SourceSettings) => TokenSource) {
+  constructor(options: TokenManagerOptions) {
     super();
+    const sourceFor = factorySource;
+    factorySource = undefined;
     this.#options = resolveOptions(options);
     const settings = sourceSettings(this.#options);
     const source = sourceFor?.(settings) ?? options.tokenSource ?? createTokenSource(options, settings);
-    if (typeof source?.fetchToken !== 'function') throw configError('tokenSource must have a fetchToken() method');
+    if (typeof source?.fetchToken !== 'function')
+      throw new AuthConfigError('tokenSource must have a fetchToken() method');
     if (this.#options.sharedCache !== undefined && source.cacheIdentity === undefined) {
-      throw configError('sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)');
+      throw new AuthConfigError(
+        'sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)',
+      );
     }
     const { clock } = this.#options;
     this.#lifecycle = TokenLifecycle.create({
@@ -119,23 +125,23 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    * or `private_key`, `token_endpoint` or `issuer`). The file is read again when the token server
    * answers `invalid_client` or `invalid_grant`, so a rotated key is picked up without a restart.
    *
-   * @throws TokenError with code `config` naming the missing or malformed field.
+   * @throws AuthConfigError naming the missing or malformed field.
    * @example
    * ```ts
    * const tokens = TokenManager.fromServiceAccountFile('/var/run/secrets/orders-sa.json', { scopes: ['orders.read'] });
    * ```
    */
   static fromServiceAccountFile(path: string, options: ServiceAccountOptions = {}): TokenManager {
-    return new TokenManager(options, (settings) => tokenSourceFromKeyFile(path, settings));
+    return withSource((settings) => tokenSourceFromKeyFile(path, settings), options);
   }
 
   /**
    * A manager serving the access token another agent keeps fresh in a file (as gRFC A97), read again
    * when it changes and before it expires; expiry from the JWT's `exp` (else `defaultLifetimeMs`).
-   * @throws TokenError `config` for a bad path or option. @example `TokenManager.fromTokenFile('/var/run/secrets/tokens/access-token')`
+   * @throws AuthConfigError for a bad path or option. @example `TokenManager.fromTokenFile('/var/run/secrets/tokens/access-token')`
    */
   static fromTokenFile(path: string, options: TokenFileOptions = {}): TokenManager {
-    return new TokenManager(options, tokenFileSource(path, options));
+    return withSource(tokenFileSource(path, options), options);
   }
 
   /**
@@ -145,7 +151,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
    * (space-separated), `OAUTH2_AUDIENCE`, `OAUTH2_RESOURCE`, `OAUTH2_ALLOW_INSECURE_REQUESTS` (`true`|`false`).
    * `overrides` win over the environment (a credential or endpoint given there replaces the environment's).
    *
-   * @throws TokenError `config` naming the missing, misspelled or contradictory variable (never its value).
+   * @throws AuthConfigError naming the missing, misspelled or contradictory variable (never its value).
    * @example
    * ```ts
    * const tokens = TokenManager.fromEnv({ maxWaitMs: 5_000 });
@@ -246,5 +252,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     this.#fetcher.checkForRotatedCredentials(() => {
       for (const scopeSet of this.#scopeSets.values()) scopeSet.forgetFatalFailure();
     });
+  }
+}
+
+/**
+ * The source a static factory builds from the checked settings, handed to the constructor it calls
+ * next. Module-private rather than a constructor parameter, so that the public constructor takes the
+ * options alone.
+ */
+let factorySource: ((settings: SourceSettings) => TokenSource) | undefined;
+
+function withSource(sourceFor: (settings: SourceSettings) => TokenSource, options: TokenManagerOptions): TokenManager {
+  factorySource = sourceFor;
+  try {
+    return new TokenManager(options);
+  } finally {
+    factorySource = undefined;
   }
 }

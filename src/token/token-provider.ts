@@ -1,5 +1,5 @@
 import type { AccessToken } from './access-token.js';
-import type { FailWith } from '../common/option-checks.js';
+import { AuthConfigError } from '../common/config-error.js';
 
 /** Options of {@link TokenProvider.getToken}. */
 export interface GetTokenOptions {
@@ -34,18 +34,18 @@ export interface TokenProvider {
 
 /**
  * `tokens` when it is a {@link TokenProvider} (duck-typed: a `getToken` and an `invalidate`
- * function); else the error `fail` makes, naming `caller`.
+ * function); else an AuthConfigError naming `caller`.
  *
  * @internal
  * @example
  * ```ts
- * const provider = checkTokenProvider(tokens, 'createAuthInterceptor', authConfigError);
+ * const provider = checkTokenProvider(tokens, 'createAuthInterceptor');
  * ```
  */
-export function checkTokenProvider(tokens: unknown, caller: string, fail: FailWith): TokenProvider {
+export function checkTokenProvider(tokens: unknown, caller: string): TokenProvider {
   const candidate = tokens as Partial<TokenProvider> | null | undefined;
   if (typeof candidate?.getToken !== 'function' || typeof candidate.invalidate !== 'function') {
-    throw fail(`${caller}: tokens must be a TokenProvider such as a TokenManager`);
+    throw new AuthConfigError(`${caller}: tokens must be a TokenProvider such as a TokenManager`);
   }
   return candidate as TokenProvider;
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createClient } from 'redis';
 import type { SharedCacheFailedEvent, TokenManager } from '../../src/index.js';
 import { createRedisTokenCache, type RedisTokenCacheOptions } from '../../src/redis/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 import { clientId, clientSecret, createClock, createManager, startTokenServer } from '../helpers/token-fixtures.js';
 import { settleAll } from './clock-driver.js';
 import { nodeRedisClient, settledKeyspace, skipWithoutRedis, startRedisServer } from './redis-server.js';
@@ -171,25 +172,17 @@ describe('createRedisTokenCache options', () => {
     ],
   ];
   for (const [what, options, message] of cases) {
-    it(`refuses ${what} with a config TokenError`, () => {
+    it(`refuses ${what} with an AuthConfigError`, () => {
       // Options are checked before anything is sent: a client that never connects will do.
       const client = createClient();
-      assert.throws(
-        () => createRedisTokenCache(client, options as RedisTokenCacheOptions),
-        (error: Error & { code?: string }) => {
-          assert.equal(error.name, 'TokenError');
-          assert.equal(error.code, 'config');
-          assert.match(error.message, message);
-          return true;
-        },
-      );
+      assert.throws(() => createRedisTokenCache(client, options as RedisTokenCacheOptions), invalidOption(message));
     });
   }
 
   it('refuses a client of neither library, naming both', () => {
     assert.throws(
       () => createRedisTokenCache({ get: () => undefined } as never, { encryptionKey: randomBytes(32) }),
-      /node-redis client .* or an ioredis client/,
+      invalidOption(/node-redis client .* or an ioredis client/),
     );
   });
 

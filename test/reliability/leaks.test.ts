@@ -403,6 +403,15 @@ async function startScan(t: TestContext): Promise<Scan> {
       () => manager({ tokenEndpoint: 'not a url', clientSecret }),
       (err: unknown) => (capture('bad option', err), true),
     );
+    // A misspelt name or a boolean option given the secret: the AuthConfigError names the option only.
+    assert.throws(
+      () => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecrets: clientSecret } as TokenManagerOptions),
+      (err: unknown) => (capture('misspelt secret option', err), true),
+    );
+    assert.throws(
+      () => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, allowInsecureRequests: clientSecret as never }),
+      (err: unknown) => (capture('secret in a boolean option', err), true),
+    );
     const brokenKeyFile = join(dir, 'broken.json');
     await writeFile(
       brokenKeyFile,

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { connect, createServer, type ConnectionOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { createTestCertificates, type TestCertificates } from '../../src/testing/index.js';
+import { createTestCertificates, type TestCertificateOptions, type TestCertificates } from '../../src/testing/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 
 const echoPath = '/test.Echo/Echo';
 const identity = (value: Buffer): Buffer => value;
@@ -99,7 +100,19 @@ describe('createTestCertificates', () => {
   });
 
   test('refuses a commonName that is not a host name', async () => {
-    await assert.rejects(createTestCertificates({ commonName: 'bad/name,O=x' }), TypeError);
+    await assert.rejects(
+      createTestCertificates({ commonName: 'bad/name,O=x' }),
+      invalidOption('createTestCertificates: commonName must be a host name'),
+    );
+  });
+
+  test('refuses a validityDays that is not a whole number of days, before running openssl', async () => {
+    for (const validityDays of [0, 1.5, '10']) {
+      await assert.rejects(
+        createTestCertificates({ validityDays } as TestCertificateOptions),
+        invalidOption('createTestCertificates: validityDays must be a whole number of days from 1 to 36500'),
+      );
+    }
   });
 });
 

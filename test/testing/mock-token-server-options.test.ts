@@ -1,12 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { MockTokenServer, type MockTokenServerOptions, type TokenServerFault } from '../../src/testing/index.js';
+import {
+  AuthConfigError,
+  MockTokenServer,
+  type MockTokenServerOptions,
+  type TokenServerFault,
+} from '../../src/testing/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 
 /** A started server with no client, closed when the test ends. */
 async function startServer(t: TestContext, options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
   const server = await MockTokenServer.start(options);
   t.after(() => server.close());
   return server;
+}
+
+/** The HTTP status of a client-credentials request for orders-svc (secret `test-secret`). */
+async function tokenRequestStatus(server: MockTokenServer): Promise<number> {
+  const res = await fetch(server.tokenEndpoint, {
+    method: 'POST',
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: 'orders-svc',
+      client_secret: 'test-secret',
+    }),
+  });
+  return res.status;
 }
 
 /** Options as a JavaScript caller or a config file may pass them: unchecked by the compiler. */
@@ -17,19 +36,22 @@ function loose<T>(value: Record<string, unknown>): T {
 describe('start options', () => {
   test('refuses an unknown option and suggests tokenLifetimeSec for tokenLifetime', async () => {
     await assert.rejects(MockTokenServer.start(loose({ tokenLifetime: 60 })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: 'unknown MockTokenServer option "tokenLifetime"; did you mean "tokenLifetimeSec"?',
     });
   });
 
   test('refuses omitExpiresIn that is not a boolean, at start and when set later', async (t) => {
     await assert.rejects(MockTokenServer.start(loose({ omitExpiresIn: 'yes' })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: /omitExpiresIn must be true or false, not a string/,
     });
     const server = await startServer(t);
     assert.throws(() => (server.omitExpiresIn = loose<{ v: boolean }>({ v: 'yes' }).v), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: /omitExpiresIn must be true or false/,
     });
     assert.equal(server.omitExpiresIn, false);
@@ -37,7 +59,8 @@ describe('start options', () => {
 
   test('refuses a discovery mode it does not know, listing the known ones', async () => {
     await assert.rejects(MockTokenServer.start(loose({ discovery: 'rfc8414' })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: 'MockTokenServer option discovery must be one of "both", "oauth", "oidc", "none"',
     });
   });
@@ -47,7 +70,8 @@ describe('registration', () => {
   test('refuses an unknown addClient field and suggests clientSecret for clientSecrets', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.addClient(loose({ clientId: 'orders-svc', clientSecrets: ['s'] })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: 'unknown addClient option "clientSecrets"; did you mean "clientSecret"?',
     });
   });
@@ -57,7 +81,8 @@ describe('registration', () => {
     assert.throws(
       () => server.addClient(loose({ clientId: 'orders-svc', clientSecret: 's', authMethods: ['client_secret_jwt'] })),
       {
-        name: 'TypeError',
+        name: 'AuthConfigError',
+        code: 'invalid_option',
         message:
           /^addClient authMethods: unknown method "client_secret_jwt"; the methods are client_secret_basic, client_secret_post, private_key_jwt$/,
       },
@@ -72,7 +97,8 @@ describe('registration', () => {
           loose({ clientEmail: 'robot@example.test', publicKey: 'unused', allowedScope: ['x'] }),
         ),
       {
-        name: 'TypeError',
+        name: 'AuthConfigError',
+        code: 'invalid_option',
         message: 'unknown addServiceAccount option "allowedScope"; did you mean "allowedScopes"?',
       },
     );
@@ -84,26 +110,32 @@ describe('faults', () => {
     const server = await startServer(t);
     server.addClient({ clientId: 'orders-svc', clientSecret: 'test-secret' });
     assert.throws(() => server.failNext(1, loose({ type: 'eror', status: 500 })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message:
         'unknown fault type "eror"; did you mean "error"? The types are error, delay, hang, hang-after-headers, reset, reset-mid-body, body, html, token, echo',
     });
     // Before, the mock queued it and then never answered the request it took.
-    const res = await fetch(server.tokenEndpoint, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: 'orders-svc',
-        client_secret: 'test-secret',
-      }),
-    });
-    assert.equal(res.status, 200);
+    assert.equal(await tokenRequestStatus(server), 200);
+  });
+
+  test('refuses a count that is not a whole number >= 0, and queues nothing', async (t) => {
+    const server = await startServer(t);
+    for (const count of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => server.failNext(count, { type: 'hang' }),
+        invalidOption('failNext: count must be a whole number >= 0'),
+      );
+    }
+    server.addClient({ clientId: 'orders-svc', clientSecret: 'test-secret' });
+    assert.equal(await tokenRequestStatus(server), 200);
   });
 
   test('refuses a fault that is not an object', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, loose<{ v: TokenServerFault }>({ v: 'hang' }).v), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: 'failNext: the fault must be an object with a type',
     });
   });
@@ -132,7 +164,7 @@ describe('faults', () => {
       assert.throws(
         () => server.failNext(1, loose(fault)),
         (err: unknown) => {
-          assert.ok(err instanceof TypeError, fault.type as string);
+          assert.ok(err instanceof AuthConfigError && err.code === 'invalid_option', fault.type as string);
           assert.ok(err.message.startsWith(message), `${err.message} starts with ${message}`);
           return true;
         },
@@ -143,11 +175,13 @@ describe('faults', () => {
   test('refuses fault booleans that are not booleans', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, loose({ type: 'error', status: 401, wwwAuthenticate: 'false' })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"error" fault option wwwAuthenticate must be true or false, not a string',
     });
     assert.throws(() => server.failNext(1, loose({ type: 'token', omitExpiresIn: 1 })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"token" fault option omitExpiresIn must be true or false, not number',
     });
   });
@@ -155,19 +189,23 @@ describe('faults', () => {
   test('refuses a status that is not an HTTP status and a fault without its required fields', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, { type: 'error', status: 42 }), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"error" fault option status must be a whole number from 100 to 599',
     });
     assert.throws(() => server.failNext(1, loose({ type: 'error' })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"error" fault option status must be a whole number from 100 to 599',
     });
     assert.throws(() => server.failNext(1, { type: 'delay', ms: -1 }), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"delay" fault option ms must be a number of milliseconds >= 0',
     });
     assert.throws(() => server.failNext(1, loose({ type: 'body' })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"body" fault option body must be a string or a Buffer',
     });
   });
@@ -175,7 +213,8 @@ describe('faults', () => {
   test('refuses a token fault that both sets and omits expires_in', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, { type: 'token', expiresInSec: 60, omitExpiresIn: true }), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"token" fault options expiresInSec and omitExpiresIn exclude each other',
     });
   });
@@ -183,11 +222,13 @@ describe('faults', () => {
   test('refuses echo parts and places it does not know', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, loose({ type: 'echo', parts: ['cookie'] })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message: '"echo" fault option parts: unknown part "cookie"; the parts are authorization, body, secret, assertion',
     });
     assert.throws(() => server.failNext(1, loose({ type: 'echo', into: ['headers'] })), {
-      name: 'TypeError',
+      name: 'AuthConfigError',
+      code: 'invalid_option',
       message:
         '"echo" fault option into: unknown place "headers"; the places are error, error_description, www-authenticate',
     });

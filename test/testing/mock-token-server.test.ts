@@ -16,6 +16,7 @@ import {
 import * as client from 'openid-client';
 import { ManualClock } from '../../src/testing/index.js';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 
 const secret = 'Sup3r:secret+with spaces&symbols/never-logged';
 const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -300,7 +301,10 @@ describe('client authentication', () => {
 
   test('throws at addClient for a key it cannot read', async (t) => {
     const server = await startServer(t);
-    assert.throws(() => server.addClient({ clientId: 'bad', publicKey: 'not a pem' }), TypeError);
+    assert.throws(
+      () => server.addClient({ clientId: 'bad', publicKey: 'not a pem' }),
+      invalidOption('MockTokenServer: publicKey is not a readable JWK, PEM or CryptoKey'),
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 import { TokenError, TokenManager, type TokenManagerOptions } from '../../src/index.js';
 import { createTestCertificates, type MockTokenServer } from '../../src/testing/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 import { proxyEnvironment, startForwardProxy } from '../helpers/forward-proxy.js';
 import { clientId, clientSecret, startTokenServer } from '../helpers/token-fixtures.js';
 
@@ -153,8 +154,7 @@ describe('proxy options', () => {
       assert.throws(
         () => new TokenManager({ ...base, proxy } as TokenManagerOptions),
         (err: unknown) => {
-          assert.ok(err instanceof TokenError && err.code === 'config');
-          assert.match(err.message, message);
+          invalidOption(message)(err);
           assertNoProxyCredentials(err);
           return true;
         },
@@ -167,8 +167,7 @@ describe('proxy options', () => {
     assert.throws(
       () => new TokenManager(base),
       (err: unknown) => {
-        assert.ok(err instanceof TokenError && err.code === 'config');
-        assert.match(err.message, /^HTTPS_PROXY is not a valid proxy URL/);
+        invalidOption(/^HTTPS_PROXY is not a valid proxy URL/)(err);
         assertNoProxyCredentials(err);
         return true;
       },

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
-import { AccessToken, TokenError, TokenManager, type AccessTokenJson } from '../../src/index.js';
+import { AccessToken, TokenManager, type AccessTokenJson } from '../../src/index.js';
 import { createClock, createManager, requestsSettled, startTokenServer, until } from '../helpers/token-fixtures.js';
+import { invalidOption } from '../helpers/config-error.js';
 import { collectWarnings, warningsEmitted } from '../helpers/grpc-fixture.js';
 
 setFlagsFromString('--expose-gc');
@@ -79,7 +80,7 @@ describe('misspelled options', () => {
             clientSecret: 'b',
             ...extra,
           }),
-        (err: TokenError) => err instanceof TokenError && err.code === 'config' && message.test(err.message),
+        invalidOption(message),
       );
     });
   }

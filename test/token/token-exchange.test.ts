@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { TokenError, TokenManager, type TokenManagerOptions } from '../../src/index.js';
 import { MockWorkloadIssuer, type MockTokenServer } from '../../src/testing/index.js';
 import { startRawTokenServer, type RawTokenServer } from '../helpers/raw-token-server.js';
+import { invalidOption } from '../helpers/config-error.js';
 import { clientId, clientSecret, createClock, startTokenServer } from '../helpers/token-fixtures.js';
 
 const jwtType = 'urn:ietf:params:oauth:token-type:jwt';
@@ -213,14 +214,7 @@ describe('tokenExchange options', () => {
   ];
   for (const [what, tokenExchange, message] of cases) {
     it(`refuses ${what} at construction`, () => {
-      assert.throws(
-        () => new TokenManager({ ...base, tokenExchange } as TokenManagerOptions),
-        (err: unknown) => {
-          assert.ok(err instanceof TokenError && err.code === 'config', String(err));
-          assert.match(err.message, message);
-          return true;
-        },
-      );
+      assert.throws(() => new TokenManager({ ...base, tokenExchange } as TokenManagerOptions), invalidOption(message));
     });
   }
 
@@ -234,7 +228,7 @@ describe('tokenExchange options', () => {
           sharedCache,
           tokenExchange: { subjectTokenFile: '/t', subjectTokenType: jwtType },
         }),
-      { code: 'config', message: /^sharedCache needs/ },
+      invalidOption(/^sharedCache needs/),
     );
   });
 });

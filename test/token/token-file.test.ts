@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { createChannelCredentials, TokenError, TokenManager, type TokenFileOptions } from '../../src/index.js';
 import { MockWorkloadIssuer, writeTokenFile, type ManualClock } from '../../src/testing/index.js';
+import { invalidOption } from '../helpers/config-error.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import { createClock, requestsSettled } from '../helpers/token-fixtures.js';
 
@@ -121,17 +122,18 @@ describe('TokenManager.fromTokenFile', () => {
   });
 
   it('refuses options that do not apply to a token file, suggesting the right one', (t) => {
-    assert.throws(() => fromFile(t, '/t', { scopes: ['a'] } as TokenFileOptions), {
-      code: 'config',
-      message: 'unknown fromTokenFile option "scopes"',
-    });
-    assert.throws(() => fromFile(t, '/t', { refreshBeforeExpiry: 1 } as TokenFileOptions), {
-      message: 'unknown fromTokenFile option "refreshBeforeExpiry"; did you mean "refreshBeforeExpiryMs"?',
-    });
-    assert.throws(() => TokenManager.fromTokenFile(''), {
-      code: 'config',
-      message: /^fromTokenFile path must be a non-empty string/,
-    });
+    assert.throws(
+      () => fromFile(t, '/t', { scopes: ['a'] } as TokenFileOptions),
+      invalidOption('unknown fromTokenFile option "scopes"'),
+    );
+    assert.throws(
+      () => fromFile(t, '/t', { refreshBeforeExpiry: 1 } as TokenFileOptions),
+      invalidOption('unknown fromTokenFile option "refreshBeforeExpiry"; did you mean "refreshBeforeExpiryMs"?'),
+    );
+    assert.throws(
+      () => TokenManager.fromTokenFile(''),
+      invalidOption(/^fromTokenFile path must be a non-empty string/),
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { describeThrown } from '../../common/option-checks.js';
+import { describeThrown } from '../../common/describe.js';
 import { TokenError } from '../../token/errors.js';
 import { redactSecrets, secretForms } from '../../common/redact.js';
 import { audiencesOfClaims, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';

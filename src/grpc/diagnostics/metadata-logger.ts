@@ -1,7 +1,7 @@
 import { InterceptingCall, Metadata, status, type Interceptor, type StatusObject } from '@grpc/grpc-js';
 import { checkFunction, checkOptionNames } from '../../common/option-checks.js';
 import { callCredentialsFrom } from '../call-credentials.js';
-import { authConfigError } from '../../calls/errors.js';
+import { AuthConfigError } from '../../common/config-error.js';
 import { redactCredentials, showMetadata } from './metadata-view.js';
 
 /** What each line of the metadata logger is about, as fields a structured logger can keep. */
@@ -47,10 +47,10 @@ const loggerOptionNames = ['log'] as const;
  * ```
  */
 export function createMetadataLogger(options: MetadataLoggerOptions): Interceptor {
-  checkOptionNames(options, loggerOptionNames, 'createMetadataLogger option', authConfigError);
-  const log = checkFunction<MetadataLoggerOptions['log']>(options?.log, 'createMetadataLogger: log', authConfigError);
+  checkOptionNames(options, loggerOptionNames, 'createMetadataLogger option');
+  const log = checkFunction<MetadataLoggerOptions['log']>(options?.log, 'createMetadataLogger: log');
   if (log === undefined)
-    throw authConfigError('createMetadataLogger: log is required, a function (line, fields) => void');
+    throw new AuthConfigError('createMetadataLogger: log is required, a function (line, fields) => void');
   const write = (line: string, fields: MetadataLogFields): void => {
     try {
       log(line, fields);

@@ -2,6 +2,7 @@
 // prove who they are (RFC 7523): the keys that verify them and the checks both share.
 import { KeyObject, createPublicKey, type JsonWebKey, type webcrypto } from 'node:crypto';
 import { decodeJwt, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { AuthConfigError } from '../../common/config-error.js';
 import type { Clock } from './http.js';
 
 /** Algorithms accepted for client and service-account assertions, in the order discovery lists them. */
@@ -71,10 +72,10 @@ export function verifierOf(key: JWK | CryptoKey | string): { verifyKey: KeyObjec
     else if ('kty' in key) keyObject = createPublicKey({ key: key as JsonWebKey, format: 'jwk' });
     else keyObject = KeyObject.from(key as webcrypto.CryptoKey);
   } catch (err) {
-    throw new TypeError('MockTokenServer: publicKey is not a readable JWK, PEM or CryptoKey', { cause: err });
+    throw new AuthConfigError('MockTokenServer: publicKey is not a readable JWK, PEM or CryptoKey', { cause: err });
   }
   if (keyObject.type === 'secret')
-    throw new TypeError('MockTokenServer: publicKey must be an asymmetric key, not a secret');
+    throw new AuthConfigError('MockTokenServer: publicKey must be an asymmetric key, not a secret');
   const verifyKey = keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject;
   const alg = typeof key === 'object' && 'kty' in key ? key.alg : undefined;
   return { verifyKey, verifyAlgorithms: alg ? [alg] : undefined };

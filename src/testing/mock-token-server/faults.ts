@@ -1,6 +1,7 @@
 // Fault injection: the answers a test queues for the next token requests instead of normal ones.
 import type { ServerResponse } from 'node:http';
-import { checkBoolean, checkOptionNames, closestName, typeError } from '../../common/option-checks.js';
+import { AuthConfigError } from '../../common/config-error.js';
+import { checkBoolean, checkOptionNames, closestName } from '../../common/option-checks.js';
 import { parseBasic } from './client-auth.js';
 import type { TokenShape } from './grants.js';
 import { httpDate, sendJson, withHeaders, type Clock } from './http.js';
@@ -60,7 +61,7 @@ export class FaultQueue {
 
   /** Queues `fault` for the next `count` token requests, after those already queued. */
   push(count: number, fault: TokenServerFault): void {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError('failNext: count must be a whole number >= 0');
+    if (!Number.isInteger(count) || count < 0) throw new AuthConfigError('failNext: count must be a whole number >= 0');
     checkFault(fault);
     for (let i = 0; i < count; i++) this.#queue.push(fault);
   }
@@ -208,45 +209,45 @@ function sendEcho(res: ServerResponse, clock: Clock, fault: Fault<'echo'>, sent:
   sendJson(res, clock, status, body, headers);
 }
 
-/** Throws a TypeError for a fault the mock would not know how to answer, before it is queued. */
+/** Throws an AuthConfigError for a fault the mock would not know how to answer, before it is queued. */
 function checkFault(fault: TokenServerFault): void {
   const type: unknown = typeof fault === 'object' && fault !== null ? fault.type : undefined;
-  if (typeof type !== 'string') throw typeError('failNext: the fault must be an object with a type');
+  if (typeof type !== 'string') throw new AuthConfigError('failNext: the fault must be an object with a type');
   if (!faultTypes.includes(type)) {
     const suggestion = closestName(type, faultTypes);
-    throw typeError(
+    throw new AuthConfigError(
       `unknown fault type "${type}"${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`} The types are ${faultTypes.join(', ')}`,
     );
   }
   const where = `"${fault.type}" fault option`;
-  checkOptionNames(fault, faultFields[fault.type], where, typeError);
+  checkOptionNames(fault, faultFields[fault.type], where);
   const status = 'status' in fault ? fault.status : undefined;
   if (
     (status !== undefined || fault.type === 'error') &&
     !(Number.isInteger(status) && status! >= 100 && status! <= 599)
   ) {
-    throw typeError(`${where} status must be a whole number from 100 to 599`);
+    throw new AuthConfigError(`${where} status must be a whole number from 100 to 599`);
   }
   switch (fault.type) {
     case 'error':
-      checkBoolean(fault.wwwAuthenticate, `${where} wwwAuthenticate`, typeError);
+      checkBoolean(fault.wwwAuthenticate, `${where} wwwAuthenticate`);
       return;
     case 'delay':
       if (!(typeof fault.ms === 'number' && fault.ms >= 0 && Number.isFinite(fault.ms)))
-        throw typeError(`${where} ms must be a number of milliseconds >= 0`);
+        throw new AuthConfigError(`${where} ms must be a number of milliseconds >= 0`);
       return;
     case 'body':
       if (typeof fault.body !== 'string' && !Buffer.isBuffer(fault.body))
-        throw typeError(`${where} body must be a string or a Buffer`);
+        throw new AuthConfigError(`${where} body must be a string or a Buffer`);
       return checkHeaders(fault.headers, where);
     case 'token':
-      checkBoolean(fault.omitExpiresIn, `${where} omitExpiresIn`, typeError);
+      checkBoolean(fault.omitExpiresIn, `${where} omitExpiresIn`);
       for (const name of ['jwtLifetimeSec', 'expiresInSec'] as const) {
         if (fault[name] !== undefined && !Number.isFinite(fault[name]))
-          throw typeError(`${where} ${name} must be a number of seconds`);
+          throw new AuthConfigError(`${where} ${name} must be a number of seconds`);
       }
       if (fault.expiresInSec !== undefined && fault.omitExpiresIn !== undefined)
-        throw typeError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
+        throw new AuthConfigError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
       return checkHeaders(fault.headers, where);
     case 'echo':
       checkListOf(fault.parts, echoParts, `${where} parts`, 'part');
@@ -262,6 +263,6 @@ function checkHeaders(headers: unknown, where: string): void {
     headers === null ||
     Object.values(headers).some((value) => typeof value !== 'string')
   ) {
-    throw typeError(`${where} headers must be an object of strings`);
+    throw new AuthConfigError(`${where} headers must be an object of strings`);
   }
 }

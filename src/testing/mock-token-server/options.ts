@@ -1,7 +1,8 @@
 // Checks of what a test hands the mock (start options, clients, service accounts), so that a
 // misspelled or mistyped option fails at once with its name, as the SDK's own options do, instead of
 // being ignored and leaving the test to fail somewhere else.
-import { checkBoolean, checkOptionNames, typeError } from '../../common/option-checks.js';
+import { AuthConfigError } from '../../common/config-error.js';
+import { checkBoolean, checkOptionNames } from '../../common/option-checks.js';
 import { clientAuthMethods } from './client-auth.js';
 import type {
   MockClient,
@@ -48,46 +49,48 @@ const accountOptionNames = namesOf<MockServiceAccount>({ clientEmail: true, publ
 const discoveryModes: readonly MockDiscovery[] = ['both', 'oauth', 'oidc', 'none'];
 const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] = ['RS256', 'ES256'];
 
-/** Throws a TypeError for an unknown or mistyped option of `MockTokenServer.start`. */
+/** Throws an AuthConfigError for an unknown or mistyped option of `MockTokenServer.start`. */
 export function checkStartOptions(options: MockTokenServerOptions): void {
-  checkOptionNames(options, startOptionNames, 'MockTokenServer option', typeError);
-  checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn', typeError);
+  checkOptionNames(options, startOptionNames, 'MockTokenServer option');
+  checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn');
   checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
   checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
   const { port } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
-    throw typeError('MockTokenServer option port must be an integer from 0 to 65535');
+    throw new AuthConfigError('MockTokenServer option port must be an integer from 0 to 65535');
 }
 
-/** Throws a TypeError for an unknown field or authentication method of `addClient`. */
+/** Throws an AuthConfigError for an unknown field or authentication method of `addClient`. */
 export function checkClient(client: MockClient): void {
-  checkOptionNames(client, clientOptionNames, 'addClient option', typeError);
+  checkOptionNames(client, clientOptionNames, 'addClient option');
   checkListOf(client.authMethods, clientAuthMethods, 'addClient authMethods', 'method');
-  checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option', typeError);
+  checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option');
 }
 
-/** Throws a TypeError for an unknown field of a trusted issuer given to `where`. */
+/** Throws an AuthConfigError for an unknown field of a trusted issuer given to `where`. */
 export function checkTrustedIssuer(issuer: MockTrustedIssuer, where: string): void {
-  checkOptionNames(issuer, issuerOptionNames, `${where} option`, typeError);
+  checkOptionNames(issuer, issuerOptionNames, `${where} option`);
 }
 
-/** Throws a TypeError for an unknown field of `addServiceAccount`. */
+/** Throws an AuthConfigError for an unknown field of `addServiceAccount`. */
 export function checkServiceAccount(account: MockServiceAccount): void {
-  checkOptionNames(account, accountOptionNames, 'addServiceAccount option', typeError);
+  checkOptionNames(account, accountOptionNames, 'addServiceAccount option');
 }
 
 /** Throws unless `value` is `undefined` or one of `allowed`. Values are test settings, never secrets, so the message may show them. */
 export function checkOneOf(value: unknown, allowed: readonly string[], name: string): void {
   if (value !== undefined && !allowed.includes(value as string)) {
-    throw typeError(`${name} must be one of ${allowed.map((option) => `"${option}"`).join(', ')}`);
+    throw new AuthConfigError(`${name} must be one of ${allowed.map((option) => `"${option}"`).join(', ')}`);
   }
 }
 
 /** Throws unless `values` is `undefined` or an array of `allowed` values, naming the first unknown one as a `noun`. */
 export function checkListOf(values: unknown, allowed: readonly string[], name: string, noun: string): void {
   if (values === undefined) return;
-  if (!Array.isArray(values)) throw typeError(`${name} must be an array`);
+  if (!Array.isArray(values)) throw new AuthConfigError(`${name} must be an array`);
   const unknown: unknown = values.find((value) => !allowed.includes(value as string));
   if (unknown !== undefined)
-    throw typeError(`${name}: unknown ${noun} ${JSON.stringify(unknown)}; the ${noun}s are ${allowed.join(', ')}`);
+    throw new AuthConfigError(
+      `${name}: unknown ${noun} ${JSON.stringify(unknown)}; the ${noun}s are ${allowed.join(', ')}`,
+    );
 }

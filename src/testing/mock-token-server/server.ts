@@ -14,7 +14,7 @@ import {
 } from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
-import { checkBoolean, typeError } from '../../common/option-checks.js';
+import { checkBoolean } from '../../common/option-checks.js';
 import { FaultQueue, tokenAnswerOf } from './faults.js';
 import { grantTypes, grantToken, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
 import {
@@ -134,7 +134,7 @@ export class MockTokenServer {
 
   /**
    * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a fresh signing key. Call `close()` when done.
-   * @throws TypeError (as a rejection) for an unknown option, naming it and the likely intended one.
+   * @throws AuthConfigError (as a rejection) for an unknown option, naming it and the likely intended one.
    */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
     checkStartOptions(options);
@@ -146,7 +146,7 @@ export class MockTokenServer {
 
   /**
    * Registers a client of the client-credentials grant, replacing one with the same id.
-   * @throws TypeError for an unknown field or authentication method, or when `publicKey` cannot be
+   * @throws AuthConfigError for an unknown field or authentication method, or when `publicKey` cannot be
    * read as an asymmetric key.
    */
   addClient(client: MockClient): void {
@@ -156,7 +156,7 @@ export class MockTokenServer {
 
   /**
    * Registers a service account for the JWT-bearer grant, replacing one with the same email.
-   * @throws TypeError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
+   * @throws AuthConfigError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
    */
   addServiceAccount(account: MockServiceAccount): void {
     checkServiceAccount(account);
@@ -166,7 +166,7 @@ export class MockTokenServer {
   /**
    * Trusts the JWTs of `issuer` as subject and actor tokens of the token-exchange grant (RFC 8693),
    * replacing an issuer with the same `iss`. Issued tokens have the subject token's `sub`.
-   * @throws TypeError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
+   * @throws AuthConfigError for an unknown field, or when `publicKey` cannot be read as an asymmetric key.
    */
   addSubjectTokenIssuer(issuer: MockTrustedIssuer): void {
     checkTrustedIssuer(issuer, 'addSubjectTokenIssuer');
@@ -176,9 +176,9 @@ export class MockTokenServer {
   /**
    * The next `count` token requests get `fault` instead of a normal answer; then service is normal
    * again. Calls queue up in order: `failNext(2, a); failNext(1, b)` answers a, a, b, then normally.
-   * @throws RangeError when `count` is not a whole number >= 0.
-   * @throws TypeError for an unknown fault type, an unknown field of it or a mistyped value, before
-   * anything is queued; the message names it and the likely intended one.
+   * @throws AuthConfigError when `count` is not a whole number >= 0, or for an unknown fault type, an
+   * unknown field of it or a mistyped value, before anything is queued; the message names it and the
+   * likely intended one.
    */
   failNext(count: number, fault: TokenServerFault): void {
     this.#faults.push(count, fault);
@@ -194,9 +194,9 @@ export class MockTokenServer {
     return this.#omitExpiresIn;
   }
 
-  /** @throws TypeError for anything but `true` or `false`. */
+  /** @throws AuthConfigError for anything but `true` or `false`. */
   set omitExpiresIn(omit: boolean) {
-    this.#omitExpiresIn = checkBoolean(omit, 'omitExpiresIn', typeError) ?? false;
+    this.#omitExpiresIn = checkBoolean(omit, 'omitExpiresIn') ?? false;
   }
 
   /** Requests to the token endpoint so far, faulted and rejected ones included. */

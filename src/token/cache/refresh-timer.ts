@@ -1,4 +1,4 @@
-import { describeThrown } from '../../common/option-checks.js';
+import { describeThrown } from '../../common/describe.js';
 import { monotonicNow, type Clock, type TimerHandle } from '../../common/clock.js';
 
 /** The longest delay a Node timer takes without overflowing. */

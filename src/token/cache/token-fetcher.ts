@@ -1,6 +1,6 @@
 import { AccessToken } from '../access-token.js';
 import { monotonicNow } from '../../common/clock.js';
-import { describeThrown } from '../../common/option-checks.js';
+import { describeThrown } from '../../common/describe.js';
 import { redactSecrets } from '../../common/redact.js';
 import { TokenError } from '../errors.js';
 import type { Emit } from '../events.js';

@@ -1,6 +1,6 @@
 import { checkNonEmptyString } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
-import { configError } from '../errors.js';
+import { AuthConfigError } from '../../common/config-error.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { TokenManagerOptions } from '../options.js';
 import { CredentialFile } from './credential-file.js';
@@ -68,9 +68,10 @@ export function chooseAuthMethod(
 ): ClientAuthMethod {
   const usesKey = isKeyCredential(credential);
   const method = (requested ?? (usesKey ? 'private_key_jwt' : 'client_secret_basic')) as ClientAuthMethod;
-  if (!authMethods.includes(method)) throw configError(`${names.method} must be one of ${authMethods.join(', ')}`);
+  if (!authMethods.includes(method))
+    throw new AuthConfigError(`${names.method} must be one of ${authMethods.join(', ')}`);
   if (usesKey !== (method === 'private_key_jwt')) {
-    throw configError(
+    throw new AuthConfigError(
       usesKey
         ? `${names.method} ${method} needs a ${names.secret}, not a private key`
         : `${names.method} private_key_jwt needs ${names.key}`,
@@ -81,7 +82,7 @@ export function chooseAuthMethod(
 
 /**
  * Checks the OAuth client options of a TokenManager (endpoint, client id, exactly one credential,
- * auth method). A bad one is a `config` (or `insecure_endpoint`) TokenError naming the option.
+ * auth method). A bad one is an AuthConfigError naming the option.
  */
 export function resolveClient(
   options: TokenManagerOptions,
@@ -95,12 +96,12 @@ export function resolveClient(
       ? undefined
       : checkedEndpoint(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
   if (issuer === undefined && tokenEndpoint === undefined)
-    throw configError('give issuer (for discovery) or tokenEndpoint');
-  const clientId = checkNonEmptyString(options.clientId, 'clientId', configError);
+    throw new AuthConfigError('give issuer (for discovery) or tokenEndpoint');
+  const clientId = checkNonEmptyString(options.clientId, 'clientId');
   const credential = credentialFromOptions(options, clock);
   if (credential.kind === 'assertion' || credential.kind === 'none') {
     if (options.clientAuthMethod !== undefined)
-      throw configError(
+      throw new AuthConfigError(
         `clientAuthMethod does not apply ${credential.kind === 'none' ? 'without a credential' : 'to a client assertion'}; leave it out`,
       );
     // Sent as private_key_jwt is, with a JWT signed elsewhere; without a credential, unused.
@@ -130,17 +131,15 @@ function credentialFromOptions(options: TokenManagerOptions, clock: Clock): Clie
   // RFC 8693 leaves client authentication to the server's policy: a public client may exchange.
   if (given.length === 0 && options.tokenExchange !== undefined) return { kind: 'none' };
   if (given.length === 0)
-    throw configError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
-  if (given.length > 1) throw configError(`give only one credential, not ${given.join(' and ')}`);
+    throw new AuthConfigError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
+  if (given.length > 1) throw new AuthConfigError(`give only one credential, not ${given.join(' and ')}`);
   const kid =
-    options.privateKeyId === undefined
-      ? undefined
-      : checkNonEmptyString(options.privateKeyId, 'privateKeyId', configError);
+    options.privateKeyId === undefined ? undefined : checkNonEmptyString(options.privateKeyId, 'privateKeyId');
   if (options.clientSecret !== undefined) {
-    return { kind: 'secret', value: checkNonEmptyString(options.clientSecret, 'clientSecret', configError, true) };
+    return { kind: 'secret', value: checkNonEmptyString(options.clientSecret, 'clientSecret', true) };
   }
   if (options.clientSecretFile !== undefined) {
-    const path = checkNonEmptyString(options.clientSecretFile, 'clientSecretFile', configError);
+    const path = checkNonEmptyString(options.clientSecretFile, 'clientSecretFile');
     return { kind: 'secret-file', file: new CredentialFile(path, 'clientSecretFile') };
   }
   if (options.clientAssertionFile !== undefined || options.clientAssertion !== undefined) {
@@ -156,7 +155,7 @@ function credentialFromOptions(options: TokenManagerOptions, clock: Clock): Clie
     };
   }
   if (options.privateKey !== undefined) return { kind: 'key', value: options.privateKey, kid };
-  const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile', configError);
+  const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile');
   return {
     kind: 'key-file',
     file: new CredentialFile(path, 'privateKeyFile'),

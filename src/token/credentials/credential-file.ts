@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { AuthConfigError } from '../../common/config-error.js';
 import { configError } from '../errors.js';
 
 /**
  * A secret kept in a file (a client secret, a private key, a whole key file), read on first use and
- * read again on request so that a rotated secret is picked up without a restart.
+ * read again on request so that a rotated secret is picked up without a restart. A file that cannot
+ * be read, or is empty, is an AuthConfigError when read at construction ({@link CredentialFile.readNow})
+ * and a `config` TokenError when read while getting a token.
  */
 export class CredentialFile {
   readonly #path: string;
@@ -30,9 +33,10 @@ export class CredentialFile {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw unreadable(what, path, err);
+      throw new AuthConfigError(unreadable(what, path, err));
     }
-    const content = checkedContent(what, path, text);
+    const content = text.trim();
+    if (content === '') throw new AuthConfigError(empty(what, path));
     return { file: new CredentialFile(path, what, content), content };
   }
 
@@ -57,18 +61,18 @@ export class CredentialFile {
     try {
       text = await readFile(this.#path, 'utf8');
     } catch (err) {
-      throw unreadable(this.#what, this.#path, err);
+      throw configError(unreadable(this.#what, this.#path, err));
     }
-    return checkedContent(this.#what, this.#path, text);
+    const content = text.trim();
+    if (content === '') throw configError(empty(this.#what, this.#path));
+    return content;
   }
 }
 
-function unreadable(what: string, path: string, err: unknown): Error {
-  return configError(`${what} ${path} could not be read (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+function unreadable(what: string, path: string, err: unknown): string {
+  return `${what} ${path} could not be read (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`;
 }
 
-function checkedContent(what: string, path: string, text: string): string {
-  const trimmed = text.trim();
-  if (trimmed === '') throw configError(`${what} ${path} is empty`);
-  return trimmed;
+function empty(what: string, path: string): string {
+  return `${what} ${path} is empty`;
 }

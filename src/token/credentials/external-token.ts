@@ -1,5 +1,7 @@
 import { decodeJwt } from 'jose';
-import { checkNonEmptyString, describeThrown } from '../../common/option-checks.js';
+import { AuthConfigError } from '../../common/config-error.js';
+import { describeThrown } from '../../common/describe.js';
+import { checkNonEmptyString } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
 import { TokenError, configError } from '../errors.js';
 import { RotatingFile } from './rotating-file.js';
@@ -31,7 +33,7 @@ export class ExternalToken {
 
   /**
    * The token from the option pair `fileOption` / `functionOption` (exactly one of which is set).
-   * @throws TokenError `config` when both or neither is given, or one has the wrong type.
+   * @throws AuthConfigError when both or neither is given, or one has the wrong type.
    */
   static fromOptions(
     names: { readonly file: string; readonly function: string },
@@ -40,13 +42,13 @@ export class ExternalToken {
     mustBeJwt: boolean,
   ): ExternalToken {
     if (values.file !== undefined && values.function !== undefined)
-      throw configError(`give ${names.file} or ${names.function}, not both`);
+      throw new AuthConfigError(`give ${names.file} or ${names.function}, not both`);
     if (values.function !== undefined) {
       if (typeof values.function !== 'function')
-        throw configError(`${names.function} must be a function returning the token`);
+        throw new AuthConfigError(`${names.function} must be a function returning the token`);
       return new ExternalToken(names.function, values.function as TokenFunction, clock, mustBeJwt);
     }
-    const path = checkNonEmptyString(values.file, names.file, configError);
+    const path = checkNonEmptyString(values.file, names.file);
     return new ExternalToken(names.file, new RotatingFile(path, { what: names.file }), clock, mustBeJwt);
   }
 

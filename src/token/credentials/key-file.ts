@@ -1,4 +1,5 @@
-import { configError } from '../errors.js';
+import { AuthConfigError } from '../../common/config-error.js';
+import { TokenError, configError } from '../errors.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import { chooseAuthMethod, type ClientCredential, type ResolvedClient } from './client-credential.js';
 import type { CredentialFile } from './credential-file.js';
@@ -30,8 +31,8 @@ export type KeyFileContent =
 
 /**
  * Reads a key file's JSON: a Google-format service-account key (`type: "service_account"`) or a
- * generic OAuth2 client file. A missing or malformed field is a `config` TokenError naming the field,
- * and never quoting its value.
+ * generic OAuth2 client file, as read again while getting a token (after a rotation). A missing or
+ * malformed field is a `config` TokenError naming the field, and never quoting its value.
  */
 export function parseKeyFile(text: string, path: string): KeyFileContent {
   let json: unknown;
@@ -51,6 +52,19 @@ export function parseKeyFile(text: string, path: string): KeyFileContent {
     );
   }
   return { kind: 'oauth_client', client: clientFile(fields) };
+}
+
+/**
+ * {@link parseKeyFile} for the file as read at construction, where a malformed file is a bad option:
+ * an AuthConfigError with the same message.
+ */
+export function parseKeyFileNow(text: string, path: string): KeyFileContent {
+  try {
+    return parseKeyFile(text, path);
+  } catch (err) {
+    if (err instanceof TokenError) throw new AuthConfigError(err.message);
+    throw err;
+  }
 }
 
 function serviceAccountKey(fields: KeyFileFields): ServiceAccountKey {
@@ -132,7 +146,8 @@ class KeyFileFields {
 
 /**
  * The OAuth client a client file describes, its credential read from `file` (the key file itself),
- * so that a rotated file is picked up on the next read. Endpoints are checked as the options are.
+ * so that a rotated file is picked up on the next read. Endpoints are checked as the options are, at
+ * construction (an AuthConfigError); the credential as each read finds it (a `config` TokenError).
  */
 export function clientFromKeyFile(
   client: OAuthClientFile,

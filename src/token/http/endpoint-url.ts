@@ -1,27 +1,26 @@
+import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString } from '../../common/option-checks.js';
-import { TokenError, configError } from '../errors.js';
 
 /**
- * An http(s) URL without credentials, for the option or file field `what`; `http:` only with
- * `allowInsecureRequests`, else an `insecure_endpoint` TokenError, since the client's credentials
- * would cross the network in plaintext.
+ * An http(s) URL without credentials, for the option or file field `what`, checked at construction:
+ * anything else is an AuthConfigError naming it. `http:` only with `allowInsecureRequests`, since the
+ * client's credentials would cross the network in plaintext.
  */
 export function checkedEndpoint(value: unknown, what: string, allowInsecureRequests: boolean): string {
-  const text = checkNonEmptyString(value, what, configError);
+  const text = checkNonEmptyString(value, what);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw configError(`${what} is not a valid URL`);
+    throw new AuthConfigError(`${what} is not a valid URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(`${what} must be an https URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AuthConfigError(`${what} must be an https URL`);
   if (url.protocol === 'http:' && !allowInsecureRequests) {
-    throw new TokenError(
-      'insecure_endpoint',
+    throw new AuthConfigError(
       `${what} is http://; credentials would cross the network in plaintext. Use https, or set allowInsecureRequests: true for local tests`,
     );
   }
-  if (url.username || url.password) throw configError(`${what} must not contain credentials`);
+  if (url.username || url.password) throw new AuthConfigError(`${what} must not contain credentials`);
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) warnInsecureEndpointOnce(what);
   return text;
 }

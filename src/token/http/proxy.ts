@@ -1,5 +1,5 @@
 import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
-import { configError } from '../errors.js';
+import { AuthConfigError } from '../../common/config-error.js';
 import { secretForms } from '../../common/redact.js';
 
 /** The `proxy` option: a proxy URL, `false` for none, or `undefined` to follow the environment. */
@@ -28,15 +28,15 @@ const agentOptions = { proxyTunnel: false } as const;
  */
 export function checkProxyOption(value: unknown): ProxyOption | undefined {
   if (value === undefined || value === false) return value;
-  if (typeof value !== 'string') throw configError('proxy must be a proxy URL (http://host:port) or false');
+  if (typeof value !== 'string') throw new AuthConfigError('proxy must be a proxy URL (http://host:port) or false');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw configError('proxy is not a valid URL (its value is not shown: it may hold credentials)');
+    throw new AuthConfigError('proxy is not a valid URL (its value is not shown: it may hold credentials)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw configError('proxy must be an http:// or https:// URL');
+    throw new AuthConfigError('proxy must be an http:// or https:// URL');
   return value;
 }
 
@@ -44,8 +44,9 @@ export function checkProxyOption(value: unknown): ProxyOption | undefined {
  * The route for token and discovery requests. With a `proxy` URL every request goes through it;
  * with `false` none does, whatever the environment says. Without the option, `HTTPS_PROXY` /
  * `HTTP_PROXY` / `NO_PROXY` (or their lower-case forms) decide, through undici's
- * `EnvHttpProxyAgent`; read when the manager is created. Loopback is not special: a proxy set in
- * the environment is used for `127.0.0.1` and `localhost` too, unless `NO_PROXY` lists them.
+ * `EnvHttpProxyAgent`; read when the manager is created (a bad URL there is an AuthConfigError).
+ * Loopback is not special: a proxy set in the environment is used for `127.0.0.1` and `localhost`
+ * too, unless `NO_PROXY` lists them.
  *
  * @example
  * ```ts
@@ -65,7 +66,7 @@ export function proxyRoute(option: ProxyOption | undefined, env: NodeJS.ProcessE
     return { dispatcher: new EnvHttpProxyAgent(agentOptions), secrets: configured.flatMap(credentialForms) };
   } catch {
     // undici's message quotes the URL, credentials and all.
-    throw configError(
+    throw new AuthConfigError(
       `${proxyVariables.filter((name) => env[name]).join(' or ')} is not a valid proxy URL (its value is not shown: it may hold credentials)`,
     );
   }

@@ -1,7 +1,7 @@
+import { AuthConfigError } from '../../common/config-error.js';
 import { resolveClient } from '../credentials/client-credential.js';
 import { CredentialFile } from '../credentials/credential-file.js';
-import { clientFromKeyFile, parseKeyFile } from '../credentials/key-file.js';
-import { configError } from '../errors.js';
+import { clientFromKeyFile, parseKeyFileNow } from '../credentials/key-file.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { HttpSettings } from '../http/oauth-http.js';
 import { proxyRoute } from '../http/proxy.js';
@@ -31,7 +31,7 @@ export function sourceSettings(options: ResolvedOptions): SourceSettings {
  * `clientId`, one credential and `clientAuthMethod`, used with the client-credentials grant, or
  * with RFC 8693 token exchange when `tokenExchange` is set.
  *
- * @throws TokenError with code `config` (or `insecure_endpoint`) naming the bad option.
+ * @throws AuthConfigError naming the bad option.
  * @example
  * ```ts
  * const source = createTokenSource({ tokenEndpoint: 'https://auth.example.com/token', clientId: 'orders-svc', clientSecret }, settings);
@@ -51,16 +51,17 @@ export function createTokenSource(options: TokenManagerOptions, settings: Source
  * once here, so a missing or malformed file fails at once, and again only when the token server
  * rejects the credential (rotation).
  *
- * @throws TokenError with code `config` naming the file and the missing or malformed field (never its value).
+ * @throws AuthConfigError naming the file and the missing or malformed field (never its value).
  * @example
  * ```ts
  * const source = tokenSourceFromKeyFile('/var/run/secrets/orders-sa.json', settings);
  * ```
  */
 export function tokenSourceFromKeyFile(path: string, settings: SourceSettings): TokenSource {
-  if (typeof path !== 'string' || path === '') throw configError('fromServiceAccountFile needs the key file path');
+  if (typeof path !== 'string' || path === '')
+    throw new AuthConfigError('fromServiceAccountFile needs the key file path');
   const { file, content } = CredentialFile.readNow(path, 'key file');
-  const keyFile = parseKeyFile(content, path);
+  const keyFile = parseKeyFileNow(content, path);
   const { allowInsecureRequests } = settings.http;
   if (keyFile.kind === 'service_account') {
     checkedEndpoint(keyFile.key.tokenUri, `"token_uri" of ${path}`, allowInsecureRequests);

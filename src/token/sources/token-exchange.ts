@@ -1,7 +1,7 @@
+import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
 import { ExternalToken, type TokenFunction } from '../credentials/external-token.js';
-import { configError } from '../errors.js';
 import { RecentSecrets } from '../../common/redact.js';
 
 /** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
@@ -67,21 +67,21 @@ export class TokenExchangeGrant implements ClientGrant {
   readonly #requestedType: string | undefined;
   readonly #sent = new RecentSecrets();
 
-  /** @throws TokenError `config` naming the bad or unknown `tokenExchange` option (with the likely intended name). */
+  /** @throws AuthConfigError naming the bad or unknown `tokenExchange` option (with the likely intended name). */
   constructor(options: unknown, clock: Clock) {
-    if (typeof options !== 'object' || options === null) throw configError('tokenExchange must be an object');
-    checkOptionNames(options, optionNames, 'tokenExchange option', configError);
+    if (typeof options !== 'object' || options === null) throw new AuthConfigError('tokenExchange must be an object');
+    checkOptionNames(options, optionNames, 'tokenExchange option');
     const given = options as Partial<TokenExchangeOptions>;
     const subject = { file: given.subjectTokenFile, function: given.subjectToken };
     if (subject.file === undefined && subject.function === undefined)
-      throw configError('tokenExchange needs subjectTokenFile or subjectToken');
+      throw new AuthConfigError('tokenExchange needs subjectTokenFile or subjectToken');
     this.#subject = ExternalToken.fromOptions(
       { file: 'tokenExchange.subjectTokenFile', function: 'tokenExchange.subjectToken' },
       subject,
       clock,
       false,
     );
-    this.#subjectType = checkNonEmptyString(given.subjectTokenType, 'tokenExchange.subjectTokenType', configError);
+    this.#subjectType = checkNonEmptyString(given.subjectTokenType, 'tokenExchange.subjectTokenType');
     if (given.actorTokenFile !== undefined || given.actorToken !== undefined) {
       const names = { file: 'tokenExchange.actorTokenFile', function: 'tokenExchange.actorToken' };
       const token = ExternalToken.fromOptions(
@@ -92,15 +92,15 @@ export class TokenExchangeGrant implements ClientGrant {
       );
       this.#actor = {
         token,
-        type: checkNonEmptyString(given.actorTokenType, 'tokenExchange.actorTokenType', configError),
+        type: checkNonEmptyString(given.actorTokenType, 'tokenExchange.actorTokenType'),
       };
     } else if (given.actorTokenType !== undefined) {
-      throw configError('tokenExchange.actorTokenType needs actorTokenFile or actorToken');
+      throw new AuthConfigError('tokenExchange.actorTokenType needs actorTokenFile or actorToken');
     }
     this.#requestedType =
       given.requestedTokenType === undefined
         ? undefined
-        : checkNonEmptyString(given.requestedTokenType, 'tokenExchange.requestedTokenType', configError);
+        : checkNonEmptyString(given.requestedTokenType, 'tokenExchange.requestedTokenType');
   }
 
   async parameters(): Promise<Record<string, string>> {

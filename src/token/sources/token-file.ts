@@ -2,7 +2,6 @@ import { decodeJwt } from 'jose';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
 import { RotatingFile } from '../credentials/rotating-file.js';
-import { configError } from '../errors.js';
 import { maxLifetimeSec } from '../http/token-response.js';
 import type { TokenManagerOptions } from '../options.js';
 import { RecentSecrets } from '../../common/redact.js';
@@ -89,14 +88,14 @@ export class TokenFileSource implements TokenSource {
 
 /**
  * The source of {@link TokenManager.fromTokenFile}, made from the manager's settings; its path and options are checked now.
- * @throws TokenError `config` for a bad path or an option that does not apply to a token file.
+ * @throws AuthConfigError for a bad path or an option that does not apply to a token file.
  */
 export function tokenFileSource(
   path: unknown,
   options: TokenFileOptions,
 ): (settings: SourceSettings) => TokenFileSource {
-  checkOptionNames(options, optionNames, 'fromTokenFile option', configError);
-  const checkedPath = checkNonEmptyString(path, 'fromTokenFile path', configError);
+  checkOptionNames(options, optionNames, 'fromTokenFile option');
+  const checkedPath = checkNonEmptyString(path, 'fromTokenFile path');
   return ({ http, defaultLifetimeMs }) => new TokenFileSource(checkedPath, http.clock, defaultLifetimeMs);
 }
 
