@@ -77,7 +77,7 @@ export function checkInterceptorOptions(
  * const retry = checkRetryOption(options.retryOnUnauthenticated, 'createAuthInterceptor') ?? true;
  * ```
  */
-export function checkRetryOption(value: unknown, caller: string): RetryOnUnauthenticated | undefined {
+function checkRetryOption(value: unknown, caller: string): RetryOnUnauthenticated | undefined {
   if (value === undefined || typeof value === 'boolean' || typeof value === 'function')
     return value as RetryOnUnauthenticated | undefined;
   throw new AuthConfigError(
@@ -93,14 +93,8 @@ export function checkRetryOption(value: unknown, caller: string): RetryOnUnauthe
  * method itself, where nobody expects one.
  *
  * @param replayCandidate - the call kind can be made again at all (one request message).
- * @internal
- * @example
- * ```ts
- * const planned = planMethod(tokens, '/orders.v1.Orders/Get', true, { scopesFor, retryOnUnauthenticated: true });
- * if ('problem' in planned) failCall(planned.problem);
- * ```
  */
-export function planMethod(
+function planMethod(
   tokens: TokenProvider,
   path: string,
   replayCandidate: boolean,
@@ -134,6 +128,31 @@ export function planMethod(
     return { problem: (error as Error).message };
   }
   return { tokens, getTokenOptions, replayable: replay === true && replayCandidate };
+}
+
+/**
+ * What an interceptor asks on each call: the plan of the method at `path`, worked out on the method's
+ * first call and kept, or the problem a user callback caused. A problem is not kept, so a fixed
+ * callback is picked up by the next call.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * const planFor = methodPlans(checked);
+ * const planned = planFor('/orders.v1.Orders/Get', true); // MethodPlan | { problem }
+ * ```
+ */
+export function methodPlans(
+  options: CheckedInterceptorOptions,
+): (path: string, replayCandidate: boolean) => MethodPlan | { readonly problem: string } {
+  const plans = new Map<string, MethodPlan>();
+  return (path, replayCandidate) => {
+    const known = plans.get(path);
+    if (known !== undefined) return known;
+    const planned = planMethod(options.tokens, path, replayCandidate, options);
+    if (!('problem' in planned)) plans.set(path, planned);
+    return planned;
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
 import {
   checkInterceptorOptions,
-  planMethod,
-  type MethodPlan,
+  methodPlans,
   type RetryOnUnauthenticated,
   type ScopesFor,
 } from '../calls/method-plan.js';
@@ -91,22 +90,13 @@ export function createConnectAuthInterceptor(
   options?: ConnectAuthInterceptorOptions,
 ): Interceptor {
   const checked = checkInterceptorOptions(tokens, options, 'createConnectAuthInterceptor', interceptorOptionNames);
-  const { tokens: provider, allowInsecureChannel } = checked;
-
-  // Worked out on a method's first call; a failed plan is not kept, so a fixed callback is picked up
-  // by the next call.
-  const plans = new Map<string, MethodPlan>();
+  const planFor = methodPlans(checked);
   return (next) => async (request) => {
-    const refusal = checkRequestUrl(request.url, allowInsecureChannel);
+    const refusal = checkRequestUrl(request.url, checked.allowInsecureChannel);
     if (refusal !== undefined) throw refusal;
-    const path = `/${request.service.typeName}/${request.method.name}`;
-    let plan = plans.get(path);
-    if (plan === undefined) {
-      // Only a unary call has its one request message at hand to send again.
-      const planned = planMethod(provider, path, request.method.methodKind === 'unary', checked);
-      if ('problem' in planned) throw misconfiguredMethodError(planned.problem);
-      plans.set(path, (plan = planned));
-    }
+    // Only a unary call has its one request message at hand to send again.
+    const plan = planFor(`/${request.service.typeName}/${request.method.name}`, request.method.methodKind === 'unary');
+    if ('problem' in plan) throw misconfiguredMethodError(plan.problem);
     return authorizedCall(next, request, plan);
   };
 }

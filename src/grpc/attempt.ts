@@ -13,7 +13,7 @@ import { callEndedStatus, noOtherTokenStatus, tokenFailureStatus } from './statu
  * hasAuthorization(metadata); // true when the caller set its own header
  * ```
  */
-export function hasAuthorization(metadata: Metadata): boolean {
+function hasAuthorization(metadata: Metadata): boolean {
   return metadata.get('authorization').length > 0;
 }
 

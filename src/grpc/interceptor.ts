@@ -7,8 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import {
   checkInterceptorOptions,
-  planMethod,
-  type MethodPlan,
+  methodPlans,
   type RetryOnUnauthenticated,
   type ScopesFor,
 } from '../calls/method-plan.js';
@@ -117,7 +116,7 @@ const interceptorOptionNames = [
 export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterceptorOptions): Interceptor {
   const caller = 'createAuthInterceptor';
   const checked = checkInterceptorOptions(tokens, options, caller, interceptorOptionNames);
-  const { tokens: provider, allowInsecureChannel } = checked;
+  const { allowInsecureChannel } = checked;
   const channelCredentials = checkChannelSecurity(options?.channelCredentials, { caller, allowInsecureChannel });
   if (hasComposedCallCredentials(channelCredentials)) {
     throw new AuthConfigError(
@@ -127,18 +126,12 @@ export function createAuthInterceptor(tokens: TokenProvider, options: AuthInterc
     );
   }
 
-  // Everything that depends only on the method is worked out on its first call; a failed plan is not
-  // kept, so a fixed callback is picked up by the next call.
-  const plans = new Map<string, MethodPlan>();
+  const planFor = methodPlans(checked);
   return (callOptions, nextCall) => {
     const definition = callOptions.method_definition;
-    let plan = plans.get(definition.path);
-    if (plan === undefined) {
-      // Client-streaming and bidi calls send many messages, which are not kept for a replay.
-      const planned = planMethod(provider, definition.path, !definition.requestStream, checked);
-      if ('problem' in planned) return failedCall(callOptions, nextCall, misconfiguredMethodStatus(planned.problem));
-      plans.set(definition.path, (plan = planned));
-    }
+    // Client-streaming and bidi calls send many messages, which are not kept for a replay.
+    const plan = planFor(definition.path, !definition.requestStream);
+    if ('problem' in plan) return failedCall(callOptions, nextCall, misconfiguredMethodStatus(plan.problem));
     return new ReplayingCall(plan, callOptions, nextCall);
   };
 }

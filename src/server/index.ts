@@ -2,7 +2,8 @@
 export { createServerAuthInterceptor } from './interceptor.js';
 export { getAuthClaims } from './claims.js';
 export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-policy.js';
-export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
+export type { AuthDecision, AuthorizeRequest, ServerAuthOptions } from './options.js';
+export { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';
 export { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';

@@ -4,6 +4,7 @@ import type { JWTPayload } from 'jose';
 import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import { AuthConfigError, authConfigError } from '../common/config-error.js';
+import { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import type { DenialReason } from './denial.js';
 import { jwksUrl } from './discovery.js';
@@ -97,21 +98,6 @@ const optionNames = Object.freeze([
   'requestTimeoutMs',
   'clock',
 ] satisfies (keyof ServerAuthOptions)[]);
-
-/** The asymmetric JWS algorithms (RFC 7518, RFC 8037, RFC 9864): the default and the allowed set. */
-export const asymmetricAlgorithms: readonly string[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
 
 /** The options, checked, with their defaults filled in. */
 export interface ResolvedOptions {

@@ -10,7 +10,7 @@ export type FromEnvOverrides = TokenManagerOptions;
  * The variables `TokenManager.fromEnv` reads, and the option each one sets. The secret is read from
  * `OAUTH2_CLIENT_SECRET` itself or from a file; it never comes from a command line.
  */
-export const envVariables = {
+const envVariables = {
   OAUTH2_ISSUER: 'issuer',
   OAUTH2_TOKEN_ENDPOINT: 'tokenEndpoint',
   OAUTH2_CLIENT_ID: 'clientId',

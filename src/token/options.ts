@@ -85,34 +85,6 @@ export interface TokenManagerOptions {
   sharedCache?: SharedTokenCache;
 }
 
-/** Every option name, once; the compiler checks it against {@link TokenManagerOptions}. */
-const optionNames = [
-  'issuer',
-  'tokenEndpoint',
-  'clientId',
-  'clientSecret',
-  'clientSecretFile',
-  'privateKey',
-  'privateKeyFile',
-  'privateKeyId',
-  'clientAuthMethod',
-  'scopes',
-  'audience',
-  'resource',
-  'refreshBeforeExpiryMs',
-  'defaultLifetimeMs',
-  'retry',
-  'requestTimeoutMs',
-  'maxWaitMs',
-  'allowInsecureRequests',
-  'clock',
-  'tokenSource',
-  'sharedCache',
-  'clientAssertionFile',
-  'clientAssertion',
-  'tokenExchange',
-  'proxy',
-] as const satisfies readonly (keyof TokenManagerOptions)[];
 /** The options that pick the OAuth client; a `tokenSource` replaces them all. */
 export const clientOptionNames = [
   'issuer',
@@ -127,7 +99,24 @@ export const clientOptionNames = [
   'clientAssertionFile',
   'clientAssertion',
   'tokenExchange',
-] as const satisfies readonly (typeof optionNames)[number][];
+] as const satisfies readonly (keyof TokenManagerOptions)[];
+/** Every option name, once; the compiler checks it against {@link TokenManagerOptions}. */
+const optionNames = [
+  ...clientOptionNames,
+  'scopes',
+  'audience',
+  'resource',
+  'refreshBeforeExpiryMs',
+  'defaultLifetimeMs',
+  'retry',
+  'requestTimeoutMs',
+  'maxWaitMs',
+  'allowInsecureRequests',
+  'clock',
+  'tokenSource',
+  'sharedCache',
+  'proxy',
+] as const satisfies readonly (keyof TokenManagerOptions)[];
 // Fails to compile when an option is added to the interface but not to the list.
 const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never =
   true;

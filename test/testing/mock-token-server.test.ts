@@ -60,9 +60,10 @@ function clientAssertion(
   key: CryptoKey,
   audience: string,
   jti: string = randomUUID(),
+  alg = 'ES256',
 ): Promise<string> {
   return new SignJWT({})
-    .setProtectedHeader({ alg: 'ES256' })
+    .setProtectedHeader({ alg })
     .setIssuer(clientId)
     .setSubject(clientId)
     .setAudience(audience)
@@ -284,6 +285,23 @@ describe('client authentication', () => {
     assert.equal((await postToken(server, form)).status, 200);
     const replay = await postToken(server, form);
     assert.deepEqual([replay.status, replay.json.error], [401, 'invalid_client']);
+  });
+
+  test('accepts a client assertion signed with Ed25519 (RFC 9864), as the server side accepts it', async (t) => {
+    const server = await startServer(t);
+    const { privateKey, publicKey } = await generateKeyPair('Ed25519');
+    server.addClient({ clientId: 'keyed-svc', publicKey });
+    const discovered = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as {
+      token_endpoint_auth_signing_alg_values_supported: string[];
+    };
+    assert.ok(discovered.token_endpoint_auth_signing_alg_values_supported.includes('Ed25519'));
+    const assertion = await clientAssertion('keyed-svc', privateKey, server.tokenEndpoint, randomUUID(), 'Ed25519');
+    const answer = await postToken(server, {
+      grant_type: 'client_credentials',
+      client_assertion_type: assertionType,
+      client_assertion: assertion,
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
   });
 
   test('refuses a client assertion for another audience', async (t) => {

@@ -104,4 +104,32 @@ describe('discovery', () => {
       new RegExp(`discovery document ${server.url}${oauthMetadataPath} has no token_endpoint`),
     );
   });
+
+  it('shares one discovery among the first requests of two scope sets, and keeps what it found', async (t) => {
+    const server = await issuerServing(t, { [oauthMetadataPath]: metadata, [tokenPath]: token });
+    const tokens = managerFor(t, server);
+    await Promise.all([tokens.getToken({ scopes: ['orders.read'] }), tokens.getToken({ scopes: ['orders.write'] })]);
+    await tokens.getToken({ scopes: ['orders.admin'] });
+    assert.deepEqual(
+      server.requests.map((r) => r.path),
+      [oauthMetadataPath, tokenPath, tokenPath, tokenPath],
+    );
+  });
+
+  it('tries a failed discovery again on the next request', async (t) => {
+    let metadataAnswers = 0;
+    const server = await issuerServing(t, {
+      [oauthMetadataPath]: (s, request) =>
+        ++metadataAnswers === 1 ? { status: 503, body: 'starting' } : metadata(s, request),
+      [tokenPath]: token,
+    });
+    const tokens = managerFor(t, server);
+    assert.equal((await failureOf(tokens)).status, 503);
+    tokens.invalidate();
+    await tokens.getToken();
+    assert.deepEqual(
+      server.requests.map((r) => r.path),
+      [oauthMetadataPath, oauthMetadataPath, tokenPath],
+    );
+  });
 });

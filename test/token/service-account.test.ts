@@ -51,6 +51,33 @@ describe('service-account key files', () => {
     assert.equal(server.requests.at(-1)?.grantType, 'urn:ietf:params:oauth:grant-type:jwt-bearer');
   });
 
+  it('reads a rotated service-account key file again when the server refuses the old key', async (t) => {
+    const server = await startTokenServer(t);
+    const clientEmail = 'orders@project.iam.example.test';
+    const keyFile = (privatePem: string, keyId: string): unknown => ({
+      type: 'service_account',
+      private_key_id: keyId,
+      private_key: privatePem,
+      client_email: clientEmail,
+      token_uri: server.tokenEndpoint,
+    });
+    const first = rsaKeyPair();
+    server.addServiceAccount({ clientEmail, publicKey: first.publicPem });
+    const path = await writeJson(t, keyFile(first.privatePem, 'key-1'));
+    const tokens = fromFile(t, path, { allowInsecureRequests: true });
+    await tokens.getToken();
+    const second = rsaKeyPair();
+    server.addServiceAccount({ clientEmail, publicKey: second.publicPem });
+    await writeFile(path, JSON.stringify(keyFile(second.privatePem, 'key-2')));
+    tokens.invalidate();
+    await tokens.getToken();
+    assert.deepEqual(
+      server.requests.filter((r) => r.path === '/oauth2/token').map((r) => r.status),
+      [200, 400, 200],
+      'one refusal of the old key (invalid_grant), then the request signed with the new one',
+    );
+  });
+
   it('uses a generic OAuth2 client file with a client secret', async (t) => {
     const server = await startTokenServer(t);
     const path = await writeJson(t, {

@@ -68,7 +68,7 @@ export function redactCredentials(text: string): string {
  * showAuthorization('Bearer eyJ...'); // 'Bearer [redacted: 812 chars; expires in 3599 s; scopes orders.read]'
  * ```
  */
-export function showAuthorization(value: string, nowMs = Date.now()): string {
+function showAuthorization(value: string, nowMs = Date.now()): string {
   const space = value.indexOf(' ');
   const scheme = space < 0 ? '' : value.slice(0, space);
   const credential = space < 0 ? value : value.slice(space + 1);

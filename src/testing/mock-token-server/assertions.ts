@@ -3,21 +3,11 @@
 import { KeyObject, createPublicKey, type JsonWebKey, type webcrypto } from 'node:crypto';
 import { decodeJwt, jwtVerify, type CryptoKey, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { AuthConfigError } from '../../common/config-error.js';
+import { asymmetricAlgorithms } from '../../common/jws-algorithms.js';
 import type { Clock } from './http.js';
 
 /** Algorithms accepted for client and service-account assertions, in the order discovery lists them. */
-export const assertionAlgorithms: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+export const assertionAlgorithms = asymmetricAlgorithms;
 
 /** Checks an assertion's signature, audience and time on the server's clock; each grant adds its own claims. */
 export class AssertionVerifier {

@@ -40,7 +40,7 @@ export interface ResolvedClient {
 }
 
 /** Whether a credential is a private key (signing client assertions) rather than a shared secret. */
-export function isKeyCredential(credential: ClientCredential): boolean {
+function isKeyCredential(credential: ClientCredential): boolean {
   return credential.kind === 'key' || credential.kind === 'key-file';
 }
 

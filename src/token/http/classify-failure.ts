@@ -24,7 +24,7 @@ export interface FailureContext {
 const oauthErrorToken = /^[a-z0-9_]{1,64}$/;
 
 /** HTTP statuses after which trying again later may succeed. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
@@ -70,29 +70,10 @@ function classifyLibraryError(err: unknown, context: FailureContext): TokenError
     const params = err.cause[0]?.parameters;
     // A challenge without an error code is how a server says the client failed to authenticate.
     const code = params?.error === undefined ? 'invalid_client' : safeCode(params.error, context.secrets);
-    const detail = params?.error_description
-      ? `: ${clip(redactSecrets(params.error_description, context.secrets))}`
-      : '';
-    return oauthError(
-      code,
-      `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`,
-      err.status,
-      err,
-      err.response,
-      context,
-    );
+    return oauthError(err, code, params?.error_description, where, context);
   }
   if (err instanceof ResponseBodyError) {
-    const code = safeCode(err.error, context.secrets);
-    const detail = err.error_description ? `: ${clip(redactSecrets(err.error_description, context.secrets))}` : '';
-    return oauthError(
-      code,
-      `${where} answered HTTP ${err.status} ${describeCode(code)}${detail}`,
-      err.status,
-      err,
-      err.response,
-      context,
-    );
+    return oauthError(err, safeCode(err.error, context.secrets), err.error_description, where, context);
   }
   if (err instanceof ClientError) {
     switch (err.code) {
@@ -136,17 +117,27 @@ function findOwnError(err: unknown): TokenError | undefined {
   return undefined;
 }
 
+/**
+ * An OAuth error answer: `code` as {@link safeCode} let it through, the server's `description`
+ * scrubbed of secrets and clipped.
+ */
 function oauthError(
+  err: WWWAuthenticateChallengeError | ResponseBodyError,
   code: string,
-  message: string,
-  status: number,
-  cause: unknown,
-  response: Response | undefined,
+  description: string | undefined,
+  where: string,
   context: FailureContext,
 ): TokenError {
+  const { status, response } = err;
+  const detail = description ? `: ${clip(redactSecrets(description, context.secrets))}` : '';
   const retryable = isRetryableStatus(status) || code === 'temporarily_unavailable' || code === 'server_error';
   const retryAfterMs = retryable ? parseRetryAfterMs(response?.headers.get('retry-after'), context.nowMs) : undefined;
-  return new TokenError(code, message, { retryable, status, cause, retryAfterMs });
+  return new TokenError(code, `${where} answered HTTP ${status} ${describeCode(code)}${detail}`, {
+    retryable,
+    status,
+    cause: err,
+    retryAfterMs,
+  });
 }
 
 function unexpectedStatus(response: Response, cause: unknown, context: FailureContext): TokenError {

@@ -6,7 +6,7 @@ import type { ProxyRoute } from './proxy.js';
 import type { AnswerTiming } from './token-response.js';
 
 /** Largest token endpoint answer read, in bytes; a larger one is cut off as an invalid answer. */
-export const maxAnswerBytes = 1024 * 1024;
+const maxAnswerBytes = 1024 * 1024;
 
 /**
  * Bodies of error answers, by the Response handed to openid-client. openid-client reports a 5xx as

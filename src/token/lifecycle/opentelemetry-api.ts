@@ -17,32 +17,20 @@ let api: OpenTelemetry | null | undefined;
  * ships CommonJS, and its global registry (`Symbol.for('opentelemetry.js.api.1')`) is shared by
  * every copy, so the SDK an application registers through `import` is the one seen here.
  *
- * @param load - how to load the package; tests pass one that fails.
+ * Tests see the package missing by making it unresolvable (test/fixtures/without-opentelemetry.ts).
+ *
  * @example
  * ```ts
  * const otel = openTelemetryApi(); // undefined without the package: telemetry is off
  * ```
  */
-export function openTelemetryApi(load?: (name: string) => unknown): OpenTelemetry | undefined {
+export function openTelemetryApi(): OpenTelemetry | undefined {
   if (api === undefined) {
     try {
-      api = (load ?? createRequire(import.meta.url))('@opentelemetry/api') as OpenTelemetry;
+      api = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetry;
     } catch {
       api = null;
     }
   }
   return api ?? undefined;
-}
-
-/**
- * Forgets what {@link openTelemetryApi} found, so the next call looks again (tests only).
- *
- * @internal
- * @example
- * ```ts
- * forgetOpenTelemetryApi(); openTelemetryApi(() => { throw new Error('not installed'); }); // undefined
- * ```
- */
-export function forgetOpenTelemetryApi(): void {
-  api = undefined;
 }

@@ -1,14 +1,22 @@
-import type { Counter, Histogram, ObservableGauge, ObservableResult, Span, Tracer } from '@opentelemetry/api';
+import type {
+  Counter,
+  Histogram,
+  MetricOptions,
+  ObservableGauge,
+  ObservableResult,
+  Span,
+  Tracer,
+} from '@opentelemetry/api';
 import type { Clock } from '../../common/clock.js';
 import type { TokenError } from '../errors.js';
 import type { OpenTelemetry } from './opentelemetry-api.js';
 
 /** The meter and tracer name: this package's. */
-export const instrumentationScope = 'grpc-oauth2-credentials';
+const instrumentationScope = 'grpc-oauth2-credentials';
 
 /**
- * The names of the instruments, for dashboards and tests. Durations are in seconds, as OpenTelemetry's
- * semantic conventions ask.
+ * The names of the instruments (docs/troubleshooting.md lists them for dashboards). Durations are in
+ * seconds, as OpenTelemetry's semantic conventions ask.
  *
  * - `tokenRequests`: counter of token requests sent (every attempt).
  * - `tokenFailures`: counter of failed token requests, by `error.type` (the `TokenError` code).
@@ -21,7 +29,7 @@ export const instrumentationScope = 'grpc-oauth2-credentials';
  * - `tokenRequestSpan`: the span around each token request (kind CLIENT; `oauth2.scopes`,
  *   `server.address`; on failure status ERROR and `error.type`).
  */
-export const telemetryNames = {
+const telemetryNames = {
   tokenRequests: 'oauth2.token.requests',
   tokenFailures: 'oauth2.token.failures',
   callersWaited: 'oauth2.token.callers_waited',
@@ -29,6 +37,15 @@ export const telemetryNames = {
   timeToExpiry: 'oauth2.token.time_to_expiry',
   tokenRequestSpan: 'oauth2.token_request',
 } as const;
+
+/** What each instrument says of itself. */
+const instrumentOptions = {
+  tokenRequests: { description: 'OAuth2 token requests sent', unit: '{request}' },
+  tokenFailures: { description: 'OAuth2 token requests that failed', unit: '{request}' },
+  callersWaited: { description: 'getToken() callers that waited for the network', unit: '{call}' },
+  refreshDuration: { description: 'Time to get a token, retries included', unit: 's' },
+  timeToExpiry: { description: 'Time left on the latest token', unit: 's' },
+} as const satisfies Partial<Record<keyof typeof telemetryNames, MetricOptions>>;
 
 /**
  * One TokenManager's metrics and spans through the OpenTelemetry API: no-ops until the application
@@ -51,26 +68,11 @@ export class Telemetry {
     this.#api = api;
     const meter = api.metrics.getMeter(instrumentationScope);
     this.#tracer = api.trace.getTracer(instrumentationScope);
-    this.#requests = meter.createCounter(telemetryNames.tokenRequests, {
-      description: 'OAuth2 token requests sent',
-      unit: '{request}',
-    });
-    this.#failures = meter.createCounter(telemetryNames.tokenFailures, {
-      description: 'OAuth2 token requests that failed',
-      unit: '{request}',
-    });
-    this.#waits = meter.createCounter(telemetryNames.callersWaited, {
-      description: 'getToken() callers that waited for the network',
-      unit: '{call}',
-    });
-    this.#refreshDuration = meter.createHistogram(telemetryNames.refreshDuration, {
-      description: 'Time to get a token, retries included',
-      unit: 's',
-    });
-    this.#timeToExpiry = meter.createObservableGauge(telemetryNames.timeToExpiry, {
-      description: 'Time left on the latest token',
-      unit: 's',
-    });
+    this.#requests = meter.createCounter(telemetryNames.tokenRequests, instrumentOptions.tokenRequests);
+    this.#failures = meter.createCounter(telemetryNames.tokenFailures, instrumentOptions.tokenFailures);
+    this.#waits = meter.createCounter(telemetryNames.callersWaited, instrumentOptions.callersWaited);
+    this.#refreshDuration = meter.createHistogram(telemetryNames.refreshDuration, instrumentOptions.refreshDuration);
+    this.#timeToExpiry = meter.createObservableGauge(telemetryNames.timeToExpiry, instrumentOptions.timeToExpiry);
     // The meter keeps the callback until close(); through a WeakRef (and no `this` in the closure) it
     // does not keep this object and its map alive for a manager dropped without close().
     const gauge = this.#timeToExpiry;

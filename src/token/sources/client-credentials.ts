@@ -15,6 +15,7 @@ import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
 import { tokenFromAnswer } from '../http/token-response.js';
+import { CachedSingleFlight } from '../../common/cached-single-flight.js';
 import { RecentSecrets, secretForms } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 import type { ClientGrant } from './token-exchange.js';
@@ -40,10 +41,11 @@ export class ClientCredentialsSource implements TokenSource {
    */
   readonly cacheIdentity: string | undefined;
   readonly #settings: ClientCredentialsSettings;
-  #metadata: Promise<ServerMetadata> | undefined;
+  readonly #metadata = new CachedSingleFlight<ServerMetadata>();
   /** The token endpoint, once known (at once when configured, after discovery otherwise). */
   #tokenEndpoint: string | undefined;
-  #clientAuth: Promise<ClientAuth> | undefined;
+  /** Forgotten when a rotated credential file is read. */
+  readonly #clientAuth = new CachedSingleFlight<ClientAuth>();
   /** Every encoding of the client secret in use; none for a private key. */
   #secretForms: readonly string[] = [];
   readonly #assertions = new RecentSecrets();
@@ -110,37 +112,26 @@ export class ClientCredentialsSource implements TokenSource {
     if (credential.kind === 'assertion') return credential.assertion.reload();
     if (credential.kind !== 'secret-file' && credential.kind !== 'key-file') return false;
     const changed = await credential.file.reload();
-    if (changed) this.#clientAuth = undefined;
+    if (changed) this.#clientAuth.forget();
     return changed;
   }
 
+  /** The configured token endpoint, else discovery's; a failed discovery is tried again next time. */
   #serverMetadata(closeSignal: AbortSignal): Promise<ServerMetadata> {
-    const { issuer, tokenEndpoint, clientId, http } = this.#settings;
-    if (tokenEndpoint !== undefined) {
+    return this.#metadata.get(async () => {
+      const { issuer, tokenEndpoint, clientId, http } = this.#settings;
       // No discovery. openid-client uses the issuer only as a client assertion's audience; without a
       // configured issuer, the token endpoint is the audience RFC 7523 §3 says servers accept.
-      this.#metadata ??= Promise.resolve({ issuer: issuer ?? tokenEndpoint, token_endpoint: tokenEndpoint });
-    }
-    // A failed discovery is not cached: the next attempt tries again.
-    this.#metadata ??= discoverMetadata(issuer ?? '', clientId, http, closeSignal).then(
-      (metadata) => {
-        this.#tokenEndpoint = metadata.token_endpoint;
-        return metadata;
-      },
-      (err: unknown) => {
-        this.#metadata = undefined;
-        throw err;
-      },
-    );
-    return this.#metadata;
+      if (tokenEndpoint !== undefined) return { issuer: issuer ?? tokenEndpoint, token_endpoint: tokenEndpoint };
+      const metadata = await discoverMetadata(issuer ?? '', clientId, http, closeSignal);
+      this.#tokenEndpoint = metadata.token_endpoint;
+      return metadata;
+    });
   }
 
+  /** Built on first use and kept until the credential rotates; a failed build is tried again next time. */
   #clientAuthentication(): Promise<ClientAuth> {
-    this.#clientAuth ??= this.#buildClientAuth().catch((err: unknown) => {
-      this.#clientAuth = undefined;
-      throw err;
-    });
-    return this.#clientAuth;
+    return this.#clientAuth.get(() => this.#buildClientAuth());
   }
 
   async #buildClientAuth(): Promise<ClientAuth> {

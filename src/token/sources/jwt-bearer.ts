@@ -7,6 +7,7 @@ import { configError } from '../errors.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
 import { tokenFromAnswer } from '../http/token-response.js';
+import { CachedSingleFlight } from '../../common/cached-single-flight.js';
 import { RecentSecrets } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 
@@ -32,7 +33,8 @@ export class JwtBearerSource implements TokenSource {
   readonly endpoint: string;
   readonly cacheIdentity: string;
   readonly #settings: JwtBearerSettings;
-  #account: Promise<{ key: ServiceAccountKey; signingKey: SigningKey }> | undefined;
+  /** The key as read and imported on first use; forgotten when the key file rotates. */
+  readonly #account = new CachedSingleFlight<{ key: ServiceAccountKey; signingKey: SigningKey }>();
   /** An assertion is as good as the key for its lifetime: a server echoing one must not leak it. */
   readonly #assertions = new RecentSecrets();
 
@@ -74,7 +76,7 @@ export class JwtBearerSource implements TokenSource {
 
   async reloadCredentials(): Promise<boolean> {
     const changed = await this.#settings.file.reload();
-    if (changed) this.#account = undefined;
+    if (changed) this.#account.forget();
     return changed;
   }
 
@@ -84,7 +86,7 @@ export class JwtBearerSource implements TokenSource {
   }
 
   #loadAccount(): Promise<{ key: ServiceAccountKey; signingKey: SigningKey }> {
-    this.#account ??= (async () => {
+    return this.#account.get(async () => {
       const { file, path } = this.#settings;
       const content = parseKeyFile(await file.read(), path);
       if (content.kind !== 'service_account') throw configError(`key file ${path} is no longer a service-account key`);
@@ -95,10 +97,6 @@ export class JwtBearerSource implements TokenSource {
         content.key.privateKeyId,
       );
       return { key: content.key, signingKey };
-    })().catch((err: unknown) => {
-      this.#account = undefined;
-      throw err;
     });
-    return this.#account;
   }
 }

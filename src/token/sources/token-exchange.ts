@@ -5,7 +5,7 @@ import { ExternalToken, type TokenFunction } from '../credentials/external-token
 import { RecentSecrets } from '../../common/redact.js';
 
 /** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
-export const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /**
  * The `tokenExchange` option: get tokens with RFC 8693 token exchange instead of client credentials,

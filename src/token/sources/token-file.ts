@@ -38,7 +38,7 @@ const bearerToken = /^[A-Za-z0-9\-._~+/]+=*$/;
  * A missing, empty or expired file is a retryable `config` TokenError (gRPC calls end `UNAVAILABLE`:
  * the writer may be late); content that cannot be a bearer token is a fatal one (`UNAUTHENTICATED`).
  */
-export class TokenFileSource implements TokenSource {
+class TokenFileSource implements TokenSource {
   readonly endpoint: string;
   readonly #file: RotatingFile;
   readonly #clock: Clock;
