@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import type { AccessToken, TokenManager } from '../../src/index.js';
+import type { AccessToken, SharedTokenCache, TokenManager } from '../../src/index.js';
 import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
 import { createRedisTokenCache } from '../../src/redis/index.js';
 import { createClock, createManager, requestsSettled, startTokenServer, until } from '../helpers/token-fixtures.js';
@@ -24,22 +24,52 @@ async function startFleet(t: TestContext, size: number, lifetimeSec: number): Pr
   const redis = await startRedisServer(t);
   const server = await startTokenServer(t, { clock, tokenLifetimeSec: lifetimeSec });
   const client = await nodeRedisClient(t, redis.url);
+  const cache = counted(createRedisTokenCache(client, { encryptionKey }));
   const managers = Array.from({ length: size }, () =>
     createManager(t, server, {
       clock,
       requestTimeoutMs: 60_000,
       maxWaitMs: 120_000,
-      sharedCache: createRedisTokenCache(client, { encryptionKey }),
+      sharedCache: cache,
     }),
   );
   const quiet = async (): Promise<void> => {
     for (const manager of managers) await requestsSettled(manager);
+    // A cache read ends after its entry is decrypted (off the main thread): a reply alone is not enough.
+    await until(() => cache.inFlight === 0);
     // Commands on one client are answered in order: the first PING follows every command sent so far,
     // the second the lock releases those answers set off.
     await client.ping();
     await client.ping();
   };
   return { clock, server, managers, quiet };
+}
+
+/**
+ * `cache`, counting its operations in flight (a lock's release included), so that the test moves the
+ * manual clock only once no manager is between a command and what it does with the answer.
+ */
+function counted(cache: SharedTokenCache): SharedTokenCache & { readonly inFlight: number } {
+  let inFlight = 0;
+  const track = async <T>(operation: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    try {
+      return await operation();
+    } finally {
+      inFlight--;
+    }
+  };
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    get: (key) => track(() => cache.get(key)),
+    set: (key, token, ttlMs) => track(() => cache.set(key, token, ttlMs)),
+    lock: async (key, ttlMs) => {
+      const release = await track(() => cache.lock!(key, ttlMs));
+      return release === undefined ? undefined : () => track(release);
+    },
+  };
 }
 
 const issued = (managers: TokenManager[]): number =>
