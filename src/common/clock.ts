@@ -72,3 +72,37 @@ export function manyListenerController(): AbortController {
   setMaxListeners(0, controller.signal);
   return controller;
 }
+
+/**
+ * `promise`, or a rejection with `timedOut()` once `timeoutMs` has passed on `clock`, whichever comes
+ * first. For calls that may never settle (a user's function): the caller goes on, and a late answer is
+ * dropped.
+ */
+export function within<T>(promise: Promise<T>, clock: Clock, timeoutMs: number, timedOut: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(timedOut()), timeoutMs);
+    promise.then(
+      (value) => {
+        timer.clear();
+        resolve(value);
+      },
+      (error: unknown) => {
+        timer.clear();
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+/**
+ * Keeps the process alive for at most `ms` milliseconds, or until the returned function is called:
+ * while a caller waits for a token, the retry timers it waits on are unref'd (a manager never keeps a
+ * process alive by itself), so a script whose only work is that wait would otherwise end with
+ * "unsettled top-level await" before its catch runs. Only for the system clock: an injected clock's
+ * time is its owner's to move.
+ */
+export function keepAliveFor(clock: Clock, ms: number): () => void {
+  if (clock !== systemClock) return () => undefined;
+  const timer = setTimeout(() => undefined, ms);
+  return () => clearTimeout(timer);
+}

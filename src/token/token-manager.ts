@@ -26,7 +26,7 @@ import {
   type SourceSettings,
   type TokenFileOptions,
 } from './sources/create-source.js';
-import type { TokenSource } from './token-source.js';
+import { boundedSource, type TokenSource } from './token-source.js';
 import { StatsRecorder, type TokenManagerStats } from './cache/stats.js';
 import type { GetTokenOptions, TokenProvider } from './token-provider.js';
 import { abortedError } from './cache/wait.js';
@@ -86,15 +86,19 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
     factorySource = undefined;
     this.#options = resolveOptions(options);
     const settings = sourceSettings(this.#options);
-    const source = sourceFor?.(settings) ?? options.tokenSource ?? createTokenSource(options, settings);
-    if (typeof source?.fetchToken !== 'function')
+    const { clock, requestTimeoutMs } = this.#options;
+    const { tokenSource } = options;
+    if (tokenSource !== undefined && typeof tokenSource?.fetchToken !== 'function')
       throw new AuthConfigError('tokenSource must have a fetchToken() method');
+    const source =
+      sourceFor?.(settings) ??
+      (tokenSource && boundedSource(tokenSource, clock, requestTimeoutMs)) ??
+      createTokenSource(options, settings);
     if (this.#options.sharedCache !== undefined && source.cacheIdentity === undefined) {
       throw new AuthConfigError(
         'sharedCache needs a tokenSource with a cacheIdentity (which client it gets tokens for)',
       );
     }
-    const { clock } = this.#options;
     this.#lifecycle = TokenLifecycle.create({
       endpoint: () => source.endpoint,
       clock,

@@ -1,3 +1,6 @@
+import { within, type Clock } from '../common/clock.js';
+import { TokenError } from './errors.js';
+
 /** What a {@link TokenSource} is asked for. */
 export interface TokenRequest {
   /** Scopes to request (sorted, no duplicates); empty for the server's default. */
@@ -49,4 +52,18 @@ export interface TokenSource {
   reloadCredentials?(): Promise<boolean>;
   /** Values to scrub from any text the server sends back (secrets the source holds). */
   secretValues?(): Iterable<string>;
+}
+
+/**
+ * `source` with each `fetchToken()` bounded by `timeoutMs` on `clock`: a user's source that never
+ * settles would otherwise hold its scope set's one refresh forever. The late answer is dropped.
+ */
+export function boundedSource(source: TokenSource, clock: Clock, timeoutMs: number): TokenSource {
+  const timedOut = (): TokenError =>
+    new TokenError('timeout', `token source ${source.endpoint} did not answer within ${timeoutMs} ms`, {
+      retryable: true,
+    });
+  return Object.create(source, {
+    fetchToken: { value: (request: TokenRequest) => within(source.fetchToken(request), clock, timeoutMs, timedOut) },
+  }) as TokenSource;
 }

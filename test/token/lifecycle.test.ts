@@ -19,4 +19,12 @@ describe('process lifecycle', () => {
     assert.match(stdout, /in-flight request ended with closed/);
     assert.match(stdout, /work done/);
   });
+
+  it('keeps a one-shot script alive while it waits for a token, so its catch runs and it exits 1', async (t) => {
+    const started = Date.now();
+    const { code, stdout, stderr } = await runScript('test/fixtures/one-shot-script.ts', [], 20_000, t);
+    assert.equal(code, 1, `exit ${code}: ${stdout}${stderr}`);
+    assert.match(stdout, /^caught network\n$/);
+    assert.ok(Date.now() - started < 15_000, 'within maxWaitMs, plus start-up');
+  });
 });

@@ -1,4 +1,4 @@
-import type { Clock } from '../../common/clock.js';
+import { keepAliveFor, type Clock } from '../../common/clock.js';
 import { TokenError } from '../errors.js';
 
 /** How long one caller waits for the shared retry loop. */
@@ -22,18 +22,22 @@ export function waitFor<T>(
 ): Promise<T> {
   if (signal?.aborted) return Promise.reject(abortedError(signal));
   return new Promise<T>((resolve, reject) => {
+    const release = keepAliveFor(limits.clock, limits.maxWaitMs);
     const onAbort = (): void => {
       timer.clear();
+      release();
       reject(abortedError(signal as AbortSignal));
     };
     const timer = limits.clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
+      release();
       reject(latestError() ?? waitedTooLongError(limits.maxWaitMs));
     }, limits.maxWaitMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     promise
       .finally(() => {
         timer.clear();
+        release();
         signal?.removeEventListener('abort', onAbort);
       })
       .then(resolve, reject);

@@ -4,7 +4,7 @@ import { AuthConfigError } from '../../common/config-error.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { TokenManagerOptions } from '../options.js';
 import { CredentialFile } from './credential-file.js';
-import { ExternalToken } from './external-token.js';
+import { ExternalToken, type CallLimits } from './external-token.js';
 import { parsePrivateKeyText, type PrivateKeyInput } from './private-key.js';
 
 /** How the client proves who it is to the token endpoint. */
@@ -87,7 +87,7 @@ export function chooseAuthMethod(
 export function resolveClient(
   options: TokenManagerOptions,
   allowInsecureRequests: boolean,
-  clock: Clock,
+  limits: CallLimits,
 ): ResolvedClient {
   const issuer =
     options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
@@ -98,7 +98,7 @@ export function resolveClient(
   if (issuer === undefined && tokenEndpoint === undefined)
     throw new AuthConfigError('give issuer (for discovery) or tokenEndpoint');
   const clientId = checkNonEmptyString(options.clientId, 'clientId');
-  const credential = credentialFromOptions(options, clock);
+  const credential = credentialFromOptions(options, limits);
   if (credential.kind === 'assertion' || credential.kind === 'none') {
     if (options.clientAuthMethod !== undefined)
       throw new AuthConfigError(
@@ -126,7 +126,7 @@ export const credentialNames = [
   'clientAssertion',
 ] as const;
 
-function credentialFromOptions(options: TokenManagerOptions, clock: Clock): ClientCredential {
+function credentialFromOptions(options: TokenManagerOptions, limits: CallLimits): ClientCredential {
   const given = credentialNames.filter((name) => options[name] !== undefined);
   // RFC 8693 leaves client authentication to the server's policy: a public client may exchange.
   if (given.length === 0 && options.tokenExchange !== undefined) return { kind: 'none' };
@@ -149,7 +149,7 @@ function credentialFromOptions(options: TokenManagerOptions, clock: Clock): Clie
       assertion: ExternalToken.fromOptions(
         names,
         { file: options.clientAssertionFile, function: options.clientAssertion },
-        clock,
+        limits,
         true,
       ),
     };

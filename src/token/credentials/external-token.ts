@@ -2,12 +2,18 @@ import { decodeJwt } from 'jose';
 import { AuthConfigError } from '../../common/config-error.js';
 import { describeThrown } from '../../common/describe.js';
 import { checkNonEmptyString } from '../../common/option-checks.js';
-import type { Clock } from '../../common/clock.js';
+import { within, type Clock } from '../../common/clock.js';
 import { TokenError, configError } from '../errors.js';
 import { RotatingFile } from './rotating-file.js';
 
 /** A function that returns a token issued by someone else (a CI provider's OIDC token, say). */
 export type TokenFunction = () => string | Promise<string>;
+
+/** The clock, and how long one call of a user's function may take (`requestTimeoutMs`), in ms. */
+export interface CallLimits {
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+}
 
 /**
  * A token another party issues and we only pass on: a client assertion (RFC 7523 §2.2), the subject
@@ -19,15 +25,15 @@ export class ExternalToken {
   readonly what: string;
   readonly #file: RotatingFile | undefined;
   readonly #function: TokenFunction | undefined;
-  readonly #clock: Clock;
+  readonly #limits: CallLimits;
   /** A client assertion must be a JWT; a subject token may be opaque (an access token). */
   readonly #mustBeJwt: boolean;
 
-  private constructor(what: string, source: RotatingFile | TokenFunction, clock: Clock, mustBeJwt: boolean) {
+  private constructor(what: string, source: RotatingFile | TokenFunction, limits: CallLimits, mustBeJwt: boolean) {
     this.what = what;
     if (source instanceof RotatingFile) this.#file = source;
     else this.#function = source;
-    this.#clock = clock;
+    this.#limits = limits;
     this.#mustBeJwt = mustBeJwt;
   }
 
@@ -38,7 +44,7 @@ export class ExternalToken {
   static fromOptions(
     names: { readonly file: string; readonly function: string },
     values: { readonly file: unknown; readonly function: unknown },
-    clock: Clock,
+    limits: CallLimits,
     mustBeJwt: boolean,
   ): ExternalToken {
     if (values.file !== undefined && values.function !== undefined)
@@ -46,10 +52,10 @@ export class ExternalToken {
     if (values.function !== undefined) {
       if (typeof values.function !== 'function')
         throw new AuthConfigError(`${names.function} must be a function returning the token`);
-      return new ExternalToken(names.function, values.function as TokenFunction, clock, mustBeJwt);
+      return new ExternalToken(names.function, values.function as TokenFunction, limits, mustBeJwt);
     }
     const path = checkNonEmptyString(values.file, names.file);
-    return new ExternalToken(names.file, new RotatingFile(path, { what: names.file }), clock, mustBeJwt);
+    return new ExternalToken(names.file, new RotatingFile(path, { what: names.file }), limits, mustBeJwt);
   }
 
   /** Whether the token comes from a file (which may be re-read on rotation). */
@@ -75,8 +81,14 @@ export class ExternalToken {
 
   async #call(tokenFunction: TokenFunction): Promise<string> {
     let token: unknown;
+    const { clock, timeoutMs } = this.#limits;
+    // Bounded: a function that never settles would otherwise hold the scope set's one refresh forever.
+    const timedOut = (): TokenError =>
+      new TokenError('timeout', `${this.what} did not answer within ${timeoutMs} ms (requestTimeoutMs)`, {
+        retryable: true,
+      });
     try {
-      token = await tokenFunction();
+      token = await within(Promise.resolve().then(tokenFunction), clock, timeoutMs, timedOut);
     } catch (err) {
       if (err instanceof TokenError) throw err;
       // The function's message is not ours to vouch for: it may quote the token.
@@ -99,7 +111,7 @@ export class ExternalToken {
       return;
     }
     if (typeof exp !== 'number') return;
-    const expiredForSec = Math.floor((this.#clock.now() - exp * 1000) / 1000);
+    const expiredForSec = Math.floor((this.#limits.clock.now() - exp * 1000) / 1000);
     if (expiredForSec >= 0) {
       const fix =
         this.#file === undefined

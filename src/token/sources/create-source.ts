@@ -38,9 +38,10 @@ export function sourceSettings(options: ResolvedOptions): SourceSettings {
  * ```
  */
 export function createTokenSource(options: TokenManagerOptions, settings: SourceSettings): TokenSource {
-  const { allowInsecureRequests, clock } = settings.http;
-  const client = resolveClient(options, allowInsecureRequests, clock);
-  const grant = options.tokenExchange === undefined ? undefined : new TokenExchangeGrant(options.tokenExchange, clock);
+  const { allowInsecureRequests, clock, requestTimeoutMs } = settings.http;
+  const limits = { clock, timeoutMs: requestTimeoutMs };
+  const client = resolveClient(options, allowInsecureRequests, limits);
+  const grant = options.tokenExchange === undefined ? undefined : new TokenExchangeGrant(options.tokenExchange, limits);
   return new ClientCredentialsSource({ ...client, ...settings, grant });
 }
 

@@ -1,7 +1,7 @@
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
-import { ExternalToken, type TokenFunction } from '../credentials/external-token.js';
+import { ExternalToken, type CallLimits, type TokenFunction } from '../credentials/external-token.js';
 import { RecentSecrets } from '../../common/redact.js';
 
 /** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
@@ -68,7 +68,7 @@ export class TokenExchangeGrant implements ClientGrant {
   readonly #sent = new RecentSecrets();
 
   /** @throws AuthConfigError naming the bad or unknown `tokenExchange` option (with the likely intended name). */
-  constructor(options: unknown, clock: Clock) {
+  constructor(options: unknown, limits: CallLimits) {
     if (typeof options !== 'object' || options === null) throw new AuthConfigError('tokenExchange must be an object');
     checkOptionNames(options, optionNames, 'tokenExchange option');
     const given = options as Partial<TokenExchangeOptions>;
@@ -78,7 +78,7 @@ export class TokenExchangeGrant implements ClientGrant {
     this.#subject = ExternalToken.fromOptions(
       { file: 'tokenExchange.subjectTokenFile', function: 'tokenExchange.subjectToken' },
       subject,
-      clock,
+      limits,
       false,
     );
     this.#subjectType = checkNonEmptyString(given.subjectTokenType, 'tokenExchange.subjectTokenType');
@@ -87,7 +87,7 @@ export class TokenExchangeGrant implements ClientGrant {
       const token = ExternalToken.fromOptions(
         names,
         { file: given.actorTokenFile, function: given.actorToken },
-        clock,
+        limits,
         false,
       );
       this.#actor = {
