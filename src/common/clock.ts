@@ -81,16 +81,7 @@ export function manyListenerController(): AbortController {
 export function within<T>(promise: Promise<T>, clock: Clock, timeoutMs: number, timedOut: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = clock.setTimeout(() => reject(timedOut()), timeoutMs);
-    promise.then(
-      (value) => {
-        timer.clear();
-        resolve(value);
-      },
-      (error: unknown) => {
-        timer.clear();
-        reject(error as Error);
-      },
-    );
+    promise.finally(() => timer.clear()).then(resolve, reject);
   });
 }
 

@@ -1,5 +1,4 @@
 import { checkNonEmptyString } from '../../common/option-checks.js';
-import type { Clock } from '../../common/clock.js';
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { TokenManagerOptions } from '../options.js';

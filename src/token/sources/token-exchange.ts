@@ -1,6 +1,5 @@
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
-import type { Clock } from '../../common/clock.js';
 import { ExternalToken, type CallLimits, type TokenFunction } from '../credentials/external-token.js';
 import { RecentSecrets } from '../../common/redact.js';
 
