@@ -6,25 +6,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, runCommand } from './commands.js';
+import { packTarball } from './packed-tarball.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('the packed tarball in a fresh project', () => {
   let work = '';
   let tarball = '';
-  let files: string[] = [];
+  let files: readonly string[] = [];
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'grpc-oauth2-fresh-'));
-    // `npm pack` runs the prepack build, so the tarball holds this tree's dist/.
-    const packed = await runCommand(after, 'npm', ['pack', '--json', '--pack-destination', work], root, 60_000);
-    assert.equal(packed.code, 0, packed.stderr);
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    assert.ok(info);
-    tarball = join(work, info.filename);
-    files = info.files.map((f) => f.path);
+    ({ tarball, files } = await packTarball(after, work));
   });
   after(() => rm(work, { recursive: true, force: true }));
 
