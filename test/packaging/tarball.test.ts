@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, runCommand } from './commands.js';
+import { headingAnchors, linkTarget, relativeLinks } from './doc-links.js';
 import { packTarball } from './packed-tarball.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +38,20 @@ describe('the packed tarball in a fresh project', () => {
       files.filter((f) => f.startsWith('test/') || f.startsWith('examples/') || f.startsWith('bench/')),
       [],
     );
+  });
+
+  it('has no doc that links to a file the package does not ship, or to a heading its page lacks', async () => {
+    const broken: string[] = [];
+    for (const page of files.filter((path) => path.endsWith('.md'))) {
+      for (const link of relativeLinks(await readFile(join(root, page), 'utf8'))) {
+        const { path, anchor } = linkTarget(page, link);
+        if (!files.includes(path) && !files.some((file) => file.startsWith(`${path}/`)))
+          broken.push(`${page}: ${link}`);
+        else if (anchor !== undefined && !headingAnchors(await readFile(join(root, path), 'utf8')).has(anchor))
+          broken.push(`${page}: ${link} (no such heading)`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 
   it('runs the getting-started guide as written: install, save greeter.proto and main.js, node main.js', async (t) => {
