@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceCondition } from './run-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,7 +24,10 @@ export interface ChildOptions {
   readonly input?: string;
   /** Extra node flags, after tsx's `--import` and before the script. */
   readonly nodeArgs?: readonly string[];
-  /** Run the script through tsx. Default true; false for JavaScript, which starts faster. */
+  /**
+   * Run the script through tsx, with the package's name resolved to `src/` (`sourceCondition`).
+   * Default true; false for JavaScript, which starts faster.
+   */
   readonly tsx?: boolean;
 }
 
@@ -35,7 +39,10 @@ export interface Child {
   stdout(): string;
 }
 
-/** Starts `node --import tsx <script> ...args` (or `node <script>`) in the project root. */
+/**
+ * Starts `node --import tsx --conditions=grpc-oauth2-credentials-source <script> ...args` (or
+ * `node <script>`) in the project root.
+ */
 export function startChild(
   t: TestContext,
   script: string,
@@ -43,7 +50,7 @@ export function startChild(
   options: ChildOptions = {},
 ): Child {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env };
-  const loader = options.tsx === false ? [] : ['--import', 'tsx'];
+  const loader = options.tsx === false ? [] : ['--import', 'tsx', sourceCondition];
   const proc = spawn(process.execPath, [...loader, ...(options.nodeArgs ?? []), script, ...args], { cwd: root, env });
   let stdout = '';
   let stderr = '';

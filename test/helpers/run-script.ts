@@ -5,6 +5,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
+/**
+ * The export condition under which the package's own name (`grpc-oauth2-credentials`, as the examples
+ * import it) resolves to `src/` rather than `dist/`. Every TypeScript child a test starts gets it, so
+ * what it runs never depends on whether something built dist/ before.
+ */
+export const sourceCondition = '--conditions=grpc-oauth2-credentials-source';
+
 /** What a finished command printed, and how it exited. */
 export interface CommandResult {
   readonly code: number | null;
@@ -67,11 +74,5 @@ export function runScript(
   t?: TestContext,
 ): Promise<ScriptResult> {
   const cleanup = (fn: () => void): void => t?.after(fn);
-  return runCommand(
-    cleanup,
-    process.execPath,
-    [tsx, '--conditions=grpc-oauth2-credentials-source', path, ...args],
-    root,
-    limitMs,
-  );
+  return runCommand(cleanup, process.execPath, [tsx, sourceCondition, path, ...args], root, limitMs);
 }
