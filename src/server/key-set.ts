@@ -1,6 +1,7 @@
 // The issuer's signing keys: jose's remote JWK set, with refetches paced on our clock.
 import { createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { monotonicNow, type Clock } from '../common/clock.js';
+import { SingleFlight } from '../common/single-flight.js';
 import { describeEndpoint } from '../token/http/endpoint-url.js';
 import { discoverJwksUri, KeysUnavailableError } from './discovery.js';
 
@@ -35,8 +36,8 @@ export class KeySet {
   readonly #clock: Clock;
   readonly #timing: KeySetTiming;
   #remote: RemoteSet | undefined;
-  #discovering: Promise<RemoteSet> | undefined;
-  #fetching: Promise<unknown> | undefined;
+  readonly #discovery = new SingleFlight<RemoteSet>();
+  readonly #reload = new SingleFlight<void>();
   /** Monotonic time of the last fetch attempt (discovery included), and of the last failure. */
   #attemptedAt = -Infinity;
   #failedAt = -Infinity;
@@ -66,16 +67,22 @@ export class KeySet {
     return monotonicNow(this.#clock) - this.#attemptedAt;
   }
 
+  /** Discovery (or the configured URL) once, shared; a failure within `retryAfterFailureMs` answers at once. */
   #discover(): Promise<RemoteSet> {
-    if (this.#discovering !== undefined) return this.#discovering;
-    if (this.#failedRecently(this.#timing.retryAfterFailureMs)) return Promise.reject(this.#failure!);
-    this.#attemptedAt = monotonicNow(this.#clock);
-    const source = this.#source;
-    const discovered = async (): Promise<RemoteSet> => {
-      const url =
-        'jwksUri' in source
-          ? source.jwksUri
-          : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+    if (this.#discovery.pending === undefined && this.#failedRecently(this.#timing.retryAfterFailureMs))
+      return Promise.reject(this.#failure!);
+    return this.#discovery.run(async () => {
+      this.#attemptedAt = monotonicNow(this.#clock);
+      const source = this.#source;
+      let url: URL;
+      try {
+        url =
+          'jwksUri' in source
+            ? source.jwksUri
+            : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+      } catch (err) {
+        throw this.#failed(err, 'issuer discovery');
+      }
       // Infinite durations: jose never refetches by itself (see the class comment).
       this.#remote = createRemoteJWKSet(url, {
         cooldownDuration: Infinity,
@@ -83,30 +90,21 @@ export class KeySet {
         timeoutDuration: this.#timing.requestTimeoutMs,
       });
       return this.#remote;
-    };
-    this.#discovering = discovered()
-      .catch((err: unknown) => {
-        throw this.#failed(err, 'issuer discovery');
-      })
-      .finally(() => (this.#discovering = undefined));
-    return this.#discovering;
+    });
   }
 
   /** One shared fetch; a caller needing keys waits for it, and a failure within `windowMs` answers at once. */
-  #fetch(remote: RemoteSet, windowMs: number): Promise<unknown> {
-    if (this.#fetching !== undefined) return this.#fetching;
-    if (this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
-    this.#attemptedAt = monotonicNow(this.#clock);
-    this.#fetching = remote
-      .reload()
-      .then(
-        () => (this.#failure = undefined),
-        (err: unknown) => {
-          throw this.#failed(err, 'JWKS');
-        },
-      )
-      .finally(() => (this.#fetching = undefined));
-    return this.#fetching;
+  #fetch(remote: RemoteSet, windowMs: number): Promise<void> {
+    if (this.#reload.pending === undefined && this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
+    return this.#reload.run(async () => {
+      this.#attemptedAt = monotonicNow(this.#clock);
+      try {
+        await remote.reload();
+      } catch (err) {
+        throw this.#failed(err, 'JWKS');
+      }
+      this.#failure = undefined;
+    });
   }
 
   #failedRecently(windowMs: number): boolean {
