@@ -31,6 +31,12 @@ export interface AuthDecision {
   readonly reason: DenialReason | 'granted' | 'public';
   /** The status details sent to the client; empty when allowed. */
   readonly details: string;
+  /**
+   * `details` with what the client is not told, for the server's own logs: for `keys_unavailable`
+   * the discovery or JWKS URL that failed and how, for `authorize_failed` what the rule threw (its
+   * name). The same as `details` for every other reason; empty when allowed.
+   */
+  readonly internalDetails: string;
   /** The verified token's `sub`; `undefined` when the token did not verify (an unverified `sub` proves nothing). */
   readonly subject: string | undefined;
 }

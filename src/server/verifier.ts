@@ -69,10 +69,15 @@ export class TokenVerifier {
   }
 }
 
+/** What a client refused `keys_unavailable` is told. */
+const keysUnavailable = "the server's signing keys are unavailable; try again later";
+
 /** The denial for an error of `jwtVerify` or of the key set. Never quotes the token or its claims. */
 export function denialOf(err: unknown): Denial {
+  // The client learns only that the keys are unavailable: the IdP's host, path and error are the
+  // server's business, and the call has not authenticated (onDecision and NODE_DEBUG get them).
   if (err instanceof KeysUnavailableError)
-    return new Denial('keys_unavailable', `signing keys unavailable: ${err.message}`);
+    return new Denial('keys_unavailable', keysUnavailable, [], `signing keys unavailable: ${err.message}`);
   const { code, claim } = err as { code?: unknown; claim?: unknown };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
@@ -87,7 +92,12 @@ export function denialOf(err: unknown): Denial {
     case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
       return new Denial('bad_signature', 'bearer token signature does not verify');
     case 'ERR_JWKS_TIMEOUT':
-      return new Denial('keys_unavailable', 'signing keys unavailable: the JWKS request timed out');
+      return new Denial(
+        'keys_unavailable',
+        keysUnavailable,
+        [],
+        'signing keys unavailable: the JWKS request timed out',
+      );
     default:
       // JWSInvalid, JWTInvalid, JOSENotSupported, or anything jose throws on input it cannot read.
       return new Denial('malformed_token', 'bearer token is not a valid JWT');

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ManualClock } from '../../src/testing/index.js';
-import { AuthConfigError, createServerAuthInterceptor, type ServerAuthOptions } from '../../src/server/index.js';
+import {
+  AuthConfigError,
+  createServerAuthInterceptor,
+  type AuthDecision,
+  type ServerAuthOptions,
+} from '../../src/server/index.js';
+import { runChild } from '../helpers/child-process.js';
 import { unary } from '../helpers/grpc-fixture.js';
 import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
 
@@ -89,6 +95,34 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 2);
   });
 
+  it('tells the client only that the keys are unavailable; the URL that failed and how go to onDecision', async (t) => {
+    const decisions: AuthDecision[] = [];
+    const { keys, call } = await scene(t, { onDecision: (decision) => decisions.push(decision) });
+    keys.jwksStatus = 503;
+    const error = await call(await keys.sign());
+    assert.equal(error?.code, grpc.status.UNAVAILABLE);
+    assert.equal(reasonOf(error), 'keys_unavailable');
+    assert.equal(error?.details, "the server's signing keys are unavailable; try again later");
+    assert.equal(decisions[0]?.details, error?.details);
+    assert.match(
+      decisions[0]?.internalDetails ?? '',
+      /^signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json failed \(JOSEError\)$/,
+    );
+  });
+
+  it('writes the URL that failed and how to NODE_DEBUG=grpc-oauth2, not to the client', async (t) => {
+    const { code, stdout, stderr } = await runChild(t, 'test/server/scripts/keys-unavailable.ts', [], {
+      env: { NODE_DEBUG: 'grpc-oauth2' },
+    });
+    assert.equal(code, 0, stderr);
+    const { details } = JSON.parse(stdout) as { details: string };
+    assert.doesNotMatch(details, /127\.0\.0\.1|jwks|JOSEError/);
+    assert.match(
+      stderr,
+      /GRPC-OAUTH2 \d+: server refused \/test\.v1\.Echo\/Unary: UNAVAILABLE keys_unavailable \(signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json failed \(JOSEError\)\)/,
+    );
+  });
+
   it('keeps serving with the cached keys when a background refresh fails', async (t) => {
     const { keys, clock, call } = await scene(t, { maxCachedTokens: 0 });
     const token = await keys.sign({ exp: Math.floor(Date.now() / 1000) + 7200 });
@@ -102,16 +136,18 @@ describe('signing keys', () => {
 
   it('refuses a discovery document that names another issuer', async (t) => {
     const keys = await startKeyServer(t);
+    const decisions: AuthDecision[] = [];
     const auth = await startAuthServer(t, {
       issuer: `${keys.issuer}/tenant`,
       audience,
       allowInsecureRequests: true,
       methods: echoPolicy,
+      onDecision: (decision) => decisions.push(decision),
     });
     const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
     assert.equal(reasonOf(error), 'keys_unavailable');
-    assert.match(error?.details ?? '', /oauth-authorization-server\/tenant names another issuer/);
+    assert.match(decisions[0]?.internalDetails ?? '', /oauth-authorization-server\/tenant names another issuer/);
   });
 });
 
