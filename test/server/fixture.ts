@@ -92,6 +92,11 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
   return keyServer;
 }
 
+/** The options most tests start the auth server with: trust `keys`, over http on loopback, the echo policy. */
+export function trusting(keys: KeyServer): ServerAuthOptions {
+  return { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy };
+}
+
 /** What one handler saw: its method, the claims getAuthClaims gave it, and where it looked. */
 export interface HandlerSighting {
   readonly method: string;
