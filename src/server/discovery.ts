@@ -54,7 +54,9 @@ export async function discoverJwksUri(issuer: string, allowInsecureRequests: boo
     const document = (await response.json().catch(() => undefined)) as
       { issuer?: unknown; jwks_uri?: unknown } | undefined;
     if (document?.issuer !== issuer)
-      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} names another issuer`);
+      throw new KeysUnavailableError(
+        `discovery document ${describeEndpoint(url)} ${otherIssuer(document?.issuer, issuer)}`,
+      );
     return jwksUrl(
       document.jwks_uri,
       `jwks_uri of ${describeEndpoint(url)}`,
@@ -65,6 +67,19 @@ export async function discoverJwksUri(issuer: string, allowInsecureRequests: boo
   throw new KeysUnavailableError(
     `issuer ${describeEndpoint(issuer)} has no discovery document: ${tried.join(' and ')} answered HTTP 404`,
   );
+}
+
+/**
+ * What is wrong with a document's `issuer`, naming both issuers: the document's must be the
+ * configured one to the letter, like every token's `iss`. The usual cause is spelt out: a trailing
+ * slash (Auth0 writes its issuers with one).
+ */
+function otherIssuer(named: unknown, configured: string): string {
+  if (typeof named !== 'string') return `names no issuer; the configured issuer is ${JSON.stringify(configured)}`;
+  const shown = JSON.stringify(named.slice(0, 200));
+  const differsBySlash = named.replace(/\/$/, '') === configured.replace(/\/$/, '');
+  const hint = `: they differ only by a trailing slash, and issuers are compared exactly; set issuer to ${shown}`;
+  return `names the issuer ${shown}, not the configured issuer ${JSON.stringify(configured)}${differsBySlash ? hint : ''}`;
 }
 
 /** `value` as an https URL (http only when allowed), else the error `fail` makes. */

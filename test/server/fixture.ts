@@ -34,6 +34,11 @@ export interface KeyServer {
   readonly key: SigningKey;
   /** HTTP status the JWKS endpoint answers with instead of 200, while set. */
   jwksStatus: number | undefined;
+  /**
+   * What each discovery document answers (a string body is sent as it is). Default: the RFC 8414
+   * one `{ issuer, jwks_uri }` (under any issuer path), the OpenID Connect one 404.
+   */
+  documents: Record<DiscoveryDocument, { status: number; body: unknown }>;
   /** Requests so far to the JWKS endpoint. */
   readonly jwksRequests: number;
   /** Signs `claims` over defaults (iss, aud, sub, scope, exp in an hour at `nowMs`). */
@@ -43,13 +48,16 @@ export interface KeyServer {
   ): Promise<string>;
 }
 
+/** The well-known discovery documents, by the name of their URL. */
+export type DiscoveryDocument = 'oauth-authorization-server' | 'openid-configuration';
+
 export async function startKeyServer(t: TestContext): Promise<KeyServer> {
   const key = await newSigningKey();
   let jwksRequests = 0;
   const http = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     if (req.url === '/.well-known/jwks.json') {
       jwksRequests++;
@@ -57,8 +65,12 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
         ? send(200, { keys: keyServer.served })
         : send(keyServer.jwksStatus, {});
     }
-    if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
-      return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
+    const document = req.url?.startsWith('/.well-known/oauth-authorization-server')
+      ? keyServer.documents['oauth-authorization-server']
+      : req.url?.endsWith('/.well-known/openid-configuration')
+        ? keyServer.documents['openid-configuration']
+        : undefined;
+    if (document !== undefined) return send(document.status, document.body);
     send(404, {});
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -71,6 +83,10 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     served: [key.jwk],
     key,
     jwksStatus: undefined,
+    documents: {
+      'oauth-authorization-server': { status: 200, body: { issuer, jwks_uri: `${issuer}/.well-known/jwks.json` } },
+      'openid-configuration': { status: 404, body: {} },
+    },
     get jwksRequests() {
       return jwksRequests;
     },

@@ -10,20 +10,13 @@ import {
 } from '../../src/server/index.js';
 import { runChild } from '../helpers/child-process.js';
 import { unary } from '../helpers/grpc-fixture.js';
-import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
+import * as fixture from './fixture.js';
+import { bearer, newSigningKey, reasonOf, startAuthServer, startKeyServer, trusting } from './fixture.js';
 
 async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
   const keys = await startKeyServer(t);
   const clock = new ManualClock();
-  const auth = await startAuthServer(t, {
-    issuer: keys.issuer,
-    audience,
-    jwksUri: keys.jwksUri,
-    allowInsecureRequests: true,
-    methods: echoPolicy,
-    clock,
-    ...options,
-  });
+  const auth = await startAuthServer(t, { ...trusting(keys), clock, ...options });
   const client = auth.client();
   const call = async (token: string) => (await unary(client, { metadata: bearer(token) })).error;
   return { keys, clock, auth, call };
@@ -134,25 +127,38 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 2);
   });
 
-  it('refuses a discovery document that names another issuer', async (t) => {
-    const keys = await startKeyServer(t);
-    const decisions: AuthDecision[] = [];
-    const auth = await startAuthServer(t, {
-      issuer: `${keys.issuer}/tenant`,
-      audience,
-      allowInsecureRequests: true,
-      methods: echoPolicy,
-      onDecision: (decision) => decisions.push(decision),
+  for (const [what, named] of [
+    ['with a trailing slash (as Auth0 writes its issuers)', '/'],
+    ['on another path', '/other'],
+  ] as const) {
+    it(`names both issuers, on the first call, when the discovery document names the issuer ${what}`, async (t) => {
+      const keys = await startKeyServer(t);
+      const documentIssuer = `${keys.issuer}${named}`;
+      keys.documents['oauth-authorization-server'].body = { issuer: documentIssuer, jwks_uri: keys.jwksUri };
+      const decisions: AuthDecision[] = [];
+      const auth = await startAuthServer(t, {
+        ...trusting(keys),
+        jwksUri: undefined,
+        onDecision: (decision) => decisions.push(decision),
+      });
+      const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
+      assert.equal(reasonOf(error), 'keys_unavailable');
+      const details = decisions[0]?.internalDetails ?? '';
+      const hint = `: they differ only by a trailing slash, and issuers are compared exactly; set issuer to "${documentIssuer}"`;
+      assert.ok(
+        details.includes(
+          `${keys.issuer}/.well-known/oauth-authorization-server names the issuer "${documentIssuer}", ` +
+            `not the configured issuer "${keys.issuer}"${named === '/' ? hint : ''}`,
+        ),
+        details,
+      );
+      if (named !== '/') assert.ok(!details.includes('trailing slash'), details);
     });
-    const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
-    assert.equal(error?.code, grpc.status.UNAVAILABLE);
-    assert.equal(reasonOf(error), 'keys_unavailable');
-    assert.match(decisions[0]?.internalDetails ?? '', /oauth-authorization-server\/tenant names another issuer/);
-  });
+  }
 });
 
 describe('key URLs', () => {
-  const base = { audience, methods: echoPolicy };
+  const base = { audience: fixture.audience, methods: fixture.echoPolicy };
   it('refuses an http:// jwksUri unless allowInsecureRequests is true', () => {
     assert.throws(
       () =>
