@@ -21,52 +21,59 @@ export function discoveryUrls(issuer: string): string[] {
 }
 
 /**
- * The `jwks_uri` of `issuer`'s discovery document. The document's `issuer` must be the configured
- * one (RFC 8414 §3.3: otherwise another server's keys could be trusted), and `jwks_uri` https
- * unless `allowInsecureRequests`. Redirects are not followed.
+ * The `jwks_uri` of `issuer`'s discovery document: the first of {@link discoveryUrls} that is usable.
+ * A document is usable when it is a JSON object whose `issuer` is the configured one (RFC 8414 §3.3:
+ * otherwise another server's keys could be trusted) and whose `jwks_uri` is https (http only with
+ * `allowInsecureRequests`). Any other answer (a 403, a sign-in page, JSON without `issuer`) moves on
+ * to the next document; a request that gets no answer at all fails at once. Redirects are not followed.
  *
- * @throws KeysUnavailableError naming the document's URL and what was wrong.
+ * @throws KeysUnavailableError naming each document's URL and what was wrong with it.
  */
 export async function discoverJwksUri(issuer: string, allowInsecureRequests: boolean, timeoutMs: number): Promise<URL> {
-  const tried: string[] = [];
+  const problems: string[] = [];
   for (const url of discoveryUrls(issuer)) {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { accept: 'application/json' },
-      });
-    } catch (err) {
-      throw new KeysUnavailableError(
-        `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
-      );
+    const document = await documentAt(url, timeoutMs);
+    if (typeof document === 'string') {
+      problems.push(`${describeEndpoint(url)} ${document}`);
+    } else if (document.issuer !== issuer) {
+      problems.push(`${describeEndpoint(url)} ${otherIssuer(document.issuer, issuer)}`);
+    } else {
+      try {
+        return jwksUrl(document.jwks_uri, `jwks_uri of ${describeEndpoint(url)}`, allowInsecureRequests, (message) =>
+          Error(message),
+        );
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
-    if (response.status === 404) {
-      await response.body?.cancel();
-      tried.push(describeEndpoint(url));
-      continue;
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} answered HTTP ${response.status}`);
-    }
-    const document = (await response.json().catch(() => undefined)) as
-      { issuer?: unknown; jwks_uri?: unknown } | undefined;
-    if (document?.issuer !== issuer)
-      throw new KeysUnavailableError(
-        `discovery document ${describeEndpoint(url)} ${otherIssuer(document?.issuer, issuer)}`,
-      );
-    return jwksUrl(
-      document.jwks_uri,
-      `jwks_uri of ${describeEndpoint(url)}`,
-      allowInsecureRequests,
-      (message) => new KeysUnavailableError(message),
-    );
   }
   throw new KeysUnavailableError(
-    `issuer ${describeEndpoint(issuer)} has no discovery document: ${tried.join(' and ')} answered HTTP 404`,
+    `issuer ${JSON.stringify(issuer)} has no usable discovery document: ${problems.join('; ')}`,
   );
+}
+
+/** The JSON object `url` answers with, or what is wrong with the answer. @throws KeysUnavailableError when there is none. */
+async function documentAt(url: string, timeoutMs: number): Promise<Record<string, unknown> | string> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
+  } catch (err) {
+    throw new KeysUnavailableError(
+      `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
+    );
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return `answered HTTP ${response.status}`;
+  }
+  const document: unknown = await response.json().catch(() => undefined);
+  return typeof document === 'object' && document !== null && !Array.isArray(document)
+    ? (document as Record<string, unknown>)
+    : 'is not a JSON object';
 }
 
 /**

@@ -127,6 +127,40 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 2);
   });
 
+  for (const [what, answer] of [
+    ['200 with an HTML page', { status: 200, body: '<html><body>Sign in</body></html>' }],
+    ['403', { status: 403, body: { error: 'forbidden' } }],
+    ['JSON without issuer', { status: 200, body: { jwks_uri: 'https://elsewhere.example.test/keys' } }],
+  ] as const) {
+    it(`falls back to the OpenID Connect document when the RFC 8414 one answers ${what}`, async (t) => {
+      const keys = await startKeyServer(t);
+      keys.documents['oauth-authorization-server'] = answer;
+      keys.documents['openid-configuration'] = { status: 200, body: { issuer: keys.issuer, jwks_uri: keys.jwksUri } };
+      const auth = await startAuthServer(t, { ...trusting(keys), jwksUri: undefined });
+      assert.equal((await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error, undefined);
+    });
+  }
+
+  it('names what was wrong with each discovery document when neither is usable', async (t) => {
+    const keys = await startKeyServer(t);
+    keys.documents['oauth-authorization-server'] = { status: 403, body: {} };
+    keys.documents['openid-configuration'] = { status: 200, body: 'not json' };
+    const decisions: AuthDecision[] = [];
+    const auth = await startAuthServer(t, {
+      ...trusting(keys),
+      jwksUri: undefined,
+      onDecision: (decision) => decisions.push(decision),
+    });
+    const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
+    assert.equal(reasonOf(error), 'keys_unavailable');
+    assert.equal(
+      decisions[0]?.internalDetails,
+      `signing keys unavailable: issuer "${keys.issuer}" has no usable discovery document: ` +
+        `${keys.issuer}/.well-known/oauth-authorization-server answered HTTP 403; ` +
+        `${keys.issuer}/.well-known/openid-configuration is not a JSON object`,
+    );
+  });
+
   for (const [what, named] of [
     ['with a trailing slash (as Auth0 writes its issuers)', '/'],
     ['on another path', '/other'],
