@@ -16,10 +16,12 @@ import { bearer, newSigningKey, reasonOf, startAuthServer, startKeyServer, trust
 async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
   const keys = await startKeyServer(t);
   const clock = new ManualClock();
-  const auth = await startAuthServer(t, { ...trusting(keys), clock, ...options });
+  const decisions: AuthDecision[] = [];
+  const onDecision = (decision: AuthDecision): number => decisions.push(decision);
+  const auth = await startAuthServer(t, { ...trusting(keys), clock, onDecision, ...options });
   const client = auth.client();
   const call = async (token: string) => (await unary(client, { metadata: bearer(token) })).error;
-  return { keys, clock, auth, call };
+  return { keys, clock, auth, call, decisions };
 }
 
 describe('signing keys', () => {
@@ -89,8 +91,7 @@ describe('signing keys', () => {
   });
 
   it('tells the client only that the keys are unavailable; the URL that failed and how go to onDecision', async (t) => {
-    const decisions: AuthDecision[] = [];
-    const { keys, call } = await scene(t, { onDecision: (decision) => decisions.push(decision) });
+    const { keys, call, decisions } = await scene(t);
     keys.jwksStatus = 503;
     const error = await call(await keys.sign());
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
@@ -133,26 +134,18 @@ describe('signing keys', () => {
     ['JSON without issuer', { status: 200, body: { jwks_uri: 'https://elsewhere.example.test/keys' } }],
   ] as const) {
     it(`falls back to the OpenID Connect document when the RFC 8414 one answers ${what}`, async (t) => {
-      const keys = await startKeyServer(t);
+      const { keys, call } = await scene(t, { jwksUri: undefined });
       keys.documents['oauth-authorization-server'] = answer;
       keys.documents['openid-configuration'] = { status: 200, body: { issuer: keys.issuer, jwks_uri: keys.jwksUri } };
-      const auth = await startAuthServer(t, { ...trusting(keys), jwksUri: undefined });
-      assert.equal((await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error, undefined);
+      assert.equal(await call(await keys.sign()), undefined);
     });
   }
 
   it('names what was wrong with each discovery document when neither is usable', async (t) => {
-    const keys = await startKeyServer(t);
+    const { keys, call, decisions } = await scene(t, { jwksUri: undefined });
     keys.documents['oauth-authorization-server'] = { status: 403, body: {} };
     keys.documents['openid-configuration'] = { status: 200, body: 'not json' };
-    const decisions: AuthDecision[] = [];
-    const auth = await startAuthServer(t, {
-      ...trusting(keys),
-      jwksUri: undefined,
-      onDecision: (decision) => decisions.push(decision),
-    });
-    const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
-    assert.equal(reasonOf(error), 'keys_unavailable');
+    assert.equal(reasonOf(await call(await keys.sign())), 'keys_unavailable');
     assert.equal(
       decisions[0]?.internalDetails,
       `signing keys unavailable: issuer "${keys.issuer}" has no usable discovery document: ` +
@@ -166,17 +159,10 @@ describe('signing keys', () => {
     ['on another path', '/other'],
   ] as const) {
     it(`names both issuers, on the first call, when the discovery document names the issuer ${what}`, async (t) => {
-      const keys = await startKeyServer(t);
+      const { keys, call, decisions } = await scene(t, { jwksUri: undefined });
       const documentIssuer = `${keys.issuer}${named}`;
       keys.documents['oauth-authorization-server'].body = { issuer: documentIssuer, jwks_uri: keys.jwksUri };
-      const decisions: AuthDecision[] = [];
-      const auth = await startAuthServer(t, {
-        ...trusting(keys),
-        jwksUri: undefined,
-        onDecision: (decision) => decisions.push(decision),
-      });
-      const error = (await unary(auth.client(), { metadata: bearer(await keys.sign()) })).error;
-      assert.equal(reasonOf(error), 'keys_unavailable');
+      assert.equal(reasonOf(await call(await keys.sign())), 'keys_unavailable');
       const details = decisions[0]?.internalDetails ?? '';
       const hint = `: they differ only by a trailing slash, and issuers are compared exactly; set issuer to "${documentIssuer}"`;
       assert.ok(
