@@ -1,11 +1,8 @@
 // Finds the issuer's jwks_uri in its discovery document. Hand-written with fetch: openid-client
 // does this for clients, but ./server must not depend on OAuth client code, and jose has no discovery.
 import { describeEndpoint } from '../token/http/endpoint-url.js';
-
-/** Thrown when the signing keys cannot be found or fetched: the call ends `UNAVAILABLE`. */
-export class KeysUnavailableError extends Error {
-  override readonly name = 'KeysUnavailableError';
-}
+import { AnswerTooLargeError, fetchCapped, maxAnswerBytes } from './capped-fetch.js';
+import { KeysUnavailableError } from './keys-unavailable.js';
 
 /**
  * The well-known documents tried, in order: OAuth 2.0 authorization server metadata (RFC 8414 §3,
@@ -56,12 +53,14 @@ export async function discoverJwksUri(issuer: string, allowInsecureRequests: boo
 async function documentAt(url: string, timeoutMs: number): Promise<Record<string, unknown> | string> {
   let response: Response;
   try {
-    response = await fetch(url, {
+    const init: RequestInit = {
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
       headers: { accept: 'application/json' },
-    });
+    };
+    response = await fetchCapped(url, init, 'discovery document');
   } catch (err) {
+    if (err instanceof AnswerTooLargeError) return `answered with more than ${maxAnswerBytes} bytes`;
     throw new KeysUnavailableError(
       `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
     );

@@ -1,9 +1,18 @@
 // The issuer's signing keys: jose's remote JWK set, with refetches paced on our clock.
-import { createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+} from 'jose';
 import { monotonicNow, type Clock } from '../common/clock.js';
 import { SingleFlight } from '../common/single-flight.js';
 import { describeEndpoint } from '../token/http/endpoint-url.js';
-import { discoverJwksUri, KeysUnavailableError } from './discovery.js';
+import { fetchCapped } from './capped-fetch.js';
+import { discoverJwksUri } from './discovery.js';
+import { KeysUnavailableError } from './keys-unavailable.js';
 
 /** Timing of the key set, in milliseconds. */
 export interface KeySetTiming {
@@ -88,6 +97,7 @@ export class KeySet {
         cooldownDuration: Infinity,
         cacheMaxAge: Infinity,
         timeoutDuration: this.#timing.requestTimeoutMs,
+        [customFetch]: (jwksUrl: string, init: RequestInit) => fetchCapped(jwksUrl, init, 'JWKS'),
       });
       return this.#remote;
     });

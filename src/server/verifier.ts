@@ -2,7 +2,7 @@
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../common/clock.js';
 import { Denial } from './denial.js';
-import { KeysUnavailableError } from './discovery.js';
+import { KeysUnavailableError } from './keys-unavailable.js';
 import type { KeySet } from './key-set.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 

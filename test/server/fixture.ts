@@ -39,6 +39,13 @@ export interface KeyServer {
    * one `{ issuer, jwks_uri }` (under any issuer path), the OpenID Connect one 404.
    */
   documents: Record<DiscoveryDocument, { status: number; body: unknown }>;
+  /**
+   * Pads every JSON answer with a `padding` member of this many bytes, streamed in 1 MB chunks with
+   * no Content-Length, as long as the client reads. Default 0.
+   */
+  paddingBytes: number;
+  /** Padding bytes written so far (what the client took before it went away). */
+  readonly paddingSent: number;
   /** Requests so far to the JWKS endpoint. */
   readonly jwksRequests: number;
   /** Signs `claims` over defaults (iss, aud, sub, scope, exp in an hour at `nowMs`). */
@@ -54,10 +61,30 @@ export type DiscoveryDocument = 'oauth-authorization-server' | 'openid-configura
 export async function startKeyServer(t: TestContext): Promise<KeyServer> {
   const key = await newSigningKey();
   let jwksRequests = 0;
+  let paddingSent = 0;
   const http = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
-      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      if (typeof body === 'string' || keyServer.paddingBytes === 0)
+        return void res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      void sendPadded(JSON.stringify(body));
+    };
+    const sendPadded = async (json: string): Promise<void> => {
+      res.write(`${json.slice(0, -1)},"padding":"`);
+      const chunk = 'a'.repeat(1 << 20);
+      for (let left = keyServer.paddingBytes; left > 0 && !res.destroyed; left -= chunk.length) {
+        const piece = chunk.slice(0, left);
+        paddingSent += piece.length;
+        if (!res.write(piece))
+          await new Promise<void>((resolve) => {
+            const resume = (): void => {
+              res.off('drain', resume).off('close', resume);
+              resolve();
+            };
+            res.on('drain', resume).on('close', resume);
+          });
+      }
+      res.end('"}');
     };
     if (req.url === '/.well-known/jwks.json') {
       jwksRequests++;
@@ -86,6 +113,10 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     documents: {
       'oauth-authorization-server': { status: 200, body: { issuer, jwks_uri: `${issuer}/.well-known/jwks.json` } },
       'openid-configuration': { status: 404, body: {} },
+    },
+    paddingBytes: 0,
+    get paddingSent() {
+      return paddingSent;
     },
     get jwksRequests() {
       return jwksRequests;

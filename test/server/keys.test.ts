@@ -117,6 +117,29 @@ describe('signing keys', () => {
     );
   });
 
+  it('refuses a JWKS answer past 1 MB and stops reading it (64 MB streamed)', async (t) => {
+    const { keys, call, decisions } = await scene(t);
+    keys.paddingBytes = 64 << 20;
+    assert.equal(reasonOf(await call(await keys.sign())), 'keys_unavailable');
+    assert.match(
+      decisions[0]?.internalDetails ?? '',
+      /JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json answered with more than 1048576 bytes$/,
+    );
+    t.diagnostic(`of a 64 MB JWKS, ${(keys.paddingSent / 2 ** 20).toFixed(0)} MB were sent before the server stopped`);
+    assert.ok(keys.paddingSent < 16 << 20, `${keys.paddingSent} bytes sent`);
+  });
+
+  it('refuses discovery documents past 1 MB', async (t) => {
+    const { keys, call, decisions } = await scene(t, { jwksUri: undefined });
+    keys.documents['openid-configuration'] = keys.documents['oauth-authorization-server'];
+    keys.paddingBytes = 2 << 20;
+    assert.equal(reasonOf(await call(await keys.sign())), 'keys_unavailable');
+    assert.match(
+      decisions[0]?.internalDetails ?? '',
+      /oauth-authorization-server answered with more than 1048576 bytes; .*openid-configuration answered with more than 1048576 bytes$/,
+    );
+  });
+
   it('keeps serving with the cached keys when a background refresh fails', async (t) => {
     const { keys, clock, call } = await scene(t, { maxCachedTokens: 0 });
     const token = await keys.sign({ exp: Math.floor(Date.now() / 1000) + 7200 });
