@@ -122,7 +122,10 @@ describe('server interceptor with the SDK client', () => {
     const { error } = await unary(server.client(createChannelCredentials(server.channelCredentials(), tokens)));
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
     assert.equal(reasonOf(error), 'keys_unavailable');
-    assert.match(decisions[0]?.internalDetails ?? '', /no usable discovery document: .* answered HTTP 404; .* answered HTTP 404$/);
+    assert.match(
+      decisions[0]?.internalDetails ?? '',
+      /no usable discovery document: .* answered HTTP 404; .* answered HTTP 404$/,
+    );
   });
 
   it('refuses a token for another audience, and the SDK interceptor invalidates it and replays once', async (t) => {
