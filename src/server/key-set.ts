@@ -28,6 +28,12 @@ export interface KeySetTiming {
 
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 
+/** A key found for a token, with the {@link KeySet.generation} of the set it was found in. */
+export interface ResolvedKey {
+  readonly key: CryptoKey;
+  readonly generation: number;
+}
+
 /** Where the keys come from: a JWKS URL, or the discovery document of an issuer. */
 export type KeySource =
   { readonly jwksUri: URL } | { readonly issuer: string; readonly allowInsecureRequests: boolean };
@@ -51,6 +57,7 @@ export class KeySet {
   #attemptedAt = -Infinity;
   #failedAt = -Infinity;
   #failure: KeysUnavailableError | undefined;
+  #generation = 0;
 
   constructor(source: KeySource, clock: Clock, timing: KeySetTiming) {
     this.#source = source;
@@ -58,18 +65,37 @@ export class KeySet {
     this.#timing = timing;
   }
 
-  /** The key for `header`; the resolver jose's `jwtVerify` calls. */
-  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+  /**
+   * How many times the keys were fetched. A verification remembered from an earlier generation is
+   * not trusted: its key may have left the set.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Age after which the keys are refetched, in milliseconds; no verification is remembered longer. */
+  get maxAgeMs(): number {
+    return this.#timing.maxAgeMs;
+  }
+
+  /** The key for `header`, and the generation of the set it was found in; what jose's `jwtVerify` resolver asks. */
+  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
     const remote = this.#remote ?? (await this.#discover());
     if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
     else if (this.#age() >= this.#timing.maxAgeMs) this.#fetch(remote, 0).catch(() => {}); // stale keys keep serving
     try {
-      return await remote(header, token);
+      return await this.#lookUp(remote, header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey) || this.#age() < this.#timing.refetchCooldownMs) throw err;
       await this.#fetch(remote, 0);
-      return await remote(header, token);
+      return await this.#lookUp(remote, header, token);
     }
+  }
+
+  async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
+    // Read before jose looks: it looks in the set it holds now, and a reload counts only once done.
+    const generation = this.#generation;
+    return { key: await remote(header, token), generation };
   }
 
   #age(): number {
@@ -113,6 +139,7 @@ export class KeySet {
       } catch (err) {
         throw this.#failed(err, 'JWKS');
       }
+      this.#generation++;
       this.#failure = undefined;
     });
   }

@@ -1,5 +1,5 @@
 // Verifies a bearer JWT with jose, and says in a word what is wrong with one that fails.
-import { jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { Clock } from '../common/clock.js';
 import { Denial } from './denial.js';
 import { KeysUnavailableError } from './keys-unavailable.js';
@@ -31,10 +31,13 @@ export class TokenVerifier {
     this.#cache = new VerifiedTokenCache(settings.maxCachedTokens);
   }
 
-  /** Verifies `token`; synchronous when it was verified before and is still valid. */
+  /**
+   * Verifies `token`; synchronous when it was verified before, by a key of the current key set, at
+   * most the key set's cache age ago, and is still valid.
+   */
   verify(token: string): Verified | Promise<Verified> {
     const key = VerifiedTokenCache.keyOf(token);
-    const cached = this.#cache.get(key, this.#settings.clock.now());
+    const cached = this.#cache.get(key, this.#settings.clock.now(), this.#settings.keys.generation);
     if (cached !== undefined) return cached;
     return this.#verify(token, key);
   }
@@ -49,8 +52,14 @@ export class TokenVerifier {
 
   async #verify(token: string, key: string): Promise<Verified> {
     const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt, clock, keys } = this.#settings;
+    let keysGeneration = -1;
+    const resolveKey = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
+      const resolved = await keys.resolve(...args);
+      keysGeneration = resolved.generation;
+      return resolved.key;
+    };
     try {
-      const { payload } = await jwtVerify(token, (header, jws) => keys.resolve(header, jws), {
+      const { payload } = await jwtVerify(token, resolveKey, {
         issuer,
         audience: [...audience],
         algorithms: [...algorithms],
@@ -61,7 +70,10 @@ export class TokenVerifier {
         currentDate: new Date(clock.now()),
       });
       const claims = Object.freeze(payload);
-      this.#cache.set(key, claims, this.validUntilMs(claims));
+      // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
+      // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
+      const validUntilMs = Math.min(this.validUntilMs(claims), clock.now() + keys.maxAgeMs);
+      this.#cache.set(key, claims, validUntilMs, keysGeneration);
       return claims;
     } catch (err) {
       return denialOf(err);
