@@ -86,8 +86,12 @@ export class KeySet {
     try {
       return await this.#lookUp(remote, header, token);
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || this.#age() < this.#timing.refetchCooldownMs) throw err;
-      await this.#fetch(remote, 0);
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      // A refetch in flight (the background one of stale keys, another call's for this new kid) may
+      // bring the key: wait for it (it is bounded by requestTimeoutMs) rather than refuse.
+      const inFlight = this.#reload.pending;
+      if (inFlight === undefined && this.#age() < this.#timing.refetchCooldownMs) throw err;
+      await (inFlight ?? this.#fetch(remote, 0));
       return await this.#lookUp(remote, header, token);
     }
   }

@@ -44,6 +44,29 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 2);
   });
 
+  it('accepts the first token of a rotated-in key that arrives when the keys are stale: it waits for the refetch it started', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    assert.equal(await call(await keys.sign()), undefined);
+    const next = await newSigningKey();
+    keys.served = [keys.key.jwk, next.jwk];
+    await clock.advance(600_000);
+    assert.equal(await call(await keys.sign({}, { key: next, nowMs: clock.now() })), undefined);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
+  it('accepts tokens of a rotated-in key that arrive while another call refetches the keys for it', async (t) => {
+    const { keys, clock, call } = await scene(t);
+    assert.equal(await call(await keys.sign()), undefined);
+    const next = await newSigningKey();
+    keys.served = [keys.key.jwk, next.jwk];
+    await clock.advance(30_000);
+    const tokens = await Promise.all(
+      ['first', 'second', 'third'].map((sub) => keys.sign({ sub }, { key: next, nowMs: clock.now() })),
+    );
+    assert.deepEqual(await Promise.all(tokens.map(call)), [undefined, undefined, undefined]);
+    assert.equal(keys.jwksRequests, 2);
+  });
+
   it('does not refetch for an unknown kid within the cooldown', async (t) => {
     const { keys, clock, call } = await scene(t);
     assert.equal(await call(await keys.sign()), undefined);
