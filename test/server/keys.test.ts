@@ -33,36 +33,33 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 1);
   });
 
-  it('accepts a rotated-in key after one refetch once the cooldown has passed', async (t) => {
-    const { keys, clock, call } = await scene(t);
+  /** Keys fetched by a first call; then a new key served beside the old one, and the clock `afterMs` on. */
+  async function rotatedIn(t: TestContext, afterMs: number) {
+    const context = await scene(t);
+    const { keys, clock, call } = context;
     assert.equal(await call(await keys.sign()), undefined);
     const next = await newSigningKey();
     keys.served = [keys.key.jwk, next.jwk];
-    const rotated = await keys.sign({}, { key: next, nowMs: clock.now() });
-    await clock.advance(30_000);
-    assert.equal(await call(rotated), undefined);
+    await clock.advance(afterMs);
+    const signWithNew = (sub = 'orders-svc') => keys.sign({ sub }, { key: next, nowMs: clock.now() });
+    return { ...context, signWithNew };
+  }
+
+  it('accepts a rotated-in key after one refetch once the cooldown has passed', async (t) => {
+    const { keys, call, signWithNew } = await rotatedIn(t, 30_000);
+    assert.equal(await call(await signWithNew()), undefined);
     assert.equal(keys.jwksRequests, 2);
   });
 
   it('accepts the first token of a rotated-in key that arrives when the keys are stale: it waits for the refetch it started', async (t) => {
-    const { keys, clock, call } = await scene(t);
-    assert.equal(await call(await keys.sign()), undefined);
-    const next = await newSigningKey();
-    keys.served = [keys.key.jwk, next.jwk];
-    await clock.advance(600_000);
-    assert.equal(await call(await keys.sign({}, { key: next, nowMs: clock.now() })), undefined);
+    const { keys, call, signWithNew } = await rotatedIn(t, 600_000);
+    assert.equal(await call(await signWithNew()), undefined);
     assert.equal(keys.jwksRequests, 2);
   });
 
   it('accepts tokens of a rotated-in key that arrive while another call refetches the keys for it', async (t) => {
-    const { keys, clock, call } = await scene(t);
-    assert.equal(await call(await keys.sign()), undefined);
-    const next = await newSigningKey();
-    keys.served = [keys.key.jwk, next.jwk];
-    await clock.advance(30_000);
-    const tokens = await Promise.all(
-      ['first', 'second', 'third'].map((sub) => keys.sign({ sub }, { key: next, nowMs: clock.now() })),
-    );
+    const { keys, call, signWithNew } = await rotatedIn(t, 30_000);
+    const tokens = await Promise.all(['first', 'second', 'third'].map(signWithNew));
     assert.deepEqual(await Promise.all(tokens.map(call)), [undefined, undefined, undefined]);
     assert.equal(keys.jwksRequests, 2);
   });
