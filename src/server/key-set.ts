@@ -28,11 +28,21 @@ export interface KeySetTiming {
 
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 
-/** A key found for a token, with the {@link KeySet.generation} of the set it was found in. */
-export interface ResolvedKey {
-  readonly key: CryptoKey;
+/**
+ * The keys that may have signed a token, with the {@link KeySet.generation} of the set they were
+ * found in: one, or for a token without `kid` each key of its algorithm's type (at most
+ * {@link maxCandidateKeys}).
+ */
+export interface CandidateKeys {
+  readonly keys: readonly [CryptoKey, ...CryptoKey[]];
   readonly generation: number;
 }
+
+/**
+ * Most keys a token without `kid` is tried against. Real key sets hold one to three keys per type;
+ * the bound keeps a forged kid-less token from costing a signature check per key of a large set.
+ */
+export const maxCandidateKeys = 5;
 
 /** Where the keys come from: a JWKS URL, or the discovery document of an issuer. */
 export type KeySource =
@@ -78,8 +88,8 @@ export class KeySet {
     return this.#timing.maxAgeMs;
   }
 
-  /** The key for `header`, and the generation of the set it was found in; what jose's `jwtVerify` resolver asks. */
-  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
+  /** The keys that may have signed a token with `header`; what jose's `jwtVerify` resolver asks. */
+  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
     const remote = this.#remote ?? (await this.#discover());
     if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
     else if (this.#age() >= this.#timing.maxAgeMs) this.#fetch(remote, 0).catch(() => {}); // stale keys keep serving
@@ -96,10 +106,20 @@ export class KeySet {
     }
   }
 
-  async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
+  async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
     // Read before jose looks: it looks in the set it holds now, and a reload counts only once done.
     const generation = this.#generation;
-    return { key: await remote(header, token), generation };
+    try {
+      return { keys: [await remote(header, token)], generation };
+    } catch (err) {
+      if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+      // jose finds several keys for a token without kid (a rotation serves two) and hands them over.
+      const keys: CryptoKey[] = [];
+      for await (const key of err) if (keys.push(key) === maxCandidateKeys) break;
+      const [first, ...others] = keys;
+      if (first === undefined) throw err;
+      return { keys: [first, ...others], generation };
+    }
   }
 
   #age(): number {

@@ -1,9 +1,17 @@
 // Verifies a bearer JWT with jose, and says in a word what is wrong with one that fails.
-import { jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import {
+  errors,
+  jwtVerify,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from 'jose';
 import type { Clock } from '../common/clock.js';
 import { Denial } from './denial.js';
 import { KeysUnavailableError } from './keys-unavailable.js';
-import type { KeySet } from './key-set.js';
+import type { CandidateKeys, KeySet } from './key-set.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
 /** What a token must satisfy; see the options of `createServerAuthInterceptor`. */
@@ -52,23 +60,24 @@ export class TokenVerifier {
 
   async #verify(token: string, key: string): Promise<Verified> {
     const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt, clock, keys } = this.#settings;
-    let keysGeneration = -1;
-    const resolveKey = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
-      const resolved = await keys.resolve(...args);
-      keysGeneration = resolved.generation;
-      return resolved.key;
+    let candidates: CandidateKeys | undefined;
+    const firstCandidate = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
+      candidates = await keys.resolve(...args);
+      return candidates.keys[0];
+    };
+    const options: JWTVerifyOptions = {
+      issuer,
+      audience: [...audience],
+      algorithms: [...algorithms],
+      clockTolerance: clockToleranceSec,
+      // Without exp a token would be good forever; jose checks exp only when present.
+      requiredClaims: ['exp'],
+      typ: requireAtJwt ? 'at+jwt' : undefined,
+      currentDate: new Date(clock.now()),
     };
     try {
-      const { payload } = await jwtVerify(token, resolveKey, {
-        issuer,
-        audience: [...audience],
-        algorithms: [...algorithms],
-        clockTolerance: clockToleranceSec,
-        // Without exp a token would be good forever; jose checks exp only when present.
-        requiredClaims: ['exp'],
-        typ: requireAtJwt ? 'at+jwt' : undefined,
-        currentDate: new Date(clock.now()),
-      });
+      const payload = await verifyWithAny(token, firstCandidate, () => candidates?.keys.slice(1) ?? [], options);
+      const keysGeneration = candidates?.generation ?? -1;
       const claims = Object.freeze(payload);
       // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
       // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
@@ -78,6 +87,32 @@ export class TokenVerifier {
     } catch (err) {
       return denialOf(err);
     }
+  }
+}
+
+/**
+ * `jwtVerify` with the key `first` resolves; when the signature does not match it, with each of
+ * `others()` in turn (the other keys a token without `kid` may have been signed with). jose stops at
+ * the first key; the claims are checked only once a signature matched.
+ */
+async function verifyWithAny(
+  token: string,
+  first: (header: JWSHeaderParameters, jws: FlattenedJWSInput) => Promise<CryptoKey>,
+  others: () => readonly CryptoKey[],
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, first, options)).payload;
+  } catch (err) {
+    if (!(err instanceof errors.JWSSignatureVerificationFailed)) throw err;
+    for (const key of others()) {
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (next) {
+        if (!(next instanceof errors.JWSSignatureVerificationFailed)) throw next;
+      }
+    }
+    throw err;
   }
 }
 

@@ -64,6 +64,15 @@ describe('signing keys', () => {
     assert.equal(keys.jwksRequests, 2);
   });
 
+  it('verifies a token without kid against each key that fits (two RSA keys during a rotation)', async (t) => {
+    const { keys, call } = await scene(t);
+    keys.served = [(await newSigningKey()).jwk, keys.key.jwk];
+    assert.equal(await call(await keys.sign({}, { header: { kid: undefined } })), undefined);
+    const stranger = await newSigningKey();
+    const forged = await keys.sign({}, { key: stranger, header: { kid: undefined } });
+    assert.equal(reasonOf(await call(forged)), 'bad_signature');
+  });
+
   it('does not refetch for an unknown kid within the cooldown', async (t) => {
     const { keys, clock, call } = await scene(t);
     assert.equal(await call(await keys.sign()), undefined);
