@@ -78,6 +78,11 @@ export class TokenVerifier {
     try {
       const payload = await verifyWithAny(token, firstCandidate, () => candidates?.keys.slice(1) ?? [], options);
       const keysGeneration = candidates?.generation ?? -1;
+      // JSON.parse reads `1e400` as Infinity, a number jose lets through: a token that never expires.
+      const nonFinite = (['exp', 'nbf', 'iat'] as const).find(
+        (claim) => claim in payload && !Number.isFinite(payload[claim]),
+      );
+      if (nonFinite !== undefined) return new Denial('invalid_claims', `bearer token has no valid ${nonFinite} claim`);
       const claims = Object.freeze(payload);
       // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
       // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
