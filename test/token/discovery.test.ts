@@ -95,16 +95,6 @@ describe('discovery', () => {
     assert.ok(error.message.includes(`${server.url}${oidcMetadataPath}`), error.message);
   });
 
-  it('names the discovery document that has no token_endpoint', async (t) => {
-    const server = await issuerServing(t, { [oauthMetadataPath]: (s) => ({ body: { issuer: s.url } }) });
-    const error = await failureOf(managerFor(t, server));
-    assert.equal(error.code, 'invalid_response');
-    assert.match(
-      error.message,
-      new RegExp(`discovery document ${server.url}${oauthMetadataPath} has no token_endpoint`),
-    );
-  });
-
   it('names both issuers when the document names another (a trailing slash, as Auth0 writes its issuer)', async (t) => {
     const server = await issuerServing(t, {
       [`${oauthMetadataPath}/tenant`]: (s) => ({ body: { issuer: `${s.url}/tenant/`, token_endpoint: s.url } }),
@@ -116,6 +106,16 @@ describe('discovery', () => {
       `discovery document ${server.url}${oauthMetadataPath}/tenant names the issuer "${server.url}/tenant/", ` +
         `not the configured issuer "${server.url}/tenant": they differ only by a trailing slash, and issuers are ` +
         `compared exactly; set issuer to "${server.url}/tenant/"`,
+    );
+  });
+
+  it('names the discovery document that has no token_endpoint', async (t) => {
+    const server = await issuerServing(t, { [oauthMetadataPath]: (s) => ({ body: { issuer: s.url } }) });
+    const error = await failureOf(managerFor(t, server));
+    assert.equal(error.code, 'invalid_response');
+    assert.match(
+      error.message,
+      new RegExp(`discovery document ${server.url}${oauthMetadataPath} has no token_endpoint`),
     );
   });
 });
