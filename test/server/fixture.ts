@@ -170,7 +170,12 @@ let certificates: ReturnType<typeof createTestCertificates> | undefined;
 export async function startAuthServer(
   t: TestContext,
   options: ServerAuthOptions,
-  extra: { before?: grpc.ServerInterceptor[]; serverOptions?: grpc.ServerOptions } = {},
+  extra: {
+    before?: grpc.ServerInterceptor[];
+    serverOptions?: grpc.ServerOptions;
+    /** Run by the Unary handler with what getAuthClaims gave it (what it throws fails the call). */
+    onUnary?: (claims: Readonly<JWTPayload> | undefined) => void;
+  } = {},
 ): Promise<AuthServer> {
   const certs = await (certificates ??= createTestCertificates());
   const sightings: HandlerSighting[] = [];
@@ -186,6 +191,7 @@ export async function startAuthServer(
   const reply = (method: string, text: string): Reply => ({ method, authorization: [], metadata: {}, text });
   server.addService(echoService, {
     Unary(call: grpc.ServerUnaryCall<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      extra.onUnary?.(getAuthClaims(call));
       callback(null, reply(methodPaths.unary, see(methodPaths.unary, 'entry', call)));
     },
     ClientStream(call: grpc.ServerReadableStream<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {

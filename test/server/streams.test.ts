@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import type { JWTPayload } from 'jose';
 import { ManualClock } from '../../src/testing/index.js';
 import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
-import { methodPaths, openBidi, unary } from '../helpers/grpc-fixture.js';
+import { methodPaths, openBidi, serverStream, unary } from '../helpers/grpc-fixture.js';
 import { until } from '../helpers/token-fixtures.js';
 import { bearer, newSigningKey, reasonOf, startAuthServer, startKeyServer, trusting } from './fixture.js';
 
@@ -89,6 +90,26 @@ describe('streams and token expiry', () => {
 });
 
 describe('claims', () => {
+  it('cannot be changed by a handler, for itself or for later calls with the same token', async (t) => {
+    const keys = await startKeyServer(t);
+    const methods = { [methodPaths.unary]: ['orders.read'], [methodPaths.serverStream]: ['orders.admin'] };
+    const refused: unknown[] = [];
+    const escalate = (claims: Readonly<JWTPayload> | undefined): void => {
+      try {
+        (claims?.scp as string[]).push('orders.admin');
+        (claims?.tenant as { id: string }).id = 'umbrella';
+      } catch (err) {
+        refused.push(err);
+      }
+    };
+    const auth = await startAuthServer(t, { ...trusting(keys), methods }, { onUnary: escalate });
+    const client = auth.client();
+    const token = await keys.sign({ scope: undefined, scp: ['orders.read'], tenant: { id: 'acme' } });
+    assert.equal((await unary(client, { metadata: bearer(token) })).error, undefined);
+    assert.ok(refused[0] instanceof TypeError, 'the claims are frozen all the way down');
+    assert.equal(reasonOf((await serverStream(client, { metadata: bearer(token) })).error), 'missing_scope');
+  });
+
   it('cannot be posed as by a client: a public method sees none whatever headers the call carries', async (t) => {
     const { auth, client } = await scene(t, { publicMethods: [methodPaths.unary] });
     const metadata = new grpc.Metadata();
