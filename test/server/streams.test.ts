@@ -36,6 +36,7 @@ describe('streams and token expiry', () => {
       assert.equal(reasonOf(error), 'stream_token_expired');
       assert.match(error?.details ?? '', /expired during the stream; open a new call/);
       assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
+      assert.equal(decisions.at(-1)?.subject, 'orders-svc', "the record names the stream's verified subject");
     },
   );
 
