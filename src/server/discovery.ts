@@ -1,6 +1,7 @@
 // Finds the issuer's jwks_uri in its discovery document. Hand-written with fetch: openid-client
 // does this for clients, but ./server must not depend on OAuth client code, and jose has no discovery.
-import { describeEndpoint } from '../token/http/endpoint-url.js';
+import { warnOnce } from '../common/warn-once.js';
+import { describeEndpoint, isLoopback } from '../token/http/endpoint-url.js';
 import { AnswerTooLargeError, fetchCapped, maxAnswerBytes } from './capped-fetch.js';
 import { KeysUnavailableError } from './keys-unavailable.js';
 
@@ -88,7 +89,10 @@ function otherIssuer(named: unknown, configured: string): string {
   return `names the issuer ${shown}, not the configured issuer ${JSON.stringify(configured)}${differsBySlash ? hint : ''}`;
 }
 
-/** `value` as an https URL (http only when allowed), else the error `fail` makes. */
+/**
+ * `value` as an https URL (http only when allowed, and then off loopback with a warning once per
+ * process), else the error `fail` makes.
+ */
 export function jwksUrl(
   value: unknown,
   what: string,
@@ -108,5 +112,15 @@ export function jwksUrl(
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fail(`${what} must be an https URL`);
   if (url.username || url.password) throw fail(`${what} must not contain credentials`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    // Allowed (a test rig may use a container name), but said once per process, as the token side does.
+    warnOnce(
+      'GRPC_OAUTH2_INSECURE_KEY_SOURCE',
+      'InsecureEndpointWarning',
+      `${what} is http:// on a host that is not loopback: the signing keys will cross the network in PLAINTEXT, ` +
+        'where anyone on the path can swap them and have this server accept tokens they signed ' +
+        '(allowInsecureRequests is set). Use https outside local tests.',
+    );
+  }
   return url;
 }

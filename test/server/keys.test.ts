@@ -262,4 +262,32 @@ describe('key URLs', () => {
       /issuer is http:\/\//,
     );
   });
+
+  const warningsOf = async (t: TestContext, scenario: string) => {
+    const script = 'test/server/scripts/insecure-keys-warning.ts';
+    const { code, stdout, stderr } = await runChild(t, script, [scenario]);
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout) as { name: string; code: string; message: string }[];
+  };
+
+  it('gives no warning for http:// key URLs on loopback', async (t) => {
+    assert.deepEqual(await warningsOf(t, 'loopback'), []);
+  });
+
+  for (const [scenario, what] of [
+    ['jwksUri', 'createServerAuthInterceptor: jwksUri'],
+    ['issuer', 'createServerAuthInterceptor: issuer'],
+    ['discovered', 'jwks_uri of http://127.0.0.1:\\d+/.well-known/oauth-authorization-server'],
+  ] as const) {
+    it(`warns once, as the token side does, for an http:// ${scenario} off loopback with allowInsecureRequests`, async (t) => {
+      const warnings = await warningsOf(t, scenario);
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.equal(warnings[0]?.name, 'InsecureEndpointWarning');
+      assert.equal(warnings[0]?.code, 'GRPC_OAUTH2_INSECURE_KEY_SOURCE');
+      assert.match(
+        warnings[0]?.message ?? '',
+        new RegExp(`^${what} is http:// on a host that is not loopback: .*PLAINTEXT`),
+      );
+    });
+  }
 });
