@@ -184,8 +184,8 @@ describe('attack corpus', () => {
 
 describe('two authorization values', () => {
   it('refuses a call whose metadata reaches the interceptor with two authorization values', async (t) => {
-    // grpc-js clients cannot send two (they fail the call), so an interceptor ahead of ours adds
-    // the second, as a proxy merging headers would.
+    // Two sent on the wire never reach an interceptor: Node's HTTP/2 layer keeps the first
+    // (test/grpc/grpc-js-facts.test.ts). Another interceptor ahead of ours can produce two.
     const keys = await startKeyServer(t);
     const good = await keys.sign();
     const addSecond: grpc.ServerInterceptor = (_descriptor, call) =>
