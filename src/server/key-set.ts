@@ -54,7 +54,9 @@ export type KeySource =
  * this package's clock can drive. So jose is told never to refetch on its own (both durations
  * infinite) and every refetch is decided here: on an unknown `kid` at most once per
  * `refetchCooldownMs` (a flood of forged kids costs one request per cooldown), in the background
- * once the keys are `maxAgeMs` old, and after a failure at most once per `retryAfterFailureMs`.
+ * once the keys are `maxAgeMs` old, and after a failure at most once per `retryAfterFailureMs`. A
+ * call whose `kid` is unknown while a refetch is in flight waits for it. Each fetch that succeeds
+ * starts a new {@link KeySet.generation}, which ends the verifications remembered from the last.
  */
 export class KeySet {
   readonly #source: KeySource;
