@@ -16,6 +16,7 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
     code: denial?.code ?? status.OK,
     reason: denial?.reason ?? (isPublic ? 'public' : 'granted'),
     details: denial?.details ?? '',
+    internalDetails: denial?.internalDetails ?? '',
     subject: typeof claims?.sub === 'string' ? claims.sub : undefined,
   });
 }
@@ -27,7 +28,7 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
 export function report(onDecision: ServerAuthOptions['onDecision'], method: string, decision: Decision): void {
   const record = auditRecord(method, decision);
   if (!record.allowed)
-    debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.details);
+    debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.internalDetails);
   if (onDecision === undefined) return;
   try {
     const result: unknown = onDecision(record);

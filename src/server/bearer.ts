@@ -17,6 +17,8 @@ export function bearerTokenOf(metadata: Metadata, maxTokenBytes: number): string
   const values = metadata.get('authorization');
   if (values.length === 0)
     return new Denial('missing_token', 'no bearer token: the call has no authorization metadata');
+  // Two values sent on the wire never get here: Node's HTTP/2 layer keeps the first (docs/grpc-js-facts.md,
+  // "Two authorization values on the wire reach a server as one"). This catches two that an interceptor adds.
   if (values.length > 1) return new Denial('multiple_authorization', 'more than one authorization value');
   const [value] = values;
   if (typeof value !== 'string') return new Denial('malformed_token', 'authorization is not text');

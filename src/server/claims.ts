@@ -19,7 +19,8 @@ export function attachClaims(metadata: Metadata, claims: Readonly<JWTPayload>): 
 /**
  * The verified token claims of a call, in any handler kind (unary, client-streaming,
  * server-streaming, bidi); `undefined` on a public method, or for a call that did not pass through
- * `createServerAuthInterceptor`. The claims are frozen. An interceptor placed after the auth
+ * `createServerAuthInterceptor`. The claims are frozen all the way down (every call with the same token
+ * shares them). An interceptor placed after the auth
  * interceptor must pass the same `Metadata` object on (grpc-js's default does), not a copy.
  *
  * @example

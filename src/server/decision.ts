@@ -75,7 +75,8 @@ function authorized(answer: unknown, claims: Readonly<JWTPayload>): Decision {
 }
 
 function authorizeFailed(what: string): Denial {
-  return new Denial('authorize_failed', `the server's authorize rule failed (${what})`);
+  const details = "the server's authorize rule failed";
+  return new Denial('authorize_failed', details, [], `${details} (${what})`);
 }
 
 function refused(denial: Denial, claims: Readonly<JWTPayload> | undefined): Decision {

@@ -46,7 +46,8 @@ export function statusOf(reason: DenialReason): status {
 
 /**
  * A refusal: its reason, the status details a client reads (a short sentence, never the token or
- * anything copied from it), and for `missing_scope` the scopes wanted.
+ * anything copied from it), for `missing_scope` the scopes wanted, and what only the server's own
+ * logs get (`internalDetails`: which of the IdP's URLs failed, and how; else the same as `details`).
  */
 export class Denial {
   readonly code: status;
@@ -55,6 +56,7 @@ export class Denial {
     readonly reason: DenialReason,
     readonly details: string,
     readonly scopes: readonly string[] = [],
+    readonly internalDetails: string = details,
   ) {
     this.code = statusOf(reason);
   }

@@ -1,11 +1,9 @@
 // Finds the issuer's jwks_uri in its discovery document. Hand-written with fetch: openid-client
 // does this for clients, but ./server must not depend on OAuth client code, and jose has no discovery.
-import { describeEndpoint } from '../token/http/endpoint-url.js';
-
-/** Thrown when the signing keys cannot be found or fetched: the call ends `UNAVAILABLE`. */
-export class KeysUnavailableError extends Error {
-  override readonly name = 'KeysUnavailableError';
-}
+import { warnOnce } from '../common/warn-once.js';
+import { describeEndpoint, isLoopback } from '../token/http/endpoint-url.js';
+import { AnswerTooLargeError, fetchCapped, maxAnswerBytes } from './capped-fetch.js';
+import { KeysUnavailableError } from './keys-unavailable.js';
 
 /**
  * The well-known documents tried, in order: OAuth 2.0 authorization server metadata (RFC 8414 §3,
@@ -21,53 +19,80 @@ export function discoveryUrls(issuer: string): string[] {
 }
 
 /**
- * The `jwks_uri` of `issuer`'s discovery document. The document's `issuer` must be the configured
- * one (RFC 8414 §3.3: otherwise another server's keys could be trusted), and `jwks_uri` https
- * unless `allowInsecureRequests`. Redirects are not followed.
+ * The `jwks_uri` of `issuer`'s discovery document: the first of {@link discoveryUrls} that is usable.
+ * A document is usable when it is a JSON object whose `issuer` is the configured one (RFC 8414 §3.3:
+ * otherwise another server's keys could be trusted) and whose `jwks_uri` is https (http only with
+ * `allowInsecureRequests`). Any other answer (a 403, a sign-in page, JSON without `issuer`) moves on
+ * to the next document; a request that gets no answer at all fails at once. Redirects are not followed.
  *
- * @throws KeysUnavailableError naming the document's URL and what was wrong.
+ * @throws KeysUnavailableError naming each document's URL and what was wrong with it.
  */
 export async function discoverJwksUri(issuer: string, allowInsecureRequests: boolean, timeoutMs: number): Promise<URL> {
-  const tried: string[] = [];
+  const problems: string[] = [];
   for (const url of discoveryUrls(issuer)) {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { accept: 'application/json' },
-      });
-    } catch (err) {
-      throw new KeysUnavailableError(
-        `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
-      );
+    const document = await documentAt(url, timeoutMs);
+    if (typeof document === 'string') {
+      problems.push(`${describeEndpoint(url)} ${document}`);
+    } else if (document.issuer !== issuer) {
+      problems.push(`${describeEndpoint(url)} ${otherIssuer(document.issuer, issuer)}`);
+    } else {
+      try {
+        return jwksUrl(document.jwks_uri, `jwks_uri of ${describeEndpoint(url)}`, allowInsecureRequests, (message) =>
+          Error(message),
+        );
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
-    if (response.status === 404) {
-      await response.body?.cancel();
-      tried.push(describeEndpoint(url));
-      continue;
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} answered HTTP ${response.status}`);
-    }
-    const document = (await response.json().catch(() => undefined)) as
-      { issuer?: unknown; jwks_uri?: unknown } | undefined;
-    if (document?.issuer !== issuer)
-      throw new KeysUnavailableError(`discovery document ${describeEndpoint(url)} names another issuer`);
-    return jwksUrl(
-      document.jwks_uri,
-      `jwks_uri of ${describeEndpoint(url)}`,
-      allowInsecureRequests,
-      (message) => new KeysUnavailableError(message),
-    );
   }
   throw new KeysUnavailableError(
-    `issuer ${describeEndpoint(issuer)} has no discovery document: ${tried.join(' and ')} answered HTTP 404`,
+    `issuer ${JSON.stringify(issuer)} has no usable discovery document: ${problems.join('; ')}`,
   );
 }
 
-/** `value` as an https URL (http only when allowed), else the error `fail` makes. */
+/** The JSON object `url` answers with, or what is wrong with the answer. @throws KeysUnavailableError when there is none. */
+async function documentAt(url: string, timeoutMs: number): Promise<Record<string, unknown> | string> {
+  let response: Response;
+  try {
+    const init: RequestInit = {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    };
+    response = await fetchCapped(url, init, 'discovery document');
+  } catch (err) {
+    if (err instanceof AnswerTooLargeError) return `answered with more than ${maxAnswerBytes} bytes`;
+    throw new KeysUnavailableError(
+      `discovery document ${describeEndpoint(url)} could not be fetched (${(err as Error).name})`,
+    );
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return `answered HTTP ${response.status}`;
+  }
+  const document: unknown = await response.json().catch(() => undefined);
+  return typeof document === 'object' && document !== null && !Array.isArray(document)
+    ? (document as Record<string, unknown>)
+    : 'is not a JSON object';
+}
+
+/**
+ * What is wrong with a document's `issuer`, naming both issuers: the document's must be the
+ * configured one to the letter, like every token's `iss`. The usual cause is spelt out: a trailing
+ * slash (Auth0 writes its issuers with one).
+ */
+function otherIssuer(named: unknown, configured: string): string {
+  if (typeof named !== 'string') return `names no issuer; the configured issuer is ${JSON.stringify(configured)}`;
+  const shown = JSON.stringify(named.slice(0, 200));
+  const differsBySlash = named.replace(/\/$/, '') === configured.replace(/\/$/, '');
+  const hint = `: they differ only by a trailing slash, and issuers are compared exactly; set issuer to ${shown}`;
+  return `names the issuer ${shown}, not the configured issuer ${JSON.stringify(configured)}${differsBySlash ? hint : ''}`;
+}
+
+/**
+ * `value` as an https URL (http only when allowed, and then off loopback with a warning once per
+ * process), else the error `fail` makes.
+ */
 export function jwksUrl(
   value: unknown,
   what: string,
@@ -87,5 +112,15 @@ export function jwksUrl(
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw fail(`${what} must be an https URL`);
   if (url.username || url.password) throw fail(`${what} must not contain credentials`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    // Allowed (a test rig may use a container name), but said once per process, as the token side does.
+    warnOnce(
+      'GRPC_OAUTH2_INSECURE_KEY_SOURCE',
+      'InsecureEndpointWarning',
+      `${what} is http:// on a host that is not loopback: the signing keys will cross the network in PLAINTEXT, ` +
+        'where anyone on the path can swap them and have this server accept tokens they signed ' +
+        '(allowInsecureRequests is set). Use https outside local tests.',
+    );
+  }
   return url;
 }

@@ -7,6 +7,7 @@ import {
   type Metadata,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
+import type { JWTPayload } from 'jose';
 import type { TimerHandle } from '../common/clock.js';
 import { report } from './audit.js';
 import { attachClaims } from './claims.js';
@@ -81,7 +82,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerI
         if (decision.denial !== undefined) return call.sendStatus(decision.denial.toStatus());
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
-          if (streaming && settings.endStreamsAtExpiry && !ended) expiry = endAtExpiry(decision.claims.exp);
+          if (streaming && settings.endStreamsAtExpiry && !ended) expiry = endAtExpiry(decision.claims);
         }
         next(metadata);
       };
@@ -90,9 +91,10 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerI
       else settle(decision);
     };
 
-    const endAtExpiry = (exp: number | undefined): TimerHandle =>
-      atWallTime(settings.clock, parts.verifier.validUntilMs({ exp }), () => {
-        const decision: Decision = { denial: streamExpired, claims: undefined, isPublic: false };
+    const endAtExpiry = (claims: Readonly<JWTPayload>): TimerHandle =>
+      atWallTime(settings.clock, parts.verifier.validUntilMs(claims), () => {
+        // The stream's claims, so that the audit record names whose stream ended.
+        const decision: Decision = { denial: streamExpired, claims, isPublic: false };
         report(settings.onDecision, method, decision);
         call.sendStatus(streamExpired.toStatus());
       });

@@ -1,8 +1,18 @@
 // The issuer's signing keys: jose's remote JWK set, with refetches paced on our clock.
-import { createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+} from 'jose';
 import { monotonicNow, type Clock } from '../common/clock.js';
+import { SingleFlight } from '../common/single-flight.js';
 import { describeEndpoint } from '../token/http/endpoint-url.js';
-import { discoverJwksUri, KeysUnavailableError } from './discovery.js';
+import { fetchCapped } from './capped-fetch.js';
+import { discoverJwksUri } from './discovery.js';
+import { KeysUnavailableError } from './keys-unavailable.js';
 
 /** Timing of the key set, in milliseconds. */
 export interface KeySetTiming {
@@ -18,6 +28,22 @@ export interface KeySetTiming {
 
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 
+/**
+ * The keys that may have signed a token, with the {@link KeySet.generation} of the set they were
+ * found in: one, or for a token without `kid` each key of its algorithm's type (at most
+ * {@link maxCandidateKeys}).
+ */
+export interface CandidateKeys {
+  readonly keys: readonly [CryptoKey, ...CryptoKey[]];
+  readonly generation: number;
+}
+
+/**
+ * Most keys a token without `kid` is tried against. Real key sets hold one to three keys per type;
+ * the bound keeps a forged kid-less token from costing a signature check per key of a large set.
+ */
+export const maxCandidateKeys = 5;
+
 /** Where the keys come from: a JWKS URL, or the discovery document of an issuer. */
 export type KeySource =
   { readonly jwksUri: URL } | { readonly issuer: string; readonly allowInsecureRequests: boolean };
@@ -28,19 +54,22 @@ export type KeySource =
  * this package's clock can drive. So jose is told never to refetch on its own (both durations
  * infinite) and every refetch is decided here: on an unknown `kid` at most once per
  * `refetchCooldownMs` (a flood of forged kids costs one request per cooldown), in the background
- * once the keys are `maxAgeMs` old, and after a failure at most once per `retryAfterFailureMs`.
+ * once the keys are `maxAgeMs` old, and after a failure at most once per `retryAfterFailureMs`. A
+ * call whose `kid` is unknown while a refetch is in flight waits for it. Each fetch that succeeds
+ * starts a new {@link KeySet.generation}, which ends the verifications remembered from the last.
  */
 export class KeySet {
   readonly #source: KeySource;
   readonly #clock: Clock;
   readonly #timing: KeySetTiming;
   #remote: RemoteSet | undefined;
-  #discovering: Promise<RemoteSet> | undefined;
-  #fetching: Promise<unknown> | undefined;
+  readonly #discovery = new SingleFlight<RemoteSet>();
+  readonly #reload = new SingleFlight<void>();
   /** Monotonic time of the last fetch attempt (discovery included), and of the last failure. */
   #attemptedAt = -Infinity;
   #failedAt = -Infinity;
   #failure: KeysUnavailableError | undefined;
+  #generation = 0;
 
   constructor(source: KeySource, clock: Clock, timing: KeySetTiming) {
     this.#source = source;
@@ -48,17 +77,50 @@ export class KeySet {
     this.#timing = timing;
   }
 
-  /** The key for `header`; the resolver jose's `jwtVerify` calls. */
-  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+  /**
+   * How many times the keys were fetched. A verification remembered from an earlier generation is
+   * not trusted: its key may have left the set.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Age after which the keys are refetched, in milliseconds; no verification is remembered longer. */
+  get maxAgeMs(): number {
+    return this.#timing.maxAgeMs;
+  }
+
+  /** The keys that may have signed a token with `header`; what jose's `jwtVerify` resolver asks. */
+  async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
     const remote = this.#remote ?? (await this.#discover());
     if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
     else if (this.#age() >= this.#timing.maxAgeMs) this.#fetch(remote, 0).catch(() => {}); // stale keys keep serving
     try {
-      return await remote(header, token);
+      return await this.#lookUp(remote, header, token);
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || this.#age() < this.#timing.refetchCooldownMs) throw err;
-      await this.#fetch(remote, 0);
-      return await remote(header, token);
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      // A refetch in flight (the background one of stale keys, another call's for this new kid) may
+      // bring the key: wait for it (it is bounded by requestTimeoutMs) rather than refuse.
+      const inFlight = this.#reload.pending;
+      if (inFlight === undefined && this.#age() < this.#timing.refetchCooldownMs) throw err;
+      await (inFlight ?? this.#fetch(remote, 0));
+      return await this.#lookUp(remote, header, token);
+    }
+  }
+
+  async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
+    // Read before jose looks: it looks in the set it holds now, and a reload counts only once done.
+    const generation = this.#generation;
+    try {
+      return { keys: [await remote(header, token)], generation };
+    } catch (err) {
+      if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+      // jose finds several keys for a token without kid (a rotation serves two) and hands them over.
+      const keys: CryptoKey[] = [];
+      for await (const key of err) if (keys.push(key) === maxCandidateKeys) break;
+      const [first, ...others] = keys;
+      if (first === undefined) throw err;
+      return { keys: [first, ...others], generation };
     }
   }
 
@@ -66,47 +128,46 @@ export class KeySet {
     return monotonicNow(this.#clock) - this.#attemptedAt;
   }
 
+  /** Discovery (or the configured URL) once, shared; a failure within `retryAfterFailureMs` answers at once. */
   #discover(): Promise<RemoteSet> {
-    if (this.#discovering !== undefined) return this.#discovering;
-    if (this.#failedRecently(this.#timing.retryAfterFailureMs)) return Promise.reject(this.#failure!);
-    this.#attemptedAt = monotonicNow(this.#clock);
-    const source = this.#source;
-    const discovered = async (): Promise<RemoteSet> => {
-      const url =
-        'jwksUri' in source
-          ? source.jwksUri
-          : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+    if (this.#discovery.pending === undefined && this.#failedRecently(this.#timing.retryAfterFailureMs))
+      return Promise.reject(this.#failure!);
+    return this.#discovery.run(async () => {
+      this.#attemptedAt = monotonicNow(this.#clock);
+      const source = this.#source;
+      let url: URL;
+      try {
+        url =
+          'jwksUri' in source
+            ? source.jwksUri
+            : await discoverJwksUri(source.issuer, source.allowInsecureRequests, this.#timing.requestTimeoutMs);
+      } catch (err) {
+        throw this.#failed(err, 'issuer discovery');
+      }
       // Infinite durations: jose never refetches by itself (see the class comment).
       this.#remote = createRemoteJWKSet(url, {
         cooldownDuration: Infinity,
         cacheMaxAge: Infinity,
         timeoutDuration: this.#timing.requestTimeoutMs,
+        [customFetch]: (jwksUrl: string, init: RequestInit) => fetchCapped(jwksUrl, init, 'JWKS'),
       });
       return this.#remote;
-    };
-    this.#discovering = discovered()
-      .catch((err: unknown) => {
-        throw this.#failed(err, 'issuer discovery');
-      })
-      .finally(() => (this.#discovering = undefined));
-    return this.#discovering;
+    });
   }
 
   /** One shared fetch; a caller needing keys waits for it, and a failure within `windowMs` answers at once. */
-  #fetch(remote: RemoteSet, windowMs: number): Promise<unknown> {
-    if (this.#fetching !== undefined) return this.#fetching;
-    if (this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
-    this.#attemptedAt = monotonicNow(this.#clock);
-    this.#fetching = remote
-      .reload()
-      .then(
-        () => (this.#failure = undefined),
-        (err: unknown) => {
-          throw this.#failed(err, 'JWKS');
-        },
-      )
-      .finally(() => (this.#fetching = undefined));
-    return this.#fetching;
+  #fetch(remote: RemoteSet, windowMs: number): Promise<void> {
+    if (this.#reload.pending === undefined && this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
+    return this.#reload.run(async () => {
+      this.#attemptedAt = monotonicNow(this.#clock);
+      try {
+        await remote.reload();
+      } catch (err) {
+        throw this.#failed(err, 'JWKS');
+      }
+      this.#generation++;
+      this.#failure = undefined;
+    });
   }
 
   #failedRecently(windowMs: number): boolean {

@@ -32,6 +32,12 @@ export interface AuthDecision {
   readonly reason: DenialReason | 'granted' | 'public';
   /** The status details sent to the client; empty when allowed. */
   readonly details: string;
+  /**
+   * `details` with what the client is not told, for the server's own logs: for `keys_unavailable`
+   * the discovery or JWKS URL that failed and how, for `authorize_failed` what the rule threw (its
+   * name). The same as `details` for every other reason; empty when allowed.
+   */
+  readonly internalDetails: string;
   /** The verified token's `sub`; `undefined` when the token did not verify (an unverified `sub` proves nothing). */
   readonly subject: string | undefined;
 }
@@ -62,13 +68,16 @@ export interface ServerAuthOptions {
   authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
   /** End a streaming call with `UNAUTHENTICATED` when its token expires (`exp` plus the tolerance). Default `true`. */
   endStreamsAtExpiry?: boolean;
-  /** Accept `http://` issuer and JWKS URLs (local tests only). Default `false`. */
+  /** Accept `http://` issuer and JWKS URLs (local tests only; off loopback, a warning once per process). Default `false`. */
   allowInsecureRequests?: boolean;
   /** Called with every decision; what it throws or rejects with is ignored (and logged under `NODE_DEBUG=grpc-oauth2`). */
   onDecision?: (decision: AuthDecision) => void;
   /** Largest token accepted, in bytes, checked before any parsing. Default 8192. */
   maxTokenBytes?: number;
-  /** Verified tokens remembered until their `exp` (by SHA-256, never the token). Default 10000; `0` turns the cache off. */
+  /**
+   * Verified tokens remembered (by SHA-256, never the token) until their `exp`, for 10 minutes at most, and
+   * until the keys are refetched. Default 10000; `0` turns the cache off.
+   */
   maxCachedTokens?: number;
   /** Least time between two JWKS refetches for an unknown `kid`, in seconds. Default 30. */
   jwksRefetchCooldownSec?: number;

@@ -7,14 +7,17 @@ export const defaultMaxCachedTokens = 10_000;
 
 interface Entry {
   readonly claims: Readonly<JWTPayload>;
-  /** Wall-clock milliseconds after which the token no longer verifies (its `exp` plus the tolerance). */
+  /** Wall-clock milliseconds after which the entry is not used (see {@link VerifiedTokenCache.set}). */
   readonly validUntilMs: number;
+  /** The generation of the key set whose key verified the token. */
+  readonly keysGeneration: number;
 }
 
 /**
  * Verified claims keyed by the SHA-256 of the token (the token itself is never kept), each until
- * its `exp` plus the clock tolerance, at most `maxEntries` of them: when full, the entry used least
- * recently goes. A `Map` keeps insertion order, so re-inserting on a hit makes it an LRU list.
+ * `validUntilMs` and while the key set is the one that verified it, at most `maxEntries` of them:
+ * when full, the entry used least recently goes. A `Map` keeps insertion order, so re-inserting on a
+ * hit makes it an LRU list.
  */
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
@@ -29,21 +32,25 @@ export class VerifiedTokenCache {
     return createHash('sha256').update(token).digest('base64url');
   }
 
-  /** The claims of a token verified before and still valid at `nowMs`, else `undefined`. */
-  get(key: string, nowMs: number): Readonly<JWTPayload> | undefined {
+  /**
+   * The claims of a token verified before, still valid at `nowMs`, by a key of the set of generation
+   * `keysGeneration` (the current one: after a refetch the token is verified again, so that a key
+   * that left the set takes its verifications with it); else `undefined`.
+   */
+  get(key: string, nowMs: number, keysGeneration: number): Readonly<JWTPayload> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
-    if (nowMs >= entry.validUntilMs) return undefined;
+    if (nowMs >= entry.validUntilMs || entry.keysGeneration !== keysGeneration) return undefined;
     this.#entries.set(key, entry);
     return entry.claims;
   }
 
-  /** Remembers verified `claims` until `validUntilMs`. */
-  set(key: string, claims: Readonly<JWTPayload>, validUntilMs: number): void {
+  /** Remembers `claims`, verified by a key of generation `keysGeneration`, until `validUntilMs`. */
+  set(key: string, claims: Readonly<JWTPayload>, validUntilMs: number, keysGeneration: number): void {
     if (this.#maxEntries === 0) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { claims, validUntilMs });
+    this.#entries.set(key, { claims, validUntilMs, keysGeneration });
     if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 

@@ -3,12 +3,15 @@
 // the test. Two facts are pinned where the behaviour built on them is tested: plaintext per-call
 // credentials in insecure-channel.test.ts, the dropped connection in duplicate-authorization.test.ts.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { TestContext } from 'node:test';
 import { bidi, openBidi, startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import { runScript } from '../helpers/run-script.js';
+import { until } from '../helpers/token-fixtures.js';
 
 async function fixture(t: TestContext, tls = true): Promise<GrpcFixture> {
   const server = await startGrpcFixture({ tls });
@@ -181,4 +184,88 @@ test('a unary call that gets no response message reports a null message just bef
   await unary(server.client(server.channelCredentials(), { interceptors: [recorder] }));
 
   assert.deepEqual(events, ['message null', `status ${grpc.status.UNAUTHENTICATED}`]);
+});
+
+/** An HTTP/2 frame: length, type, flags, stream id, payload (RFC 9113 §4.1). */
+function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header.writeUInt8(type, 3);
+  header.writeUInt8(flags, 4);
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+/** An HPACK integer with a 7-bit prefix (RFC 7541 §5.1). */
+function hpackLength(value: number): number[] {
+  if (value < 127) return [value];
+  const bytes = [127];
+  for (value -= 127; value >= 128; value = Math.floor(value / 128)) bytes.push((value % 128) + 128);
+  return [...bytes, value];
+}
+
+/** A header block of literal fields without indexing, new names, no Huffman (RFC 7541 §6.2.2). */
+function headerBlock(fields: readonly (readonly [string, string])[]): Buffer {
+  return Buffer.concat(
+    fields.map(([name, value]) =>
+      Buffer.from([
+        0,
+        ...hpackLength(name.length),
+        ...Buffer.from(name),
+        ...hpackLength(value.length),
+        ...Buffer.from(value),
+      ]),
+    ),
+  );
+}
+
+test("Node's HTTP/2 server keeps only the first of two authorization values: grpc-js and its interceptors never see the second", async (t) => {
+  // Node's own HTTP/2 client refuses to send two (ERR_HTTP2_HEADER_SINGLE_VALUE), and so does grpc-js's:
+  // the frames are written by hand, as a client that wanted to smuggle a second token would.
+  const server = await fixture(t);
+  const [host, port] = server.address.split(':') as [string, string];
+  const socket = tls.connect({
+    host,
+    port: Number(port),
+    ca: server.caCert,
+    servername: 'localhost',
+    ALPNProtocols: ['h2'],
+  });
+  t.after(() => socket.destroy());
+  await once(socket, 'secureConnect');
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    // Acknowledge the server's SETTINGS frames, as RFC 9113 §6.5.3 requires.
+    for (received = Buffer.concat([received, chunk]); received.length >= 9;) {
+      const length = received.readUIntBE(0, 3);
+      if (received.length < 9 + length) break;
+      if (received.readUInt8(3) === 0x4 && (received.readUInt8(4) & 0x1) === 0) socket.write(frame(0x4, 0x1, 0));
+      received = received.subarray(9 + length);
+    }
+  });
+  const message = Buffer.from(JSON.stringify({ text: 'smuggled' }));
+  const grpcMessage = Buffer.concat([Buffer.from([0]), Buffer.alloc(4), message]);
+  grpcMessage.writeUInt32BE(message.length, 1);
+  socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+  socket.write(frame(0x4, 0, 0));
+  const fields = [
+    [':method', 'POST'],
+    [':scheme', 'https'],
+    [':path', '/test.v1.Echo/Unary'],
+    [':authority', 'localhost'],
+    ['content-type', 'application/grpc'],
+    ['te', 'trailers'],
+    ['authorization', 'Bearer first'],
+    ['authorization', 'Bearer second'],
+    // The control: two values of an ordinary header both arrive, so the frames do carry two.
+    ['x-twice', 'one'],
+    ['x-twice', 'two'],
+  ] as const;
+  socket.write(frame(0x1, 0x4, 1, headerBlock(fields)));
+  socket.write(frame(0x0, 0x1, 1, grpcMessage));
+
+  await until(() => server.received.length === 1);
+  assert.deepEqual(server.received[0]?.authorization, ['Bearer first']);
+  assert.deepEqual(server.received[0]?.metadata['x-twice'], ['one, two'], 'Node joins the values of other headers');
+  assert.equal(server.received[0]?.text, 'smuggled');
 });

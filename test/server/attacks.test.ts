@@ -35,13 +35,16 @@ function metadataOf(authorization: string): grpc.Metadata {
   return metadata;
 }
 
-/** A correctly signed RS256 JWS with any header, which jose's signers would refuse to make. */
+/**
+ * A correctly signed RS256 JWS with any header, and any payload (an object, or JSON text such as
+ * `1e400`, which no object serialises to), which jose's signers would refuse to make.
+ */
 async function signRaw(
   keys: KeyServer,
   header: Record<string, unknown>,
-  payload: Record<string, unknown>,
+  payload: Record<string, unknown> | string,
 ): Promise<string> {
-  const input = `${segment(header)}.${segment(payload)}`;
+  const input = `${segment(header)}.${typeof payload === 'string' ? base64url.encode(payload) : segment(payload)}`;
   const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', keys.key.privateKey, Buffer.from(input));
   return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }
@@ -64,6 +67,20 @@ async function corpus(keys: KeyServer): Promise<Attack[]> {
     code,
     reason,
   });
+  // JSON.parse reads 1e400 as Infinity: a token that never expires, or has been valid forever.
+  const nonFinite = await Promise.all(
+    (
+      [
+        ['exp', '1e400'],
+        ['nbf', '-1e400'],
+        ['iat', '1e400'],
+      ] as const
+    ).map(async ([name, value]) => {
+      const text = `${JSON.stringify({ ...claims, [name]: undefined }).slice(0, -1)},"${name}":${value}}`;
+      const token = await signRaw(keys, { alg: 'RS256', kid: keys.key.jwk.kid }, text);
+      return attack(`a non-finite ${name} (${value})`, bearer(token), 'invalid_claims');
+    }),
+  );
   return [
     attack('alg none, no signature', bearer(`${segment({ alg: 'none' })}.${segment(claims)}.`), 'malformed_token'),
     attack(
@@ -75,6 +92,7 @@ async function corpus(keys: KeyServer): Promise<Attack[]> {
     attack('expired beyond the tolerance', bearer(await keys.sign({ exp: now() - 31 })), 'token_expired'),
     attack('not yet valid', bearer(await keys.sign({ nbf: now() + 120 })), 'token_not_yet_valid'),
     attack('without exp', bearer(await keys.sign({ exp: undefined })), 'invalid_claims'),
+    ...nonFinite,
     attack('wrong issuer', bearer(await keys.sign({ iss: 'https://evil.example.test' })), 'wrong_issuer'),
     attack('wrong audience', bearer(await keys.sign({ aud: 'https://other.example.test' })), 'wrong_audience'),
     attack('no audience', bearer(await keys.sign({ aud: undefined })), 'wrong_audience'),
@@ -166,8 +184,8 @@ describe('attack corpus', () => {
 
 describe('two authorization values', () => {
   it('refuses a call whose metadata reaches the interceptor with two authorization values', async (t) => {
-    // grpc-js clients cannot send two (they fail the call), so an interceptor ahead of ours adds
-    // the second, as a proxy merging headers would.
+    // Two sent on the wire never reach an interceptor: Node's HTTP/2 layer keeps the first
+    // (test/grpc/grpc-js-facts.test.ts). Another interceptor ahead of ours can produce two.
     const keys = await startKeyServer(t);
     const good = await keys.sign();
     const addSecond: grpc.ServerInterceptor = (_descriptor, call) =>

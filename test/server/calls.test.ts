@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, createChannelCredentials } from '../../src/index.js';
-import type { ServerAuthOptions } from '../../src/server/index.js';
+import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
 import { callTypes, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
 import { echoPolicy, healthCheckPath, reasonOf, startAuthServer } from './fixture.js';
@@ -110,17 +110,22 @@ describe('server interceptor with the SDK client', () => {
 
   it('ends the call UNAVAILABLE when the issuer has no discovery document', async (t) => {
     const tokenServer = await startTokenServer(t, { audience, discovery: 'none' });
+    const decisions: AuthDecision[] = [];
     const server = await startAuthServer(t, {
       issuer: tokenServer.issuer,
       audience,
       allowInsecureRequests: true,
       methods: echoPolicy,
+      onDecision: (decision) => decisions.push(decision),
     });
     const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
     const { error } = await unary(server.client(createChannelCredentials(server.channelCredentials(), tokens)));
     assert.equal(error?.code, grpc.status.UNAVAILABLE);
     assert.equal(reasonOf(error), 'keys_unavailable');
-    assert.match(error?.details ?? '', /no discovery document/);
+    assert.match(
+      decisions[0]?.internalDetails ?? '',
+      /no usable discovery document: .* answered HTTP 404; .* answered HTTP 404$/,
+    );
   });
 
   it('refuses a token for another audience, and the SDK interceptor invalidates it and replays once', async (t) => {

@@ -34,6 +34,18 @@ export interface KeyServer {
   readonly key: SigningKey;
   /** HTTP status the JWKS endpoint answers with instead of 200, while set. */
   jwksStatus: number | undefined;
+  /**
+   * What each discovery document answers (a string body is sent as it is). Default: the RFC 8414
+   * one `{ issuer, jwks_uri }` (under any issuer path), the OpenID Connect one 404.
+   */
+  documents: Record<DiscoveryDocument, { status: number; body: unknown }>;
+  /**
+   * Pads every JSON answer with a `padding` member of this many bytes, streamed in 1 MB chunks with
+   * no Content-Length, as long as the client reads. Default 0.
+   */
+  paddingBytes: number;
+  /** Padding bytes written so far (what the client took before it went away). */
+  readonly paddingSent: number;
   /** Requests so far to the JWKS endpoint. */
   readonly jwksRequests: number;
   /** Signs `claims` over defaults (iss, aud, sub, scope, exp in an hour at `nowMs`). */
@@ -43,13 +55,36 @@ export interface KeyServer {
   ): Promise<string>;
 }
 
+/** The well-known discovery documents, by the name of their URL. */
+export type DiscoveryDocument = 'oauth-authorization-server' | 'openid-configuration';
+
 export async function startKeyServer(t: TestContext): Promise<KeyServer> {
   const key = await newSigningKey();
   let jwksRequests = 0;
+  let paddingSent = 0;
   const http = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
+      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' });
+      if (typeof body === 'string' || keyServer.paddingBytes === 0)
+        return void res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      void sendPadded(JSON.stringify(body));
+    };
+    const sendPadded = async (json: string): Promise<void> => {
+      res.write(`${json.slice(0, -1)},"padding":"`);
+      const chunk = 'a'.repeat(1 << 20);
+      for (let left = keyServer.paddingBytes; left > 0 && !res.destroyed; left -= chunk.length) {
+        const piece = chunk.slice(0, left);
+        paddingSent += piece.length;
+        if (!res.write(piece))
+          await new Promise<void>((resolve) => {
+            const resume = (): void => {
+              res.off('drain', resume).off('close', resume);
+              resolve();
+            };
+            res.on('drain', resume).on('close', resume);
+          });
+      }
+      res.end('"}');
     };
     if (req.url === '/.well-known/jwks.json') {
       jwksRequests++;
@@ -57,8 +92,12 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
         ? send(200, { keys: keyServer.served })
         : send(keyServer.jwksStatus, {});
     }
-    if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
-      return send(200, { issuer: keyServer.issuer, jwks_uri: keyServer.jwksUri });
+    const document = req.url?.startsWith('/.well-known/oauth-authorization-server')
+      ? keyServer.documents['oauth-authorization-server']
+      : req.url?.endsWith('/.well-known/openid-configuration')
+        ? keyServer.documents['openid-configuration']
+        : undefined;
+    if (document !== undefined) return send(document.status, document.body);
     send(404, {});
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -71,6 +110,14 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     served: [key.jwk],
     key,
     jwksStatus: undefined,
+    documents: {
+      'oauth-authorization-server': { status: 200, body: { issuer, jwks_uri: `${issuer}/.well-known/jwks.json` } },
+      'openid-configuration': { status: 404, body: {} },
+    },
+    paddingBytes: 0,
+    get paddingSent() {
+      return paddingSent;
+    },
     get jwksRequests() {
       return jwksRequests;
     },
@@ -90,6 +137,11 @@ export async function startKeyServer(t: TestContext): Promise<KeyServer> {
     },
   };
   return keyServer;
+}
+
+/** The options most tests start the auth server with: trust `keys`, over http on loopback, the echo policy. */
+export function trusting(keys: KeyServer): ServerAuthOptions {
+  return { issuer: keys.issuer, audience, jwksUri: keys.jwksUri, allowInsecureRequests: true, methods: echoPolicy };
 }
 
 /** What one handler saw: its method, the claims getAuthClaims gave it, and where it looked. */
@@ -118,7 +170,12 @@ let certificates: ReturnType<typeof createTestCertificates> | undefined;
 export async function startAuthServer(
   t: TestContext,
   options: ServerAuthOptions,
-  extra: { before?: grpc.ServerInterceptor[]; serverOptions?: grpc.ServerOptions } = {},
+  extra: {
+    before?: grpc.ServerInterceptor[];
+    serverOptions?: grpc.ServerOptions;
+    /** Run by the Unary handler with what getAuthClaims gave it (what it throws fails the call). */
+    onUnary?: (claims: Readonly<JWTPayload> | undefined) => void;
+  } = {},
 ): Promise<AuthServer> {
   const certs = await (certificates ??= createTestCertificates());
   const sightings: HandlerSighting[] = [];
@@ -134,6 +191,7 @@ export async function startAuthServer(
   const reply = (method: string, text: string): Reply => ({ method, authorization: [], metadata: {}, text });
   server.addService(echoService, {
     Unary(call: grpc.ServerUnaryCall<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {
+      extra.onUnary?.(getAuthClaims(call));
       callback(null, reply(methodPaths.unary, see(methodPaths.unary, 'entry', call)));
     },
     ClientStream(call: grpc.ServerReadableStream<Request, Reply>, callback: grpc.sendUnaryData<Reply>) {

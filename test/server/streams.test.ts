@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import type { JWTPayload } from 'jose';
 import { ManualClock } from '../../src/testing/index.js';
 import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
-import { methodPaths, openBidi, unary } from '../helpers/grpc-fixture.js';
+import { methodPaths, openBidi, serverStream, unary } from '../helpers/grpc-fixture.js';
 import { until } from '../helpers/token-fixtures.js';
-import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
+import { bearer, newSigningKey, reasonOf, startAuthServer, startKeyServer, trusting } from './fixture.js';
 
-async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
+async function scene(t: TestContext, options: Partial<ServerAuthOptions> = {}, before: grpc.ServerInterceptor[] = []) {
   const keys = await startKeyServer(t);
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
   const decisions: AuthDecision[] = [];
-  const auth = await startAuthServer(t, {
-    issuer: keys.issuer,
-    audience,
-    jwksUri: keys.jwksUri,
-    allowInsecureRequests: true,
-    methods: echoPolicy,
-    clock,
-    onDecision: (decision) => decisions.push(decision),
-    ...options,
-  });
+  const onDecision = (decision: AuthDecision): number => decisions.push(decision);
+  const auth = await startAuthServer(t, { ...trusting(keys), clock, onDecision, ...options }, { before });
   return { keys, clock, auth, decisions, client: auth.client() };
 }
 
@@ -43,6 +36,7 @@ describe('streams and token expiry', () => {
       assert.equal(reasonOf(error), 'stream_token_expired');
       assert.match(error?.details ?? '', /expired during the stream; open a new call/);
       assert.equal(decisions.at(-1)?.reason, 'stream_token_expired');
+      assert.equal(decisions.at(-1)?.subject, 'orders-svc', "the record names the stream's verified subject");
     },
   );
 
@@ -97,6 +91,26 @@ describe('streams and token expiry', () => {
 });
 
 describe('claims', () => {
+  it('cannot be changed by a handler, for itself or for later calls with the same token', async (t) => {
+    const keys = await startKeyServer(t);
+    const methods = { [methodPaths.unary]: ['orders.read'], [methodPaths.serverStream]: ['orders.admin'] };
+    const refused: unknown[] = [];
+    const escalate = (claims: Readonly<JWTPayload> | undefined): void => {
+      try {
+        (claims?.scp as string[]).push('orders.admin');
+        (claims?.tenant as { id: string }).id = 'umbrella';
+      } catch (err) {
+        refused.push(err);
+      }
+    };
+    const auth = await startAuthServer(t, { ...trusting(keys), methods }, { onUnary: escalate });
+    const client = auth.client();
+    const token = await keys.sign({ scope: undefined, scp: ['orders.read'], tenant: { id: 'acme' } });
+    assert.equal((await unary(client, { metadata: bearer(token) })).error, undefined);
+    assert.ok(refused[0] instanceof TypeError, 'the claims are frozen all the way down');
+    assert.equal(reasonOf((await serverStream(client, { metadata: bearer(token) })).error), 'missing_scope');
+  });
+
   it('cannot be posed as by a client: a public method sees none whatever headers the call carries', async (t) => {
     const { auth, client } = await scene(t, { publicMethods: [methodPaths.unary] });
     const metadata = new grpc.Metadata();
@@ -107,43 +121,85 @@ describe('claims', () => {
 });
 
 describe('verified-token cache', () => {
-  /** A token that verified once, whose key then leaves the JWKS (refetched after the cooldown). */
-  async function rotatedAway(t: TestContext, options: Partial<ServerAuthOptions>) {
-    const context = await scene(t, options);
+  /**
+   * A scene that tells, per call, whether its token was answered from the cache: a cached token is
+   * decided with no await (docs/server.md), so the authorize rule then runs while an interceptor
+   * ahead of ours is still passing the metadata on.
+   */
+  async function cacheScene(t: TestContext, options: Partial<ServerAuthOptions> = {}) {
+    let passing = false;
+    const fromCache: boolean[] = [];
+    const probe: grpc.ServerInterceptor = (_descriptor, call) =>
+      new grpc.ServerInterceptingCall(call, {
+        start: (next) =>
+          next({
+            onReceiveMetadata: (metadata, pass) => {
+              passing = true;
+              pass(metadata);
+              passing = false;
+            },
+          }),
+      });
+    const authorize = (): boolean => fromCache.push(passing) > 0;
+    const context = await scene(t, { ...options, authorize }, [probe]);
     const { keys, clock, client } = context;
-    const first = await keys.sign({ sub: 'first' }, { nowMs: clock.now() });
-    const second = await keys.sign({ sub: 'second' }, { nowMs: clock.now() });
-    assert.equal((await unary(client, { metadata: bearer(first) })).error, undefined);
-    assert.equal((await unary(client, { metadata: bearer(second) })).error, undefined);
+    const tokens = await Promise.all(
+      ['first', 'second', 'third'].map((sub) => keys.sign({ sub }, { nowMs: clock.now() })),
+    );
+    /** Whether the call with `token` was answered from the cache. */
+    const cached = async (token: string): Promise<boolean> => {
+      assert.equal((await unary(client, { metadata: bearer(token) })).error, undefined);
+      return fromCache.at(-1)!;
+    };
+    return { ...context, tokens, cached };
+  }
+
+  it('answers a token verified before from the cache', async (t) => {
+    const { tokens, cached } = await cacheScene(t);
+    assert.equal(await cached(tokens[0]!), false);
+    assert.equal(await cached(tokens[0]!), true);
+  });
+
+  it('verifies every call when maxCachedTokens is 0', async (t) => {
+    const { tokens, cached } = await cacheScene(t, { maxCachedTokens: 0 });
+    await cached(tokens[0]!);
+    assert.equal(await cached(tokens[0]!), false);
+  });
+
+  it('keeps at most maxCachedTokens tokens, dropping the least recently used', async (t) => {
+    const { tokens, cached } = await cacheScene(t, { maxCachedTokens: 2 });
+    for (const token of tokens) await cached(token);
+    assert.equal(await cached(tokens[2]!), true);
+    assert.equal(await cached(tokens[1]!), true);
+    assert.equal(await cached(tokens[0]!), false);
+  });
+
+  it('ends a cached verification when its key leaves the key set', async (t) => {
+    const { keys, clock, client } = await scene(t);
+    const call = async (token: string) => reasonOf((await unary(client, { metadata: bearer(token) })).error) ?? 'ok';
+    const year = Math.floor(clock.now() / 1000) + 365 * 86_400;
+    const stolen = await keys.sign({ exp: year }, { nowMs: clock.now() });
+    assert.equal(await call(stolen), 'ok');
     const next = await newSigningKey();
     keys.served = [next.jwk];
     await clock.advance(30_000);
     // A token of the new key makes the server refetch: the old key is gone from its key set.
-    assert.equal(
-      (await unary(client, { metadata: bearer(await keys.sign({}, { key: next, nowMs: clock.now() })) })).error,
-      undefined,
-    );
-    const outcome = async (token: string) => reasonOf((await unary(client, { metadata: bearer(token) })).error) ?? 'ok';
-    return { ...context, first, second, outcome };
-  }
-
-  it('accepts a token verified before without checking its signature again, until its exp', async (t) => {
-    const { first, clock, outcome } = await rotatedAway(t, {});
-    assert.equal(await outcome(first), 'ok');
-    await clock.advance(3_600_000);
-    // Past exp the cache no longer answers: jose checks the signature first, and the key is gone.
-    assert.equal(await outcome(first), 'unknown_key');
+    assert.equal(await call(await keys.sign({}, { key: next, nowMs: clock.now() })), 'ok');
+    assert.equal(await call(stolen), 'unknown_key');
   });
 
-  it('verifies every call when maxCachedTokens is 0', async (t) => {
-    const { first, outcome } = await rotatedAway(t, { maxCachedTokens: 0 });
-    assert.equal(await outcome(first), 'unknown_key');
-  });
-
-  it('keeps at most maxCachedTokens tokens, dropping the least recently used', async (t) => {
-    const { first, second, outcome } = await rotatedAway(t, { maxCachedTokens: 2 });
-    // The new key's token was cached last and pushed out `first`, the least recently used.
-    assert.equal(await outcome(second), 'ok');
-    assert.equal(await outcome(first), 'unknown_key');
+  it("keeps a cached verification no longer than the key set's cache age (10 min)", async (t) => {
+    const { keys, clock, client } = await scene(t);
+    const call = async (token: string) => reasonOf((await unary(client, { metadata: bearer(token) })).error) ?? 'ok';
+    const stolen = await keys.sign({ exp: Math.floor(clock.now() / 1000) + 365 * 86_400 }, { nowMs: clock.now() });
+    assert.equal(await call(stolen), 'ok');
+    keys.served = [(await newSigningKey()).jwk];
+    await clock.advance(660_000);
+    // The keys are stale: this call is still answered with them, and refetches them in the background.
+    await call(stolen);
+    await until(() => keys.jwksRequests === 2);
+    assert.equal(await call(stolen), 'unknown_key');
+    await clock.advance(300 * 86_400_000);
+    assert.equal(await call(stolen), 'unknown_key');
   });
 });

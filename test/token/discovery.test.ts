@@ -28,9 +28,9 @@ async function issuerServing(t: TestContext, routes: Record<string, Route>): Pro
 const metadata: Route = (server) => ({ body: { issuer: server.url, token_endpoint: `${server.url}${tokenPath}` } });
 const token: Route = () => ({ body: { access_token: 'opaque-access-token', token_type: 'Bearer', expires_in: 600 } });
 
-function managerFor(t: TestContext, server: RawTokenServer): TokenManager {
+function managerFor(t: TestContext, server: RawTokenServer, issuer = server.url): TokenManager {
   const tokens = new TokenManager({
-    issuer: server.url,
+    issuer,
     clientId,
     clientSecret,
     allowInsecureRequests: true,
@@ -93,6 +93,20 @@ describe('discovery', () => {
     assert.equal(error.code, 'invalid_response');
     assert.ok(error.message.includes(`${server.url}${oauthMetadataPath}`), error.message);
     assert.ok(error.message.includes(`${server.url}${oidcMetadataPath}`), error.message);
+  });
+
+  it('names both issuers when the document names another (a trailing slash, as Auth0 writes its issuer)', async (t) => {
+    const server = await issuerServing(t, {
+      [`${oauthMetadataPath}/tenant`]: (s) => ({ body: { issuer: `${s.url}/tenant/`, token_endpoint: s.url } }),
+    });
+    const error = await failureOf(managerFor(t, server, `${server.url}/tenant`));
+    assert.equal(error.code, 'invalid_response');
+    assert.equal(
+      error.message,
+      `discovery document ${server.url}${oauthMetadataPath}/tenant names the issuer "${server.url}/tenant/", ` +
+        `not the configured issuer "${server.url}/tenant": they differ only by a trailing slash, and issuers are ` +
+        `compared exactly; set issuer to "${server.url}/tenant/"`,
+    );
   });
 
   it('names the discovery document that has no token_endpoint', async (t) => {

@@ -47,6 +47,14 @@ export async function discoverMetadata(
       }
       return { ...metadata };
     } catch (err) {
+      const named = namedIssuer(err);
+      if (named !== undefined) {
+        throw new TokenError(
+          'invalid_response',
+          `discovery document ${describeEndpoint(record.url ?? issuer)} ${otherIssuer(named, issuer)}`,
+          { retryable: true },
+        );
+      }
       if (record.status === 404 && record.url !== undefined) {
         notFound.push(describeEndpoint(record.url));
         continue;
@@ -65,5 +73,35 @@ export async function discoverMetadata(
     {
       status: 404,
     },
+  );
+}
+
+/**
+ * The issuer a discovery document named, when openid-client refused the document for naming another
+ * than the configured one (`OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED` on `issuer`, the document as
+ * `body`, on the error or its cause); else `undefined`.
+ */
+function namedIssuer(err: unknown): unknown {
+  for (let error = err, depth = 0; error instanceof Error && depth < 3; error = error.cause, depth++) {
+    const { code, cause } = error as { code?: unknown; cause?: { attribute?: unknown; body?: { issuer?: unknown } } };
+    if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && cause?.attribute === 'issuer')
+      return cause.body?.issuer ?? null;
+  }
+  return undefined;
+}
+
+/**
+ * Both issuers, and the usual cause spelt out: a trailing slash (Auth0 writes its issuers with one).
+ * openid-client already forgives the slash after a bare origin, not after a path.
+ */
+function otherIssuer(named: unknown, configured: string): string {
+  if (typeof named !== 'string') return `names no issuer; the configured issuer is ${JSON.stringify(configured)}`;
+  const shown = JSON.stringify(named.slice(0, 200));
+  const slashOnly = named.replace(/\/$/, '') === configured.replace(/\/$/, '');
+  return (
+    `names the issuer ${shown}, not the configured issuer ${JSON.stringify(configured)}` +
+    (slashOnly
+      ? `: they differ only by a trailing slash, and issuers are compared exactly; set issuer to ${shown}`
+      : '')
   );
 }

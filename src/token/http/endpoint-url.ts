@@ -25,8 +25,8 @@ export function checkedEndpoint(value: unknown, what: string, allowInsecureReque
   return text;
 }
 
-/** Loopback names and addresses: plaintext there never leaves the machine. */
-function isLoopback(hostname: string): boolean {
+/** Loopback names and addresses (a URL's `hostname`): plaintext there never leaves the machine. */
+export function isLoopback(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
     hostname.endsWith('.localhost') ||
