@@ -189,6 +189,26 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     }
   });
 
+  it('inspect: shows a time claim too large or small for a date (exp 9e15, iat -1e300) as it is, and exits 0', async (t) => {
+    const part = (json: string): string => Buffer.from(json).toString('base64url');
+    const jwt = `${part('{"alg":"RS256","typ":"JWT"}')}.${part('{"sub":"far-future","exp":9e15,"iat":-1e300,"nbf":1e400}')}.c2ln`;
+    const [text, json] = await Promise.all([
+      grpcOauth2(t, ['inspect'], { input: jwt }),
+      grpcOauth2(t, ['inspect', '--json'], { input: jwt }),
+    ]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stderr, '');
+    assert.match(text.stdout, /\n {2}sub +far-future\n/);
+    assert.match(text.stdout, /\n {2}exp +9000000000000000 \(out of range for a date\)\n/);
+    assert.match(text.stdout, /\n {2}iat +-1e\+300 \(out of range for a date\)\n/);
+    assert.match(text.stdout, /\n {2}nbf +Infinity \(out of range for a date\)\n/);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { claims: Record<string, unknown>; times: Record<string, unknown> };
+    assert.equal(report.claims.exp, 9e15);
+    assert.equal(report.claims.iat, -1e300);
+    assert.deepEqual(report.times, {});
+  });
+
   it('inspect: exits 1 for something that is not a JWT and 2 for a bad flag', async (t) => {
     const [opaque, badFlag] = await Promise.all([
       grpcOauth2(t, ['inspect'], { input: 'opaque-token-value' }),
