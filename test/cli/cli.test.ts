@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { build } from 'esbuild';
+import { decodeJwt } from 'jose';
 import { TokenManager } from '../../src/index.js';
 import { runChild, startChild, type ChildOptions, type ChildResult } from '../helpers/child-process.js';
 import { clientId, clientSecret, startTokenServer, until } from '../helpers/token-fixtures.js';
@@ -249,6 +250,55 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
       assertClean(result, { secrets: ['cli-test-secret-1'] });
     });
   }
+
+  it('mock-server: --audience sets the aud of the tokens it issues, and is printed', async (t) => {
+    const child = startChild(
+      t,
+      cli,
+      ['mock-server', '--client', 'cli-svc:cli-test-secret-2:orders.read', '--audience', 'https://orders.example.com'],
+      { tsx: false },
+    );
+    await until(() => child.stdout().includes('serving until'), 10_000);
+    assert.match(child.stdout(), /^audience +https:\/\/orders\.example\.com$/m);
+    const issuer = /^issuer +(\S+)$/m.exec(child.stdout())?.[1] ?? '';
+    const tokens = new TokenManager({
+      issuer,
+      clientId: 'cli-svc',
+      clientSecret: 'cli-test-secret-2',
+      allowInsecureRequests: true,
+      scopes: ['orders.read'],
+    });
+    t.after(() => tokens.close());
+    const { accessToken } = await tokens.getToken();
+    assert.equal(decodeJwt(accessToken).aud, 'https://orders.example.com');
+    child.process.kill('SIGTERM');
+    assert.equal((await child.result).code, 0);
+  });
+
+  it('mock-server: exits 2 for an empty --audience', async (t) => {
+    const result = await grpcOauth2(t, ['mock-server', '--client', 'a:b', '--audience', '']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^grpc-oauth2 mock-server: --audience must not be empty\n/);
+  });
+
+  it('suggests the command or flag a typo meant (tokn, --audiance, --scope), echoing no value', async (t) => {
+    const [command, mockFlag, tokenFlag] = await Promise.all([
+      grpcOauth2(t, ['tokn']),
+      grpcOauth2(t, ['mock-server', '--client', 'a:b', '--audiance=https://orders.example.com']),
+      grpcOauth2(t, ['token', '--scope', 'orders.read'], { env: { OAUTH2_CLIENT_ID: clientId } }),
+    ]);
+    for (const result of [command, mockFlag, tokenFlag]) assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      command.stderr,
+      /^grpc-oauth2: unknown command \(token, inspect, mock-server\); did you mean "token"\?\n/,
+    );
+    assert.match(
+      mockFlag.stderr,
+      /^grpc-oauth2 mock-server: Unknown option '--audiance'.*; did you mean "--audience"\?\n/,
+    );
+    assert.ok(!mockFlag.stderr.includes('orders.example.com'), 'the value is not echoed');
+    assert.match(tokenFlag.stderr, /^grpc-oauth2 token: Unknown option '--scope'.*; did you mean "--scopes"\?\n/);
+  });
 
   it('mock-server: exits 2 without a --client and 1 when its --port is taken', async (t) => {
     const taken = createServer();

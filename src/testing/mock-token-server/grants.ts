@@ -13,6 +13,8 @@ import type { LogEntry, MockServiceAccount } from './types.js';
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Every grant type, in the order discovery lists them. */
 export const grantTypes: readonly string[] = ['client_credentials', jwtBearerGrant, tokenExchangeGrant];
+/** `aud` of tokens whose request names no `audience` or `resource`, unless the server's `audience` option says otherwise. */
+export const defaultTokenAudience = 'https://api.example.test';
 /** Longest life of a JWT-bearer assertion (`exp - iat`), in seconds, as Google's token endpoint allows. */
 const maxAssertionLifetimeSec = 3600;
 
@@ -43,13 +45,13 @@ export class TokenIssuer {
 
   constructor(options: {
     issuer: string;
-    defaultAudience: string;
+    defaultAudience: string | undefined;
     signingKey: CryptoKey;
     publicJwk: JWK;
     clock: Clock;
   }) {
     this.#issuer = options.issuer;
-    this.#defaultAudience = options.defaultAudience;
+    this.#defaultAudience = options.defaultAudience ?? defaultTokenAudience;
     this.#signingKey = options.signingKey;
     this.#publicJwk = options.publicJwk;
     this.#clock = options.clock;
