@@ -1,6 +1,12 @@
 // Fault injection: the answers a test queues for the next token requests instead of normal ones.
 import type { ServerResponse } from 'node:http';
-import { checkBoolean, checkOptionNames, closestName, typeError } from '../../common/option-checks.js';
+import {
+  checkBoolean,
+  checkNonEmptyString,
+  checkOptionNames,
+  closestName,
+  typeError,
+} from '../../common/option-checks.js';
 import { parseBasic } from './client-auth.js';
 import type { TokenShape } from './grants.js';
 import { httpDate, sendJson, withHeaders, type Clock } from './http.js';
@@ -32,6 +38,7 @@ const faultFields: { readonly [T in TokenServerFault['type']]: readonly string[]
     expiresInSec: true,
     omitExpiresIn: true,
     headers: true,
+    issuedTokenType: true,
   }),
   echo: namesOf<Fault<'echo'>>({ type: true, parts: true, into: true, status: true }),
 };
@@ -175,6 +182,7 @@ export function tokenAnswerOf(
     shape: {
       jwtLifetimeSec: change?.jwtLifetimeSec ?? server.tokenLifetimeSec,
       expiresInSec: omitExpiresIn ? undefined : (change?.expiresInSec ?? server.tokenLifetimeSec),
+      issuedTokenType: change?.issuedTokenType,
     },
     headers: change?.headers,
   };
@@ -245,6 +253,8 @@ function checkFault(fault: TokenServerFault): void {
         if (fault[name] !== undefined && !Number.isFinite(fault[name]))
           throw typeError(`${where} ${name} must be a number of seconds`);
       }
+      if (fault.issuedTokenType !== undefined)
+        checkNonEmptyString(fault.issuedTokenType, `${where} issuedTokenType`, typeError);
       if (fault.expiresInSec !== undefined && fault.omitExpiresIn !== undefined)
         throw typeError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
       return checkHeaders(fault.headers, where);

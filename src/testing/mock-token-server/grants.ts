@@ -32,6 +32,8 @@ export interface TokenShape {
   readonly jwtLifetimeSec: number;
   /** `expires_in` of the answer, in seconds; `undefined` leaves it out. */
   readonly expiresInSec: number | undefined;
+  /** `issued_token_type` of a token-exchange answer; `undefined`: an access token's. */
+  readonly issuedTokenType?: string;
 }
 
 /** Signs the access tokens: JWTs (RFC 9068 `at+jwt`) with `iss`, `sub`, `aud`, `scope`, `client_id`, `iat`, `exp`, `jti`. */
@@ -185,7 +187,7 @@ export async function grantToken(
       shape,
       { clientId: client?.clientId, claims },
     );
-    return { ...answer, issued_token_type: issuedTokenType };
+    return { ...answer, issued_token_type: shape.issuedTokenType ?? issuedTokenType };
   }
   if (grantType === null) throw new OAuthFailure(400, 'invalid_request', 'grant_type is missing');
   throw new OAuthFailure(
