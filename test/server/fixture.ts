@@ -103,6 +103,8 @@ export interface AuthServer {
   readonly address: string;
   /** Each handler's view of the claims, in order; empty when no handler ran. */
   readonly sightings: HandlerSighting[];
+  /** The test CA's certificate (PEM), for clients other than grpc-js (Connect's gRPC transport). */
+  readonly caCert: string;
   /** TLS channel credentials trusting the test CA. */
   channelCredentials(): grpc.ChannelCredentials;
   /** A client of this server (closed with the server), on `credentials` (default: plain TLS). */
@@ -169,6 +171,7 @@ export async function startAuthServer(
   return {
     address,
     sightings,
+    caCert: certs.caCert,
     channelCredentials,
     client(credentials = channelCredentials(), options = {}) {
       const client = new grpc.Client(address, credentials, {
