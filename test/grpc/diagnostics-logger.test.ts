@@ -6,9 +6,12 @@ import {
   createAuthInterceptor,
   createMetadataLogger,
   type MetadataLogFields,
+  type TokenProvider,
 } from '../../src/index.js';
 import { bearerToken, callTypes, startScene, unary, type CallType } from '../helpers/grpc-fixture.js';
-import { clientSecret } from '../helpers/token-fixtures.js';
+import { startPolicyServer } from '../helpers/policy-server.js';
+import { clientSecret, createManager, startTokenServer } from '../helpers/token-fixtures.js';
+import { startAuthServer } from '../server/fixture.js';
 
 interface Logged {
   readonly line: string;
@@ -26,18 +29,28 @@ function assertNothingSecret(logged: readonly Logged[], tokens: readonly string[
   assert.ok(!/eyJ[\w-]+\.eyJ/.test(text), 'nothing JWT-like');
 }
 
+/** A test server's way of making TLS clients. */
+interface TlsServer {
+  channelCredentials(): grpc.ChannelCredentials;
+  client(credentials: grpc.ChannelCredentials, options: grpc.ClientOptions): grpc.Client;
+}
+
+/** A client of `server` through the auth interceptor, then a metadata logger that keeps what it logs. */
+function loggingClient(server: TlsServer, tokens: TokenProvider): { client: grpc.Client; logged: Logged[] } {
+  const logged: Logged[] = [];
+  const tls = server.channelCredentials();
+  const interceptors = [
+    createAuthInterceptor(tokens, { channelCredentials: tls }),
+    createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
+  ];
+  return { logged, client: server.client(tls, { interceptors }) };
+}
+
 describe('createMetadataLogger', () => {
   for (const type of Object.keys(callTypes) as CallType[]) {
     it(`logs the method, the metadata with the token redacted and the status of a ${type} call, waiting or cached`, async (t) => {
       const { tokens, grpcServer } = await startScene(t);
-      const logged: Logged[] = [];
-      const tls = grpcServer.channelCredentials();
-      const client = grpcServer.client(tls, {
-        interceptors: [
-          createAuthInterceptor(tokens, { channelCredentials: tls }),
-          createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
-        ],
-      });
+      const { client, logged } = loggingClient(grpcServer, tokens);
       const metadata = new grpc.Metadata();
       metadata.set('x-request-id', 'r-1');
       // The first call waits for the token (per-call credentials attach it); the second finds it cached.
@@ -68,14 +81,7 @@ describe('createMetadataLogger', () => {
   it('logs the final status of a rejected call with the details and any echoed token redacted', async (t) => {
     const { tokens, grpcServer } = await startScene(t);
     grpcServer.rejectIf = () => true;
-    const logged: Logged[] = [];
-    const tls = grpcServer.channelCredentials();
-    const client = grpcServer.client(tls, {
-      interceptors: [
-        createAuthInterceptor(tokens, { channelCredentials: tls }),
-        createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
-      ],
-    });
+    const { client, logged } = loggingClient(grpcServer, tokens);
     const { error } = await unary(client);
     assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
     const statuses = logged.filter((entry) => entry.fields.event === 'status').map((entry) => entry.line);
@@ -88,6 +94,44 @@ describe('createMetadataLogger', () => {
       logged,
       grpcServer.received.flatMap((call) => call.authorization.map(bearerToken)),
     );
+  });
+
+  it("keeps the real ./server's English readable: 'bearer token audience is not this server' is not redacted", async (t) => {
+    const tokenServer = await startTokenServer(t);
+    const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
+    const auth = await startAuthServer(t, {
+      issuer: tokenServer.issuer,
+      audience: 'https://orders.example.test', // the token's is https://api.example.test
+      jwksUri: tokenServer.jwksUri,
+      allowInsecureRequests: true,
+      methods: { '/test.v1.Echo/*': ['orders.read'] },
+    });
+    const { client, logged } = loggingClient(auth, tokens);
+    const { error } = await unary(client);
+    assert.equal(error?.code, grpc.status.UNAUTHENTICATED);
+    const status = logged.find((entry) => entry.fields.event === 'status');
+    assert.equal(status?.line, '← /test.v1.Echo/Unary UNAUTHENTICATED (16): bearer token audience is not this server');
+    assert.equal(status.fields.details, 'bearer token audience is not this server');
+    assertNothingSecret(logged, [(await tokens.getToken()).accessToken]);
+  });
+
+  it('redacts what follows Bearer, Basic or DPoP in status details only when it looks like a credential', async (t) => {
+    const details = [
+      ['authorization is not a Bearer token', 'authorization is not a Bearer token'],
+      ['Basic auth is not accepted; use Bearer Tokens.', 'Basic auth is not accepted; use Bearer Tokens.'],
+      ['got Bearer abc123.def-456_ghi', 'got Bearer [redacted]'],
+      ['got basic b3JkZXJzOnMzY3JldA==', 'got basic [redacted]'],
+      ['got DPoP Xk9pQmZ2bGtLd2p3eHo', 'got DPoP [redacted]'],
+      ['got bearer abcdefghijklmnopqrstuvwxyzabcdef', 'got bearer [redacted]'],
+    ];
+    const server = await startPolicyServer(t);
+    const logged: Logged[] = [];
+    const client = server.client([createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })]);
+    for (const [sent, shown] of details) {
+      server.policy = () => ({ code: grpc.status.UNAUTHENTICATED, details: sent! });
+      await unary(client);
+      assert.equal(logged.at(-1)?.fields.details, shown, sent);
+    }
   });
 
   it('redacts cookies, API keys, secret-looking keys, large binary values and JWT-like values by the documented rule', async (t) => {

@@ -45,18 +45,34 @@ function showValue(key: string, value: MetadataValue, nowMs: number): string {
   return value;
 }
 
+/** A credential after an authorization scheme: RFC 6750 §2.1 b64token (Basic's base64 and DPoP's are too). */
+const schemeAndCredential = /\b(bearer|basic|dpop)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 /**
- * `text` from outside (a server's status details) with anything that looks like a JWT or a bearer
- * credential replaced by `[redacted]`: a careless server may echo the token it refused.
+ * A word of a sentence, which a credential is not: letters (one capital first, or all capitals),
+ * hyphenated parts, a full stop at the end; at most 20 characters. An opaque token of letters alone,
+ * mixed case or longer, is redacted.
+ */
+const englishWord = /^(?=.{1,20}$)(?:[A-Z]?[a-z]+|[A-Z]+)(?:-(?:[A-Z]?[a-z]+|[A-Z]+))*\.?$/;
+
+/**
+ * `text` from outside (a server's status details) with anything that looks like a JWT, or like a
+ * credential after `Bearer`, `Basic` or `DPoP`, replaced by `[redacted]`: a careless server may echo
+ * the token it refused. What follows a scheme is kept when it is a word (`bearer token audience is
+ * not this server` stays readable); a hand-written check, since no library tells English from a token.
  *
  * @internal
  * @example
  * ```ts
  * redactCredentials('bad token eyJhbGciOi...'); // 'bad token [redacted]'
+ * redactCredentials('got Bearer abc123.def'); // 'got Bearer [redacted]'
  * ```
  */
 export function redactCredentials(text: string): string {
-  return text.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]').replace(/\b(bearer|basic)\s+\S+/gi, '$1 [redacted]');
+  return text
+    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]')
+    .replace(schemeAndCredential, (match, scheme: string, space: string, credential: string) =>
+      englishWord.test(credential) ? match : `${scheme}${space}[redacted]`,
+    );
 }
 
 /**
