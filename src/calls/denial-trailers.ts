@@ -10,6 +10,15 @@ export const reasonTrailer = 'grpc-oauth2-reason';
 /** Trailer listing, space-separated, the scopes a `missing_scope` refusal wanted (the RFC 6750 `scope` idea). */
 export const scopeTrailer = 'grpc-oauth2-scope';
 
+/**
+ * Trailer saying how the scopes of {@link scopeTrailer} were wanted: `all_of` (every one: the token
+ * lacked those listed) or `any_of` (a `{ anyOf }` rule: one of them would do). Sent with the scopes.
+ */
+export const scopeRuleTrailer = 'grpc-oauth2-scope-rule';
+
+/** The values of {@link scopeRuleTrailer}. */
+export type ScopeRule = 'all_of' | 'any_of';
+
 /** A reason code as `./server` writes them. Anything else a server puts there is not taken as a reason. */
 const reasonCode = /^[a-z_]{1,64}$/;
 

@@ -5,5 +5,5 @@ export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-
 export { asymmetricAlgorithms, type AuthDecision, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';
-export { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
+export { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
 export { AuthConfigError } from '../calls/errors.js';

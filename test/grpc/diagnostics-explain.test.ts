@@ -8,9 +8,11 @@ import {
   TokenManager,
   type AuthFailureExplanation,
 } from '../../src/index.js';
-import { callTypes, unary, type CallType } from '../helpers/grpc-fixture.js';
+import type { ServerAuthOptions } from '../../src/server/index.js';
+import { callTypes, methodPaths, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { startPolicyServer, type Policy } from '../helpers/policy-server.js';
 import { clientId, clientSecret, managerOptions, startTokenServer } from '../helpers/token-fixtures.js';
+import { startClientScene } from '../server/fixture.js';
 
 /** A token server, a manager (orders.read), and a policy server with an auth-intercepted client. */
 async function scene(t: TestContext, policy: Policy, managerExtra = {}) {
@@ -173,6 +175,40 @@ describe('explainAuthFailure', () => {
       new RegExp(
         `^the server denied /test.v1.Echo/Unary to client ${clientId} with a token valid for 59 more minutes carrying orders.read`,
       ),
+    );
+  });
+});
+
+describe('explainAuthFailure with the real ./server', () => {
+  /** The real ./server with `methods`, and a client through the auth interceptor asking for orders.read. */
+  async function realScene(t: TestContext, methods: ServerAuthOptions['methods']) {
+    const { tokens, auth } = await startClientScene(t, { methods });
+    const tls = auth.channelCredentials();
+    return auth.client(tls, { interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls })] });
+  }
+
+  it('says "needs one of" for an anyOf rule the token meets none of', async (t) => {
+    const client = await realScene(t, {
+      [methodPaths.unary]: { anyOf: ['orders.write', 'orders.admin'] },
+      '/test.v1.Echo/*': ['orders.read'],
+    });
+    const { error } = await unary(client);
+    assert.equal(error?.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(
+      explainAuthFailure(error)?.hint,
+      'the token lacked a scope the method needs: it needs one of orders.admin, orders.write; it was requested with orders.read',
+    );
+  });
+
+  it('still says which scopes are all required for a list rule', async (t) => {
+    const client = await realScene(t, {
+      [methodPaths.unary]: ['orders.read', 'orders.write', 'orders.admin'],
+      '/test.v1.Echo/*': ['orders.read'],
+    });
+    const { error } = await unary(client);
+    assert.equal(
+      explainAuthFailure(error)?.hint,
+      'the token lacked scopes orders.admin orders.write; it was requested with orders.read',
     );
   });
 });

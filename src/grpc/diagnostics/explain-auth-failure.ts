@@ -7,7 +7,7 @@ import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';
 import { describeDuration } from './describe-duration.js';
 import { redactCredentials } from './metadata-view.js';
-import { reasonTrailer, scopeTrailer } from '../../calls/denial-trailers.js';
+import { reasonTrailer, scopeRuleTrailer, scopeTrailer } from '../../calls/denial-trailers.js';
 
 /** What {@link explainAuthFailure} says about a call. Never holds the token or a secret. */
 export interface AuthFailureExplanation {
@@ -60,6 +60,7 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   const wantedScopes = trailer(metadata, scopeTrailer)
     ?.split(/\s+/)
     .filter((scope) => scope !== '');
+  const anyOf = trailer(metadata, scopeRuleTrailer) === 'any_of';
   const token = record.sentToken;
   const jwt = token === undefined ? undefined : unverifiedJwt(token.accessToken);
   const expiresAtMs =
@@ -87,7 +88,7 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   const details = redactCredentials(redactSecrets(typeof rawDetails === 'string' ? rawDetails : '', echoed));
   return {
     ...facts,
-    hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+    hint: hintFor(record, facts, { wantedScopes, anyOf, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
   };
 }
 
@@ -95,6 +96,8 @@ type Facts = Omit<AuthFailureExplanation, 'hint'>;
 
 interface ServerSide {
   readonly wantedScopes: readonly string[] | undefined;
+  /** The method takes any one of `wantedScopes` (a `{ anyOf }` rule), not all of them. */
+  readonly anyOf: boolean;
   readonly details: string;
   readonly issuer: string | undefined;
   readonly subject: string | undefined;
@@ -145,8 +148,13 @@ function deniedHint(facts: Facts, server: ServerSide): string {
     const granted = sameSet(facts.scopesGranted, facts.scopesRequested)
       ? ''
       : ` and granted ${list(facts.scopesGranted)}`;
-    const lacked = missing?.length ? `scope ${missing.join(' ')}` : 'a scope the method needs';
-    return `the token lacked ${lacked}; it was requested with ${list(facts.scopesRequested)}${granted}`;
+    const requested = `it was requested with ${list(facts.scopesRequested)}${granted}`;
+    if (server.anyOf && server.wantedScopes?.length)
+      return `the token lacked a scope the method needs: it needs one of ${server.wantedScopes.join(', ')}; ${requested}`;
+    const lacked = missing?.length
+      ? `scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}`
+      : 'a scope the method needs';
+    return `the token lacked ${lacked}; ${requested}`;
   }
   if (facts.serverReason === 'method_not_in_policy')
     return `the server's policy does not name ${facts.method} (it denies by default); add the method to the server's policy`;
