@@ -6,8 +6,7 @@ import { Code, createClient } from '@connectrpc/connect';
 import { createConnectAuthInterceptor } from '../../src/connect/index.js';
 import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
-import { startAuthServer } from '../server/fixture.js';
+import { startClientScene } from '../server/fixture.js';
 import { callKinds, transportFor } from './connect-fixture.js';
 import { EchoService } from './echo-service.js';
 
@@ -16,15 +15,8 @@ import { EchoService } from './echo-service.js';
  * decisions are kept), and a Connect client on the gRPC protocol through the SDK's interceptor.
  */
 async function scene(t: TestContext, server: Partial<ServerAuthOptions>) {
-  const tokenServer = await startTokenServer(t);
-  const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
   const decisions: AuthDecision[] = [];
-  const auth = await startAuthServer(t, {
-    issuer: tokenServer.issuer,
-    audience: 'https://api.example.test',
-    jwksUri: tokenServer.jwksUri,
-    allowInsecureRequests: true,
-    methods: { '/test.v1.Echo/*': ['orders.read'] },
+  const { tokenServer, tokens, auth } = await startClientScene(t, {
     onDecision: (decision) => decisions.push(decision),
     ...server,
   });

@@ -10,8 +10,8 @@ import {
 } from '../../src/index.js';
 import { bearerToken, callTypes, startScene, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { startPolicyServer } from '../helpers/policy-server.js';
-import { clientSecret, createManager, startTokenServer } from '../helpers/token-fixtures.js';
-import { startAuthServer } from '../server/fixture.js';
+import { clientSecret } from '../helpers/token-fixtures.js';
+import { startClientScene } from '../server/fixture.js';
 
 interface Logged {
   readonly line: string;
@@ -97,15 +97,7 @@ describe('createMetadataLogger', () => {
   });
 
   it("keeps the real ./server's English readable: 'bearer token audience is not this server' is not redacted", async (t) => {
-    const tokenServer = await startTokenServer(t);
-    const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
-    const auth = await startAuthServer(t, {
-      issuer: tokenServer.issuer,
-      audience: 'https://orders.example.test', // the token's is https://api.example.test
-      jwksUri: tokenServer.jwksUri,
-      allowInsecureRequests: true,
-      methods: { '/test.v1.Echo/*': ['orders.read'] },
-    });
+    const { tokens, auth } = await startClientScene(t, { audience: 'https://orders.example.test' }); // the tokens' is https://api.example.test
     const { client, logged } = loggingClient(auth, tokens);
     const { error } = await unary(client);
     assert.equal(error?.code, grpc.status.UNAUTHENTICATED);

@@ -7,27 +7,15 @@ import { AccessToken, createAuthInterceptor, type TokenProvider } from '../../sr
 import type { AuthDecision, ServerAuthOptions } from '../../src/server/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { serverStream, unary } from '../helpers/grpc-fixture.js';
-import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
-import { startAuthServer, startKeyServer } from '../server/fixture.js';
-
-/** The audience the MockTokenServer puts in its tokens, and the one a misconfigured server expects instead. */
-const tokenAudience = 'https://api.example.test';
-const otherAudience = 'https://orders.example.test';
+import { startClientScene, startKeyServer } from '../server/fixture.js';
 
 /**
- * A MockTokenServer, a TokenManager on it, and the real ./server interceptor (trusting that token
- * server unless `server` says otherwise) whose every decision is kept; `provider` replaces the manager.
+ * The real ./server interceptor trusting a MockTokenServer (unless `server` says otherwise), whose every
+ * decision is kept, and a client through the auth interceptor with its TokenManager, or `provider`.
  */
 async function scene(t: TestContext, server: Partial<ServerAuthOptions> = {}, provider?: TokenProvider) {
-  const tokenServer = await startTokenServer(t);
-  const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
   const decisions: AuthDecision[] = [];
-  const auth = await startAuthServer(t, {
-    issuer: tokenServer.issuer,
-    audience: tokenAudience,
-    jwksUri: tokenServer.jwksUri,
-    allowInsecureRequests: true,
-    methods: { '/test.v1.Echo/*': ['orders.read'] },
+  const { tokenServer, tokens, auth } = await startClientScene(t, {
     onDecision: (decision) => decisions.push(decision),
     ...server,
   });
@@ -58,7 +46,7 @@ function opaqueProvider(): TokenProvider & { getTokenCalls: number; invalidateCa
 
 describe('a call the real ./server refuses for a reason a new token cannot fix', () => {
   it('wrong_audience: sent once, one token request, and the token is kept for the next call', async (t) => {
-    const { tokenServer, decisions, client } = await scene(t, { audience: otherAudience });
+    const { tokenServer, decisions, client } = await scene(t, { audience: 'https://orders.example.test' }); // the tokens' is https://api.example.test;
     const first = await unary(client);
     assert.equal(first.error?.code, grpc.status.UNAUTHENTICATED);
     assert.equal(first.error.metadata.get('grpc-oauth2-reason')[0], 'wrong_audience');
@@ -121,18 +109,7 @@ describe('a call the real ./server refuses for a reason a new token can fix', ()
             },
           }),
       });
-    const tokenServer = await startTokenServer(t);
-    const auth = await startAuthServer(
-      t,
-      {
-        issuer: tokenServer.issuer,
-        audience: tokenAudience,
-        jwksUri: tokenServer.jwksUri,
-        allowInsecureRequests: true,
-        methods: { '/test.v1.Echo/*': ['orders.read'] },
-      },
-      { before: [echoing] },
-    );
+    const { auth } = await startClientScene(t, {}, { before: [echoing] });
     const tls = auth.channelCredentials();
     const client = auth.client(tls, { interceptors: [createAuthInterceptor(provider, { channelCredentials: tls })] });
     const { error } = await unary(client);
