@@ -51,6 +51,31 @@ export function reasonOf(value: unknown): string | undefined {
   return typeof value === 'string' && reasonCode.test(value) ? value : undefined;
 }
 
+/** A scope value (RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`), of a sane length. */
+const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/;
+/** The start of a JWT: no scope looks like one, an echoed token does. */
+const jwtLike = /eyJ[\w-]*\./;
+
+/**
+ * The scopes of a {@link scopeTrailer} value, when every one is scope-shaped (RFC 6749 scope-tokens,
+ * none longer than 256 characters or JWT-like); `undefined` otherwise: a trailer that holds anything
+ * else (an echoed token, a sentence) is not read at all. The caller still removes a value that is the
+ * token it sent, which only it knows.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * wantedScopesOf('orders.write orders.admin'); // ['orders.write', 'orders.admin']
+ * wantedScopesOf('orders "write"'); // undefined
+ * ```
+ */
+export function wantedScopesOf(value: unknown): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const scopes = value.split(' ').filter((scope) => scope !== '');
+  if (scopes.length === 0 || !scopes.every((scope) => scopeToken.test(scope) && !jwtLike.test(scope))) return undefined;
+  return scopes;
+}
+
 /**
  * Whether a call refused `UNAUTHENTICATED` for `reason` is worth a fresh token (invalidating the
  * refused one, and making the call again where it can be). Without a reason (a server that does not

@@ -1,10 +1,8 @@
-import { scopesOfClaims, unverifiedJwt } from '../token/unverified-claims.js';
+import { isoDateOfClaim, scopesOfClaims, unverifiedJwt } from '../token/unverified-claims.js';
 import { fromNow } from './command-line.js';
 
 /** The time claims, shown as dates with the time left or gone. */
 const timeClaims = ['exp', 'iat', 'nbf'] as const;
-/** The furthest a `Date` reaches either side of 1970 (ECMAScript's 8.64e15 ms), in seconds. */
-const maxDateSec = 8.64e12;
 
 /** A JWT as `token` and `inspect` report it: decoded, never verified, never with the token or signature. */
 export interface JwtReport {
@@ -30,8 +28,9 @@ export function jwtReport(token: string, nowMs = Date.now()): JwtReport | undefi
   const times: Record<string, { date: string; secondsFromNow: number }> = {};
   for (const name of timeClaims) {
     const value = jwt.claims[name];
-    if (typeof value === 'number' && Math.abs(value) <= maxDateSec)
-      times[name] = { date: new Date(value * 1000).toISOString(), secondsFromNow: Math.round(value - nowMs / 1000) };
+    const date = isoDateOfClaim(value);
+    if (date !== undefined && typeof value === 'number')
+      times[name] = { date, secondsFromNow: Math.round(value - nowMs / 1000) };
   }
   return {
     signatureVerified: false,

@@ -214,22 +214,82 @@ describe('explainAuthFailure with the real ./server', () => {
 });
 
 describe('explainAuthFailure and an echoing server', () => {
-  it('keeps an opaque token the server echoes in its details out of the hint', async (t) => {
-    const opaque = 'opaque-access-token-0123456789abcdef';
+  const opaque = 'opaque-access-token-0123456789abcdef';
+
+  /** The explanation of a call with an opaque token, refused as `refusal(token)` says. */
+  async function explainRefusal(
+    t: TestContext,
+    refusal: (token: string) => ReturnType<Policy>,
+  ): Promise<AuthFailureExplanation> {
     const provider = {
       getToken: () => Promise.resolve(new AccessToken(opaque, new Date(Date.now() + 3_600_000), ['orders.read'])),
       invalidate: () => false,
     };
-    const echo: Policy = (authorization) => ({
-      code: grpc.status.UNAUTHENTICATED,
-      details: `rejected ${authorization?.slice('Bearer '.length) ?? ''}`,
-      reason: 'unknown_reason',
-    });
-    const server = await startPolicyServer(t, echo);
+    const server = await startPolicyServer(t, (authorization) => refusal(authorization?.slice('Bearer '.length) ?? ''));
     const client = server.client([createAuthInterceptor(provider, { channelCredentials: server.channelCredentials })]);
-    const { error } = await unary(client);
-    const explanation = explainAuthFailure(error);
+    const explanation = explainAuthFailure((await unary(client)).error);
     assert.ok(explanation !== undefined);
     assert.ok(!JSON.stringify(explanation).includes(opaque), JSON.stringify(explanation));
+    return explanation;
+  }
+
+  it('keeps an opaque token the server echoes in its details out of the hint', async (t) => {
+    await explainRefusal(t, (token) => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: `rejected ${token}`,
+      reason: 'unknown_reason',
+    }));
+  });
+
+  it('takes as serverReason only a reason code of [a-z_], not the token or other text echoed in the trailer', async (t) => {
+    for (const reason of [opaque, 'Wrong-Audience', 'wrong audience', 'x'.repeat(65)]) {
+      const explanation = await explainRefusal(t, () => ({
+        code: grpc.status.UNAUTHENTICATED,
+        details: 'refused',
+        reason,
+      }));
+      assert.equal(explanation.serverReason, undefined, reason);
+      assert.ok(!explanation.hint.includes(reason), explanation.hint);
+    }
+    const explanation = await explainRefusal(t, (token) => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'refused',
+      reason: token,
+    }));
+    assert.match(explanation.hint, /^the server rejected a token that was valid for/);
+  });
+
+  it('takes only scope-shaped values from grpc-oauth2-scope, never the token it sent or a JWT', async (t) => {
+    const jwt = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.';
+    for (const scopes of [
+      (token: string) => `orders.write ${token}`,
+      () => `orders.write ${jwt}`,
+      () => 'orders "write"',
+    ]) {
+      const explanation = await explainRefusal(t, (token) => ({
+        code: grpc.status.PERMISSION_DENIED,
+        details: 'missing scope',
+        reason: 'missing_scope',
+        scopes: scopes(token),
+      }));
+      assert.equal(
+        explanation.hint,
+        'the token lacked a scope the method needs; it was requested with (unknown) and granted orders.read',
+      );
+    }
+  });
+
+  it('escapes control characters the server puts in its details, so it cannot forge a log line', async (t) => {
+    const explanation = await explainRefusal(t, () => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'refused\r\nhint: all is well\u001b[2J\u2028next',
+      reason: 'some_reason',
+    }));
+    assert.equal(
+      explanation.hint,
+      'the server rejected the token (some_reason): refused\\r\\nhint: all is well\\x1b[2J\\u2028next',
+    );
+    // eslint-disable-next-line no-control-regex -- what must not be there
+    assert.ok(!/[\u0000-\u001f\u007f\u2028]/.test(explanation.hint));
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
+  AccessToken,
   AuthConfigError,
   createAuthInterceptor,
   createMetadataLogger,
@@ -126,6 +127,43 @@ describe('createMetadataLogger', () => {
     }
   });
 
+  it('redacts the opaque token it saw attached when the server echoes it in its details, in any form', async (t) => {
+    const opaque = 'opaque+access/token=0123456789abcdef';
+    const provider = {
+      getToken: () => Promise.resolve(new AccessToken(opaque, new Date(Date.now() + 3_600_000), ['orders.read'])),
+      invalidate: () => false,
+    };
+    const server = await startPolicyServer(t, (authorization) => {
+      const token = authorization?.slice('Bearer '.length) ?? '';
+      return { code: grpc.status.UNAUTHENTICATED, details: `rejected ${token} (${encodeURIComponent(token)})` };
+    });
+    const logged: Logged[] = [];
+    const client = server.client([
+      createAuthInterceptor(provider, { channelCredentials: server.channelCredentials }),
+      createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) }),
+    ]);
+    await unary(client);
+    const status = logged.find((entry) => entry.fields.event === 'status');
+    assert.equal(status?.fields.details, 'rejected [redacted] ([redacted])');
+    assert.ok(!JSON.stringify(logged).includes(opaque));
+    assert.ok(!JSON.stringify(logged).includes(encodeURIComponent(opaque)));
+  });
+
+  it("escapes control characters in the server's details, so it cannot forge a log line", async (t) => {
+    const server = await startPolicyServer(t, () => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'denied\r\n← /test.v1.Echo/Unary OK\u001b[2K\u202e',
+    }));
+    const logged: Logged[] = [];
+    const client = server.client([createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })]);
+    await unary(client);
+    const status = logged.find((entry) => entry.fields.event === 'status');
+    assert.equal(status?.fields.details, 'denied\\r\\n← /test.v1.Echo/Unary OK\\x1b[2K\\u202e');
+    assert.equal(status.line, `← /test.v1.Echo/Unary UNAUTHENTICATED (16): ${status.fields.details}`);
+    // eslint-disable-next-line no-control-regex -- what must not be there
+    for (const { line } of logged) assert.ok(!/[\u0000-\u001f\u202e]/.test(line), line);
+  });
+
   it('redacts cookies, API keys, secret-looking keys, large binary values and JWT-like values by the documented rule', async (t) => {
     const { grpcServer } = await startScene(t);
     const logged: Logged[] = [];
@@ -155,6 +193,22 @@ describe('createMetadataLogger', () => {
     });
     for (const secret of ['b3JkZXJzOnMzY3JldA', 'abc123', 'key-123456', 'opaque-upstream-value', 'eyJhbGci'])
       assert.ok(!JSON.stringify(logged).includes(secret), secret);
+  });
+
+  it("shows a caller's JWT whose exp no date can hold (9e15) without breaking the call", async (t) => {
+    const { grpcServer } = await startScene(t);
+    const logged: Logged[] = [];
+    const client = grpcServer.client(grpcServer.channelCredentials(), {
+      interceptors: [createMetadataLogger({ log: (line, fields) => logged.push({ line, fields }) })],
+    });
+    const part = (json: object): string => Buffer.from(JSON.stringify(json)).toString('base64url');
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${part({ alg: 'RS256' })}.${part({ exp: 9e15, scope: 'a' })}.c2ln`);
+    assert.equal((await unary(client, { metadata })).error, undefined);
+    assert.match(
+      logged[0]?.fields.metadata?.authorization ?? '',
+      /^Bearer \[redacted: \d+ chars; expires in \d+ s \(out of range for a date\); scopes a\]$/,
+    );
   });
 
   it('keeps the call going when the log function throws', async (t) => {

@@ -1,13 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import { describeThrown } from '../../common/option-checks.js';
 import { TokenError } from '../../token/errors.js';
-import { redactSecrets, secretForms } from '../../common/redact.js';
+import { containsSecret, redactSecrets, secretForms } from '../../common/redact.js';
 import { audiencesOfClaims, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';
 import { describeDuration } from './describe-duration.js';
 import { redactCredentials } from './metadata-view.js';
-import { reasonTrailer, scopeRuleTrailer, scopeTrailer } from '../../calls/denial-trailers.js';
+import {
+  reasonOf,
+  reasonTrailer,
+  scopeRuleTrailer,
+  scopeTrailer,
+  wantedScopesOf,
+} from '../../calls/denial-trailers.js';
+import { escapeControlCharacters } from '../../common/printable.js';
 
 /** What {@link explainAuthFailure} says about a call. Never holds the token or a secret. */
 export interface AuthFailureExplanation {
@@ -27,9 +34,12 @@ export interface AuthFailureExplanation {
   readonly audience: readonly string[] | undefined;
   /** The call was made a second time with a fresh token after `UNAUTHENTICATED`. */
   readonly replayed: boolean;
-  /** The server's reason, from its `grpc-oauth2-reason` trailer (this SDK's `./server` sends one), if any. */
+  /**
+   * The server's reason, from its `grpc-oauth2-reason` trailer (this SDK's `./server` sends one), if any
+   * and if it is a reason code (lower-case letters and `_`): anything else there is not copied.
+   */
   readonly serverReason: string | undefined;
-  /** One line a person can act on. */
+  /** One line a person can act on; control characters from the server are escaped (`\r` shows as `\\r`). */
   readonly hint: string;
 }
 
@@ -56,12 +66,15 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   const record = callRecordOf(err);
   if (record === undefined) return undefined;
   const metadata = (err as { metadata: { get(key: string): unknown[] } }).metadata;
-  const serverReason = trailer(metadata, reasonTrailer);
-  const wantedScopes = trailer(metadata, scopeTrailer)
-    ?.split(/\s+/)
-    .filter((scope) => scope !== '');
-  const anyOf = trailer(metadata, scopeRuleTrailer) === 'any_of';
   const token = record.sentToken;
+  // A server may echo what it was sent: the token we attached goes, in every form, as well as anything
+  // credential-shaped; its trailers are read only when they hold what they should.
+  const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
+  const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
+  const serverReason = reasonOf(trailer(metadata, reasonTrailer));
+  const scopes = wantedScopesOf(trailer(metadata, scopeTrailer));
+  const wantedScopes = scopes?.some((scope) => containsSecret(scope, echoed)) ? undefined : scopes;
+  const anyOf = trailer(metadata, scopeRuleTrailer) === 'any_of';
   const jwt = token === undefined ? undefined : unverifiedJwt(token.accessToken);
   const expiresAtMs =
     token?.expiresAt instanceof Date
@@ -82,13 +95,13 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
     serverReason,
   };
   const rawDetails = (err as { details?: unknown }).details;
-  // A server may echo what it was sent: the token we attached goes, in every form, as well as anything credential-shaped.
-  const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
-  const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
   const details = redactCredentials(redactSecrets(typeof rawDetails === 'string' ? rawDetails : '', echoed));
   return {
     ...facts,
-    hint: hintFor(record, facts, { wantedScopes, anyOf, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+    // What the server (and the token's claims) said goes into one line: no line breaks or escape sequences of theirs.
+    hint: escapeControlCharacters(
+      hintFor(record, facts, { wantedScopes, anyOf, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+    ),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Metadata, MetadataValue } from '@grpc/grpc-js';
-import { scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
+import { isoDateOfClaim, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 
 /** Binary values up to this size are shown (base64); larger ones only by size. */
 const maxShownBinaryBytes = 64;
@@ -43,6 +43,30 @@ function showValue(key: string, value: MetadataValue, nowMs: number): string {
   if (secretKeys.has(key) || secretKeyWords.test(key) || credentialLike.test(value))
     return `[redacted: ${value.length} chars]`;
   return value;
+}
+
+/**
+ * The raw values of `metadata` that {@link showMetadata} redacted in `shown` (an `authorization`
+ * value's credential as well as the whole value), to redact again wherever the server echoes them.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * redactedValues(metadata, showMetadata(metadata)); // ['Bearer eyJ...', 'eyJ...']
+ * ```
+ */
+export function redactedValues(metadata: Metadata, shown: Readonly<Record<string, string>>): string[] {
+  const values: string[] = [];
+  for (const [key, sent] of Object.entries(metadata.toJSON())) {
+    if (!shown[key]?.includes('[redacted')) continue;
+    for (const value of sent) {
+      if (typeof value !== 'string') continue;
+      values.push(value);
+      const space = value.indexOf(' ');
+      if (space >= 0 && (key === 'authorization' || key === 'proxy-authorization')) values.push(value.slice(space + 1));
+    }
+  }
+  return values;
 }
 
 /** A credential after an authorization scheme: RFC 6750 §2.1 b64token (Basic's base64 and DPoP's are too). */
@@ -93,7 +117,9 @@ export function showAuthorization(value: string, nowMs = Date.now()): string {
   if (jwt !== undefined) {
     const { exp } = jwt.claims;
     if (typeof exp === 'number')
-      facts.push(`expires in ${Math.round(exp - nowMs / 1000)} s (${new Date(exp * 1000).toISOString()})`);
+      facts.push(
+        `expires in ${Math.round(exp - nowMs / 1000)} s (${isoDateOfClaim(exp) ?? 'out of range for a date'})`,
+      );
     const scopes = scopesOfClaims(jwt.claims);
     if (scopes !== undefined) facts.push(`scopes ${scopes.join(' ') || '(none)'}`);
   } else if (scheme.toLowerCase() === 'bearer') {
