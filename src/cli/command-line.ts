@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closestName } from '../common/option-checks.js';
 
 /** Exit codes of `grpc-oauth2`: 0 ok, 1 the operation failed, 2 usage (bad flags or settings). */
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -59,8 +60,9 @@ export function parseCommandLine<T extends Options>(
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
-      throw new UsageError((error as Error).message);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`${(error as Error).message}${flagSuggestion(args, options)}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError((error as Error).message);
     throw new UsageError('could not read the arguments');
   }
   if (parsed.positionals.length > maxPositionals) {
@@ -71,6 +73,33 @@ export function parseCommandLine<T extends Options>(
     );
   }
   return parsed;
+}
+
+/**
+ * `; did you mean "--audience"?` for the first unknown long flag in `args` when a known one is close
+ * (only the flag's name is looked at, never its value), else `''`.
+ */
+function flagSuggestion(args: readonly string[], options: Options): string {
+  const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  const known = Object.keys(options);
+  const unknown = tokens.find((token) => token.kind === 'option' && !known.includes(token.name));
+  if (unknown?.kind !== 'option' || !unknown.rawName.startsWith('--')) return '';
+  const suggestion = closestName(unknown.name, known);
+  return suggestion === undefined ? '' : `; did you mean "--${suggestion}"?`;
+}
+
+/**
+ * `; did you mean "token"?` when `command` is close to one of `commands`, else `''`. The command itself
+ * is not echoed: a mistyped first argument may be a secret.
+ *
+ * @example
+ * ```ts
+ * commandSuggestion('tokn', ['token', 'inspect', 'mock-server']); // '; did you mean "token"?'
+ * ```
+ */
+export function commandSuggestion(command: string, commands: readonly string[]): string {
+  const suggestion = closestName(command, commands);
+  return suggestion === undefined ? '' : `; did you mean "${suggestion}"?`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { scopesOfClaims, unverifiedJwt } from '../token/unverified-claims.js';
+import { isoDateOfClaim, scopesOfClaims, unverifiedJwt } from '../token/unverified-claims.js';
 import { fromNow } from './command-line.js';
 
 /** The time claims, shown as dates with the time left or gone. */
@@ -9,7 +9,7 @@ export interface JwtReport {
   readonly signatureVerified: false;
   readonly header: Record<string, unknown>;
   readonly claims: Record<string, unknown>;
-  /** `exp`, `iat`, `nbf` as ISO dates, and seconds from now (negative: past). */
+  /** `exp`, `iat`, `nbf` as ISO dates, and seconds from now (negative: past); absent for a value no date can hold. */
   readonly times: Record<string, { readonly date: string; readonly secondsFromNow: number }>;
   readonly scopes: readonly string[] | undefined;
 }
@@ -28,8 +28,9 @@ export function jwtReport(token: string, nowMs = Date.now()): JwtReport | undefi
   const times: Record<string, { date: string; secondsFromNow: number }> = {};
   for (const name of timeClaims) {
     const value = jwt.claims[name];
-    if (typeof value === 'number' && Number.isFinite(value))
-      times[name] = { date: new Date(value * 1000).toISOString(), secondsFromNow: Math.round(value - nowMs / 1000) };
+    const date = isoDateOfClaim(value);
+    if (date !== undefined && typeof value === 'number')
+      times[name] = { date, secondsFromNow: Math.round(value - nowMs / 1000) };
   }
   return {
     signatureVerified: false,
@@ -54,12 +55,17 @@ export function reportLines(report: JwtReport, nowMs = Date.now()): string[] {
   for (const [name, value] of Object.entries(report.header)) lines.push(`  ${name.padEnd(10)} ${show(value)}`);
   lines.push('claims');
   for (const [name, value] of Object.entries(report.claims)) {
-    const time = report.times[name];
-    lines.push(
-      `  ${name.padEnd(10)} ${time === undefined ? show(value) : `${time.date} (${fromNow(Date.parse(time.date), nowMs)})`}`,
-    );
+    lines.push(`  ${name.padEnd(10)} ${showClaim(report, name, value, nowMs)}`);
   }
   return lines;
+}
+
+/** A claim's value; a time claim as a date and the time left, or as it is when no date can hold it. */
+function showClaim(report: JwtReport, name: string, value: unknown, nowMs: number): string {
+  const time = report.times[name];
+  if (time !== undefined) return `${time.date} (${fromNow(Date.parse(time.date), nowMs)})`;
+  const isTimeClaim = (timeClaims as readonly string[]).includes(name);
+  return isTimeClaim && typeof value === 'number' ? `${String(value)} (out of range for a date)` : show(value);
 }
 
 function show(value: unknown): string {

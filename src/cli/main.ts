@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The grpc-oauth2 command: token, inspect, mock-server. Exit codes: 0 ok, 1 failed, 2 usage.
 import { text } from 'node:stream/consumers';
-import { exitCodes, UsageError, type Output } from './command-line.js';
+import { commandSuggestion, exitCodes, UsageError, type Output } from './command-line.js';
 import { inspectCommand, inspectHelp } from './inspect-command.js';
 import { mockServerCommand, mockServerHelp } from './mock-server-command.js';
 import { tokenCommand, tokenHelp } from './token-command.js';
@@ -18,6 +18,8 @@ grpc-oauth2 <command> --help shows a command's flags. Settings come from OAUTH2_
 (docs/cli.md); secrets only from the environment or files, never from a flag.
 Exit codes: 0 ok, 1 the operation failed, 2 usage.
 `;
+
+const commands = ['token', 'inspect', 'mock-server'];
 
 const output: Output = {
   stdout: (chunk) => void process.stdout.write(chunk),
@@ -52,7 +54,9 @@ async function run(args: readonly string[]): Promise<number> {
         return exitCodes.ok;
       default:
         throw new UsageError(
-          command === undefined ? 'give a command' : 'unknown command (token, inspect, mock-server)',
+          command === undefined
+            ? 'give a command'
+            : `unknown command (${commands.join(', ')})${commandSuggestion(command, commands)}`,
         );
     }
   } catch (error) {

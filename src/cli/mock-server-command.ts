@@ -1,9 +1,10 @@
 import { MockTokenServer } from '../testing/mock-token-server/server.js';
+import { defaultTokenAudience } from '../testing/mock-token-server/grants.js';
 import type { MockClient } from '../testing/mock-token-server/types.js';
 import { exitCodes, parseCommandLine, UsageError, type Output } from './command-line.js';
 
 /** `grpc-oauth2 mock-server --help`. */
-export const mockServerHelp = `Usage: grpc-oauth2 mock-server --client ID:SECRET[:SCOPE,SCOPE] [--port N] [--lifetime S] [--json]
+export const mockServerHelp = `Usage: grpc-oauth2 mock-server --client ID:SECRET[:SCOPE,SCOPE] [--port N] [--lifetime S] [--audience AUD] [--json]
 
 Runs a MockTokenServer (the SDK's testing kit) on 127.0.0.1 for manual tests: discovery, a
 client-credentials token endpoint and a JWKS, issuing signed JWT access tokens. Prints its issuer
@@ -14,6 +15,8 @@ Flags:
   --client ID:SECRET[:SCOPES]  a client and the scopes it may get (comma-separated; default any); repeatable
   --port N                     port on 127.0.0.1 (default: a free one)
   --lifetime S                 token lifetime in seconds (default 3600)
+  --audience AUD               aud of tokens whose request names no audience or resource
+                               (default https://api.example.test)
   --json                       print the URLs as one JSON line
   --help                       this text
 
@@ -24,6 +27,7 @@ const flags = {
   client: { type: 'string', multiple: true },
   port: { type: 'string' },
   lifetime: { type: 'string' },
+  audience: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -48,9 +52,11 @@ export async function mockServerCommand(args: readonly string[], out: Output, st
   if (clients.length === 0) throw new UsageError('give at least one --client ID:SECRET[:SCOPE,SCOPE]');
   const port = values.port === undefined ? 0 : integer(values.port, '--port', 0, 65_535);
   const tokenLifetimeSec = values.lifetime === undefined ? 3600 : integer(values.lifetime, '--lifetime', 1, 31_536_000);
+  if (values.audience?.trim() === '') throw new UsageError('--audience must not be empty');
+  const audience = values.audience ?? defaultTokenAudience;
   let server: MockTokenServer;
   try {
-    server = await MockTokenServer.start({ port, tokenLifetimeSec });
+    server = await MockTokenServer.start({ port, tokenLifetimeSec, audience });
   } catch (error) {
     out.stderr(
       `grpc-oauth2 mock-server: could not listen on 127.0.0.1:${port} (${(error as { code?: string }).code ?? (error as Error).name})\n`,
@@ -61,13 +67,14 @@ export async function mockServerCommand(args: readonly string[], out: Output, st
   const shown = clients.map(({ clientId, allowedScopes }) => ({ clientId, allowedScopes: allowedScopes ?? null }));
   if (values.json) {
     out.stdout(
-      `${JSON.stringify({ issuer: server.issuer, tokenEndpoint: server.tokenEndpoint, jwksUri: server.jwksUri, clients: shown })}\n`,
+      `${JSON.stringify({ issuer: server.issuer, tokenEndpoint: server.tokenEndpoint, jwksUri: server.jwksUri, audience, clients: shown })}\n`,
     );
   } else {
     const lines = [
       `issuer          ${server.issuer}`,
       `token endpoint  ${server.tokenEndpoint}`,
       `jwks            ${server.jwksUri}`,
+      `audience        ${audience}`,
       ...shown.map(
         (client) =>
           `client          ${client.clientId} (scopes: ${client.allowedScopes?.join(' ') ?? 'any'}; secret not shown)`,

@@ -3,21 +3,16 @@
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
 import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
-import {
-  callEndedError,
-  isUnauthenticated,
-  noOtherTokenError,
-  tokenFailureError,
-  unusableTokenError,
-} from './errors.js';
+import { callEndedError, newTokenMayFix, noOtherTokenError, tokenFailureError, unusableTokenError } from './errors.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
 
 /**
  * Sends `request` with a bearer token from the plan's provider. A unary call the server rejects
- * `Unauthenticated` is sent once more with a fresh token when the plan allows it and the provider
- * has another token: at most two attempts on the wire. Every rejected token is invalidated, on every
- * call kind; a streaming call is never sent again (its request messages are gone).
+ * `Unauthenticated`, for a reason a new token may fix, is sent once more with a fresh token when the
+ * plan allows it and the provider has another token: at most two attempts on the wire. Every token so
+ * rejected is invalidated, on every call kind; a streaming call is never sent again (its request
+ * messages are gone).
  *
  * @internal
  * @example
@@ -35,13 +30,13 @@ export async function authorizedCall(
   try {
     return await next(request);
   } catch (error) {
-    if (!isUnauthenticated(error) || !invalidated(plan, sent)) throw error;
+    if (!newTokenMayFix(error) || !invalidated(plan, sent)) throw error;
     if (!plan.replayable || cachedToken(plan)?.accessToken === sent) throw error;
     const replayed = await attachToken(request, plan, sent);
     try {
       return await next(request);
     } catch (again) {
-      if (isUnauthenticated(again)) invalidated(plan, replayed);
+      if (newTokenMayFix(again)) invalidated(plan, replayed);
       throw again;
     }
   }
@@ -103,7 +98,7 @@ async function sendStream(
   try {
     return (await next(request)) as StreamResponse;
   } catch (error) {
-    if (isUnauthenticated(error)) invalidated(plan, sent);
+    if (newTokenMayFix(error)) invalidated(plan, sent);
     throw error;
   }
 }
@@ -119,7 +114,7 @@ function invalidatingOnRejection(response: StreamResponse, plan: MethodPlan, sen
     try {
       yield* messages;
     } catch (error) {
-      if (isUnauthenticated(error)) invalidated(plan, sent);
+      if (newTokenMayFix(error)) invalidated(plan, sent);
       throw error;
     }
   }

@@ -2,6 +2,7 @@
 // the grpc-js side (src/calls/call-failure-messages.ts); only the codes are Connect's.
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenError } from '../token/errors.js';
+import { newTokenMayHelp, reasonOf, reasonTrailer } from '../calls/denial-trailers.js';
 import {
   callEndedMessage,
   describeTokenFailure,
@@ -85,14 +86,20 @@ export function misconfiguredMethodError(problem: string): ConnectError {
 }
 
 /**
- * Whether an error is the server's `Unauthenticated`: the answer to a rejected token.
+ * Whether an error is the server's `Unauthenticated` refusing a token for a reason a new token may fix:
+ * its `grpc-oauth2-reason` (a trailer on the gRPC protocol, a header or error metadata on Connect's)
+ * names such a reason, or there is none. `wrong_audience`, `malformed_token` and the like are not.
  *
  * @internal
  * @example
  * ```ts
- * if (isUnauthenticated(error)) tokens.invalidate(accessToken);
+ * if (newTokenMayFix(error)) tokens.invalidate(accessToken);
  * ```
  */
-export function isUnauthenticated(error: unknown): boolean {
-  return error instanceof ConnectError && error.code === Code.Unauthenticated;
+export function newTokenMayFix(error: unknown): boolean {
+  return (
+    error instanceof ConnectError &&
+    error.code === Code.Unauthenticated &&
+    newTokenMayHelp(reasonOf(error.metadata.get(reasonTrailer)))
+  );
 }

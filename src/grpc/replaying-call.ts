@@ -7,6 +7,7 @@ import {
   type NextCall,
   type StatusObject,
 } from '@grpc/grpc-js';
+import { newTokenMayHelp, reasonOf, reasonTrailer } from '../calls/denial-trailers.js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
 import { Attempt } from './attempt.js';
 import { recordCallEnd } from './diagnostics/call-record.js';
@@ -16,9 +17,10 @@ type InterceptingCallInterface = ReturnType<NextCall>;
 type MessageContext = Parameters<InterceptingCallInterface['sendMessageWithContext']>[0];
 
 /**
- * One call through the interceptor, of any call type. When the server ends it `UNAUTHENTICATED`, the
- * token it carried is invalidated; a replayable call (unary or server-streaming: one request message)
- * rejected before any response is made once more with a fresh token, and only once.
+ * One call through the interceptor, of any call type. When the server ends it `UNAUTHENTICATED` for a
+ * reason a new token may fix, the token it carried is invalidated; a replayable call (unary or
+ * server-streaming: one request message) rejected before any response is made once more with a fresh
+ * token, and only once.
  *
  * Nothing is done for the replay until the server actually answers `UNAUTHENTICATED`: the call keeps
  * references to the caller's metadata and message (which neither it nor grpc-js changes: docs/grpc-js-facts.md,
@@ -122,6 +124,7 @@ export class ReplayingCall extends InterceptingCall {
     if (
       callStatus.code === status.UNAUTHENTICATED &&
       attempt.accessToken !== undefined &&
+      newTokenMayHelp(reasonOf(callStatus.metadata?.get(reasonTrailer)[0])) &&
       this.#replayedAfterRejecting(attempt.accessToken)
     )
       return;
@@ -133,8 +136,9 @@ export class ReplayingCall extends InterceptingCall {
 
   /**
    * The server rejected a token of ours (not the caller's: then `accessToken` is unset; and not a
-   * failure to get one, which also ends a call `UNAUTHENTICATED`). Invalidates it, on every call type,
-   * and makes the call again when that may help; true when it did.
+   * failure to get one, which also ends a call `UNAUTHENTICATED`) for a reason a new token may fix (its
+   * `grpc-oauth2-reason` trailer says so, or it sent none). Invalidates it, on every call type, and makes
+   * the call again when that may help; true when it did.
    */
   #replayedAfterRejecting(accessToken: string): boolean {
     let kept: boolean;

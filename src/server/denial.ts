@@ -1,6 +1,6 @@
 // Why a call was refused, as a stable code, a short sentence and the gRPC status a client gets.
 import { Metadata, status } from '@grpc/grpc-js';
-import { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
+import { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
 
 /**
  * Why the server interceptor refused a call. Sent to the client in the trailer
@@ -46,8 +46,9 @@ export function statusOf(reason: DenialReason): status {
 
 /**
  * A refusal: its reason, the status details a client reads (a short sentence, never the token or
- * anything copied from it), for `missing_scope` the scopes wanted, and what only the server's own
- * logs get (`internalDetails`: which of the IdP's URLs failed, and how; else the same as `details`).
+ * anything copied from it), for `missing_scope` the scopes wanted and whether all or one of them, and
+ * what only the server's own logs get (`internalDetails`: which of the IdP's URLs failed, and how; else
+ * the same as `details`).
  */
 export class Denial {
   readonly code: status;
@@ -57,6 +58,7 @@ export class Denial {
     readonly details: string,
     readonly scopes: readonly string[] = [],
     readonly internalDetails: string = details,
+    readonly scopeRule: ScopeRule = 'all_of',
   ) {
     this.code = statusOf(reason);
   }
@@ -65,7 +67,10 @@ export class Denial {
   toStatus(): { code: status; details: string; metadata: Metadata } {
     const metadata = new Metadata();
     metadata.set(reasonTrailer, this.reason);
-    if (this.scopes.length > 0) metadata.set(scopeTrailer, this.scopes.join(' '));
+    if (this.scopes.length > 0) {
+      metadata.set(scopeTrailer, this.scopes.join(' '));
+      metadata.set(scopeRuleTrailer, this.scopeRule);
+    }
     return { code: this.code, details: this.details, metadata };
   }
 }

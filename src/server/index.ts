@@ -6,5 +6,5 @@ export type { AuthDecision, AuthorizeRequest, ServerAuthOptions } from './option
 export { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';
-export { reasonTrailer, scopeTrailer } from '../calls/denial-trailers.js';
+export { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
 export { AuthConfigError } from '../common/config-error.js';

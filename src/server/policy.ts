@@ -86,7 +86,12 @@ export class Policy {
     const granted = scopesOf(claims);
     if (rule.kind === 'anyOf') {
       if (rule.scopes.some((scope) => granted.has(scope))) return undefined;
-      return new Denial('missing_scope', `missing scope: needs one of ${rule.scopes.join(', ')}`, rule.scopes);
+      return new Denial(
+        'missing_scope',
+        `missing scope: needs one of ${rule.scopes.join(', ')}`,
+        rule.scopes,
+        'any_of',
+      );
     }
     const missing = rule.scopes.filter((scope) => !granted.has(scope));
     if (missing.length === 0) return undefined;

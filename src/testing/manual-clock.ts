@@ -53,14 +53,21 @@ export class ManualClock implements Clock {
   /**
    * Steps the wall clock (what `now()` reads) by `deltaMs`, back when negative, as an NTP correction
    * or an operator would; monotonic time and timers are unaffected.
+   *
+   * @throws RangeError when `deltaMs` is not a finite number (NaN would make `now()` NaN); the clock is unchanged.
    */
   stepWallClock(deltaMs: number): void {
+    if (typeof deltaMs !== 'number' || !Number.isFinite(deltaMs))
+      throw new RangeError(`ManualClock.stepWallClock: deltaMs must be a finite number, got ${describeStep(deltaMs)}`);
     this.#wallOffsetMs += deltaMs;
   }
 
-  /** Schedules `callback` at `monotonicNow() + delayMs` of this clock. */
+  /**
+   * Schedules `callback` at `monotonicNow() + delayMs` of this clock. A negative or NaN delay counts as 0
+   * (due on the next `advance()`), as Node's own `setTimeout` fires such a timer at once.
+   */
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const timer: PendingTimer = { dueAt: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
+    const timer: PendingTimer = { dueAt: this.#now + (delayMs > 0 ? delayMs : 0), seq: this.#seq++, callback };
     this.#timers.add(timer);
     return { clear: () => this.#timers.delete(timer) };
   }
@@ -79,12 +86,13 @@ export class ManualClock implements Clock {
    * Moves time forward by `ms`, firing every timer that falls due on the way in order, and lets the
    * promise jobs each timer starts run before the next one fires.
    *
-   * @throws AuthConfigError (as a rejection) when `ms` is not a finite number >= 0: monotonic time
-   * never goes back (step the wall clock back with {@link ManualClock.stepWallClock}).
+   * @param ms - how far, in milliseconds: a finite number >= 0.
+   * @throws RangeError (as a rejection) for a negative or non-finite `ms`: time never moves back (use
+   * {@link ManualClock.stepWallClock} for a wall-clock step) and never becomes NaN. The clock is unchanged.
    */
   async advance(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
-      throw new AuthConfigError('ManualClock: advance(ms) takes a finite number of milliseconds >= 0');
+      throw new RangeError(`ManualClock.advance: ms must be a finite number >= 0, got ${describeStep(ms)}`);
     const target = this.#now + ms;
     await settle();
     for (let timer = this.#next(); timer && timer.dueAt <= target; timer = this.#next()) {
@@ -112,6 +120,11 @@ export class ManualClock implements Clock {
     }
     return first;
   }
+}
+
+/** A bad step for a message: numbers as they are (no secret lives in a clock step), else only the type. */
+function describeStep(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describeType(value);
 }
 
 /** Lets queued promise jobs and I/O callbacks run. */

@@ -54,3 +54,23 @@ export function audiencesOfClaims(claims: JWTPayload): readonly string[] | undef
   if (typeof aud === 'string') return [aud];
   return Array.isArray(aud) ? aud : undefined;
 }
+
+/** The furthest a `Date` reaches either side of 1970 (ECMAScript's 8.64e15 ms), in seconds. */
+const maxDateSec = 8.64e12;
+
+/**
+ * A time claim (`exp`, `iat`, `nbf`: seconds since the epoch) as an ISO date, or `undefined` when it is
+ * no number or one no `Date` can hold (`9e15`, `-1e300`, `Infinity`), which `toISOString()` would
+ * throw on.
+ *
+ * @example
+ * ```ts
+ * isoDateOfClaim(1_900_000_000); // '2030-03-17T17:46:40.000Z'
+ * isoDateOfClaim(9e15); // undefined
+ * ```
+ */
+export function isoDateOfClaim(seconds: unknown): string | undefined {
+  return typeof seconds === 'number' && Math.abs(seconds) <= maxDateSec
+    ? new Date(seconds * 1000).toISOString()
+    : undefined;
+}

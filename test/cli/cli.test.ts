@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { build } from 'esbuild';
+import { decodeJwt } from 'jose';
 import { TokenManager } from '../../src/index.js';
 import { runChild, startChild, type ChildOptions, type ChildResult } from '../helpers/child-process.js';
 import { clientId, clientSecret, startTokenServer, until } from '../helpers/token-fixtures.js';
@@ -189,6 +190,26 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     }
   });
 
+  it('inspect: shows a time claim too large or small for a date (exp 9e15, iat -1e300) as it is, and exits 0', async (t) => {
+    const part = (json: string): string => Buffer.from(json).toString('base64url');
+    const jwt = `${part('{"alg":"RS256","typ":"JWT"}')}.${part('{"sub":"far-future","exp":9e15,"iat":-1e300,"nbf":1e400}')}.c2ln`;
+    const [text, json] = await Promise.all([
+      grpcOauth2(t, ['inspect'], { input: jwt }),
+      grpcOauth2(t, ['inspect', '--json'], { input: jwt }),
+    ]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stderr, '');
+    assert.match(text.stdout, /\n {2}sub +far-future\n/);
+    assert.match(text.stdout, /\n {2}exp +9000000000000000 \(out of range for a date\)\n/);
+    assert.match(text.stdout, /\n {2}iat +-1e\+300 \(out of range for a date\)\n/);
+    assert.match(text.stdout, /\n {2}nbf +Infinity \(out of range for a date\)\n/);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { claims: Record<string, unknown>; times: Record<string, unknown> };
+    assert.equal(report.claims.exp, 9e15);
+    assert.equal(report.claims.iat, -1e300);
+    assert.deepEqual(report.times, {});
+  });
+
   it('inspect: exits 1 for something that is not a JWT and 2 for a bad flag', async (t) => {
     const [opaque, badFlag] = await Promise.all([
       grpcOauth2(t, ['inspect'], { input: 'opaque-token-value' }),
@@ -229,6 +250,55 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
       assertClean(result, { secrets: ['cli-test-secret-1'] });
     });
   }
+
+  it('mock-server: --audience sets the aud of the tokens it issues, and is printed', async (t) => {
+    const child = startChild(
+      t,
+      cli,
+      ['mock-server', '--client', 'cli-svc:cli-test-secret-2:orders.read', '--audience', 'https://orders.example.com'],
+      { tsx: false },
+    );
+    await until(() => child.stdout().includes('serving until'), 10_000);
+    assert.match(child.stdout(), /^audience +https:\/\/orders\.example\.com$/m);
+    const issuer = /^issuer +(\S+)$/m.exec(child.stdout())?.[1] ?? '';
+    const tokens = new TokenManager({
+      issuer,
+      clientId: 'cli-svc',
+      clientSecret: 'cli-test-secret-2',
+      allowInsecureRequests: true,
+      scopes: ['orders.read'],
+    });
+    t.after(() => tokens.close());
+    const { accessToken } = await tokens.getToken();
+    assert.equal(decodeJwt(accessToken).aud, 'https://orders.example.com');
+    child.process.kill('SIGTERM');
+    assert.equal((await child.result).code, 0);
+  });
+
+  it('mock-server: exits 2 for an empty --audience', async (t) => {
+    const result = await grpcOauth2(t, ['mock-server', '--client', 'a:b', '--audience', '']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^grpc-oauth2 mock-server: --audience must not be empty\n/);
+  });
+
+  it('suggests the command or flag a typo meant (tokn, --audiance, --scope), echoing no value', async (t) => {
+    const [command, mockFlag, tokenFlag] = await Promise.all([
+      grpcOauth2(t, ['tokn']),
+      grpcOauth2(t, ['mock-server', '--client', 'a:b', '--audiance=https://orders.example.com']),
+      grpcOauth2(t, ['token', '--scope', 'orders.read'], { env: { OAUTH2_CLIENT_ID: clientId } }),
+    ]);
+    for (const result of [command, mockFlag, tokenFlag]) assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      command.stderr,
+      /^grpc-oauth2: unknown command \(token, inspect, mock-server\); did you mean "token"\?\n/,
+    );
+    assert.match(
+      mockFlag.stderr,
+      /^grpc-oauth2 mock-server: Unknown option '--audiance'.*; did you mean "--audience"\?\n/,
+    );
+    assert.ok(!mockFlag.stderr.includes('orders.example.com'), 'the value is not echoed');
+    assert.match(tokenFlag.stderr, /^grpc-oauth2 token: Unknown option '--scope'.*; did you mean "--scopes"\?\n/);
+  });
 
   it('mock-server: exits 2 without a --client and 1 when its --port is taken', async (t) => {
     const taken = createServer();

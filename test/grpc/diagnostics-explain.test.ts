@@ -8,9 +8,11 @@ import {
   TokenManager,
   type AuthFailureExplanation,
 } from '../../src/index.js';
-import { callTypes, unary, type CallType } from '../helpers/grpc-fixture.js';
+import type { ServerAuthOptions } from '../../src/server/index.js';
+import { callTypes, methodPaths, unary, type CallType } from '../helpers/grpc-fixture.js';
 import { startPolicyServer, type Policy } from '../helpers/policy-server.js';
 import { clientId, clientSecret, managerOptions, startTokenServer } from '../helpers/token-fixtures.js';
+import { startClientScene } from '../server/fixture.js';
 
 /** A token server, a manager (orders.read), and a policy server with an auth-intercepted client. */
 async function scene(t: TestContext, policy: Policy, managerExtra = {}) {
@@ -177,23 +179,117 @@ describe('explainAuthFailure', () => {
   });
 });
 
+describe('explainAuthFailure with the real ./server', () => {
+  /** The real ./server with `methods`, and a client through the auth interceptor asking for orders.read. */
+  async function realScene(t: TestContext, methods: ServerAuthOptions['methods']) {
+    const { tokens, auth } = await startClientScene(t, { methods });
+    const tls = auth.channelCredentials();
+    return auth.client(tls, { interceptors: [createAuthInterceptor(tokens, { channelCredentials: tls })] });
+  }
+
+  it('says "needs one of" for an anyOf rule the token meets none of', async (t) => {
+    const client = await realScene(t, {
+      [methodPaths.unary]: { anyOf: ['orders.write', 'orders.admin'] },
+      '/test.v1.Echo/*': ['orders.read'],
+    });
+    const { error } = await unary(client);
+    assert.equal(error?.code, grpc.status.PERMISSION_DENIED);
+    assert.equal(
+      explainAuthFailure(error)?.hint,
+      'the token lacked a scope the method needs: it needs one of orders.admin, orders.write; it was requested with orders.read',
+    );
+  });
+
+  it('still says which scopes are all required for a list rule', async (t) => {
+    const client = await realScene(t, {
+      [methodPaths.unary]: ['orders.read', 'orders.write', 'orders.admin'],
+      '/test.v1.Echo/*': ['orders.read'],
+    });
+    const { error } = await unary(client);
+    assert.equal(
+      explainAuthFailure(error)?.hint,
+      'the token lacked scopes orders.admin orders.write; it was requested with orders.read',
+    );
+  });
+});
+
 describe('explainAuthFailure and an echoing server', () => {
-  it('keeps an opaque token the server echoes in its details out of the hint', async (t) => {
-    const opaque = 'opaque-access-token-0123456789abcdef';
+  const opaque = 'opaque-access-token-0123456789abcdef';
+
+  /** The explanation of a call with an opaque token, refused as `refusal(token)` says. */
+  async function explainRefusal(
+    t: TestContext,
+    refusal: (token: string) => ReturnType<Policy>,
+  ): Promise<AuthFailureExplanation> {
     const provider = {
       getToken: () => Promise.resolve(new AccessToken(opaque, new Date(Date.now() + 3_600_000), ['orders.read'])),
       invalidate: () => false,
     };
-    const echo: Policy = (authorization) => ({
-      code: grpc.status.UNAUTHENTICATED,
-      details: `rejected ${authorization?.slice('Bearer '.length) ?? ''}`,
-      reason: 'unknown_reason',
-    });
-    const server = await startPolicyServer(t, echo);
+    const server = await startPolicyServer(t, (authorization) => refusal(authorization?.slice('Bearer '.length) ?? ''));
     const client = server.client([createAuthInterceptor(provider, { channelCredentials: server.channelCredentials })]);
-    const { error } = await unary(client);
-    const explanation = explainAuthFailure(error);
+    const explanation = explainAuthFailure((await unary(client)).error);
     assert.ok(explanation !== undefined);
     assert.ok(!JSON.stringify(explanation).includes(opaque), JSON.stringify(explanation));
+    return explanation;
+  }
+
+  it('keeps an opaque token the server echoes in its details out of the hint', async (t) => {
+    await explainRefusal(t, (token) => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: `rejected ${token}`,
+      reason: 'unknown_reason',
+    }));
+  });
+
+  it('takes as serverReason only a reason code of [a-z_], not the token or other text echoed in the trailer', async (t) => {
+    for (const reason of [opaque, 'Wrong-Audience', 'wrong audience', 'x'.repeat(65)]) {
+      const explanation = await explainRefusal(t, () => ({
+        code: grpc.status.UNAUTHENTICATED,
+        details: 'refused',
+        reason,
+      }));
+      assert.equal(explanation.serverReason, undefined, reason);
+      assert.ok(!explanation.hint.includes(reason), explanation.hint);
+    }
+    const explanation = await explainRefusal(t, (token) => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'refused',
+      reason: token,
+    }));
+    assert.match(explanation.hint, /^the server rejected a token that was valid for/);
+  });
+
+  it('takes only scope-shaped values from grpc-oauth2-scope, never the token it sent or a JWT', async (t) => {
+    const jwt = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.';
+    for (const scopes of [
+      (token: string) => `orders.write ${token}`,
+      () => `orders.write ${jwt}`,
+      () => 'orders "write"',
+    ]) {
+      const explanation = await explainRefusal(t, (token) => ({
+        code: grpc.status.PERMISSION_DENIED,
+        details: 'missing scope',
+        reason: 'missing_scope',
+        scopes: scopes(token),
+      }));
+      assert.equal(
+        explanation.hint,
+        'the token lacked a scope the method needs; it was requested with (unknown) and granted orders.read',
+      );
+    }
+  });
+
+  it('escapes control characters the server puts in its details, so it cannot forge a log line', async (t) => {
+    const explanation = await explainRefusal(t, () => ({
+      code: grpc.status.UNAUTHENTICATED,
+      details: 'refused\r\nhint: all is well\u001b[2J\u2028next',
+      reason: 'some_reason',
+    }));
+    assert.equal(
+      explanation.hint,
+      'the server rejected the token (some_reason): refused\\r\\nhint: all is well\\x1b[2J\\u2028next',
+    );
+    // eslint-disable-next-line no-control-regex -- what must not be there
+    assert.ok(!/[\u0000-\u001f\u007f\u2028]/.test(explanation.hint));
   });
 });

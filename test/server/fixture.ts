@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { createTestCertificates } from '../../src/testing/index.js';
+import type { TokenManager } from '../../src/index.js';
+import { createTestCertificates, type MockTokenServer } from '../../src/testing/index.js';
 import { createServerAuthInterceptor, getAuthClaims, type ServerAuthOptions } from '../../src/server/index.js';
 import { echoService, listenOnLoopback, methodPaths, type Reply, type Request } from '../helpers/grpc-fixture.js';
+import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
 
 export const audience = 'https://orders.example.test';
 
@@ -155,6 +157,8 @@ export interface AuthServer {
   readonly address: string;
   /** Each handler's view of the claims, in order; empty when no handler ran. */
   readonly sightings: HandlerSighting[];
+  /** The test CA's certificate (PEM), for clients other than grpc-js (Connect's gRPC transport). */
+  readonly caCert: string;
   /** TLS channel credentials trusting the test CA. */
   channelCredentials(): grpc.ChannelCredentials;
   /** A client of this server (closed with the server), on `credentials` (default: plain TLS). */
@@ -227,6 +231,7 @@ export async function startAuthServer(
   return {
     address,
     sightings,
+    caCert: certs.caCert,
     channelCredentials,
     client(credentials = channelCredentials(), options = {}) {
       const client = new grpc.Client(address, credentials, {
@@ -263,4 +268,39 @@ export function bearer(token: string, scheme = 'Bearer'): grpc.Metadata {
 export function reasonOf(error: grpc.ServiceError | undefined): string | undefined {
   const [value] = error?.metadata?.get('grpc-oauth2-reason') ?? [];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The SDK's client side against the real ./server: what {@link startClientScene} starts. */
+export interface ClientScene {
+  readonly tokenServer: MockTokenServer;
+  /** A TokenManager on `tokenServer`, asking for `orders.read`. */
+  readonly tokens: TokenManager;
+  readonly auth: AuthServer;
+}
+
+/**
+ * A MockTokenServer, a TokenManager on it (`orders.read`) and the auth server trusting that token
+ * server: its issuer, its JWKS and the audience of its tokens, with every echo method needing
+ * `orders.read`, unless `options` say otherwise. All closed after `t`.
+ */
+export async function startClientScene(
+  t: TestContext,
+  options: Partial<ServerAuthOptions> = {},
+  extra: Parameters<typeof startAuthServer>[2] = {},
+): Promise<ClientScene> {
+  const tokenServer = await startTokenServer(t);
+  const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
+  const auth = await startAuthServer(
+    t,
+    {
+      issuer: tokenServer.issuer,
+      audience: 'https://api.example.test',
+      jwksUri: tokenServer.jwksUri,
+      allowInsecureRequests: true,
+      methods: { '/test.v1.Echo/*': ['orders.read'] },
+      ...options,
+    },
+    extra,
+  );
+  return { tokenServer, tokens, auth };
 }

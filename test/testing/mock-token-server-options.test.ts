@@ -219,6 +219,18 @@ describe('faults', () => {
     });
   });
 
+  test('refuses a token fault whose issuedTokenType is not a non-empty string', async (t) => {
+    const server = await startServer(t);
+    for (const issuedTokenType of ['', 42]) {
+      assert.throws(
+        () => server.failNext(1, loose({ type: 'token', issuedTokenType })),
+        (err: unknown) =>
+          err instanceof TypeError &&
+          /^"token" fault option issuedTokenType must be a non-empty string/.test(err.message),
+      );
+    }
+  });
+
   test('refuses echo parts and places it does not know', async (t) => {
     const server = await startServer(t);
     assert.throws(() => server.failNext(1, loose({ type: 'echo', parts: ['cookie'] })), {

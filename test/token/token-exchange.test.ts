@@ -36,14 +36,18 @@ function manager(t: TestContext, options: TokenManagerOptions): TokenManager {
   return tokens;
 }
 
-async function recordingServer(t: TestContext): Promise<RawTokenServer> {
+/** A token server answering every request with an opaque token of `issuedTokenType` (none: left out). */
+async function recordingServer(
+  t: TestContext,
+  issuedTokenType: string | undefined = 'urn:ietf:params:oauth:token-type:access_token',
+): Promise<RawTokenServer> {
   let issued = 0;
   return startRawTokenServer(t, () => ({
     body: {
       access_token: `exchanged-${++issued}`,
       token_type: 'Bearer',
       expires_in: 3600,
-      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      issued_token_type: issuedTokenType,
     },
   }));
 }
@@ -183,6 +187,87 @@ describe('token exchange (tokenExchange)', () => {
       return true;
     });
   });
+
+  const tokenType = (name: string): string => `urn:ietf:params:oauth:token-type:${name}`;
+
+  for (const issued of ['refresh_token', 'id_token']) {
+    it(`refuses an answer whose issued_token_type is ${issued} as invalid_response, not a Bearer access token`, async (t) => {
+      const { server, path } = await sts(t);
+      const tokens = manager(t, {
+        tokenEndpoint: server.tokenEndpoint,
+        clientSecret,
+        tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+      });
+      server.failNext(1, { type: 'token', issuedTokenType: tokenType(issued) });
+      let issuedToken = '';
+      tokens.once('tokenIssued', () => assert.fail('the wrong kind of token was served'));
+      await assert.rejects(tokens.getToken(), (err: unknown) => {
+        assert.ok(err instanceof TokenError);
+        assert.equal(err.code, 'invalid_response');
+        assert.match(
+          err.message,
+          new RegExp(`sent issued_token_type urn:ietf:params:oauth:token-type:${issued}, not an access token`),
+        );
+        issuedToken = err.message;
+        return true;
+      });
+      assert.equal(server.issuedTokenCount, 1, 'the server did issue one, and it was refused');
+      assert.ok(!/eyJ/.test(issuedToken), 'the refused token is not in the message');
+    });
+  }
+
+  it('serves the type it asked for with requestedTokenType, and an access_token or no issued_token_type as before', async (t) => {
+    const { server, path } = await sts(t);
+    const asked = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientSecret,
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType, requestedTokenType: tokenType('id_token') },
+    });
+    server.failNext(1, { type: 'token', issuedTokenType: tokenType('id_token') });
+    assert.equal((await server.verifyAccessToken((await asked.getToken()).accessToken)).sub, workload);
+
+    const plain = manager(t, {
+      tokenEndpoint: server.tokenEndpoint,
+      clientSecret,
+      scopes: ['orders.read'],
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
+    assert.equal((await server.verifyAccessToken((await plain.getToken()).accessToken)).sub, workload);
+    const raw = await recordingServer(t, undefined);
+    const untyped = manager(t, {
+      tokenEndpoint: `${raw.url}/token`,
+      clientSecret,
+      tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+    });
+    assert.equal((await untyped.getToken()).accessToken, 'exchanged-1');
+  });
+
+  const refusals: [string, string, RegExp][] = [
+    ['jwt', tokenType('jwt'), /sent issued_token_type urn:ietf:params:oauth:token-type:jwt, not an access token/],
+    ['saml2', tokenType('saml2'), /sent issued_token_type urn:ietf:params:oauth:token-type:saml2, not an access token/],
+    [
+      'a type that is no RFC 8693 type (not quoted)',
+      `${clientSecret}\r\nforged`,
+      /sent an issued_token_type that is not an RFC 8693 token type, not an access token/,
+    ],
+  ];
+  for (const [name, issuedTokenType, message] of refusals) {
+    it(`refuses an answer of ${name} it did not ask for`, async (t) => {
+      const { server, path } = await sts(t);
+      const tokens = manager(t, {
+        tokenEndpoint: server.tokenEndpoint,
+        clientSecret,
+        tokenExchange: { subjectTokenFile: path, subjectTokenType: jwtType },
+      });
+      server.failNext(1, { type: 'token', issuedTokenType });
+      await assert.rejects(tokens.getToken(), (err: unknown) => {
+        assert.ok(err instanceof TokenError && err.code === 'invalid_response');
+        assert.match(err.message, message);
+        assert.ok(!err.message.includes(clientSecret) && !err.message.includes('forged'));
+        return true;
+      });
+    });
+  }
 });
 
 describe('tokenExchange options', () => {

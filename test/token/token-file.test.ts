@@ -8,7 +8,7 @@ import { createChannelCredentials, TokenError, TokenManager, type TokenFileOptio
 import { MockWorkloadIssuer, writeTokenFile, type ManualClock } from '../../src/testing/index.js';
 import { invalidOption } from '../helpers/config-error.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
-import { createClock, requestsSettled } from '../helpers/token-fixtures.js';
+import { createClock, driveUntilSettled, requestsSettled, until } from '../helpers/token-fixtures.js';
 
 async function tokenFile(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'token-file-'));
@@ -22,16 +22,18 @@ function fromFile(t: TestContext, path: string, options: TokenFileOptions): Toke
   return tokens;
 }
 
+/** What the sidecar's access tokens claim. */
+const claims = { subject: 'orders-svc', audience: 'orders-api', claims: { scope: 'orders.read' } };
+
+/** The issuer of the sidecar's access tokens. */
+function issuer(clock: ManualClock): Promise<MockWorkloadIssuer> {
+  return MockWorkloadIssuer.create({ issuer: 'https://auth.example.test', clock });
+}
+
 /** A sidecar that writes access tokens (JWTs for `orders-svc`) into the file. */
 async function sidecar(clock: ManualClock): Promise<(path: string, lifetimeSec?: number) => Promise<string>> {
-  const issuer = await MockWorkloadIssuer.create({ issuer: 'https://auth.example.test', clock });
-  return (path, lifetimeSec = 3600) =>
-    issuer.writeTokenFile(path, {
-      subject: 'orders-svc',
-      audience: 'orders-api',
-      lifetimeSec,
-      claims: { scope: 'orders.read' },
-    });
+  const tokens = await issuer(clock);
+  return (path, lifetimeSec = 3600) => tokens.writeTokenFile(path, { ...claims, lifetimeSec });
 }
 
 async function grpcServer(t: TestContext): Promise<GrpcFixture> {
@@ -119,6 +121,86 @@ describe('TokenManager.fromTokenFile', () => {
       assert.ok(!err.message.includes('not-a-token-secret-value'));
       return true;
     });
+  });
+
+  it('never serves the first 30 characters of a JWT (a write caught half-way): a retryable failure, without the fragment', async (t) => {
+    const clock = createClock();
+    const path = await tokenFile(t);
+    const jwt = await (await issuer(clock)).sign(claims);
+    await writeFile(path, jwt.slice(0, 30));
+    const tokens = fromFile(t, path, { clock });
+    await assert.rejects(tokens.getToken(), (err: unknown) => {
+      assert.ok(err instanceof TokenError);
+      assert.equal(err.code, 'config');
+      assert.equal(err.retryable, true);
+      assert.equal(
+        err.message,
+        `token file ${path} holds the start of a JWT but not a whole one (a write caught half-way?); it is read again soon`,
+      );
+      assert.ok(!err.message.includes(jwt.slice(0, 30)));
+      return true;
+    });
+    await writeFile(path, jwt);
+    await clock.advance(1_000); // past the backoff remembered for the failure
+    assert.equal((await tokens.getToken()).accessToken, jwt);
+  });
+
+  it('a caller waiting through the retries gets the whole JWT once its writer finishes, and never the part', async (t) => {
+    const clock = createClock();
+    const path = await tokenFile(t);
+    const jwt = await (await issuer(clock)).sign(claims);
+    await writeFile(path, jwt.slice(0, 30));
+    const tokens = TokenManager.fromTokenFile(path, { clock });
+    t.after(() => tokens.close());
+    const served: string[] = [];
+    tokens.on('tokenIssued', () => void tokens.getToken().then((token) => served.push(token.accessToken)));
+    const startedAt = clock.now();
+    const waiting = tokens.getToken();
+    await until(() => tokens.stats().failedTokenRequests === 1);
+    await writeFile(path, jwt);
+    const { value, error } = await driveUntilSettled(clock, tokens, waiting);
+    assert.equal(error, undefined);
+    assert.equal(value?.accessToken, jwt);
+    assert.ok(clock.now() - startedAt <= 1_000, `served ${clock.now() - startedAt} ms after the first read`);
+    assert.deepEqual(served, [jwt]);
+  });
+
+  it('refuses every other cut of a JWT, and serves an encrypted (JWE) token and an unsecured JWT as they are', async (t) => {
+    const clock = createClock();
+    const jwt = await (await issuer(clock)).sign(claims);
+    const [header = '', payload = '', signature = ''] = jwt.split('.');
+    const cuts = [
+      `${header}`,
+      `${header}.`,
+      `${header}.${payload.slice(0, 20)}`,
+      `${header}.${payload}`,
+      `${header}.${payload}.`,
+      `${header}.${payload}.${signature.slice(0, 1)}`,
+      `${header.slice(0, -2)}.${payload}.${signature}`,
+    ];
+    for (const cut of cuts) {
+      const path = await tokenFile(t);
+      await writeFile(path, cut);
+      await assert.rejects(
+        fromFile(t, path, { clock }).getToken(),
+        {
+          code: 'config',
+          retryable: true,
+          message: new RegExp(`^token file ${path} holds the start of a JWT but not a whole one`),
+        },
+        cut,
+      );
+    }
+    const part = (json: object): string => Buffer.from(JSON.stringify(json)).toString('base64url');
+    const wholeTokens = [
+      `${part({ alg: 'dir', enc: 'A256GCM' })}..aXYtaXYtaXYtaXY.Y2lwaGVydGV4dA.dGFnLXRhZy10YWc`,
+      `${part({ alg: 'none' })}.${part({ sub: 'orders-svc', exp: Math.floor(clock.now() / 1000) + 600 })}.`,
+    ];
+    for (const whole of wholeTokens) {
+      const path = await tokenFile(t);
+      await writeFile(path, whole);
+      assert.equal((await fromFile(t, path, { clock }).getToken()).accessToken, whole);
+    }
   });
 
   it('refuses options that do not apply to a token file, suggesting the right one', (t) => {

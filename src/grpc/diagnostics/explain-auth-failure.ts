@@ -1,13 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import { describeThrown } from '../../common/describe.js';
 import { TokenError } from '../../token/errors.js';
-import { redactSecrets, secretForms } from '../../common/redact.js';
+import { containsSecret, redactSecrets, secretForms } from '../../common/redact.js';
 import { audiencesOfClaims, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 import { TokenCallError } from '../status.js';
 import { callRecordOf, type CallRecord } from './call-record.js';
 import { describeDuration } from './describe-duration.js';
 import { redactCredentials } from './metadata-view.js';
-import { reasonTrailer, scopeTrailer } from '../../calls/denial-trailers.js';
+import {
+  reasonOf,
+  reasonTrailer,
+  scopeRuleTrailer,
+  scopeTrailer,
+  wantedScopesOf,
+} from '../../calls/denial-trailers.js';
+import { escapeControlCharacters } from '../../common/printable.js';
 
 /** What {@link explainAuthFailure} says about a call. Never holds the token or a secret. */
 export interface AuthFailureExplanation {
@@ -27,9 +34,12 @@ export interface AuthFailureExplanation {
   readonly audience: readonly string[] | undefined;
   /** The call was made a second time with a fresh token after `UNAUTHENTICATED`. */
   readonly replayed: boolean;
-  /** The server's reason, from its `grpc-oauth2-reason` trailer (this SDK's `./server` sends one), if any. */
+  /**
+   * The server's reason, from its `grpc-oauth2-reason` trailer (this SDK's `./server` sends one), if any
+   * and if it is a reason code (lower-case letters and `_`): anything else there is not copied.
+   */
   readonly serverReason: string | undefined;
-  /** One line a person can act on. */
+  /** One line a person can act on; control characters from the server are escaped (`\r` shows as `\\r`). */
   readonly hint: string;
 }
 
@@ -56,11 +66,15 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
   const record = callRecordOf(err);
   if (record === undefined) return undefined;
   const metadata = (err as { metadata: { get(key: string): unknown[] } }).metadata;
-  const serverReason = trailer(metadata, reasonTrailer);
-  const wantedScopes = trailer(metadata, scopeTrailer)
-    ?.split(/\s+/)
-    .filter((scope) => scope !== '');
   const token = record.sentToken;
+  // A server may echo what it was sent: the token we attached goes, in every form, as well as anything
+  // credential-shaped; its trailers are read only when they hold what they should.
+  const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
+  const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
+  const serverReason = reasonOf(trailer(metadata, reasonTrailer));
+  const scopes = wantedScopesOf(trailer(metadata, scopeTrailer));
+  const wantedScopes = scopes?.some((scope) => containsSecret(scope, echoed)) ? undefined : scopes;
+  const anyOf = trailer(metadata, scopeRuleTrailer) === 'any_of';
   const jwt = token === undefined ? undefined : unverifiedJwt(token.accessToken);
   const expiresAtMs =
     token?.expiresAt instanceof Date
@@ -81,13 +95,13 @@ export function explainAuthFailure(err: unknown): AuthFailureExplanation | undef
     serverReason,
   };
   const rawDetails = (err as { details?: unknown }).details;
-  // A server may echo what it was sent: the token we attached goes, in every form, as well as anything credential-shaped.
-  const sentAccessToken = typeof token?.accessToken === 'string' ? token.accessToken : undefined;
-  const echoed = sentAccessToken === undefined ? [] : secretForms(sentAccessToken);
   const details = redactCredentials(redactSecrets(typeof rawDetails === 'string' ? rawDetails : '', echoed));
   return {
     ...facts,
-    hint: hintFor(record, facts, { wantedScopes, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+    // What the server (and the token's claims) said goes into one line: no line breaks or escape sequences of theirs.
+    hint: escapeControlCharacters(
+      hintFor(record, facts, { wantedScopes, anyOf, details, issuer: jwt?.claims.iss, subject: jwt?.claims.sub }),
+    ),
   };
 }
 
@@ -95,6 +109,8 @@ type Facts = Omit<AuthFailureExplanation, 'hint'>;
 
 interface ServerSide {
   readonly wantedScopes: readonly string[] | undefined;
+  /** The method takes any one of `wantedScopes` (a `{ anyOf }` rule), not all of them. */
+  readonly anyOf: boolean;
   readonly details: string;
   readonly issuer: string | undefined;
   readonly subject: string | undefined;
@@ -145,8 +161,13 @@ function deniedHint(facts: Facts, server: ServerSide): string {
     const granted = sameSet(facts.scopesGranted, facts.scopesRequested)
       ? ''
       : ` and granted ${list(facts.scopesGranted)}`;
-    const lacked = missing?.length ? `scope ${missing.join(' ')}` : 'a scope the method needs';
-    return `the token lacked ${lacked}; it was requested with ${list(facts.scopesRequested)}${granted}`;
+    const requested = `it was requested with ${list(facts.scopesRequested)}${granted}`;
+    if (server.anyOf && server.wantedScopes?.length)
+      return `the token lacked a scope the method needs: it needs one of ${server.wantedScopes.join(', ')}; ${requested}`;
+    const lacked = missing?.length
+      ? `scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}`
+      : 'a scope the method needs';
+    return `the token lacked ${lacked}; ${requested}`;
   }
   if (facts.serverReason === 'method_not_in_policy')
     return `the server's policy does not name ${facts.method} (it denies by default); add the method to the server's policy`;

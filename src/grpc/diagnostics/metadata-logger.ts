@@ -2,7 +2,9 @@ import { InterceptingCall, Metadata, status, type Interceptor, type StatusObject
 import { checkFunction, checkOptionNames } from '../../common/option-checks.js';
 import { callCredentialsFrom } from '../call-credentials.js';
 import { AuthConfigError } from '../../common/config-error.js';
-import { redactCredentials, showMetadata } from './metadata-view.js';
+import { escapeControlCharacters } from '../../common/printable.js';
+import { redactSecrets, secretForms } from '../../common/redact.js';
+import { redactCredentials, redactedValues, showMetadata } from './metadata-view.js';
 
 /** What each line of the metadata logger is about, as fields a structured logger can keep. */
 export interface MetadataLogFields {
@@ -31,6 +33,9 @@ const loggerOptionNames = ['log'] as const;
  * metadata (one `'metadata'` line, once the metadata is final) and its final status (one
  * `'status'` line). `authorization` shows as scheme, token length, expiry and scopes (decoded, not
  * verified), never the token; other secret-looking values are redacted (docs/troubleshooting.md).
+ * The status details are the server's text: anything it echoes of what the logger redacted (the token,
+ * in any form it travels in) and anything credential-shaped is redacted, and control characters are
+ * escaped (`\r` shows as `\\r`), so a server cannot write a line of its own into your log.
  *
  * Put it after {@link createAuthInterceptor} in `interceptors`, so it sees the header that
  * interceptor attaches, also when the token is attached by per-call credentials (the first call, or
@@ -61,8 +66,12 @@ export function createMetadataLogger(options: MetadataLoggerOptions): Intercepto
 
   return (callOptions, nextCall) => {
     const method = callOptions.method_definition.path;
+    // Every form of every value the metadata lines redacted (the token first): a server that echoes one
+    // in its status details gets it redacted there too.
+    let sentSecrets: readonly string[] = [];
     const logMetadata = (metadata: Metadata): void => {
       const shown = showMetadata(metadata);
+      sentSecrets = redactedValues(metadata, shown).flatMap((value) => secretForms(value));
       const text = Object.entries(shown)
         .map(([key, value]) => `${key}=${value}`)
         .join(' ');
@@ -89,7 +98,7 @@ export function createMetadataLogger(options: MetadataLoggerOptions): Intercepto
         next(metadata, {
           onReceiveStatus(callStatus: StatusObject, nextStatus: (callStatus: StatusObject) => void) {
             const codeName = status[callStatus.code] ?? String(callStatus.code);
-            const details = redactCredentials(callStatus.details);
+            const details = escapeControlCharacters(redactCredentials(redactSecrets(callStatus.details, sentSecrets)));
             write(
               `← ${method} ${codeName}${callStatus.code === status.OK ? '' : ` (${callStatus.code}): ${details}`}`,
               {

@@ -1,5 +1,5 @@
 import type { Metadata, MetadataValue } from '@grpc/grpc-js';
-import { scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
+import { isoDateOfClaim, scopesOfClaims, unverifiedJwt } from '../../token/unverified-claims.js';
 
 /** Binary values up to this size are shown (base64); larger ones only by size. */
 const maxShownBinaryBytes = 64;
@@ -46,17 +46,57 @@ function showValue(key: string, value: MetadataValue, nowMs: number): string {
 }
 
 /**
- * `text` from outside (a server's status details) with anything that looks like a JWT or a bearer
- * credential replaced by `[redacted]`: a careless server may echo the token it refused.
+ * The raw values of `metadata` that {@link showMetadata} redacted in `shown` (an `authorization`
+ * value's credential as well as the whole value), to redact again wherever the server echoes them.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * redactedValues(metadata, showMetadata(metadata)); // ['Bearer eyJ...', 'eyJ...']
+ * ```
+ */
+export function redactedValues(metadata: Metadata, shown: Readonly<Record<string, string>>): string[] {
+  const values: string[] = [];
+  for (const [key, sent] of Object.entries(metadata.toJSON())) {
+    if (!shown[key]?.includes('[redacted')) continue;
+    for (const value of sent) {
+      if (typeof value !== 'string') continue;
+      values.push(value);
+      const space = value.indexOf(' ');
+      if (space >= 0 && (key === 'authorization' || key === 'proxy-authorization')) values.push(value.slice(space + 1));
+    }
+  }
+  return values;
+}
+
+/** A credential after an authorization scheme: RFC 6750 §2.1 b64token (Basic's base64 and DPoP's are too). */
+const schemeAndCredential = /\b(bearer|basic|dpop)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+/**
+ * A word of a sentence, which a credential is not: letters (one capital first, or all capitals),
+ * hyphenated parts, a full stop at the end; at most 20 characters. An opaque token of letters alone,
+ * mixed case or longer, is redacted.
+ */
+const englishWord = /^(?=.{1,20}$)(?:[A-Z]?[a-z]+|[A-Z]+)(?:-(?:[A-Z]?[a-z]+|[A-Z]+))*\.?$/;
+
+/**
+ * `text` from outside (a server's status details) with anything that looks like a JWT, or like a
+ * credential after `Bearer`, `Basic` or `DPoP`, replaced by `[redacted]`: a careless server may echo
+ * the token it refused. What follows a scheme is kept when it is a word (`bearer token audience is
+ * not this server` stays readable); a hand-written check, since no library tells English from a token.
  *
  * @internal
  * @example
  * ```ts
  * redactCredentials('bad token eyJhbGciOi...'); // 'bad token [redacted]'
+ * redactCredentials('got Bearer abc123.def'); // 'got Bearer [redacted]'
  * ```
  */
 export function redactCredentials(text: string): string {
-  return text.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]').replace(/\b(bearer|basic)\s+\S+/gi, '$1 [redacted]');
+  return text
+    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]')
+    .replace(schemeAndCredential, (match, scheme: string, space: string, credential: string) =>
+      englishWord.test(credential) ? match : `${scheme}${space}[redacted]`,
+    );
 }
 
 /**
@@ -77,7 +117,9 @@ function showAuthorization(value: string, nowMs = Date.now()): string {
   if (jwt !== undefined) {
     const { exp } = jwt.claims;
     if (typeof exp === 'number')
-      facts.push(`expires in ${Math.round(exp - nowMs / 1000)} s (${new Date(exp * 1000).toISOString()})`);
+      facts.push(
+        `expires in ${Math.round(exp - nowMs / 1000)} s (${isoDateOfClaim(exp) ?? 'out of range for a date'})`,
+      );
     const scopes = scopesOfClaims(jwt.claims);
     if (scopes !== undefined) facts.push(`scopes ${scopes.join(' ') || '(none)'}`);
   } else if (scheme.toLowerCase() === 'bearer') {

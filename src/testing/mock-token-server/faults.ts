@@ -1,7 +1,7 @@
 // Fault injection: the answers a test queues for the next token requests instead of normal ones.
 import type { ServerResponse } from 'node:http';
 import { AuthConfigError } from '../../common/config-error.js';
-import { checkBoolean, checkOptionNames, closestName } from '../../common/option-checks.js';
+import { checkBoolean, checkNonEmptyString, checkOptionNames, closestName } from '../../common/option-checks.js';
 import { parseBasic } from './client-auth.js';
 import type { TokenShape } from './grants.js';
 import { httpDate, sendJson, withHeaders, type Clock } from './http.js';
@@ -33,6 +33,7 @@ const faultFields: { readonly [T in TokenServerFault['type']]: readonly string[]
     expiresInSec: true,
     omitExpiresIn: true,
     headers: true,
+    issuedTokenType: true,
   }),
   echo: namesOf<Fault<'echo'>>({ type: true, parts: true, into: true, status: true }),
 };
@@ -176,6 +177,7 @@ export function tokenAnswerOf(
     shape: {
       jwtLifetimeSec: change?.jwtLifetimeSec ?? server.tokenLifetimeSec,
       expiresInSec: omitExpiresIn ? undefined : (change?.expiresInSec ?? server.tokenLifetimeSec),
+      issuedTokenType: change?.issuedTokenType,
     },
     headers: change?.headers,
   };
@@ -246,6 +248,7 @@ function checkFault(fault: TokenServerFault): void {
         if (fault[name] !== undefined && !Number.isFinite(fault[name]))
           throw new AuthConfigError(`${where} ${name} must be a number of seconds`);
       }
+      if (fault.issuedTokenType !== undefined) checkNonEmptyString(fault.issuedTokenType, `${where} issuedTokenType`);
       if (fault.expiresInSec !== undefined && fault.omitExpiresIn !== undefined)
         throw new AuthConfigError(`${where}s expiresInSec and omitExpiresIn exclude each other`);
       return checkHeaders(fault.headers, where);

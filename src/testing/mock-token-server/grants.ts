@@ -13,6 +13,8 @@ import type { LogEntry, MockServiceAccount } from './types.js';
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Every grant type, in the order discovery lists them. */
 export const grantTypes: readonly string[] = ['client_credentials', jwtBearerGrant, tokenExchangeGrant];
+/** `aud` of tokens whose request names no `audience` or `resource`, unless the server's `audience` option says otherwise. */
+export const defaultTokenAudience = 'https://api.example.test';
 /** Longest life of a JWT-bearer assertion (`exp - iat`), in seconds, as Google's token endpoint allows. */
 const maxAssertionLifetimeSec = 3600;
 
@@ -30,6 +32,8 @@ export interface TokenShape {
   readonly jwtLifetimeSec: number;
   /** `expires_in` of the answer, in seconds; `undefined` leaves it out. */
   readonly expiresInSec: number | undefined;
+  /** `issued_token_type` of a token-exchange answer; `undefined`: an access token's. */
+  readonly issuedTokenType?: string;
 }
 
 /** Signs the access tokens: JWTs (RFC 9068 `at+jwt`) with `iss`, `sub`, `aud`, `scope`, `client_id`, `iat`, `exp`, `jti`. */
@@ -43,13 +47,13 @@ export class TokenIssuer {
 
   constructor(options: {
     issuer: string;
-    defaultAudience: string;
+    defaultAudience: string | undefined;
     signingKey: CryptoKey;
     publicJwk: JWK;
     clock: Clock;
   }) {
     this.#issuer = options.issuer;
-    this.#defaultAudience = options.defaultAudience;
+    this.#defaultAudience = options.defaultAudience ?? defaultTokenAudience;
     this.#signingKey = options.signingKey;
     this.#publicJwk = options.publicJwk;
     this.#clock = options.clock;
@@ -183,7 +187,7 @@ export async function grantToken(
       shape,
       { clientId: client?.clientId, claims },
     );
-    return { ...answer, issued_token_type: issuedTokenType };
+    return { ...answer, issued_token_type: shape.issuedTokenType ?? issuedTokenType };
   }
   if (grantType === null) throw new OAuthFailure(400, 'invalid_request', 'grant_type is missing');
   throw new OAuthFailure(

@@ -124,7 +124,7 @@ export class MockTokenServer {
       issuer: new TokenIssuer({
         ...signing,
         issuer: this.issuer,
-        defaultAudience: options.audience ?? 'https://api.example.test',
+        defaultAudience: options.audience,
         clock: this.#clock,
       }),
     };

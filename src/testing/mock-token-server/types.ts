@@ -145,6 +145,12 @@ export type TokenServerFault =
       readonly omitExpiresIn?: boolean;
       /** Headers added last, overriding the defaults whatever their letter case; e.g. a `Date` hours behind. */
       readonly headers?: Readonly<Record<string, string>>;
+      /**
+       * `issued_token_type` of a token-exchange answer (RFC 8693 §2.2.1), e.g.
+       * `'urn:ietf:params:oauth:token-type:refresh_token'`, to test a client that must refuse the wrong
+       * kind of token; the token itself is the usual access token. Default: `...:token-type:access_token`.
+       */
+      readonly issuedTokenType?: string;
     }
   /**
    * An error answer that sends back what the request carried, as a hostile or careless server may,

@@ -81,6 +81,7 @@ export class ClientCredentialsSource implements TokenSource {
       grant === undefined
         ? await clientCredentialsGrant(config, parameters)
         : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
+    grant?.checkAnswer(answer, this.endpoint);
     return tokenFromAnswer(answer, answerTiming(record, http.clock), {
       defaultLifetimeMs,
       requestedScopes: request.scopes,

@@ -1,10 +1,15 @@
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import { ExternalToken, type CallLimits, type TokenFunction } from '../credentials/external-token.js';
+import { TokenError } from '../errors.js';
 import { RecentSecrets } from '../../common/redact.js';
 
 /** The `grant_type` of OAuth 2.0 Token Exchange (RFC 8693 §2.1). */
-const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const tokenExchangeGrantType = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** The `issued_token_type` of an access token (RFC 8693 §3). */
+const accessTokenType = 'urn:ietf:params:oauth:token-type:access_token';
+/** A token type URI of RFC 8693 §3's form, safe to name in a message; any other server string is not. */
+const nameableTokenType = /^urn:ietf:params:oauth:token-type:[a-z0-9_]{1,40}$/;
 
 /**
  * The `tokenExchange` option: get tokens with RFC 8693 token exchange instead of client credentials,
@@ -24,7 +29,11 @@ export interface TokenExchangeOptions {
   actorToken?: TokenFunction;
   /** `actor_token_type`; required with an actor token. */
   actorTokenType?: string;
-  /** `requested_token_type`. Default: not sent (the server's choice, usually an access token). */
+  /**
+   * `requested_token_type`. Default: not sent (the server's choice, usually an access token). An answer
+   * whose `issued_token_type` is neither an access token nor this type (a refresh or ID token, say) is
+   * refused with `invalid_response`.
+   */
   requestedTokenType?: string;
 }
 
@@ -51,6 +60,8 @@ export interface ClientGrant {
   reloadCredentials(): Promise<boolean>;
   /** The tokens it sent lately, to scrub from anything the server sends back. */
   secretValues(): Iterable<string>;
+  /** Throws a TokenError when the grant's answer is not a token to serve. */
+  checkAnswer(answer: Readonly<Record<string, unknown>>, endpoint: string): void;
 }
 
 /**
@@ -124,5 +135,26 @@ export class TokenExchangeGrant implements ClientGrant {
 
   secretValues(): Iterable<string> {
     return this.#sent.forms();
+  }
+
+  /**
+   * RFC 8693 §2.2.1: `issued_token_type` says what came back, and `token_type: Bearer` does not make a
+   * refresh or ID token fit to call an API with. Served: an access token, the `requestedTokenType`, or
+   * an answer that does not say (the field is required, but some servers leave it out).
+   *
+   * @throws TokenError `invalid_response` (retryable, as every unusable answer is) for any other type.
+   */
+  checkAnswer(answer: Readonly<Record<string, unknown>>, endpoint: string): void {
+    const issued = answer.issued_token_type;
+    if (issued === undefined || issued === accessTokenType || issued === this.#requestedType) return;
+    const named =
+      typeof issued === 'string' && nameableTokenType.test(issued)
+        ? `issued_token_type ${issued}`
+        : 'an issued_token_type that is not an RFC 8693 token type';
+    throw new TokenError(
+      'invalid_response',
+      `token endpoint ${endpoint} sent ${named}, not an access token${this.#requestedType === undefined ? '' : ' or the requestedTokenType'}; only those are served`,
+      { retryable: true },
+    );
   }
 }

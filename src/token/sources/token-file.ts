@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import type { Clock } from '../../common/clock.js';
 import { RotatingFile } from '../credentials/rotating-file.js';
@@ -28,6 +28,8 @@ const optionNames = Object.keys({
 
 /** What may go in an `authorization: Bearer` value (RFC 6750 §2.1 b64token). */
 const bearerToken = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** How every compact JWS and JWE begins: the base64url of `{"`. */
+const jwtStart = 'eyJ';
 
 /**
  * The access token another agent keeps fresh in a file (a sidecar, the platform), as gRPC's token
@@ -57,6 +59,12 @@ class TokenFileSource implements TokenSource {
     this.#served.remember(accessToken);
     if (!bearerToken.test(accessToken))
       throw this.#file.error('does not hold a bearer token (it has spaces or characters a token cannot have)', false);
+    // A writer that does not rename into place lets a read catch its file half-written: never serve that.
+    if (accessToken.startsWith(jwtStart) && !isWholeJwt(accessToken))
+      throw this.#file.error(
+        'holds the start of a JWT but not a whole one (a write caught half-way?); it is read again soon',
+        true,
+      );
     const now = this.#clock.now();
     const claims = jwtClaims(accessToken);
     if (claims?.exp === undefined)
@@ -97,6 +105,25 @@ export function tokenFileSource(
   checkOptionNames(options, optionNames, 'fromTokenFile option');
   const checkedPath = checkNonEmptyString(path, 'fromTokenFile path');
   return ({ http, defaultLifetimeMs }) => new TokenFileSource(checkedPath, http.clock, defaultLifetimeMs);
+}
+
+/**
+ * Whether `token`, which begins like a JWT, is a whole one: a JWS of three parts whose header and
+ * payload are JSON and whose signature is there (empty only with `alg: none`) and of a length base64url
+ * can have, or a JWE of five parts with its IV, ciphertext and tag. A write cut inside the signature
+ * cannot be told from a whole token without the key; the resource server refuses that one.
+ */
+function isWholeJwt(token: string): boolean {
+  const parts = token.split('.');
+  try {
+    const header = decodeProtectedHeader(token);
+    if (parts.length === 5) return typeof header.enc === 'string' && parts.slice(2).every((part) => part !== '');
+    decodeJwt(token);
+    const signature = parts[2] ?? '';
+    return header.alg === 'none' ? signature === '' : signature !== '' && signature.length % 4 !== 1;
+  } catch {
+    return false;
+  }
 }
 
 /** A JWT's `exp` and `scope` (unverified: the resource server verifies it; we only need to know when to re-read). */
