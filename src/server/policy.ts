@@ -90,6 +90,7 @@ export class Policy {
         'missing_scope',
         `missing scope: needs one of ${rule.scopes.join(', ')}`,
         rule.scopes,
+        undefined, // the details are for the client and the logs alike
         'any_of',
       );
     }
