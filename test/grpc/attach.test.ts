@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
+import type { GetTokenOptions, TokenProvider } from '../../src/index.js';
 import {
   bearerToken,
   callTypes,
@@ -124,6 +125,45 @@ describe('createChannelCredentials', () => {
 
     assert.equal(await scopesOf(scene, result.replies[0]?.authorization[0]), 'inventory.read');
   });
+});
+
+describe("a custom provider's getCachedToken()", () => {
+  // getCachedToken() is optional and a custom provider's may misbehave: none of that may reach a call.
+  const unusableCachedTokens: [string, () => unknown][] = [
+    ['answers null', () => null],
+    ['answers a string', () => 'not-an-access-token-object'],
+    ['answers a token that cannot go in a header', () => ({ accessToken: 'line\nbreak' })],
+    [
+      'throws',
+      () => {
+        throw new Error('cache bug');
+      },
+    ],
+  ];
+  for (const [what, getCachedToken] of unusableCachedTokens) {
+    test(`when getCachedToken() ${what}, the call waits for getToken() instead`, async (t) => {
+      const scene = await startScene(t);
+      const odd = {
+        getToken: (options?: GetTokenOptions) => scene.tokens.getToken(options),
+        getCachedToken,
+        invalidate: (accessToken: string) => scene.tokens.invalidate(accessToken),
+      } as TokenProvider;
+      const tls = scene.grpcServer.channelCredentials();
+      const clients = {
+        'channel credentials': scene.grpcServer.client(createChannelCredentials(tls, odd)),
+        interceptor: scene.grpcServer.client(tls, {
+          interceptors: [createAuthInterceptor(odd, { channelCredentials: tls })],
+        }),
+      };
+
+      for (const [name, client] of Object.entries(clients)) {
+        const result = await unary(client);
+        assert.equal(result.error, undefined, name);
+        const { accessToken } = await scene.tokens.getToken();
+        assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`], name);
+      }
+    });
+  }
 });
 
 describe('createCallCredentials', () => {
