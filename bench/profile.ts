@@ -11,33 +11,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import type { HeapProfiler } from 'node:inspector';
 import { closedLoop } from './lib/calls.js';
-import {
-  channelCredentialsClient,
-  constantCallCredentialsClient,
-  constantInterceptorClient,
-  createTokenManager,
-  diyClient,
-  interceptorClient,
-  staticHeaderClient,
-  type BenchClient,
-} from './clients.js';
-import type { TokenManager } from '../src/index.js';
-import { ServerProcess, type ServerAddresses } from './server/server-process.js';
+import { closeClients, createTokenManager, openClients, type BenchClient, type ClientVariant } from './clients.js';
+import { ServerProcess } from './server/server-process.js';
 
 const calls = 50_000;
 const concurrency = 50;
 const profileDir = new URL('../.tmp/profile/', import.meta.url);
 
-type Factory = (servers: ServerAddresses, tokens: TokenManager, authorization: string) => BenchClient;
-
-const variants: Readonly<Record<string, Factory>> = {
-  static: (servers, _tokens, authorization) => staticHeaderClient(servers, authorization),
-  interceptor: (servers, tokens) => interceptorClient(servers, tokens),
-  'interceptor-no-replay': (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
-  'interceptor-floor': (servers, _tokens, authorization) => constantInterceptorClient(servers, authorization),
-  channel: (servers, tokens) => channelCredentialsClient(servers, tokens),
-  'channel-floor': (servers, _tokens, authorization) => constantCallCredentialsClient(servers, authorization),
-  diy: (servers) => diyClient(servers),
+/** The variants by the names this script takes. */
+const variants: Readonly<Record<string, ClientVariant>> = {
+  static: 'staticHeader',
+  interceptor: 'interceptor',
+  'interceptor-no-replay': 'interceptorNoReplay',
+  'interceptor-floor': 'interceptorFloor',
+  channel: 'channelCredentials',
+  'channel-floor': 'channelFloor',
+  diy: 'diy',
 };
 
 /** Bytes per call by allocating function (`name file:line`), largest first. */
@@ -80,12 +69,13 @@ async function heapProfile(name: string, bench: BenchClient): Promise<void> {
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'interceptor';
-  const factory = variants[name];
-  if (factory === undefined) throw new Error(`unknown variant ${name}; one of: ${Object.keys(variants).join(', ')}`);
+  const variant = variants[name];
+  if (variant === undefined) throw new Error(`unknown variant ${name}; one of: ${Object.keys(variants).join(', ')}`);
   const servers = await ServerProcess.start();
   const tokens = createTokenManager(servers);
   try {
-    const bench = factory(servers, tokens, `Bearer ${(await tokens.getToken()).accessToken}`);
+    const clients = await openClients(servers, tokens, [variant]);
+    const bench = clients[variant];
     if (process.argv.includes('--heap')) {
       await heapProfile(name, bench);
     } else {
@@ -96,7 +86,7 @@ async function main(): Promise<void> {
         `${name}: ${Math.round(result.callsPerSecond)} calls/s, ${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU per call, ${result.failures} failed`,
       );
     }
-    bench.client.close();
+    closeClients(clients);
   } finally {
     tokens.close();
     await servers.stop();
