@@ -125,6 +125,35 @@ describe('createChannelCredentials', () => {
 
     assert.equal(await scopesOf(scene, result.replies[0]?.authorization[0]), 'inventory.read');
   });
+
+  test('a usable cached token comes from getCachedToken(), for the scopes given, without asking getToken() again', async (t) => {
+    const scene = await startScene(t);
+    let tokenAsks = 0;
+    const cacheAsks: unknown[] = [];
+    const counting: TokenProvider = {
+      getToken: (options) => {
+        tokenAsks++;
+        return scene.tokens.getToken(options);
+      },
+      getCachedToken: (options) => {
+        cacheAsks.push(options?.scopes);
+        return scene.tokens.getCachedToken(options);
+      },
+      invalidate: (accessToken) => scene.tokens.invalidate(accessToken),
+    };
+    const client = scene.grpcServer.client(
+      createChannelCredentials(scene.grpcServer.channelCredentials(), counting, { scopes: ['inventory.read'] }),
+    );
+
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await unary(client));
+
+    assert.equal(tokenAsks, 1, 'only the first call, with nothing cached, waited for a token');
+    assert.deepEqual(cacheAsks, Array(4).fill(['inventory.read']));
+    const { accessToken } = await scene.tokens.getToken({ scopes: ['inventory.read'] });
+    for (const result of results) assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`]);
+    assert.equal(scene.tokenServer.tokenRequestCount, 1);
+  });
 });
 
 describe("a custom provider's getCachedToken()", () => {
