@@ -127,3 +127,68 @@ export function diyClient(servers: ServerAddresses, hooks: Pick<DiyOptions, 'onT
   const credentials = grpc.credentials.combineChannelCredentials(tlsCredentials(servers), callCredentials);
   return { client: new grpc.Client(servers.grpcAddress, credentials, channelOptions), metadata: emptyMetadata };
 }
+
+/** Every client the side-by-side figures compare, by name. */
+const variants = {
+  staticHeader: {
+    label: 'static',
+    open: (servers, _tokens, authorization) => staticHeaderClient(servers, authorization),
+  },
+  staticHeaderTwin: {
+    label: 'static (second client)',
+    open: (servers, _tokens, authorization) => staticHeaderClient(servers, authorization),
+  },
+  interceptor: { label: 'interceptor', open: (servers, tokens) => interceptorClient(servers, tokens) },
+  // Without the replay of a call whose token the server rejected, to show what that feature costs.
+  interceptorNoReplay: {
+    label: 'interceptor, no replay',
+    open: (servers, tokens) => interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
+  },
+  interceptorFloor: {
+    label: 'minimal interceptor',
+    open: (servers, _tokens, authorization) => constantInterceptorClient(servers, authorization),
+  },
+  channelCredentials: {
+    label: 'channel credentials',
+    open: (servers, tokens) => channelCredentialsClient(servers, tokens),
+  },
+  channelFloor: {
+    label: 'constant call credentials',
+    open: (servers, _tokens, authorization) => constantCallCredentialsClient(servers, authorization),
+  },
+  diy: { label: 'diy', open: (servers) => diyClient(servers) },
+} satisfies Record<
+  string,
+  {
+    readonly label: string;
+    readonly open: (servers: ServerAddresses, tokens: TokenManager, authorization: string) => BenchClient;
+  }
+>;
+
+export type ClientVariant = keyof typeof variants;
+
+/** How a figure names a variant: `static`, `minimal interceptor`, ... */
+export function variantLabel(variant: ClientVariant): string {
+  return variants[variant].label;
+}
+
+/**
+ * One client for each of `names`. The clients without token logic send the TokenManager's current
+ * token, so that every variant's requests have the same size.
+ */
+export async function openClients<V extends ClientVariant>(
+  servers: ServerAddresses,
+  tokens: TokenManager,
+  names: readonly V[],
+): Promise<Record<V, BenchClient>> {
+  const authorization = `Bearer ${(await tokens.getToken()).accessToken}`;
+  return Object.fromEntries(names.map((name) => [name, variants[name].open(servers, tokens, authorization)])) as Record<
+    V,
+    BenchClient
+  >;
+}
+
+/** Closes every client of {@link openClients}. */
+export function closeClients(clients: Readonly<Record<string, BenchClient>>): void {
+  for (const bench of Object.values(clients)) bench.client.close();
+}

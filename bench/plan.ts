@@ -13,6 +13,11 @@ export interface Plan {
   readonly unaryCallsPerSample: number;
   /** Unary calls per variant before measuring, so that the JIT has compiled every path. */
   readonly warmupCalls: number;
+  /** Rounds of the bytes-allocated-per-call comparison, a multiple of its variant count (4). */
+  readonly allocationRounds: number;
+  /** Unary calls per variant per round of it, and how many are in flight at once. */
+  readonly allocationCallsPerSample: number;
+  readonly allocationConcurrency: number;
   /** Rounds of the bidi comparison, and messages per stream per round. */
   readonly bidiRounds: number;
   readonly bidiMessagesPerSample: number;
@@ -42,6 +47,9 @@ export const fullPlan: Plan = {
   throughputRounds: 24,
   unaryCallsPerSample: 3_000,
   warmupCalls: 6_000,
+  allocationRounds: 12,
+  allocationCallsPerSample: 3_000,
+  allocationConcurrency: 50,
   bidiRounds: 12,
   bidiMessagesPerSample: 20_000,
   peerRounds: 3,
@@ -63,6 +71,8 @@ export const quickPlan: Plan = {
   throughputRounds: 2,
   unaryCallsPerSample: 1_000,
   warmupCalls: 1_000,
+  allocationRounds: 4,
+  allocationCallsPerSample: 1_000,
   bidiRounds: 2,
   bidiMessagesPerSample: 2_000,
   peerRounds: 1,

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createTokenManager } from './clients.js';
+import { allocationPerCall } from './figures/allocation.js';
 import { bidiThroughput } from './figures/bidi-throughput.js';
 import { cachedGetToken } from './figures/get-token.js';
 import { coldStart } from './figures/cold-start.js';
@@ -33,6 +34,17 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
       const tokens = createTokenManager(servers);
       try {
         return [...(await unaryThroughput(servers, tokens, plan)), ...(await bidiThroughput(servers, tokens, plan))];
+      } finally {
+        tokens.close();
+      }
+    },
+  },
+  allocation: {
+    title: 'bytes allocated per unary call, against the grpc-js floors',
+    run: async ({ servers, plan }) => {
+      const tokens = createTokenManager(servers);
+      try {
+        return await allocationPerCall(servers, tokens, plan);
       } finally {
         tokens.close();
       }

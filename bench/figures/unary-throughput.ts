@@ -5,31 +5,25 @@
 // rounds, so each ratio pairs samples taken moments apart; the client's CPU time per call, measured
 // in the same samples, says where the time goes.
 import type { TokenManager } from '../../src/index.js';
-import {
-  channelCredentialsClient,
-  constantCallCredentialsClient,
-  constantInterceptorClient,
-  diyClient,
-  interceptorClient,
-  staticHeaderClient,
-  type BenchClient,
-} from '../clients.js';
+import { variantLabel, type BenchClient } from '../clients.js';
 import { closedLoop } from '../lib/calls.js';
 import type { Figure } from '../lib/figure.js';
-import { alternate } from '../lib/rounds.js';
+import { measureSideBySide } from '../lib/side-by-side.js';
 import { ratios, summarize } from '../lib/stats.js';
 import type { Plan } from '../plan.js';
 import type { ServerAddresses } from '../server/server-process.js';
 
-type Variant =
-  | 'staticHeader'
-  | 'staticHeaderTwin'
-  | 'interceptor'
-  | 'interceptorNoReplay'
-  | 'interceptorFloor'
-  | 'channelCredentials'
-  | 'channelFloor'
-  | 'diy';
+const variants = [
+  'staticHeader',
+  'staticHeaderTwin',
+  'interceptor',
+  'interceptorNoReplay',
+  'interceptorFloor',
+  'channelCredentials',
+  'channelFloor',
+  'diy',
+] as const;
+type Variant = (typeof variants)[number];
 
 /** One sample: throughput, and the client process's CPU time per call. */
 interface Sample {
@@ -46,145 +40,103 @@ async function sample(bench: BenchClient, plan: Plan, calls: number): Promise<Sa
   return { callsPerSecond: result.callsPerSecond, cpuMicrosPerCall: (cpu.user + cpu.system) / result.calls };
 }
 
-const labels: Record<Variant, string> = {
-  staticHeader: 'static',
-  staticHeaderTwin: 'static (second client)',
-  interceptor: 'interceptor',
-  interceptorNoReplay: 'interceptor, no replay',
-  interceptorFloor: 'minimal interceptor',
-  channelCredentials: 'channel credentials',
-  channelFloor: 'constant call credentials',
-  diy: 'diy',
-};
-
 export async function unaryThroughput(servers: ServerAddresses, tokens: TokenManager, plan: Plan): Promise<Figure[]> {
-  // The same token in every variant, so that every request has the same size.
-  const authorization = `Bearer ${(await tokens.getToken()).accessToken}`;
-  const clients: Record<Variant, BenchClient> = {
-    staticHeader: staticHeaderClient(servers, authorization),
-    staticHeaderTwin: staticHeaderClient(servers, authorization),
-    interceptor: interceptorClient(servers, tokens),
-    // Without the replay of a call whose token the server rejected, to show what that feature costs.
-    interceptorNoReplay: interceptorClient(servers, tokens, { retryOnUnauthenticated: false }),
-    interceptorFloor: constantInterceptorClient(servers, authorization),
-    channelCredentials: channelCredentialsClient(servers, tokens),
-    channelFloor: constantCallCredentialsClient(servers, authorization),
-    diy: diyClient(servers),
-  };
-  try {
-    for (const bench of Object.values(clients)) await sample(bench, plan, plan.warmupCalls);
-    const measure = (variant: Variant) => () => sample(clients[variant], plan, plan.unaryCallsPerSample);
-    const samples = await alternate(plan.throughputRounds, {
-      staticHeader: measure('staticHeader'),
-      staticHeaderTwin: measure('staticHeaderTwin'),
-      interceptor: measure('interceptor'),
-      interceptorNoReplay: measure('interceptorNoReplay'),
-      interceptorFloor: measure('interceptorFloor'),
-      channelCredentials: measure('channelCredentials'),
-      channelFloor: measure('channelFloor'),
-      diy: measure('diy'),
-    });
-    const rounds = plan.throughputRounds;
-    const throughput = (variant: Variant): number[] => samples[variant].map((s) => s.callsPerSecond);
-    const cpu = (variant: Variant): number[] => samples[variant].map((s) => s.cpuMicrosPerCall);
-    const cpuRatio = (variant: Variant, reference: Variant): string =>
-      ratios(cpu(variant), cpu(reference)).median.toFixed(2);
+  const samples = await measureSideBySide(servers, tokens, variants, plan.throughputRounds, {
+    warmUp: (bench) => sample(bench, plan, plan.warmupCalls),
+    measure: (bench) => sample(bench, plan, plan.unaryCallsPerSample),
+  });
+  const rounds = plan.throughputRounds;
+  const throughput = (variant: Variant): number[] => samples[variant].map((s) => s.callsPerSecond);
+  const cpu = (variant: Variant): number[] => samples[variant].map((s) => s.cpuMicrosPerCall);
+  const cpuRatio = (variant: Variant, reference: Variant): string =>
+    ratios(cpu(variant), cpu(reference)).median.toFixed(2);
 
-    const compare = (
-      id: string,
-      title: string,
-      ours: Variant,
-      reference: Variant,
-      goal: number | undefined,
-      note?: string,
-    ): Figure => {
-      const ratio = ratios(throughput(ours), throughput(reference));
-      return {
-        id,
-        title,
-        unit: 'calls/s',
-        ours: summarize(throughput(ours)),
-        reference: { label: labels[reference], value: summarize(throughput(reference)) },
-        ratio,
-        rounds,
-        goal: goal === undefined ? undefined : `ratio ≥ ${goal}`,
-        met: goal === undefined ? undefined : ratio.median >= goal,
-        note,
-      };
-    };
-    const cpuFigure = (id: string, title: string, ours: Variant, reference: Variant): Figure => ({
+  const compare = (
+    id: string,
+    title: string,
+    ours: Variant,
+    reference: Variant,
+    goal: number | undefined,
+    note?: string,
+  ): Figure => {
+    const ratio = ratios(throughput(ours), throughput(reference));
+    return {
       id,
       title,
-      unit: 'µs CPU/call',
-      ours: summarize(cpu(ours)),
-      reference: { label: labels[reference], value: summarize(cpu(reference)) },
-      ratio: ratios(cpu(ours), cpu(reference)),
+      unit: 'calls/s',
+      ours: summarize(throughput(ours)),
+      reference: { label: variantLabel(reference), value: summarize(throughput(reference)) },
+      ratio,
       rounds,
-      note:
-        `client CPU (user + system) per call, same samples; static header: ${summarize(cpu('staticHeader')).median.toFixed(0)} µs; ` +
-        `per-round ratios to it: ${labels[reference]} ${cpuRatio(reference, 'staticHeader')}, ${labels[ours]} ${cpuRatio(ours, 'staticHeader')} (medians)`,
-    });
-    return [
-      compare(
-        'unary.a-a',
-        'unary, static header vs the same on a second client (A/A)',
-        'staticHeaderTwin',
-        'staticHeader',
-        undefined,
-        'two identical clients: how far apart the same thing measures on this machine, the resolution of every throughput ratio',
-      ),
-      compare('unary.interceptor', 'unary, interceptor vs static header', 'interceptor', 'staticHeader', 0.97),
-      compare(
-        'unary.interceptor-floor',
-        'unary, minimal interceptor (grpc-js floor) vs static header',
-        'interceptorFloor',
-        'staticHeader',
-        undefined,
-        'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic',
-      ),
-      cpuFigure(
-        'cpu.interceptor',
-        'client CPU per unary call, interceptor vs its floor',
-        'interceptor',
-        'interceptorFloor',
-      ),
-      cpuFigure(
-        'cpu.interceptor-no-replay',
-        'client CPU per unary call, interceptor without replay vs its floor',
-        'interceptorNoReplay',
-        'interceptorFloor',
-      ),
-      compare(
-        'unary.channel',
-        'unary, channel credentials vs static header',
-        'channelCredentials',
-        'staticHeader',
-        0.97,
-      ),
-      compare(
-        'unary.channel-floor',
-        'unary, constant call credentials (grpc-js floor) vs static header',
-        'channelFloor',
-        'staticHeader',
-        undefined,
-        'precomputed call credentials composed into the channel: no token logic',
-      ),
-      cpuFigure(
-        'cpu.channel',
-        'client CPU per unary call, channel credentials vs its floor',
-        'channelCredentials',
-        'channelFloor',
-      ),
-      compare('unary.channel-vs-diy', 'unary, channel credentials vs do-it-yourself', 'channelCredentials', 'diy', 1.0),
-      cpuFigure(
-        'cpu.channel-vs-diy',
-        'client CPU per unary call, channel credentials vs do-it-yourself',
-        'channelCredentials',
-        'diy',
-      ),
-      compare('unary.interceptor-vs-diy', 'unary, interceptor vs do-it-yourself', 'interceptor', 'diy', 1.0),
-    ];
-  } finally {
-    for (const bench of Object.values(clients)) bench.client.close();
-  }
+      goal: goal === undefined ? undefined : `ratio ≥ ${goal}`,
+      met: goal === undefined ? undefined : ratio.median >= goal,
+      note,
+    };
+  };
+  const cpuFigure = (id: string, title: string, ours: Variant, reference: Variant): Figure => ({
+    id,
+    title,
+    unit: 'µs CPU/call',
+    ours: summarize(cpu(ours)),
+    reference: { label: variantLabel(reference), value: summarize(cpu(reference)) },
+    ratio: ratios(cpu(ours), cpu(reference)),
+    rounds,
+    note:
+      `client CPU (user + system) per call, same samples; static header: ${summarize(cpu('staticHeader')).median.toFixed(0)} µs; ` +
+      `per-round ratios to it: ${variantLabel(reference)} ${cpuRatio(reference, 'staticHeader')}, ${variantLabel(ours)} ${cpuRatio(ours, 'staticHeader')} (medians)`,
+  });
+  return [
+    compare(
+      'unary.a-a',
+      'unary, static header vs the same on a second client (A/A)',
+      'staticHeaderTwin',
+      'staticHeader',
+      undefined,
+      'two identical clients: how far apart the same thing measures on this machine, the resolution of every throughput ratio',
+    ),
+    compare('unary.interceptor', 'unary, interceptor vs static header', 'interceptor', 'staticHeader', 0.97),
+    compare(
+      'unary.interceptor-floor',
+      'unary, minimal interceptor (grpc-js floor) vs static header',
+      'interceptorFloor',
+      'staticHeader',
+      undefined,
+      'adds a precomputed header as the call starts: the cost of an interceptor layer, no token logic',
+    ),
+    cpuFigure(
+      'cpu.interceptor',
+      'client CPU per unary call, interceptor vs its floor',
+      'interceptor',
+      'interceptorFloor',
+    ),
+    cpuFigure(
+      'cpu.interceptor-no-replay',
+      'client CPU per unary call, interceptor without replay vs its floor',
+      'interceptorNoReplay',
+      'interceptorFloor',
+    ),
+    compare('unary.channel', 'unary, channel credentials vs static header', 'channelCredentials', 'staticHeader', 0.97),
+    compare(
+      'unary.channel-floor',
+      'unary, constant call credentials (grpc-js floor) vs static header',
+      'channelFloor',
+      'staticHeader',
+      undefined,
+      'precomputed call credentials composed into the channel: no token logic',
+    ),
+    cpuFigure(
+      'cpu.channel',
+      'client CPU per unary call, channel credentials vs its floor',
+      'channelCredentials',
+      'channelFloor',
+    ),
+    compare('unary.channel-vs-diy', 'unary, channel credentials vs do-it-yourself', 'channelCredentials', 'diy', 1.0),
+    cpuFigure(
+      'cpu.channel-vs-diy',
+      'client CPU per unary call, channel credentials vs do-it-yourself',
+      'channelCredentials',
+      'diy',
+    ),
+    compare('unary.interceptor-vs-diy', 'unary, interceptor vs do-it-yourself', 'interceptor', 'diy', 1.0),
+  ];
 }

@@ -36,3 +36,15 @@ export async function alternate<K extends string, T = number>(
   }
   return results;
 }
+
+/** {@link alternate} over the variants `names`, each measured by `measure(name)`. */
+export function alternateEach<K extends string, T>(
+  rounds: number,
+  names: readonly K[],
+  measure: (name: K) => Promise<T>,
+): Promise<Record<K, T[]>> {
+  return alternate(
+    rounds,
+    Object.fromEntries(names.map((name) => [name, () => measure(name)])) as Record<K, Measure<T>>,
+  );
+}

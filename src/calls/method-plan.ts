@@ -156,8 +156,9 @@ export function methodPlans(
 }
 
 /**
- * The provider's cached token for the plan's scopes, if it has one (`getCachedToken` is optional), and
- * `undefined` if that throws: a custom provider's bug must not throw out of a call.
+ * The provider's cached token for the plan's scopes, if it has one (`getCachedToken` is optional);
+ * `undefined` if that throws or answers anything but an object: a custom provider's bug must not
+ * throw out of a call. Takes any object with the plan's `tokens` and `getTokenOptions`.
  *
  * @internal
  * @example
@@ -165,10 +166,14 @@ export function methodPlans(
  * const token = cachedToken(plan); // AccessToken | undefined, never waits
  * ```
  */
-export function cachedToken(plan: MethodPlan): { readonly accessToken: string } | undefined {
+export function cachedToken(
+  plan: Pick<MethodPlan, 'tokens' | 'getTokenOptions'>,
+): { readonly accessToken: string } | undefined {
+  let token: unknown;
   try {
-    return plan.tokens.getCachedToken?.(plan.getTokenOptions);
+    token = plan.tokens.getCachedToken?.(plan.getTokenOptions);
   } catch {
     return undefined;
   }
+  return typeof token === 'object' && token !== null ? (token as { readonly accessToken: string }) : undefined;
 }

@@ -117,3 +117,21 @@ test('a token provider that resolves with no usable token ends the call Unauthen
   assert.ok(!result.error.rawMessage.includes('has space'));
   assert.equal(scene.server.received.length, 0);
 });
+
+test("a custom provider's getCachedToken() answering null, a string or a throw leaves the call to getToken()", async (t) => {
+  const scene = await startConnectScene(t);
+  const { accessToken } = await scene.tokens.getToken();
+  for (const getCachedToken of [() => null, () => 'not-an-access-token-object', () => assert.fail('cache bug')]) {
+    const odd = {
+      getToken: () => scene.tokens.getToken(),
+      getCachedToken,
+      invalidate: (token: string) => scene.tokens.invalidate(token),
+    } as unknown as TokenProvider;
+    const client = await echoClient('connect', scene.server.baseUrl, [createConnectAuthInterceptor(odd)]);
+
+    const result = await callKinds.unary(client);
+
+    assert.equal(result.error, undefined, String(getCachedToken));
+    assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`]);
+  }
+});

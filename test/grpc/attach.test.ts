@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
+import type { GetTokenOptions, TokenProvider } from '../../src/index.js';
 import {
   bearerToken,
   callTypes,
@@ -124,6 +125,74 @@ describe('createChannelCredentials', () => {
 
     assert.equal(await scopesOf(scene, result.replies[0]?.authorization[0]), 'inventory.read');
   });
+
+  test('a usable cached token comes from getCachedToken(), for the scopes given, without asking getToken() again', async (t) => {
+    const scene = await startScene(t);
+    let tokenAsks = 0;
+    const cacheAsks: unknown[] = [];
+    const counting: TokenProvider = {
+      getToken: (options) => {
+        tokenAsks++;
+        return scene.tokens.getToken(options);
+      },
+      getCachedToken: (options) => {
+        cacheAsks.push(options?.scopes);
+        return scene.tokens.getCachedToken(options);
+      },
+      invalidate: (accessToken) => scene.tokens.invalidate(accessToken),
+    };
+    const client = scene.grpcServer.client(
+      createChannelCredentials(scene.grpcServer.channelCredentials(), counting, { scopes: ['inventory.read'] }),
+    );
+
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await unary(client));
+
+    assert.equal(tokenAsks, 1, 'only the first call, with nothing cached, waited for a token');
+    assert.deepEqual(cacheAsks, Array(4).fill(['inventory.read']));
+    const { accessToken } = await scene.tokens.getToken({ scopes: ['inventory.read'] });
+    for (const result of results) assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`]);
+    assert.equal(scene.tokenServer.tokenRequestCount, 1);
+  });
+});
+
+describe("a custom provider's getCachedToken()", () => {
+  // getCachedToken() is optional and a custom provider's may misbehave: none of that may reach a call.
+  const unusableCachedTokens: [string, () => unknown][] = [
+    ['answers null', () => null],
+    ['answers a string', () => 'not-an-access-token-object'],
+    ['answers a token that cannot go in a header', () => ({ accessToken: 'line\nbreak' })],
+    [
+      'throws',
+      () => {
+        throw new Error('cache bug');
+      },
+    ],
+  ];
+  for (const [what, getCachedToken] of unusableCachedTokens) {
+    test(`when getCachedToken() ${what}, the call waits for getToken() instead`, async (t) => {
+      const scene = await startScene(t);
+      const odd = {
+        getToken: (options?: GetTokenOptions) => scene.tokens.getToken(options),
+        getCachedToken,
+        invalidate: (accessToken: string) => scene.tokens.invalidate(accessToken),
+      } as TokenProvider;
+      const tls = scene.grpcServer.channelCredentials();
+      const clients = {
+        'channel credentials': scene.grpcServer.client(createChannelCredentials(tls, odd)),
+        interceptor: scene.grpcServer.client(tls, {
+          interceptors: [createAuthInterceptor(odd, { channelCredentials: tls })],
+        }),
+      };
+
+      for (const [name, client] of Object.entries(clients)) {
+        const result = await unary(client);
+        assert.equal(result.error, undefined, name);
+        const { accessToken } = await scene.tokens.getToken();
+        assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`], name);
+      }
+    });
+  }
 });
 
 describe('createCallCredentials', () => {

@@ -220,3 +220,12 @@ function grantedScopes(requested: string | null, allowed: readonly string[] | un
     throw new OAuthFailure(400, 'invalid_scope', `scope not allowed for this client: ${refused.join(' ')}`);
   return [...new Set(asked)];
 }
+
+/** Every scope some registered client or service account may get, for the discovery document. */
+export function advertisedScopes(parties: GrantParties): Set<string> {
+  const scopes = new Set<string>();
+  for (const { allowedScopes } of [...parties.clients.values(), ...parties.accounts.values()]) {
+    for (const scope of allowedScopes ?? []) scopes.add(scope);
+  }
+  return scopes;
+}

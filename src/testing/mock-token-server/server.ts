@@ -15,22 +15,10 @@ import {
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
 import { checkBoolean } from '../../common/option-checks.js';
-import { FaultQueue, tokenAnswerOf } from './faults.js';
-import { grantTypes, grantToken, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
-import {
-  OAuthFailure,
-  discoveryMetadata,
-  listenOnLoopback,
-  readBody,
-  route,
-  sendJson,
-  sendMethodNotAllowed,
-  sendOAuthError,
-  serve,
-  tokenPath,
-  withHeaders,
-  type Clock,
-} from './http.js';
+import { FaultQueue } from './faults.js';
+import { answerTokenRequest } from './token-endpoint.js';
+import { advertisedScopes, grantTypes, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
+import { discoveryMetadata, listenOnLoopback, route, serve, tokenPath, type Clock } from './http.js';
 import { checkClient, checkServiceAccount, checkStartOptions, checkTrustedIssuer } from './options.js';
 import { SubjectTokenIssuers } from './token-exchange.js';
 import type {
@@ -255,66 +243,28 @@ export class MockTokenServer {
       entry,
       {
         discovery: this.discovery,
-        metadata: () => this.#metadata(),
+        metadata: () =>
+          discoveryMetadata({
+            issuer: this.issuer,
+            tokenEndpoint: this.tokenEndpoint,
+            jwksUri: this.jwksUri,
+            grantTypes,
+            authMethods: clientAuthMethods,
+            assertionAlgorithms,
+            scopes: advertisedScopes(this.#parties),
+          }),
         jwks: () => this.jwks,
-        token: (...args) => this.#token(...args),
+        token: (request, response, logEntry) => {
+          this.#tokenRequests++;
+          return answerTokenRequest(request, response, logEntry, {
+            faults: this.#faults,
+            parties: this.#parties,
+            clock: this.#clock,
+            server: this,
+          });
+        },
       },
       this.#clock,
     );
-  }
-
-  async #token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void> {
-    this.#tokenRequests++;
-    const fault = this.#faults.take();
-    const { text, form } = await readBody(req);
-    // A queued fault wins over a malformed request: the test asked for exactly that answer.
-    if (form instanceof OAuthFailure && fault === undefined) return sendOAuthError(res, this.#clock, form);
-    const body = form instanceof OAuthFailure ? new URLSearchParams() : form;
-    const logged = {
-      grantType: body.get('grant_type'),
-      scope: body.get('scope'),
-      audience: body.get('audience'),
-      resource: body.getAll('resource').join(' '),
-    };
-    for (const [name, value] of Object.entries(logged)) if (value) entry[name as keyof typeof logged] = value;
-    if (fault !== undefined) {
-      entry.fault = fault.type;
-      if (
-        (await this.#faults.apply(res, fault, { authorization: req.headers.authorization, text, form: body })) ===
-        'answered'
-      )
-        return;
-    }
-    if (req.method !== 'POST') return sendMethodNotAllowed(res, this.#clock, 'POST');
-    try {
-      const { shape, headers } = tokenAnswerOf(fault, this);
-      const answer = await grantToken(this.#parties, req, body, entry, shape);
-      sendJson(
-        res,
-        this.#clock,
-        200,
-        answer,
-        withHeaders({ 'cache-control': 'no-store', pragma: 'no-cache' }, headers),
-      );
-    } catch (err) {
-      if (err instanceof OAuthFailure) return sendOAuthError(res, this.#clock, err);
-      throw err;
-    }
-  }
-
-  #metadata(): Record<string, unknown> {
-    const scopes = new Set<string>();
-    for (const { allowedScopes } of [...this.#parties.clients.values(), ...this.#parties.accounts.values()]) {
-      for (const scope of allowedScopes ?? []) scopes.add(scope);
-    }
-    return discoveryMetadata({
-      issuer: this.issuer,
-      tokenEndpoint: this.tokenEndpoint,
-      jwksUri: this.jwksUri,
-      grantTypes,
-      authMethods: clientAuthMethods,
-      assertionAlgorithms,
-      scopes,
-    });
   }
 }

@@ -1,0 +1,27 @@
+// Bytes allocated on the JavaScript heap while some work runs. Node 20's V8 has no running total of
+// allocated bytes (`v8.getHeapStatistics()` lacks `total_allocated_bytes`), but the heap's used size
+// only grows between collections, by exactly what was allocated, and `v8.GCProfiler` reports it
+// before and after every collection. So: allocated = used at the end − used at the start + what each
+// collection in between freed. A count, not a timing: it does not move with the machine's load.
+import v8 from 'node:v8';
+
+function usedHeapBytes(): number {
+  return v8.getHeapStatistics().used_heap_size;
+}
+
+/**
+ * Runs `work` and resolves with the bytes it (and anything else running meanwhile in this process)
+ * allocated on the JavaScript heap. Not counted: the backing memory of `Buffer`s and other
+ * `ArrayBuffer`s, which lives outside the heap (their JavaScript objects are counted).
+ */
+export async function allocatedBytes(work: () => Promise<void>): Promise<number> {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  const before = usedHeapBytes();
+  await work();
+  const after = usedHeapBytes();
+  let freed = 0;
+  for (const collection of profiler.stop().statistics)
+    freed += collection.beforeGC.heapStatistics.usedHeapSize - collection.afterGC.heapStatistics.usedHeapSize;
+  return after - before + freed;
+}
