@@ -26,9 +26,10 @@ export interface IoRedisClientLike {
 /** A client the user created and connected: node-redis or ioredis. */
 export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
 
-/** The four commands the cache sends, each bounded in time and failing with a RedisTokenCacheError. */
+/** The commands the cache sends, each bounded in time and failing with a RedisTokenCacheError. */
 export interface RedisCommands {
-  get(key: string): Promise<string | undefined>;
+  /** `GET key` and `PTTL key` at once: the value, and its remaining time to live in ms (undefined without one). */
+  getWithTtl(key: string): Promise<{ value: string; ttlMs: number | undefined } | undefined>;
   /** `SET key value PX ttlMs`. */
   setWithTtl(key: string, value: string, ttlMs: number): Promise<void>;
   /** `SET key value NX PX ttlMs`: whether the key was set (it did not exist). */
@@ -36,6 +37,9 @@ export interface RedisCommands {
   /** Deletes `key` only while it still holds `value` (compare-and-delete, atomic in a script). */
   deleteIfEqual(key: string, value: string): Promise<void>;
 }
+
+/** The entry and its remaining life in one round trip (atomic in a script): the reader counts the life on its own clock. */
+const getWithTtlScript = "return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}";
 
 // A lock that expired and was taken by another process must not be deleted by its former holder:
 // the comparison and the deletion run as one script, so nothing happens between them.
@@ -87,9 +91,11 @@ export function redisCommands(client: RedisClientLike, timeoutMs: number): Redis
     }
   };
   return {
-    async get(key) {
-      const reply = await run(['GET', key]);
-      return typeof reply === 'string' ? reply : undefined;
+    async getWithTtl(key) {
+      const reply = await run(['EVAL', getWithTtlScript, '1', key]);
+      const [value, ttlMs] = Array.isArray(reply) ? (reply as unknown[]) : [];
+      if (typeof value !== 'string') return undefined;
+      return { value, ttlMs: typeof ttlMs === 'number' && ttlMs >= 0 ? ttlMs : undefined };
     },
     async setWithTtl(key, value, ttlMs) {
       await run(['SET', key, value, 'PX', String(ttlMs)]);

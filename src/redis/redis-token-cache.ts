@@ -37,7 +37,8 @@ const optionNames = [
  *
  * Entries are encrypted with `encryptionKey`, stored under `keyPrefix` + a hash of the token
  * endpoint, client id, scopes, audience and resource (no secret, no scope text), and expire with
- * their token. Locks are `SET NX PX` with a random owner, released by compare-and-delete.
+ * their token; a reader counts the token's life from the entry's remaining time to live, never from
+ * the writer's clock. Locks are `SET NX PX` with a random owner, released by compare-and-delete.
  *
  * @throws AuthConfigError for a client of neither library, or a bad option (never quoting the key).
  * @example
@@ -64,8 +65,10 @@ export function createRedisTokenCache(client: RedisClientLike, options: RedisTok
   return {
     async get(key: string): Promise<SharedToken | undefined> {
       const redisKey = prefix + key;
-      const entry = await commands.get(redisKey);
-      return entry === undefined ? undefined : cipher.open(redisKey, entry);
+      const entry = await commands.getWithTtl(redisKey);
+      if (entry === undefined) return undefined;
+      const token = await cipher.open(redisKey, entry.value);
+      return entry.ttlMs === undefined ? token : { ...token, ttlMs: entry.ttlMs };
     },
     async set(key: string, token: SharedToken, ttlMs: number): Promise<void> {
       const redisKey = prefix + key;

@@ -14,6 +14,13 @@ export interface SharedToken {
    */
   readonly refreshAt?: Date;
   readonly scopes: readonly string[];
+  /**
+   * From `get` only, optional: the entry's remaining time to live in the store as it was read, in
+   * milliseconds (entries are written with their token's remaining life as TTL). When given, the
+   * manager counts the token's expiry from its own clock plus this, keeping `refreshAt`'s distance
+   * from `expiresAt`, so that a writer whose clock is wrong cannot stretch a token's life.
+   */
+  readonly ttlMs?: number;
 }
 
 /**
@@ -144,14 +151,31 @@ async function share(
 async function usableEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | undefined> {
   const entry = await attempt(context, 'get', () => cache.get(context.key));
   if (!isSharedToken(entry) || entry.accessToken === context.staleAccessToken) return undefined;
-  const expiresAtMs = entry.expiresAt.getTime();
-  const refreshAtMs =
-    entry.refreshAt instanceof Date
-      ? Math.min(entry.refreshAt.getTime(), expiresAtMs)
-      : expiresAtMs - context.minRemainingMs;
-  if (context.clock.now() >= refreshAtMs) return undefined;
+  const now = context.clock.now();
+  const { expiresAtMs, refreshAtMs } = entryTimes(entry, now, context.minRemainingMs);
+  if (now >= refreshAtMs) return undefined;
   context.onHit();
-  return entry;
+  return { accessToken: entry.accessToken, expiresAt: new Date(expiresAtMs), scopes: entry.scopes };
+}
+
+/**
+ * An entry's expiry and refresh time on this process's clock. The writer's dates are on its own
+ * clock, which may be off by minutes; the entry's remaining time to live in the store is not, so
+ * when the store gives it, the expiry is now plus that, and the refresh time keeps its distance
+ * from the expiry (a duration, which no clock offset changes).
+ */
+function entryTimes(
+  entry: SharedToken,
+  now: number,
+  minRemainingMs: number,
+): { expiresAtMs: number; refreshAtMs: number } {
+  const writtenExpiresAtMs = entry.expiresAt.getTime();
+  const leadMs =
+    entry.refreshAt instanceof Date ? Math.max(0, writtenExpiresAtMs - entry.refreshAt.getTime()) : minRemainingMs;
+  const ttlMs = entry.ttlMs;
+  const expiresAtMs =
+    typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs >= 0 ? now + ttlMs : writtenExpiresAtMs;
+  return { expiresAtMs, refreshAtMs: expiresAtMs - leadMs };
 }
 
 async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): Promise<Lock> {
