@@ -97,6 +97,7 @@ export class TokenFetcher {
       clock: options.clock,
       minRemainingMs: options.refreshBeforeExpiryMs,
       lockTtlMs: options.requestTimeoutMs + 1_000,
+      maxWaitMs: options.maxWaitMs,
       staleAccessToken,
       signal: closeSignal,
       onFailure: (operation, error) => {
