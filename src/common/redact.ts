@@ -1,3 +1,5 @@
+import { describeThrown } from './describe.js';
+
 const redacted = '[redacted]';
 
 /** Shorter values are not scrubbed: they would match innocent text, and no real secret is that short. */
@@ -19,6 +21,29 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 /** Whether `text` holds any of `secrets` (in the encodings given). */
 export function containsSecret(text: string, secrets: Iterable<string>): boolean {
   return redactSecrets(text, secrets) !== text;
+}
+
+/**
+ * A copy of `error` fit to pass on (in an event): of the same class, so that `instanceof` and its
+ * `code` still work, with every known secret scrubbed from its message, stack and string fields. Only
+ * plain fields (strings, numbers, booleans) are kept: an object field or `cause` may hold anything (a
+ * library's error may carry a command's arguments). A thrown value that is not an Error becomes an
+ * Error naming its type. Hand-written: no library copies an error with its prototype.
+ */
+export function redactError(error: unknown, secrets: Iterable<string>, maxMessageLength = 200): Error {
+  if (!(error instanceof Error)) return new Error(`a ${describeThrown(error)} was thrown`);
+  const list = [...secrets];
+  const copy = Object.create(Object.getPrototypeOf(error) as object | null) as Error;
+  const field = (name: string, value: unknown, enumerable: boolean): void => {
+    Object.defineProperty(copy, name, { value, enumerable, writable: true, configurable: true });
+  };
+  for (const [name, value] of Object.entries(error)) {
+    if (typeof value === 'string') field(name, redactSecrets(value, list), true);
+    else if (typeof value === 'number' || typeof value === 'boolean') field(name, value, true);
+  }
+  field('message', redactSecrets(error.message, list).slice(0, maxMessageLength), false);
+  if (error.stack !== undefined) field('stack', redactSecrets(error.stack, list), false);
+  return copy;
 }
 
 /**

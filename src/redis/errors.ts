@@ -5,8 +5,11 @@
  * - `command_failed`: Redis or the client rejected the command.
  * - `bad_entry`: the stored entry cannot be used: written with another `encryptionKey`, tampered
  *   with, moved from another key, or not an entry of ours.
+ * - `lock_lost`: a lock ran out before its holder released it (the holder's renewals did not reach
+ *   Redis in time, or its request outlasted `requestTimeoutMs` + 1 s), so another process may have
+ *   fetched a token too. Reported on the release.
  */
-export type RedisTokenCacheErrorCode = 'timeout' | 'unavailable' | 'command_failed' | 'bad_entry';
+export type RedisTokenCacheErrorCode = 'timeout' | 'unavailable' | 'command_failed' | 'bad_entry' | 'lock_lost';
 
 /**
  * What the Redis token cache rejects with. The TokenManager never lets it reach a `getToken()`

@@ -26,19 +26,36 @@ export interface IoRedisClientLike {
 /** A client the user created and connected: node-redis or ioredis. */
 export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
 
-/** The four commands the cache sends, each bounded in time and failing with a RedisTokenCacheError. */
+/** The commands the cache sends, each bounded in time and failing with a RedisTokenCacheError. */
 export interface RedisCommands {
-  get(key: string): Promise<string | undefined>;
+  /** `GET key` and `PTTL key` at once: the value, and its remaining time to live in ms (undefined without one). */
+  getWithTtl(key: string): Promise<{ value: string; ttlMs: number | undefined } | undefined>;
   /** `SET key value PX ttlMs`. */
   setWithTtl(key: string, value: string, ttlMs: number): Promise<void>;
-  /** `SET key value NX PX ttlMs`: whether the key was set (it did not exist). */
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
-  /** Deletes `key` only while it still holds `value` (compare-and-delete, atomic in a script). */
-  deleteIfEqual(key: string, value: string): Promise<void>;
+  /**
+   * `SET key value NX PX ttlMs`, and the same over a key that has no expiry: whether `value` holds
+   * the key now.
+   */
+  takeLock(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** `PEXPIRE key ttlMs` while `key` still holds `value`: whether it did. */
+  renewLock(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes `key` only while it still holds `value`: whether it did. */
+  deleteIfEqual(key: string, value: string): Promise<boolean>;
 }
 
-// A lock that expired and was taken by another process must not be deleted by its former holder:
-// the comparison and the deletion run as one script, so nothing happens between them.
+// The scripts run atomically in Redis, so nothing happens between their reads and their writes.
+/** The entry and its remaining life in one round trip: the reader counts the life on its own clock. */
+const getWithTtlScript = "return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}";
+/**
+ * A lock key with no expiry was not written by this cache (its locks always expire): whoever left it
+ * there, it would stall every process until someone deleted it, so it is taken over like a free one.
+ */
+const takeLockScript = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+/** A lock that expired and was taken by another process must be neither extended nor deleted by its former holder. */
+const renewLockScript =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 const compareAndDeleteScript =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
@@ -86,19 +103,26 @@ export function redisCommands(client: RedisClientLike, timeoutMs: number): Redis
       clearTimeout(timer);
     }
   };
+  const script = (source: string, key: string, ...args: string[]): Promise<unknown> =>
+    run(['EVAL', source, '1', key, ...args]);
   return {
-    async get(key) {
-      const reply = await run(['GET', key]);
-      return typeof reply === 'string' ? reply : undefined;
+    async getWithTtl(key) {
+      const reply = await script(getWithTtlScript, key);
+      const [value, ttlMs] = Array.isArray(reply) ? (reply as unknown[]) : [];
+      if (typeof value !== 'string') return undefined;
+      return { value, ttlMs: typeof ttlMs === 'number' && ttlMs >= 0 ? ttlMs : undefined };
     },
     async setWithTtl(key, value, ttlMs) {
       await run(['SET', key, value, 'PX', String(ttlMs)]);
     },
-    async setIfAbsent(key, value, ttlMs) {
-      return (await run(['SET', key, value, 'NX', 'PX', String(ttlMs)])) === 'OK';
+    async takeLock(key, value, ttlMs) {
+      return (await script(takeLockScript, key, value, String(ttlMs))) === 1;
+    },
+    async renewLock(key, value, ttlMs) {
+      return (await script(renewLockScript, key, value, String(ttlMs))) === 1;
     },
     async deleteIfEqual(key, value) {
-      await run(['EVAL', compareAndDeleteScript, '1', key, value]);
+      return (await script(compareAndDeleteScript, key, value)) === 1;
     },
   };
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { checkOptionNames } from '../common/option-checks.js';
 import { AuthConfigError } from '../common/config-error.js';
 import type { SharedToken, SharedTokenCache } from '../token/cache/shared-cache.js';
 import { EntryCipher, type EncryptionKeyInput } from './entry-cipher.js';
 import { redisCommands, type RedisClientLike } from './redis-commands.js';
+import { leaseMsFor, takeLease } from './redis-lease.js';
 
 /** Options of {@link createRedisTokenCache}. */
 export interface RedisTokenCacheOptions {
@@ -17,7 +17,8 @@ export interface RedisTokenCacheOptions {
   keyPrefix?: string;
   /**
    * Longest wait for one Redis command, in milliseconds; a slower answer counts as a failure and
-   * the manager fetches directly. Default 200.
+   * the manager fetches directly. Default 200. A lock's lease lasts 750 ms, or three times this if
+   * that is longer.
    */
   commandTimeoutMs?: number;
 }
@@ -37,7 +38,10 @@ const optionNames = [
  *
  * Entries are encrypted with `encryptionKey`, stored under `keyPrefix` + a hash of the token
  * endpoint, client id, scopes, audience and resource (no secret, no scope text), and expire with
- * their token. Locks are `SET NX PX` with a random owner, released by compare-and-delete.
+ * their token; a reader counts the token's life from the entry's remaining time to live, never from
+ * the writer's clock. Locks are `SET NX PX` with a random owner: a lease of 750 ms that the holder
+ * renews while its request runs (so the lock of a holder that died is free within 750 ms), released
+ * by compare-and-delete.
  *
  * @throws AuthConfigError for a client of neither library, or a bad option (never quoting the key).
  * @example
@@ -61,21 +65,21 @@ export function createRedisTokenCache(client: RedisClientLike, options: RedisTok
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000)
     throw new AuthConfigError('commandTimeoutMs must be a whole number of milliseconds from 1 to 60000');
   const commands = redisCommands(client, timeoutMs);
+  const leaseMs = leaseMsFor(timeoutMs);
   return {
     async get(key: string): Promise<SharedToken | undefined> {
       const redisKey = prefix + key;
-      const entry = await commands.get(redisKey);
-      return entry === undefined ? undefined : cipher.open(redisKey, entry);
+      const entry = await commands.getWithTtl(redisKey);
+      if (entry === undefined) return undefined;
+      const token = await cipher.open(redisKey, entry.value);
+      return entry.ttlMs === undefined ? token : { ...token, ttlMs: entry.ttlMs };
     },
     async set(key: string, token: SharedToken, ttlMs: number): Promise<void> {
       const redisKey = prefix + key;
       await commands.setWithTtl(redisKey, await cipher.seal(redisKey, token), ttlMs);
     },
-    async lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
-      const lockKey = `${prefix}${key}:lock`;
-      const owner = randomUUID();
-      if (!(await commands.setIfAbsent(lockKey, owner, ttlMs))) return undefined;
-      return () => commands.deleteIfEqual(lockKey, owner);
+    lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+      return takeLease(commands, `${prefix}${key}:lock`, ttlMs, leaseMs);
     },
   };
 }

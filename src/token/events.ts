@@ -45,7 +45,7 @@ export interface FatalFailureEvent {
 /** Payload of the `sharedCacheFailed` event: the shared cache failed, and the manager fetched without it. */
 export interface SharedCacheFailedEvent {
   readonly operation: SharedCacheOperation;
-  /** The cache's error, as its name and a short message with known secrets removed. */
+  /** The cache's error, of its own class with its plain fields (a `RedisTokenCacheError` with its `code`), its message and stack scrubbed of known secrets. */
   readonly error: Error;
 }
 

@@ -9,9 +9,10 @@ const pollHorizonMs = 1_000;
  * `horizonMs` (by default only polls; a longer horizon fires refresh timers too). Stops once
  * `done()` holds; fails after `limitMs` of real time. `quiet` replaces the real millisecond with a
  * wait for what is in flight (token requests, Redis commands), for scenes where a timer fired during
- * I/O would change the outcome. Managers under it should have a long
- * `requestTimeoutMs` (the lock, and the wait for it, last that long plus 1 s), so that a busy
- * machine cannot make a waiter give up while the holder's request is in flight.
+ * I/O would change the outcome. Managers under it should have a long `requestTimeoutMs` and
+ * `maxWaitMs` (a waiter waits for another's lock a quarter of `maxWaitMs`, at most `requestTimeoutMs`
+ * + 1 s, on this clock), so that a busy machine cannot make a waiter give up while the holder's
+ * request is in flight.
  */
 export async function pollUntil(
   clock: ManualClock,

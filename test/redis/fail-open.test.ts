@@ -4,8 +4,9 @@ import { describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { Redis } from 'ioredis';
 import type { SharedCacheFailedEvent } from '../../src/index.js';
-import { createRedisTokenCache } from '../../src/redis/index.js';
-import { createClock, createManager, startTokenServer } from '../helpers/token-fixtures.js';
+import { inspect } from 'node:util';
+import { createRedisTokenCache, RedisTokenCacheError } from '../../src/redis/index.js';
+import { clientSecret, createClock, createManager, startTokenServer, until } from '../helpers/token-fixtures.js';
 import { nodeRedisClient, skipWithoutRedis, startRedisServer } from './redis-server.js';
 
 const encryptionKey = randomBytes(32);
@@ -33,11 +34,44 @@ describe('fail open: Redis trouble never fails getToken()', { skip: skipWithoutR
       const token = await tokens.getToken();
       assert.ok(token.accessToken);
       assert.equal(server.tokenRequestCount, 1);
+      // The entry is written before the token is handed out: its write failed too.
       assert.deepEqual(
         events.map((event) => event.operation),
-        ['get', 'lock'],
+        ['get', 'lock', 'set'],
       );
       assert.match(events[0]?.error.message ?? '', /not connected/);
+      // The class and the code to alert on, not a plain Error named like it.
+      assert.ok(events[0]?.error instanceof RedisTokenCacheError, 'a RedisTokenCacheError');
+      assert.equal(events[0].error.code, 'unavailable');
+    },
+  );
+
+  it(
+    'a cache error that quotes the client secret reaches the event as its own class and code, the secret scrubbed',
+    bounded,
+    async (t) => {
+      const leaky = (): Promise<never> =>
+        Promise.reject(new RedisTokenCacheError('command_failed', `redis GET failed: ReplyError: ${clientSecret}`));
+      const clock = createClock();
+      const server = await startTokenServer(t, { clock });
+      const tokens = createManager(t, server, { clock, sharedCache: { get: leaky, set: leaky } });
+      const events: SharedCacheFailedEvent[] = [];
+      tokens.on('sharedCacheFailed', (event) => events.push(event));
+      await tokens.getToken();
+      await until(() => events.length === 2);
+      assert.deepEqual(
+        events.map((event) => event.operation),
+        ['get', 'set'],
+      );
+      for (const { error } of events) {
+        assert.ok(error instanceof RedisTokenCacheError, 'a RedisTokenCacheError');
+        assert.equal(error.code, 'command_failed');
+        assert.equal(error.name, 'RedisTokenCacheError');
+        assert.match(error.message, /redis GET failed: ReplyError: \[redacted\]/);
+        for (const text of [error.message, error.stack ?? '', inspect(error), JSON.stringify(error)]) {
+          assert.ok(!text.includes(clientSecret), 'no secret in the event');
+        }
+      }
     },
   );
 

@@ -91,11 +91,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A connected node-redis client, destroyed after the test. */
+/** A connected node-redis client, destroyed after the test (unless the test closed it). */
 export async function nodeRedisClient(t: TestContext, url: string) {
   const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
   client.on('error', () => undefined);
-  t.after(() => client.destroy());
+  t.after(() => {
+    if (client.isOpen) client.destroy();
+  });
   await client.connect();
   return client;
 }

@@ -14,6 +14,13 @@ export interface SharedToken {
    */
   readonly refreshAt?: Date;
   readonly scopes: readonly string[];
+  /**
+   * From `get` only, optional: the entry's remaining time to live in the store as it was read, in
+   * milliseconds (entries are written with their token's remaining life as TTL). When given, the
+   * manager counts the token's expiry from its own clock plus this, keeping `refreshAt`'s distance
+   * from `expiresAt`, so that a writer whose clock is wrong cannot stretch a token's life.
+   */
+  readonly ttlMs?: number;
 }
 
 /**
@@ -22,8 +29,9 @@ export interface SharedToken {
  * implements it on Redis; anything with the same three operations fits.
  *
  * The manager reads the shared entry before each fetch; when none is usable it takes the lock (when
- * the cache has one), reads again, fetches, writes the entry, and releases the lock. A process that
- * did not get the lock waits briefly for the entry, then fetches itself. Every failure of the cache
+ * the cache has one), reads again, fetches, writes the entry, hands the token to its callers and
+ * releases the lock. A process that did not get the lock waits for the entry (taking the lock if it
+ * is freed) for at most a quarter of `maxWaitMs`, then fetches itself. Every failure of the cache
  * fails open: the manager fetches directly and reports it with a `sharedCacheFailed` event.
  *
  * Keys are hashes of the token endpoint, client id, scopes, audience and resource; never a secret.
@@ -36,7 +44,8 @@ export interface SharedTokenCache {
   /**
    * Takes a lock on `key` for at most `ttlMs` milliseconds. Resolves with a function that releases
    * it, or `undefined` when another process holds it. Optional: without it, every process that finds
-   * no usable entry fetches.
+   * no usable entry fetches. A lock that expires sooner than `ttlMs` when its holder dies (a short
+   * lease the holder renews, as the Redis cache's) spares the others the wait.
    */
   lock?(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
 }
@@ -50,8 +59,10 @@ export interface SharedFetchContext {
   readonly clock: Clock;
   /** Without a `refreshAt`, a shared entry needs this much life left to be used, in milliseconds (the refresh margin). */
   readonly minRemainingMs: number;
-  /** How long to hold the lock, and to wait for another process's entry, in milliseconds. */
+  /** The longest a lock is held, in milliseconds; also the longest wait for another process's entry. */
   readonly lockTtlMs: number;
+  /** The caller's longest wait, in milliseconds: a quarter of it at most is spent waiting for another process. */
+  readonly maxWaitMs: number;
   /** The token this process holds or has just dropped: a shared entry holding it is no newer, so not used. */
   readonly staleAccessToken: string | undefined;
   readonly signal: AbortSignal;
@@ -66,6 +77,11 @@ export interface SharedFetchContext {
 /** How often a process without the lock looks for the entry another process is fetching, at first and at most, in ms. */
 const firstPollMs = 10;
 const maxPollMs = 100;
+/**
+ * The share of `maxWaitMs` a process waits for another's entry before fetching itself: the rest is
+ * left for its own request and retries.
+ */
+const lockWaitShare = 1 / 4;
 
 /** The key of a shared entry: a hash, so that no identity or scope list is readable in the store. */
 export function sharedCacheKey(
@@ -81,14 +97,17 @@ type Lock = { readonly release: () => Promise<void> } | 'held' | 'none';
 
 /**
  * Gets a token through `cache` (see {@link SharedTokenCache} for the protocol), `fetch` doing the
- * request. A failed lock means fetching at once (never waiting on a cache that is down), and the
- * entry is written and the lock released after the caller has its token.
+ * request. A failed lock means fetching at once (never waiting on a cache that is down). The entry
+ * is written before the token is returned, so that a process that exits (or closes its Redis client)
+ * right after getting it has shared it; the lock is released after. `close()` (the context's signal)
+ * releases a lock held by a request in flight at once.
  */
 export async function fetchThroughSharedCache(
   cache: SharedTokenCache,
   fetch: () => Promise<SourcedToken>,
   context: SharedFetchContext,
 ): Promise<SourcedToken> {
+  context.signal.throwIfAborted();
   const found = await usableEntry(cache, context);
   if (found !== undefined) return found;
   const first = await takeLock(cache, context);
@@ -101,31 +120,31 @@ export async function fetchThroughSharedCache(
   } else {
     lock = first;
   }
-  if (lock !== 'none') {
-    const fetchedMeanwhile = await usableEntry(cache, context);
-    if (fetchedMeanwhile !== undefined) {
-      void attempt(context, 'release', lock.release);
-      return fetchedMeanwhile;
-    }
-  }
-  let token: SourcedToken;
+  if (lock === 'none') return share(cache, await fetch(), context);
+  const release = releaseOnce(lock, context);
+  context.signal.addEventListener('abort', release, { once: true });
   try {
-    token = await fetch();
-  } catch (error) {
-    if (lock !== 'none') void attempt(context, 'release', lock.release);
-    throw error;
+    context.signal.throwIfAborted();
+    const fetchedMeanwhile = await usableEntry(cache, context);
+    return fetchedMeanwhile ?? (await share(cache, await fetch(), context));
+  } finally {
+    context.signal.removeEventListener('abort', release);
+    release();
   }
-  void share(cache, token, lock, context);
-  return token;
 }
 
-/** Writes the entry, with its remaining life as TTL, then releases the lock (so that waiters find the entry). */
-async function share(
-  cache: SharedTokenCache,
-  token: SourcedToken,
-  lock: Exclude<Lock, 'held'>,
-  context: SharedFetchContext,
-): Promise<void> {
+/** Releases `lock` once, however often called; a failure is reported like any other. */
+function releaseOnce(lock: { readonly release: () => Promise<void> }, context: SharedFetchContext): () => void {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    void attempt(context, 'release', lock.release);
+  };
+}
+
+/** Writes the entry, with its remaining life as TTL, and passes the token on. */
+async function share(cache: SharedTokenCache, token: SourcedToken, context: SharedFetchContext): Promise<SourcedToken> {
   const now = context.clock.now();
   const expiresAtMs = token.expiresAt.getTime();
   if (expiresAtMs > now) {
@@ -138,20 +157,37 @@ async function share(
     };
     await attempt(context, 'set', () => cache.set(context.key, shared, Math.ceil(expiresAtMs - now)));
   }
-  if (lock !== 'none') await attempt(context, 'release', lock.release);
+  return token;
 }
 
 async function usableEntry(cache: SharedTokenCache, context: SharedFetchContext): Promise<SourcedToken | undefined> {
   const entry = await attempt(context, 'get', () => cache.get(context.key));
   if (!isSharedToken(entry) || entry.accessToken === context.staleAccessToken) return undefined;
-  const expiresAtMs = entry.expiresAt.getTime();
-  const refreshAtMs =
-    entry.refreshAt instanceof Date
-      ? Math.min(entry.refreshAt.getTime(), expiresAtMs)
-      : expiresAtMs - context.minRemainingMs;
-  if (context.clock.now() >= refreshAtMs) return undefined;
+  const now = context.clock.now();
+  const { expiresAtMs, refreshAtMs } = entryTimes(entry, now, context.minRemainingMs);
+  if (now >= refreshAtMs) return undefined;
   context.onHit();
-  return entry;
+  return { accessToken: entry.accessToken, expiresAt: new Date(expiresAtMs), scopes: entry.scopes };
+}
+
+/**
+ * An entry's expiry and refresh time on this process's clock. The writer's dates are on its own
+ * clock, which may be off by minutes; the entry's remaining time to live in the store is not, so
+ * when the store gives it, the expiry is now plus that, and the refresh time keeps its distance
+ * from the expiry (a duration, which no clock offset changes).
+ */
+function entryTimes(
+  entry: SharedToken,
+  now: number,
+  minRemainingMs: number,
+): { expiresAtMs: number; refreshAtMs: number } {
+  const writtenExpiresAtMs = entry.expiresAt.getTime();
+  const leadMs =
+    entry.refreshAt instanceof Date ? Math.max(0, writtenExpiresAtMs - entry.refreshAt.getTime()) : minRemainingMs;
+  const ttlMs = entry.ttlMs;
+  const expiresAtMs =
+    typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs >= 0 ? now + ttlMs : writtenExpiresAtMs;
+  return { expiresAtMs, refreshAtMs: expiresAtMs - leadMs };
 }
 
 async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): Promise<Lock> {
@@ -168,15 +204,17 @@ async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): P
 }
 
 /**
- * Polls for the entry of the process holding the lock (soon at first, then every 100 ms) until the
- * lock would have expired. Takes the lock when it is free again (its holder failed, or died and the
- * lock expired), so that one process, not all, fetches next.
+ * Polls for the entry of the process holding the lock (soon at first, then every 100 ms), taking the
+ * lock as soon as it is free again (its holder failed, closed, or died and its lease ran out), so that
+ * one process, not all, fetches next. Gives up after a quarter of `maxWaitMs` (and no later than the
+ * lock's own longest hold): a holder that is alive but slow does not hold the others past that.
  */
 async function waitForEntry(
   cache: SharedTokenCache,
   context: SharedFetchContext,
 ): Promise<SourcedToken | Exclude<Lock, 'held'>> {
-  const deadline = monotonicNow(context.clock) + context.lockTtlMs;
+  const waitMs = Math.min(context.lockTtlMs, context.maxWaitMs * lockWaitShare);
+  const deadline = monotonicNow(context.clock) + waitMs;
   for (let delayMs = firstPollMs; monotonicNow(context.clock) < deadline; delayMs = Math.min(delayMs * 2, maxPollMs)) {
     await sleep(context.clock, Math.min(delayMs, deadline - monotonicNow(context.clock)), context.signal);
     const entry = await usableEntry(cache, context);

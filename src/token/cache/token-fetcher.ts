@@ -1,7 +1,6 @@
 import { AccessToken } from '../access-token.js';
 import { monotonicNow } from '../../common/clock.js';
-import { describeThrown } from '../../common/describe.js';
-import { redactSecrets } from '../../common/redact.js';
+import { redactError } from '../../common/redact.js';
 import { TokenError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { classifyFailure } from '../http/classify-failure.js';
@@ -98,11 +97,12 @@ export class TokenFetcher {
       clock: options.clock,
       minRemainingMs: options.refreshBeforeExpiryMs,
       lockTtlMs: options.requestTimeoutMs + 1_000,
+      maxWaitMs: options.maxWaitMs,
       staleAccessToken,
       signal: closeSignal,
       onFailure: (operation, error) => {
         stats.sharedCacheFailures++;
-        emit('sharedCacheFailed', { operation, error: this.#describeCacheError(error) });
+        emit('sharedCacheFailed', { operation, error: redactError(error, this.#secrets()) });
       },
       onHit: () => stats.sharedCacheHits++,
       onLockWait: () => stats.sharedCacheLockWaits++,
@@ -158,16 +158,6 @@ export class TokenFetcher {
     } catch {
       return false;
     }
-  }
-
-  /** A cache's error as name and short message, scrubbed: it is passed on in an event. */
-  #describeCacheError(error: unknown): Error {
-    const name = error instanceof Error ? error.name : 'Error';
-    const message =
-      error instanceof Error ? redactSecrets(error.message, this.#secrets()).slice(0, 200) : describeThrown(error);
-    const described = new Error(`shared cache failed: ${message}`);
-    described.name = name;
-    return described;
   }
 
   #secrets(): Iterable<string> {
