@@ -51,7 +51,8 @@ const getTokenOptionNames = ['scopes', 'signal'] as const satisfies readonly (ke
  *
  * Events (`tokenIssued`, `refreshFailed`, `fatalFailure`, `sharedCacheFailed`) are also published on
  * `node:diagnostics_channel`; none is named `'error'`, so none can crash the process unheard.
- * Timers are unref'd: a manager never keeps the process alive.
+ * Timers are unref'd: a manager never keeps the process alive, except that a caller waiting for a
+ * token keeps it up for at most `maxWaitMs`, so that a one-shot script's `catch` runs.
  *
  * @example
  * ```ts
