@@ -307,6 +307,34 @@ describe('refresh', () => {
     assert.equal(tokens.stats().tokenRequests, 2);
     assert.equal(server.tokenRequestCount, 2);
   });
+
+  it('keeps serving the still-valid token of a scope set nobody used for a refresh interval, and drops the scope set once it expires', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
+    const scopes = ['orders.write'];
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    await tokens.getToken({ scopes });
+    await clock.advance(550_000); // past the first refresh time: the scope set was used, so it refreshes
+    await until(() => issued.length === 2);
+    const second = issued[1]!;
+    await clock.advance(second.refreshAt.getTime() - clock.now()); // its refresh time: unused since
+    await requestsSettled(tokens);
+    assert.equal(server.tokenRequestCount, 2, 'no refresh for a scope set nobody used');
+    const served = tokens.getCachedToken({ scopes });
+    assert.equal(served?.expiresAt.getTime(), second.expiresAt.getTime(), 'a caller now gets the valid token at once');
+    await until(() => issued.length === 3); // and the use resumes the refreshes, in the background
+    // The use is worth one more refresh; then the scope set goes unused until its token expires.
+    await clock.advance(issued[2]!.refreshAt.getTime() - clock.now());
+    await until(() => issued.length === 4);
+    const last = issued[3]!;
+    await clock.advance(last.expiresAt.getTime() - clock.now() - 1);
+    assert.equal(tokens.stats().scopeSets, 2, 'kept while its token is valid');
+    await clock.advance(1);
+    assert.equal(tokens.stats().scopeSets, 1, 'dropped once it expired: only the configured scope set is left');
+    assert.equal(server.tokenRequestCount, 4);
+  });
 });
 
 /** A clock whose timers fire early, as Node's sometimes do by the wall clock, and record their delays. */

@@ -230,9 +230,13 @@ export class ScopeSetCycler {
     this.#latestError = undefined;
     this.#fatalStreak = 0;
     this.#timer.set(held.refreshAtMs, () => {
-      if (!this.#usedSinceTimer) return this.#context.onIdle(this);
-      this.#usedSinceTimer = false;
-      this.refreshInBackground();
+      if (this.#usedSinceTimer) {
+        this.#usedSinceTimer = false;
+        return this.refreshInBackground();
+      }
+      // Unused for a whole refresh interval: stop refreshing, but a caller who comes before the token
+      // expires still gets it at once (and restarts the refreshes); once it has expired, let go.
+      this.#timer.set(held.expiresAtMs, () => this.#context.onIdle(this));
     });
     const latencyMs = held.issuedAtMs - startedAtMs;
     stats.tokenIssued(latencyMs);
