@@ -230,13 +230,10 @@ export class ScopeSetCycler {
     this.#latestError = undefined;
     this.#fatalStreak = 0;
     this.#timer.set(held.refreshAtMs, () => {
-      if (this.#usedSinceTimer) {
-        this.#usedSinceTimer = false;
-        return this.refreshInBackground();
-      }
-      // Unused for a whole refresh interval: stop refreshing, but a caller who comes before the token
-      // expires still gets it at once (and restarts the refreshes); once it has expired, let go.
-      this.#timer.set(held.expiresAtMs, () => this.#context.onIdle(this));
+      // Unused for a refresh interval: refresh no more, but serve the token (a use restarts them) until it expires.
+      if (!this.#usedSinceTimer) return this.#timer.set(held.expiresAtMs, () => this.#context.onIdle(this));
+      this.#usedSinceTimer = false;
+      this.refreshInBackground();
     });
     const latencyMs = held.issuedAtMs - startedAtMs;
     stats.tokenIssued(latencyMs);
