@@ -58,7 +58,7 @@ export interface ProcessSoakOptions {
 
 export interface ProcessSoakResult {
   readonly tally: SoakTally;
-  /** Heap in use after GC after the warm-up (the first tenth of the run, at most a day) and at the end, in bytes. */
+  /** Heap in use after GC after the warm-up (the first tenth of the run) and at the end, in bytes. */
   readonly heapBefore: number;
   readonly heapAfter: number;
   /** A hash of every request (time, client, scope, fault) and call outcome: equal for equal runs. */
@@ -154,7 +154,8 @@ class ProcessSoak {
 
   /** Runs until `endMs`, then until every call has ended; returns the heap before and after. */
   async #drive(endMs: number): Promise<{ heapBefore: number; heapAfter: number }> {
-    const warmupEndMs = startMs + Math.min(dayMs, (endMs - startMs) / 10);
+    // A tenth of the run: long enough for most kinds of fault to have come, and their code to be compiled.
+    const warmupEndMs = startMs + (endMs - startMs) / 10;
     let heapBefore: number | undefined;
     let nextDayMs = startMs + dayMs;
     for (;;) {

@@ -26,7 +26,9 @@ export function processSoakFigures(result: ProcessSoakResult, days: number): Fig
       rounds: 1,
       goal: '0',
       met: tally.avoidableFailures === 0,
-      note: `${tally.failedCalls.toLocaleString('en-US')} of ${tally.calls.toLocaleString('en-US')} calls failed, each inside a fault and the backoff it allows; faults: ${faults}`,
+      note:
+        `${tally.failedCalls.toLocaleString('en-US')} of ${tally.calls.toLocaleString('en-US')} calls failed, each inside a fault ` +
+        `or the backoff it allows (${tally.failuresWithinBackoff} of them when the server answered again, within that backoff); faults: ${faults}`,
     },
     {
       // Figure 2. A call that did not resolve from the cache (it took more than two promise jobs)
@@ -39,6 +41,7 @@ export function processSoakFigures(result: ProcessSoakResult, days: number): Fig
       rounds: 1,
       goal: '0',
       met: tally.waitedWithTokenCached === 0,
+      note: `${tally.rotatedOutTokensServed.toLocaleString('en-US')} tokens served were refused by the resource server after a signing-key rotation, then invalidated and asked for again (with no token cached, that call waits)`,
     },
     {
       // Figure 3. Token requests the token server received, over the fewest the run allows
@@ -66,7 +69,7 @@ export function processSoakFigures(result: ProcessSoakResult, days: number): Fig
     {
       // Figure 5. Heap in use after full GCs at the end of the run, less the same after the warm-up.
       id: 'soak.heap-growth',
-      title: 'heap growth from the end of the warm-up to the end of the run, after GC',
+      title: 'heap growth from the end of the warm-up (a tenth of the run) to its end, after GC',
       unit: 'MB',
       ours: one(heapGrowthMb),
       rounds: 1,

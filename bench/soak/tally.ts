@@ -33,6 +33,8 @@ export interface CallRecord {
   readonly usableAtStart: boolean;
   /** The token server was healthy for it at some moment of its wait (see {@link SoakTally.healthy}). */
   sawHealthy: boolean;
+  /** The same, without the backoff allowed after a fault: nothing was queued or hanging. */
+  sawAnswering: boolean;
 }
 
 /** How a request met a queued fault: a retryable failure, a fatal one, a hang, or a token (too short, but usable). */
@@ -57,6 +59,11 @@ export class SoakTally {
   failedCalls = 0;
   /** Failed calls while a valid token could have been held: figure 1. */
   avoidableFailures = 0;
+  /**
+   * Failed calls that are not avoidable only because of the backoff allowed after a fault: the token
+   * server would have answered a request at some moment of their wait, but within that backoff.
+   */
+  failuresWithinBackoff = 0;
   /** Calls that waited while a usable token was cached: figure 2. */
   waitedWithTokenCached = 0;
   /** Token requests the token server received: figure 3, over `minimum.total()`. */
@@ -153,6 +160,7 @@ export class SoakTally {
       startMs: nowMs,
       usableAtStart,
       sawHealthy: this.healthy(manager, scopeSet, nowMs),
+      sawAnswering: this.#answering(manager),
     };
     if (waited && usableAtStart) {
       this.waitedWithTokenCached++;
@@ -168,8 +176,11 @@ export class SoakTally {
     this.longestWaitMs = Math.max(this.longestWaitMs, nowMs - call.startMs);
     if (error === undefined) return;
     this.failedCalls++;
-    if (this.healthy(call.manager, call.scopeSet, nowMs)) call.sawHealthy = true;
-    if (!call.usableAtStart && !call.sawHealthy) return;
+    this.#observeCall(call, nowMs);
+    if (!call.usableAtStart && !call.sawHealthy) {
+      if (call.sawAnswering) this.failuresWithinBackoff++;
+      return;
+    }
     this.avoidableFailures++;
     const why = call.usableAtStart ? 'a usable token was cached' : 'the token server was healthy';
     const { code } = error as { code?: string };
@@ -178,9 +189,12 @@ export class SoakTally {
 
   /** Notes, for every call still waiting, whether the token server is healthy for it now. */
   observe(nowMs: number): void {
-    for (const call of this.#waiting) {
-      if (!call.sawHealthy && this.healthy(call.manager, call.scopeSet, nowMs)) call.sawHealthy = true;
-    }
+    for (const call of this.#waiting) this.#observeCall(call, nowMs);
+  }
+
+  #observeCall(call: CallRecord, nowMs: number): void {
+    if (!call.sawHealthy && this.healthy(call.manager, call.scopeSet, nowMs)) call.sawHealthy = true;
+    if (!call.sawAnswering && this.#answering(call.manager)) call.sawAnswering = true;
   }
 
   /** Calls waiting now. */
@@ -198,9 +212,14 @@ export class SoakTally {
    * price of not hammering a failing server, not a failure the SDK could have avoided.
    */
   healthy(manager: number, scopeSet: string, nowMs: number): boolean {
-    if (this.queuedFaults > 0 || this.#hanging[manager]! > 0) return false;
+    if (!this.#answering(manager)) return false;
     if (nowMs < this.#retryableUntilMs[manager]!) return false;
     return nowMs >= (this.#sets.get(`${manager} ${scopeSet}`)?.fatalUntilMs ?? -Infinity);
+  }
+
+  /** A request of `manager` sent now would get a token: no fault is queued, and nothing of it hangs or is set to. */
+  #answering(manager: number): boolean {
+    return this.queuedFaults === 0 && this.#hanging[manager] === 0;
   }
 
   #facts(manager: number, scopeSet: string): ScopeSetFacts {
