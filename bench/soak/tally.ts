@@ -64,19 +64,20 @@ export class SoakTally {
    * server would have answered a request at some moment of their wait, but within that backoff.
    */
   failuresWithinBackoff = 0;
+  /** A few of the avoidable failures and needless waits, to say what went wrong. */
+  readonly examples: string[] = [];
   /** Calls that waited while a usable token was cached: figure 2. */
   waitedWithTokenCached = 0;
   /** Token requests the token server received: figure 3, over `minimum.total()`. */
   tokenRequests = 0;
   /** The longest time any call took, in ms: figure 4. */
   longestWaitMs = 0;
+  /** The faults drawn, by kind. */
+  readonly faults = new Map<FaultKind, number>();
   /** Tokens served whose `exp` had passed on the token server's clock. */
   expiredTokensServed = 0;
   /** Tokens served that were signed with a key the server had rotated out (each is invalidated, and asked for again). */
   rotatedOutTokensServed = 0;
-  /** A few of the avoidable failures and needless waits, to say what went wrong. */
-  readonly examples: string[] = [];
-  readonly faults = new Map<FaultKind, number>();
 
   constructor(settings: TallySettings, managers: number, startMs: number) {
     this.#settings = settings;
