@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { TokenError } from '../../src/index.js';
 import type { AccessToken, Clock } from '../../src/index.js';
 import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
-import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
+import { ManualClock, type MockTokenServer } from '../../src/testing/index.js';
 import { TokenManager } from '../../src/index.js';
 import { invalidOption } from '../helpers/config-error.js';
 import {
@@ -63,6 +63,28 @@ describe('getting a token', () => {
     const token = await tokens.getToken();
     assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
+  });
+
+  it('dates its private_key_jwt assertions by the injected clock, as the token server that shares it checks them', async (t) => {
+    // A clock a day ahead of real time: the assertion's iat and exp must come from it, not from Date.now().
+    const clock = new ManualClock(Date.now() + 24 * 3600_000);
+    const server = await startTokenServer(t, { clock });
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
+    const tokens = closeAfterTest(
+      t,
+      new TokenManager({
+        tokenEndpoint: server.tokenEndpoint,
+        clientId: 'jwt-client',
+        privateKey: await exportJWK(privateKey),
+        allowInsecureRequests: true,
+        clock,
+      }),
+    );
+    await tokens.getToken();
+    await clock.advance(30 * 60_000); // and half an hour on: each assertion is dated afresh
+    tokens.invalidate();
+    assert.equal((await server.verifyAccessToken((await tokens.getToken()).accessToken)).sub, 'jwt-client');
   });
 
   it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async (t) => {
