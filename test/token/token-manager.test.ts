@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { describe, it, type TestContext } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { TokenError } from '../../src/index.js';
-import type { AccessToken, Clock } from '../../src/index.js';
+import type { AccessToken, Clock, TokenManagerOptions } from '../../src/index.js';
 import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
 import { ManualClock, type MockTokenServer } from '../../src/testing/index.js';
 import { TokenManager } from '../../src/index.js';
@@ -47,19 +47,20 @@ describe('getting a token', () => {
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
   });
 
-  it('gets a token with private_key_jwt signed by a private JWK', async (t) => {
-    const server = await startTokenServer(t);
+  /** A manager for client `jwt-client` of `server`, authenticating with a fresh private JWK (`private_key_jwt`). */
+  async function privateJwkManager(t: TestContext, server: MockTokenServer, extra: TokenManagerOptions = {}) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
-    const tokens = closeAfterTest(
+    const options = { tokenEndpoint: server.tokenEndpoint, clientId: 'jwt-client', allowInsecureRequests: true };
+    return closeAfterTest(
       t,
-      new TokenManager({
-        tokenEndpoint: server.tokenEndpoint,
-        clientId: 'jwt-client',
-        privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' },
-        allowInsecureRequests: true,
-      }),
+      new TokenManager({ ...options, privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' }, ...extra }),
     );
+  }
+
+  it('gets a token with private_key_jwt signed by a private JWK', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = await privateJwkManager(t, server);
     const token = await tokens.getToken();
     assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
@@ -69,18 +70,7 @@ describe('getting a token', () => {
     // A clock a day ahead of real time: the assertion's iat and exp must come from it, not from Date.now().
     const clock = new ManualClock(Date.now() + 24 * 3600_000);
     const server = await startTokenServer(t, { clock });
-    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-    server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
-    const tokens = closeAfterTest(
-      t,
-      new TokenManager({
-        tokenEndpoint: server.tokenEndpoint,
-        clientId: 'jwt-client',
-        privateKey: await exportJWK(privateKey),
-        allowInsecureRequests: true,
-        clock,
-      }),
-    );
+    const tokens = await privateJwkManager(t, server, { clock });
     await tokens.getToken();
     await clock.advance(30 * 60_000); // and half an hour on: each assertion is dated afresh
     tokens.invalidate();
