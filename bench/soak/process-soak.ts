@@ -224,8 +224,7 @@ class ProcessSoak {
         return;
       case 'credential-function-hang':
         // Like a queued fault, it is there from now: the manager's next token request will hang.
-        this.#clients.credentials.hangNextAssertion();
-        this.#tally.hangStarted(assertionFunctionManager);
+        if (this.#clients.credentials.hangNextAssertion()) this.#tally.hangStarted(assertionFunctionManager);
         return;
       case 'secret-file-rotation':
         await writeTokenFile(this.#clients.credentials.secretFile, episode.secret);

@@ -28,8 +28,8 @@ export const assertionFunctionManager = 1;
 /** What the soak does to the clients' credentials. */
 export interface SoakCredentials {
   readonly secretFile: string;
-  /** The next call of the assertion function never settles. */
-  hangNextAssertion(): void;
+  /** The next call of the assertion function never settles; false when that was so already. */
+  hangNextAssertion(): boolean;
 }
 
 export interface SoakClients {
@@ -99,7 +99,13 @@ export async function createSoakClients(
   return {
     managers,
     managerOf: new Map(clients.map(({ id }, index) => [id, index])),
-    credentials: { secretFile, hangNextAssertion: () => (hangNext = true) },
+    credentials: {
+      secretFile,
+      hangNextAssertion: () => {
+        if (hangNext) return false;
+        return (hangNext = true);
+      },
+    },
   };
 }
 
