@@ -1,9 +1,6 @@
 // `npm run bench`: every figure, measured side by side on this machine, printed as a table and
 // written to bench/results.json. `npm run bench -- --quick` runs a smaller plan (to check the bench
 // itself, not to quote); `--only=overhead,get-token` runs only those sections.
-import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createTokenManager } from './clients.js';
 import { allocationPerCall } from './figures/allocation.js';
@@ -18,11 +15,11 @@ import { sharedCache } from './figures/shared-cache.js';
 import { refreshLatency } from './figures/refresh-latency.js';
 import { unaryThroughput } from './figures/unary-throughput.js';
 import type { Figure } from './lib/figure.js';
+import { machine } from './lib/machine.js';
+import { readResults, resultsFile, writeResults } from './lib/results-file.js';
 import { markdownTable } from './lib/table.js';
 import { fullPlan, quickPlan, type Plan } from './plan.js';
 import { ServerProcess } from './server/server-process.js';
-
-const resultsFile = new URL('./results.json', import.meta.url);
 
 /** One section of the bench, named for what it measures: what it needs and the figures it measures. */
 type Section = (context: { servers: ServerProcess; plan: Plan }) => Promise<Figure[]>;
@@ -88,19 +85,6 @@ function chosenSections(args: readonly string[]): string[] {
   return chosen;
 }
 
-function machine(): Record<string, string | number> {
-  const require = createRequire(import.meta.url);
-  const grpcVersion = (require('@grpc/grpc-js/package.json') as { version: string }).version;
-  return {
-    cpus: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memoryGB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    grpcJs: grpcVersion,
-  };
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const plan = args.includes('--quick') ? quickPlan : fullPlan;
@@ -128,10 +112,9 @@ async function main(): Promise<void> {
     `\n${about.cpus} CPUs (${about.cpuModel}), Node ${about.node}, grpc-js ${about.grpcJs}; ` +
       `${args.includes('--quick') ? 'quick' : 'full'} plan; ${durationSec.toFixed(0)} s. Ratios are ours / reference per round: median (min–max).`,
   );
-  await writeFile(
-    resultsFile,
-    `${JSON.stringify({ startedAt: startedAt.toISOString(), durationSec, machine: about, plan, figures }, null, 2)}\n`,
-  );
+  // The soak's results (`npm run soak`) are kept.
+  const { soak } = await readResults();
+  await writeResults({ startedAt: startedAt.toISOString(), durationSec, machine: about, plan, figures, soak });
   console.log(`written to ${resultsFile.pathname}`);
 }
 

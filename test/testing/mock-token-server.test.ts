@@ -153,6 +153,25 @@ describe('discovery', () => {
     assert.equal(typeof key?.kid, 'string');
     assert.equal(key?.d, undefined, 'no private part');
   });
+
+  test('rotates its signing key: new tokens carry the new kid, and tokens signed before no longer verify', async (t) => {
+    const server = await startServer(t, { signingAlg: 'ES256' });
+    const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));
+    const before = (await client.clientCredentialsGrant(config, { scope: 'orders.read' })).access_token;
+    const oldKid = decodeProtectedHeader(before).kid;
+    const kid = await server.rotateSigningKey();
+    assert.notEqual(kid, oldKid);
+    const jwks = (await (await fetch(server.jwksUri)).json()) as { keys: { kid: string; alg: string }[] };
+    assert.deepEqual(
+      jwks.keys.map((key) => [key.kid, key.alg]),
+      [[kid, 'ES256']],
+      'the JWKS serves the new key alone',
+    );
+    const after = (await client.clientCredentialsGrant(config, { scope: 'orders.read' })).access_token;
+    assert.equal(decodeProtectedHeader(after).kid, kid);
+    assert.equal((await server.verifyAccessToken(after)).sub, 'orders-svc');
+    await assert.rejects(server.verifyAccessToken(before));
+  });
 });
 
 describe('client authentication', () => {

@@ -161,26 +161,26 @@ describe('client assertions from a file (clientAssertionFile)', () => {
     await assert.rejects(tokens.getToken(), { code: 'config', message: `clientAssertionFile ${path} is empty` });
   });
 
-  it('refuses an expired JWT in the file with the time it expired and none of its content', async (t) => {
-    const raw = await recordingServer(t);
+  it('sends a JWT in the file that expired by this clock, and a refusal says when it expired and none of its content', async (t) => {
     const clock = createClock();
     const path = join(await tempDir(t), 'token');
     const cluster = await MockWorkloadIssuer.create({ clock });
     const jwt = await cluster.writeTokenFile(path, { subject, audience: 'sts', lifetimeSec: -60 });
+    const raw = await recordingServer(t, new Set([jwt]));
     const tokens = manager(t, { tokenEndpoint: `${raw.url}/token`, clientAssertionFile: path, clock });
     await assert.rejects(tokens.getToken(), (err: unknown) => {
       assert.ok(err instanceof TokenError);
-      assert.equal(err.code, 'config');
+      assert.equal(err.code, 'invalid_client');
       assert.match(
         err.message,
         new RegExp(
-          `^clientAssertionFile ${path} holds a JWT that expired at .* \\(60 s ago\\); whatever writes the file has stopped rotating it$`,
+          `; clientAssertionFile ${path} holds a JWT that expired at .* \\(60 s ago by this machine's clock\\); whatever writes the file has stopped rotating it, or this machine's clock is ahead$`,
         ),
       );
       for (const part of jwt.split('.')) assert.ok(!err.message.includes(part));
       return true;
     });
-    assert.equal(raw.requests.length, 0);
+    assert.deepEqual(sentAssertions(raw), [jwt], 'sent once: the token server is the judge of its expiry');
   });
 
   it('recovers from an expired file once the platform rotates it', async (t) => {
@@ -189,7 +189,7 @@ describe('client assertions from a file (clientAssertionFile)', () => {
     const path = join(await tempDir(t), 'token');
     await cluster.writeTokenFile(path, { subject, audience: server.tokenEndpoint, lifetimeSec: -1 });
     const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientAssertionFile: path, clock });
-    await assert.rejects(tokens.getToken(), { code: 'config' });
+    await assert.rejects(tokens.getToken(), { code: 'invalid_client' });
 
     await writeTokenFile(path, await cluster.sign({ subject, audience: server.tokenEndpoint }));
     tokens.invalidate();
@@ -212,6 +212,24 @@ describe('client assertions from a function (clientAssertion)', () => {
     await tokens.getToken();
     assert.equal(returned.length, 2);
     assert.deepEqual(sentAssertions(raw), returned);
+  });
+
+  it("gets a token with a fresh JWT that looks expired only because this machine's clock is ahead", async (t) => {
+    const clock = createClock();
+    // The platform and the token server keep true time; this machine's wall clock is 15 minutes ahead.
+    const trueTime = { now: () => clock.monotonicNow() };
+    const server = await startTokenServer(t, { clock: trueTime });
+    const ci = await MockWorkloadIssuer.create({ issuer: 'https://token.actions.example.test', clock: trueTime });
+    server.addClient({
+      clientId: 'workload-client',
+      federatedCredential: { issuer: ci.issuer, subject, publicKey: ci.publicJwk },
+    });
+    clock.stepWallClock(15 * 60_000);
+    const clientAssertion = (): Promise<string> =>
+      ci.sign({ subject, audience: server.tokenEndpoint, lifetimeSec: 600 });
+    const tokens = manager(t, { tokenEndpoint: server.tokenEndpoint, clientAssertion, clock });
+    const claims = await server.verifyAccessToken((await tokens.getToken()).accessToken);
+    assert.equal(claims.client_id, 'workload-client');
   });
 
   it('turns a throwing function into a retryable error without its message', async (t) => {

@@ -7,9 +7,9 @@ import { inspect } from 'node:util';
 import { describe, it, type TestContext } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { TokenError } from '../../src/index.js';
-import type { AccessToken, Clock } from '../../src/index.js';
+import type { AccessToken, Clock, TokenManagerOptions } from '../../src/index.js';
 import type { RefreshFailedEvent, TokenIssuedEvent } from '../../src/index.js';
-import type { ManualClock, MockTokenServer } from '../../src/testing/index.js';
+import { ManualClock, type MockTokenServer } from '../../src/testing/index.js';
 import { TokenManager } from '../../src/index.js';
 import { invalidOption } from '../helpers/config-error.js';
 import {
@@ -47,22 +47,34 @@ describe('getting a token', () => {
     assert.equal(server.requests.at(-1)?.authMethod, 'client_secret_post');
   });
 
-  it('gets a token with private_key_jwt signed by a private JWK', async (t) => {
-    const server = await startTokenServer(t);
+  /** A manager for client `jwt-client` of `server`, authenticating with a fresh private JWK (`private_key_jwt`). */
+  async function privateJwkManager(t: TestContext, server: MockTokenServer, extra: TokenManagerOptions = {}) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     server.addClient({ clientId: 'jwt-client', publicKey: await exportJWK(publicKey) });
-    const tokens = closeAfterTest(
+    const options = { tokenEndpoint: server.tokenEndpoint, clientId: 'jwt-client', allowInsecureRequests: true };
+    return closeAfterTest(
       t,
-      new TokenManager({
-        tokenEndpoint: server.tokenEndpoint,
-        clientId: 'jwt-client',
-        privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' },
-        allowInsecureRequests: true,
-      }),
+      new TokenManager({ ...options, privateKey: { ...(await exportJWK(privateKey)), kid: 'k1' }, ...extra }),
     );
+  }
+
+  it('gets a token with private_key_jwt signed by a private JWK', async (t) => {
+    const server = await startTokenServer(t);
+    const tokens = await privateJwkManager(t, server);
     const token = await tokens.getToken();
     assert.equal((await server.verifyAccessToken(token.accessToken)).sub, 'jwt-client');
     assert.equal(server.requests.at(-1)?.authMethod, 'private_key_jwt');
+  });
+
+  it('dates its private_key_jwt assertions by the injected clock, as the token server that shares it checks them', async (t) => {
+    // A clock a day ahead of real time: the assertion's iat and exp must come from it, not from Date.now().
+    const clock = new ManualClock(Date.now() + 24 * 3600_000);
+    const server = await startTokenServer(t, { clock });
+    const tokens = await privateJwkManager(t, server, { clock });
+    await tokens.getToken();
+    await clock.advance(30 * 60_000); // and half an hour on: each assertion is dated afresh
+    tokens.invalidate();
+    assert.equal((await server.verifyAccessToken((await tokens.getToken()).accessToken)).sub, 'jwt-client');
   });
 
   it('gets a token with private_key_jwt signed by a PEM key, after discovery from the issuer', async (t) => {
@@ -306,6 +318,34 @@ describe('refresh', () => {
     // A refresh timer starts its request as it fires, so none was started if none is counted now.
     assert.equal(tokens.stats().tokenRequests, 2);
     assert.equal(server.tokenRequestCount, 2);
+  });
+
+  it('keeps serving the still-valid token of a scope set nobody used for a refresh interval, and drops the scope set once it expires', async (t) => {
+    const clock = createClock();
+    const server = await startTokenServer(t, { clock, tokenLifetimeSec: 600 });
+    const tokens = createManager(t, server, { clock });
+    const scopes = ['orders.write'];
+    const issued: TokenIssuedEvent[] = [];
+    tokens.on('tokenIssued', (e) => issued.push(e));
+    await tokens.getToken({ scopes });
+    await clock.advance(550_000); // past the first refresh time: the scope set was used, so it refreshes
+    await until(() => issued.length === 2);
+    const second = issued[1]!;
+    await clock.advance(second.refreshAt.getTime() - clock.now()); // its refresh time: unused since
+    await requestsSettled(tokens);
+    assert.equal(server.tokenRequestCount, 2, 'no refresh for a scope set nobody used');
+    const served = tokens.getCachedToken({ scopes });
+    assert.equal(served?.expiresAt.getTime(), second.expiresAt.getTime(), 'a caller now gets the valid token at once');
+    await until(() => issued.length === 3); // and the use resumes the refreshes, in the background
+    // The use is worth one more refresh; then the scope set goes unused until its token expires.
+    await clock.advance(issued[2]!.refreshAt.getTime() - clock.now());
+    await until(() => issued.length === 4);
+    const last = issued[3]!;
+    await clock.advance(last.expiresAt.getTime() - clock.now() - 1);
+    assert.equal(tokens.stats().scopeSets, 2, 'kept while its token is valid');
+    await clock.advance(1);
+    assert.equal(tokens.stats().scopeSets, 1, 'dropped once it expired: only the configured scope set is left');
+    assert.equal(server.tokenRequestCount, 4);
   });
 });
 

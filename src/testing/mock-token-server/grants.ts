@@ -2,7 +2,7 @@
 // tokens it issues for them.
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertions.js';
 import type { ClientRegistry, RegisteredClient } from './client-auth.js';
 import { OAuthFailure, type Clock } from './http.js';
@@ -36,32 +36,41 @@ export interface TokenShape {
   readonly issuedTokenType?: string;
 }
 
+/** A token signing key, and its public half as the JWKS endpoint serves it (with `kid`, `alg` and `use`). */
+export interface SigningKey {
+  readonly signingKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+/** A fresh signing key for `alg`, with a random `kid`. */
+export async function generateSigningKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { signingKey: privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' } };
+}
+
 /** Signs the access tokens: JWTs (RFC 9068 `at+jwt`) with `iss`, `sub`, `aud`, `scope`, `client_id`, `iat`, `exp`, `jti`. */
 export class TokenIssuer {
   readonly #issuer: string;
   readonly #defaultAudience: string;
-  readonly #signingKey: CryptoKey;
-  readonly #publicJwk: JWK;
+  #key: SigningKey;
   readonly #clock: Clock;
   #issued = 0;
 
-  constructor(options: {
-    issuer: string;
-    defaultAudience: string | undefined;
-    signingKey: CryptoKey;
-    publicJwk: JWK;
-    clock: Clock;
-  }) {
+  constructor(options: { issuer: string; defaultAudience: string | undefined; key: SigningKey; clock: Clock }) {
     this.#issuer = options.issuer;
     this.#defaultAudience = options.defaultAudience ?? defaultTokenAudience;
-    this.#signingKey = options.signingKey;
-    this.#publicJwk = options.publicJwk;
+    this.#key = options.key;
     this.#clock = options.clock;
   }
 
   /** The public signing keys, as the JWKS endpoint serves them. */
   get jwks(): { keys: JWK[] } {
-    return { keys: [{ ...this.#publicJwk }] };
+    return { keys: [{ ...this.#key.publicJwk }] };
+  }
+
+  /** Signs with `key` from now on, and serves only it. */
+  rotate(key: SigningKey): void {
+    this.#key = key;
   }
 
   /** Access tokens issued so far. */
@@ -83,14 +92,14 @@ export class TokenIssuer {
     const audience = resources.length > 1 ? resources : (resources[0] ?? body.get('audience') ?? this.#defaultAudience);
     const scope = scopes.join(' ');
     const accessToken = await new SignJWT({ ...extra.claims, scope, client_id: extra.clientId ?? subject })
-      .setProtectedHeader({ alg: this.#publicJwk.alg!, kid: this.#publicJwk.kid!, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: this.#key.publicJwk.alg!, kid: this.#key.publicJwk.kid!, typ: 'at+jwt' })
       .setIssuer(this.#issuer)
       .setSubject(subject)
       .setAudience(audience)
       .setIssuedAt(nowSec)
       .setExpirationTime(nowSec + shape.jwtLifetimeSec)
       .setJti(randomUUID())
-      .sign(this.#signingKey);
+      .sign(this.#key.signingKey);
     this.#issued++;
     return {
       access_token: accessToken,

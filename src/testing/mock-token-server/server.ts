@@ -1,23 +1,22 @@
 // MockTokenServer: the public class. It owns the state and wires the HTTP side, client
 // authentication, grants and faults together; each of those lives in the file named for it.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import {
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-} from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
 import { ClientRegistry, clientAuthMethods } from './client-auth.js';
 import { checkBoolean } from '../../common/option-checks.js';
 import { FaultQueue } from './faults.js';
 import { answerTokenRequest } from './token-endpoint.js';
-import { advertisedScopes, grantTypes, ServiceAccountRegistry, TokenIssuer, type GrantParties } from './grants.js';
+import {
+  advertisedScopes,
+  generateSigningKey,
+  grantTypes,
+  ServiceAccountRegistry,
+  TokenIssuer,
+  type GrantParties,
+  type SigningKey,
+} from './grants.js';
 import { discoveryMetadata, listenOnLoopback, route, serve, tokenPath, type Clock } from './http.js';
 import { checkClient, checkServiceAccount, checkStartOptions, checkTrustedIssuer } from './options.js';
 import { SubjectTokenIssuers } from './token-exchange.js';
@@ -87,15 +86,12 @@ export class MockTokenServer {
   readonly #parties: GrantParties;
   readonly #faults: FaultQueue;
   readonly #log: LogEntry[] = [];
+  readonly #signingAlg: 'RS256' | 'ES256';
   #omitExpiresIn = false;
   #tokenRequests = 0;
   #closed: Promise<void> | undefined;
 
-  private constructor(
-    server: Server,
-    options: MockTokenServerOptions,
-    signing: { signingKey: CryptoKey; publicJwk: JWK },
-  ) {
+  private constructor(server: Server, options: MockTokenServerOptions, key: SigningKey) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.tokenEndpoint = `${this.issuer}${tokenPath}`;
@@ -104,13 +100,14 @@ export class MockTokenServer {
     this.omitExpiresIn = options.omitExpiresIn ?? false;
     this.discovery = options.discovery ?? 'both';
     this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#signingAlg = options.signingAlg ?? 'RS256';
     const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], this.#clock);
     this.#parties = {
       clients: new ClientRegistry(assertions),
       accounts: new ServiceAccountRegistry(assertions),
       subjectIssuers: new SubjectTokenIssuers(assertions),
       issuer: new TokenIssuer({
-        ...signing,
+        key,
         issuer: this.issuer,
         defaultAudience: options.audience,
         clock: this.#clock,
@@ -126,10 +123,8 @@ export class MockTokenServer {
    */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
     checkStartOptions(options);
-    const alg = options.signingAlg ?? 'RS256';
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-    const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' };
-    return new MockTokenServer(await listenOnLoopback(options.port), options, { signingKey: privateKey, publicJwk });
+    const key = await generateSigningKey(options.signingAlg ?? 'RS256');
+    return new MockTokenServer(await listenOnLoopback(options.port), options, key);
   }
 
   /**
@@ -202,6 +197,16 @@ export class MockTokenServer {
     return [...this.#log];
   }
 
+  /**
+   * Signs the tokens issued from now on with a fresh key (same algorithm) that the JWKS endpoint then
+   * serves alone, as after a key compromise: tokens signed before no longer verify. Resolves with its `kid`.
+   */
+  async rotateSigningKey(): Promise<string> {
+    const key = await generateSigningKey(this.#signingAlg);
+    this.#parties.issuer.rotate(key);
+    return key.publicJwk.kid!;
+  }
+
   /** The public signing keys, as the JWKS endpoint serves them. */
   get jwks(): { keys: JWK[] } {
     return this.#parties.issuer.jwks;
@@ -243,16 +248,7 @@ export class MockTokenServer {
       entry,
       {
         discovery: this.discovery,
-        metadata: () =>
-          discoveryMetadata({
-            issuer: this.issuer,
-            tokenEndpoint: this.tokenEndpoint,
-            jwksUri: this.jwksUri,
-            grantTypes,
-            authMethods: clientAuthMethods,
-            assertionAlgorithms,
-            scopes: advertisedScopes(this.#parties),
-          }),
+        metadata: () => metadataOf(this, this.#parties),
         jwks: () => this.jwks,
         token: (request, response, logEntry) => {
           this.#tokenRequests++;
@@ -267,4 +263,19 @@ export class MockTokenServer {
       this.#clock,
     );
   }
+}
+
+/** The discovery document `server` serves, as its parties stand now. */
+function metadataOf(server: MockTokenServer, parties: GrantParties): Record<string, unknown> {
+  const { issuer, tokenEndpoint, jwksUri } = server;
+  const scopes = advertisedScopes(parties);
+  return discoveryMetadata({
+    issuer,
+    tokenEndpoint,
+    jwksUri,
+    grantTypes,
+    authMethods: clientAuthMethods,
+    assertionAlgorithms,
+    scopes,
+  });
 }

@@ -230,7 +230,8 @@ export class ScopeSetCycler {
     this.#latestError = undefined;
     this.#fatalStreak = 0;
     this.#timer.set(held.refreshAtMs, () => {
-      if (!this.#usedSinceTimer) return this.#context.onIdle(this);
+      // Unused for a refresh interval: refresh no more, but serve the token (a use restarts them) until it expires.
+      if (!this.#usedSinceTimer) return this.#timer.set(held.expiresAtMs, () => this.#context.onIdle(this));
       this.#usedSinceTimer = false;
       this.refreshInBackground();
     });

@@ -28,6 +28,7 @@ export class ExternalToken {
   readonly #limits: CallLimits;
   /** A client assertion must be a JWT; a subject token may be opaque (an access token). */
   readonly #mustBeJwt: boolean;
+  #expiredNote: string | undefined;
 
   private constructor(what: string, source: RotatingFile | TokenFunction, limits: CallLimits, mustBeJwt: boolean) {
     this.what = what;
@@ -65,13 +66,20 @@ export class ExternalToken {
 
   /**
    * The token to send now: the file's content (read again when the file changed) or the function's
-   * answer. A JWT whose `exp` has passed is refused here, with the time it expired: sending it would
-   * only get an `invalid_client` or `invalid_grant` back (Entra's AADSTS700024) that hides the cause.
+   * answer. A JWT whose `exp` has passed by this machine's clock is sent all the same, as the clock
+   * may be the one that is wrong (the token server judges on its own), and {@link ExternalToken.expiredNote}
+   * then says when it expired, for the error if the server refuses it: an `invalid_client` or
+   * `invalid_grant` alone (Entra's AADSTS700024) would hide the cause.
    */
   async current(): Promise<string> {
     const token = this.#file === undefined ? await this.#call(this.#function!) : await this.#file.read();
-    this.#check(token);
+    this.#expiredNote = this.#check(token);
     return token;
+  }
+
+  /** When the token {@link ExternalToken.current} gave last had expired by this machine's clock; undefined when it had not. */
+  get expiredNote(): string | undefined {
+    return this.#expiredNote;
   }
 
   /** Reads the file again now (after `invalid_client`, say); `true` when it changed. A function has nothing to reload. */
@@ -101,25 +109,24 @@ export class ExternalToken {
     return token.trim();
   }
 
-  #check(token: string): void {
+  /** Refuses a token that must be a JWT and is not; returns a note when a JWT's `exp` has passed by this machine's clock. */
+  #check(token: string): string | undefined {
     const where = this.#file === undefined ? this.what : `${this.what} ${this.#file.path}`;
     let exp: unknown;
     try {
       exp = decodeJwt(token).exp;
     } catch {
       if (this.#mustBeJwt) throw configError(`${where} does not hold a JWT`);
-      return;
+      return undefined;
     }
-    if (typeof exp !== 'number') return;
+    if (typeof exp !== 'number') return undefined;
     const expiredForSec = Math.floor((this.#limits.clock.now() - exp * 1000) / 1000);
-    if (expiredForSec >= 0) {
-      const fix =
-        this.#file === undefined
-          ? 'the function returned a stale token'
-          : 'whatever writes the file has stopped rotating it';
-      throw configError(
-        `${where} holds a JWT that expired at ${new Date(exp * 1000).toISOString()} (${expiredForSec} s ago); ${fix}`,
-      );
-    }
+    if (expiredForSec < 0) return undefined;
+    const fix =
+      this.#file === undefined
+        ? 'the function returned a stale token'
+        : 'whatever writes the file has stopped rotating it';
+    const when = `${new Date(exp * 1000).toISOString()} (${expiredForSec} s ago by this machine's clock)`;
+    return `${where} holds a JWT that expired at ${when}; ${fix}, or this machine's clock is ahead`;
   }
 }

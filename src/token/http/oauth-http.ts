@@ -1,5 +1,12 @@
-import { Configuration, allowInsecureRequests, customFetch, type ClientAuth, type ServerMetadata } from 'openid-client';
-import type { Clock } from '../../common/clock.js';
+import {
+  Configuration,
+  allowInsecureRequests,
+  clockSkew,
+  customFetch,
+  type ClientAuth,
+  type ServerMetadata,
+} from 'openid-client';
+import { systemClock, type Clock } from '../../common/clock.js';
 import { TokenError } from '../errors.js';
 import { describeEndpoint } from './endpoint-url.js';
 import type { ProxyRoute } from './proxy.js';
@@ -146,7 +153,11 @@ export function configurationFor(
   closeSignal: AbortSignal,
   record: RecordedRequest,
 ): Configuration {
-  const config = new Configuration(metadata, clientId, undefined, clientAuth);
+  // openid-client dates what it signs (a private_key_jwt assertion's iat, nbf and exp) by Date.now():
+  // told how far an injected clock is from it, it dates them by that clock, as the JWT-bearer grant
+  // does. Whole seconds, rounded down, so that an assertion is never dated ahead of the clock.
+  const skewSec = settings.clock === systemClock ? 0 : Math.floor((settings.clock.now() - Date.now()) / 1000);
+  const config = new Configuration(metadata, clientId, { [clockSkew]: skewSec }, clientAuth);
   config[customFetch] = boundedFetch(settings, closeSignal, record);
   config.timeout = settings.requestTimeoutMs / 1000;
   if (settings.allowInsecureRequests) allowInsecureRequests(config);

@@ -14,7 +14,9 @@ import { importSigningKey } from '../credentials/private-key.js';
 import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
+import { classifyFailure } from '../http/classify-failure.js';
 import { tokenFromAnswer } from '../http/token-response.js';
+import { TokenError } from '../errors.js';
 import { CachedSingleFlight } from '../../common/cached-single-flight.js';
 import { RecentSecrets, secretForms } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
@@ -77,10 +79,15 @@ export class ClientCredentialsSource implements TokenSource {
     if (request.scopes.length > 0) parameters.scope = request.scopes.join(' ');
     if (request.audience !== undefined) parameters.audience = request.audience;
     if (request.resource !== undefined) parameters.resource = request.resource;
-    const answer =
-      grant === undefined
-        ? await clientCredentialsGrant(config, parameters)
-        : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
+    let answer: Awaited<ReturnType<typeof clientCredentialsGrant>>;
+    try {
+      answer =
+        grant === undefined
+          ? await clientCredentialsGrant(config, parameters)
+          : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
+    } catch (err) {
+      throw this.#withExpiredNotes(err);
+    }
     grant?.checkAnswer(answer, this.endpoint);
     return tokenFromAnswer(answer, answerTiming(record, http.clock), {
       defaultLifetimeMs,
@@ -115,6 +122,30 @@ export class ClientCredentialsSource implements TokenSource {
     const changed = await credential.file.reload();
     if (changed) this.#clientAuth.forget();
     return changed;
+  }
+
+  /**
+   * A refusal (`invalid_client`, `invalid_grant`) of a request that carried a JWT already expired by
+   * this machine's clock says so: that is the likely cause, which the server's answer alone hides.
+   */
+  #withExpiredNotes(err: unknown): unknown {
+    const { credential, grant, http } = this.#settings;
+    const assertionNote = credential.kind === 'assertion' ? credential.assertion.expiredNote : undefined;
+    const notes = [...(assertionNote === undefined ? [] : [assertionNote]), ...(grant?.expiredNotes() ?? [])];
+    if (notes.length === 0) return err;
+    const error = classifyFailure(err, {
+      endpoint: this.endpoint,
+      secrets: this.secretValues(),
+      nowMs: http.clock.now(),
+    });
+    if (error.code !== 'invalid_client' && error.code !== 'invalid_grant') return error;
+    const { retryable, status, retryAfterMs } = error;
+    return new TokenError(error.code, `${error.message}; ${notes.join('; ')}`, {
+      retryable,
+      status,
+      retryAfterMs,
+      cause: error,
+    });
   }
 
   /** The configured token endpoint, else discovery's; a failed discovery is tried again next time. */

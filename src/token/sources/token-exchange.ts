@@ -60,6 +60,8 @@ export interface ClientGrant {
   reloadCredentials(): Promise<boolean>;
   /** The tokens it sent lately, to scrub from anything the server sends back. */
   secretValues(): Iterable<string>;
+  /** Notes on the tokens it sent last that had expired by this machine's clock (see `ExternalToken.expiredNote`). */
+  expiredNotes(): string[];
   /** Throws a TokenError when the grant's answer is not a token to serve. */
   checkAnswer(answer: Readonly<Record<string, unknown>>, endpoint: string): void;
 }
@@ -135,6 +137,10 @@ export class TokenExchangeGrant implements ClientGrant {
 
   secretValues(): Iterable<string> {
     return this.#sent.forms();
+  }
+
+  expiredNotes(): string[] {
+    return [this.#subject.expiredNote, this.#actor?.token.expiredNote].filter((note) => note !== undefined);
   }
 
   /**
