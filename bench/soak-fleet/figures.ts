@@ -83,15 +83,17 @@ const refusingFaults: ReadonlySet<TokenServerFaultKind> = new Set([
  *   no 200. The others are *counted*: the token server issued a token, or would have, had its
  *   sender not been killed first.
  * - Counted requests in time order make the *refresh cycles*: a request starts a new cycle unless
- *   it comes within {@link refreshCycleWindowMs} of the current cycle's first request; then it is an
- *   *extra* request of that cycle.
- * - Each extra gets the first cause that explains it: `kill` (a process killed with a request of
- *   that scope set in flight, since the cycle began; each such kill explains one extra), `redis`
- *   (sent by a process whose callers waited, no token being cached, while Redis did not answer or
- *   shortly after, so it failed open; or after Redis restarted, empty, since the cycle began: one
- *   extra per restart; a background refresh waits Redis out, so none of its requests is excused
- *   so), `token-server` (a slow or failing token server shortly before, so that a process stopped
- *   waiting for the lock holder), else `unexplained`.
+ *   it comes within {@link refreshCycleWindowMs} of the current cycle's first request.
+ * - Each request of a cycle gets the first cause that explains it: `kill` (a process killed with a
+ *   request of that scope set in flight, since the cycle began; each such kill explains one),
+ *   `redis` (sent by a process whose callers waited, no token being cached, while Redis did not
+ *   answer or shortly after, so that it failed open; or Redis restarted, empty, since the cycle
+ *   began, so that its entry was lost: one per restart), `token-server` (a slow or failing token
+ *   server shortly before, so that a process stopped waiting for the lock holder), or none. A
+ *   background refresh waits a silent Redis out, so Redis being silent never excuses its requests.
+ * - One request of each cycle is the one the cycle needs: the first without a cause (the first of
+ *   all when each has one). The others are its *extra* requests; one without a cause is
+ *   `unexplained`.
  */
 export function requestFigures(record: FleetRecord, settings: FleetSettings): RequestFigures {
   const refused = (request: RequestRecord): boolean =>
@@ -101,50 +103,26 @@ export function requestFigures(record: FleetRecord, settings: FleetSettings): Re
     );
   const counted = record.requests.filter((request) => !refused(request));
   const windowMs = refreshCycleWindowMs(settings);
-  const redisLookbackMs = 2 * settings.commandTimeoutMs + 1_000;
-  const redisReconnectMs = 1_000;
-  const serverLookbackMs = lockWaitMs(settings) + settings.retryMaxTimeoutMs + 1_000;
+  const senders = matchReports(counted, record.requestReports);
   const extras: ExtraRequest[] = [];
   let refreshCycles = 0;
-  const senders = matchReports(counted, record.requestReports);
   for (const scope of new Set(counted.map((request) => request.scope))) {
-    const usedKills = new Set<KillRecord>();
-    const usedRestarts = new Set<RedisOutage>();
-    let cycleStart = -Infinity;
+    const cycles: RequestRecord[][] = [];
     for (const request of counted.filter((r) => r.scope === scope).sort((a, b) => a.at - b.at)) {
-      if (request.at >= cycleStart + windowMs) {
-        cycleStart = request.at;
-        refreshCycles++;
-        continue;
-      }
-      const t = request.at;
-      const kill = record.kills.find(
-        (k) =>
-          !usedKills.has(k) &&
-          k.at <= t &&
-          k.requestsInFlight.some((inFlight) => inFlight.scope === scope && inFlight.since >= cycleStart - 100),
-      );
-      const restart = record.redisOutages.find(
-        (o) => o.kind === 'restart' && !usedRestarts.has(o) && o.start >= cycleStart && o.start <= t,
-      );
-      const redisSilent = record.redisOutages.some((o) =>
-        overlaps(o.start, o.end + redisReconnectMs, t - redisLookbackMs, t),
-      );
-      let cause: ExtraCause;
-      if (kill !== undefined) {
-        usedKills.add(kill);
-        cause = 'kill';
-      } else if ((redisSilent || restart !== undefined) && senders.get(request)?.background === false) {
-        if (!redisSilent && restart !== undefined) usedRestarts.add(restart);
-        cause = 'redis';
-      } else if (
-        record.tokenServerWindows.some((w) => overlaps(w.start, effectEnd(w, settings), t - serverLookbackMs, t))
-      ) {
-        cause = 'token-server';
-      } else {
-        cause = 'unexplained';
-      }
-      extras.push({ scope, atMs: t - record.startedAt, cause });
+      const cycle = cycles.at(-1);
+      if (cycle === undefined || request.at >= (cycle[0] as RequestRecord).at + windowMs) cycles.push([request]);
+      else cycle.push(request);
+    }
+    refreshCycles += cycles.length;
+    const causeOf = causes(record, settings, senders);
+    for (const cycle of cycles) {
+      const cycleStart = (cycle[0] as RequestRecord).at;
+      const explained = cycle.map((request) => causeOf(request, cycleStart));
+      const needed = Math.max(0, explained.indexOf(undefined));
+      cycle.forEach((request, i) => {
+        if (i !== needed)
+          extras.push({ scope, atMs: request.at - record.startedAt, cause: explained[i] ?? 'unexplained' });
+      });
     }
   }
   return {
@@ -153,6 +131,47 @@ export function requestFigures(record: FleetRecord, settings: FleetSettings): Re
     refusedByFaults: record.requests.length - counted.length,
     counted: counted.length,
     extras,
+  };
+}
+
+/** The cause of one scope set's requests, in time order (kills and restarts explain one request each). */
+function causes(
+  record: FleetRecord,
+  settings: FleetSettings,
+  senders: ReadonlyMap<RequestRecord, RequestReport>,
+): (request: RequestRecord, cycleStart: number) => Exclude<ExtraCause, 'unexplained'> | undefined {
+  const redisLookbackMs = 2 * settings.commandTimeoutMs + 1_000;
+  const redisReconnectMs = 1_000;
+  const serverLookbackMs = lockWaitMs(settings) + settings.retryMaxTimeoutMs + 1_000;
+  const usedKills = new Set<KillRecord>();
+  const usedRestarts = new Set<RedisOutage>();
+  return (request, cycleStart) => {
+    const { scope, at: t } = request;
+    const kill = record.kills.find(
+      (k) =>
+        !usedKills.has(k) &&
+        k.at <= t &&
+        k.requestsInFlight.some((inFlight) => inFlight.scope === scope && inFlight.since >= cycleStart - 100),
+    );
+    if (kill !== undefined) {
+      usedKills.add(kill);
+      return 'kill';
+    }
+    const failedOpen =
+      senders.get(request)?.background === false &&
+      record.redisOutages.some((o) => overlaps(o.start, o.end + redisReconnectMs, t - redisLookbackMs, t));
+    if (failedOpen) return 'redis';
+    const restart = record.redisOutages.find(
+      (o) => o.kind === 'restart' && !usedRestarts.has(o) && o.start >= cycleStart && o.start <= t,
+    );
+    if (restart !== undefined) {
+      usedRestarts.add(restart);
+      return 'redis';
+    }
+    const serverFault = record.tokenServerWindows.some((w) =>
+      overlaps(w.start, effectEnd(w, settings), t - serverLookbackMs, t),
+    );
+    return serverFault ? 'token-server' : undefined;
   };
 }
 
