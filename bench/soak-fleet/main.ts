@@ -4,9 +4,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { markdownTable } from '../lib/table.js';
 import { runFleetSoak, type FleetSoakFigures } from './run.js';
-import { tableOf } from './table.js';
+import { compactTable, tableOf } from './table.js';
 
 const usage = `Usage: node --import tsx bench/soak-fleet/main.ts [options]
 
@@ -76,7 +75,7 @@ const stop = () => process.exit(130);
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
 const figures = await runFleetSoak(chosen);
-console.log(markdownTable(tableOf(figures)));
+console.log(compactTable(tableOf(figures)));
 await writeResults(figures);
 console.log(`\nseed ${chosen.seed}; the same fault schedule again: ${command}`);
 for (const goal of figures.goals) if (!goal.met) console.error(`goal missed: ${goal.figure} (${goal.goal})`);

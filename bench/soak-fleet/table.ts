@@ -1,4 +1,5 @@
-// The fleet soak's figures as rows of the bench's table (bench/lib/table.ts prints them).
+// The fleet soak's figures: as rows of the bench's table (for bench/results.json), and printed as a
+// compact Markdown table with what each figure is made of.
 import type { Figure } from '../lib/figure.js';
 import { summarize } from '../lib/stats.js';
 import type { FleetSoakFigures } from './run.js';
@@ -61,7 +62,7 @@ export function tableOf(figures: FleetSoakFigures): Figure[] {
     },
     {
       id: 'soak-fleet.kills',
-      title: 'processes SIGKILLed (with a token request in flight)',
+      title: 'processes SIGKILLed',
       unit: 'kills',
       ours: one(faults.kills),
       rounds: 1,
@@ -92,4 +93,28 @@ export function tableOf(figures: FleetSoakFigures): Figure[] {
       note: windows || 'none',
     },
   ];
+}
+
+/**
+ * A Markdown table of `rows` (figure, value, goal, met, what it is made of): the bench's own table
+ * has columns for a reference and rounds, which a soak of one run has not.
+ */
+export function compactTable(rows: readonly Figure[]): string {
+  const cells = [
+    ['figure', 'value', 'goal', 'met', 'made of'],
+    ...rows.map((row) => {
+      const value = row.ours.median;
+      const shown = Number.isInteger(value) || row.unit === 'ms' ? String(Math.round(value)) : value.toFixed(2);
+      return [
+        row.title,
+        `${shown} ${row.unit}`,
+        row.goal ?? '',
+        row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+        row.note ?? '',
+      ];
+    }),
+  ];
+  return cells
+    .map((line, i) => `| ${line.join(' | ')} |${i === 0 ? `\n|${' --- |'.repeat(line.length)}` : ''}`)
+    .join('\n');
 }
