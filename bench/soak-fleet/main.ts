@@ -24,17 +24,24 @@ Options:
 const resultsFile = new URL('../results.json', import.meta.url);
 
 function options() {
-  const { values } = parseArgs({
-    options: {
-      seed: { type: 'string' },
-      duration: { type: 'string', default: '180' },
-      processes: { type: 'string', default: '10' },
-      'no-kills': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        seed: { type: 'string' },
+        duration: { type: 'string', default: '180' },
+        processes: { type: 'string', default: '10' },
+        'no-kills': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(usage);
     process.exit(0);
