@@ -1,7 +1,9 @@
 // `npm run soak`: the SDK through a month of faults, seeded and reproducible. Prints its figures as a
 // table, writes them to bench/results.json under `soak` (keeping the bench's), and exits with 1 when
 // a goal is missed. `--help` says how to run it.
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figure } from './lib/figure.js';
 import { machine } from './lib/machine.js';
@@ -25,8 +27,11 @@ Options:
   --days=N         simulated days (default 30; about a minute of wall time on 2 cores)
   --part=PART      process: one process, simulated time: 20 scope sets across 4 TokenManagers on a
                      ManualClock, callers at random times, faults drawn at random
-                   fleet: processes sharing a Redis (not built yet)
-                   all: every part built (default; today, process)
+                   fleet: 10 processes sharing a real redis-server in real time, with kills, Redis
+                     restarts and pauses, token-server faults (bench/soak-fleet/main.ts, which
+                     takes more flags; run it directly for them)
+                   all: both (default)
+  --fleet-seconds=N  how long the fleet part runs, in seconds of real time (default 180)
   --json           print the results as JSON instead of a table
   -h, --help       this help
 
@@ -39,6 +44,7 @@ interface Options {
   readonly days: number;
   readonly part: Part;
   readonly json: boolean;
+  readonly fleetSeconds: number;
 }
 
 function parseOptions(args: string[]): Options | undefined {
@@ -51,6 +57,7 @@ function parseOptions(args: string[]): Options | undefined {
         days: { type: 'string', default: '30' },
         part: { type: 'string', default: 'all' },
         json: { type: 'boolean', default: false },
+        'fleet-seconds': { type: 'string', default: '180' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -68,8 +75,10 @@ function parseOptions(args: string[]): Options | undefined {
     throw new UsageError('--days must be a number of days above 0, at most 366');
   const part = values.part as Part;
   if (!parts.includes(part)) throw new UsageError(`--part must be one of ${parts.join(', ')}`);
-  if (part === 'fleet') throw new UsageError('--part=fleet: the fleet part is not built yet; --part=process is');
-  return { seed, days, part, json: values.json };
+  const fleetSeconds = Number(values['fleet-seconds']);
+  if (!Number.isInteger(fleetSeconds) || fleetSeconds < 10 || fleetSeconds > 3_600)
+    throw new UsageError('--fleet-seconds must be a whole number from 10 to 3600');
+  return { seed, days, part, json: values.json, fleetSeconds };
 }
 
 async function main(): Promise<number> {
@@ -85,9 +94,30 @@ async function main(): Promise<number> {
     console.log(help);
     return 0;
   }
+  const processMet = options.part === 'fleet' ? true : await processPart(options);
+  const fleetMet = options.part === 'process' ? true : await fleetPart(options);
+  return processMet && fleetMet ? 0 : 1;
+}
+
+/**
+ * The fleet part, in a process of its own (bench/soak-fleet/main.ts): it forks the fleet, starts
+ * redis-server, and stops them all by PID however it ends. Its figures go under `soakFleet`.
+ */
+function fleetPart({ seed, fleetSeconds }: Options): Promise<boolean> {
+  const args = ['--import', 'tsx', fileURLToPath(new URL('soak-fleet/main.ts', import.meta.url))];
+  args.push(`--seed=${seed}`, `--duration=${fleetSeconds}`);
+  console.error(`soak: fleet part, seed ${seed}, ${fleetSeconds} s of real time`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+async function processPart(options: Options): Promise<boolean> {
   const { seed, days, json } = options;
-  const reproduce = `npm run soak -- --seed=${seed} --days=${days}`;
-  console.error(`soak: seed ${seed}, ${days} simulated days, part process (the fleet part is not built yet)`);
+  const reproduce = `npm run soak -- --part=process --seed=${seed} --days=${days}`;
+  console.error(`soak: seed ${seed}, ${days} simulated days, part process`);
   const startedAt = new Date();
   const result = await runProcessSoak({ seed, days, log: (line) => console.error(`  ${line}`) });
   const figures: Figure[] = processSoakFigures(result, days);
@@ -116,7 +146,7 @@ async function main(): Promise<number> {
     console.log(`reproduce: ${reproduce}`);
     console.log(`written to ${resultsFile.pathname}`);
   }
-  return figures.every((figure) => figure.met !== false) ? 0 : 1;
+  return figures.every((figure) => figure.met !== false);
 }
 
 main().then(

@@ -34,24 +34,7 @@ export interface RedisServer {
 export async function startRedisServer(t: TestContext): Promise<RedisServer> {
   if (!available) throw new Error(`redis-server is not installed; install it with: ${installHint}`);
   const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--enable-debug-command',
-      'yes',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const proc = spawn('redis-server', redisServerArgs(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = proc.pid as number;
   t.after(() => stop(proc));
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +55,25 @@ export async function startRedisServer(t: TestContext): Promise<RedisServer> {
   };
 }
 
+/**
+ * redis-server's arguments for a test or the fleet soak: `port` on 127.0.0.1, no persistence (a
+ * restart starts empty), DEBUG allowed (for DEBUG SLEEP).
+ */
+export function redisServerArgs(port: number): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--enable-debug-command',
+    'yes',
+  ];
+}
+
 async function stop(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -79,7 +81,8 @@ async function stop(proc: ChildProcess): Promise<void> {
   await exited;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 free a moment ago. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

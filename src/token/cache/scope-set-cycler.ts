@@ -186,7 +186,8 @@ export class ScopeSetCycler {
     this.#latestError = undefined;
     try {
       const stale = (): string | undefined => this.#held?.token.accessToken ?? this.#rejectedAccessToken;
-      const token = await retryLoop(() => fetcher.fetch(this.request, stale()), {
+      const servingUntil = (): number | undefined => (this.isUsable ? this.#held?.expiresAtMs : undefined);
+      const token = await retryLoop(() => fetcher.fetch(this.request, stale(), servingUntil), {
         retries: options.retry.retries,
         signal: closeSignal,
         onFailedAttempt: (context) => this.#recordFailure(context),

@@ -31,8 +31,10 @@ export interface SharedToken {
  * The manager reads the shared entry before each fetch; when none is usable it takes the lock (when
  * the cache has one), reads again, fetches, writes the entry, hands the token to its callers and
  * releases the lock. A process that did not get the lock waits for the entry (taking the lock if it
- * is freed) for at most a quarter of `maxWaitMs`, then fetches itself. Every failure of the cache
- * fails open: the manager fetches directly and reports it with a `sharedCacheFailed` event.
+ * is freed) for at most a quarter of `maxWaitMs` when callers wait, then fetches itself; a background
+ * refresh, whose token is served meanwhile, waits until only `maxWaitMs` of that token is left. Every
+ * failure of the cache fails open: the manager fetches directly (a background refresh once that wait
+ * is over) and reports it with a `sharedCacheFailed` event.
  *
  * Keys are hashes of the token endpoint, client id, scopes, audience and resource; never a secret.
  */
@@ -59,12 +61,19 @@ export interface SharedFetchContext {
   readonly clock: Clock;
   /** Without a `refreshAt`, a shared entry needs this much life left to be used, in milliseconds (the refresh margin). */
   readonly minRemainingMs: number;
-  /** The longest a lock is held, in milliseconds; also the longest wait for another process's entry. */
+  /** The longest a lock is held, in milliseconds; also the longest wait of callers for another process's entry. */
   readonly lockTtlMs: number;
   /** The caller's longest wait, in milliseconds: a quarter of it at most is spent waiting for another process. */
   readonly maxWaitMs: number;
   /** The token this process holds or has just dropped: a shared entry holding it is no newer, so not used. */
   readonly staleAccessToken: string | undefined;
+  /**
+   * In a background refresh, when the token this process serves meanwhile expires (monotonic ms);
+   * `undefined` once callers wait for this fetch (no usable token). Asked again at each poll. Such a
+   * refresh is in no hurry: it waits for another process's entry, or for the cache to answer again,
+   * until only `maxWaitMs` of that token is left.
+   */
+  readonly servingUntilMs: () => number | undefined;
   readonly signal: AbortSignal;
   /** Called for every failure of the cache; the fetch goes on without it. */
   readonly onFailure: (operation: SharedCacheOperation, error: unknown) => void;
@@ -92,15 +101,19 @@ export function sharedCacheKey(
   return createHash('sha256').update(material).digest('base64url');
 }
 
-/** The lock, as far as this process knows: its to release, another's, or none (no lock, or it failed). */
-type Lock = { readonly release: () => Promise<void> } | 'held' | 'none';
+/**
+ * The lock, as far as this process knows: its to release, another's, `failed` (the cache did not
+ * answer, so it may be anyone's), or none (the cache has no lock, or waiting for it is over).
+ */
+type Lock = { readonly release: () => Promise<void> } | 'held' | 'failed' | 'none';
 
 /**
  * Gets a token through `cache` (see {@link SharedTokenCache} for the protocol), `fetch` doing the
- * request. A failed lock means fetching at once (never waiting on a cache that is down). The entry
- * is written before the token is returned, so that a process that exits (or closes its Redis client)
- * right after getting it has shared it; the lock is released after. `close()` (the context's signal)
- * releases a lock held by a request in flight at once.
+ * request. A failed lock means fetching at once when callers wait (never waiting on a cache that is
+ * down), and polling like a waiter in a background refresh. The entry is written before the token
+ * is returned, so that a process that exits (or closes its Redis client) right after getting it has
+ * shared it; the lock is released after. `close()` (the context's signal) releases a lock held by a
+ * request in flight at once.
  */
 export async function fetchThroughSharedCache(
   cache: SharedTokenCache,
@@ -111,14 +124,14 @@ export async function fetchThroughSharedCache(
   const found = await usableEntry(cache, context);
   if (found !== undefined) return found;
   const first = await takeLock(cache, context);
-  let lock: Exclude<Lock, 'held'>;
-  if (first === 'held') {
-    context.onLockWait();
+  let lock: Exclude<Lock, 'held' | 'failed'>;
+  if (first === 'held' || mayWaitOut(first, context)) {
+    if (first === 'held') context.onLockWait();
     const waited = await waitForEntry(cache, context);
     if (!isLock(waited)) return waited;
     lock = waited;
   } else {
-    lock = first;
+    lock = first === 'failed' ? 'none' : first;
   }
   if (lock === 'none') return share(cache, await fetch(), context);
   const release = releaseOnce(lock, context);
@@ -200,27 +213,53 @@ async function takeLock(cache: SharedTokenCache, context: SharedFetchContext): P
     () => (failed = true),
   );
   if (release !== undefined) return { release };
-  return failed ? 'none' : 'held';
+  return failed ? 'failed' : 'held';
+}
+
+/**
+ * Whether a failed lock is waited out rather than taken as a reason to fetch at once: only in a
+ * background refresh (no caller waits), which polls until the cache answers again. A fleet whose
+ * Redis stalls as it refreshes then makes one request, not one per process.
+ */
+function mayWaitOut(lock: Lock, context: SharedFetchContext): boolean {
+  return lock === 'failed' && context.servingUntilMs() !== undefined;
+}
+
+/**
+ * Until when (monotonic ms) to wait for another process's entry, in a wait that began at
+ * `startedAtMs`: a quarter of `maxWaitMs` (and no longer than the lock's own longest hold) while
+ * callers wait; in a background refresh, until only `maxWaitMs` of the token served meanwhile is
+ * left, if that is later. Asked at each poll: a token dropped meanwhile (rejected by a server) ends
+ * the longer wait.
+ */
+function entryWaitDeadline(context: SharedFetchContext, startedAtMs: number): number {
+  const callersDeadline = startedAtMs + Math.min(context.lockTtlMs, context.maxWaitMs * lockWaitShare);
+  const servingUntilMs = context.servingUntilMs();
+  return servingUntilMs === undefined ? callersDeadline : Math.max(callersDeadline, servingUntilMs - context.maxWaitMs);
 }
 
 /**
  * Polls for the entry of the process holding the lock (soon at first, then every 100 ms), taking the
  * lock as soon as it is free again (its holder failed, closed, or died and its lease ran out), so that
- * one process, not all, fetches next. Gives up after a quarter of `maxWaitMs` (and no later than the
- * lock's own longest hold): a holder that is alive but slow does not hold the others past that.
+ * one process, not all, fetches next. Gives up at {@link entryWaitDeadline}: a holder that is alive
+ * but slow does not hold callers past a quarter of `maxWaitMs`.
  */
 async function waitForEntry(
   cache: SharedTokenCache,
   context: SharedFetchContext,
-): Promise<SourcedToken | Exclude<Lock, 'held'>> {
-  const waitMs = Math.min(context.lockTtlMs, context.maxWaitMs * lockWaitShare);
-  const deadline = monotonicNow(context.clock) + waitMs;
-  for (let delayMs = firstPollMs; monotonicNow(context.clock) < deadline; delayMs = Math.min(delayMs * 2, maxPollMs)) {
-    await sleep(context.clock, Math.min(delayMs, deadline - monotonicNow(context.clock)), context.signal);
+): Promise<SourcedToken | Exclude<Lock, 'held' | 'failed'>> {
+  const startedAtMs = monotonicNow(context.clock);
+  const remainingMs = (): number => entryWaitDeadline(context, startedAtMs) - monotonicNow(context.clock);
+  for (let delayMs = firstPollMs; remainingMs() > 0; delayMs = Math.min(delayMs * 2, maxPollMs)) {
+    await sleep(context.clock, Math.min(delayMs, remainingMs()), context.signal);
     const entry = await usableEntry(cache, context);
     if (entry !== undefined) return entry;
     const lock = await takeLock(cache, context);
-    if (lock !== 'held') return lock;
+    if (lock === 'failed') {
+      if (!mayWaitOut(lock, context)) return 'none';
+    } else if (lock !== 'held') {
+      return lock;
+    }
   }
   return 'none';
 }

@@ -43,16 +43,22 @@ export class TokenFetcher {
 
   /**
    * One attempt. `staleAccessToken` is the token the scope set holds or has just dropped: a shared
-   * entry holding it is no newer. A secret or key rotated to fix `invalid_client` / `invalid_grant`
-   * is re-read and tried once more within the attempt.
+   * entry holding it is no newer. `servingUntilMs` tells, in a background refresh, when the token
+   * served meanwhile expires (monotonic ms), and `undefined` once callers wait. A secret or key
+   * rotated to fix `invalid_client` / `invalid_grant` is re-read and tried once more within the attempt.
    */
-  async fetch(request: Omit<TokenRequest, 'signal'>, staleAccessToken: string | undefined): Promise<AccessToken> {
+  async fetch(
+    request: Omit<TokenRequest, 'signal'>,
+    staleAccessToken: string | undefined,
+    servingUntilMs: () => number | undefined,
+  ): Promise<AccessToken> {
     try {
-      return await this.#fetchOnce(request, staleAccessToken);
+      return await this.#fetchOnce(request, staleAccessToken, servingUntilMs);
     } catch (err) {
       const error = this.classify(err);
       const rotatable = error.code === 'invalid_client' || error.code === 'invalid_grant';
-      if (rotatable && (await this.#reloadCredentials())) return this.#fetchOnce(request, staleAccessToken);
+      if (rotatable && (await this.#reloadCredentials()))
+        return this.#fetchOnce(request, staleAccessToken, servingUntilMs);
       throw error;
     }
   }
@@ -87,7 +93,11 @@ export class TokenFetcher {
     });
   }
 
-  async #fetchOnce(request: Omit<TokenRequest, 'signal'>, staleAccessToken: string | undefined): Promise<AccessToken> {
+  async #fetchOnce(
+    request: Omit<TokenRequest, 'signal'>,
+    staleAccessToken: string | undefined,
+    servingUntilMs: () => number | undefined,
+  ): Promise<AccessToken> {
     const { source, closeSignal, options, stats, emit } = this.#parts;
     const viaGate = (): Promise<AccessToken> => this.#gate.send(() => this.#send(request), closeSignal);
     const { sharedCache } = options;
@@ -99,6 +109,7 @@ export class TokenFetcher {
       lockTtlMs: options.requestTimeoutMs + 1_000,
       maxWaitMs: options.maxWaitMs,
       staleAccessToken,
+      servingUntilMs,
       signal: closeSignal,
       onFailure: (operation, error) => {
         stats.sharedCacheFailures++;
