@@ -1,6 +1,7 @@
 // Fetches a discovery document or a JWKS with its body read here, up to a cap. Node's fetch, and
 // jose's JWKS fetch (which takes this one through its customFetch hook), read a body of any size
 // whole: a 64 MB answer cost the process about 280 MB.
+import { readCappedBody } from '../common/capped-body.js';
 import { describeEndpoint } from '../token/http/endpoint-url.js';
 import { KeysUnavailableError } from './keys-unavailable.js';
 
@@ -25,20 +26,8 @@ export async function fetchCapped(url: string, init: RequestInit, what: string):
     await body?.cancel();
     return new Response(null, { status, statusText, headers });
   }
-  const tooLarge = new AnswerTooLargeError(
-    `${what} ${describeEndpoint(url)} answered with more than ${maxAnswerBytes} bytes`,
-  );
-  if (Number(headers.get('content-length')) > maxAnswerBytes) {
-    await body.cancel();
-    throw tooLarge;
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  // Leaving the loop by the throw cancels the stream: the rest is never read.
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxAnswerBytes) throw tooLarge;
-    chunks.push(chunk);
-  }
-  return new Response(Buffer.concat(chunks, size), { status, statusText, headers });
+  const tooLarge = (): Error =>
+    new AnswerTooLargeError(`${what} ${describeEndpoint(url)} answered with more than ${maxAnswerBytes} bytes`);
+  const read = await readCappedBody(body, headers, maxAnswerBytes, tooLarge);
+  return new Response(read, { status, statusText, headers });
 }

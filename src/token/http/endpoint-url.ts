@@ -1,3 +1,4 @@
+import { warnOnce } from '../../common/warn-once.js';
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString } from '../../common/option-checks.js';
 
@@ -35,20 +36,17 @@ export function isLoopback(hostname: string): boolean {
   );
 }
 
-let insecureEndpointWarned = false;
-
 /**
  * `allowInsecureRequests` is meant for tests on loopback; for any other host the client's credentials
  * and its tokens cross a network in plaintext. Allowed (some test rigs use a container name), but
  * said once per process.
  */
 function warnInsecureEndpointOnce(what: string): void {
-  if (insecureEndpointWarned) return;
-  insecureEndpointWarned = true;
-  process.emitWarning(
+  warnOnce(
+    'GRPC_OAUTH2_INSECURE_ENDPOINT',
+    'InsecureEndpointWarning',
     `${what} is http:// on a host that is not loopback: client credentials and access tokens will cross the network in PLAINTEXT ` +
       '(allowInsecureRequests is set). Use https outside local tests.',
-    { type: 'InsecureEndpointWarning', code: 'GRPC_OAUTH2_INSECURE_ENDPOINT' },
   );
 }
 

@@ -6,6 +6,7 @@ import {
   type ClientAuth,
   type ServerMetadata,
 } from 'openid-client';
+import { readCappedBody } from '../../common/capped-body.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { TokenError } from '../errors.js';
 import { describeEndpoint } from './endpoint-url.js';
@@ -76,7 +77,13 @@ export function boundedFetch(
       const dispatcher = settings.proxy?.dispatcher;
       const response = await fetch(url, { ...options, signal, dispatcher } as RequestInit);
       record.status = response.status;
-      const body = await readLimited(response, signal, what);
+      const body = await readCappedBody(
+        response.body,
+        response.headers,
+        maxAnswerBytes,
+        () => tooLarge(response.url, what),
+        signal,
+      );
       record.receivedAtMs = settings.clock.now();
       const date = Date.parse(response.headers.get('date') ?? '');
       if (!Number.isNaN(date)) record.serverDateMs = date;
@@ -103,32 +110,6 @@ export function boundedFetch(
       throw err;
     }
   };
-}
-
-async function readLimited(response: Response, signal: AbortSignal, what: string): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > maxAnswerBytes) {
-    await response.body.cancel().catch(() => undefined);
-    throw tooLarge(response.url, what);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxAnswerBytes) throw tooLarge(response.url, what);
-      chunks.push(value);
-    }
-  } catch (err) {
-    await reader.cancel().catch(() => undefined);
-    throw err;
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function tooLarge(url: string, what: string): TokenError {
