@@ -9,8 +9,10 @@ import { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '.
  * `UNAUTHENTICATED`: `missing_token`, `multiple_authorization`, `not_bearer`, `token_too_large`,
  * `malformed_token`, `algorithm_not_allowed`, `unknown_key`, `bad_signature`, `token_expired`,
  * `token_not_yet_valid`, `wrong_issuer`, `wrong_audience`, `wrong_token_type`, `invalid_claims`,
- * `stream_token_expired`. `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
- * `authorize_denied`. `UNAVAILABLE`: `keys_unavailable`. `INTERNAL`: `authorize_failed`.
+ * `stream_token_expired`, `unknown_issuer` (a JWT whose `iss` no configured issuer has), `token_inactive`
+ * (introspection answered `active: false`). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
+ * `authorize_denied`. `UNAVAILABLE`: `keys_unavailable`,
+ * `introspection_unavailable` (the introspection endpoint could not answer). `INTERNAL`: `authorize_failed`.
  */
 export type DenialReason =
   | 'missing_token'
@@ -32,14 +34,17 @@ export type DenialReason =
   | 'method_not_in_policy'
   | 'authorize_denied'
   | 'keys_unavailable'
-  | 'authorize_failed';
+  | 'authorize_failed'
+  | 'unknown_issuer'
+  | 'token_inactive'
+  | 'introspection_unavailable';
 
 const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
 
 /** The gRPC status code a denial ends the call with. */
 export function statusOf(reason: DenialReason): status {
   if (permissionReasons.has(reason)) return status.PERMISSION_DENIED;
-  if (reason === 'keys_unavailable') return status.UNAVAILABLE;
+  if (reason === 'keys_unavailable' || reason === 'introspection_unavailable') return status.UNAVAILABLE;
   if (reason === 'authorize_failed') return status.INTERNAL;
   return status.UNAUTHENTICATED;
 }
