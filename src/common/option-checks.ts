@@ -99,3 +99,25 @@ export function checkNonEmptyString(value: unknown, name: string, secret = false
     `${name} must be a non-empty string${secret ? '' : `; got ${value === '' ? 'an empty string' : describeType(value)}`}`,
   );
 }
+
+/** The range a number option must be in; `integer` for a whole number. */
+export interface NumberRange {
+  readonly min: number;
+  readonly max: number;
+  readonly integer?: boolean;
+}
+
+/** `value` when it is a number within `range`; `fallback` when it is `undefined`. */
+export function checkNumber(value: unknown, name: string, fallback: number, range: NumberRange): number {
+  if (value === undefined) return fallback;
+  const ok =
+    typeof value === 'number' &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value));
+  if (!ok)
+    throw new AuthConfigError(
+      `${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`,
+    );
+  return value;
+}

@@ -1,20 +1,28 @@
-// Reads the bearer token out of request metadata, refusing anything ambiguous before any parsing.
-import type { Metadata } from '@grpc/grpc-js';
+// Reads the bearer token out of a call's authorization values, refusing anything ambiguous before any parsing.
 import { Denial } from './denial.js';
 
 /** Default of `maxTokenBytes`: far above real access tokens (1-4 KB), far below what costs to parse. */
 export const defaultMaxTokenBytes = 8192;
 
-/** The three base64url parts of a compact JWS. A five-part JWE or anything else is not accepted. */
+/** The three base64url parts of a compact JWS. A five-part JWE is not one. */
 const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** Whether `token` has the shape of a compact JWS (a JWT access token); anything else is opaque. */
+export function isCompactJws(token: string): boolean {
+  return compactJws.test(token);
+}
+
+/** RFC 6750 §2.1 `b64token`: the characters a bearer token may have. An opaque token must be one. */
+const b64token = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /**
- * The token of the call's one `authorization: Bearer <token>` value, or the {@link Denial} saying
- * what is wrong. The length is checked before anything else looks at the value, so a huge header
- * costs nothing to refuse; the scheme is matched case-insensitively (RFC 7235 §2.1).
+ * The token of the call's one `authorization: Bearer <token>` value (`values`: every authorization
+ * value the call carries), or the {@link Denial} saying what is wrong. The length is checked before
+ * anything else looks at the value, so a huge header costs nothing to refuse; the scheme is matched
+ * case-insensitively (RFC 7235 §2.1). The token has the characters of RFC 6750 `b64token`; whether it
+ * is a JWT or an opaque token is for the caller to tell ({@link isCompactJws}).
  */
-export function bearerTokenOf(metadata: Metadata, maxTokenBytes: number): string | Denial {
-  const values = metadata.get('authorization');
+export function bearerTokenOf(values: readonly unknown[], maxTokenBytes: number): string | Denial {
   if (values.length === 0)
     return new Denial('missing_token', 'no bearer token: the call has no authorization metadata');
   // Two values sent on the wire never get here: Node's HTTP/2 layer keeps the first (docs/grpc-js-facts.md,
@@ -31,6 +39,6 @@ export function bearerTokenOf(metadata: Metadata, maxTokenBytes: number): string
   const token = space === -1 ? '' : value.slice(space + 1).trim();
   if (token.length > maxTokenBytes)
     return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
-  if (!compactJws.test(token)) return new Denial('malformed_token', 'bearer token is not a signed JWT');
+  if (!b64token.test(token)) return new Denial('malformed_token', 'bearer token is not a valid token');
   return token;
 }

@@ -1,6 +1,18 @@
 // Why a call was refused, as a stable code, a short sentence and the gRPC status a client gets.
-import { Metadata, status } from '@grpc/grpc-js';
-import { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
+// No transport here: the grpc-js interceptor and the Connect one each turn a Denial into their own status.
+import type { ScopeRule } from '../calls/denial-trailers.js';
+
+/**
+ * The gRPC status codes a decision ends with. The numbers are fixed by the gRPC protocol, and
+ * Connect's `Code` uses the same ones; written here so that the Connect side never loads grpc-js.
+ */
+export const statusCode = Object.freeze({
+  OK: 0,
+  PERMISSION_DENIED: 7,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+});
 
 /**
  * Why the server interceptor refused a call. Sent to the client in the trailer
@@ -42,11 +54,11 @@ export type DenialReason =
 const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
 
 /** The gRPC status code a denial ends the call with. */
-export function statusOf(reason: DenialReason): status {
-  if (permissionReasons.has(reason)) return status.PERMISSION_DENIED;
-  if (reason === 'keys_unavailable' || reason === 'introspection_unavailable') return status.UNAVAILABLE;
-  if (reason === 'authorize_failed') return status.INTERNAL;
-  return status.UNAUTHENTICATED;
+export function statusOf(reason: DenialReason): number {
+  if (permissionReasons.has(reason)) return statusCode.PERMISSION_DENIED;
+  if (reason === 'keys_unavailable' || reason === 'introspection_unavailable') return statusCode.UNAVAILABLE;
+  if (reason === 'authorize_failed') return statusCode.INTERNAL;
+  return statusCode.UNAUTHENTICATED;
 }
 
 /**
@@ -56,7 +68,8 @@ export function statusOf(reason: DenialReason): status {
  * the same as `details`).
  */
 export class Denial {
-  readonly code: status;
+  /** The gRPC status code (Connect's `Code` has the same number). */
+  readonly code: number;
 
   constructor(
     readonly reason: DenialReason,
@@ -66,16 +79,5 @@ export class Denial {
     readonly scopeRule: ScopeRule = 'all_of',
   ) {
     this.code = statusOf(reason);
-  }
-
-  /** The status to send: code, details, and the reason (and wanted scopes) as trailers. */
-  toStatus(): { code: status; details: string; metadata: Metadata } {
-    const metadata = new Metadata();
-    metadata.set(reasonTrailer, this.reason);
-    if (this.scopes.length > 0) {
-      metadata.set(scopeTrailer, this.scopes.join(' '));
-      metadata.set(scopeRuleTrailer, this.scopeRule);
-    }
-    return { code: this.code, details: this.details, metadata };
   }
 }
