@@ -26,7 +26,7 @@ const reasonCode = /^[a-z_]{1,64}$/;
  * Reasons for which a fresh token from the same configuration may succeed where the refused one did
  * not: it had expired (the server's clock may be ahead, or a stream outlived it), it was signed by a
  * key the server does not know (a key rotation: the next one is signed by the new key), or it was
- * revoked. Every other reason (`wrong_audience`, `malformed_token`, `wrong_issuer`, ...) would refuse
+ * revoked (or introspection calls it inactive). Every other reason (`wrong_audience`, `malformed_token`, `wrong_issuer`, ...) would refuse
  * the next token too.
  */
 const reasonsANewTokenMayFix: ReadonlySet<string> = new Set([
@@ -34,6 +34,8 @@ const reasonsANewTokenMayFix: ReadonlySet<string> = new Set([
   'stream_token_expired',
   'unknown_key',
   'token_revoked',
+  // Introspection answered `active: false`: revoked or expired at the issuer; a fresh token is active.
+  'token_inactive',
 ]);
 
 /**

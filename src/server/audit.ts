@@ -1,9 +1,9 @@
 // Reports each decision to the user's onDecision hook and, for refusals, to NODE_DEBUG=grpc-oauth2.
-import { status } from '@grpc/grpc-js';
 import { debuglog } from 'node:util';
 import { describeThrown } from '../common/describe.js';
 import type { Decision } from './decision.js';
-import type { AuthDecision, ServerAuthOptions } from './options.js';
+import { statusCode } from './denial.js';
+import type { AuthDecision } from './options.js';
 
 const debug = debuglog('grpc-oauth2');
 
@@ -13,11 +13,12 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
   return Object.freeze({
     method,
     allowed: denial === undefined,
-    code: denial?.code ?? status.OK,
+    code: denial?.code ?? statusCode.OK,
     reason: denial?.reason ?? (isPublic ? 'public' : 'granted'),
     details: denial?.details ?? '',
     internalDetails: denial?.internalDetails ?? '',
     subject: typeof claims?.sub === 'string' ? claims.sub : undefined,
+    issuer: typeof claims?.iss === 'string' ? claims.iss : undefined,
   });
 }
 
@@ -25,11 +26,17 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
  * Gives the record of `decision` to `onDecision`. A hook that throws or rejects never reaches
  * grpc-js or the process: what it threw is logged by name only (its text is not ours to print).
  */
-export function report(onDecision: ServerAuthOptions['onDecision'], method: string, decision: Decision): void {
-  const record = auditRecord(method, decision);
-  if (!record.allowed)
-    debug('server refused %s: %s %s (%s)', method, status[record.code], record.reason, record.internalDetails);
+export function report(
+  onDecision: ((decision: AuthDecision) => void) | undefined,
+  method: string,
+  decision: Decision,
+): void {
+  const { denial } = decision;
+  if (denial !== undefined && debug.enabled)
+    debug('server refused %s: %s %s (%s)', method, statusName(denial.code), denial.reason, denial.internalDetails);
+  // No hook: no record to build (the common case, on every call).
   if (onDecision === undefined) return;
+  const record = auditRecord(method, decision);
   try {
     const result: unknown = onDecision(record);
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
@@ -38,4 +45,8 @@ export function report(onDecision: ServerAuthOptions['onDecision'], method: stri
   } catch (err) {
     debug('server onDecision threw %s', describeThrown(err));
   }
+}
+
+function statusName(code: number): string {
+  return Object.entries(statusCode).find(([, value]) => value === code)?.[0] ?? String(code);
 }

@@ -1,13 +1,13 @@
 // Decides one call: public method, or a bearer token that verifies, has the method's scopes and
-// passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token).
-import type { Metadata } from '@grpc/grpc-js';
+// passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token). No
+// transport here: the grpc-js and Connect interceptors hand over the authorization values.
 import type { JWTPayload } from 'jose';
 import { describeThrown } from '../common/describe.js';
+import type { Authenticator } from './authenticator.js';
 import { bearerTokenOf } from './bearer.js';
 import { Denial } from './denial.js';
-import type { ServerAuthOptions } from './options.js';
+import type { CommonServerAuthOptions } from './options.js';
 import type { Policy } from './policy.js';
-import type { TokenVerifier } from './verifier.js';
 
 /** How a call was decided: refused with `denial`, or allowed; `claims` once the token verified. */
 export interface Decision {
@@ -17,12 +17,22 @@ export interface Decision {
   readonly isPublic: boolean;
 }
 
-/** What {@link decide} needs. */
-export interface DecisionParts {
+/** What {@link decide} needs; `Request` is what `authorize` is asked about. */
+export interface DecisionParts<Request> {
   readonly policy: Policy;
-  readonly verifier: TokenVerifier;
+  readonly authenticator: Authenticator;
   readonly maxTokenBytes: number;
-  readonly authorize: ServerAuthOptions['authorize'];
+  readonly authorize: CommonServerAuthOptions<Request>['authorize'];
+}
+
+/** The call being decided, as the transport has it. */
+export interface CallToDecide<Request> {
+  /** The full method path, `/package.Service/Method`. */
+  readonly method: string;
+  /** Every `authorization` value the call carries. */
+  authorization(): readonly unknown[];
+  /** What `authorize` is asked about, once the token verified and the scopes suffice. */
+  authorizeRequest(claims: Readonly<JWTPayload>): Request;
 }
 
 const publicCall: Decision = Object.freeze({ denial: undefined, claims: undefined, isPublic: true });
@@ -32,30 +42,32 @@ const publicCall: Decision = Object.freeze({ denial: undefined, claims: undefine
  * goes wrong is a denial. The token is authenticated before the policy is asked whether the method
  * exists, so a caller without a token learns nothing about the policy.
  */
-export function decide(parts: DecisionParts, method: string, metadata: Metadata): Decision | Promise<Decision> {
-  if (parts.policy.isPublic(method)) return publicCall;
-  const token = bearerTokenOf(metadata, parts.maxTokenBytes);
+export function decide<Request>(
+  parts: DecisionParts<Request>,
+  call: CallToDecide<Request>,
+): Decision | Promise<Decision> {
+  if (parts.policy.isPublic(call.method)) return publicCall;
+  const token = bearerTokenOf(call.authorization(), parts.maxTokenBytes);
   if (token instanceof Denial) return refused(token, undefined);
-  const verified = parts.verifier.verify(token);
+  const verified = parts.authenticator.check(token);
   return verified instanceof Promise
-    ? verified.then((result) => afterVerify(parts, method, metadata, result))
-    : afterVerify(parts, method, metadata, verified);
+    ? verified.then((result) => afterVerify(parts, call, result))
+    : afterVerify(parts, call, verified);
 }
 
-function afterVerify(
-  parts: DecisionParts,
-  method: string,
-  metadata: Metadata,
+function afterVerify<Request>(
+  parts: DecisionParts<Request>,
+  call: CallToDecide<Request>,
   verified: Readonly<JWTPayload> | Denial,
 ): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
-  const scopeDenial = parts.policy.check(method, claims);
+  const scopeDenial = parts.policy.check(call.method, claims);
   if (scopeDenial !== undefined || parts.authorize === undefined)
-    return { denial: scopeDenial, claims, isPublic: false };
+    return scopeDenial === undefined ? { denial: undefined, claims, isPublic: false } : refused(scopeDenial, claims);
   let answer: unknown;
   try {
-    answer = parts.authorize({ claims, method, metadata });
+    answer = parts.authorize(call.authorizeRequest(claims));
   } catch (err) {
     return refused(authorizeFailed(`threw ${describeThrown(err)}`), claims);
   }

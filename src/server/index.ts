@@ -1,8 +1,9 @@
 // The receiving side (grpc-oauth2-credentials/server): verify bearer JWTs and authorize each gRPC method.
-export { createServerAuthInterceptor } from './interceptor.js';
+export { createServerAuthInterceptor, type ServerAuthInterceptor } from './interceptor.js';
 export { getAuthClaims } from './claims.js';
 export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-policy.js';
-export type { AuthDecision, AuthorizeRequest, ServerAuthOptions } from './options.js';
+export type { AuthDecision, AuthorizeRequest, CommonServerAuthOptions, ServerAuthOptions } from './options.js';
+export type { IssuerOptions } from './issuer-options.js';
 export { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';

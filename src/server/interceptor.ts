@@ -10,14 +10,28 @@ import {
 import type { JWTPayload } from 'jose';
 import type { TimerHandle } from '../common/clock.js';
 import { report } from './audit.js';
+import { Authenticator } from './authenticator.js';
 import { attachClaims } from './claims.js';
-import { decide, type Decision, type DecisionParts } from './decision.js';
+import { decide, type CallToDecide, type Decision, type DecisionParts } from './decision.js';
 import { Denial } from './denial.js';
 import { atWallTime } from './expiry-timer.js';
-import { KeySet } from './key-set.js';
-import { resolveOptions, type ResolvedOptions, type ServerAuthOptions } from './options.js';
+import { grpcStatusOf } from './grpc-status.js';
+import { resolveOptions, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
 import { Policy } from './policy.js';
-import { TokenVerifier } from './verifier.js';
+
+/**
+ * The interceptor {@link createServerAuthInterceptor} returns: a grpc-js `ServerInterceptor`, with
+ * `ready()` to fetch every issuer's keys before the server takes calls.
+ */
+export interface ServerAuthInterceptor extends ServerInterceptor {
+  /**
+   * Fetches every issuer's discovery document and signing keys (and readies every introspection) now,
+   * so that the first calls do not wait for them and a server whose IdP is down learns it at start-up.
+   * Optional: without it, the first call that needs them fetches them. Resolves once all are ready;
+   * rejects with an Error naming each issuer that failed and why (never a secret). May be called again.
+   */
+  ready(): Promise<void>;
+}
 
 /** The policy behind each interceptor this module made, for `checkPolicy`. */
 const policies = new WeakMap<ServerInterceptor, Policy>();
@@ -56,12 +70,13 @@ export function policyOf(interceptor: unknown): Policy | undefined {
  * const server = new grpc.Server({ interceptors: [auth] });
  * ```
  */
-export function createServerAuthInterceptor(options: ServerAuthOptions): ServerInterceptor {
-  const settings = resolveOptions(options);
+export function createServerAuthInterceptor(options: ServerAuthOptions): ServerAuthInterceptor {
+  const settings = resolveOptions<AuthorizeRequest>(options, 'createServerAuthInterceptor');
   const policy = new Policy(options.methods, options.publicMethods);
-  const parts: DecisionParts = {
+  const authenticator = new Authenticator(settings);
+  const parts: DecisionParts<AuthorizeRequest> = {
     policy,
-    verifier: verifierFor(settings),
+    authenticator,
     maxTokenBytes: settings.maxTokenBytes,
     authorize: settings.authorize,
   };
@@ -79,25 +94,34 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerI
     const admit = (metadata: Metadata, next: (metadata: Metadata) => void): void => {
       const settle = (decision: Decision): void => {
         report(settings.onDecision, method, decision);
-        if (decision.denial !== undefined) return call.sendStatus(decision.denial.toStatus());
+        if (decision.denial !== undefined) return call.sendStatus(grpcStatusOf(decision.denial));
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
           if (streaming && settings.endStreamsAtExpiry && !ended) expiry = endAtExpiry(decision.claims);
         }
         next(metadata);
       };
-      const decision = decide(parts, method, metadata);
+      const toDecide: CallToDecide<AuthorizeRequest> = {
+        method,
+        authorization: () => metadata.get('authorization'),
+        authorizeRequest: (claims) => ({ claims, method, metadata }),
+      };
+      const decision = decide(parts, toDecide);
       if (decision instanceof Promise) decision.then(settle, () => settle(internalFailure));
       else settle(decision);
     };
 
-    const endAtExpiry = (claims: Readonly<JWTPayload>): TimerHandle =>
-      atWallTime(settings.clock, parts.verifier.validUntilMs(claims), () => {
+    const endAtExpiry = (claims: Readonly<JWTPayload>): TimerHandle | undefined => {
+      const validUntilMs = authenticator.validUntilMs(claims);
+      // An introspected token whose answer has no exp: nothing to end the stream at.
+      if (validUntilMs === Infinity) return undefined;
+      return atWallTime(settings.clock, validUntilMs, () => {
         // The stream's claims, so that the audit record names whose stream ended.
         const decision: Decision = { denial: streamExpired, claims, isPublic: false };
         report(settings.onDecision, method, decision);
-        call.sendStatus(streamExpired.toStatus());
+        call.sendStatus(grpcStatusOf(streamExpired));
       });
+    };
 
     const listener = new ServerListenerBuilder().withOnReceiveMetadata(admit).withOnCancel(end).build();
     const responder = new ResponderBuilder()
@@ -111,7 +135,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerI
     return call;
   };
   policies.set(interceptor, policy);
-  return interceptor;
+  return Object.assign(interceptor, { ready: () => authenticator.ready() });
 }
 
 const streamExpired = new Denial(
@@ -124,18 +148,3 @@ const internalFailure: Decision = {
   claims: undefined,
   isPublic: false,
 };
-
-function verifierFor(settings: ResolvedOptions): TokenVerifier {
-  const source =
-    settings.jwksUri !== undefined
-      ? { jwksUri: settings.jwksUri }
-      : { issuer: settings.issuer, allowInsecureRequests: settings.allowInsecureRequests };
-  const keys = new KeySet(source, settings.clock, {
-    refetchCooldownMs: settings.jwksRefetchCooldownSec * 1000,
-    // jose's own default cache age, kept on our clock; a failed first fetch is retried after 5 s.
-    maxAgeMs: 600_000,
-    retryAfterFailureMs: 5_000,
-    requestTimeoutMs: settings.requestTimeoutMs,
-  });
-  return new TokenVerifier({ ...settings, keys });
-}

@@ -102,10 +102,22 @@ export class KeySet {
       // A refetch in flight (the background one of stale keys, another call's for this new kid) may
       // bring the key: wait for it (it is bounded by requestTimeoutMs) rather than refuse.
       const inFlight = this.#reload.pending;
-      if (inFlight === undefined && this.#age() < this.#timing.refetchCooldownMs) throw err;
+      // Within the cooldown: after a fetch that worked the kid is unknown to the issuer; after one
+      // that failed nobody knows, and the call must not be told its token is bad (keys_unavailable).
+      if (inFlight === undefined && this.#age() < this.#timing.refetchCooldownMs) throw this.#failure ?? err;
       await (inFlight ?? this.#fetch(remote, 0));
       return await this.#lookUp(remote, header, token);
     }
+  }
+
+  /**
+   * Discovery and the keys, now: what `ready()` waits for. Keys already held are kept (no refetch).
+   *
+   * @throws KeysUnavailableError naming the URL that failed and how.
+   */
+  async load(): Promise<void> {
+    const remote = this.#remote ?? (await this.#discover());
+    if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
   }
 
   async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {

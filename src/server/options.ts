@@ -1,13 +1,18 @@
-// The options of createServerAuthInterceptor: their types, defaults and strict checks.
-import type { Metadata, status } from '@grpc/grpc-js';
+// The options of the server interceptors (grpc-js and Connect): their types, defaults and strict checks.
+import type { Metadata } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
-import { checkBoolean, checkFunction, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkNumber,
+  checkOptionNames,
+  type NumberRange,
+} from '../common/option-checks.js';
 import { systemClock, type Clock } from '../common/clock.js';
-import { AuthConfigError, authConfigError } from '../common/config-error.js';
-import { asymmetricAlgorithms } from '../common/jws-algorithms.js';
+import { AuthConfigError } from '../common/config-error.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import type { DenialReason } from './denial.js';
-import { jwksUrl } from './discovery.js';
+import { resolveIssuers, shorthandNames, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
 import type { MethodPolicy } from './policy.js';
 import { defaultMaxCachedTokens } from './verified-cache.js';
 
@@ -26,8 +31,8 @@ export interface AuthDecision {
   /** The full method path. */
   readonly method: string;
   readonly allowed: boolean;
-  /** The gRPC status code the call ends with when refused; `0` (OK) when allowed. */
-  readonly code: status;
+  /** The gRPC status code the call ends with when refused (Connect's `Code` has the same number); `0` (OK) when allowed. */
+  readonly code: number;
   /** `'granted'` (token and scopes fit), `'public'` (no token needed), or the {@link DenialReason}. */
   readonly reason: DenialReason | 'granted' | 'public';
   /** The status details sent to the client; empty when allowed. */
@@ -40,18 +45,41 @@ export interface AuthDecision {
   readonly internalDetails: string;
   /** The verified token's `sub`; `undefined` when the token did not verify (an unverified `sub` proves nothing). */
   readonly subject: string | undefined;
+  /** The issuer that verified the token (its `iss`); `undefined` when no token verified. */
+  readonly issuer: string | undefined;
 }
 
-/** Options of {@link createServerAuthInterceptor}. Unknown names are an error, with a suggestion. */
-export interface ServerAuthOptions {
-  /** The issuer tokens must come from (`iss`, compared exactly), e.g. `'https://auth.example.com'`. Required. */
-  issuer: string;
-  /** The `aud` this server answers to: a token must name one of them. Required. */
-  audience: string | readonly string[];
-  /** The issuer's JWKS. Default: the `jwks_uri` of its discovery document (RFC 8414, then OpenID Connect). */
+/**
+ * Options of {@link createServerAuthInterceptor} (and of the Connect server interceptor, whose
+ * `authorize` receives the request headers instead of grpc-js metadata). The issuers come either as
+ * the one-issuer shorthand (`issuer`, `audience`, `jwksUri`, `algorithms`) or as `issuers`, not both.
+ * Unknown names are an error, with a suggestion.
+ */
+export interface ServerAuthOptions extends CommonServerAuthOptions<AuthorizeRequest> {
+  /**
+   * An extra rule after the scope check (roles, tenants), given the claims, the method and the
+   * request metadata: return `true` to allow, `false` to refuse with `PERMISSION_DENIED`; may be
+   * async. Throwing, rejecting or returning anything else refuses the call with `INTERNAL` (`authorize_failed`).
+   */
+  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+}
+
+/** The options every server interceptor of this package takes; `Request` is what `authorize` is asked about. */
+export interface CommonServerAuthOptions<Request> {
+  /** The one issuer tokens must come from (`iss`, compared exactly), e.g. `'https://auth.example.com'`; or use `issuers`. */
+  issuer?: string;
+  /** With `issuer`: the `aud` this server answers to; a token must name one of them. */
+  audience?: string | readonly string[];
+  /** With `issuer`: its JWKS. Default: the `jwks_uri` of its discovery document (RFC 8414, then OpenID Connect). */
   jwksUri?: string;
-  /** JWS algorithms accepted. Default: every asymmetric one jose supports; `none` and HMAC (`HS*`) are refused. */
+  /** With `issuer`: JWS algorithms accepted. Default: every asymmetric one jose supports; `none` and HMAC (`HS*`) are refused. */
   algorithms?: readonly string[];
+  /**
+   * Every issuer whose tokens the server accepts, instead of `issuer`/`audience`/`jwksUri`/`algorithms`.
+   * A JWT goes by its `iss` to that issuer's settings and is verified with that issuer's keys only; a
+   * JWT whose `iss` is none of them is refused (`unknown_issuer`) without any request.
+   */
+  issuers?: readonly IssuerOptions[];
   /** Allowed clock skew for `exp` and `nbf`, in seconds. Default 30. */
   clockToleranceSec?: number;
   /** Require the JWT header `typ: at+jwt` of RFC 9068 access tokens. Default `false`. */
@@ -65,7 +93,7 @@ export interface ServerAuthOptions {
    * with `PERMISSION_DENIED`; may be async. Throwing, rejecting or returning anything else refuses
    * the call with `INTERNAL` (`authorize_failed`).
    */
-  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  authorize?: (request: Request) => boolean | Promise<boolean>;
   /** End a streaming call with `UNAUTHENTICATED` when its token expires (`exp` plus the tolerance). Default `true`. */
   endStreamsAtExpiry?: boolean;
   /** Accept `http://` issuer and JWKS URLs (local tests only; off loopback, a warning once per process). Default `false`. */
@@ -88,38 +116,35 @@ export interface ServerAuthOptions {
 }
 
 /** Every option name, for the unknown-name check. */
-const optionNames = Object.freeze([
-  'issuer',
-  'audience',
-  'jwksUri',
-  'algorithms',
-  'clockToleranceSec',
-  'requireAtJwt',
-  'methods',
-  'publicMethods',
-  'authorize',
-  'endStreamsAtExpiry',
-  'allowInsecureRequests',
-  'onDecision',
-  'maxTokenBytes',
-  'maxCachedTokens',
-  'jwksRefetchCooldownSec',
-  'requestTimeoutMs',
-  'clock',
-] satisfies (keyof ServerAuthOptions)[]);
+const optionNames: readonly string[] = Object.freeze([
+  ...shorthandNames,
+  ...([
+    'issuers',
+    'clockToleranceSec',
+    'requireAtJwt',
+    'methods',
+    'publicMethods',
+    'authorize',
+    'endStreamsAtExpiry',
+    'allowInsecureRequests',
+    'onDecision',
+    'maxTokenBytes',
+    'maxCachedTokens',
+    'jwksRefetchCooldownSec',
+    'requestTimeoutMs',
+    'clock',
+  ] satisfies (keyof ServerAuthOptions)[]),
+]);
 
 /** The options, checked, with their defaults filled in. */
-export interface ResolvedOptions {
-  readonly issuer: string;
-  readonly audience: readonly string[];
-  readonly jwksUri: URL | undefined;
-  readonly algorithms: readonly string[];
+export interface ResolvedOptions<Request = unknown> {
+  readonly issuers: readonly ResolvedIssuer[];
   readonly clockToleranceSec: number;
   readonly requireAtJwt: boolean;
-  readonly authorize: ServerAuthOptions['authorize'];
+  readonly authorize: CommonServerAuthOptions<Request>['authorize'];
   readonly endStreamsAtExpiry: boolean;
   readonly allowInsecureRequests: boolean;
-  readonly onDecision: ServerAuthOptions['onDecision'];
+  readonly onDecision: ((decision: AuthDecision) => void) | undefined;
   readonly maxTokenBytes: number;
   readonly maxCachedTokens: number;
   readonly jwksRefetchCooldownSec: number;
@@ -127,103 +152,37 @@ export interface ResolvedOptions {
   readonly clock: Clock;
 }
 
-const where = 'createServerAuthInterceptor';
-
-/** Checks `options` (the policy is checked by `Policy`). @throws AuthConfigError naming the option. */
-export function resolveOptions(options: ServerAuthOptions): ResolvedOptions {
-  if (options === undefined) throw new AuthConfigError(`${where} needs options: issuer, audience and methods`);
+/**
+ * Checks `options` (the policy is checked by `Policy`).
+ *
+ * @param where - the function whose options these are, for messages.
+ * @throws AuthConfigError naming the option.
+ */
+export function resolveOptions<Request>(options: unknown, where: string): ResolvedOptions<Request> {
+  if (options === undefined)
+    throw new AuthConfigError(`${where} needs options: issuer and audience (or issuers), and methods`);
   checkOptionNames(options, optionNames, `${where} option`);
-  const allowInsecureRequests = checkBoolean(options.allowInsecureRequests, `${where}: allowInsecureRequests`) ?? false;
-  const issuer = checkNonEmptyString(options.issuer, `${where}: issuer`);
-  const jwksUri =
-    options.jwksUri === undefined
-      ? undefined
-      : jwksUrl(
-          checkNonEmptyString(options.jwksUri, `${where}: jwksUri`),
-          `${where}: jwksUri`,
-          allowInsecureRequests,
-          authConfigError,
-        );
-  // Without jwksUri the keys come from the issuer's discovery document: the same URL rules apply.
-  if (jwksUri === undefined) jwksUrl(issuer, `${where}: issuer`, allowInsecureRequests, authConfigError);
+  const given = options as Record<string, unknown>;
+  const allowInsecureRequests = checkBoolean(given.allowInsecureRequests, `${where}: allowInsecureRequests`) ?? false;
+  const number = (name: string, fallback: number, range: NumberRange): number =>
+    checkNumber(given[name], `${where}: ${name}`, fallback, range);
   return {
-    issuer,
-    audience: audienceOf(options.audience),
-    jwksUri,
-    algorithms: algorithmsOf(options.algorithms),
-    clockToleranceSec: numberOption(options.clockToleranceSec, 'clockToleranceSec', 30, { min: 0, max: 3600 }),
-    requireAtJwt: checkBoolean(options.requireAtJwt, `${where}: requireAtJwt`) ?? false,
-    authorize: checkFunction(options.authorize, `${where}: authorize`),
-    endStreamsAtExpiry: checkBoolean(options.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`) ?? true,
+    issuers: resolveIssuers(given, where, allowInsecureRequests),
+    clockToleranceSec: number('clockToleranceSec', 30, { min: 0, max: 3600 }),
+    requireAtJwt: checkBoolean(given.requireAtJwt, `${where}: requireAtJwt`) ?? false,
+    authorize: checkFunction(given.authorize, `${where}: authorize`),
+    endStreamsAtExpiry: checkBoolean(given.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`) ?? true,
     allowInsecureRequests,
-    onDecision: checkFunction(options.onDecision, `${where}: onDecision`),
-    maxTokenBytes: numberOption(options.maxTokenBytes, 'maxTokenBytes', defaultMaxTokenBytes, {
-      min: 256,
-      max: 1 << 20,
-      integer: true,
-    }),
-    maxCachedTokens: numberOption(options.maxCachedTokens, 'maxCachedTokens', defaultMaxCachedTokens, {
-      min: 0,
-      max: 10_000_000,
-      integer: true,
-    }),
-    jwksRefetchCooldownSec: numberOption(options.jwksRefetchCooldownSec, 'jwksRefetchCooldownSec', 30, {
-      min: 0,
-      max: 86_400,
-    }),
-    requestTimeoutMs: numberOption(options.requestTimeoutMs, 'requestTimeoutMs', 5000, {
-      min: 1,
-      max: 600_000,
-      integer: true,
-    }),
-    clock: clockOf(options.clock),
+    onDecision: checkFunction(given.onDecision, `${where}: onDecision`),
+    maxTokenBytes: number('maxTokenBytes', defaultMaxTokenBytes, { min: 256, max: 1 << 20, integer: true }),
+    maxCachedTokens: number('maxCachedTokens', defaultMaxCachedTokens, { min: 0, max: 10_000_000, integer: true }),
+    jwksRefetchCooldownSec: number('jwksRefetchCooldownSec', 30, { min: 0, max: 86_400 }),
+    requestTimeoutMs: number('requestTimeoutMs', 5000, { min: 1, max: 600_000, integer: true }),
+    clock: clockOf(given.clock, where),
   };
 }
 
-function audienceOf(value: unknown): readonly string[] {
-  const list: unknown[] = Array.isArray(value) ? value : [value];
-  if (value === undefined || list.length === 0)
-    throw new AuthConfigError(
-      `${where}: audience is required (a string or an array of strings): without it a token meant for another service would be accepted`,
-    );
-  return Object.freeze(list.map((entry) => checkNonEmptyString(entry, `${where}: audience`)));
-}
-
-function algorithmsOf(value: unknown): readonly string[] {
-  if (value === undefined) return asymmetricAlgorithms;
-  if (!Array.isArray(value) || value.length === 0)
-    throw new AuthConfigError(`${where}: algorithms must be a non-empty array`);
-  for (const alg of value) {
-    if (typeof alg !== 'string' || !asymmetricAlgorithms.includes(alg)) {
-      const shown = typeof alg === 'string' ? JSON.stringify(alg.slice(0, 20)) : typeof alg;
-      throw new AuthConfigError(
-        `${where}: algorithm ${shown} is not accepted; use asymmetric JWS algorithms (${asymmetricAlgorithms.join(', ')}), never none or HS*`,
-      );
-    }
-  }
-  return Object.freeze([...new Set(value as string[])]);
-}
-
-function numberOption(
-  value: unknown,
-  name: string,
-  fallback: number,
-  range: { min: number; max: number; integer?: boolean },
-): number {
-  if (value === undefined) return fallback;
-  const ok =
-    typeof value === 'number' &&
-    value >= range.min &&
-    value <= range.max &&
-    (!range.integer || Number.isInteger(value));
-  if (!ok)
-    throw new AuthConfigError(
-      `${where}: ${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`,
-    );
-  return value;
-}
-
-function clockOf(value: unknown): Clock {
+function clockOf(value: unknown, where: string): Clock {
   if (value === undefined) return systemClock;
   const clock = value as Partial<Clock>;
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')

@@ -5,11 +5,17 @@ import type { JWTPayload } from 'jose';
 /** Default of `maxCachedTokens`: a few MB at most, and far more callers than a server usually has. */
 export const defaultMaxCachedTokens = 10_000;
 
+/** What verified a token: a key set, whose generation grows with every fetch. */
+export interface KeyGeneration {
+  readonly generation: number;
+}
+
 interface Entry {
   readonly claims: Readonly<JWTPayload>;
   /** Wall-clock milliseconds after which the entry is not used (see {@link VerifiedTokenCache.set}). */
   readonly validUntilMs: number;
-  /** The generation of the key set whose key verified the token. */
+  /** The key set whose key verified the token, and its generation then. */
+  readonly keys: KeyGeneration;
   readonly keysGeneration: number;
 }
 
@@ -33,24 +39,31 @@ export class VerifiedTokenCache {
   }
 
   /**
-   * The claims of a token verified before, still valid at `nowMs`, by a key of the set of generation
-   * `keysGeneration` (the current one: after a refetch the token is verified again, so that a key
-   * that left the set takes its verifications with it); else `undefined`.
+   * The claims of a token verified before, still valid at `nowMs`, by a key of its key set's current
+   * generation (after a refetch the token is verified again, so that a key that left the set takes
+   * its verifications with it); else `undefined`. Tokens of every issuer share the cache: each entry
+   * knows its own key set.
    */
-  get(key: string, nowMs: number, keysGeneration: number): Readonly<JWTPayload> | undefined {
+  get(key: string, nowMs: number): Readonly<JWTPayload> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
-    if (nowMs >= entry.validUntilMs || entry.keysGeneration !== keysGeneration) return undefined;
+    if (nowMs >= entry.validUntilMs || entry.keys.generation !== entry.keysGeneration) return undefined;
     this.#entries.set(key, entry);
     return entry.claims;
   }
 
-  /** Remembers `claims`, verified by a key of generation `keysGeneration`, until `validUntilMs`. */
-  set(key: string, claims: Readonly<JWTPayload>, validUntilMs: number, keysGeneration: number): void {
+  /** Remembers `claims`, verified by a key of `keys` at generation `keysGeneration`, until `validUntilMs`. */
+  set(
+    key: string,
+    claims: Readonly<JWTPayload>,
+    validUntilMs: number,
+    keys: KeyGeneration,
+    keysGeneration: number,
+  ): void {
     if (this.#maxEntries === 0) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { claims, validUntilMs, keysGeneration });
+    this.#entries.set(key, { claims, validUntilMs, keys, keysGeneration });
     if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 

@@ -12,42 +12,35 @@ import type { Clock } from '../common/clock.js';
 import { Denial } from './denial.js';
 import { KeysUnavailableError } from './keys-unavailable.js';
 import type { CandidateKeys, KeySet } from './key-set.js';
-import { VerifiedTokenCache } from './verified-cache.js';
+import type { VerifiedTokenCache } from './verified-cache.js';
 
-/** What a token must satisfy; see the options of `createServerAuthInterceptor`. */
+/** What a token of one issuer must satisfy; see the options of `createServerAuthInterceptor`. */
 export interface VerifierSettings {
   readonly issuer: string;
   readonly audience: readonly string[];
   readonly algorithms: readonly string[];
   readonly clockToleranceSec: number;
   readonly requireAtJwt: boolean;
-  readonly maxCachedTokens: number;
   readonly clock: Clock;
   readonly keys: KeySet;
+  /** Where tokens that verified are remembered (shared by every issuer). */
+  readonly cache: VerifiedTokenCache;
 }
 
 /** The claims of a token that verified, frozen; or why it did not. */
 export type Verified = Readonly<JWTPayload> | Denial;
 
-/** Checks tokens against one set of settings, remembering those that verified. */
+/** Checks the JWTs of one issuer, remembering those that verified in the shared cache. */
 export class TokenVerifier {
   readonly #settings: VerifierSettings;
-  readonly #cache: VerifiedTokenCache;
 
   constructor(settings: VerifierSettings) {
     this.#settings = settings;
-    this.#cache = new VerifiedTokenCache(settings.maxCachedTokens);
   }
 
-  /**
-   * Verifies `token`; synchronous when it was verified before, by a key of the current key set, at
-   * most the key set's cache age ago, and is still valid.
-   */
-  verify(token: string): Verified | Promise<Verified> {
-    const key = VerifiedTokenCache.keyOf(token);
-    const cached = this.#cache.get(key, this.#settings.clock.now(), this.#settings.keys.generation);
-    if (cached !== undefined) return cached;
-    return this.#verify(token, key);
+  /** The issuer's key set. */
+  get keys(): KeySet {
+    return this.#settings.keys;
   }
 
   /**
@@ -58,7 +51,11 @@ export class TokenVerifier {
     return ((claims.exp ?? 0) + this.#settings.clockToleranceSec) * 1000;
   }
 
-  async #verify(token: string, key: string): Promise<Verified> {
+  /**
+   * Verifies `token` in full (the cache was asked first, by the caller) and remembers it under `key`
+   * ({@link VerifiedTokenCache.keyOf}) when it verifies.
+   */
+  async verify(token: string, key: string): Promise<Verified> {
     const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt, clock, keys } = this.#settings;
     let candidates: CandidateKeys | undefined;
     const firstCandidate = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
@@ -87,7 +84,7 @@ export class TokenVerifier {
       // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
       // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
       const validUntilMs = Math.min(this.validUntilMs(claims), clock.now() + keys.maxAgeMs);
-      this.#cache.set(key, claims, validUntilMs, keysGeneration);
+      this.#settings.cache.set(key, claims, validUntilMs, keys, keysGeneration);
       return claims;
     } catch (err) {
       return denialOf(err);

@@ -93,7 +93,7 @@ async function corpus(keys: KeyServer): Promise<Attack[]> {
     attack('not yet valid', bearer(await keys.sign({ nbf: now() + 120 })), 'token_not_yet_valid'),
     attack('without exp', bearer(await keys.sign({ exp: undefined })), 'invalid_claims'),
     ...nonFinite,
-    attack('wrong issuer', bearer(await keys.sign({ iss: 'https://evil.example.test' })), 'wrong_issuer'),
+    attack('wrong issuer', bearer(await keys.sign({ iss: 'https://evil.example.test' })), 'unknown_issuer'),
     attack('wrong audience', bearer(await keys.sign({ aud: 'https://other.example.test' })), 'wrong_audience'),
     attack('no audience', bearer(await keys.sign({ aud: undefined })), 'wrong_audience'),
     attack('a flipped signature byte', bearer(`${header}.${payload}.${flipped}`), 'bad_signature'),

@@ -9,7 +9,12 @@ import * as grpc from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { TokenManager } from '../../src/index.js';
 import { createTestCertificates, type MockTokenServer } from '../../src/testing/index.js';
-import { createServerAuthInterceptor, getAuthClaims, type ServerAuthOptions } from '../../src/server/index.js';
+import {
+  createServerAuthInterceptor,
+  getAuthClaims,
+  type ServerAuthInterceptor,
+  type ServerAuthOptions,
+} from '../../src/server/index.js';
 import { echoService, listenOnLoopback, methodPaths, type Reply, type Request } from '../helpers/grpc-fixture.js';
 import { createManager, startTokenServer } from '../helpers/token-fixtures.js';
 
@@ -155,6 +160,8 @@ export interface HandlerSighting {
 
 export interface AuthServer {
   readonly address: string;
+  /** The interceptor the server runs (for `ready()`). */
+  readonly interceptor: ServerAuthInterceptor;
   /** Each handler's view of the claims, in order; empty when no handler ran. */
   readonly sightings: HandlerSighting[];
   /** The test CA's certificate (PEM), for clients other than grpc-js (Connect's gRPC transport). */
@@ -183,10 +190,8 @@ export async function startAuthServer(
 ): Promise<AuthServer> {
   const certs = await (certificates ??= createTestCertificates());
   const sightings: HandlerSighting[] = [];
-  const server = new grpc.Server({
-    ...extra.serverOptions,
-    interceptors: [...(extra.before ?? []), createServerAuthInterceptor(options)],
-  });
+  const interceptor = createServerAuthInterceptor(options);
+  const server = new grpc.Server({ ...extra.serverOptions, interceptors: [...(extra.before ?? []), interceptor] });
   const see = (method: string, where: HandlerSighting['where'], call: { metadata: grpc.Metadata }): string => {
     const subject = getAuthClaims(call)?.sub;
     sightings.push({ method, where, subject });
@@ -230,6 +235,7 @@ export async function startAuthServer(
   const channelCredentials = (): grpc.ChannelCredentials => grpc.credentials.createSsl(certs.caCertBuffer);
   return {
     address,
+    interceptor,
     sightings,
     caCert: certs.caCert,
     channelCredentials,

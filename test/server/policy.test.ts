@@ -146,7 +146,7 @@ describe('the authorize rule', () => {
 });
 
 describe('onDecision', () => {
-  it('reports each decision with method, outcome, code, reason and verified subject, never the token', async (t) => {
+  it('reports each decision with method, outcome, code, reason, verified subject and issuer, never the token', async (t) => {
     const decisions: AuthDecision[] = [];
     const { keys, client } = await scene(t, { onDecision: (decision) => decisions.push(decision) });
     const token = await keys.sign({ scope: 'inventory.read' });
@@ -162,6 +162,7 @@ describe('onDecision', () => {
         details: '',
         internalDetails: '',
         subject: 'orders-svc',
+        issuer: keys.issuer,
       },
       {
         method: methodPaths.unary,
@@ -171,6 +172,7 @@ describe('onDecision', () => {
         details: 'missing scope orders.read',
         internalDetails: 'missing scope orders.read',
         subject: 'orders-svc',
+        issuer: keys.issuer,
       },
       {
         method: methodPaths.unary,
@@ -180,6 +182,7 @@ describe('onDecision', () => {
         details: 'no bearer token: the call has no authorization metadata',
         internalDetails: 'no bearer token: the call has no authorization metadata',
         subject: undefined,
+        issuer: undefined,
       },
     ]);
     assert.ok(!JSON.stringify(decisions).includes(token.split('.')[2]!));
@@ -268,7 +271,7 @@ describe('strict options', () => {
       () => createServerAuthInterceptor({ ...base, endStreamsAtExpiry: 'false' as never }),
       /endStreamsAtExpiry must be true or false/,
     );
-    throwsConfig(() => createServerAuthInterceptor({ ...base, audience: undefined as never }), /audience is required/);
+    throwsConfig(() => createServerAuthInterceptor({ ...base, audience: undefined }), /audience is required/);
     throwsConfig(() => createServerAuthInterceptor({ ...base, audience: [] }), /audience is required/);
     for (const alg of ['none', 'HS256'])
       throwsConfig(() => createServerAuthInterceptor({ ...base, algorithms: [alg] }), /never none or HS\*/);

@@ -193,6 +193,10 @@ function rejectedHint(facts: Facts, server: ServerSide): string {
       return "the server says the token is not valid yet: its clock is behind the issuer's; check clock drift";
     case 'wrong_audience':
       return `the server expects another audience than the token's ${audience}; set audience (OAUTH2_AUDIENCE) to the one the server verifies`;
+    case 'unknown_issuer':
+      return `the server accepts no token from the token's issuer; add it to the server's issuers, or point the client at an issuer the server accepts (${server.issuer ?? 'none'})`;
+    case 'token_inactive':
+      return "the server's introspection says the token is not active (revoked or expired at the issuer); a fresh token should pass";
     case 'wrong_issuer':
       return `the server expects another issuer than the token's (${server.issuer ?? 'none'}); point client and server at the same issuer`;
     case 'unknown_key':

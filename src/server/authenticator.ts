@@ -1,0 +1,123 @@
+// Authenticates a bearer token: a JWT goes by its `iss` to that issuer's verifier, an opaque token to
+// the issuer that introspects it; whatever verified is remembered in one cache for every issuer.
+import { decodeJwt, type JWTPayload } from 'jose';
+import type { Clock } from '../common/clock.js';
+import { isCompactJws } from './bearer.js';
+import { Denial } from './denial.js';
+import { KeySet } from './key-set.js';
+import type { ResolvedIssuer } from './issuer-options.js';
+import type { ResolvedOptions } from './options.js';
+import { VerifiedTokenCache } from './verified-cache.js';
+import { TokenVerifier, type Verified } from './verifier.js';
+
+/** What checks opaque tokens for one issuer (RFC 7662 introspection). */
+export interface OpaqueTokenChecker {
+  /** Checks `token`, whose cache key is `key`; synchronous when its answer is cached. */
+  introspect(token: string, key: string): Verified | Promise<Verified>;
+  /** Gets ready to answer (finds the endpoint, reads the credential); rejects saying what failed. */
+  ready(): Promise<void>;
+}
+
+/** An issuer that takes opaque tokens: those starting with one of `prefixes`, or all when `undefined`. */
+export interface OpaqueRoute {
+  readonly issuer: string;
+  readonly prefixes: readonly string[] | undefined;
+  readonly checker: OpaqueTokenChecker;
+}
+
+/** Why a call with an opaque token is refused when no issuer introspects it. */
+const notJwt = new Denial(
+  'malformed_token',
+  'bearer token is not a signed JWT',
+  [],
+  'bearer token is not a signed JWT, and no issuer introspects opaque tokens (configure introspection if the issuer issues opaque access tokens)',
+);
+const unknownIssuer = new Denial('unknown_issuer', 'bearer token from an issuer this server does not accept');
+const unreadableJwt = new Denial('malformed_token', 'bearer token is not a valid JWT');
+
+/**
+ * The issuers' verifiers and introspectors behind one interceptor. A JWT's unverified `iss` only
+ * chooses whose keys and settings verify it: a forged `iss` reaches an issuer whose keys did not sign
+ * it, and fails there; an `iss` no issuer has is refused without any request.
+ */
+export class Authenticator {
+  readonly #cache: VerifiedTokenCache;
+  readonly #verifiers = new Map<string, TokenVerifier>();
+  readonly #opaque: readonly OpaqueRoute[];
+  readonly #clock: Clock;
+  readonly #clockToleranceSec: number;
+
+  constructor(settings: Omit<ResolvedOptions, 'authorize'>, opaque: readonly OpaqueRoute[] = []) {
+    this.#cache = new VerifiedTokenCache(settings.maxCachedTokens);
+    this.#clock = settings.clock;
+    this.#clockToleranceSec = settings.clockToleranceSec;
+    this.#opaque = opaque;
+    for (const issuer of settings.issuers)
+      this.#verifiers.set(
+        issuer.issuer,
+        new TokenVerifier({ ...settings, ...issuer, keys: keysOf(issuer, settings), cache: this.#cache }),
+      );
+  }
+
+  /** Checks `token`: synchronous when it verified before and still may be trusted. Never throws. */
+  check(token: string): Verified | Promise<Verified> {
+    const key = VerifiedTokenCache.keyOf(token);
+    const cached = this.#cache.get(key, this.#clock.now());
+    if (cached !== undefined) return cached;
+    if (!isCompactJws(token)) return this.#opaqueRouteOf(token)?.checker.introspect(token, key) ?? notJwt;
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      return unreadableJwt;
+    }
+    const verifier = typeof issuer === 'string' ? this.#verifiers.get(issuer) : undefined;
+    return verifier === undefined ? unknownIssuer : verifier.verify(token, key);
+  }
+
+  /**
+   * When a token verified at `claims` stops being valid, in wall-clock milliseconds: its `exp` plus
+   * the clock tolerance; `Infinity` for an introspected token whose answer had no `exp`.
+   */
+  validUntilMs(claims: Readonly<JWTPayload>): number {
+    return typeof claims.exp === 'number' ? (claims.exp + this.#clockToleranceSec) * 1000 : Infinity;
+  }
+
+  /**
+   * Fetches every issuer's discovery document and keys, and readies every introspection, now.
+   * Rejects with an Error naming each issuer that failed and why (never a secret).
+   */
+  async ready(): Promise<void> {
+    const jobs = [
+      ...[...this.#verifiers].map(([issuer, verifier]) => ({ issuer, job: verifier.keys.load() })),
+      ...this.#opaque.map(({ issuer, checker }) => ({ issuer, job: checker.ready() })),
+    ];
+    const results = await Promise.allSettled(jobs.map(({ job }) => job));
+    const failures = results.flatMap((result, index) =>
+      result.status === 'rejected'
+        ? [`issuer ${JSON.stringify(jobs[index]!.issuer)}: ${(result.reason as Error).message}`]
+        : [],
+    );
+    if (failures.length > 0) throw new Error(`the server is not ready: ${failures.join('; ')}`);
+  }
+
+  #opaqueRouteOf(token: string): OpaqueRoute | undefined {
+    return this.#opaque.find(
+      ({ prefixes }) => prefixes === undefined || prefixes.some((prefix) => token.startsWith(prefix)),
+    );
+  }
+}
+
+function keysOf(issuer: ResolvedIssuer, settings: Omit<ResolvedOptions, 'authorize'>): KeySet {
+  const source =
+    issuer.jwksUri !== undefined
+      ? { jwksUri: issuer.jwksUri }
+      : { issuer: issuer.issuer, allowInsecureRequests: settings.allowInsecureRequests };
+  return new KeySet(source, settings.clock, {
+    refetchCooldownMs: settings.jwksRefetchCooldownSec * 1000,
+    // jose's own default cache age, kept on our clock; a failed first fetch is retried after 5 s.
+    maxAgeMs: 600_000,
+    retryAfterFailureMs: 5_000,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+}
