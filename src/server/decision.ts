@@ -7,7 +7,7 @@ import type { Authenticator } from './authenticator.js';
 import { bearerTokenOf } from './bearer.js';
 import { Denial } from './denial.js';
 import type { CommonServerAuthOptions } from './options.js';
-import type { Policy } from './policy.js';
+import { Policy } from './policy.js';
 
 /** How a call was decided: refused with `denial`, or allowed; `claims` once the token verified. */
 export interface Decision {
@@ -46,23 +46,25 @@ export function decide<Request>(
   parts: DecisionParts<Request>,
   call: CallToDecide<Request>,
 ): Decision | Promise<Decision> {
-  if (parts.policy.isPublic(call.method)) return publicCall;
+  const rule = parts.policy.ruleFor(call.method);
+  if (Policy.isPublic(rule)) return publicCall;
   const token = bearerTokenOf(call.authorization(), parts.maxTokenBytes);
   if (token instanceof Denial) return refused(token, undefined);
   const verified = parts.authenticator.check(token);
   return verified instanceof Promise
-    ? verified.then((result) => afterVerify(parts, call, result))
-    : afterVerify(parts, call, verified);
+    ? verified.then((result) => afterVerify(parts, call, rule, result))
+    : afterVerify(parts, call, rule, verified);
 }
 
 function afterVerify<Request>(
   parts: DecisionParts<Request>,
   call: CallToDecide<Request>,
+  rule: ReturnType<Policy['ruleFor']>,
   verified: Readonly<JWTPayload> | Denial,
 ): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
-  const scopeDenial = parts.policy.check(call.method, claims);
+  const scopeDenial = parts.policy.check(call.method, claims, rule);
   if (scopeDenial !== undefined || parts.authorize === undefined)
     return scopeDenial === undefined ? { denial: undefined, claims, isPublic: false } : refused(scopeDenial, claims);
   let answer: unknown;

@@ -70,17 +70,17 @@ export class Policy {
     return this.#exact.get(method) ?? this.#wildcard.get(serviceOf(method));
   }
 
-  /** Whether `method` passes without a token. */
-  isPublic(method: string): boolean {
-    return this.ruleFor(method)?.kind === 'public';
+  /** Whether `rule` (of {@link ruleFor}) lets a call through without a token. */
+  static isPublic(rule: Rule | undefined): boolean {
+    return rule?.kind === 'public';
   }
 
   /**
-   * The denial for a verified token calling `method`, or `undefined` when its scopes suffice.
-   * Scopes come from the `scope` claim (space-separated, RFC 9068) or an `scp` array or string.
+   * The denial for a verified token calling `method` (whose {@link ruleFor} the caller may pass, when
+   * it looked it up already), or `undefined` when its scopes suffice. Scopes come from the `scope`
+   * claim (space-separated, RFC 9068) or an `scp` array or string.
    */
-  check(method: string, claims: JWTPayload): Denial | undefined {
-    const rule = this.ruleFor(method);
+  check(method: string, claims: JWTPayload, rule: Rule | undefined = this.ruleFor(method)): Denial | undefined {
     if (rule === undefined) return new Denial('method_not_in_policy', `method ${method} is not in the server's policy`);
     if (rule.kind === 'public') return undefined;
     const granted = scopesOf(claims);
@@ -133,8 +133,17 @@ function ruleOf(path: string, requirement: unknown): Rule {
   throw new AuthConfigError(`${where} must be an array of scopes or { anyOf: [...] }`);
 }
 
+/**
+ * The granted scopes of claims seen before. Verified claims are frozen and shared by every call
+ * with the same token (the verified-token cache), so their scopes are parsed once per token rather
+ * than once per call.
+ */
+const scopesByClaims = new WeakMap<JWTPayload, ReadonlySet<string>>();
+
 /** The scopes a token grants: `scope` (space-separated) and `scp` (array or string) together. */
 export function scopesOf(claims: JWTPayload): ReadonlySet<string> {
+  const known = scopesByClaims.get(claims);
+  if (known !== undefined) return known;
   const granted = new Set<string>();
   const add = (value: unknown): void => {
     if (typeof value === 'string') for (const scope of value.split(' ')) if (scope !== '') granted.add(scope);
@@ -142,5 +151,6 @@ export function scopesOf(claims: JWTPayload): ReadonlySet<string> {
   };
   add(claims.scope);
   add(claims.scp);
+  if (Object.isFrozen(claims)) scopesByClaims.set(claims, granted);
   return granted;
 }

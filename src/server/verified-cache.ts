@@ -1,5 +1,5 @@
 // Tokens already verified, so a busy server does not check the same signature on every call.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 
 /** Default of `maxCachedTokens`: a few MB at most, and far more callers than a server usually has. */
@@ -35,7 +35,8 @@ export class VerifiedTokenCache {
 
   /** The key of `token`. */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    // The one-shot hash (Node 20.12+): no Hash object per call.
+    return hash('sha256', token, 'base64url');
   }
 
   /**
