@@ -28,14 +28,14 @@ export interface RawTokenServer {
   readonly url: string;
   /** Every request, in order. */
   readonly requests: RawRequest[];
-  /** Decides each answer; may be replaced between scenes. */
-  respond: (request: RawRequest) => RawAnswer;
+  /** Decides each answer (at once, or when the promise settles); may be replaced between scenes. */
+  respond: (request: RawRequest) => RawAnswer | Promise<RawAnswer>;
 }
 
 /** Starts a server answering with `respond`, closed by `t.after`. */
 export async function startRawTokenServer(
   t: TestContext,
-  respond: (request: RawRequest) => RawAnswer,
+  respond: (request: RawRequest) => RawAnswer | Promise<RawAnswer>,
 ): Promise<RawTokenServer> {
   const requests: RawRequest[] = [];
   const server = createServer((req, res) => {
@@ -49,13 +49,14 @@ export async function startRawTokenServer(
         body,
       };
       requests.push(request);
-      const answer = fixture.respond(request);
-      if (answer.fault === 'hang') return;
-      if (answer.fault === 'reset') return void req.socket.destroy();
-      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-      const type = typeof answer.body === 'string' ? 'text/plain' : 'application/json';
-      res.writeHead(answer.status ?? 200, { 'content-type': type, ...answer.headers });
-      res.end(text);
+      void Promise.resolve(fixture.respond(request)).then((answer) => {
+        if (answer.fault === 'hang') return;
+        if (answer.fault === 'reset') return void req.socket.destroy();
+        const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+        const type = typeof answer.body === 'string' ? 'text/plain' : 'application/json';
+        res.writeHead(answer.status ?? 200, { 'content-type': type, ...answer.headers });
+        res.end(text);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -79,4 +80,18 @@ export function jwtExpiringAt(expMs: number): string {
 /** A `Date` header value for `ms`. */
 export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
+}
+
+/** What `request` carried (its Authorization header and body), as a server that echoes it back would say it. */
+export function echoOf(request: RawRequest): string {
+  return `you sent ${request.headers.authorization ?? ''} and ${request.body}`.replace(/"/g, '');
+}
+
+/** A 401 whose challenge and JSON body both echo `request` in their error description. */
+export function echoingChallenge(request: RawRequest): RawAnswer {
+  return {
+    status: 401,
+    headers: { 'www-authenticate': `Basic error="invalid_client", error_description="${echoOf(request)}"` },
+    body: { error: 'invalid_client', error_description: echoOf(request) },
+  };
 }

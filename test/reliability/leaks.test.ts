@@ -12,6 +12,8 @@ import type { TokenManagerOptions } from '../../src/index.js';
 import { MockTokenServer, MockWorkloadIssuer, writeTokenFile } from '../../src/testing/index.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import {
+  echoingChallenge,
+  echoOf,
   startRawTokenServer,
   type RawAnswer,
   type RawRequest,
@@ -205,7 +207,7 @@ async function startScan(t: TestContext): Promise<Scan> {
     echo.respond = (request) => answer(remember(request));
     await failure(label, manager({ tokenEndpoint: echoEndpoint, clientSecret, ...options }));
   };
-  const said = (r: RawRequest): string => `you sent ${r.headers.authorization ?? ''} and ${r.body}`.replace(/"/g, '');
+  const said = echoOf;
   const decodedSecret = (r: RawRequest): string => {
     const [, password = ''] = Buffer.from((r.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
       .toString()
@@ -237,11 +239,7 @@ async function startScan(t: TestContext): Promise<Scan> {
     );
 
     // Servers that echo what they received: in the error code, the description and the challenge.
-    await echoing('echo in a 401 body and challenge', (r) => ({
-      status: 401,
-      headers: { 'www-authenticate': `Basic error="invalid_client", error_description="${said(r)}"` },
-      body: { error: 'invalid_client', error_description: said(r) },
-    }));
+    await echoing('echo in a 401 body and challenge', echoingChallenge);
     await echoing('echo of the Basic header as the error code', (r) => ({
       status: 400,
       body: { error: r.headers.authorization, error_description: said(r) },

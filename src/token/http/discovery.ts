@@ -12,7 +12,8 @@ const algorithms = ['oauth2', 'oidc'] as const;
 
 /**
  * Fetches the authorization server's metadata: the RFC 8414 document, else (when it is not found) the
- * OpenID Connect one. A failure is a TokenError naming the document's URL, never just the issuer.
+ * OpenID Connect one. A failure is a TokenError naming the document's URL, never just the issuer; so
+ * is a document without `requiredEndpoint` (default `token_endpoint`).
  *
  * @example
  * ```ts
@@ -25,6 +26,7 @@ export async function discoverMetadata(
   clientId: string,
   settings: HttpSettings,
   closeSignal: AbortSignal,
+  requiredEndpoint: 'token_endpoint' | 'introspection_endpoint' = 'token_endpoint',
 ): Promise<ServerMetadata> {
   // openid-client fetches an issuer that already names a well-known document as it is.
   const tried = issuer.includes('/.well-known/') ? algorithms.slice(0, 1) : algorithms;
@@ -39,10 +41,10 @@ export async function discoverMetadata(
         execute: settings.allowInsecureRequests ? [allowInsecureRequests] : [],
       });
       const metadata = config.serverMetadata();
-      if (!metadata.token_endpoint) {
+      if (!metadata[requiredEndpoint]) {
         throw new TokenError(
           'invalid_response',
-          `discovery document ${describeEndpoint(record.url ?? issuer)} has no token_endpoint`,
+          `discovery document ${describeEndpoint(record.url ?? issuer)} has no ${requiredEndpoint}`,
         );
       }
       return { ...metadata };

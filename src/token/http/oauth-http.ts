@@ -124,7 +124,8 @@ function tooLarge(url: string, what: string): TokenError {
 
 /**
  * An openid-client `Configuration` for one request: fresh per request so that its fetch records that
- * request's timing. Building one is cheap; token requests are rare.
+ * request's timing. Building one is cheap; token requests are rare. `what` names the endpoint in
+ * messages (default `'token endpoint'`).
  */
 export function configurationFor(
   metadata: ServerMetadata,
@@ -133,13 +134,14 @@ export function configurationFor(
   settings: HttpSettings,
   closeSignal: AbortSignal,
   record: RecordedRequest,
+  what?: string,
 ): Configuration {
   // openid-client dates what it signs (a private_key_jwt assertion's iat, nbf and exp) by Date.now():
   // told how far an injected clock is from it, it dates them by that clock, as the JWT-bearer grant
   // does. Whole seconds, rounded down, so that an assertion is never dated ahead of the clock.
   const skewSec = settings.clock === systemClock ? 0 : Math.floor((settings.clock.now() - Date.now()) / 1000);
   const config = new Configuration(metadata, clientId, { [clockSkew]: skewSec }, clientAuth);
-  config[customFetch] = boundedFetch(settings, closeSignal, record);
+  config[customFetch] = boundedFetch(settings, closeSignal, record, what);
   config.timeout = settings.requestTimeoutMs / 1000;
   if (settings.allowInsecureRequests) allowInsecureRequests(config);
   return config;

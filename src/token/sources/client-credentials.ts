@@ -1,16 +1,6 @@
-import {
-  ClientSecretBasic,
-  ClientSecretPost,
-  None,
-  PrivateKeyJwt,
-  clientCredentialsGrant,
-  genericGrantRequest,
-  type ClientAuth,
-  type ServerMetadata,
-} from 'openid-client';
+import { clientCredentialsGrant, genericGrantRequest, type ServerMetadata } from 'openid-client';
+import { ClientAuthentication } from '../credentials/client-authentication.js';
 import type { ResolvedClient } from '../credentials/client-credential.js';
-import type { ExternalToken } from '../credentials/external-token.js';
-import { importSigningKey } from '../credentials/private-key.js';
 import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
@@ -18,7 +8,6 @@ import { classifyFailure } from '../http/classify-failure.js';
 import { tokenFromAnswer } from '../http/token-response.js';
 import { TokenError } from '../errors.js';
 import { CachedSingleFlight } from '../../common/cached-single-flight.js';
-import { RecentSecrets, secretForms } from '../../common/redact.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 import type { ClientGrant } from './token-exchange.js';
 
@@ -29,8 +18,6 @@ export interface ClientCredentialsSettings extends ResolvedClient {
   /** Another grant to make instead of client credentials (token exchange). Default none. */
   readonly grant?: ClientGrant;
 }
-
-const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
  * The OAuth 2.0 client-credentials grant (RFC 6749 §4.4) through openid-client, or another grant
@@ -46,11 +33,7 @@ export class ClientCredentialsSource implements TokenSource {
   readonly #metadata = new CachedSingleFlight<ServerMetadata>();
   /** The token endpoint, once known (at once when configured, after discovery otherwise). */
   #tokenEndpoint: string | undefined;
-  /** Forgotten when a rotated credential file is read. */
-  readonly #clientAuth = new CachedSingleFlight<ClientAuth>();
-  /** Every encoding of the client secret in use; none for a private key. */
-  #secretForms: readonly string[] = [];
-  readonly #assertions = new RecentSecrets();
+  readonly #clientAuth: ClientAuthentication;
 
   constructor(settings: ClientCredentialsSettings) {
     this.#settings = settings;
@@ -59,8 +42,7 @@ export class ClientCredentialsSource implements TokenSource {
       settings.grant === undefined
         ? JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId])
         : undefined;
-    if (settings.credential.kind === 'secret')
-      this.#secretForms = secretForms(settings.credential.value, settings.clientId);
+    this.#clientAuth = new ClientAuthentication(settings);
   }
 
   /** The token endpoint as safe to print; the issuer until discovery has found the endpoint. */
@@ -71,7 +53,7 @@ export class ClientCredentialsSource implements TokenSource {
   async fetchToken(request: TokenRequest): Promise<SourcedToken> {
     const { clientId, http, defaultLifetimeMs, grant } = this.#settings;
     const metadata = await this.#serverMetadata(request.signal);
-    const clientAuth = await this.#clientAuthentication();
+    const clientAuth = await this.#clientAuth.get();
     const grantParameters = await grant?.parameters();
     const record: RecordedRequest = {};
     const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, record);
@@ -98,7 +80,7 @@ export class ClientCredentialsSource implements TokenSource {
 
   async reloadCredentials(): Promise<boolean> {
     const [client, grant] = await Promise.all([
-      this.#reloadClientCredential(),
+      this.#clientAuth.reload(),
       this.#settings.grant?.reloadCredentials() ?? false,
     ]);
     return client || grant;
@@ -107,21 +89,7 @@ export class ClientCredentialsSource implements TokenSource {
   /** The secret in every encoding it travels in, the client assertions and grant tokens sent lately, the proxy's credentials. */
   secretValues(): Iterable<string> {
     const { grant, http } = this.#settings;
-    return [
-      ...this.#secretForms,
-      ...this.#assertions.forms(),
-      ...(grant?.secretValues() ?? []),
-      ...(http.proxy?.secrets ?? []),
-    ];
-  }
-
-  async #reloadClientCredential(): Promise<boolean> {
-    const { credential } = this.#settings;
-    if (credential.kind === 'assertion') return credential.assertion.reload();
-    if (credential.kind !== 'secret-file' && credential.kind !== 'key-file') return false;
-    const changed = await credential.file.reload();
-    if (changed) this.#clientAuth.forget();
-    return changed;
+    return [...this.#clientAuth.secretValues(), ...(grant?.secretValues() ?? []), ...(http.proxy?.secrets ?? [])];
   }
 
   /**
@@ -159,58 +127,5 @@ export class ClientCredentialsSource implements TokenSource {
       this.#tokenEndpoint = metadata.token_endpoint;
       return metadata;
     });
-  }
-
-  /** Built on first use and kept until the credential rotates; a failed build is tried again next time. */
-  #clientAuthentication(): Promise<ClientAuth> {
-    return this.#clientAuth.get(() => this.#buildClientAuth());
-  }
-
-  async #buildClientAuth(): Promise<ClientAuth> {
-    const { credential, clientAuthMethod, clientId } = this.#settings;
-    if (credential.kind === 'none') return None();
-    if (credential.kind === 'assertion') return this.#sendAssertion(credential.assertion);
-    if (credential.kind === 'secret' || credential.kind === 'secret-file') {
-      const secret =
-        credential.kind === 'secret' ? credential.value : (credential.parse ?? String)(await credential.file.read());
-      this.#secretForms = secretForms(secret, clientId);
-      return clientAuthMethod === 'client_secret_post' ? ClientSecretPost(secret) : ClientSecretBasic(secret);
-    }
-    const input = credential.kind === 'key' ? credential.value : credential.parse(await credential.file.read());
-    const key = await importSigningKey(
-      input,
-      credential.kind === 'key' ? 'privateKey' : 'privateKeyFile',
-      undefined,
-      credential.kid,
-    );
-    // openid-client signs a fresh client_assertion into the body of each request; note it, so that a
-    // server echoing it back is scrubbed like one echoing a secret. ClientAuth is typed as returning
-    // void, but PrivateKeyJwt's is async and openid-client awaits it, as it awaits ours.
-    const signAssertion = PrivateKeyJwt({ key: key.key, kid: key.kid }) as (
-      ...args: Parameters<ClientAuth>
-    ) => Promise<void>;
-    const rememberingAssertions = async (...args: Parameters<ClientAuth>): Promise<void> => {
-      await signAssertion(...args);
-      this.#assertions.remember(args[2].get('client_assertion'));
-    };
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, see above
-    return rememberingAssertions;
-  }
-
-  /**
-   * RFC 7523 §2.2 with a JWT signed elsewhere (the platform's): openid-client awaits this hook for
-   * every request, so each request takes the assertion as the file or function gives it then.
-   */
-  #sendAssertion(assertion: ExternalToken): ClientAuth {
-    const { clientId } = this.#settings;
-    const send = async (_as: ServerMetadata, _client: unknown, body: URLSearchParams): Promise<void> => {
-      const jwt = await assertion.current();
-      this.#assertions.remember(jwt);
-      body.set('client_id', clientId);
-      body.set('client_assertion_type', clientAssertionType);
-      body.set('client_assertion', jwt);
-    };
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- awaited by openid-client, as PrivateKeyJwt's is
-    return send;
   }
 }
