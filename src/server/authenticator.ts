@@ -4,6 +4,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 import type { Clock } from '../common/clock.js';
 import { isCompactJws } from './bearer.js';
 import { Denial } from './denial.js';
+import { Introspector } from './introspection/introspector.js';
 import { KeySet } from './key-set.js';
 import type { ResolvedIssuer } from './issuer-options.js';
 import type { ResolvedOptions } from './options.js';
@@ -47,11 +48,11 @@ export class Authenticator {
   readonly #clock: Clock;
   readonly #clockToleranceSec: number;
 
-  constructor(settings: Omit<ResolvedOptions, 'authorize'>, opaque: readonly OpaqueRoute[] = []) {
+  constructor(settings: Omit<ResolvedOptions, 'authorize'>) {
     this.#cache = new VerifiedTokenCache(settings.maxCachedTokens);
     this.#clock = settings.clock;
     this.#clockToleranceSec = settings.clockToleranceSec;
-    this.#opaque = opaque;
+    this.#opaque = settings.issuers.flatMap((issuer) => opaqueRouteOf(issuer, settings));
     for (const issuer of settings.issuers)
       this.#verifiers.set(
         issuer.issuer,
@@ -106,6 +107,13 @@ export class Authenticator {
       ({ prefixes }) => prefixes === undefined || prefixes.some((prefix) => token.startsWith(prefix)),
     );
   }
+}
+
+function opaqueRouteOf(issuer: ResolvedIssuer, settings: Omit<ResolvedOptions, 'authorize'>): OpaqueRoute[] {
+  const { introspection } = issuer;
+  if (introspection === undefined) return [];
+  const checker = new Introspector({ ...settings, issuer: issuer.issuer, audience: issuer.audience, introspection });
+  return [{ issuer: issuer.issuer, prefixes: introspection.tokenPrefixes, checker }];
 }
 
 function keysOf(issuer: ResolvedIssuer, settings: Omit<ResolvedOptions, 'authorize'>): KeySet {

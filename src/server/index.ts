@@ -4,6 +4,7 @@ export { getAuthClaims } from './claims.js';
 export { checkPolicy, type CheckPolicyOptions, type ServiceLike } from './check-policy.js';
 export type { AuthDecision, AuthorizeRequest, CommonServerAuthOptions, ServerAuthOptions } from './options.js';
 export type { IssuerOptions } from './issuer-options.js';
+export type { IntrospectionOptions } from './introspection/options.js';
 export { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from './policy.js';
 export { type DenialReason } from './denial.js';

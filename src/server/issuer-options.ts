@@ -4,6 +4,11 @@ import { checkNonEmptyString, checkOptionNames } from '../common/option-checks.j
 import { AuthConfigError, authConfigError } from '../common/config-error.js';
 import { asymmetricAlgorithms } from '../common/jws-algorithms.js';
 import { jwksUrl } from './discovery.js';
+import {
+  resolveIntrospectionOptions,
+  type IntrospectionOptions,
+  type ResolvedIntrospectionOptions,
+} from './introspection/options.js';
 
 /** One issuer whose tokens the server accepts: an entry of the `issuers` option. */
 export interface IssuerOptions {
@@ -15,6 +20,12 @@ export interface IssuerOptions {
   jwksUri?: string;
   /** JWS algorithms accepted from this issuer. Default: every asymmetric one jose supports; never `none` or `HS*`. */
   algorithms?: readonly string[];
+  /**
+   * Accept this issuer's opaque access tokens, asking its RFC 7662 introspection endpoint about each
+   * (cached). Default: none (an opaque token is refused `malformed_token`). When several issuers
+   * introspect, each must say with `tokenPrefixes` which tokens are its own.
+   */
+  introspection?: IntrospectionOptions;
 }
 
 /** An issuer, checked, with its defaults filled in. */
@@ -24,17 +35,19 @@ export interface ResolvedIssuer {
   /** Set when given; else the keys come from the issuer's discovery document. */
   readonly jwksUri: URL | undefined;
   readonly algorithms: readonly string[];
+  /** Set when the issuer's opaque tokens are introspected. */
+  readonly introspection: ResolvedIntrospectionOptions | undefined;
 }
 
-const issuerOptionNames = Object.freeze([
+/** The shorthand's names, at the top of the options. */
+export const shorthandNames: readonly string[] = Object.freeze([
   'issuer',
   'audience',
   'jwksUri',
   'algorithms',
 ] satisfies (keyof IssuerOptions)[]);
 
-/** The shorthand's names, at the top of the options. */
-export const shorthandNames: readonly string[] = issuerOptionNames;
+const issuerOptionNames: readonly string[] = Object.freeze([...shorthandNames, 'introspection']);
 
 /**
  * The issuers of `options`: its `issuers` list, or the one issuer of the shorthand. Giving both, or
@@ -74,6 +87,7 @@ export function resolveIssuers(
       throw new AuthConfigError(`${where}: issuers names ${JSON.stringify(issuer)} twice; give each issuer once`);
     seen.add(issuer);
   }
+  checkOpaqueRouting(issuers, where);
   return Object.freeze(issuers);
 }
 
@@ -90,14 +104,48 @@ function resolveIssuer(entry: Record<string, unknown>, prefix: string, allowInse
           allowInsecureRequests,
           authConfigError,
         );
-  // Without jwksUri the keys come from the issuer's discovery document: the same URL rules apply.
-  if (jwksUri === undefined) jwksUrl(issuer, name('issuer'), allowInsecureRequests, authConfigError);
+  const introspection =
+    entry.introspection === undefined
+      ? undefined
+      : resolveIntrospectionOptions(entry.introspection, name('').slice(0, -1), allowInsecureRequests);
+  // Without jwksUri (or an introspection endpoint) the URLs come from the issuer's discovery
+  // document: the same URL rules apply to the issuer.
+  if (jwksUri === undefined || (introspection !== undefined && introspection.endpoint === undefined))
+    jwksUrl(issuer, name('issuer'), allowInsecureRequests, authConfigError);
   return Object.freeze({
     issuer,
     audience: audienceOf(entry.audience, name('audience')),
     jwksUri,
     algorithms: algorithmsOf(entry.algorithms, name('algorithms')),
+    introspection,
   });
+}
+
+/**
+ * With several issuers introspecting, an opaque token must have one place to go: each of them names
+ * its tokens' prefixes, and no prefix of one starts a prefix of another (a token would fit both).
+ */
+function checkOpaqueRouting(issuers: readonly ResolvedIssuer[], where: string): void {
+  const introspecting = issuers.flatMap((entry, index) =>
+    entry.introspection === undefined ? [] : [{ entry, index }],
+  );
+  if (introspecting.length < 2) return;
+  const claimed: { prefix: string; index: number }[] = [];
+  for (const { entry, index } of introspecting) {
+    const prefixes = entry.introspection?.tokenPrefixes;
+    if (prefixes === undefined)
+      throw new AuthConfigError(
+        `${where}: issuers[${index}].introspection.tokenPrefixes is required when several issuers introspect: an opaque token does not say its issuer, so each issuer names the prefixes of its tokens`,
+      );
+    for (const prefix of prefixes) {
+      const other = claimed.find((seen) => seen.prefix.startsWith(prefix) || prefix.startsWith(seen.prefix));
+      if (other !== undefined)
+        throw new AuthConfigError(
+          `${where}: the token prefix ${JSON.stringify(prefix)} of issuers[${index}] overlaps ${JSON.stringify(other.prefix)} of issuers[${other.index}]; a token would fit both`,
+        );
+      claimed.push({ prefix, index });
+    }
+  }
 }
 
 function audienceOf(value: unknown, name: string): readonly string[] {

@@ -31,8 +31,8 @@ export interface IntrospectorSettings {
 /** What a client refused `introspection_unavailable` is told; the server's logs get which endpoint failed, and how. */
 const unavailable = 'the server cannot check bearer tokens right now; try again later';
 
-/** The cache generation: answers have no key set whose refetch would end them. */
-const generation = 0;
+/** Answers have no key set whose refetch would end them: one generation, forever. */
+const noKeys = Object.freeze({ generation: 0 });
 
 /**
  * Decides opaque tokens of one issuer with its introspection endpoint (openid-client's
@@ -95,9 +95,9 @@ export class Introspector {
    */
   introspect(token: string, key: string): Verified | Promise<Verified> {
     const now = this.#settings.clock.now();
-    const claims = this.#active.get(key, now, generation);
+    const claims = this.#active.get(key, now);
     if (claims !== undefined) return claims;
-    const refusal = this.#refused.get(key, now, generation);
+    const refusal = this.#refused.get(key, now);
     if (refusal !== undefined) return refusal.denial as Denial;
     let flight = this.#flights.get(key);
     if (flight === undefined) {
@@ -142,14 +142,15 @@ export class Introspector {
     const now = clock.now();
     const verified = claimsOfAnswer(answer, this.#settings, now);
     if (!(verified instanceof Denial)) {
-      if (introspection.cacheMaxSec > 0) this.#active.set(key, verified, this.#validUntilMs(verified, now), generation);
+      if (introspection.cacheMaxSec > 0) this.#active.set(key, verified, this.#validUntilMs(verified, now), noKeys, 0);
     } else if (introspection.inactiveCacheSec > 0 && verified.reason !== 'token_not_yet_valid') {
       // A token not yet valid becomes valid at its nbf; every other refusal holds for the token's life.
       this.#refused.set(
         key,
         Object.freeze({ denial: verified }),
         now + introspection.inactiveCacheSec * 1000,
-        generation,
+        noKeys,
+        0,
       );
     }
     return verified;
