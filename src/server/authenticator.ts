@@ -45,6 +45,8 @@ export class Authenticator {
   readonly #cache: VerifiedTokenCache;
   readonly #verifiers = new Map<string, TokenVerifier>();
   readonly #opaque: readonly OpaqueRoute[];
+  /** Issuers whose jwksUri is configured. */
+  readonly #jwksGiven: ReadonlySet<string>;
   readonly #clock: Clock;
   readonly #clockToleranceSec: number;
 
@@ -53,6 +55,9 @@ export class Authenticator {
     this.#clock = settings.clock;
     this.#clockToleranceSec = settings.clockToleranceSec;
     this.#opaque = settings.issuers.flatMap((issuer) => opaqueRouteOf(issuer, settings));
+    this.#jwksGiven = new Set(
+      settings.issuers.flatMap(({ issuer, jwksUri }) => (jwksUri === undefined ? [] : [issuer])),
+    );
     for (const issuer of settings.issuers)
       this.#verifiers.set(
         issuer.issuer,
@@ -90,15 +95,20 @@ export class Authenticator {
    */
   async ready(): Promise<void> {
     const jobs = [
-      ...[...this.#verifiers].map(([issuer, verifier]) => ({ issuer, job: verifier.keys.load() })),
+      ...[...this.#verifiers]
+        // An issuer that introspects may issue no JWTs (its discovery document may list no jwks_uri):
+        // its keys are fetched up front only when jwksUri names them.
+        .filter(([issuer]) => !this.#opaque.some((route) => route.issuer === issuer) || this.#jwksGiven.has(issuer))
+        .map(([issuer, verifier]) => ({ issuer, job: verifier.keys.load() })),
       ...this.#opaque.map(({ issuer, checker }) => ({ issuer, job: checker.ready() })),
     ];
     const results = await Promise.allSettled(jobs.map(({ job }) => job));
-    const failures = results.flatMap((result, index) =>
-      result.status === 'rejected'
-        ? [`issuer ${JSON.stringify(jobs[index]!.issuer)}: ${(result.reason as Error).message}`]
-        : [],
-    );
+    const failures = results.flatMap((result, index) => {
+      if (result.status === 'fulfilled') return [];
+      const named = `issuer ${JSON.stringify(jobs[index]!.issuer)}`;
+      const message = (result.reason as Error).message;
+      return [message.includes(named) ? message : `${named}: ${message}`];
+    });
     if (failures.length > 0) throw new Error(`the server is not ready: ${failures.join('; ')}`);
   }
 

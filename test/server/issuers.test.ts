@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/testing/index.js';
 import { AuthConfigError, createServerAuthInterceptor, type AuthDecision } from '../../src/server/index.js';
 import { unary } from '../helpers/grpc-fixture.js';
 import { invalidOption } from '../helpers/config-error.js';
+import { startIntrospectionEndpoint } from '../introspection/introspection-endpoint.js';
 import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
 
 async function twoIssuers(t: TestContext, extra: { onDecision?: (decision: AuthDecision) => void } = {}) {
@@ -178,6 +179,102 @@ describe('issuers options', () => {
     assert.throws(
       () => createServerAuthInterceptor({ methods: echoPolicy }),
       invalidOption(/needs issuer and audience, or issuers/),
+    );
+  });
+});
+
+describe('opaque tokens of several issuers', () => {
+  async function twoIntrospecting(t: TestContext) {
+    const client = { clientId: 'orders-api', secret: 'introspection-secret-1' };
+    const [ory, okta] = [await startIntrospectionEndpoint(t, client), await startIntrospectionEndpoint(t, client)];
+    const introspection = (prefix: string) => ({
+      clientId: client.clientId,
+      clientSecret: client.secret,
+      tokenPrefixes: [prefix],
+    });
+    const claimsSeen: unknown[] = [];
+    const auth = await startAuthServer(
+      t,
+      {
+        issuers: [
+          { issuer: ory.issuer, audience, introspection: introspection('ory_at_') },
+          { issuer: okta.issuer, audience, introspection: introspection('okta_') },
+        ],
+        allowInsecureRequests: true,
+        methods: echoPolicy,
+      },
+      { onUnary: (claims) => claimsSeen.push(claims?.iss) },
+    );
+    const call = async (token: string) => (await unary(auth.client(), { metadata: bearer(token) })).error;
+    return { ory, okta, auth, call, claimsSeen };
+  }
+  const live = (issuer: string) => ({ active: true, scope: 'orders.read', aud: audience, iss: issuer, exp: 4e9 });
+
+  it('asks only the issuer whose prefix the token has, and refuses a token no issuer takes without a request', async (t) => {
+    const { ory, okta, call, claimsSeen } = await twoIntrospecting(t);
+    ory.answers.set('ory_at_first', live(ory.issuer));
+    okta.answers.set('okta_second', live(okta.issuer));
+    assert.equal(await call('ory_at_first'), undefined);
+    assert.equal(await call('okta_second'), undefined);
+    assert.deepEqual(claimsSeen, [ory.issuer, okta.issuer]);
+    assert.deepEqual([ory.received.length, okta.received.length], [1, 1]);
+    assert.equal(reasonOf(await call('other_token')), 'malformed_token');
+    // The other issuer's answer for a token with this issuer's prefix is never asked for.
+    okta.answers.set('ory_at_third', live(okta.issuer));
+    assert.equal(reasonOf(await call('ory_at_third')), 'token_inactive');
+    assert.deepEqual([ory.received.length, okta.received.length], [2, 1]);
+  });
+
+  it('readies every introspection, naming the issuer that failed', async (t) => {
+    const { ory, okta, auth } = await twoIntrospecting(t);
+    await auth.interceptor.ready();
+    okta.discoverable = false;
+    const fresh = createServerAuthInterceptor({
+      issuers: [
+        { issuer: ory.issuer, audience, introspection: { clientId: 'a', clientSecret: 's', tokenPrefixes: ['o'] } },
+        { issuer: okta.issuer, audience, introspection: { clientId: 'a', clientSecret: 's', tokenPrefixes: ['k'] } },
+      ],
+      allowInsecureRequests: true,
+      methods: echoPolicy,
+    });
+    await assert.rejects(fresh.ready(), (err: Error) => {
+      assert.match(err.message, new RegExp(`issuer "${okta.issuer}"`));
+      assert.doesNotMatch(err.message, new RegExp(`issuer "${ory.issuer}"`));
+      assert.doesNotMatch(err.message, /\bs\b.*secret/);
+      return true;
+    });
+  });
+
+  it('refuses several introspecting issuers without tokenPrefixes, or with overlapping ones', () => {
+    const entry = (issuer: string, tokenPrefixes?: string[]) => ({
+      issuer,
+      audience,
+      introspection: { clientId: 'orders-api', clientSecret: 'x', ...(tokenPrefixes && { tokenPrefixes }) },
+    });
+    const make = (issuers: unknown[]) => () => createServerAuthInterceptor({ issuers, methods: echoPolicy } as never);
+    assert.throws(
+      make([entry('https://a.example.test'), entry('https://b.example.test', ['b_'])]),
+      invalidOption(/issuers\[0\]\.introspection\.tokenPrefixes is required when several issuers introspect/),
+    );
+    assert.throws(
+      make([entry('https://a.example.test', ['at_']), entry('https://b.example.test', ['at_x'])]),
+      invalidOption(/token prefix "at_x" of issuers\[1\] overlaps "at_" of issuers\[0\]/),
+    );
+    assert.doesNotThrow(make([entry('https://a.example.test'), { issuer: 'https://b.example.test', audience }]));
+  });
+
+  it('names the issuer entry in introspection option errors, never the secret', () => {
+    assert.throws(
+      () =>
+        createServerAuthInterceptor({
+          issuers: [
+            { issuer: 'https://a.example.test', audience, introspection: { clientId: 'x', clientSecrett: 'hunter2' } },
+          ],
+          methods: echoPolicy,
+        } as never),
+      (err: unknown) =>
+        invalidOption(/issuers\[0\]\.introspection option "clientSecrett"; did you mean "clientSecret"/)(err) &&
+        !(err as Error).message.includes('hunter2'),
     );
   });
 });
