@@ -29,7 +29,7 @@ const secretFlags: Readonly<Record<string, string>> = {
   '--client-secret': 'set OAUTH2_CLIENT_SECRET, or use --client-secret-file',
   '--private-key': 'use --private-key-file (or OAUTH2_PRIVATE_KEY_FILE)',
   '--client-assertion': 'use --client-assertion-file (or OAUTH2_CLIENT_ASSERTION_FILE)',
-  '--token': 'pipe it: grpc-oauth2 inspect - < token.txt',
+  '--token': 'pipe it on stdin: grpc-oauth2 inspect - < token.txt (verify takes - the same way)',
 };
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -37,7 +37,7 @@ function assertClean({ stdout, stderr }: ChildResult, { secrets = [clientSecret]
 describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => {
   it('prints help for the tool and for every command with --help, and exits 0', async (t) => {
     const results = await Promise.all(
-      [[], ['token'], ['inspect'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])),
+      [[], ['token'], ['inspect'], ['verify'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])),
     );
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr);
@@ -270,7 +270,7 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     for (const result of [command, mockFlag, tokenFlag]) assert.equal(result.code, 2, result.stderr);
     assert.match(
       command.stderr,
-      /^grpc-oauth2: unknown command \(token, inspect, mock-server\); did you mean "token"\?\n/,
+      /^grpc-oauth2: unknown command \(token, inspect, verify, mock-server\); did you mean "token"\?\n/,
     );
     assert.match(
       mockFlag.stderr,
@@ -307,7 +307,7 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
   it('exits 2 for an unknown command or none', async (t) => {
     const [unknown, none] = await Promise.all([grpcOauth2(t, ['tokens']), grpcOauth2(t, [])]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^grpc-oauth2: unknown command \(token, inspect, mock-server\)/);
+    assert.match(unknown.stderr, /^grpc-oauth2: unknown command \(token, inspect, verify, mock-server\)/);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^grpc-oauth2: give a command/);
   });
