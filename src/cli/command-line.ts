@@ -16,6 +16,12 @@ export interface Output {
 }
 
 /**
+ * A command that may read a token from stdin: its arguments after the command's name, where it
+ * writes, and what reads all of stdin (the CLI passes one; tests may too). Resolves to the exit code.
+ */
+export type StdinCommand = (args: readonly string[], out: Output, readStdin: () => Promise<string>) => Promise<number>;
+
+/**
  * Flags that would carry a secret on the command line, where `ps` and shell history show it, and
  * where to put that secret instead.
  */
@@ -23,7 +29,7 @@ const secretFlags: Readonly<Record<string, string>> = {
   '--client-secret': 'set OAUTH2_CLIENT_SECRET, or use --client-secret-file',
   '--private-key': 'use --private-key-file (or OAUTH2_PRIVATE_KEY_FILE)',
   '--client-assertion': 'use --client-assertion-file (or OAUTH2_CLIENT_ASSERTION_FILE)',
-  '--token': 'pipe it: grpc-oauth2 inspect - < token.txt',
+  '--token': 'pipe it on stdin: grpc-oauth2 inspect - < token.txt (verify takes - the same way)',
 };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -73,6 +79,52 @@ export function parseCommandLine<T extends Options>(
     );
   }
   return parsed;
+}
+
+/**
+ * `args` parsed as {@link parseCommandLine} does, or `undefined` once the command's `help` was printed
+ * for `--help` (the command then exits 0).
+ *
+ * @example
+ * ```ts
+ * const command = parseCommandOrHelp(args, flags, 0, tokenHelp, out);
+ * if (command === undefined) return exitCodes.ok;
+ * ```
+ */
+export function parseCommandOrHelp<T extends Options>(
+  args: readonly string[],
+  options: T,
+  maxPositionals: number,
+  help: string,
+  out: Output,
+): ParsedCommandLine<T> | undefined {
+  const parsed = parseCommandLine(args, options, maxPositionals);
+  if ((parsed.values as { help?: unknown }).help !== true) return parsed;
+  out.stdout(help);
+  return undefined;
+}
+
+/**
+ * The token (or JWT) a command was given: its one argument, or all of stdin when that is `-` or
+ * absent; trimmed, a leading `Bearer ` dropped. An argument shows in `ps` and shell history, which
+ * is why stdin is the default.
+ *
+ * @param missing - the usage message when there is nothing.
+ * @throws UsageError when the argument or stdin is empty.
+ * @example
+ * ```ts
+ * const token = await tokenArgument(positionals, () => text(process.stdin), 'give a JWT as the argument, or on stdin');
+ * ```
+ */
+export async function tokenArgument(
+  positionals: readonly string[],
+  readStdin: () => Promise<string>,
+  missing: string,
+): Promise<string> {
+  const [argument = '-'] = positionals;
+  const token = (argument === '-' ? await readStdin() : argument).trim().replace(/^bearer\s+/i, '');
+  if (token === '') throw new UsageError(missing);
+  return token;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { exitCodes, parseCommandLine, UsageError, type Output } from './command-line.js';
+import { exitCodes, parseCommandOrHelp, tokenArgument, type StdinCommand } from './command-line.js';
 import { jwtReport, reportLines } from './jwt-report.js';
 
 /** `grpc-oauth2 inspect --help`. */
@@ -21,26 +21,17 @@ const flags = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 /**
  * `grpc-oauth2 inspect`: decode a JWT from the argument or stdin, never printing the token itself.
  *
- * @param readStdin - reads all of stdin (the CLI passes one; tests may too).
  * @returns the exit code.
  * @example
  * ```ts
  * process.exitCode = await inspectCommand(['-'], output, () => readAll(process.stdin));
  * ```
  */
-export async function inspectCommand(
-  args: readonly string[],
-  out: Output,
-  readStdin: () => Promise<string>,
-): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, flags, 1);
-  if (values.help) {
-    out.stdout(inspectHelp);
-    return exitCodes.ok;
-  }
-  const [argument = '-'] = positionals;
-  const text = (argument === '-' ? await readStdin() : argument).trim().replace(/^bearer\s+/i, '');
-  if (text === '') throw new UsageError('give a JWT as the argument, or on stdin');
+export const inspectCommand: StdinCommand = async (args, out, readStdin) => {
+  const command = parseCommandOrHelp(args, flags, 1, inspectHelp, out);
+  if (command === undefined) return exitCodes.ok;
+  const { values, positionals } = command;
+  const text = await tokenArgument(positionals, readStdin, 'give a JWT as the argument, or on stdin');
   const report = jwtReport(text);
   if (report === undefined) {
     out.stderr(
@@ -50,4 +41,4 @@ export async function inspectCommand(
   }
   out.stdout(values.json ? `${JSON.stringify(report)}\n` : `${reportLines(report).join('\n')}\n`);
   return exitCodes.ok;
-}
+};

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The grpc-oauth2 command: token, inspect, mock-server. Exit codes: 0 ok, 1 failed, 2 usage.
+// The grpc-oauth2 command: token, inspect, verify, mock-server. Exit codes: 0 ok, 1 failed, 2 usage.
 import { text } from 'node:stream/consumers';
 import { commandSuggestion, exitCodes, UsageError, type Output } from './command-line.js';
 import { inspectCommand, inspectHelp } from './inspect-command.js';
 import { mockServerCommand, mockServerHelp } from './mock-server-command.js';
 import { tokenCommand, tokenHelp } from './token-command.js';
+import { verifyCommand, verifyHelp } from './verify-command.js';
 import { describeThrown } from '../common/describe.js';
 
 const help = `Usage: grpc-oauth2 <command> [flags]
@@ -12,6 +13,7 @@ const help = `Usage: grpc-oauth2 <command> [flags]
 Commands:
   token        fetch an access token and show its claims, scopes and time left (redacted)
   inspect      decode a JWT: header, claims, exp/iat/nbf as dates (signature not verified)
+  verify       verify a token as the server would: its claims, or why the server would refuse it
   mock-server  run a mock OAuth2 token server for manual tests
 
 grpc-oauth2 <command> --help shows a command's flags. Settings come from OAUTH2_* variables
@@ -19,7 +21,14 @@ grpc-oauth2 <command> --help shows a command's flags. Settings come from OAUTH2_
 Exit codes: 0 ok, 1 the operation failed, 2 usage.
 `;
 
-const commands = ['token', 'inspect', 'mock-server'];
+/** Each command's `--help`, shown after a usage error. */
+const helps: Readonly<Record<string, string>> = {
+  token: tokenHelp,
+  inspect: inspectHelp,
+  verify: verifyHelp,
+  'mock-server': mockServerHelp,
+};
+const commands = Object.keys(helps);
 
 const output: Output = {
   stdout: (chunk) => void process.stdout.write(chunk),
@@ -45,6 +54,8 @@ async function run(args: readonly string[]): Promise<number> {
         return await tokenCommand(rest, output);
       case 'inspect':
         return await inspectCommand(rest, output, () => text(process.stdin));
+      case 'verify':
+        return await verifyCommand(rest, output, () => text(process.stdin));
       case 'mock-server':
         return await mockServerCommand(rest, output, untilSignal());
       case '--help':
@@ -61,16 +72,9 @@ async function run(args: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    const commandHelp =
-      command === 'token'
-        ? tokenHelp
-        : command === 'inspect'
-          ? inspectHelp
-          : command === 'mock-server'
-            ? mockServerHelp
-            : help;
+    const commandHelp = command !== undefined && Object.hasOwn(helps, command) ? helps[command] : undefined;
     output.stderr(
-      `grpc-oauth2${command === undefined || commandHelp === help ? '' : ` ${command}`}: ${error.message}\n\n${commandHelp}`,
+      `grpc-oauth2${commandHelp === undefined ? '' : ` ${command}`}: ${error.message}\n\n${commandHelp ?? help}`,
     );
     return exitCodes.usage;
   }

@@ -1,7 +1,7 @@
 import { MockTokenServer } from '../testing/mock-token-server/server.js';
 import { defaultTokenAudience } from '../testing/mock-token-server/grants.js';
 import type { MockClient } from '../testing/mock-token-server/types.js';
-import { exitCodes, parseCommandLine, UsageError, type Output } from './command-line.js';
+import { exitCodes, parseCommandOrHelp, UsageError, type Output } from './command-line.js';
 
 /** `grpc-oauth2 mock-server --help`. */
 export const mockServerHelp = `Usage: grpc-oauth2 mock-server --client ID:SECRET[:SCOPE,SCOPE] [--port N] [--lifetime S] [--audience AUD] [--json]
@@ -43,11 +43,9 @@ const flags = {
  * ```
  */
 export async function mockServerCommand(args: readonly string[], out: Output, stop: Promise<unknown>): Promise<number> {
-  const { values } = parseCommandLine(args, flags, 0);
-  if (values.help) {
-    out.stdout(mockServerHelp);
-    return exitCodes.ok;
-  }
+  const command = parseCommandOrHelp(args, flags, 0, mockServerHelp, out);
+  if (command === undefined) return exitCodes.ok;
+  const { values } = command;
   const clients = (values.client ?? []).map(parseClient);
   if (clients.length === 0) throw new UsageError('give at least one --client ID:SECRET[:SCOPE,SCOPE]');
   const port = values.port === undefined ? 0 : integer(values.port, '--port', 0, 65_535);

@@ -2,7 +2,7 @@ import { AuthConfigError } from '../common/config-error.js';
 import { TokenError } from '../token/errors.js';
 import type { TokenManagerOptions } from '../token/options.js';
 import { TokenManager } from '../token/token-manager.js';
-import { exitCodes, fromNow, parseCommandLine, UsageError, type Output } from './command-line.js';
+import { exitCodes, fromNow, parseCommandOrHelp, UsageError, type Output } from './command-line.js';
 import { jwtReport, reportLines } from './jwt-report.js';
 
 /** `grpc-oauth2 token --help`. */
@@ -57,11 +57,9 @@ const flags = {
  * ```
  */
 export async function tokenCommand(args: readonly string[], out: Output): Promise<number> {
-  const { values } = parseCommandLine(args, flags, 0);
-  if (values.help) {
-    out.stdout(tokenHelp);
-    return exitCodes.ok;
-  }
+  const command = parseCommandOrHelp(args, flags, 0, tokenHelp, out);
+  if (command === undefined) return exitCodes.ok;
+  const { values } = command;
   if (values['print-token'] && values.json)
     throw new UsageError('--print-token prints the token alone; it does not go with --json');
   const overrides: Record<string, unknown> = {

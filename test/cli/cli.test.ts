@@ -3,35 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { build } from 'esbuild';
+import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { TokenManager } from '../../src/index.js';
-import { runChild, startChild, type ChildOptions, type ChildResult } from '../helpers/child-process.js';
+import { startChild, type ChildResult } from '../helpers/child-process.js';
+import { bundledCli } from '../helpers/cli-bundle.js';
 import { clientId, clientSecret, startTokenServer, until } from '../helpers/token-fixtures.js';
 
-// The CLI is bundled once (esbuild, dependencies left external) and run with plain node: a tsx start
-// costs half a second per process, and these tests start two dozen. docs/cli.md's packed-install
-// check runs the built dist/cli/main.js the same way.
-const bundleDir = `.tmp/cli-test-${process.pid}`;
-const cli = `${bundleDir}/main.mjs`;
-before(() =>
-  build({
-    entryPoints: ['src/cli/main.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: cli,
-    logLevel: 'warning',
-  }),
-);
-after(() => rmSync(bundleDir, { recursive: true, force: true }));
+const { path: cli, run: grpcOauth2 } = bundledCli('cli');
 const jwtLike = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
-
-function grpcOauth2(t: TestContext, args: readonly string[], options: ChildOptions = {}): Promise<ChildResult> {
-  return runChild(t, cli, args, { ...options, tsx: false });
-}
 
 /** The OAUTH2_* settings for the test client of `server`. */
 function envFor(server: { issuer: string }, extra: Record<string, string> = {}): Record<string, string> {
@@ -57,7 +37,7 @@ function assertClean({ stdout, stderr }: ChildResult, { secrets = [clientSecret]
 describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => {
   it('prints help for the tool and for every command with --help, and exits 0', async (t) => {
     const results = await Promise.all(
-      [[], ['token'], ['inspect'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])),
+      [[], ['token'], ['inspect'], ['verify'], ['mock-server']].map((command) => grpcOauth2(t, [...command, '--help'])),
     );
     for (const result of results) {
       assert.equal(result.code, 0, result.stderr);
@@ -290,7 +270,7 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
     for (const result of [command, mockFlag, tokenFlag]) assert.equal(result.code, 2, result.stderr);
     assert.match(
       command.stderr,
-      /^grpc-oauth2: unknown command \(token, inspect, mock-server\); did you mean "token"\?\n/,
+      /^grpc-oauth2: unknown command \(token, inspect, verify, mock-server\); did you mean "token"\?\n/,
     );
     assert.match(
       mockFlag.stderr,
@@ -327,7 +307,7 @@ describe('grpc-oauth2 (the CLI, as a child process)', { concurrency: 2 }, () => 
   it('exits 2 for an unknown command or none', async (t) => {
     const [unknown, none] = await Promise.all([grpcOauth2(t, ['tokens']), grpcOauth2(t, [])]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^grpc-oauth2: unknown command \(token, inspect, mock-server\)/);
+    assert.match(unknown.stderr, /^grpc-oauth2: unknown command \(token, inspect, verify, mock-server\)/);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^grpc-oauth2: give a command/);
   });

@@ -1,0 +1,43 @@
+// The CLI bundled once per test file (esbuild, dependencies left external) and run with plain node: a
+// tsx start costs half a second per process, and the CLI tests start dozens. docs/cli.md's
+// packed-install check runs the built dist/cli/main.js the same way.
+import { rmSync } from 'node:fs';
+import { after, before, type TestContext } from 'node:test';
+import { build } from 'esbuild';
+import { runChild, type ChildOptions, type ChildResult } from './child-process.js';
+
+/** The bundled CLI of a test file. */
+export interface BundledCli {
+  /** The bundle, for `startChild(t, path, args, { tsx: false })`. */
+  readonly path: string;
+  /** Runs `grpc-oauth2 ...args` to its end (killed by its PID when the test ends, if still running). */
+  readonly run: (t: TestContext, args: readonly string[], options?: ChildOptions) => Promise<ChildResult>;
+}
+
+/**
+ * Bundles src/cli/main.ts before the file's tests (in `.tmp/<name>-test-<pid>/`) and removes the
+ * bundle after them.
+ *
+ * @example
+ * ```ts
+ * const cli = bundledCli('cli');
+ * const result = await cli.run(t, ['inspect'], { input: jwt });
+ * ```
+ */
+export function bundledCli(name: string): BundledCli {
+  const bundleDir = `.tmp/${name}-test-${process.pid}`;
+  const cli = `${bundleDir}/main.mjs`;
+  before(() =>
+    build({
+      entryPoints: ['src/cli/main.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile: cli,
+      logLevel: 'warning',
+    }),
+  );
+  after(() => rmSync(bundleDir, { recursive: true, force: true }));
+  return { path: cli, run: (t, args, options = {}) => runChild(t, cli, args, { ...options, tsx: false }) };
+}
