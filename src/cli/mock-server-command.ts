@@ -1,5 +1,5 @@
 import { MockTokenServer } from '../testing/mock-token-server/server.js';
-import { defaultTokenAudience } from '../testing/mock-token-server/grants.js';
+import { defaultTokenAudience } from '../testing/mock-token-server/token-issuer.js';
 import type { MockClient } from '../testing/mock-token-server/types.js';
 import { exitCodes, parseCommandOrHelp, UsageError, type Output } from './command-line.js';
 

@@ -2,6 +2,9 @@
 export { MockTokenServer } from './mock-token-server/server.js';
 export {
   type MockTokenServerOptions,
+  type MockAccessTokenFormat,
+  type MockFaultEndpoint,
+  type MockFaultOptions,
   type MockClient,
   type MockClientAuthMethod,
   type MockDiscovery,

@@ -32,10 +32,13 @@ export function runCommand(
   limitMs = 60_000,
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
+    // NODE_TEST_CONTEXT would make a node:test child (an example that is a test file) report to this
+    // runner in its binary protocol instead of printing its results: the child is a program of its own.
+    const { NODE_TEST_CONTEXT: _runnerContext, ...env } = process.env;
     const proc = spawn(command, args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: { ...env, npm_config_update_notifier: 'false' },
     });
     cleanup(() => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');

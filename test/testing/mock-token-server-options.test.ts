@@ -64,6 +64,17 @@ describe('start options', () => {
       message: 'MockTokenServer option discovery must be one of "both", "oauth", "oidc", "none"',
     });
   });
+
+  test('refuses an access token format it does not know, and a misspelled accessTokenFormat', async () => {
+    await assert.rejects(
+      MockTokenServer.start(loose({ accessTokenFormat: 'reference' })),
+      invalidOption('MockTokenServer option accessTokenFormat must be one of "jwt", "opaque"'),
+    );
+    await assert.rejects(
+      MockTokenServer.start(loose({ accesTokenFormat: 'opaque' })),
+      invalidOption('unknown MockTokenServer option "accesTokenFormat"; did you mean "accessTokenFormat"?'),
+    );
+  });
 });
 
 describe('registration', () => {
@@ -86,6 +97,14 @@ describe('registration', () => {
         message:
           /^addClient authMethods: unknown method "client_secret_jwt"; the methods are client_secret_basic, client_secret_post, private_key_jwt$/,
       },
+    );
+  });
+
+  test('refuses an addClient accessTokenFormat it does not know', async (t) => {
+    const server = await startServer(t);
+    assert.throws(
+      () => server.addClient(loose({ clientId: 'orders-svc', clientSecret: 's', accessTokenFormat: 'JWT' })),
+      invalidOption('addClient accessTokenFormat must be one of "jwt", "opaque"'),
     );
   });
 
@@ -229,6 +248,20 @@ describe('faults', () => {
           /^"token" fault option issuedTokenType must be a non-empty string/.test(err.message),
       );
     }
+  });
+
+  test('refuses an unknown failNext option or endpoint, and queues nothing', async (t) => {
+    const server = await startServer(t);
+    server.addClient({ clientId: 'orders-svc', clientSecret: 'test-secret' });
+    assert.throws(
+      () => server.failNext(1, { type: 'error', status: 503 }, loose({ endpoints: 'introspection' })),
+      invalidOption('unknown failNext option "endpoints"; did you mean "endpoint"?'),
+    );
+    assert.throws(
+      () => server.failNext(1, { type: 'error', status: 503 }, loose({ endpoint: 'introspect' })),
+      invalidOption('failNext option endpoint must be one of "token", "introspection", "revocation"'),
+    );
+    assert.equal(await tokenRequestStatus(server), 200);
   });
 
   test('refuses echo parts and places it does not know', async (t) => {

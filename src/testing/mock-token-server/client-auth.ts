@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertions.js';
 import { OAuthFailure } from './http.js';
-import type { LogEntry, MockClient, MockClientAuthMethod } from './types.js';
+import type { LogEntry, MockAccessTokenFormat, MockClient, MockClientAuthMethod } from './types.js';
 
 /** A federated credential as the server keeps it. */
 export interface TrustedJwtIssuer {
@@ -31,6 +31,7 @@ export interface RegisteredClient {
   readonly allowedScopes?: readonly string[];
   readonly authMethods: readonly MockClientAuthMethod[];
   readonly federated?: TrustedJwtIssuer & { readonly subject: string };
+  readonly accessTokenFormat?: MockAccessTokenFormat;
 }
 
 /** The registered clients of the client-credentials grant, and the check of a request's client authentication. */
@@ -64,6 +65,7 @@ export class ClientRegistry {
         audience: federated.audience,
         ...verifierOf(federated.publicKey),
       },
+      accessTokenFormat: client.accessTokenFormat,
     });
   }
 

@@ -1,12 +1,12 @@
-// Fault injection: the answers a test queues for the next token requests instead of normal ones.
+// Fault injection: the answers a test queues for the next requests to an endpoint instead of normal ones.
 import type { ServerResponse } from 'node:http';
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkBoolean, checkNonEmptyString, checkOptionNames, closestName } from '../../common/option-checks.js';
 import { parseBasic } from './client-auth.js';
-import type { TokenShape } from './grants.js';
+import type { TokenShape } from './token-issuer.js';
 import { httpDate, sendJson, withHeaders, type Clock } from './http.js';
 import { checkListOf, namesOf } from './options.js';
-import type { MockEchoPart, MockEchoPlace, TokenServerFault } from './types.js';
+import type { MockEchoPart, MockEchoPlace, MockFaultEndpoint, TokenServerFault } from './types.js';
 
 type Fault<T extends TokenServerFault['type']> = Extract<TokenServerFault, { type: T }>;
 
@@ -40,8 +40,14 @@ const faultFields: { readonly [T in TokenServerFault['type']]: readonly string[]
 const faultTypes = Object.keys(faultFields);
 const echoParts: readonly MockEchoPart[] = ['authorization', 'body', 'secret', 'assertion'];
 const echoPlaces: readonly MockEchoPlace[] = ['error', 'error_description', 'www-authenticate'];
+/** The start of each endpoint's normal answer, which a `reset-mid-body` fault sends before dropping the connection. */
+const answerStarts: Readonly<Record<MockFaultEndpoint, string>> = {
+  token: '{"access_token":"eyJ',
+  introspection: '{"active":true,"scope":"',
+  revocation: '{"',
+};
 
-/** What a token request carried, for an `echo` fault to send back. */
+/** What a request carried, for an `echo` fault to send back. */
 export interface SentRequest {
   readonly authorization: string | undefined;
   /** The body as sent, still form-encoded. */
@@ -49,25 +55,31 @@ export interface SentRequest {
   readonly form: URLSearchParams;
 }
 
-/** The faults queued for the next token requests, oldest first, and the answers they make. */
+/** The faults queued for the next requests to one endpoint, oldest first, and the answers they make. */
 export class FaultQueue {
   readonly #queue: TokenServerFault[] = [];
   /** Pending `delay` faults: {@link releaseDelays} resolves them so no handler is left waiting. */
   readonly #delays = new Map<NodeJS.Timeout, () => void>();
   readonly #clock: Clock;
+  readonly #endpoint: MockFaultEndpoint;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, endpoint: MockFaultEndpoint) {
     this.#clock = clock;
+    this.#endpoint = endpoint;
   }
 
-  /** Queues `fault` for the next `count` token requests, after those already queued. */
+  /** Queues `fault` for the next `count` requests, after those already queued. */
   push(count: number, fault: TokenServerFault): void {
     if (!Number.isInteger(count) || count < 0) throw new AuthConfigError('failNext: count must be a whole number >= 0');
     checkFault(fault);
+    if (fault.type === 'token' && this.#endpoint !== 'token')
+      throw new AuthConfigError(
+        `failNext: a "token" fault applies to the token endpoint only, not to "${this.#endpoint}"`,
+      );
     for (let i = 0; i < count; i++) this.#queue.push(fault);
   }
 
-  /** The fault for the token request that just arrived, if one is queued. */
+  /** The fault for the request that just arrived, if one is queued. */
   take(): TokenServerFault | undefined {
     return this.#queue.shift();
   }
@@ -124,7 +136,7 @@ export class FaultQueue {
       case 'reset-mid-body':
         // The promised length makes the cut visible to the client as an incomplete body.
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '200', date });
-        res.write('{"access_token":"eyJ', () => res.socket?.destroy());
+        res.write(answerStarts[this.#endpoint], () => res.socket?.destroy());
         return 'answered';
       case 'body':
         res.writeHead(

@@ -1,20 +1,19 @@
-// The grants the token endpoint serves (client credentials, RFC 7523 JWT bearer, RFC 8693 token exchange) and the access
-// tokens it issues for them.
-import { randomUUID, type KeyObject } from 'node:crypto';
+// The grants the token endpoint serves (client credentials, RFC 7523 JWT bearer, RFC 8693 token exchange): who may get
+// a token, with which scopes (token-issuer.ts issues it).
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertions.js';
 import type { ClientRegistry, RegisteredClient } from './client-auth.js';
-import { OAuthFailure, type Clock } from './http.js';
+import { OAuthFailure } from './http.js';
 import { issuedTokenType, tokenExchangeGrant, type SubjectTokenIssuers } from './token-exchange.js';
+import type { TokenIssuer, TokenShape } from './token-issuer.js';
 import type { LogEntry, MockServiceAccount } from './types.js';
 
 /** The `grant_type` of RFC 7523 §2.1. */
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Every grant type, in the order discovery lists them. */
 export const grantTypes: readonly string[] = ['client_credentials', jwtBearerGrant, tokenExchangeGrant];
-/** `aud` of tokens whose request names no `audience` or `resource`, unless the server's `audience` option says otherwise. */
-export const defaultTokenAudience = 'https://api.example.test';
 /** Longest life of a JWT-bearer assertion (`exp - iat`), in seconds, as Google's token endpoint allows. */
 const maxAssertionLifetimeSec = 3600;
 
@@ -24,90 +23,6 @@ export interface RegisteredAccount {
   readonly verifyKey: KeyObject;
   readonly verifyAlgorithms?: string[];
   readonly allowedScopes?: readonly string[];
-}
-
-/** How one token answer is shaped; the server's settings, unless a fault changes them. */
-export interface TokenShape {
-  /** `exp - iat` of the JWT, in seconds. */
-  readonly jwtLifetimeSec: number;
-  /** `expires_in` of the answer, in seconds; `undefined` leaves it out. */
-  readonly expiresInSec: number | undefined;
-  /** `issued_token_type` of a token-exchange answer; `undefined`: an access token's. */
-  readonly issuedTokenType?: string;
-}
-
-/** A token signing key, and its public half as the JWKS endpoint serves it (with `kid`, `alg` and `use`). */
-export interface SigningKey {
-  readonly signingKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-/** A fresh signing key for `alg`, with a random `kid`. */
-export async function generateSigningKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { signingKey: privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' } };
-}
-
-/** Signs the access tokens: JWTs (RFC 9068 `at+jwt`) with `iss`, `sub`, `aud`, `scope`, `client_id`, `iat`, `exp`, `jti`. */
-export class TokenIssuer {
-  readonly #issuer: string;
-  readonly #defaultAudience: string;
-  #key: SigningKey;
-  readonly #clock: Clock;
-  #issued = 0;
-
-  constructor(options: { issuer: string; defaultAudience: string | undefined; key: SigningKey; clock: Clock }) {
-    this.#issuer = options.issuer;
-    this.#defaultAudience = options.defaultAudience ?? defaultTokenAudience;
-    this.#key = options.key;
-    this.#clock = options.clock;
-  }
-
-  /** The public signing keys, as the JWKS endpoint serves them. */
-  get jwks(): { keys: JWK[] } {
-    return { keys: [{ ...this.#key.publicJwk }] };
-  }
-
-  /** Signs with `key` from now on, and serves only it. */
-  rotate(key: SigningKey): void {
-    this.#key = key;
-  }
-
-  /** Access tokens issued so far. */
-  get issuedCount(): number {
-    return this.#issued;
-  }
-
-  /** The token answer (RFC 6749 §5.1) for `subject` with `scopes`, its audience from the request's `resource` or `audience`. */
-  async issue(
-    subject: string,
-    scopes: readonly string[],
-    body: URLSearchParams,
-    shape: TokenShape,
-    extra: { readonly clientId?: string; readonly claims?: JWTPayload } = {},
-  ): Promise<Record<string, unknown>> {
-    const nowSec = Math.floor(this.#clock.now() / 1000);
-    const resources = body.getAll('resource');
-    // RFC 8707: several resources make an audience of several.
-    const audience = resources.length > 1 ? resources : (resources[0] ?? body.get('audience') ?? this.#defaultAudience);
-    const scope = scopes.join(' ');
-    const accessToken = await new SignJWT({ ...extra.claims, scope, client_id: extra.clientId ?? subject })
-      .setProtectedHeader({ alg: this.#key.publicJwk.alg!, kid: this.#key.publicJwk.kid!, typ: 'at+jwt' })
-      .setIssuer(this.#issuer)
-      .setSubject(subject)
-      .setAudience(audience)
-      .setIssuedAt(nowSec)
-      .setExpirationTime(nowSec + shape.jwtLifetimeSec)
-      .setJti(randomUUID())
-      .sign(this.#key.signingKey);
-    this.#issued++;
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: shape.expiresInSec,
-      scope: scope || undefined,
-    };
-  }
 }
 
 /** The registered service accounts of the JWT-bearer grant, and the check of their assertions. */
@@ -178,7 +93,8 @@ export async function grantToken(
   const grantType = body.get('grant_type');
   if (grantType === 'client_credentials') {
     const client = await parties.clients.authenticate(req, body, entry);
-    return parties.issuer.issue(client.clientId, grantedScopes(body.get('scope'), client.allowedScopes), body, shape);
+    const scopes = grantedScopes(body.get('scope'), client.allowedScopes);
+    return parties.issuer.issue(client.clientId, scopes, body, shape, { format: client.accessTokenFormat });
   }
   if (grantType === jwtBearerGrant) {
     entry.authMethod = 'none';
@@ -194,7 +110,7 @@ export async function grantToken(
       grantedScopes(body.get('scope'), client?.allowedScopes),
       body,
       shape,
-      { clientId: client?.clientId, claims },
+      { clientId: client?.clientId, claims, format: client?.accessTokenFormat },
     );
     return { ...answer, issued_token_type: shape.issuedTokenType ?? issuedTokenType };
   }

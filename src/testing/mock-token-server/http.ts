@@ -71,6 +71,10 @@ export function serve(
 
 /** Path of the token endpoint. */
 export const tokenPath = '/oauth2/token';
+/** Path of the introspection endpoint (RFC 7662). */
+export const introspectionPath = '/oauth2/introspect';
+/** Path of the revocation endpoint (RFC 7009). */
+export const revocationPath = '/oauth2/revoke';
 const oauthMetadataPath = '/.well-known/oauth-authorization-server';
 const oidcMetadataPath = '/.well-known/openid-configuration';
 /** The well-known paths each discovery mode serves; the others answer 404 as on an issuer without them. */
@@ -88,6 +92,8 @@ export interface Endpoints {
   metadata(): Record<string, unknown>;
   jwks(): { keys: JWK[] };
   token(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void>;
+  introspection(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void>;
+  revocation(req: IncomingMessage, res: ServerResponse, entry: LogEntry): Promise<void>;
 }
 
 /** Answers one request by its path. */
@@ -108,6 +114,10 @@ export async function route(
       return sendJson(res, clock, 200, endpoints.jwks());
     case tokenPath:
       return endpoints.token(req, res, entry);
+    case introspectionPath:
+      return endpoints.introspection(req, res, entry);
+    case revocationPath:
+      return endpoints.revocation(req, res, entry);
     default:
       return sendJson(res, clock, 404, { error: 'not_found', error_description: `no endpoint at ${entry.path}` });
   }
@@ -117,6 +127,8 @@ export async function route(
 export function discoveryMetadata(endpoints: {
   issuer: string;
   tokenEndpoint: string;
+  introspectionEndpoint: string;
+  revocationEndpoint: string;
   jwksUri: string;
   grantTypes: readonly string[];
   authMethods: readonly string[];
@@ -130,6 +142,10 @@ export function discoveryMetadata(endpoints: {
     grant_types_supported: [...endpoints.grantTypes],
     token_endpoint_auth_methods_supported: [...endpoints.authMethods],
     token_endpoint_auth_signing_alg_values_supported: [...endpoints.assertionAlgorithms],
+    introspection_endpoint: endpoints.introspectionEndpoint,
+    introspection_endpoint_auth_methods_supported: [...endpoints.authMethods],
+    revocation_endpoint: endpoints.revocationEndpoint,
+    revocation_endpoint_auth_methods_supported: [...endpoints.authMethods],
     scopes_supported: endpoints.scopes.size > 0 ? [...endpoints.scopes] : undefined,
   };
 }

@@ -5,8 +5,11 @@ import { AuthConfigError } from '../../common/config-error.js';
 import { checkBoolean, checkOptionNames } from '../../common/option-checks.js';
 import { clientAuthMethods } from './client-auth.js';
 import type {
+  MockAccessTokenFormat,
   MockClient,
   MockDiscovery,
+  MockFaultEndpoint,
+  MockFaultOptions,
   MockFederatedCredential,
   MockServiceAccount,
   MockTokenServerOptions,
@@ -29,6 +32,7 @@ const startOptionNames = namesOf<MockTokenServerOptions>({
   signingAlg: true,
   discovery: true,
   port: true,
+  accessTokenFormat: true,
 });
 const clientOptionNames = namesOf<MockClient>({
   clientId: true,
@@ -37,6 +41,7 @@ const clientOptionNames = namesOf<MockClient>({
   allowedScopes: true,
   authMethods: true,
   federatedCredential: true,
+  accessTokenFormat: true,
 });
 const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
 const federatedOptionNames = namesOf<MockFederatedCredential>({
@@ -47,6 +52,9 @@ const federatedOptionNames = namesOf<MockFederatedCredential>({
 });
 const accountOptionNames = namesOf<MockServiceAccount>({ clientEmail: true, publicKey: true, allowedScopes: true });
 const discoveryModes: readonly MockDiscovery[] = ['both', 'oauth', 'oidc', 'none'];
+const accessTokenFormats: readonly MockAccessTokenFormat[] = ['jwt', 'opaque'];
+const faultOptionNames = namesOf<MockFaultOptions>({ endpoint: true });
+const faultEndpoints: readonly MockFaultEndpoint[] = ['token', 'introspection', 'revocation'];
 const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] = ['RS256', 'ES256'];
 
 /** Throws an AuthConfigError for an unknown or mistyped option of `MockTokenServer.start`. */
@@ -55,6 +63,7 @@ export function checkStartOptions(options: MockTokenServerOptions): void {
   checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn');
   checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
   checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
+  checkOneOf(options.accessTokenFormat, accessTokenFormats, 'MockTokenServer option accessTokenFormat');
   const { port } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
     throw new AuthConfigError('MockTokenServer option port must be an integer from 0 to 65535');
@@ -65,6 +74,13 @@ export function checkClient(client: MockClient): void {
   checkOptionNames(client, clientOptionNames, 'addClient option');
   checkListOf(client.authMethods, clientAuthMethods, 'addClient authMethods', 'method');
   checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option');
+  checkOneOf(client.accessTokenFormat, accessTokenFormats, 'addClient accessTokenFormat');
+}
+
+/** Throws an AuthConfigError for an unknown option or endpoint of `failNext`. */
+export function checkFaultOptions(options: MockFaultOptions | undefined): void {
+  checkOptionNames(options, faultOptionNames, 'failNext option');
+  checkOneOf(options?.endpoint, faultEndpoints, 'failNext option endpoint');
 }
 
 /** Throws an AuthConfigError for an unknown field of a trusted issuer given to `where`. */

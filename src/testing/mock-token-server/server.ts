@@ -1,29 +1,28 @@
 // MockTokenServer: the public class. It owns the state and wires the HTTP side, client
-// authentication, grants and faults together; each of those lives in the file named for it.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+// authentication, grants, token status endpoints and faults together; each of those lives in the
+// file named for it.
+import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import { AssertionVerifier, assertionAlgorithms } from './assertions.js';
-import { ClientRegistry, clientAuthMethods } from './client-auth.js';
+import type { JWK, JWTPayload } from 'jose';
 import { checkBoolean } from '../../common/option-checks.js';
-import { FaultQueue } from './faults.js';
-import { answerTokenRequest } from './token-endpoint.js';
+import { AssertionVerifier } from './assertions.js';
+import { ClientRegistry } from './client-auth.js';
+import { ServiceAccountRegistry, type GrantParties } from './grants.js';
+import { introspectionPath, listenOnLoopback, revocationPath, serve, tokenPath } from './http.js';
 import {
-  advertisedScopes,
-  generateSigningKey,
-  grantTypes,
-  ServiceAccountRegistry,
-  TokenIssuer,
-  type GrantParties,
-  type SigningKey,
-} from './grants.js';
-import { discoveryMetadata, listenOnLoopback, route, serve, tokenPath, type Clock } from './http.js';
-import { checkClient, checkServiceAccount, checkStartOptions, checkTrustedIssuer } from './options.js';
+  checkClient,
+  checkFaultOptions,
+  checkServiceAccount,
+  checkStartOptions,
+  checkTrustedIssuer,
+} from './options.js';
+import { handleRequest, newServerState, type ServerState } from './request-handler.js';
 import { SubjectTokenIssuers } from './token-exchange.js';
+import { generateSigningKey, TokenIssuer, type SigningKey } from './token-issuer.js';
 import type {
-  LogEntry,
   MockClient,
   MockDiscovery,
+  MockFaultOptions,
   MockRequestLogEntry,
   MockServiceAccount,
   MockTokenServerOptions,
@@ -34,10 +33,12 @@ import type {
 /**
  * A real OAuth 2.0 authorization server on 127.0.0.1 (a free port) for tests: discovery documents,
  * a token endpoint for the client-credentials grant (`client_secret_basic`, `client_secret_post`,
- * `private_key_jwt`, federated client assertions), the JWT-bearer and token-exchange grants, a JWKS endpoint, and JWT access tokens signed with
- * jose. Unlike mocks that accept anything, it checks client secrets, client assertions and each
- * client's allowed scopes, so a test sees the failures production would show. Faults can be injected
- * into the next token requests, and every request is logged with its secrets left out.
+ * `private_key_jwt`, federated client assertions), the JWT-bearer and token-exchange grants, a JWKS
+ * endpoint, access tokens that are JWTs signed with jose or opaque strings, and introspection (RFC 7662)
+ * and revocation (RFC 7009) endpoints. Unlike mocks that accept anything, it checks client secrets,
+ * client assertions and each client's allowed scopes, so a test sees the failures production would
+ * show. Faults can be injected into the next requests of each endpoint, and every request is logged
+ * with its secrets and tokens left out.
  *
  * @example
  * ```ts
@@ -73,6 +74,10 @@ export class MockTokenServer {
   readonly issuer: string;
   /** `issuer + '/oauth2/token'`. */
   readonly tokenEndpoint: string;
+  /** `issuer + '/oauth2/introspect'`: the RFC 7662 introspection endpoint, also in the discovery documents. */
+  readonly introspectionEndpoint: string;
+  /** `issuer + '/oauth2/revoke'`: the RFC 7009 revocation endpoint, also in the discovery documents. */
+  readonly revocationEndpoint: string;
   /** `issuer + '/.well-known/jwks.json'`. */
   readonly jwksUri: string;
   /** Lifetime of tokens issued from now on, in seconds. */
@@ -82,26 +87,25 @@ export class MockTokenServer {
 
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
-  readonly #clock: Clock;
+  readonly #state: ServerState;
   readonly #parties: GrantParties;
-  readonly #faults: FaultQueue;
-  readonly #log: LogEntry[] = [];
   readonly #signingAlg: 'RS256' | 'ES256';
   #omitExpiresIn = false;
-  #tokenRequests = 0;
   #closed: Promise<void> | undefined;
 
   private constructor(server: Server, options: MockTokenServerOptions, key: SigningKey) {
     this.#server = server;
     this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.tokenEndpoint = `${this.issuer}${tokenPath}`;
+    this.introspectionEndpoint = `${this.issuer}${introspectionPath}`;
+    this.revocationEndpoint = `${this.issuer}${revocationPath}`;
     this.jwksUri = `${this.issuer}/.well-known/jwks.json`;
     this.tokenLifetimeSec = options.tokenLifetimeSec ?? 3600;
     this.omitExpiresIn = options.omitExpiresIn ?? false;
     this.discovery = options.discovery ?? 'both';
-    this.#clock = options.clock ?? { now: () => Date.now() };
+    const clock = options.clock ?? { now: () => Date.now() };
     this.#signingAlg = options.signingAlg ?? 'RS256';
-    const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], this.#clock);
+    const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], clock);
     this.#parties = {
       clients: new ClientRegistry(assertions),
       accounts: new ServiceAccountRegistry(assertions),
@@ -110,11 +114,12 @@ export class MockTokenServer {
         key,
         issuer: this.issuer,
         defaultAudience: options.audience,
-        clock: this.#clock,
+        defaultFormat: options.accessTokenFormat,
+        clock,
       }),
     };
-    this.#faults = new FaultQueue(this.#clock);
-    serve(server, this.#sockets, this.#clock, (req, res) => this.#handle(req, res));
+    this.#state = newServerState(clock, this.#parties);
+    serve(server, this.#sockets, clock, (req, res) => handleRequest(this, this.#state, req, res));
   }
 
   /**
@@ -128,9 +133,10 @@ export class MockTokenServer {
   }
 
   /**
-   * Registers a client of the client-credentials grant, replacing one with the same id.
-   * @throws AuthConfigError for an unknown field or authentication method, or when `publicKey` cannot be
-   * read as an asymmetric key.
+   * Registers a client of the client-credentials grant, replacing one with the same id. Any client
+   * may also call the introspection endpoint, and revoke its own tokens.
+   * @throws AuthConfigError for an unknown field, authentication method or token format, or when
+   * `publicKey` cannot be read as an asymmetric key.
    */
   addClient(client: MockClient): void {
     checkClient(client);
@@ -157,19 +163,22 @@ export class MockTokenServer {
   }
 
   /**
-   * The next `count` token requests get `fault` instead of a normal answer; then service is normal
-   * again. Calls queue up in order: `failNext(2, a); failNext(1, b)` answers a, a, b, then normally.
-   * @throws AuthConfigError when `count` is not a whole number >= 0, or for an unknown fault type, an
-   * unknown field of it or a mistyped value, before anything is queued; the message names it and the
-   * likely intended one.
+   * The next `count` requests to the token endpoint (or to `options.endpoint`: `'introspection'`,
+   * `'revocation'`) get `fault` instead of a normal answer; then service is normal again. Calls queue
+   * up in order per endpoint: `failNext(2, a); failNext(1, b)` answers a, a, b, then normally.
+   * @throws AuthConfigError when `count` is not a whole number >= 0, for an unknown fault type, an
+   * unknown field of it or a mistyped value, for an unknown endpoint, or for a `token` fault at another
+   * endpoint than the token endpoint, before anything is queued; the message names it and the likely
+   * intended one.
    */
-  failNext(count: number, fault: TokenServerFault): void {
-    this.#faults.push(count, fault);
+  failNext(count: number, fault: TokenServerFault, options?: MockFaultOptions): void {
+    checkFaultOptions(options);
+    this.#state.faults[options?.endpoint ?? 'token'].push(count, fault);
   }
 
-  /** Drops every fault still queued. */
+  /** Drops every fault still queued, at every endpoint. */
   clearFaults(): void {
-    this.#faults.clear();
+    for (const queue of Object.values(this.#state.faults)) queue.clear();
   }
 
   /** Leave `expires_in` out of token answers from now on. */
@@ -184,17 +193,27 @@ export class MockTokenServer {
 
   /** Requests to the token endpoint so far, faulted and rejected ones included. */
   get tokenRequestCount(): number {
-    return this.#tokenRequests;
+    return this.#state.requestCounts.token;
   }
 
-  /** Access tokens issued so far. */
+  /** Requests to the introspection endpoint so far, faulted and rejected ones included. */
+  get introspectionRequestCount(): number {
+    return this.#state.requestCounts.introspection;
+  }
+
+  /** Requests to the revocation endpoint so far, faulted and rejected ones included. */
+  get revocationRequestCount(): number {
+    return this.#state.requestCounts.revocation;
+  }
+
+  /** Access tokens issued so far, of either format. */
   get issuedTokenCount(): number {
     return this.#parties.issuer.issuedCount;
   }
 
   /** Every request so far, oldest first, without secrets, assertions or tokens. */
   get requests(): readonly MockRequestLogEntry[] {
-    return [...this.#log];
+    return [...this.#state.log];
   }
 
   /**
@@ -213,69 +232,35 @@ export class MockTokenServer {
   }
 
   /**
-   * Verifies an access token this server issued (signature, `iss`, `exp` on the server's clock) and
-   * returns its claims. Rejects with a jose error otherwise.
+   * Checks an access token this server issued as a resource server would, and returns its claims.
+   * A JWT is verified as its signature, `iss` and `exp` (on the server's clock) say, without asking
+   * whether it was revoked; rejects with a jose error otherwise. An opaque token can only be read by
+   * the server, as its introspection endpoint does: rejects with jose's `JWTExpired` once expired, and
+   * with an `Error` once revoked. No error holds the token.
    */
-  async verifyAccessToken(token: string): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(this.jwks), {
-      issuer: this.issuer,
-      currentDate: new Date(this.#clock.now()),
-    });
-    return payload;
+  verifyAccessToken(token: string): Promise<JWTPayload> {
+    return this.#parties.issuer.verify(token);
+  }
+
+  /**
+   * Revokes an access token this server issued, JWT or opaque, as its revocation endpoint would for
+   * the token's own client: the introspection endpoint answers `{ active: false }` for it from now on.
+   * Resolves with `true` if the token was live, `false` if it was unknown, expired or already revoked.
+   */
+  async revokeToken(token: string): Promise<boolean> {
+    const known = await this.#parties.issuer.stateOf(token);
+    if (known.state !== 'live') return false;
+    this.#parties.issuer.revoke(token, known.claims);
+    return true;
   }
 
   /** Stops the server and destroys every open connection, hanging ones included. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
-      this.#faults.releaseDelays();
+      for (const queue of Object.values(this.#state.faults)) queue.releaseDelays();
       this.#server.close(() => resolve());
       for (const socket of this.#sockets) socket.destroy();
     });
     return this.#closed;
   }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const entry: LogEntry = {
-      time: new Date(this.#clock.now()),
-      method: req.method ?? '',
-      path: (req.url ?? '/').split('?')[0] ?? '/',
-    };
-    this.#log.push(entry);
-    res.on('finish', () => (entry.status = res.statusCode));
-    await route(
-      req,
-      res,
-      entry,
-      {
-        discovery: this.discovery,
-        metadata: () => metadataOf(this, this.#parties),
-        jwks: () => this.jwks,
-        token: (request, response, logEntry) => {
-          this.#tokenRequests++;
-          return answerTokenRequest(request, response, logEntry, {
-            faults: this.#faults,
-            parties: this.#parties,
-            clock: this.#clock,
-            server: this,
-          });
-        },
-      },
-      this.#clock,
-    );
-  }
-}
-
-/** The discovery document `server` serves, as its parties stand now. */
-function metadataOf(server: MockTokenServer, parties: GrantParties): Record<string, unknown> {
-  const { issuer, tokenEndpoint, jwksUri } = server;
-  const scopes = advertisedScopes(parties);
-  return discoveryMetadata({
-    issuer,
-    tokenEndpoint,
-    jwksUri,
-    grantTypes,
-    authMethods: clientAuthMethods,
-    assertionAlgorithms,
-    scopes,
-  });
 }

@@ -4,6 +4,22 @@ import type { CryptoKey, JWK } from 'jose';
 /** Client authentication methods the mock server accepts at its token endpoint. */
 export type MockClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
+/**
+ * What the token endpoint issues as access tokens: `'jwt'`, JWTs signed with the server's key, which a
+ * resource server verifies against the JWKS; `'opaque'`, random strings (32 random bytes, base64url)
+ * that only the server can read, through its introspection endpoint.
+ */
+export type MockAccessTokenFormat = 'jwt' | 'opaque';
+
+/** The endpoints of a {@link MockTokenServer} that faults can be queued for; see {@link MockTokenServer.failNext}. */
+export type MockFaultEndpoint = 'token' | 'introspection' | 'revocation';
+
+/** Options of {@link MockTokenServer.failNext}. */
+export interface MockFaultOptions {
+  /** The endpoint whose next requests get the fault. Default `'token'`. */
+  endpoint?: MockFaultEndpoint;
+}
+
 /** Options of {@link MockTokenServer.start}. */
 export interface MockTokenServerOptions {
   /** Lifetime of issued tokens, in seconds. Default 3600. Settable later as `server.tokenLifetimeSec`. */
@@ -11,8 +27,8 @@ export interface MockTokenServerOptions {
   /** Leave `expires_in` out of token answers (the JWT still has `exp`). Default `false`. */
   omitExpiresIn?: boolean;
   /**
-   * Where the server reads time (milliseconds since the epoch) for `iat`, `exp`, assertion checks and
-   * the `Date` header. Default `Date.now`. Pass the `ManualClock` your code under test uses.
+   * Where the server reads time (milliseconds since the epoch) for `iat`, `exp`, assertion checks,
+   * whether an introspected token has expired, and the `Date` header. Default `Date.now`. Pass the `ManualClock` your code under test uses.
    */
   clock?: {
     /** The current time, in milliseconds since the epoch. */
@@ -20,6 +36,12 @@ export interface MockTokenServerOptions {
   };
   /** `aud` of tokens when the request names no `audience` or `resource`. Default `'https://api.example.test'`. */
   audience?: string;
+  /**
+   * Format of the access tokens issued, unless a client's own `accessTokenFormat` says otherwise:
+   * `'jwt'` or `'opaque'` (see {@link MockAccessTokenFormat}). Both formats can be introspected.
+   * Default `'jwt'`.
+   */
+  accessTokenFormat?: MockAccessTokenFormat;
   /** Algorithm of the token signing key. Default `'RS256'`. */
   signingAlg?: 'RS256' | 'ES256';
   /**
@@ -63,6 +85,8 @@ export interface MockClient {
    * token with this `iss` and `sub`, sent as `client_assertion`. Enables `private_key_jwt`.
    */
   readonly federatedCredential?: MockFederatedCredential;
+  /** Format of the access tokens this client gets: `'jwt'` or `'opaque'`. Default: the server's `accessTokenFormat`. */
+  readonly accessTokenFormat?: MockAccessTokenFormat;
 }
 
 /** A JWT issuer the mock trusts (a Kubernetes cluster, a SPIFFE trust domain, a CI provider); see {@link MockTokenServer.addSubjectTokenIssuer}. */
@@ -91,7 +115,10 @@ export interface MockServiceAccount {
   readonly allowedScopes?: readonly string[];
 }
 
-/** What the next token requests get instead of a normal answer; see {@link MockTokenServer.failNext}. */
+/**
+ * What the next requests to an endpoint (the token endpoint unless {@link MockFaultOptions.endpoint}
+ * names another) get instead of a normal answer; see {@link MockTokenServer.failNext}.
+ */
 export type TokenServerFault =
   /**
    * That HTTP status, with an OAuth JSON error body `{ error, error_description }` when `error` is
@@ -134,10 +161,11 @@ export type TokenServerFault =
   /**
    * The normal answer, after the normal checks of the client (a wrong secret still gets 401), with
    * a token shaped differently from the server's settings, to test how a client picks the expiry.
+   * Token endpoint only.
    */
   | {
       readonly type: 'token';
-      /** `exp - iat` of the JWT, in seconds; 0 or negative makes it already expired. Default: `tokenLifetimeSec`. */
+      /** `exp - iat` of the token (JWT or opaque), in seconds; 0 or negative makes it already expired. Default: `tokenLifetimeSec`. */
       readonly jwtLifetimeSec?: number;
       /** `expires_in` of the answer, in seconds, independent of the JWT. Default: `tokenLifetimeSec`, or none under the server's `omitExpiresIn`. */
       readonly expiresInSec?: number;
@@ -175,7 +203,10 @@ export type TokenServerFault =
       readonly status?: number;
     };
 
-/** One request as the server saw it. It never holds a secret, assertion, `Authorization` header or token. */
+/**
+ * One request as the server saw it, at any endpoint. It never holds a secret, assertion, `Authorization`
+ * header or token (an introspected or revoked one included).
+ */
 export interface MockRequestLogEntry {
   /** When the request arrived, on the server's clock. */
   readonly time: Date;
@@ -198,6 +229,10 @@ export interface MockRequestLogEntry {
   readonly subject?: string;
   /** Token exchange: the `actor_token_type` sent, if any. */
   readonly actorTokenType?: string;
+  /** Introspection and revocation: the `token_type_hint` sent, if any. */
+  readonly tokenTypeHint?: string;
+  /** Introspection: whether the answer said the token is active; unset when no answer was given. */
+  readonly active?: boolean;
   /** Status of the answer; unset until a whole answer was sent, so unset for `hang`, `reset`, ... */
   readonly status?: number;
   /** The type of the injected fault that answered, if one did. */

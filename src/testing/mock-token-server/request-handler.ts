@@ -1,0 +1,87 @@
+// One request to the mock token server: its log entry, its count, and the endpoint that answers it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertionAlgorithms } from './assertions.js';
+import { clientAuthMethods } from './client-auth.js';
+import { FaultQueue } from './faults.js';
+import { advertisedScopes, grantTypes, type GrantParties } from './grants.js';
+import { discoveryMetadata, route, type Clock } from './http.js';
+import { answerIntrospectionRequest, answerRevocationRequest } from './introspection.js';
+import type { MockTokenServer } from './server.js';
+import { answerTokenRequest } from './token-endpoint.js';
+import type { LogEntry, MockFaultEndpoint } from './types.js';
+
+/** What the requests to one server read and change, besides the server's public settings. */
+export interface ServerState {
+  readonly clock: Clock;
+  readonly parties: GrantParties;
+  /** The faults queued for each endpoint. */
+  readonly faults: Readonly<Record<MockFaultEndpoint, FaultQueue>>;
+  /** Requests to each endpoint so far. */
+  readonly requestCounts: Record<MockFaultEndpoint, number>;
+  /** Every request so far, oldest first. */
+  readonly log: LogEntry[];
+}
+
+/** The state of a new server: nothing queued, counted or logged yet. */
+export function newServerState(clock: Clock, parties: GrantParties): ServerState {
+  const queue = (endpoint: MockFaultEndpoint): FaultQueue => new FaultQueue(clock, endpoint);
+  return {
+    clock,
+    parties,
+    faults: { token: queue('token'), introspection: queue('introspection'), revocation: queue('revocation') },
+    requestCounts: { token: 0, introspection: 0, revocation: 0 },
+    log: [],
+  };
+}
+
+/** Logs, counts and answers one request to `server`. */
+export async function handleRequest(
+  server: MockTokenServer,
+  state: ServerState,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { clock, parties, faults, requestCounts } = state;
+  const entry: LogEntry = {
+    time: new Date(clock.now()),
+    method: req.method ?? '',
+    path: (req.url ?? '/').split('?')[0] ?? '/',
+  };
+  state.log.push(entry);
+  res.on('finish', () => (entry.status = res.statusCode));
+  const status = { clients: parties.clients, issuer: parties.issuer, clock };
+  const endpoints = {
+    discovery: server.discovery,
+    metadata: () => metadataOf(server, parties),
+    jwks: () => server.jwks,
+    token: (request: IncomingMessage, response: ServerResponse, logEntry: LogEntry) => {
+      requestCounts.token++;
+      return answerTokenRequest(request, response, logEntry, { faults: faults.token, parties, clock, server });
+    },
+    introspection: (request: IncomingMessage, response: ServerResponse, logEntry: LogEntry) => {
+      requestCounts.introspection++;
+      return answerIntrospectionRequest(request, response, logEntry, { ...status, faults: faults.introspection });
+    },
+    revocation: (request: IncomingMessage, response: ServerResponse, logEntry: LogEntry) => {
+      requestCounts.revocation++;
+      return answerRevocationRequest(request, response, logEntry, { ...status, faults: faults.revocation });
+    },
+  };
+  await route(req, res, entry, endpoints, clock);
+}
+
+/** The discovery document `server` serves, as its parties stand now. */
+function metadataOf(server: MockTokenServer, parties: GrantParties): Record<string, unknown> {
+  const { issuer, tokenEndpoint, introspectionEndpoint, revocationEndpoint, jwksUri } = server;
+  return discoveryMetadata({
+    issuer,
+    tokenEndpoint,
+    introspectionEndpoint,
+    revocationEndpoint,
+    jwksUri,
+    grantTypes,
+    authMethods: clientAuthMethods,
+    assertionAlgorithms,
+    scopes: advertisedScopes(parties),
+  });
+}
