@@ -6,7 +6,6 @@ export { getConnectAuthClaims } from './server-claims.js';
 export type { ConnectAuthorizeRequest, ConnectServerAuthOptions } from './server-options.js';
 // Types of the options and decisions shared with ./server (types only: nothing of grpc-js is loaded).
 export type { AuthDecision } from '../server/options.js';
-export type { IssuerOptions } from '../server/issuer-options.js';
 export type { MethodPolicy, ScopeRequirement } from '../server/policy.js';
 export type { DenialReason } from '../server/denial.js';
 export { AuthConfigError } from '../common/config-error.js';

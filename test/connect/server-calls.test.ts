@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { Code } from '@connectrpc/connect';
+import { Code, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
 import { createConnectAuthInterceptor, type ConnectServerAuthOptions } from '../../src/connect/index.js';
 import type { TokenManagerOptions } from '../../src/index.js';
 import { createManager } from '../helpers/token-fixtures.js';
-import { callKinds, echoClient, protocols, type CallKind, type Protocol } from './connect-fixture.js';
+import { callKinds, echoClient, protocols, testCertificates, type CallKind, type Protocol } from './connect-fixture.js';
+import { EchoService } from './echo-service.js';
 import { startTokenServerScene } from './server-fixture.js';
 
 const kinds = Object.keys(callKinds) as CallKind[];
@@ -181,3 +183,30 @@ for (const protocol of protocols) {
     });
   });
 }
+
+describe('Connect server interceptor over HTTP/1.1 (as behind an Express or Fastify adapter)', () => {
+  it('allows a call with the scope and refuses one without, the reason and scope in the error metadata', async (t) => {
+    const { server, tokenServer } = await startTokenServerScene(t, {
+      methods: { '/test.v1.Echo/Unary': ['orders.write'], '/test.v1.Echo/*': ['orders.read'] },
+    });
+    const tokens = createManager(t, tokenServer, { scopes: ['orders.read'] });
+    const transport = createConnectTransport({
+      baseUrl: server.baseUrl,
+      httpVersion: '1.1',
+      nodeOptions: { ca: (await testCertificates()).caCert },
+      interceptors: [createConnectAuthInterceptor(tokens)],
+    });
+    const client = createClient(EchoService, transport);
+    assert.deepEqual(
+      (await callKinds.serverStream(client)).replies.map(({ text }) => text),
+      ['orders-svc:hello-1', 'orders-svc:hello-2'],
+    );
+    const { error } = await callKinds.unary(client);
+    assert.equal(error?.code, Code.PermissionDenied);
+    assert.deepEqual(oauth2Metadata(error), {
+      'grpc-oauth2-reason': 'missing_scope',
+      'grpc-oauth2-scope': 'orders.write',
+      'grpc-oauth2-scope-rule': 'all_of',
+    });
+  });
+});

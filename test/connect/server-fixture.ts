@@ -1,11 +1,12 @@
-// A real connect-node server (node:http2 over TLS) running createConnectServerAuthInterceptor in front
+// A real connect-node server (node:http2 over TLS, HTTP/1.1 allowed) running createConnectServerAuthInterceptor in front
 // of the Echo service, whose handlers record what getConnectAuthClaims gave them; plus a raw HTTP/2
 // client that shows what went on the wire.
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { TestContext } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { HandlerContext } from '@connectrpc/connect';
+import type { HandlerContext, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { JWTPayload } from 'jose';
 import {
@@ -46,13 +47,15 @@ export interface AuthConnectServer {
 export const holdOpen = 'hold';
 
 /**
- * Starts the Echo service over TLS (HTTP/2) on 127.0.0.1:0 behind `createConnectServerAuthInterceptor`
- * with `options` (its `onDecision` records into `decisions`); closed after `t`. Each handler answers
+ * Starts the Echo service over TLS (HTTP/2, or HTTP/1.1 for a client that asks for it) on 127.0.0.1:0 behind `createConnectServerAuthInterceptor`
+ * with `options` (its `onDecision` records into `decisions`), after the interceptors `before` (they run
+ * ahead of it); closed after `t`. Each handler answers
  * with the verified `sub` (or `-` without claims) in its reply's `text`.
  */
 export async function startAuthConnectServer(
   t: TestContext,
   options: ConnectServerAuthOptions,
+  { before = [] }: { before?: Interceptor[] } = {},
 ): Promise<AuthConnectServer> {
   const certs = await testCertificates();
   const decisions: AuthDecision[] = [];
@@ -77,7 +80,7 @@ export async function startAuthConnectServer(
   };
   const reply = (method: string, text: string): EchoReply => create(EchoReplySchema, { method, text });
   const adapter = connectNodeAdapter({
-    interceptors: [interceptor],
+    interceptors: [...before, interceptor],
     routes(router) {
       router.service(EchoService, {
         unary(request, context) {
@@ -109,15 +112,16 @@ export async function startAuthConnectServer(
       });
     },
   });
-  const server = http2.createSecureServer({ cert: certs.serverCert, key: certs.serverKey }, adapter);
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.on('close', () => sessions.delete(session));
+  // HTTP/1.1 too (ALPN), as an Express or Fastify server would serve Connect.
+  const server = http2.createSecureServer({ cert: certs.serverCert, key: certs.serverKey, allowHTTP1: true }, adapter);
+  const connections = new Set<TLSSocket>();
+  server.on('secureConnection', (socket: TLSSocket) => {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
-    for (const session of sessions) session.destroy();
+    for (const socket of connections) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
   const { port } = server.address() as AddressInfo;
@@ -143,9 +147,10 @@ export async function startTokenServerScene(
 export async function startKeyServerScene(
   t: TestContext,
   options: Partial<ConnectServerAuthOptions> = {},
+  extra: Parameters<typeof startAuthConnectServer>[2] = {},
 ): Promise<{ keys: KeyServer; server: AuthConnectServer }> {
   const keys = await startKeyServer(t);
-  return { keys, server: await startAuthConnectServer(t, trusting(keys, options)) };
+  return { keys, server: await startAuthConnectServer(t, trusting(keys, options), extra) };
 }
 
 function trusting(

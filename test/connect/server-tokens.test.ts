@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code } from '@connectrpc/connect';
+import { Code, type Interceptor } from '@connectrpc/connect';
 import { audience, echoPolicy, newSigningKey, startKeyServer } from '../server/fixture.js';
 import { callKinds, echoClient, protocols, type Protocol } from './connect-fixture.js';
 import { startAuthConnectServer, startKeyServerScene } from './server-fixture.js';
@@ -107,5 +107,19 @@ describe('ready()', () => {
       );
       return true;
     });
+  });
+});
+
+describe('two authorization values', () => {
+  it('refuses two values an interceptor ahead of it produced (Headers joins them) as malformed_token', async (t) => {
+    const appender: Interceptor = (next) => (request) => {
+      request.header.append('authorization', 'Bearer second-token');
+      return next(request);
+    };
+    const { keys, server } = await startKeyServerScene(t, {}, { before: [appender] });
+    const { error } = await callWith('grpc', server.baseUrl, await keys.sign());
+    assert.equal(error?.code, Code.Unauthenticated);
+    assert.equal(reasonOf(error), 'malformed_token');
+    assert.deepEqual(server.sightings, []);
   });
 });
