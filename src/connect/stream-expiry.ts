@@ -7,12 +7,6 @@ import { atWallTime } from '../server/expiry-timer.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
 
-/** The expiry of one call: its error once it has happened, and a promise that rejects with it then. */
-interface Expiry {
-  error: ConnectError | undefined;
-  readonly reached: Promise<never>;
-}
-
 /**
  * Runs the streaming call `request` through `next` until it ends by itself or `clock` reaches
  * `dueAtMs` (wall-clock milliseconds), whichever comes first. At `dueAtMs`, `expire()` is called once
@@ -30,40 +24,45 @@ export async function endingAtExpiry(
   dueAtMs: number,
   expire: () => ConnectError,
 ): Promise<StreamResponse> {
-  const expired = new AbortController();
-  let reject: (error: ConnectError) => void = () => undefined;
-  const expiry: Expiry = { error: undefined, reached: new Promise<never>((_, fail) => (reject = fail)) };
-  // Only ever awaited through a race: without this, the rejection of a call nobody races any more is unhandled.
-  expiry.reached.catch(() => undefined);
-  const timer = atWallTime(clock, dueAtMs, () => {
-    const error = expire();
-    expiry.error = error;
-    expired.abort(error);
-    reject(error);
-  });
+  const expiry = new AbortController();
+  const timer = atWallTime(clock, dueAtMs, () => expiry.abort(expire()));
   const stop = (): void => timer.clear();
   if (request.signal.aborted) stop();
   else request.signal.addEventListener('abort', stop, { once: true });
 
   const handled = next({
     ...request,
-    signal: AbortSignal.any([request.signal, expired.signal]),
-    message: untilExpired(request.message, expiry),
+    signal: AbortSignal.any([request.signal, expiry.signal]),
+    message: untilExpired(request.message, expiry.signal),
   });
-  // A client-streaming handler's result comes only once it has read every request: race it too.
-  const response = (await Promise.race([handled, expiry.reached])) as StreamResponse;
-  return { ...response, message: untilExpired(response.message, expiry) };
+  // A client-streaming handler's result comes only once it has read every request: it is raced too.
+  const response = (await beforeExpiry(handled, expiry.signal)) as StreamResponse;
+  return { ...response, message: untilExpired(response.message, expiry.signal) };
 }
 
-/** `iterable`'s values, until it ends or the expiry is reached: then the expiry error is thrown. */
-async function* untilExpired<T>(iterable: AsyncIterable<T>, expiry: Expiry): AsyncGenerator<T> {
+/**
+ * `promise`'s outcome, or a rejection with the expiry error if `expired` aborts first. A listener per
+ * wait, removed after it (not a race against one long-lived promise, which would keep a reaction for
+ * every message of a long stream).
+ */
+function beforeExpiry<T>(promise: Promise<T>, expired: AbortSignal): Promise<T> {
+  if (expired.aborted) return Promise.reject(expired.reason as ConnectError);
+  return new Promise<T>((resolve, reject) => {
+    const onExpired = (): void => reject(expired.reason as ConnectError);
+    expired.addEventListener('abort', onExpired, { once: true });
+    promise.finally(() => expired.removeEventListener('abort', onExpired)).then(resolve, reject);
+  });
+}
+
+/** `iterable`'s values, until it ends or `expired` aborts: then the expiry error is thrown. */
+async function* untilExpired<T>(iterable: AsyncIterable<T>, expired: AbortSignal): AsyncGenerator<T> {
   const iterator = iterable[Symbol.asyncIterator]();
   let finished = false;
   try {
     for (;;) {
       // Checked before pulling: past the expiry, not one more message is read from the source.
-      if (expiry.error !== undefined) throw expiry.error;
-      const result = await Promise.race([iterator.next(), expiry.reached]);
+      if (expired.aborted) throw expired.reason as ConnectError;
+      const result = await beforeExpiry(iterator.next(), expired);
       if (result.done === true) {
         finished = true;
         return;
@@ -72,6 +71,12 @@ async function* untilExpired<T>(iterable: AsyncIterable<T>, expiry: Expiry): Asy
     }
   } finally {
     // Left early (the expiry, or the consumer stopped): the source may end too, once it can.
-    if (!finished) iterator.return?.().catch(() => undefined);
+    if (!finished) {
+      try {
+        Promise.resolve(iterator.return?.()).catch(() => undefined);
+      } catch {
+        // A source that cannot be stopped ends by itself; the call has ended either way.
+      }
+    }
   }
 }
