@@ -1,14 +1,17 @@
-// Connect-ES with OAuth2 tokens: a connect-node server over TLS that checks each token and its scope,
-// and clients on the gRPC and the Connect protocol whose interceptor attaches the tokens.
+// Connect-ES with OAuth2 tokens: a connect-node server over TLS whose interceptor verifies each token
+// and its scope, and clients on the gRPC and the Connect protocol whose interceptor attaches the tokens.
 // Run it with `npx tsx examples/connect/main.ts`.
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { setTimeout } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient, type HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import { TokenManager } from 'grpc-oauth2-credentials';
+// The client side's interceptor, and the server side's (two lines, as the docs show them).
 import { createConnectAuthInterceptor } from 'grpc-oauth2-credentials/connect';
+import { createConnectServerAuthInterceptor, getConnectAuthClaims } from 'grpc-oauth2-credentials/connect';
 import { MockTokenServer, createTestCertificates } from 'grpc-oauth2-credentials/testing';
 import { OrderSchema, OrdersService } from './orders-service.js';
 
@@ -20,33 +23,32 @@ async function main(): Promise<void> {
     allowedScopes: ['orders.read', 'orders.watch'],
   });
 
-  // The server: verifies the JWT against the token server's keys, and the scope each method needs.
-  const jwks = createRemoteJWKSet(new URL(tokenServer.jwksUri));
-  const authenticate = async (context: HandlerContext, scope: string): Promise<string> => {
-    const token = context.requestHeader.get('authorization')?.replace(/^Bearer /, '') ?? '';
-    const { payload } = await jwtVerify(token, jwks, { issuer: tokenServer.issuer }).catch(() => {
-      throw new ConnectError('invalid token', Code.Unauthenticated);
-    });
-    if (!String(payload.scope).split(' ').includes(scope))
-      throw new ConnectError(`needs ${scope}`, Code.PermissionDenied);
-    return `${String(payload.sub)} with ${scope}`;
-  };
+  // The server: verifies each token against the token server's keys, and the scope each method needs.
+  const serverAuth = createConnectServerAuthInterceptor({
+    issuer: tokenServer.issuer,
+    audience: 'https://api.example.test', // the mock token server's audience
+    jwksUri: tokenServer.jwksUri,
+    allowInsecureRequests: true, // the mock token server speaks http on loopback
+    methods: { '/shop.v1.Orders/GetOrder': ['orders.read'], '/shop.v1.Orders/WatchOrder': ['orders.watch'] },
+  });
+  await serverAuth.ready(); // the token server's keys, before the first call
   const certs = await createTestCertificates();
   const server = http2.createSecureServer(
     { cert: certs.serverCert, key: certs.serverKey },
     connectNodeAdapter({
+      interceptors: [serverAuth],
       routes: (router) =>
         router.service(OrdersService, {
-          async getOrder(request, context) {
-            return create(OrderSchema, {
-              id: request.id,
-              status: `shipped (asked by ${await authenticate(context, 'orders.read')})`,
-            });
+          getOrder(request, context) {
+            const claims = getConnectAuthClaims(context); // verified, never from a header
+            return create(OrderSchema, { id: request.id, status: `shipped (asked by ${describe(claims)})` });
           },
           async *watchOrder(request, context) {
-            const who = await authenticate(context, 'orders.watch');
-            for (const status of ['packed', 'shipped'])
+            const who = describe(getConnectAuthClaims(context));
+            for (const status of ['packed', 'shipped']) {
               yield create(OrderSchema, { id: request.id, status: `${status} (for ${who})` });
+              await setTimeout(10); // the order moves on
+            }
           },
         }),
     }),
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     OrdersService,
     createConnectTransport({ baseUrl, httpVersion: '2', nodeOptions, interceptors: [auth] }),
   );
+  const anonymous = createClient(OrdersService, createGrpcTransport({ baseUrl, nodeOptions }));
   const plaintext = createClient(
     OrdersService,
     createConnectTransport({ baseUrl: 'http://127.0.0.1:9', httpVersion: '2', interceptors: [auth] }),
@@ -85,6 +88,10 @@ async function main(): Promise<void> {
       console.log(`grpc stream     ${order.id} ${order.status}`);
     console.log(`connect unary   ${(await overConnect.getOrder({ id: 'order-3' })).status}`);
     console.log(`token requests  ${tokenServer.tokenRequestCount} (one per scope set, shared by both transports)`);
+    await anonymous.getOrder({ id: 'order-5' }).catch((error: unknown) => {
+      const { code, metadata } = ConnectError.from(error);
+      console.log(`no token        refused: ${Code[code]} ${metadata.get('grpc-oauth2-reason')}`);
+    });
     await plaintext.getOrder({ id: 'order-4' }).then(
       () => console.log('http:           sent (unexpected)'),
       (error: unknown) => console.log(`http:           refused: ${Code[ConnectError.from(error).code]}, nothing sent`),
@@ -95,6 +102,11 @@ async function main(): Promise<void> {
     for (const session of sessions) session.destroy();
     await tokenServer.close();
   }
+}
+
+/** Who called, with which scopes, from the verified claims. */
+function describe(claims: Readonly<JWTPayload> | undefined): string {
+  return `${claims?.sub ?? 'nobody'} with ${String(claims?.scope)}`;
 }
 
 main().catch((error: unknown) => {

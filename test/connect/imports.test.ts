@@ -16,3 +16,18 @@ test('the ./connect entry point loads @connectrpc/connect and never @grpc/grpc-j
   assert.ok(packages.has('@connectrpc/connect'), [...packages].join(', '));
   assert.ok(!packages.has('@grpc/grpc-js'), [...packages].join(', '));
 });
+
+test('the Connect server modules load @connectrpc/connect and jose, never @grpc/grpc-js', () => {
+  for (const module of [
+    'connect/server-interceptor.ts',
+    'connect/server-claims.ts',
+    'connect/server-options.ts',
+    'connect/denial-error.ts',
+    'connect/stream-expiry.ts',
+  ]) {
+    const packages = runtimePackages(module);
+    assert.ok(!packages.has('@grpc/grpc-js'), `${module}: ${[...packages].join(', ')}`);
+  }
+  const server = runtimePackages('connect/server-interceptor.ts');
+  assert.ok(server.has('@connectrpc/connect') && server.has('jose'), [...server].join(', '));
+});

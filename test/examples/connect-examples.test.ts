@@ -6,7 +6,7 @@ import { runScript as runExample } from '../helpers/run-script.js';
 const noToken = (output: string): boolean => !/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/.test(output);
 
 describe('examples/connect', () => {
-  it('authenticates unary and streaming calls over the gRPC and Connect protocols, one token per scope set, and refuses http:', async () => {
+  it('authenticates unary and streaming calls over the gRPC and Connect protocols, one token per scope set, and refuses http:; the server verifies each token and refuses a call without one', async () => {
     const { code, stdout, stderr } = await runExample('examples/connect/main.ts');
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /grpc unary +shipped \(asked by shop-frontend with orders.read\)\n/);
@@ -16,6 +16,7 @@ describe('examples/connect', () => {
     );
     assert.match(stdout, /connect unary +shipped \(asked by shop-frontend with orders.read\)\n/);
     assert.match(stdout, /token requests +2 /);
+    assert.match(stdout, /no token +refused: Unauthenticated missing_token\n/);
     assert.match(stdout, /http: +refused: Unauthenticated, nothing sent/);
     assert.ok(!stdout.includes('example-secret-never-printed') && noToken(stdout));
   });
