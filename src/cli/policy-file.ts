@@ -39,7 +39,7 @@ export function readPolicyFile(path: string): Policy {
       throw new AuthConfigError('the file must hold a JSON object with methods (and optionally publicMethods)');
     checkOptionNames(parsed, policyFileKeys, 'policy file key');
     const { methods, publicMethods } = parsed as Record<string, unknown>;
-    return new Policy(methods, publicMethods);
+    return new Policy(methods, publicMethods, 'the policy file');
   } catch (error) {
     if (error instanceof AuthConfigError) throw new UsageError(`--policy: ${error.message}`);
     throw error;

@@ -2,11 +2,10 @@
 // bearer token and applies the method policy, with the grpc-js server interceptor's options, policy,
 // codes and reasons.
 import type { Interceptor, StreamRequest, UnaryRequest } from '@connectrpc/connect';
-import { AuthConfigError } from '../common/config-error.js';
 import { report } from '../server/audit.js';
 import { Authenticator } from '../server/authenticator.js';
 import { decide, type CallToDecide, type Decision, type DecisionParts } from '../server/decision.js';
-import { Denial } from '../server/denial.js';
+import { streamExpired, undecided } from '../server/denial.js';
 import { resolveOptions } from '../server/options.js';
 import { Policy } from '../server/policy.js';
 import { connectErrorOf } from './denial-error.js';
@@ -74,7 +73,11 @@ export interface ConnectServerAuthInterceptor extends Interceptor {
 export function createConnectServerAuthInterceptor(options: ConnectServerAuthOptions): ConnectServerAuthInterceptor {
   const settings = resolveOptions<ConnectAuthorizeRequest>(options, where);
   const authenticator = new Authenticator(settings);
-  const parts: DecisionParts<ConnectAuthorizeRequest> = { ...settings, policy: policyOf(options), authenticator };
+  const parts: DecisionParts<ConnectAuthorizeRequest> = {
+    ...settings,
+    policy: new Policy(options.methods, options.publicMethods, where),
+    authenticator,
+  };
 
   const interceptor: Interceptor = (next) => async (request) => {
     const method = `/${request.service.typeName}/${request.method.name}`;
@@ -118,23 +121,3 @@ async function decisionOf(
     return { denial: undecided, claims: undefined, isPublic: false };
   }
 }
-
-/**
- * The policy of `options`. `Policy` names the grpc-js factory in its messages; a Connect user reads
- * this factory's name instead.
- */
-function policyOf(options: ConnectServerAuthOptions): Policy {
-  try {
-    return new Policy(options.methods, options.publicMethods);
-  } catch (error) {
-    if (error instanceof AuthConfigError)
-      throw new AuthConfigError(error.message.replaceAll('createServerAuthInterceptor', where));
-    throw error;
-  }
-}
-
-const streamExpired = new Denial(
-  'stream_token_expired',
-  'bearer token expired during the stream; open a new call with a fresh token',
-);
-const undecided = new Denial('authorize_failed', 'the server could not decide the call');

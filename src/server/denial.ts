@@ -81,3 +81,12 @@ export class Denial {
     this.code = statusOf(reason);
   }
 }
+
+/** The refusal of a stream whose token expired while it was open (both transports). */
+export const streamExpired = new Denial(
+  'stream_token_expired',
+  'bearer token expired during the stream; open a new call with a fresh token',
+);
+
+/** The refusal of a call no decision came for: only a bug of this package reaches it (decide() never rejects). */
+export const undecided = new Denial('authorize_failed', 'the server could not decide the call');

@@ -13,7 +13,7 @@ import { report } from './audit.js';
 import { Authenticator } from './authenticator.js';
 import { attachClaims } from './claims.js';
 import { decide, type CallToDecide, type Decision, type DecisionParts } from './decision.js';
-import { Denial } from './denial.js';
+import { streamExpired, undecided } from './denial.js';
 import { atWallTime } from './expiry-timer.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { resolveOptions, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
@@ -138,13 +138,5 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
   return Object.assign(interceptor, { ready: () => authenticator.ready() });
 }
 
-const streamExpired = new Denial(
-  'stream_token_expired',
-  'bearer token expired during the stream; open a new call with a fresh token',
-);
 /** Only a bug of this package reaches it: decide() never rejects. */
-const internalFailure: Decision = {
-  denial: new Denial('authorize_failed', 'the server could not decide the call'),
-  claims: undefined,
-  isPublic: false,
-};
+const internalFailure: Decision = { denial: undecided, claims: undefined, isPublic: false };

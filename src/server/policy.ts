@@ -41,24 +41,25 @@ export class Policy {
   readonly #exact = new Map<string, Rule>();
   readonly #wildcard = new Map<string, Rule>();
 
-  constructor(methods: unknown, publicMethods: unknown) {
+  readonly #where: string;
+
+  /** @param where - the factory whose options these are, for messages. */
+  constructor(methods: unknown, publicMethods: unknown, where = 'createServerAuthInterceptor') {
+    this.#where = where;
     if (typeof methods !== 'object' || methods === null || Array.isArray(methods)) {
-      throw new AuthConfigError(
-        'createServerAuthInterceptor: methods must be an object mapping full method paths to scopes',
-      );
+      throw new AuthConfigError(`${where}: methods must be an object mapping full method paths to scopes`);
     }
     const entries: PolicyEntry[] = [];
     for (const [path, requirement] of Object.entries(methods)) {
-      this.#add(path, ruleOf(path, requirement), 'methods');
+      this.#add(path, ruleOf(path, requirement, where), 'methods');
       entries.push({ path, option: 'methods', isDefault: false });
     }
     const isDefault = publicMethods === undefined;
     const publicPaths = publicMethods ?? defaultPublicMethods;
     if (!Array.isArray(publicPaths))
-      throw new AuthConfigError('createServerAuthInterceptor: publicMethods must be an array of full method paths');
+      throw new AuthConfigError(`${where}: publicMethods must be an array of full method paths`);
     for (const path of publicPaths as unknown[]) {
-      if (typeof path !== 'string')
-        throw new AuthConfigError('createServerAuthInterceptor: publicMethods must hold strings');
+      if (typeof path !== 'string') throw new AuthConfigError(`${where}: publicMethods must hold strings`);
       this.#add(path, { kind: 'public' }, 'publicMethods');
       entries.push({ path, option: 'publicMethods', isDefault });
     }
@@ -102,15 +103,13 @@ export class Policy {
   #add(path: string, rule: Rule, option: PolicyEntry['option']): void {
     if (!policyPath.test(path)) {
       throw new AuthConfigError(
-        `createServerAuthInterceptor: ${option} path ${JSON.stringify(path)} is not a full method path like "/package.Service/Method" or "/package.Service/*"`,
+        `${this.#where}: ${option} path ${JSON.stringify(path)} is not a full method path like "/package.Service/Method" or "/package.Service/*"`,
       );
     }
     const table = path.endsWith('/*') ? this.#wildcard : this.#exact;
     const key = path.endsWith('/*') ? serviceOf(path) : path;
     if (table.has(key))
-      throw new AuthConfigError(
-        `createServerAuthInterceptor: ${path} is named more than once across methods and publicMethods`,
-      );
+      throw new AuthConfigError(`${this.#where}: ${path} is named more than once across methods and publicMethods`);
     table.set(key, rule);
   }
 }
@@ -120,8 +119,8 @@ function serviceOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/') + 1);
 }
 
-function ruleOf(path: string, requirement: unknown): Rule {
-  const where = `createServerAuthInterceptor: methods[${JSON.stringify(path)}]`;
+function ruleOf(path: string, requirement: unknown, factory: string): Rule {
+  const where = `${factory}: methods[${JSON.stringify(path)}]`;
   if (Array.isArray(requirement))
     return { kind: 'allOf', scopes: normalizeScopes(requirement, where, authConfigError) };
   if (typeof requirement === 'object' && requirement !== null) {

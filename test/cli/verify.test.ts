@@ -392,7 +392,7 @@ describe('grpc-oauth2 verify (the CLI, as a child process)', { concurrency: 2 },
           '/orders.v1.Orders/GetOrder',
         ),
         message:
-          /--policy: createServerAuthInterceptor: methods\["\/orders\.v1\.Orders\/GetOrder"\] must be an array of scopes or \{ anyOf: \[\.\.\.\] \}/,
+          /--policy: the policy file: methods\["\/orders\.v1\.Orders\/GetOrder"\] must be an array of scopes or \{ anyOf: \[\.\.\.\] \}/,
       },
     ];
     const results = await Promise.all(cases.map(({ args, input = token }) => grpcOauth2(t, args, { input })));
