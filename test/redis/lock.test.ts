@@ -94,7 +94,9 @@ describe('the lock of the shared cache', { skip: skipWithoutRedis }, () => {
     "close() while the holder's request is in flight sends the lock's release at once: a Redis client closed gracefully right after delivers it",
     { timeout: 30_000 },
     async (t) => {
-      const { redis, holderClient, holder, holderFetching } = await startScene(t);
+      // A 15 s lease (3 × commandTimeoutMs): on a loaded machine the default 750 ms one, renewed on the
+      // test's manual clock, could run out before it is looked at; the release must be what removes it.
+      const { redis, holderClient, holder, holderFetching } = await startScene(t, { commandTimeoutMs: 5_000 });
       const { held } = await holderFetching({ type: 'hang' });
       assert.equal((await lockKeys(redis.url)).length, 1, 'the holder has the lock');
       holder.close();
