@@ -162,7 +162,8 @@ describe('the lock of the shared cache', { skip: skipWithoutRedis }, () => {
     "a holder whose lock ran out before it released it says so: a sharedCacheFailed event with code 'lock_lost'",
     { timeout: 30_000 },
     async (t) => {
-      const { redis, observer, holder, holderFetching } = await startScene(t);
+      // A 15 s lease, so that it is still there to be taken over when the test looks, however loaded the machine.
+      const { redis, observer, holder, holderFetching } = await startScene(t, { commandTimeoutMs: 5_000 });
       const events: SharedCacheFailedEvent[] = [];
       holder.on('sharedCacheFailed', (event) => events.push(event));
       const { held } = await holderFetching({ type: 'delay', ms: 1_000 });
