@@ -6,8 +6,10 @@ import { build } from 'esbuild';
 import { TokenManager } from '../../src/index.js';
 import { staticHeaderClient, type BenchClient } from '../clients.js';
 import type { ProfileKind } from '../lib/profiles.js';
+import { IssuerThread } from './issuer-thread.js';
 import type {
   AuthServerCommand,
+  AuthServerStart,
   AuthServerReady,
   AuthServerReply,
   RoundCount,
@@ -40,16 +42,18 @@ async function bundle(): Promise<string> {
   return outfile;
 }
 
-/** The issuer and the gRPC server with switchable interceptors, running in a child process. */
+/** The gRPC server with switchable interceptors, in a child process, and the issuer, in a worker thread. */
 export class AuthServerProcess {
   readonly ready: AuthServerReady;
   /** The bundle the server runs (until {@link stop}): profiles name its lines. */
   readonly bundleFile: string;
+  readonly #issuer: IssuerThread;
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, (count: RoundCount | undefined) => void>();
   #nextId = 0;
 
-  private constructor(child: ChildProcess, ready: AuthServerReady, bundleFile: string) {
+  private constructor(issuer: IssuerThread, child: ChildProcess, ready: AuthServerReady, bundleFile: string) {
+    this.#issuer = issuer;
     this.#child = child;
     this.ready = ready;
     this.bundleFile = bundleFile;
@@ -59,10 +63,13 @@ export class AuthServerProcess {
     });
   }
 
-  /** Bundles and forks the server process and waits until it listens. */
+  /** Starts the issuer, bundles and forks the server process, and waits until it listens. */
   static async start(): Promise<AuthServerProcess> {
+    const issuer = await IssuerThread.start();
+    const { issuer: issuerUrl, resources } = issuer.addresses;
     const bundleFile = await bundle();
-    const child = fork(bundleFile, [], {
+    const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt };
+    const child = fork(bundleFile, [JSON.stringify(start)], {
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -71,7 +78,7 @@ export class AuthServerProcess {
       child.once('exit', (code) => reject(new Error(`bench auth server exited with code ${code} before it was ready`)));
     });
     child.removeAllListeners('exit');
-    return new AuthServerProcess(child, ready, bundleFile);
+    return new AuthServerProcess(issuer, child, ready, bundleFile);
   }
 
   /**
@@ -79,19 +86,20 @@ export class AuthServerProcess {
    * the SDK's TokenManager) as a static header: the client's own cost is not what is measured.
    */
   async openClients(kinds: readonly TokenKind[]): Promise<Record<TokenKind, BenchClient>> {
+    const { tokenEndpoint, resources } = this.#issuer.addresses;
     const clients: Partial<Record<TokenKind, BenchClient>> = {};
     for (const kind of new Set(kinds)) {
       const tokens = new TokenManager({
-        tokenEndpoint: this.ready.tokenEndpoint,
+        tokenEndpoint,
         clientId: issuerClient.clientId,
         clientSecret: issuerClient.clientSecret,
         scopes: [issuerClient.scope],
-        resource: this.ready.resources[kind],
+        resource: resources[kind],
         allowInsecureRequests: true,
       });
       try {
         clients[kind] = staticHeaderClient(
-          { grpcAddress: this.ready.grpcAddress, tokenEndpoint: this.ready.tokenEndpoint, caCert: this.ready.caCert },
+          { grpcAddress: this.ready.grpcAddress, tokenEndpoint, caCert: this.ready.caCert },
           `Bearer ${(await tokens.getToken()).accessToken}`,
         );
       } finally {
@@ -117,6 +125,7 @@ export class AuthServerProcess {
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
     await this.#send({ type: 'stop' });
     await exited;
+    await this.#issuer.close();
     await rm(bundleDir, { recursive: true, force: true });
   }
 

@@ -1,4 +1,4 @@
-// The authorization server of the server benchmark: oidc-provider on 127.0.0.1 (plain http, as in
+// The authorization server of the server benchmark (run by issuer-worker.ts): oidc-provider on 127.0.0.1 (plain http, as in
 // the tests), issuing RS256 access tokens by the client-credentials grant. A resource (RFC 8707)
 // gets JWT access tokens; a second one gets opaque tokens, for variant (e) once introspection lands.
 import { createServer, type Server } from 'node:http';
@@ -7,12 +7,16 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { TokenKind } from './protocol.js';
 import { issuerClient } from './protocol.js';
 
-export interface Issuer {
+/** Where the issuer listens, and what to ask it for. */
+export interface IssuerAddresses {
   /** `http://127.0.0.1:<port>`: its discovery document is at `/.well-known/openid-configuration`. */
   readonly issuer: string;
   readonly tokenEndpoint: string;
   /** The resource to ask for per token kind; also the `aud` of the JWTs. */
   readonly resources: Readonly<Record<TokenKind, string>>;
+}
+
+export interface Issuer extends IssuerAddresses {
   close(): Promise<void>;
 }
 

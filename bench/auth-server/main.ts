@@ -1,28 +1,23 @@
-// The server benchmark's server process: oidc-provider as the issuer and a TLS grpc-js echo server
-// on 127.0.0.1, whose interceptor is switched between the variants of variants.ts. Its CPU time is
-// counted round by round (`begin` to `end`), apart from the client's, which runs in the bench
-// process. Started by AuthServerProcess with fork().
+// The server benchmark's server process: a TLS grpc-js echo server on 127.0.0.1 whose interceptor is
+// switched between the variants of variants.ts, and nothing else. Its CPU time is counted round by
+// round (`begin` to `end`), apart from the client's and the issuer's, which run in the bench process.
+// Started by AuthServerProcess with fork(), with an AuthServerStart as its argument.
 import * as grpc from '@grpc/grpc-js';
 import { createTestCertificates } from '../../src/testing/index.js';
 import { countAllocation } from '../lib/allocation.js';
 import { startProfile } from '../lib/profiles.js';
 import { echoService } from '../server/echo-service.js';
 import { announceReady, listenTls, startChild, stopServers } from '../server/server-child.js';
-import { startIssuer } from './issuer.js';
-import type { AuthServerReady, AuthServerReply, AuthServerRequest, RoundCount } from './protocol.js';
+import type { AuthServerReady, AuthServerStart, AuthServerReply, AuthServerRequest, RoundCount } from './protocol.js';
 import { buildInterceptors } from './variants.js';
 
 async function main(): Promise<void> {
+  const { issuer, audience } = JSON.parse(process.argv[2]!) as AuthServerStart;
   const certs = await createTestCertificates();
-  const issuer = await startIssuer();
-  const discovery = (await (await fetch(`${issuer.issuer}/.well-known/openid-configuration`)).json()) as {
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
     jwks_uri: string;
   };
-  const interceptors = buildInterceptors({
-    issuer: issuer.issuer,
-    audience: issuer.resources.jwt,
-    jwksUri: new URL(discovery.jwks_uri),
-  });
+  const interceptors = buildInterceptors({ issuer, audience, jwksUri: new URL(discovery.jwks_uri) });
 
   let current = interceptors.passThrough;
   let calls = 0;
@@ -72,16 +67,10 @@ async function main(): Promise<void> {
         return;
       }
       case 'stop':
-        return stopServers(server, issuer, () => reply(id));
+        return stopServers(server, () => reply(id));
     }
   });
-  announceReady({
-    type: 'ready',
-    grpcAddress,
-    caCert: certs.caCert,
-    tokenEndpoint: issuer.tokenEndpoint,
-    resources: issuer.resources,
-  } satisfies AuthServerReady);
+  announceReady({ type: 'ready', grpcAddress, caCert: certs.caCert } satisfies AuthServerReady);
 }
 
 startChild('bench auth server', main);

@@ -41,17 +41,21 @@ export const issuerClient = {
   scope: 'orders.read',
 } as const;
 
-/** Sent once by the server process when the issuer and the gRPC server listen. */
+/** What the server process is started with (its one argument, as JSON). */
+export interface AuthServerStart {
+  /** The issuer URL tokens must come from; its discovery document gives the JWKS. */
+  readonly issuer: string;
+  /** The `aud` of its JWT access tokens. */
+  readonly audience: string;
+}
+
+/** Sent once by the server process when the gRPC server listens. */
 export interface AuthServerReady {
   readonly type: 'ready';
   /** `127.0.0.1:<port>` of the TLS gRPC server. */
   readonly grpcAddress: string;
   /** PEM of the CA that signed the gRPC server's certificate. */
   readonly caCert: string;
-  /** The issuer's token endpoint (http on 127.0.0.1). */
-  readonly tokenEndpoint: string;
-  /** The `resource` (RFC 8707) to ask for, per token kind: the issuer formats the token by it. */
-  readonly resources: Readonly<Record<TokenKind, string>>;
 }
 
 export type AuthServerCommand =

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       case 'tokenRequestCount':
         return reply(id, tokenServer.tokenRequestCount);
       case 'stop':
-        return stopServers(server, tokenServer, () => reply(id));
+        return stopServers(server, () => reply(id), tokenServer);
     }
   });
   announceReady({

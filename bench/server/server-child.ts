@@ -22,10 +22,10 @@ export function announceReady(ready: object): void {
   process.send?.(ready);
 }
 
-/** On `stop`: shuts the gRPC server down at once, then closes `other`, replies and lets the parent go. */
-export function stopServers(server: grpc.Server, other: { close(): Promise<void> }, reply: () => void): void {
+/** On `stop`: shuts the gRPC server down at once, then closes `other` (if any), replies and lets the parent go. */
+export function stopServers(server: grpc.Server, reply: () => void, other?: { close(): Promise<void> }): void {
   server.forceShutdown();
-  void other.close().then(() => {
+  void Promise.resolve(other?.close()).then(() => {
     reply();
     process.disconnect();
   });
