@@ -73,8 +73,8 @@ async function main(): Promise<void> {
       const result = await closedLoop(client, { concurrency, stop: { calls } });
       const count = await server.end();
       console.log(
-        `${variant}: ${(count.cpuMicros / count.calls).toFixed(1)} µs server CPU and ` +
-          `${Math.round(count.allocatedBytes / count.calls)} bytes per call (profiled), ${result.failures} failed; ${file}`,
+        `${variant}: ${(count.cpuMicros / count.calls).toFixed(1)} µs server CPU (${(count.gcMicros / count.calls).toFixed(1)} µs GC) ` +
+          `and ${Math.round(count.allocatedBytes / count.calls)} bytes per call (profiled), ${result.failures} failed; ${file}`,
       );
       const profile: unknown = JSON.parse(await readFile(file, 'utf8'));
       bySite.set(variant, sourceNamed(perCallBySite(kind, profile, count.calls), server.bundleFile, bundle));

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     const allocated = countAllocation();
     endRound = () => {
       const cpu = process.cpuUsage(cpuBefore);
-      return { cpuMicros: cpu.user + cpu.system, allocatedBytes: allocated(), calls };
+      const { bytes, gcMicros } = allocated();
+      return { cpuMicros: cpu.user + cpu.system, allocatedBytes: bytes, gcMicros, calls };
     };
   };
   const reply = (id: number, count?: RoundCount): void => {

@@ -81,6 +81,8 @@ export interface RoundCount {
   readonly cpuMicros: number;
   /** Bytes allocated on its JavaScript heap (bench/lib/allocation.ts). */
   readonly allocatedBytes: number;
+  /** Of `cpuMicros`, the garbage collections' time on the main thread. */
+  readonly gcMicros: number;
   /** Calls its handler answered. */
   readonly calls: number;
 }

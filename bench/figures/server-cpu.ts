@@ -19,11 +19,18 @@ const labels: Readonly<Record<ServerVariant, string>> = {
   diy: 'diy (jose per call)',
 };
 
-/** Per call: the server's CPU time in µs, and the bytes it allocated. */
+/** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
 interface Sample {
   readonly cpuMicros: number;
   readonly allocatedBytes: number;
+  readonly gcMicros: number;
 }
+
+const units: Readonly<Record<keyof Sample, string>> = {
+  cpuMicros: 'µs server CPU/call',
+  allocatedBytes: 'server bytes/call',
+  gcMicros: 'µs server GC/call',
+};
 
 /** A sample of `calls` calls through `variant`. */
 async function sample(
@@ -40,7 +47,11 @@ async function sample(
     throw new Error(`server benchmark, ${variant}: ${result.failures} calls failed: ${result.firstError?.message}`);
   if (count.calls !== result.calls)
     throw new Error(`server benchmark, ${variant}: the handler answered ${count.calls} of ${result.calls} calls`);
-  return { cpuMicros: count.cpuMicros / count.calls, allocatedBytes: count.allocatedBytes / count.calls };
+  return {
+    cpuMicros: count.cpuMicros / count.calls,
+    allocatedBytes: count.allocatedBytes / count.calls,
+    gcMicros: count.gcMicros / count.calls,
+  };
 }
 
 export async function serverCpu(plan: Plan): Promise<Figure[]> {
@@ -77,7 +88,7 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
     return {
       id,
       title,
-      unit: what === 'cpuMicros' ? 'µs server CPU/call' : 'server bytes/call',
+      unit: units[what],
       ours: summarize(of(ours, what)),
       reference: { label: labels[reference], value: summarize(of(reference, what)) },
       ratio,
