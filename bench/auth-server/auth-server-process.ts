@@ -49,7 +49,11 @@ export class AuthServerProcess {
   readonly bundleFile: string;
   readonly #issuer: IssuerThread;
   readonly #child: ChildProcess;
-  readonly #pending = new Map<number, (count: RoundCount | undefined) => void>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (count: RoundCount | undefined) => void; reject: (error: Error) => void }
+  >();
+  readonly #exited: Promise<unknown>;
   #nextId = 0;
 
   private constructor(issuer: IssuerThread, child: ChildProcess, ready: AuthServerReady, bundleFile: string) {
@@ -58,27 +62,44 @@ export class AuthServerProcess {
     this.ready = ready;
     this.bundleFile = bundleFile;
     child.on('message', (message: AuthServerReply) => {
-      this.#pending.get(message.id)?.(message.count);
+      this.#pending.get(message.id)?.resolve(message.count);
       this.#pending.delete(message.id);
     });
+    // A server that dies mid-run fails the round that waits on it rather than leaving it waiting.
+    this.#exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        for (const { reject } of this.#pending.values())
+          reject(new Error(`bench auth server exited with code ${code}`));
+        this.#pending.clear();
+        resolve(code);
+      }),
+    );
   }
 
   /** Starts the issuer, bundles and forks the server process, and waits until it listens. */
   static async start(): Promise<AuthServerProcess> {
     const issuer = await IssuerThread.start();
-    const { issuer: issuerUrl, resources } = issuer.addresses;
-    const bundleFile = await bundle();
-    const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt };
-    const child = fork(bundleFile, [JSON.stringify(start)], {
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const ready = await new Promise<AuthServerReady>((resolve, reject) => {
-      child.once('message', (message: AuthServerReady) => resolve(message));
-      child.once('exit', (code) => reject(new Error(`bench auth server exited with code ${code} before it was ready`)));
-    });
-    child.removeAllListeners('exit');
-    return new AuthServerProcess(issuer, child, ready, bundleFile);
+    try {
+      const { issuer: issuerUrl, resources } = issuer.addresses;
+      const bundleFile = await bundle();
+      const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt };
+      const child = fork(bundleFile, [JSON.stringify(start)], {
+        execArgv: [],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const ready = await new Promise<AuthServerReady>((resolve, reject) => {
+        child.once('message', (message: AuthServerReady) => resolve(message));
+        child.once('exit', (code) =>
+          reject(new Error(`bench auth server exited with code ${code} before it was ready`)),
+        );
+      });
+      child.removeAllListeners('exit');
+      return new AuthServerProcess(issuer, child, ready, bundleFile);
+    } catch (error) {
+      await issuer.close();
+      await rm(bundleDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /**
@@ -121,19 +142,23 @@ export class AuthServerProcess {
     return count;
   }
 
+  /** Stops the server process (if it still runs) and the issuer. */
   async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-    await this.#send({ type: 'stop' });
-    await exited;
+    if (this.#child.exitCode === null && this.#child.signalCode === null) await this.#send({ type: 'stop' });
+    await this.#exited;
     await this.#issuer.close();
     await rm(bundleDir, { recursive: true, force: true });
   }
 
   #send(command: AuthServerCommand): Promise<RoundCount | undefined> {
     const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#pending.set(id, resolve);
-      this.#child.send({ id, command });
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send({ id, command }, (error) => {
+        if (error === null) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
     });
   }
 }
