@@ -143,6 +143,14 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       "the server's JavaScript heap, same samples: a count, steady under load, that explains server.cached",
     ),
     compare(
+      'gcMicros',
+      'server.gc.cached',
+      'server GC time per unary call, SDK (cached) vs pass-through',
+      ['sdkCached', 'passThrough'],
+      undefined,
+      "main-thread time of the server's garbage collections (v8.GCProfiler), part of the CPU time above",
+    ),
+    compare(
       'allocatedBytes',
       'server.alloc.uncached-vs-diy',
       'server bytes allocated per unary call, SDK without cache vs do-it-yourself',
