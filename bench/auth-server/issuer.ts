@@ -1,7 +1,7 @@
 // The authorization server of the server benchmark (run by issuer-worker.ts): oidc-provider on 127.0.0.1 (plain http, as in
 // the tests), issuing RS256 access tokens by the client-credentials grant. A resource (RFC 8707)
 // gets JWT access tokens; a second one gets opaque tokens, for variant (e) once introspection lands.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { TokenKind } from './protocol.js';
@@ -18,6 +18,21 @@ export interface IssuerAddresses {
 
 export interface Issuer extends IssuerAddresses {
   close(): Promise<void>;
+}
+
+/** The part of oidc-provider 9.x used here. */
+interface OidcProviderModule {
+  default: new (issuer: string, configuration: object) => { callback(): RequestListener };
+  errors: { InvalidTarget: new () => Error };
+}
+
+/**
+ * oidc-provider, loaded by a specifier TypeScript does not resolve: its types are a separate package
+ * (@types/oidc-provider), which this code does without.
+ */
+async function loadOidcProvider(): Promise<OidcProviderModule> {
+  const specifier: string = 'oidc-provider';
+  return (await import(specifier)) as OidcProviderModule;
 }
 
 const resources: Readonly<Record<TokenKind, string>> = {
@@ -53,7 +68,7 @@ export async function startIssuer(): Promise<Issuer> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'bench-rs256', alg: 'RS256', use: 'sig' };
   const provider = await withoutProviderNotices(async () => {
-    const { default: Provider, errors } = await import('oidc-provider');
+    const { default: Provider, errors } = await loadOidcProvider();
     return new Provider(issuer, {
       jwks: { keys: [signingKey] },
       clients: [
@@ -75,7 +90,7 @@ export async function startIssuer(): Promise<Issuer> {
         resourceIndicators: {
           enabled: true,
           useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx, resource) => {
+          getResourceServerInfo: (_ctx: unknown, resource: string) => {
             const kind = (Object.keys(resources) as TokenKind[]).find((k) => resources[k] === resource);
             if (kind === undefined) throw new errors.InvalidTarget();
             return {
