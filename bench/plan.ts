@@ -40,6 +40,13 @@ export interface Plan {
   /** Shared token cache on Redis: managers in the fleet, and refresh cycles of 2 s tokens. */
   readonly sharedCacheManagers: number;
   readonly sharedCacheCycles: number;
+  /**
+   * Server CPU per call: rounds of the interceptor variants (each once per round, rotated), unary
+   * calls per variant per round, and calls per variant before the rounds.
+   */
+  readonly serverRounds: number;
+  readonly serverCallsPerSample: number;
+  readonly serverWarmupCalls: number;
 }
 
 export const fullPlan: Plan = {
@@ -64,6 +71,9 @@ export const fullPlan: Plan = {
   fleetRounds: 3,
   sharedCacheManagers: 20,
   sharedCacheCycles: 10,
+  serverRounds: 16,
+  serverCallsPerSample: 3_000,
+  serverWarmupCalls: 3_000,
 };
 
 export const quickPlan: Plan = {
@@ -85,4 +95,7 @@ export const quickPlan: Plan = {
   fleetManagers: 1_000,
   fleetRounds: 1,
   sharedCacheCycles: 2,
+  serverRounds: 2,
+  serverCallsPerSample: 1_000,
+  serverWarmupCalls: 1_000,
 };

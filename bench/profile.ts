@@ -7,10 +7,10 @@
 // heap profile of every allocation, collected garbage included, over the calls after a warm-up,
 // written to .tmp/profile/<variant>.heapprofile (Chrome DevTools opens it), with the allocating
 // functions printed by bytes per call.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
-import type { HeapProfiler } from 'node:inspector';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { closedLoop } from './lib/calls.js';
+import { largestFirst, perCallBySite, startProfile } from './lib/profiles.js';
 import { closeClients, createTokenManager, openClients, type BenchClient, type ClientVariant } from './clients.js';
 import { ServerProcess } from './server/server-process.js';
 
@@ -29,41 +29,16 @@ const variants: Readonly<Record<string, ClientVariant>> = {
   diy: 'diy',
 };
 
-/** Bytes per call by allocating function (`name file:line`), largest first. */
-function allocationSites(head: HeapProfiler.SamplingHeapProfileNode): [string, number][] {
-  const bytes = new Map<string, number>();
-  const visit = (node: HeapProfiler.SamplingHeapProfileNode): void => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const site = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '')}:${lineNumber + 1}`;
-    bytes.set(site, (bytes.get(site) ?? 0) + node.selfSize / calls);
-    node.children.forEach(visit);
-  };
-  visit(head);
-  return [...bytes].sort((a, b) => b[1] - a[1]);
-}
-
 async function heapProfile(name: string, bench: BenchClient): Promise<void> {
   await closedLoop(bench, { concurrency, stop: { calls: 10_000 } });
-  const session = new Session();
-  session.connect();
-  await session.post('HeapProfiler.enable');
-  // A small interval, and collected objects kept in the profile: per-call garbage is what this is
-  // about. Node 20's V8 takes the two `include` flags; its protocol types do not list them yet.
-  const sampling: HeapProfiler.StartSamplingParameterType & Record<string, unknown> = {
-    samplingInterval: 128,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  };
-  await session.post('HeapProfiler.startSampling', sampling);
+  const stop = await startProfile('heap');
   await closedLoop(bench, { concurrency, stop: { calls } });
-  const { profile } = await session.post('HeapProfiler.stopSampling');
-  session.disconnect();
   await mkdir(profileDir, { recursive: true });
-  const file = new URL(`${name}.heapprofile`, profileDir);
-  await writeFile(file, JSON.stringify(profile));
-  const sites = allocationSites(profile.head);
+  const file = fileURLToPath(new URL(`${name}.heapprofile`, profileDir));
+  await stop(file);
+  const sites = largestFirst(perCallBySite('heap', JSON.parse(await readFile(file, 'utf8')), calls));
   const total = sites.reduce((sum, [, bytes]) => sum + bytes, 0);
-  console.log(`${name}: ${Math.round(total)} bytes per call (sampled); written to ${file.pathname}`);
+  console.log(`${name}: ${Math.round(total)} bytes per call (sampled); written to ${file}`);
   for (const [site, bytes] of sites.slice(0, 40)) console.log(`${Math.round(bytes).toString().padStart(7)}  ${site}`);
 }
 

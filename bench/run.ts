@@ -11,6 +11,7 @@ import { fleet } from './figures/fleet.js';
 import { memory } from './figures/memory.js';
 import { outage } from './figures/outage.js';
 import { refreshCycles } from './figures/refresh-cycles.js';
+import { serverCpu } from './figures/server-cpu.js';
 import { sharedCache } from './figures/shared-cache.js';
 import { refreshLatency } from './figures/refresh-latency.js';
 import { unaryThroughput } from './figures/unary-throughput.js';
@@ -72,6 +73,10 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
   'shared-cache': {
     title: 'shared token cache on Redis (token requests of a fleet, cold getToken latency)',
     run: ({ plan }) => sharedCache(plan),
+  },
+  server: {
+    title: 'receiving side: server CPU per call (pass-through, SDK cached and uncached, do-it-yourself)',
+    run: ({ plan }) => serverCpu(plan),
   },
 };
 

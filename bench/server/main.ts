@@ -2,8 +2,9 @@
 // in a process of their own so that the client's measurements do not share an event loop with them
 // (as in production, where they run on other machines). Started by ServerProcess with fork().
 import * as grpc from '@grpc/grpc-js';
-import { MockTokenServer, createTestCertificates } from '../../src/testing/index.js';
+import { MockTokenServer, createTestCertificates, type TestCertificates } from '../../src/testing/index.js';
 import { echoService } from './echo-service.js';
+import { announceReady, listenTls, startChild, stopServers } from './server-child.js';
 import { benchClient, type CommandMessage, type ReadyMessage, type ReplyMessage } from './protocol.js';
 
 const unauthenticated = { code: grpc.status.UNAUTHENTICATED, details: 'no bearer token' };
@@ -14,9 +15,7 @@ function hasBearer(metadata: grpc.Metadata): boolean {
   return typeof value === 'string' && value.startsWith('Bearer ');
 }
 
-async function startGrpcServer(
-  certs: Awaited<ReturnType<typeof createTestCertificates>>,
-): Promise<{ server: grpc.Server; address: string }> {
+async function startGrpcServer(certs: TestCertificates): Promise<{ server: grpc.Server; address: string }> {
   const server = new grpc.Server();
   server.addService(echoService, {
     Unary(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
@@ -29,15 +28,7 @@ async function startGrpcServer(
       call.on('end', () => call.end());
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const credentials = grpc.ServerCredentials.createSsl(
-    null,
-    [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }],
-    false,
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
-  );
-  return { server, address: `127.0.0.1:${port}` };
+  return { server, address: await listenTls(server, certs) };
 }
 
 async function main(): Promise<void> {
@@ -73,17 +64,10 @@ async function main(): Promise<void> {
       case 'tokenRequestCount':
         return reply(id, tokenServer.tokenRequestCount);
       case 'stop':
-        server.forceShutdown();
-        void tokenServer.close().then(() => {
-          reply(id);
-          process.disconnect();
-        });
-        return;
+        return stopServers(server, () => reply(id), tokenServer);
     }
   });
-  // The parent may die without sending 'stop'; do not outlive it.
-  process.on('disconnect', () => process.exit(0));
-  process.send?.({
+  announceReady({
     type: 'ready',
     grpcAddress: address,
     tokenEndpoint: tokenServer.tokenEndpoint,
@@ -91,7 +75,4 @@ async function main(): Promise<void> {
   } satisfies ReadyMessage);
 }
 
-main().catch((err: unknown) => {
-  console.error('bench server failed to start:', err);
-  process.exit(1);
-});
+startChild('bench server', main);

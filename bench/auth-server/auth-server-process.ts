@@ -1,0 +1,164 @@
+// The bench process's handle on the auth server process (main.ts), and the clients that call it.
+import { fork, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { TokenManager } from '../../src/index.js';
+import { staticHeaderClient, type BenchClient } from '../clients.js';
+import type { ProfileKind } from '../lib/profiles.js';
+import { IssuerThread } from './issuer-thread.js';
+import type {
+  AuthServerCommand,
+  AuthServerStart,
+  AuthServerReady,
+  AuthServerReply,
+  RoundCount,
+  ServerVariant,
+  TokenKind,
+} from './protocol.js';
+import { issuerClient } from './protocol.js';
+
+const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
+const bundleDir = fileURLToPath(new URL(`../../.tmp/bench-auth-server-${process.pid}/`, import.meta.url));
+
+/**
+ * main.ts and the SDK's source bundled into one plain-JavaScript file, dependencies left external.
+ * The server runs it with plain node, not through tsx: tsx compiles with esbuild's `keepNames`,
+ * which wraps every function a call creates in `__name()` (an `Object.defineProperty` each), a cost
+ * per closure that neither the published build (tsc) nor a user's bundle has, and that would fall
+ * on the variants unevenly (about 2 µs per call on the SDK's cached path, 0 on the pass-through).
+ */
+async function bundle(): Promise<string> {
+  const outfile = `${bundleDir}main.mjs`;
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** The gRPC server with switchable interceptors, in a child process, and the issuer, in a worker thread. */
+export class AuthServerProcess {
+  readonly ready: AuthServerReady;
+  /** The bundle the server runs (until {@link stop}): profiles name its lines. */
+  readonly bundleFile: string;
+  readonly #issuer: IssuerThread;
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<
+    number,
+    { resolve: (count: RoundCount | undefined) => void; reject: (error: Error) => void }
+  >();
+  readonly #exited: Promise<unknown>;
+  #nextId = 0;
+
+  private constructor(issuer: IssuerThread, child: ChildProcess, ready: AuthServerReady, bundleFile: string) {
+    this.#issuer = issuer;
+    this.#child = child;
+    this.ready = ready;
+    this.bundleFile = bundleFile;
+    child.on('message', (message: AuthServerReply) => {
+      this.#pending.get(message.id)?.resolve(message.count);
+      this.#pending.delete(message.id);
+    });
+    // A server that dies mid-run fails the round that waits on it rather than leaving it waiting.
+    this.#exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        for (const { reject } of this.#pending.values())
+          reject(new Error(`bench auth server exited with code ${code}`));
+        this.#pending.clear();
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Starts the issuer, bundles and forks the server process, and waits until it listens. */
+  static async start(): Promise<AuthServerProcess> {
+    const issuer = await IssuerThread.start();
+    try {
+      const { issuer: issuerUrl, resources } = issuer.addresses;
+      const bundleFile = await bundle();
+      const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt };
+      const child = fork(bundleFile, [JSON.stringify(start)], {
+        execArgv: [],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const ready = await new Promise<AuthServerReady>((resolve, reject) => {
+        child.once('message', (message: AuthServerReady) => resolve(message));
+        child.once('exit', (code) =>
+          reject(new Error(`bench auth server exited with code ${code} before it was ready`)),
+        );
+      });
+      child.removeAllListeners('exit');
+      return new AuthServerProcess(issuer, child, ready, bundleFile);
+    } catch (error) {
+      await issuer.close();
+      await rm(bundleDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * A client per token kind, sending an access token the issuer gave for that kind's resource (by
+   * the SDK's TokenManager) as a static header: the client's own cost is not what is measured.
+   */
+  async openClients(kinds: readonly TokenKind[]): Promise<Record<TokenKind, BenchClient>> {
+    const { tokenEndpoint, resources } = this.#issuer.addresses;
+    const clients: Partial<Record<TokenKind, BenchClient>> = {};
+    for (const kind of new Set(kinds)) {
+      const tokens = new TokenManager({
+        tokenEndpoint,
+        clientId: issuerClient.clientId,
+        clientSecret: issuerClient.clientSecret,
+        scopes: [issuerClient.scope],
+        resource: resources[kind],
+        allowInsecureRequests: true,
+      });
+      try {
+        clients[kind] = staticHeaderClient(
+          { grpcAddress: this.ready.grpcAddress, tokenEndpoint, caCert: this.ready.caCert },
+          `Bearer ${(await tokens.getToken()).accessToken}`,
+        );
+      } finally {
+        tokens.close();
+      }
+    }
+    return clients as Record<TokenKind, BenchClient>;
+  }
+
+  /** Installs `variant` and starts counting the server's CPU time and allocations (and profiling, if asked). */
+  async begin(variant: ServerVariant, profile?: { readonly kind: ProfileKind; readonly file: string }): Promise<void> {
+    await this.#send({ type: 'begin', variant, profile });
+  }
+
+  /** The server's CPU time and handled calls since {@link begin}. */
+  async end(): Promise<RoundCount> {
+    const count = await this.#send({ type: 'end' });
+    if (count === undefined) throw new Error('bench auth server: no count at the end of a round');
+    return count;
+  }
+
+  /** Stops the server process (if it still runs) and the issuer. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) await this.#send({ type: 'stop' });
+    await this.#exited;
+    await this.#issuer.close();
+    await rm(bundleDir, { recursive: true, force: true });
+  }
+
+  #send(command: AuthServerCommand): Promise<RoundCount | undefined> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send({ id, command }, (error) => {
+        if (error === null) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+}

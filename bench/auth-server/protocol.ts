@@ -1,0 +1,95 @@
+// What the bench process and the auth server process (main.ts) say to each other over the fork()
+// IPC channel, and the interceptor variants the server can switch between.
+import type { ProfileKind } from '../lib/profiles.js';
+
+/**
+ * The server interceptor variants, each installed in turn on the one grpc-js server (variants.ts
+ * builds them). To add one, name it here, give its token kind in {@link tokenKindOf} and build it in
+ * variants.ts; a figure then compares it (figures/server-cpu.ts).
+ */
+export const serverVariants = [
+  /** The baseline: an interceptor that forwards everything. */
+  'passThrough',
+  /** The same again, as a second variant: the A/A row, how far apart one thing measures. */
+  'passThroughTwin',
+  /** `createServerAuthInterceptor` with its verified-token cache (the default). */
+  'sdkCached',
+  /** The same with `maxCachedTokens: 0`: every call verifies the signature. */
+  'sdkUncached',
+  /** What a user writes instead: jose `createRemoteJWKSet` + `jwtVerify` per call (peers/diy-server.ts). */
+  'diy',
+  // Variant (e) of issue 20, once introspection lands: 'sdkOpaqueCached', an opaque token (token kind
+  // 'opaque') with a cached introspection answer, compared with 'sdkCached' (goal ≤ 1.05×).
+] as const;
+export type ServerVariant = (typeof serverVariants)[number];
+
+/** The kind of access token a call to each variant carries. */
+export type TokenKind = 'jwt' | 'opaque';
+
+export function tokenKindOf(variant: ServerVariant): TokenKind {
+  switch (variant) {
+    // case 'sdkOpaqueCached': return 'opaque';
+    default:
+      return 'jwt';
+  }
+}
+
+/** The one client registered with the issuer, and the scope its tokens carry. */
+export const issuerClient = {
+  clientId: 'bench-server-client',
+  clientSecret: 'bench-server-client-secret',
+  scope: 'orders.read',
+} as const;
+
+/** What the server process is started with (its one argument, as JSON). */
+export interface AuthServerStart {
+  /** The issuer URL tokens must come from; its discovery document gives the JWKS. */
+  readonly issuer: string;
+  /** The `aud` of its JWT access tokens. */
+  readonly audience: string;
+}
+
+/** Sent once by the server process when the gRPC server listens. */
+export interface AuthServerReady {
+  readonly type: 'ready';
+  /** `127.0.0.1:<port>` of the TLS gRPC server. */
+  readonly grpcAddress: string;
+  /** PEM of the CA that signed the gRPC server's certificate. */
+  readonly caCert: string;
+}
+
+export type AuthServerCommand =
+  /** Installs `variant` and starts counting: CPU time, bytes allocated, calls that reached the handler. */
+  | {
+      readonly type: 'begin';
+      readonly variant: ServerVariant;
+      /** Also profile the round (bench/lib/profiles.ts), written to `file` at `end`. */
+      readonly profile?: { readonly kind: ProfileKind; readonly file: string };
+    }
+  /** Stops counting and answers with a {@link RoundCount}. */
+  | { readonly type: 'end' }
+  | { readonly type: 'stop' };
+
+export interface AuthServerRequest {
+  readonly id: number;
+  readonly command: AuthServerCommand;
+}
+
+/** What the server process counted over a round. */
+export interface RoundCount {
+  /** Its CPU time, user + system, in µs. */
+  readonly cpuMicros: number;
+  /** Bytes allocated on its JavaScript heap (bench/lib/allocation.ts). */
+  readonly allocatedBytes: number;
+  /** Of `cpuMicros`, the garbage collections' time on the main thread. */
+  readonly gcMicros: number;
+  /** Calls its handler answered. */
+  readonly calls: number;
+}
+
+export interface AuthServerReply {
+  readonly type: 'reply';
+  readonly id: number;
+  /** For `end`; `undefined` otherwise. */
+  readonly count: RoundCount | undefined;
+}

@@ -1,0 +1,44 @@
+// The server interceptor of each variant (protocol.ts lists them), built once in the auth server
+// process and switched between rounds.
+import * as grpc from '@grpc/grpc-js';
+import { createServerAuthInterceptor } from '../../src/server/index.js';
+import { createDiyServerInterceptor } from '../peers/diy-server.js';
+import { echoService } from '../server/echo-service.js';
+import { issuerClient, type ServerVariant } from './protocol.js';
+
+/** What every variant verifies tokens against. */
+export interface VariantContext {
+  readonly issuer: string;
+  /** The `aud` of the JWT access tokens. */
+  readonly audience: string;
+  /** The issuer's JWKS, from its discovery document, for the do-it-yourself interceptor. */
+  readonly jwksUri: URL;
+}
+
+/** Every variant's policy: the one method, needing the one scope the tokens carry. */
+const methods = { [echoService.Unary.path]: [issuerClient.scope] };
+
+/** The baseline: grpc-js's intercepting call with its default listener and responder, which forward everything. */
+const passThrough: grpc.ServerInterceptor = (_descriptor, nextCall) => new grpc.ServerInterceptingCall(nextCall);
+
+const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.ServerInterceptor>> = {
+  passThrough: () => passThrough,
+  passThroughTwin: () => (descriptor, nextCall) => passThrough(descriptor, nextCall),
+  // As a user configures it: the issuer's discovery document gives the JWKS (http on loopback here).
+  sdkCached: ({ issuer, audience }) =>
+    createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true }),
+  sdkUncached: ({ issuer, audience }) =>
+    createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true, maxCachedTokens: 0 }),
+  diy: ({ issuer, audience, jwksUri }) => createDiyServerInterceptor({ jwksUri, issuer, audience, methods }),
+  // Variant (e), once introspection lands (issue 20, item 2): the SDK with the issuer's introspection
+  // endpoint for the `opaque` resource's tokens, its answer cached after the warm-up.
+  // sdkOpaqueCached: ({ issuer }) => createServerAuthInterceptor({ issuers: [{ issuer, audience: ..., introspection: { ... } }], methods, ... }),
+};
+
+/** One interceptor per variant. */
+export function buildInterceptors(context: VariantContext): Record<ServerVariant, grpc.ServerInterceptor> {
+  return Object.fromEntries(Object.entries(build).map(([variant, make]) => [variant, make(context)])) as Record<
+    ServerVariant,
+    grpc.ServerInterceptor
+  >;
+}

@@ -1,0 +1,160 @@
+// The receiving side's CPU per unary call: the server process's own CPU time (process.cpuUsage()
+// around each round, in that process) over the calls its handler answered, for each interceptor
+// variant of auth-server/protocol.ts, rotated round by round on one TLS connection. The client runs
+// in the bench process and sends one RS256 access token from oidc-provider as a static header.
+import { AuthServerProcess } from '../auth-server/auth-server-process.js';
+import { serverVariants, tokenKindOf, type ServerVariant } from '../auth-server/protocol.js';
+import type { BenchClient } from '../clients.js';
+import { closedLoop } from '../lib/calls.js';
+import type { Figure } from '../lib/figure.js';
+import { alternateEach } from '../lib/rounds.js';
+import { ratios, summarize } from '../lib/stats.js';
+import type { Plan } from '../plan.js';
+
+const labels: Readonly<Record<ServerVariant, string>> = {
+  passThrough: 'pass-through',
+  passThroughTwin: 'pass-through (second)',
+  sdkCached: 'SDK, cached',
+  sdkUncached: 'SDK, uncached',
+  diy: 'diy (jose per call)',
+};
+
+/** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
+interface Sample {
+  readonly cpuMicros: number;
+  readonly allocatedBytes: number;
+  readonly gcMicros: number;
+}
+
+const units: Readonly<Record<keyof Sample, string>> = {
+  cpuMicros: 'µs server CPU/call',
+  allocatedBytes: 'server bytes/call',
+  gcMicros: 'µs server GC/call',
+};
+
+/** A sample of `calls` calls through `variant`. */
+async function sample(
+  server: AuthServerProcess,
+  client: BenchClient,
+  variant: ServerVariant,
+  calls: number,
+  concurrency: number,
+): Promise<Sample> {
+  await server.begin(variant);
+  const result = await closedLoop(client, { concurrency, stop: { calls } });
+  const count = await server.end();
+  if (result.failures > 0)
+    throw new Error(`server benchmark, ${variant}: ${result.failures} calls failed: ${result.firstError?.message}`);
+  if (count.calls !== result.calls)
+    throw new Error(`server benchmark, ${variant}: the handler answered ${count.calls} of ${result.calls} calls`);
+  return {
+    cpuMicros: count.cpuMicros / count.calls,
+    allocatedBytes: count.allocatedBytes / count.calls,
+    gcMicros: count.gcMicros / count.calls,
+  };
+}
+
+export async function serverCpu(plan: Plan): Promise<Figure[]> {
+  const server = await AuthServerProcess.start();
+  try {
+    const clients = await server.openClients(serverVariants.map(tokenKindOf));
+    try {
+      const measure = (variant: ServerVariant, calls: number): Promise<Sample> =>
+        sample(server, clients[tokenKindOf(variant)], variant, calls, plan.concurrency);
+      for (const variant of serverVariants) await measure(variant, plan.serverWarmupCalls);
+      const samples = await alternateEach(plan.serverRounds, serverVariants, (variant) =>
+        measure(variant, plan.serverCallsPerSample),
+      );
+      return figures(samples, plan.serverRounds);
+    } finally {
+      for (const client of Object.values(clients)) client.client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: number): Figure[] {
+  const of = (variant: ServerVariant, what: keyof Sample): number[] => samples[variant].map((s) => s[what]);
+  const compare = (
+    what: keyof Sample,
+    id: string,
+    title: string,
+    [ours, reference]: readonly [ServerVariant, ServerVariant],
+    goal?: number,
+    note?: string,
+  ): Figure => {
+    const ratio = ratios(of(ours, what), of(reference, what));
+    return {
+      id,
+      title,
+      unit: units[what],
+      ours: summarize(of(ours, what)),
+      reference: { label: labels[reference], value: summarize(of(reference, what)) },
+      ratio,
+      rounds,
+      goal: goal === undefined ? undefined : `ratio ≤ ${goal}`,
+      met: goal === undefined ? undefined : ratio.median <= goal,
+      note,
+    };
+  };
+  const baseline = summarize(of('passThrough', 'cpuMicros')).median.toFixed(0);
+  return [
+    compare(
+      'cpuMicros',
+      'server.a-a',
+      'server CPU per unary call, pass-through vs the same (A/A)',
+      ['passThroughTwin', 'passThrough'],
+      undefined,
+      'two identical pass-through interceptors: how far apart the same thing measures, the resolution of every server CPU ratio',
+    ),
+    compare(
+      'cpuMicros',
+      'server.cached',
+      'server CPU per unary call, SDK (verified-token cache) vs pass-through',
+      ['sdkCached', 'passThrough'],
+      1.03,
+      `the server process's CPU (user + system) per call; pass-through ${baseline} µs; ` +
+        'RS256 access tokens from oidc-provider, TLS on loopback; the server runs bundled JavaScript, not tsx',
+    ),
+    compare('cpuMicros', 'server.uncached', 'server CPU per unary call, SDK without cache vs pass-through', [
+      'sdkUncached',
+      'passThrough',
+    ]),
+    compare('cpuMicros', 'server.diy', 'server CPU per unary call, do-it-yourself (jose per call) vs pass-through', [
+      'diy',
+      'passThrough',
+    ]),
+    compare(
+      'cpuMicros',
+      'server.uncached-vs-diy',
+      'server CPU per unary call, SDK without cache vs do-it-yourself',
+      ['sdkUncached', 'diy'],
+      1,
+    ),
+    // Variant (e), once introspection lands:
+    // compare('cpuMicros', 'server.opaque-cached', 'server CPU per unary call, opaque token (cached introspection) vs cached JWT', ['sdkOpaqueCached', 'sdkCached'], 1.05),
+    compare(
+      'allocatedBytes',
+      'server.alloc.cached',
+      'server bytes allocated per unary call, SDK (cached) vs pass-through',
+      ['sdkCached', 'passThrough'],
+      undefined,
+      "the server's JavaScript heap, same samples: a count, steady under load, that explains server.cached",
+    ),
+    compare(
+      'gcMicros',
+      'server.gc.cached',
+      'server GC time per unary call, SDK (cached) vs pass-through',
+      ['sdkCached', 'passThrough'],
+      undefined,
+      "main-thread time of the server's garbage collections (v8.GCProfiler), part of the CPU time above",
+    ),
+    compare(
+      'allocatedBytes',
+      'server.alloc.uncached-vs-diy',
+      'server bytes allocated per unary call, SDK without cache vs do-it-yourself',
+      ['sdkUncached', 'diy'],
+    ),
+  ];
+}
