@@ -2,7 +2,7 @@
 // the issuer that introspects it; whatever verified is remembered in one cache for every issuer.
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { Clock } from '../common/clock.js';
-import { isCompactJws } from './bearer.js';
+import { isB64Token, isCompactJws } from './bearer.js';
 import { Denial } from './denial.js';
 import { Introspector } from './introspection/introspector.js';
 import { KeySet } from './key-set.js';
@@ -34,6 +34,7 @@ const notJwt = new Denial(
   'bearer token is not a signed JWT, and no issuer introspects opaque tokens (configure introspection if the issuer issues opaque access tokens)',
 );
 const unknownIssuer = new Denial('unknown_issuer', 'bearer token from an issuer this server does not accept');
+const notAToken = new Denial('malformed_token', 'bearer token is not a valid token');
 const unreadableJwt = new Denial('malformed_token', 'bearer token is not a valid JWT');
 
 /**
@@ -70,6 +71,7 @@ export class Authenticator {
     const key = VerifiedTokenCache.keyOf(token);
     const cached = this.#cache.get(key, this.#clock.now());
     if (cached !== undefined) return cached;
+    if (!isB64Token(token)) return notAToken;
     if (!isCompactJws(token)) return this.#opaqueRouteOf(token)?.checker.introspect(token, key) ?? notJwt;
     let issuer: unknown;
     try {

@@ -1,11 +1,11 @@
 // createServerAuthInterceptor: the grpc-js server interceptor that verifies each call's bearer
 // token and applies the method policy when the request metadata arrives.
 import {
-  ResponderBuilder,
   ServerInterceptingCall,
-  ServerListenerBuilder,
   type Metadata,
+  type Responder,
   type ServerInterceptor,
+  type ServerListener,
 } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
 import type { TimerHandle } from '../common/clock.js';
@@ -83,7 +83,8 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
     const method = descriptor.path;
-    const streaming = descriptor.requestStream || descriptor.responseStream;
+    // A unary call needs no expiry timer, so none of the hooks that clear it: the cheapest call.
+    const endsAtExpiry = settings.endStreamsAtExpiry && (descriptor.requestStream || descriptor.responseStream);
     let expiry: TimerHandle | undefined;
     let ended = false;
     const end = (): void => {
@@ -97,16 +98,11 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
         if (decision.denial !== undefined) return call.sendStatus(grpcStatusOf(decision.denial));
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
-          if (streaming && settings.endStreamsAtExpiry && !ended) expiry = endAtExpiry(decision.claims);
+          if (endsAtExpiry && !ended) expiry = endAtExpiry(decision.claims);
         }
         next(metadata);
       };
-      const toDecide: CallToDecide<AuthorizeRequest> = {
-        method,
-        authorization: () => metadata.get('authorization'),
-        authorizeRequest: (claims) => ({ claims, method, metadata }),
-      };
-      const decision = decide(parts, toDecide);
+      const decision = decide(parts, new GrpcCallToDecide(method, metadata));
       if (decision instanceof Promise) decision.then(settle, () => settle(internalFailure));
       else settle(decision);
     };
@@ -123,19 +119,40 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
       });
     };
 
-    const listener = new ServerListenerBuilder().withOnReceiveMetadata(admit).withOnCancel(end).build();
-    const responder = new ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendStatus((status, next) => {
-        end();
-        next(status);
-      })
-      .build();
+    // Plain objects rather than grpc-js's builders, which cost a builder and a copy per call.
+    const listener: ServerListener = endsAtExpiry
+      ? { onReceiveMetadata: admit, onCancel: end }
+      : { onReceiveMetadata: admit };
+    const responder: Responder = endsAtExpiry
+      ? {
+          start: (next) => next(listener),
+          sendStatus: (status, next) => {
+            end();
+            next(status);
+          },
+        }
+      : { start: (next) => next(listener) };
     const call = new ServerInterceptingCall(nextCall, responder);
     return call;
   };
   policies.set(interceptor, policy);
   return Object.assign(interceptor, { ready: () => authenticator.ready() });
+}
+
+/** A grpc-js call as {@link decide} asks about it: one object per call, no closures. */
+class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
+  constructor(
+    readonly method: string,
+    readonly metadata: Metadata,
+  ) {}
+
+  authorization(): readonly unknown[] {
+    return this.metadata.get('authorization');
+  }
+
+  authorizeRequest(claims: Readonly<JWTPayload>): AuthorizeRequest {
+    return { claims, method: this.method, metadata: this.metadata };
+  }
 }
 
 /** Only a bug of this package reaches it: decide() never rejects. */

@@ -70,6 +70,11 @@ export class KeySet {
   #failedAt = -Infinity;
   #failure: KeysUnavailableError | undefined;
   #generation = 0;
+  /**
+   * Whether the current remote set has keys. Kept here because jose's `jwks()` answers with a deep
+   * copy of the whole set: asking it on every verification cost about 11 µs and 1 KB per call.
+   */
+  #loaded = false;
 
   constructor(source: KeySource, clock: Clock, timing: KeySetTiming) {
     this.#source = source;
@@ -93,7 +98,7 @@ export class KeySet {
   /** The keys that may have signed a token with `header`; what jose's `jwtVerify` resolver asks. */
   async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
     const remote = this.#remote ?? (await this.#discover());
-    if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
+    if (!this.#loaded) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
     else if (this.#age() >= this.#timing.maxAgeMs) this.#fetch(remote, 0).catch(() => {}); // stale keys keep serving
     try {
       return await this.#lookUp(remote, header, token);
@@ -117,7 +122,7 @@ export class KeySet {
    */
   async load(): Promise<void> {
     const remote = this.#remote ?? (await this.#discover());
-    if (remote.jwks() === undefined) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
+    if (!this.#loaded) await this.#fetch(remote, this.#timing.retryAfterFailureMs);
   }
 
   async #lookUp(remote: RemoteSet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
@@ -178,6 +183,7 @@ export class KeySet {
         throw this.#failed(err, 'JWKS');
       }
       this.#generation++;
+      this.#loaded = true;
       this.#failure = undefined;
     });
   }

@@ -28,6 +28,8 @@ interface Entry {
 export class VerifiedTokenCache {
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
+  /** The key of the entry at the end of the map (the most recently used). */
+  #newest: string | undefined;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
@@ -48,9 +50,17 @@ export class VerifiedTokenCache {
   get(key: string, nowMs: number): Readonly<JWTPayload> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key);
-    if (nowMs >= entry.validUntilMs || entry.keys.generation !== entry.keysGeneration) return undefined;
-    this.#entries.set(key, entry);
+    if (nowMs >= entry.validUntilMs || entry.keys.generation !== entry.keysGeneration) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    // Least recently used goes first: move the entry to the end, unless it is there already (a
+    // server busy with one caller's token would otherwise delete and re-insert it on every call).
+    if (key !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = key;
+    }
     return entry.claims;
   }
 
@@ -65,6 +75,7 @@ export class VerifiedTokenCache {
     if (this.#maxEntries === 0) return;
     this.#entries.delete(key);
     this.#entries.set(key, { claims, validUntilMs, keys, keysGeneration });
+    this.#newest = key;
     if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 
