@@ -82,7 +82,7 @@ export class AuthServerProcess {
     try {
       const { issuer: issuerUrl, resources } = issuer.addresses;
       const bundleFile = await bundle();
-      const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt };
+      const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt, opaqueAudience: resources.opaque };
       const child = fork(bundleFile, [JSON.stringify(start)], {
         execArgv: [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -12,12 +12,12 @@ import type { AuthServerReady, AuthServerStart, AuthServerReply, AuthServerReque
 import { buildInterceptors } from './variants.js';
 
 async function main(): Promise<void> {
-  const { issuer, audience } = JSON.parse(process.argv[2]!) as AuthServerStart;
+  const { issuer, audience, opaqueAudience } = JSON.parse(process.argv[2]!) as AuthServerStart;
   const certs = await createTestCertificates();
   const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
     jwks_uri: string;
   };
-  const interceptors = buildInterceptors({ issuer, audience, jwksUri: new URL(discovery.jwks_uri) });
+  const interceptors = buildInterceptors({ issuer, audience, opaqueAudience, jwksUri: new URL(discovery.jwks_uri) });
 
   let current = interceptors.passThrough;
   let calls = 0;

@@ -18,8 +18,8 @@ export const serverVariants = [
   'sdkUncached',
   /** What a user writes instead: jose `createRemoteJWKSet` + `jwtVerify` per call (peers/diy-server.ts). */
   'diy',
-  // Variant (e) of issue 20, once introspection lands: 'sdkOpaqueCached', an opaque token (token kind
-  // 'opaque') with a cached introspection answer, compared with 'sdkCached' (goal ≤ 1.05×).
+  /** The SDK with an opaque token whose introspection answer is cached, compared with 'sdkCached'. */
+  'sdkOpaqueCached',
 ] as const;
 export type ServerVariant = (typeof serverVariants)[number];
 
@@ -28,7 +28,8 @@ export type TokenKind = 'jwt' | 'opaque';
 
 export function tokenKindOf(variant: ServerVariant): TokenKind {
   switch (variant) {
-    // case 'sdkOpaqueCached': return 'opaque';
+    case 'sdkOpaqueCached':
+      return 'opaque';
     default:
       return 'jwt';
   }
@@ -47,6 +48,8 @@ export interface AuthServerStart {
   readonly issuer: string;
   /** The `aud` of its JWT access tokens. */
   readonly audience: string;
+  /** The `aud` of its opaque access tokens (another resource), in their introspection answers. */
+  readonly opaqueAudience: string;
 }
 
 /** Sent once by the server process when the gRPC server listens. */

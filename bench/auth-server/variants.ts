@@ -11,6 +11,8 @@ export interface VariantContext {
   readonly issuer: string;
   /** The `aud` of the JWT access tokens. */
   readonly audience: string;
+  /** The `aud` of the opaque access tokens. */
+  readonly opaqueAudience: string;
   /** The issuer's JWKS, from its discovery document, for the do-it-yourself interceptor. */
   readonly jwksUri: URL;
 }
@@ -30,9 +32,20 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
   sdkUncached: ({ issuer, audience }) =>
     createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true, maxCachedTokens: 0 }),
   diy: ({ issuer, audience, jwksUri }) => createDiyServerInterceptor({ jwksUri, issuer, audience, methods }),
-  // Variant (e), once introspection lands (issue 20, item 2): the SDK with the issuer's introspection
-  // endpoint for the `opaque` resource's tokens, its answer cached after the warm-up.
-  // sdkOpaqueCached: ({ issuer }) => createServerAuthInterceptor({ issuers: [{ issuer, audience: ..., introspection: { ... } }], methods, ... }),
+  // The issuer's introspection endpoint (from its discovery document) for the opaque resource's tokens,
+  // asked as the bench client; the answer is cached after the warm-up.
+  sdkOpaqueCached: ({ issuer, opaqueAudience }) =>
+    createServerAuthInterceptor({
+      issuers: [
+        {
+          issuer,
+          audience: opaqueAudience,
+          introspection: { clientId: issuerClient.clientId, clientSecret: issuerClient.clientSecret },
+        },
+      ],
+      methods,
+      allowInsecureRequests: true,
+    }),
 };
 
 /** One interceptor per variant. */

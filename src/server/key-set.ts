@@ -95,6 +95,16 @@ export class KeySet {
     return this.#timing.maxAgeMs;
   }
 
+  /**
+   * jose's own resolver of the current set, while it holds keys younger than `maxAgeMs` and no
+   * refetch runs: what a verification may use directly, sparing the promise and candidate list of
+   * {@link resolve} (about 2 KB per call). A token it finds no single key for goes to {@link resolve}.
+   */
+  freshResolver(): RemoteSet | undefined {
+    if (!this.#loaded || this.#reload.pending !== undefined || this.#age() >= this.#timing.maxAgeMs) return undefined;
+    return this.#remote;
+  }
+
   /** The keys that may have signed a token with `header`; what jose's `jwtVerify` resolver asks. */
   async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CandidateKeys> {
     const remote = this.#remote ?? (await this.#discover());

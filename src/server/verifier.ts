@@ -34,8 +34,21 @@ export type Verified = Readonly<JWTPayload> | Denial;
 export class TokenVerifier {
   readonly #settings: VerifierSettings;
 
+  /** What jwtVerify checks, but the time: built once (jose does not change it). */
+  readonly #options: JWTVerifyOptions;
+
   constructor(settings: VerifierSettings) {
     this.#settings = settings;
+    const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt } = settings;
+    this.#options = Object.freeze({
+      issuer,
+      audience: [...audience],
+      algorithms: [...algorithms],
+      clockTolerance: clockToleranceSec,
+      // Without exp a token would be good forever; jose checks exp only when present.
+      requiredClaims: ['exp'],
+      typ: requireAtJwt ? 'at+jwt' : undefined,
+    });
   }
 
   /** The issuer's key set. */
@@ -56,39 +69,46 @@ export class TokenVerifier {
    * ({@link VerifiedTokenCache.keyOf}) when it verifies.
    */
   async verify(token: string, key: string): Promise<Verified> {
-    const { issuer, audience, algorithms, clockToleranceSec, requireAtJwt, clock, keys } = this.#settings;
+    const { clock, keys } = this.#settings;
+    const options: JWTVerifyOptions = { ...this.#options, currentDate: new Date(clock.now()) };
+    // The common case first: fresh keys, and one key for the token's kid. jose's resolver then serves.
+    const fresh = keys.freshResolver();
+    if (fresh !== undefined) {
+      const generation = keys.generation;
+      try {
+        return this.#verified(key, (await jwtVerify(token, fresh, options)).payload, generation);
+      } catch (err) {
+        if (!(err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys))
+          return denialOf(err);
+      }
+    }
     let candidates: CandidateKeys | undefined;
     const firstCandidate = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
       candidates = await keys.resolve(...args);
       return candidates.keys[0];
     };
-    const options: JWTVerifyOptions = {
-      issuer,
-      audience: [...audience],
-      algorithms: [...algorithms],
-      clockTolerance: clockToleranceSec,
-      // Without exp a token would be good forever; jose checks exp only when present.
-      requiredClaims: ['exp'],
-      typ: requireAtJwt ? 'at+jwt' : undefined,
-      currentDate: new Date(clock.now()),
-    };
     try {
       const payload = await verifyWithAny(token, firstCandidate, () => candidates?.keys.slice(1) ?? [], options);
-      const keysGeneration = candidates?.generation ?? -1;
-      // JSON.parse reads `1e400` as Infinity, a number jose lets through: a token that never expires.
-      const nonFinite = (['exp', 'nbf', 'iat'] as const).find(
-        (claim) => claim in payload && !Number.isFinite(payload[claim]),
-      );
-      if (nonFinite !== undefined) return new Denial('invalid_claims', `bearer token has no valid ${nonFinite} claim`);
-      const claims = deepFreeze(payload);
-      // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
-      // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
-      const validUntilMs = Math.min(this.validUntilMs(claims), clock.now() + keys.maxAgeMs);
-      this.#settings.cache.set(key, claims, validUntilMs, keys, keysGeneration);
-      return claims;
+      return this.#verified(key, payload, candidates?.generation ?? -1);
     } catch (err) {
       return denialOf(err);
     }
+  }
+
+  /** The claims of a token whose signature and claims jose accepted, remembered under `key`; or why not. */
+  #verified(key: string, payload: JWTPayload, keysGeneration: number): Verified {
+    const { clock, keys } = this.#settings;
+    // JSON.parse reads `1e400` as Infinity, a number jose lets through: a token that never expires.
+    const nonFinite = (['exp', 'nbf', 'iat'] as const).find(
+      (claim) => claim in payload && !Number.isFinite(payload[claim]),
+    );
+    if (nonFinite !== undefined) return new Denial('invalid_claims', `bearer token has no valid ${nonFinite} claim`);
+    const claims = deepFreeze(payload);
+    // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
+    // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
+    const validUntilMs = Math.min(this.validUntilMs(claims), clock.now() + keys.maxAgeMs);
+    this.#settings.cache.set(key, claims, validUntilMs, keys, keysGeneration);
+    return claims;
   }
 }
 
