@@ -1,6 +1,6 @@
 // Authenticates a bearer token: a JWT goes by its `iss` to that issuer's verifier, an opaque token to
 // the issuer that introspects it; whatever verified is remembered in one cache for every issuer.
-import { decodeJwt, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { Clock } from '../common/clock.js';
 import { isB64Token, isCompactJws } from './bearer.js';
 import { Denial } from './denial.js';
@@ -9,7 +9,7 @@ import { KeySet } from './key-set.js';
 import type { ResolvedIssuer } from './issuer-options.js';
 import type { ResolvedOptions } from './options.js';
 import { VerifiedTokenCache } from './verified-cache.js';
-import { TokenVerifier, type Verified } from './verifier.js';
+import { TokenVerifier, unknownIssuer, unverifiedIssuerOf, type Verified } from './verifier.js';
 
 /** What checks opaque tokens for one issuer (RFC 7662 introspection). */
 export interface OpaqueTokenChecker {
@@ -33,9 +33,7 @@ const notJwt = new Denial(
   [],
   'bearer token is not a signed JWT, and no issuer introspects opaque tokens (configure introspection if the issuer issues opaque access tokens)',
 );
-const unknownIssuer = new Denial('unknown_issuer', 'bearer token from an issuer this server does not accept');
 const notAToken = new Denial('malformed_token', 'bearer token is not a valid token');
-const unreadableJwt = new Denial('malformed_token', 'bearer token is not a valid JWT');
 
 /**
  * The issuers' verifiers and introspectors behind one interceptor. A JWT's unverified `iss` only
@@ -45,6 +43,8 @@ const unreadableJwt = new Denial('malformed_token', 'bearer token is not a valid
 export class Authenticator {
   readonly #cache: VerifiedTokenCache;
   readonly #verifiers = new Map<string, TokenVerifier>();
+  /** The verifier of the only issuer, when there is one. */
+  readonly #only: TokenVerifier | undefined;
   readonly #opaque: readonly OpaqueRoute[];
   /** Issuers whose jwksUri is configured. */
   readonly #jwksGiven: ReadonlySet<string>;
@@ -66,6 +66,7 @@ export class Authenticator {
         issuer.issuer,
         new TokenVerifier({ ...settings, ...issuer, keys: keysOf(issuer, settings), cache: this.#cache }),
       );
+    this.#only = this.#verifiers.size === 1 ? [...this.#verifiers.values()][0] : undefined;
   }
 
   /** Checks `token`: synchronous when it verified before and still may be trusted. Never throws. */
@@ -78,14 +79,13 @@ export class Authenticator {
     if (!isCompactJws(token))
       // Introspection needs the key even then: concurrent calls with one token share one request by it.
       return this.#opaqueRouteOf(token)?.checker.introspect(token, key || VerifiedTokenCache.keyOf(token)) ?? notJwt;
-    let issuer: unknown;
-    try {
-      issuer = decodeJwt(token).iss;
-    } catch {
-      return unreadableJwt;
-    }
+    // One issuer: its verifier reads the iss itself only when it must (before any request), sparing
+    // a decode of the token (about 5 µs) on every verification.
+    if (this.#only !== undefined) return this.#only.verify(token, key, false);
+    const issuer = unverifiedIssuerOf(token);
+    if (issuer instanceof Denial) return issuer;
     const verifier = typeof issuer === 'string' ? this.#verifiers.get(issuer) : undefined;
-    return verifier === undefined ? unknownIssuer : verifier.verify(token, key);
+    return verifier === undefined ? unknownIssuer : verifier.verify(token, key, true);
   }
 
   /**

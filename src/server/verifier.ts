@@ -1,5 +1,6 @@
 // Verifies a bearer JWT with jose, and says in a word what is wrong with one that fails.
 import {
+  decodeJwt,
   errors,
   jwtVerify,
   type CryptoKey,
@@ -68,10 +69,11 @@ export class TokenVerifier {
    * Verifies `token` in full (the cache was asked first, by the caller) and remembers it under `key`
    * ({@link VerifiedTokenCache.keyOf}) when it verifies.
    */
-  async verify(token: string, key: string): Promise<Verified> {
+  async verify(token: string, key: string, routed: boolean): Promise<Verified> {
     const { clock, keys } = this.#settings;
     const options: JWTVerifyOptions = { ...this.#options, currentDate: new Date(clock.now()) };
-    // The common case first: fresh keys, and one key for the token's kid. jose's resolver then serves.
+    // The common case first: fresh keys, and one key for the token's kid. jose's resolver then serves,
+    // with no request; a token of another issuer fails its iss check (unknown_issuer).
     const fresh = keys.freshResolver();
     if (fresh !== undefined) {
       const generation = keys.generation;
@@ -79,8 +81,14 @@ export class TokenVerifier {
         return this.#verified(key, (await jwtVerify(token, fresh, options)).payload, generation);
       } catch (err) {
         if (!(err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys))
-          return denialOf(err);
+          return jwtDenialOf(err);
       }
+    }
+    // What follows may fetch keys: a token that was not routed here by its iss must name this issuer
+    // first, so that a token of an unknown issuer costs no request.
+    if (!routed) {
+      const named = unverifiedIssuerOf(token);
+      if (named !== this.#settings.issuer) return named instanceof Denial ? named : unknownIssuer;
     }
     let candidates: CandidateKeys | undefined;
     const firstCandidate = async (...args: Parameters<KeySet['resolve']>): Promise<CryptoKey> => {
@@ -91,7 +99,7 @@ export class TokenVerifier {
       const payload = await verifyWithAny(token, firstCandidate, () => candidates?.keys.slice(1) ?? [], options);
       return this.#verified(key, payload, candidates?.generation ?? -1);
     } catch (err) {
-      return denialOf(err);
+      return jwtDenialOf(err);
     }
   }
 
@@ -150,6 +158,31 @@ async function verifyWithAny(
     }
     throw err;
   }
+}
+
+/** The refusal of a JWT whose `iss` is none of the server's issuers. */
+export const unknownIssuer = new Denial('unknown_issuer', 'bearer token from an issuer this server does not accept');
+const unreadableJwt = new Denial('malformed_token', 'bearer token is not a valid JWT');
+
+/**
+ * The `iss` a JWT names, before it is verified (only to choose whose keys verify it): `undefined`
+ * when it names none, a denial when the token cannot be read.
+ */
+export function unverifiedIssuerOf(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return unreadableJwt;
+  }
+}
+
+/**
+ * The denial of a JWT jose refused. A JWT whose iss is not its verifier's reached it without being
+ * routed by that iss (a server of one issuer): its issuer is none the server knows.
+ */
+function jwtDenialOf(err: unknown): Denial {
+  const denial = denialOf(err);
+  return denial.reason === 'wrong_issuer' ? unknownIssuer : denial;
 }
 
 /** What a client refused `keys_unavailable` is told. */

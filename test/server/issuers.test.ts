@@ -79,6 +79,28 @@ describe('several issuers', () => {
   });
 });
 
+describe('one issuer', () => {
+  it('refuses a JWT of another issuer unknown_issuer without a request, before and after the keys are fetched', async (t) => {
+    const keys = await startKeyServer(t);
+    const auth = await startAuthServer(t, {
+      issuer: keys.issuer,
+      audience,
+      jwksUri: keys.jwksUri,
+      allowInsecureRequests: true,
+      methods: echoPolicy,
+    });
+    const call = async (token: string) => (await unary(auth.client(), { metadata: bearer(token) })).error;
+    const foreign = { iss: 'https://elsewhere.example.test' };
+    assert.equal(reasonOf(await call(await keys.sign(foreign, { key: await newSigningKey() }))), 'unknown_issuer');
+    assert.equal(keys.jwksRequests, 0, 'no keys fetched for it');
+    assert.equal(await call(await keys.sign()), undefined);
+    // Keys held: signed by this issuer's key but naming another issuer, or by an unknown key.
+    assert.equal(reasonOf(await call(await keys.sign(foreign))), 'unknown_issuer');
+    assert.equal(reasonOf(await call(await keys.sign(foreign, { key: await newSigningKey() }))), 'unknown_issuer');
+    assert.equal(keys.jwksRequests, 1);
+  });
+});
+
 describe('ready()', () => {
   it("fetches every issuer's keys before the first call, so that no call waits for them", async (t) => {
     const { first, second, auth, call } = await twoIssuers(t);
