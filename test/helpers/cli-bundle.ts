@@ -16,7 +16,7 @@ export interface BundledCli {
 
 /**
  * Bundles src/cli/main.ts before the file's tests (in `.tmp/<name>-test-<pid>/`) and removes the
- * bundle after them.
+ * bundle after them (see {@link bundledBeforeTests}).
  *
  * @example
  * ```ts
@@ -25,19 +25,29 @@ export interface BundledCli {
  * ```
  */
 export function bundledCli(name: string): BundledCli {
-  const bundleDir = `.tmp/${name}-test-${process.pid}`;
-  const cli = `${bundleDir}/main.mjs`;
+  const cli = bundledBeforeTests(`${name}-test`, 'src/cli/main.ts');
+  return { path: cli, run: (t, args, options = {}) => runChild(t, cli, args, { ...options, tsx: false }) };
+}
+
+/**
+ * `entryPoint` bundled by esbuild (dependencies left external) before the file's tests, into
+ * `.tmp/<name>-<pid>/`, removed after them: for a test that starts the same script in many processes
+ * with plain node. Returns the bundle's path.
+ */
+export function bundledBeforeTests(name: string, entryPoint: string): string {
+  const bundleDir = `.tmp/${name}-${process.pid}`;
+  const outfile = `${bundleDir}/main.mjs`;
   before(() =>
     build({
-      entryPoints: ['src/cli/main.ts'],
+      entryPoints: [entryPoint],
       bundle: true,
       platform: 'node',
       format: 'esm',
       packages: 'external',
-      outfile: cli,
+      outfile,
       logLevel: 'warning',
     }),
   );
   after(() => rmSync(bundleDir, { recursive: true, force: true }));
-  return { path: cli, run: (t, args, options = {}) => runChild(t, cli, args, { ...options, tsx: false }) };
+  return outfile;
 }

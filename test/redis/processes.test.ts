@@ -4,11 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { MockTokenServer } from '../../src/testing/index.js';
+import { bundledBeforeTests } from '../helpers/cli-bundle.js';
 import { clientId, clientSecret, startTokenServer, until } from '../helpers/token-fixtures.js';
 import type { FleetProcessConfig, FleetProcessMessage } from './fixtures/fleet-process.js';
 import { skipWithoutRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
-const script = fileURLToPath(new URL('./fixtures/fleet-process.ts', import.meta.url));
+// Bundled once and run with plain node: a tsx start per process cost about a second of CPU each, for
+// the dozens of processes this file starts.
+const script = bundledBeforeTests(
+  'fleet-process',
+  fileURLToPath(new URL('./fixtures/fleet-process.ts', import.meta.url)),
+);
 
 interface Member {
   readonly proc: ChildProcess;
@@ -20,7 +26,7 @@ interface Member {
 /** A forked fleet process, killed by PID after the test. */
 function startMember(t: TestContext, config: FleetProcessConfig): Member {
   const proc = fork(script, [JSON.stringify(config)], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const messages: FleetProcessMessage[] = [];
