@@ -94,6 +94,9 @@ export function within<T>(promise: Promise<T>, clock: Clock, timeoutMs: number, 
  */
 export function keepAliveFor(clock: Clock, ms: number): () => void {
   if (clock !== systemClock) return () => undefined;
-  const timer = setTimeout(() => undefined, ms);
+  // A second past `ms`: the caller's own deadline timer of `ms` (unref'd, on the clock) may fire a
+  // little after this one on a busy machine, and the process must still be alive when it does
+  // (seen: exit 13 with the two timers due together). The caller releases it as soon as it settles.
+  const timer = setTimeout(() => undefined, ms + 1_000);
   return () => clearTimeout(timer);
 }
