@@ -75,6 +75,10 @@ export class KeySet {
    * copy of the whole set: asking it on every verification cost about 11 µs and 1 KB per call.
    */
   #loaded = false;
+  /** The JWKS URL, once known (given, or from discovery), for messages. */
+  #jwksUrl: URL | undefined;
+  /** The status of the last JWKS answer, for messages. */
+  #lastStatus: number | undefined;
 
   constructor(source: KeySource, clock: Clock, timing: KeySetTiming) {
     this.#source = source;
@@ -171,12 +175,17 @@ export class KeySet {
       } catch (err) {
         throw this.#failed(err, 'issuer discovery');
       }
+      this.#jwksUrl = url;
       // Infinite durations: jose never refetches by itself (see the class comment).
       this.#remote = createRemoteJWKSet(url, {
         cooldownDuration: Infinity,
         cacheMaxAge: Infinity,
         timeoutDuration: this.#timing.requestTimeoutMs,
-        [customFetch]: (jwksUrl: string, init: RequestInit) => fetchCapped(jwksUrl, init, 'JWKS'),
+        [customFetch]: async (jwksUrl: string, init: RequestInit) => {
+          const response = await fetchCapped(jwksUrl, init, 'JWKS');
+          this.#lastStatus = response.status;
+          return response;
+        },
       });
       return this.#remote;
     });
@@ -187,6 +196,7 @@ export class KeySet {
     if (this.#reload.pending === undefined && this.#failedRecently(windowMs)) return Promise.reject(this.#failure!);
     return this.#reload.run(async () => {
       this.#attemptedAt = monotonicNow(this.#clock);
+      this.#lastStatus = undefined;
       try {
         await remote.reload();
       } catch (err) {
@@ -203,13 +213,15 @@ export class KeySet {
   }
 
   #failed(err: unknown, what: string): KeysUnavailableError {
-    const where =
-      'jwksUri' in this.#source ? describeEndpoint(this.#source.jwksUri) : describeEndpoint(this.#source.issuer);
+    const source = this.#source;
+    const where = describeEndpoint(this.#jwksUrl ?? ('jwksUri' in source ? source.jwksUri : source.issuer));
+    // The HTTP status says more than the name of jose's error ("JOSEError") for an answer that was not 200.
+    const how =
+      what === 'JWKS' && this.#lastStatus !== undefined && this.#lastStatus !== 200
+        ? `answered HTTP ${this.#lastStatus}`
+        : `failed (${(err as Error).name})`;
     this.#failedAt = monotonicNow(this.#clock);
-    this.#failure =
-      err instanceof KeysUnavailableError
-        ? err
-        : new KeysUnavailableError(`${what} ${where} failed (${(err as Error).name})`);
+    this.#failure = err instanceof KeysUnavailableError ? err : new KeysUnavailableError(`${what} ${where} ${how}`);
     return this.#failure;
   }
 }

@@ -103,7 +103,7 @@ describe('ready()', () => {
     await assert.rejects(server.interceptor.ready(), (error: Error) => {
       assert.equal(
         error.message,
-        `the server is not ready: issuer "${keys.issuer}": JWKS ${keys.jwksUri} failed (JOSEError)`,
+        `the server is not ready: issuer "${keys.issuer}": JWKS ${keys.jwksUri} answered HTTP 500`,
       );
       return true;
     });

@@ -129,7 +129,7 @@ describe('signing keys', () => {
     assert.equal(decisions[0]?.details, error?.details);
     assert.match(
       decisions[0]?.internalDetails ?? '',
-      /^signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json failed \(JOSEError\)$/,
+      /^signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json answered HTTP 503$/,
     );
   });
 
@@ -142,7 +142,7 @@ describe('signing keys', () => {
     assert.doesNotMatch(details, /127\.0\.0\.1|jwks|JOSEError/);
     assert.match(
       stderr,
-      /GRPC-OAUTH2 \d+: server refused \/test\.v1\.Echo\/Unary: UNAVAILABLE keys_unavailable \(signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json failed \(JOSEError\)\)/,
+      /GRPC-OAUTH2 \d+: server refused \/test\.v1\.Echo\/Unary: UNAVAILABLE keys_unavailable \(signing keys unavailable: JWKS http:\/\/127\.0\.0\.1:\d+\/\.well-known\/jwks\.json answered HTTP 503\)/,
     );
   });
 
