@@ -8,7 +8,11 @@ import { createServerAuthInterceptor, type ServerAuthOptions } from '../../src/s
 import { audience, echoPolicy, startKeyServer } from './fixture.js';
 
 const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8');
-const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+/** The constructor of async functions, to run a doc block that uses `await`. */
+async function asyncSample(): Promise<void> {
+  await Promise.resolve();
+}
+const AsyncFunction = (asyncSample as { constructor: unknown }).constructor as new (
   ...args: string[]
 ) => (...values: unknown[]) => Promise<unknown>;
 
