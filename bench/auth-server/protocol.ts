@@ -20,7 +20,15 @@ export const serverVariants = [
   'diy',
   /** The SDK with an opaque token whose introspection answer is cached, compared with 'sdkCached'. */
   'sdkOpaqueCached',
+  /**
+   * The same interceptor under a flood: every call carries a new made-up opaque token, which the
+   * issuer's introspection calls inactive (or the in-flight cap refuses): every call is refused.
+   */
+  'sdkOpaqueFlood',
 ] as const;
+
+/** Variants whose calls are all refused (no handler runs): their CPU is per call made, not per call answered. */
+export const refusedVariants: ReadonlySet<ServerVariant> = new Set(['sdkOpaqueFlood']);
 export type ServerVariant = (typeof serverVariants)[number];
 
 /** The kind of access token a call to each variant carries. */
@@ -29,6 +37,7 @@ export type TokenKind = 'jwt' | 'opaque';
 export function tokenKindOf(variant: ServerVariant): TokenKind {
   switch (variant) {
     case 'sdkOpaqueCached':
+    case 'sdkOpaqueFlood':
       return 'opaque';
     default:
       return 'jwt';

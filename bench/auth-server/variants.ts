@@ -46,6 +46,19 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
       methods,
       allowInsecureRequests: true,
     }),
+  // Its own interceptor (own caches), for the flood of made-up tokens.
+  sdkOpaqueFlood: ({ issuer, opaqueAudience }) =>
+    createServerAuthInterceptor({
+      issuers: [
+        {
+          issuer,
+          audience: opaqueAudience,
+          introspection: { clientId: issuerClient.clientId, clientSecret: issuerClient.clientSecret },
+        },
+      ],
+      methods,
+      allowInsecureRequests: true,
+    }),
 };
 
 /** One interceptor per variant. */

@@ -2,8 +2,10 @@
 // around each round, in that process) over the calls its handler answered, for each interceptor
 // variant of auth-server/protocol.ts, rotated round by round on one TLS connection. The client runs
 // in the bench process and sends one RS256 access token from oidc-provider as a static header.
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { AuthServerProcess } from '../auth-server/auth-server-process.js';
-import { serverVariants, tokenKindOf, type ServerVariant } from '../auth-server/protocol.js';
+import { refusedVariants, serverVariants, tokenKindOf, type ServerVariant } from '../auth-server/protocol.js';
 import type { BenchClient } from '../clients.js';
 import { closedLoop } from '../lib/calls.js';
 import type { Figure } from '../lib/figure.js';
@@ -18,6 +20,7 @@ const labels: Readonly<Record<ServerVariant, string>> = {
   sdkUncached: 'SDK, uncached',
   diy: 'diy (jose per call)',
   sdkOpaqueCached: 'SDK, opaque token, cached introspection',
+  sdkOpaqueFlood: 'SDK, a new made-up opaque token per call',
 };
 
 /** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
@@ -44,6 +47,15 @@ async function sample(
   await server.begin(variant);
   const result = await closedLoop(client, { concurrency, stop: { calls } });
   const count = await server.end();
+  if (refusedVariants.has(variant)) {
+    if (result.failures !== result.calls || count.calls !== 0)
+      throw new Error(`server benchmark, ${variant}: ${result.calls - result.failures} calls were not refused`);
+    return {
+      cpuMicros: count.cpuMicros / result.calls,
+      allocatedBytes: count.allocatedBytes / result.calls,
+      gcMicros: count.gcMicros / result.calls,
+    };
+  }
   if (result.failures > 0)
     throw new Error(`server benchmark, ${variant}: ${result.failures} calls failed: ${result.firstError?.message}`);
   if (count.calls !== result.calls)
@@ -60,8 +72,15 @@ export async function serverCpu(plan: Plan): Promise<Figure[]> {
   try {
     const clients = await server.openClients(serverVariants.map(tokenKindOf));
     try {
+      const flood = floodClient(clients.opaque);
       const measure = (variant: ServerVariant, calls: number): Promise<Sample> =>
-        sample(server, clients[tokenKindOf(variant)], variant, calls, plan.concurrency);
+        sample(
+          server,
+          refusedVariants.has(variant) ? flood : clients[tokenKindOf(variant)],
+          variant,
+          calls,
+          plan.concurrency,
+        );
       for (const variant of serverVariants) await measure(variant, plan.serverWarmupCalls);
       const samples = await alternateEach(plan.serverRounds, serverVariants, (variant) =>
         measure(variant, plan.serverCallsPerSample),
@@ -73,6 +92,18 @@ export async function serverCpu(plan: Plan): Promise<Figure[]> {
   } finally {
     await server.stop();
   }
+}
+
+/** `client`'s connection with a new made-up opaque token on every call (43 characters, as real ones). */
+function floodClient(client: BenchClient): BenchClient {
+  return {
+    client: client.client,
+    metadata() {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${randomBytes(32).toString('base64url')}`);
+      return metadata;
+    },
+  };
 }
 
 function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: number): Figure[] {
@@ -139,6 +170,14 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       'server CPU per unary call, opaque token (cached introspection answer) vs cached JWT',
       ['sdkOpaqueCached', 'sdkCached'],
       1.05,
+    ),
+    compare(
+      'cpuMicros',
+      'server.opaque-flood',
+      'server CPU per refused call, a new made-up opaque token each, vs a pass-through call',
+      ['sdkOpaqueFlood', 'passThrough'],
+      undefined,
+      'each refused call costs one introspection request (oidc-provider answers inactive) unless maxConcurrentRequests (64) are in flight; the refusal is cached for inactiveCacheSec',
     ),
     compare(
       'allocatedBytes',
