@@ -414,6 +414,51 @@ describe('mutual TLS', () => {
     );
   });
 
+  test('FileWatcherCertificateProvider: a mismatched cert/key pair is loaded, not skipped: new connections fail until good files return', async (t) => {
+    const serverFiles = await writeCertificateFiles(await tempDir(t), {
+      cert: certs.serverCert,
+      key: certs.serverKey,
+      ca: certs.caCert,
+    });
+    const clientSide = await clientFiles(t);
+    const refreshIntervalMs = 100;
+    const serverProvider = watch(serverFiles, refreshIntervalMs);
+    const port = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(serverProvider, serverProvider, true),
+    );
+    const channel = grpc.experimental.createCertificateProviderChannelCredentials(
+      watch(clientSide, refreshIntervalMs),
+      watch(clientSide, refreshIntervalMs),
+    );
+    assert.equal((await askPeer(t, port, channel)).rawSha256, client.sha256);
+    // grpc-js logs the failure at ERROR on each connection attempt (and throws nothing): collected here.
+    const logged: string[] = [];
+    grpc.setLogger({ error: (...args: unknown[]) => logged.push(args.join(' ')) });
+    t.after(() => grpc.setLogger(console));
+    const refused = (attempt: () => Promise<unknown>) => () =>
+      attempt().then(
+        () => Promise.reject(new Error('still served')),
+        (err: unknown) => err,
+      );
+
+    // The server's key replaced by another one (a rotation that renamed the two files one at a time).
+    const other = await certs.issueClientCertificate();
+    await serverFiles.renew({ cert: certs.serverCert, key: other.key, ca: certs.caCert });
+    await untilResolves(refused(() => serverCertificateSha256(port, certs.caCert)));
+    await serverFiles.renew({ cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert });
+    await untilResolves(() => serverCertificateSha256(port, certs.caCert));
+
+    // The same on the client side: its calls fail UNAVAILABLE, not with the last good certificate.
+    await clientSide.renew({ cert: client.cert, key: other.key, ca: certs.caCert });
+    const { value: failure } = await untilResolves(refused(() => askPeer(t, port, channel)));
+    assert.equal((failure as grpc.ServiceError).code, grpc.status.UNAVAILABLE);
+    await clientSide.renew({ cert: client.cert, key: client.key, ca: certs.caCert });
+    await untilResolves(() => askPeer(t, port, channel));
+    assert.ok(logged.some((line) => /Failed to set secure context .*key values mismatch/.test(line)));
+    assert.ok(logged.some((line) => /Failed to createSecureContext .*key values mismatch/.test(line)));
+  });
+
   /** A client certificate's files, in the ..data layout. */
   async function clientFiles(t: TestContext): Promise<CertificateFiles> {
     return writeCertificateFiles(await tempDir(t), { cert: client.cert, key: client.key, ca: certs.caCert });
