@@ -366,20 +366,8 @@ describe('mutual TLS', () => {
   });
 
   test('FileWatcherCertificateProvider: new connections use files renewed by a ..data swap, once the refresh interval has passed', async (t) => {
-    const serverFiles = await writeCertificateFiles(await tempDir(t), {
-      cert: certs.serverCert,
-      key: certs.serverKey,
-      ca: certs.caCert,
-    });
-    const clientSide = await clientFiles(t);
     const refreshIntervalMs = 200;
-    const serverProvider = watch(serverFiles, refreshIntervalMs);
-    const clientProvider = watch(clientSide, refreshIntervalMs);
-    const port = await startPeerEcho(
-      t,
-      grpc.experimental.createCertificateProviderServerCredentials(serverProvider, serverProvider, true),
-    );
-    const channel = grpc.experimental.createCertificateProviderChannelCredentials(clientProvider, clientProvider);
+    const { serverFiles, clientSide, port, channel } = await watchedScene(t, refreshIntervalMs);
     assert.equal((await askPeer(t, port, channel)).rawSha256, client.sha256);
 
     // The client's certificate renewed: the server sees the new one on a new connection.
@@ -415,22 +403,7 @@ describe('mutual TLS', () => {
   });
 
   test('FileWatcherCertificateProvider: a mismatched cert/key pair is loaded, not skipped: new connections fail until good files return', async (t) => {
-    const serverFiles = await writeCertificateFiles(await tempDir(t), {
-      cert: certs.serverCert,
-      key: certs.serverKey,
-      ca: certs.caCert,
-    });
-    const clientSide = await clientFiles(t);
-    const refreshIntervalMs = 100;
-    const serverProvider = watch(serverFiles, refreshIntervalMs);
-    const port = await startPeerEcho(
-      t,
-      grpc.experimental.createCertificateProviderServerCredentials(serverProvider, serverProvider, true),
-    );
-    const channel = grpc.experimental.createCertificateProviderChannelCredentials(
-      watch(clientSide, refreshIntervalMs),
-      watch(clientSide, refreshIntervalMs),
-    );
+    const { serverFiles, clientSide, port, channel } = await watchedScene(t, 100);
     assert.equal((await askPeer(t, port, channel)).rawSha256, client.sha256);
     // grpc-js logs the failure at ERROR on each connection attempt (and throws nothing): collected here.
     const logged: string[] = [];
@@ -458,6 +431,27 @@ describe('mutual TLS', () => {
     assert.ok(logged.some((line) => /Failed to set secure context .*key values mismatch/.test(line)));
     assert.ok(logged.some((line) => /Failed to createSecureContext .*key values mismatch/.test(line)));
   });
+
+  /**
+   * A server and a channel on FileWatcherCertificateProvider credentials (client certificates required),
+   * over the server's and the client's files in the ..data layout.
+   */
+  async function watchedScene(t: TestContext, refreshIntervalMs: number) {
+    const serverFiles = await writeCertificateFiles(await tempDir(t), {
+      cert: certs.serverCert,
+      key: certs.serverKey,
+      ca: certs.caCert,
+    });
+    const clientSide = await clientFiles(t);
+    const serverProvider = watch(serverFiles, refreshIntervalMs);
+    const clientProvider = watch(clientSide, refreshIntervalMs);
+    const port = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(serverProvider, serverProvider, true),
+    );
+    const channel = grpc.experimental.createCertificateProviderChannelCredentials(clientProvider, clientProvider);
+    return { serverFiles, clientSide, port, channel };
+  }
 
   /** A client certificate's files, in the ..data layout. */
   async function clientFiles(t: TestContext): Promise<CertificateFiles> {
