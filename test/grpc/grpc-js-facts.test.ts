@@ -432,6 +432,32 @@ describe('mutual TLS', () => {
     assert.ok(logged.some((line) => /Failed to createSecureContext .*key values mismatch/.test(line)));
   });
 
+  test('FileWatcherCertificateProvider: a missing file is no error at construction or bind; new connections just fail', async (t) => {
+    const dir = await tempDir(t);
+    const missing = new grpc.experimental.FileWatcherCertificateProvider({
+      certificateFile: join(dir, 'absent.crt'),
+      privateKeyFile: join(dir, 'absent.key'),
+      caCertificateFile: join(dir, 'absent-ca.crt'),
+      refreshIntervalMs: 60_000,
+    });
+    const logged: string[] = [];
+    grpc.setLogger({ error: (...args: unknown[]) => logged.push(args.join(' ')) });
+    t.after(() => grpc.setLogger(console));
+
+    const port = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(missing, missing, true),
+    );
+    await assert.rejects(serverCertificateSha256(port, certs.caCert));
+    const channel = grpc.experimental.createCertificateProviderChannelCredentials(missing, missing);
+    const working = await startPeerEcho(
+      t,
+      grpc.ServerCredentials.createSsl(certs.caCertBuffer, serverIdentity(), false),
+    );
+    await assert.rejects(askPeer(t, working, channel), { code: grpc.status.UNAVAILABLE });
+    assert.deepEqual(logged, [], 'and nothing names the file');
+  });
+
   /**
    * A server and a channel on FileWatcherCertificateProvider credentials (client certificates required),
    * over the server's and the client's files in the ..data layout.
