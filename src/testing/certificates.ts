@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
 import { AuthConfigError } from '../common/config-error.js';
 import { checkOptionNames } from '../common/option-checks.js';
-
-const run = promisify(execFile);
+import {
+  issueClientCertificate,
+  type ClientCertificate,
+  type ClientCertificateOptions,
+} from './client-certificates.js';
+import { ecKeyArgs, inTempDir, issueSigned, openssl } from './openssl.js';
 
 /** Options of {@link createTestCertificates}. */
 export interface TestCertificateOptions {
@@ -27,15 +27,22 @@ export interface TestCertificates {
   readonly caCertBuffer: Buffer;
   readonly serverCertBuffer: Buffer;
   readonly serverKeyBuffer: Buffer;
+  /**
+   * Issues a client certificate signed by this CA (ECDSA P-256, extendedKeyUsage clientAuth), for
+   * mutual TLS in tests: a grpc-js server made with `ServerCredentials.createSsl(caCertBuffer, [...], true)`
+   * accepts it. The CA's private key stays inside the testing kit. Runs `openssl`; each call makes a
+   * new key pair (what a renewal needs).
+   */
+  issueClientCertificate(options?: ClientCertificateOptions): Promise<ClientCertificate>;
 }
 
 /**
  * Makes a throwaway CA and a server certificate for `localhost` and `127.0.0.1` (ECDSA P-256), for
  * TLS in tests; nothing is written anywhere lasting, so no private key ends up committed.
  *
- * It runs the `openssl` command (1.1.1 or 3.x) rather than a JavaScript X.509 library: the pure-JS
- * generators need a global Reflect polyfill or a large ASN.1 stack as a dependency of every user,
- * while `openssl` is present on Linux and macOS CI images. Where it is missing, the error says so.
+ * It runs the `openssl` command (1.1.1 or 3.x) rather than a JavaScript X.509 library (why: see
+ * openssl.ts). Where it is missing, the error says so. The result's `issueClientCertificate` makes
+ * client certificates signed by the same CA, for mutual TLS.
  *
  * @example
  * ```ts
@@ -55,9 +62,7 @@ export async function createTestCertificates(options: TestCertificateOptions = {
   if (!Number.isInteger(validityDays) || (validityDays as number) < 1 || (validityDays as number) > 36_500)
     throw new AuthConfigError('createTestCertificates: validityDays must be a whole number of days from 1 to 36500');
   const days = String(validityDays);
-  const dir = await mkdtemp(join(tmpdir(), 'grpc-oauth2-certs-'));
-  const path = (name: string): string => join(dir, name);
-  try {
+  return inTempDir(async (path) => {
     await writeFile(
       path('server.ext'),
       [
@@ -67,11 +72,10 @@ export async function createTestCertificates(options: TestCertificateOptions = {
         `subjectAltName=DNS:${commonName},DNS:localhost,IP:127.0.0.1`,
       ].join('\n'),
     );
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
     await openssl([
       'req',
       '-x509',
-      ...ec,
+      ...ecKeyArgs,
       '-keyout',
       path('ca.key'),
       '-out',
@@ -85,36 +89,12 @@ export async function createTestCertificates(options: TestCertificateOptions = {
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-    await openssl([
-      'req',
-      ...ec,
-      '-keyout',
-      path('server.key'),
-      '-out',
-      path('server.csr'),
-      '-subj',
-      `/CN=${commonName}`,
-    ]);
-    await openssl([
-      'x509',
-      '-req',
-      '-in',
-      path('server.csr'),
-      '-CA',
-      path('ca.pem'),
-      '-CAkey',
-      path('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      path('server.pem'),
-      '-days',
-      days,
-      '-extfile',
-      path('server.ext'),
-    ]);
-    const [caCert, serverCert, serverKey] = await Promise.all(
-      ['ca.pem', 'server.pem', 'server.key'].map((name) => readFile(path(name), 'utf8')),
+    await issueSigned(path, 'server', commonName, days);
+    const [caCert, caKey, serverCert, serverKey] = await Promise.all(
+      ['ca.pem', 'ca.key', 'server.pem', 'server.key'].map((name) => readFile(path(name), 'utf8')),
     );
+    // The CA key lives only in this closure: never a property, so never in util.inspect or JSON.
+    const ca = { cert: caCert!, key: caKey! };
     return {
       caCert: caCert!,
       serverCert: serverCert!,
@@ -122,21 +102,7 @@ export async function createTestCertificates(options: TestCertificateOptions = {
       caCertBuffer: Buffer.from(caCert!),
       serverCertBuffer: Buffer.from(serverCert!),
       serverKeyBuffer: Buffer.from(serverKey!),
+      issueClientCertificate: (clientOptions?: ClientCertificateOptions) => issueClientCertificate(ca, clientOptions),
     };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function openssl(args: string[]): Promise<void> {
-  try {
-    await run('openssl', args, { timeout: 30_000 });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT')
-      throw new Error('createTestCertificates needs the openssl command on the PATH (OpenSSL 1.1.1 or 3.x)');
-    throw new Error(
-      `createTestCertificates: openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n')[0]}`,
-    );
-  }
+  });
 }

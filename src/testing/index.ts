@@ -17,6 +17,8 @@ export {
   type TokenServerFault,
 } from './mock-token-server/types.js';
 export { createTestCertificates, type TestCertificateOptions, type TestCertificates } from './certificates.js';
+export { type ClientCertificate, type ClientCertificateOptions } from './client-certificates.js';
+export { writeCertificateFiles, type CertificateFileContents, type CertificateFiles } from './certificate-files.js';
 export { ManualClock } from './manual-clock.js';
 export {
   MockWorkloadIssuer,

@@ -1,0 +1,82 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { AuthConfigError } from '../common/config-error.js';
+import { checkOptionNames } from '../common/option-checks.js';
+import { inTempDir, issueSigned } from './openssl.js';
+
+/** Options of {@link TestCertificates.issueClientCertificate}. */
+export interface ClientCertificateOptions {
+  /** A SPIFFE ID (`spiffe://trust-domain/path`), put in the certificate as a URI SAN. Default: none. */
+  spiffeId?: string;
+  /** Host names put in the certificate as DNS SANs. Default: none. */
+  dnsNames?: readonly string[];
+  /** Common name of the subject. Default `'test client'`. */
+  commonName?: string;
+  /** Validity in days, from now. Default 2. */
+  validityDays?: number;
+}
+
+const optionNames: readonly (keyof ClientCertificateOptions)[] = ['spiffeId', 'dnsNames', 'commonName', 'validityDays'];
+
+/** A client certificate (extendedKeyUsage clientAuth) signed by the test CA, and its key. */
+export interface ClientCertificate {
+  readonly cert: string;
+  /** PKCS#8 PEM. Generated now; never commit it. */
+  readonly key: string;
+  readonly certBuffer: Buffer;
+  readonly keyBuffer: Buffer;
+  /** base64url SHA-256 of the certificate's DER: RFC 8705's `x5t#S256` thumbprint. */
+  readonly sha256: string;
+}
+
+/** The test CA, kept inside the testing kit: its key is never part of a returned object. */
+export interface TestCa {
+  readonly cert: string;
+  readonly key: string;
+}
+
+// Only characters that cannot end an openssl config value or subject field (`,` `/` `=` newline).
+const spiffePattern = /^spiffe:\/\/[a-z0-9.-]{1,255}(\/[A-Za-z0-9._~%-]+)*$/;
+const dnsPattern = /^(\*\.)?[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/;
+const commonNamePattern = /^[\w .-]{1,64}$/;
+
+/** Checks the options and issues the certificate; see {@link TestCertificates.issueClientCertificate}. */
+export async function issueClientCertificate(
+  ca: TestCa,
+  options: ClientCertificateOptions = {},
+): Promise<ClientCertificate> {
+  const where = 'issueClientCertificate';
+  checkOptionNames(options, optionNames, `${where} option`);
+  const { spiffeId, dnsNames = [], commonName = 'test client', validityDays = 2 } = options as Record<string, unknown>;
+  if (spiffeId !== undefined && (typeof spiffeId !== 'string' || !spiffePattern.test(spiffeId)))
+    throw new AuthConfigError(`${where}: spiffeId must be spiffe://trust-domain/path (letters, digits, . _ ~ % -)`);
+  if (!Array.isArray(dnsNames) || !dnsNames.every((name) => typeof name === 'string' && dnsPattern.test(name)))
+    throw new AuthConfigError(`${where}: dnsNames must be an array of host names`);
+  if (typeof commonName !== 'string' || !commonNamePattern.test(commonName))
+    throw new AuthConfigError(`${where}: commonName must be 1 to 64 letters, digits, spaces, . _ -`);
+  if (!Number.isInteger(validityDays) || (validityDays as number) < 1 || (validityDays as number) > 36_500)
+    throw new AuthConfigError(`${where}: validityDays must be a whole number of days from 1 to 36500`);
+  const sans = [
+    ...(spiffeId === undefined ? [] : [`URI:${spiffeId}`]),
+    ...(dnsNames as string[]).map((name) => `DNS:${name}`),
+  ];
+  return inTempDir(async (path) => {
+    await Promise.all([
+      writeFile(path('ca.pem'), ca.cert),
+      writeFile(path('ca.key'), ca.key, { mode: 0o600 }),
+      writeFile(
+        path('client.ext'),
+        [
+          'basicConstraints=critical,CA:FALSE',
+          'keyUsage=critical,digitalSignature',
+          'extendedKeyUsage=clientAuth',
+          ...(sans.length === 0 ? [] : [`subjectAltName=${sans.join(',')}`]),
+        ].join('\n'),
+      ),
+    ]);
+    await issueSigned(path, 'client', commonName, String(validityDays), where);
+    const [cert, key] = await Promise.all([readFile(path('client.pem'), 'utf8'), readFile(path('client.key'), 'utf8')]);
+    const sha256 = createHash('sha256').update(new X509Certificate(cert).raw).digest('base64url');
+    return { cert, key, certBuffer: Buffer.from(cert), keyBuffer: Buffer.from(key), sha256 };
+  });
+}
