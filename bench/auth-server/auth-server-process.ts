@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from '../../test/helpers/node-bundle.js';
 import { TokenManager } from '../../src/index.js';
 import { staticHeaderClient, type BenchClient } from '../clients.js';
 import type { ProfileKind } from '../lib/profiles.js';
@@ -30,15 +30,7 @@ const bundleDir = fileURLToPath(new URL(`../../.tmp/bench-auth-server-${process.
  */
 async function bundle(): Promise<string> {
   const outfile = `${bundleDir}main.mjs`;
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
+  await bundleForNode(entry, outfile);
   return outfile;
 }
 

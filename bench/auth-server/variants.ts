@@ -23,6 +23,16 @@ const methods = { [echoService.Unary.path]: [issuerClient.scope] };
 /** The baseline: grpc-js's intercepting call with its default listener and responder, which forward everything. */
 const passThrough: grpc.ServerInterceptor = (_descriptor, nextCall) => new grpc.ServerInterceptingCall(nextCall);
 
+/** The SDK accepting the issuer's opaque tokens through its introspection endpoint. */
+function introspecting({ issuer, opaqueAudience }: VariantContext): grpc.ServerInterceptor {
+  const introspection = { clientId: issuerClient.clientId, clientSecret: issuerClient.clientSecret };
+  return createServerAuthInterceptor({
+    issuers: [{ issuer, audience: opaqueAudience, introspection }],
+    methods,
+    allowInsecureRequests: true,
+  });
+}
+
 const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.ServerInterceptor>> = {
   passThrough: () => passThrough,
   passThroughTwin: () => (descriptor, nextCall) => passThrough(descriptor, nextCall),
@@ -34,31 +44,9 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
   diy: ({ issuer, audience, jwksUri }) => createDiyServerInterceptor({ jwksUri, issuer, audience, methods }),
   // The issuer's introspection endpoint (from its discovery document) for the opaque resource's tokens,
   // asked as the bench client; the answer is cached after the warm-up.
-  sdkOpaqueCached: ({ issuer, opaqueAudience }) =>
-    createServerAuthInterceptor({
-      issuers: [
-        {
-          issuer,
-          audience: opaqueAudience,
-          introspection: { clientId: issuerClient.clientId, clientSecret: issuerClient.clientSecret },
-        },
-      ],
-      methods,
-      allowInsecureRequests: true,
-    }),
+  sdkOpaqueCached: (context) => introspecting(context),
   // Its own interceptor (own caches), for the flood of made-up tokens.
-  sdkOpaqueFlood: ({ issuer, opaqueAudience }) =>
-    createServerAuthInterceptor({
-      issuers: [
-        {
-          issuer,
-          audience: opaqueAudience,
-          introspection: { clientId: issuerClient.clientId, clientSecret: issuerClient.clientSecret },
-        },
-      ],
-      methods,
-      allowInsecureRequests: true,
-    }),
+  sdkOpaqueFlood: (context) => introspecting(context),
 };
 
 /** One interceptor per variant. */

@@ -3,7 +3,7 @@
 // packed-install check runs the built dist/cli/main.js the same way.
 import { rmSync } from 'node:fs';
 import { after, before, type TestContext } from 'node:test';
-import { build } from 'esbuild';
+import { bundleForNode } from './node-bundle.js';
 import { runChild, type ChildOptions, type ChildResult } from './child-process.js';
 
 /** The bundled CLI of a test file. */
@@ -37,17 +37,7 @@ export function bundledCli(name: string): BundledCli {
 export function bundledBeforeTests(name: string, entryPoint: string): string {
   const bundleDir = `.tmp/${name}-${process.pid}`;
   const outfile = `${bundleDir}/main.mjs`;
-  before(() =>
-    build({
-      entryPoints: [entryPoint],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      outfile,
-      logLevel: 'warning',
-    }),
-  );
+  before(() => bundleForNode(entryPoint, outfile));
   after(() => rmSync(bundleDir, { recursive: true, force: true }));
   return outfile;
 }

@@ -7,7 +7,16 @@ import { AuthConfigError, createServerAuthInterceptor, type AuthDecision } from 
 import { unary } from '../helpers/grpc-fixture.js';
 import { invalidOption } from '../helpers/config-error.js';
 import { startIntrospectionEndpoint } from '../introspection/introspection-endpoint.js';
-import { audience, bearer, echoPolicy, newSigningKey, reasonOf, startAuthServer, startKeyServer } from './fixture.js';
+import {
+  audience,
+  bearer,
+  echoPolicy,
+  newSigningKey,
+  reasonOf,
+  startAuthServer,
+  startKeyServer,
+  trusting,
+} from './fixture.js';
 
 async function twoIssuers(t: TestContext, extra: { onDecision?: (decision: AuthDecision) => void } = {}) {
   const [first, second] = [await startKeyServer(t), await startKeyServer(t)];
@@ -82,13 +91,7 @@ describe('several issuers', () => {
 describe('one issuer', () => {
   it('refuses a JWT of another issuer unknown_issuer without a request, before and after the keys are fetched', async (t) => {
     const keys = await startKeyServer(t);
-    const auth = await startAuthServer(t, {
-      issuer: keys.issuer,
-      audience,
-      jwksUri: keys.jwksUri,
-      allowInsecureRequests: true,
-      methods: echoPolicy,
-    });
+    const auth = await startAuthServer(t, trusting(keys));
     const call = async (token: string) => (await unary(auth.client(), { metadata: bearer(token) })).error;
     const foreign = { iss: 'https://elsewhere.example.test' };
     assert.equal(reasonOf(await call(await keys.sign(foreign, { key: await newSigningKey() }))), 'unknown_issuer');
