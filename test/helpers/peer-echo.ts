@@ -54,21 +54,25 @@ export async function askPeer(t: TestContext, port: number, credentials: grpc.Ch
   const client = new grpc.Client(`127.0.0.1:${port}`, credentials, { 'grpc.ssl_target_name_override': 'localhost' });
   t.after(() => client.close());
   try {
-    const { requestSerialize, responseDeserialize } = echoService.Unary;
-    const answer = await new Promise<Reply | undefined>((resolve, reject) =>
-      client.makeUnaryRequest(
-        methodPaths.unary,
-        requestSerialize,
-        responseDeserialize,
-        { text: '' },
-        { deadline: Date.now() + 5000 },
-        (err, value) => (err ? reject(err) : resolve(value)),
-      ),
-    );
-    return answer as unknown as PeerSeen;
+    return (await answerOf(client)) as unknown as PeerSeen;
   } finally {
     client.close();
   }
+}
+
+/** The reply of one unary call on `client` (the fixture's Unary method, 5 s deadline), as the server's object. */
+export function answerOf(client: grpc.Client): Promise<Reply | undefined> {
+  const { requestSerialize, responseDeserialize } = echoService.Unary;
+  return new Promise<Reply | undefined>((resolve, reject) =>
+    client.makeUnaryRequest(
+      methodPaths.unary,
+      requestSerialize,
+      responseDeserialize,
+      { text: '' },
+      { deadline: Date.now() + 5000 },
+      (err, value) => (err ? reject(err) : resolve(value)),
+    ),
+  );
 }
 
 function isX509(raw: Buffer): boolean {
