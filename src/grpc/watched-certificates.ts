@@ -30,7 +30,15 @@ interface LoadedSet {
 }
 
 /** Why a set of files cannot be used; `message` names the file or option, never its contents. */
-class UnusableFiles extends Error {}
+class UnusableFiles extends Error {
+  constructor(
+    message: string,
+    /** The file could not be read (as opposed to read and found unusable). */
+    readonly unreadable = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Serves a certificate, its key and a CA read from files to grpc-js, and re-reads them every
@@ -52,6 +60,8 @@ export class WatchedCertificates implements CertificateProvider {
   private readonly identityListeners = new Set<IdentityListener>();
   private readonly reported = new Set<string>();
   private lastSeenHash: string;
+  /** The read failure the last refresh met, reported if the next one meets it too. */
+  private unreadableOnce: string | undefined;
   private timer: TimerHandle | undefined;
 
   /** @throws AuthConfigError when a file is missing, unreadable, empty or unusable (naming it). */
@@ -99,9 +109,15 @@ export class WatchedCertificates implements CertificateProvider {
 
   private schedule(): void {
     this.timer = this.clock.setTimeout(() => {
-      void this.refresh().finally(() => {
-        if (this.timer !== undefined) this.schedule();
-      });
+      // Nothing a refresh meets may end the process: an unexpected failure is a debug line, and the
+      // last good set stays.
+      void this.refresh()
+        .catch((error: unknown) =>
+          debugLine(`${this.caller}: re-reading the certificate files failed (${(error as Error)?.name ?? 'error'})`),
+        )
+        .finally(() => {
+          if (this.timer !== undefined) this.schedule();
+        });
     }, this.refreshIntervalMs);
   }
 
@@ -111,11 +127,21 @@ export class WatchedCertificates implements CertificateProvider {
     try {
       const contents = await this.readLater();
       const hash = hashOf(contents);
+      this.unreadableOnce = undefined;
       if (hash === this.lastSeenHash) return;
+      // Read across a renewal (the old cert, the new key), the set would look mismatched: it is used,
+      // or reported, only when a second read agrees. Otherwise the next refresh sees the settled files.
+      if (hashOf(await this.readLater()) !== hash) return;
       this.lastSeenHash = hash;
       candidate = this.check(contents);
     } catch (error) {
       if (!(error instanceof UnusableFiles)) throw error;
+      // A file missing for one read is usually a renewal removing the old version under the reader:
+      // reported when the next refresh finds it the same.
+      if (error.unreadable && this.unreadableOnce !== error.message) {
+        this.unreadableOnce = error.message;
+        return;
+      }
       this.reportOnce(error.message);
       return;
     }
@@ -203,7 +229,7 @@ function unreadable(error: unknown, path: string, name: string): Error {
   if (error instanceof UnusableFiles) return error;
   const code = (error as { code?: unknown }).code;
   const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${typeof code === 'string' ? code : 'error'})`;
-  return new UnusableFiles(`${name} ${path} ${why}`);
+  return new UnusableFiles(`${name} ${path} ${why}`, true);
 }
 
 function parseCertificate(pem: Buffer, problem: string): X509Certificate {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -68,6 +68,17 @@ async function callOn(client: grpc.Client): Promise<Seen> {
   return (await answerOf(client)) as unknown as Seen;
 }
 
+/**
+ * Calls on new connections until the server sees the certificate with `sha256`: the clock has fired
+ * the refresh, whose file reads finish on their own (at most 50 calls).
+ */
+async function untilPresented(port: number, credentials: grpc.ChannelCredentials, sha256: string): Promise<void> {
+  let seen: string | undefined;
+  for (let attempt = 0; attempt < 50 && seen !== sha256; attempt++)
+    seen = (await call(port, credentials)).certificateSha256;
+  assert.equal(seen, sha256);
+}
+
 /** Process warnings emitted during the test. */
 function captureWarnings(t: TestContext): Error[] {
   const warnings: Error[] = [];
@@ -119,10 +130,7 @@ describe('createMtlsChannelCredentials', () => {
     await clock.advance(refreshIntervalMs - 1);
     assert.equal((await call(port, credentials)).certificateSha256, first.sha256, 'not re-read before the interval');
     await clock.advance(1);
-    let seen: string | undefined;
-    for (let attempt = 0; attempt < 50 && seen !== second.sha256; attempt++)
-      seen = (await call(port, credentials)).certificateSha256;
-    assert.equal(seen, second.sha256);
+    await untilPresented(port, credentials, second.sha256);
   });
 
   test('a mismatched pair is never loaded: the last good one stays, calls work, one warning without key text', async (t) => {
@@ -143,10 +151,23 @@ describe('createMtlsChannelCredentials', () => {
     // Repaired: the matching pair is loaded on the next refresh.
     await files.renew({ cert: second.cert, key: second.key, ca: certs.caCert });
     await clock.advance(refreshIntervalMs);
-    let seen: string | undefined;
-    for (let attempt = 0; attempt < 50 && seen !== second.sha256; attempt++)
-      seen = (await call(port, credentials)).certificateSha256;
-    assert.equal(seen, second.sha256);
+    await untilPresented(port, credentials, second.sha256);
+  });
+
+  test('a file missing at one refresh (a renewal under the reader) is not reported; missing at the next, once', async (t) => {
+    const { files, clock, refreshIntervalMs, credentials, port } = await scene(t);
+    const warnings = captureWarnings(t);
+    await rm(files.keyFile);
+    await clock.advance(refreshIntervalMs);
+    assert.deepEqual(await call(port, credentials), { certificateSha256: first.sha256, bearer: true });
+    assert.equal(warnings.length, 0);
+    for (let round = 0; round < 3; round++) {
+      await clock.advance(refreshIntervalMs);
+      await until(() => warnings.length > 0);
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]?.message ?? '', /keyFile .*tls\.key does not exist/);
+    assert.deepEqual(await call(port, credentials), { certificateSha256: first.sha256, bearer: true });
   });
 
   test('a missing, empty or unusable file at start is an AuthConfigError naming the file, never the key', async (t) => {
