@@ -170,6 +170,17 @@ describe('createMtlsChannelCredentials', () => {
     assert.deepEqual(await call(port, credentials), { certificateSha256: first.sha256, bearer: true });
   });
 
+  test('renewed files holding an expired certificate are not loaded: the last good one stays, one warning', async (t) => {
+    const { files, clock, refreshIntervalMs, credentials, port } = await scene(t);
+    const warnings = captureWarnings(t);
+    clock.stepWallClock(3 * 86_400_000); // past both certificates' 2 days; TLS itself reads the real time
+    await files.renew({ cert: second.cert, key: second.key, ca: certs.caCert });
+    await clock.advance(refreshIntervalMs);
+    await until(() => warnings.length > 0);
+    assert.match(warnings[0]?.message ?? '', /the certificate in certFile .*tls\.crt expired on /);
+    assert.deepEqual(await call(port, credentials), { certificateSha256: first.sha256, bearer: true });
+  });
+
   test('a missing, empty or unusable file at start is an AuthConfigError naming the file, never the key', async (t) => {
     const dir = await createTempDir(t);
     const path = (name: string): string => join(dir, name);
