@@ -9,7 +9,7 @@ import { KeySet } from './key-set.js';
 import type { ResolvedIssuer } from './issuer-options.js';
 import type { ResolvedOptions } from './options.js';
 import { VerifiedTokenCache } from './verified-cache.js';
-import { TokenVerifier, unknownIssuer, unverifiedIssuerOf, type Verified } from './verifier.js';
+import { TokenVerifier, unknownIssuer, unverifiedIssuerOf, validUntilMs, type Verified } from './verifier.js';
 
 /** What checks opaque tokens for one issuer (RFC 7662 introspection). */
 export interface OpaqueTokenChecker {
@@ -93,7 +93,7 @@ export class Authenticator {
    * the clock tolerance; `Infinity` for an introspected token whose answer had no `exp`.
    */
   validUntilMs(claims: Readonly<JWTPayload>): number {
-    return typeof claims.exp === 'number' ? (claims.exp + this.#clockToleranceSec) * 1000 : Infinity;
+    return validUntilMs(claims, this.#clockToleranceSec);
   }
 
   /**

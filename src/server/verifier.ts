@@ -58,14 +58,6 @@ export class TokenVerifier {
   }
 
   /**
-   * When a token verified at `claims` stops being valid, in wall-clock milliseconds: its `exp` plus
-   * the clock tolerance, as jose judges it.
-   */
-  validUntilMs(claims: Readonly<JWTPayload>): number {
-    return ((claims.exp ?? 0) + this.#settings.clockToleranceSec) * 1000;
-  }
-
-  /**
    * Verifies `token` in full (the cache was asked first, by the caller) and remembers it under `key`
    * ({@link VerifiedTokenCache.keyOf}) when it verifies.
    */
@@ -114,8 +106,8 @@ export class TokenVerifier {
     const claims = deepFreeze(payload);
     // Remembered no longer than the keys are: a key that leaves the set, or is refetched away
     // after maxAgeMs, ends the token's verification (an offline verifier with fresh keys refuses it).
-    const validUntilMs = Math.min(this.validUntilMs(claims), clock.now() + keys.maxAgeMs);
-    this.#settings.cache.set(key, claims, validUntilMs, keys, keysGeneration);
+    const until = Math.min(validUntilMs(claims, this.#settings.clockToleranceSec), clock.now() + keys.maxAgeMs);
+    this.#settings.cache.set(key, claims, until, keys, keysGeneration);
     return claims;
   }
 }
@@ -158,6 +150,14 @@ async function verifyWithAny(
     }
     throw err;
   }
+}
+
+/**
+ * When verified `claims` stop being valid, in wall-clock milliseconds: their `exp` plus the clock
+ * tolerance, as jose judges it; `Infinity` without an `exp` (an introspection answer may have none).
+ */
+export function validUntilMs(claims: Readonly<JWTPayload>, clockToleranceSec: number): number {
+  return typeof claims.exp === 'number' ? (claims.exp + clockToleranceSec) * 1000 : Infinity;
 }
 
 /** The refusal of a JWT whose `iss` is none of the server's issuers. */

@@ -6,7 +6,7 @@ import { describeThrown } from '../../common/describe.js';
 import { SingleFlight } from '../../common/single-flight.js';
 import { Denial } from '../denial.js';
 import { VerifiedTokenCache } from '../verified-cache.js';
-import type { Verified } from '../verifier.js';
+import { validUntilMs, type Verified } from '../verifier.js';
 import { claimsOfAnswer } from './answer-claims.js';
 import { IntrospectionClient, IntrospectionUnavailableError } from './introspection-client.js';
 import type { ResolvedIntrospectionOptions } from './options.js';
@@ -160,7 +160,7 @@ export class Introspector {
   #validUntilMs(claims: Readonly<JWTPayload>, nowMs: number): number {
     const { clockToleranceSec, introspection } = this.#settings;
     const boundMs = nowMs + introspection.cacheMaxSec * 1000;
-    return claims.exp === undefined ? boundMs : Math.min(boundMs, (claims.exp + clockToleranceSec) * 1000);
+    return Math.min(boundMs, validUntilMs(claims, clockToleranceSec));
   }
 
   #overloaded(maxConcurrentRequests: number): Denial {
