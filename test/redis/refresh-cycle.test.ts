@@ -24,7 +24,9 @@ async function startFleet(t: TestContext, size: number, lifetimeSec: number): Pr
   const redis = await startRedisServer(t);
   const server = await startTokenServer(t, { clock, tokenLifetimeSec: lifetimeSec });
   const client = await nodeRedisClient(t, redis.url);
-  const cache = counted(createRedisTokenCache(client, { encryptionKey }));
+  // A 15 s lock lease (3 × commandTimeoutMs): its renewals run on the manual clock, so on a busy machine
+  // the default 750 ms lease could run out in real time under a live holder and let a second manager fetch.
+  const cache = counted(createRedisTokenCache(client, { encryptionKey, commandTimeoutMs: 5_000 }));
   const managers = Array.from({ length: size }, () =>
     createManager(t, server, {
       clock,
