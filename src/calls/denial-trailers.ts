@@ -36,6 +36,9 @@ const reasonsANewTokenMayFix: ReadonlySet<string> = new Set([
   'token_revoked',
   // Introspection answered `active: false`: revoked or expired at the issuer; a fresh token is active.
   'token_inactive',
+  // Bound to the client certificate the caller had before a renewal: a token fetched with the renewed
+  // certificate is bound to it.
+  'certificate_mismatch',
 ]);
 
 /**

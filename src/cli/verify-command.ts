@@ -1,3 +1,5 @@
+import { X509Certificate, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { JWTPayload } from 'jose';
 import { AuthConfigError } from '../common/config-error.js';
 import { Authenticator } from '../server/authenticator.js';
@@ -27,6 +29,8 @@ Flags (the server option each sets in parentheses):
   --clock-tolerance SEC        skew allowed on exp and nbf, in seconds (clockToleranceSec; default 30)
   --require-at-jwt             require the header typ at+jwt of RFC 9068 (requireAtJwt)
   --allow-insecure-requests    accept http:// issuer and JWKS URLs, for local tests (allowInsecureRequests)
+  --client-certificate FILE    the client certificate (PEM) the call comes with, for a token bound to
+                               one (RFC 8705 cnf x5t#S256); without it a bound token is refused
   --method /pkg.Svc/Method     decide a call to this method too; needs --policy
   --policy FILE                a JSON file {"methods": {...}, "publicMethods": [...]} in the shape of
                                the server's methods and publicMethods options (docs/cli.md)
@@ -46,6 +50,7 @@ const flags = {
   'clock-tolerance': { type: 'string' },
   'require-at-jwt': { type: 'boolean' },
   'allow-insecure-requests': { type: 'boolean' },
+  'client-certificate': { type: 'string' },
   method: { type: 'string' },
   policy: { type: 'string' },
   json: { type: 'boolean' },
@@ -89,13 +94,22 @@ export const verifyCommand: StdinCommand = async (args, out, readStdin) => {
 
   const settings = serverSettings(values);
   const policy = policyPath === undefined ? new Policy({ [anyValidToken]: [] }, []) : readPolicyFile(policyPath);
+  const certificateFile = values['client-certificate'];
+  const peerSha256 = certificateFile === undefined ? undefined : thumbprintOf(certificateFile);
   const token = await tokenArgument(positionals, readStdin, 'give the token as the argument, or on stdin (-)');
 
   const decision = await decide<Readonly<JWTPayload>>(
-    { policy, authenticator: new Authenticator(settings), maxTokenBytes: settings.maxTokenBytes, authorize: undefined },
+    {
+      policy,
+      authenticator: new Authenticator(settings),
+      maxTokenBytes: settings.maxTokenBytes,
+      authorize: undefined,
+      certificateBinding: settings.certificateBinding,
+    },
     {
       method: method ?? anyValidToken,
       authorization: () => [`Bearer ${token}`],
+      peerCertificateSha256: () => peerSha256,
       authorizeRequest: (claims) => claims,
     },
   );
@@ -109,6 +123,23 @@ export const verifyCommand: StdinCommand = async (args, out, readStdin) => {
   out.stdout(values.json ? `${JSON.stringify(verifyReport(outcome))}\n` : `${verifyLines(outcome).join('\n')}\n`);
   return decision.denial === undefined ? exitCodes.ok : exitCodes.failed;
 };
+
+/** RFC 8705's `x5t#S256` of the first certificate in the PEM file `path`. */
+function thumbprintOf(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `--client-certificate ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+  try {
+    return createHash('sha256').update(new X509Certificate(text).raw).digest('base64url');
+  } catch {
+    throw new UsageError(`--client-certificate ${path} holds no PEM certificate`);
+  }
+}
 
 /** The flags as the server's options, checked by the server's own `resolveOptions`. */
 function serverSettings(values: {

@@ -113,6 +113,8 @@ async function decisionOf(
       const value = request.header.get('authorization');
       return value === null ? [] : [value];
     },
+    // Connect's handler context has no TLS socket: a certificate-bound token finds no certificate here.
+    peerCertificateSha256: () => undefined,
     authorizeRequest: (claims) => ({ claims, method, headers: request.header }),
   };
   try {

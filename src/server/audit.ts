@@ -4,11 +4,15 @@ import { describeThrown } from '../common/describe.js';
 import type { Decision } from './decision.js';
 import { statusCode } from './denial.js';
 import type { AuthDecision } from './options.js';
+import { getPeerIdentity, type CallWithAuthContext } from './peer-identity.js';
 
 const debug = debuglog('grpc-oauth2');
 
-/** The audit record of `decision`: never the token, and a `subject` only from verified claims. */
-export function auditRecord(method: string, decision: Decision): AuthDecision {
+/**
+ * The audit record of `decision`: never the token, and a `subject` only from verified claims; `peer`
+ * from the grpc-js call `peerOf` when there is one.
+ */
+export function auditRecord(method: string, decision: Decision, peerOf?: CallWithAuthContext): AuthDecision {
   const { denial, claims, isPublic } = decision;
   return Object.freeze({
     method,
@@ -19,6 +23,7 @@ export function auditRecord(method: string, decision: Decision): AuthDecision {
     internalDetails: denial?.internalDetails ?? '',
     subject: typeof claims?.sub === 'string' ? claims.sub : undefined,
     issuer: typeof claims?.iss === 'string' ? claims.iss : undefined,
+    peer: peerOf === undefined ? undefined : getPeerIdentity(peerOf),
   });
 }
 
@@ -30,13 +35,14 @@ export function report(
   onDecision: ((decision: AuthDecision) => void) | undefined,
   method: string,
   decision: Decision,
+  peerOf?: CallWithAuthContext,
 ): void {
   const { denial } = decision;
   if (denial !== undefined && debug.enabled)
     debug('server refused %s: %s %s (%s)', method, statusName(denial.code), denial.reason, denial.internalDetails);
   // No hook: no record to build (the common case, on every call).
   if (onDecision === undefined) return;
-  const record = auditRecord(method, decision);
+  const record = auditRecord(method, decision, peerOf);
   try {
     const result: unknown = onDecision(record);
     if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {

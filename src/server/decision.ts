@@ -5,6 +5,7 @@ import type { JWTPayload } from 'jose';
 import { describeThrown } from '../common/describe.js';
 import type { Authenticator } from './authenticator.js';
 import { bearerTokenOf } from './bearer.js';
+import type { CertificateBinding } from './certificate-binding.js';
 import { Denial } from './denial.js';
 import type { CommonServerAuthOptions } from './options.js';
 import { Policy } from './policy.js';
@@ -23,6 +24,7 @@ export interface DecisionParts<Request> {
   readonly authenticator: Authenticator;
   readonly maxTokenBytes: number;
   readonly authorize: CommonServerAuthOptions<Request>['authorize'];
+  readonly certificateBinding: CertificateBinding;
 }
 
 /** The call being decided, as the transport has it. */
@@ -31,6 +33,11 @@ export interface CallToDecide<Request> {
   readonly method: string;
   /** Every `authorization` value the call carries. */
   authorization(): readonly unknown[];
+  /**
+   * The base64url SHA-256 of the verified client certificate of the call's connection (RFC 8705's
+   * `x5t#S256`), or `undefined` without one; asked only for a certificate-bound token.
+   */
+  peerCertificateSha256(): string | undefined;
   /** What `authorize` is asked about, once the token verified and the scopes suffice. */
   authorizeRequest(claims: Readonly<JWTPayload>): Request;
 }
@@ -64,6 +71,8 @@ function afterVerify<Request>(
 ): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
+  const bindingDenial = parts.certificateBinding.check(call.method, claims, () => call.peerCertificateSha256());
+  if (bindingDenial !== undefined) return refused(bindingDenial, claims);
   const scopeDenial = parts.policy.check(call.method, claims, rule);
   if (scopeDenial !== undefined || parts.authorize === undefined)
     return scopeDenial === undefined ? { denial: undefined, claims, isPublic: false } : refused(scopeDenial, claims);

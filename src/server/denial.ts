@@ -22,7 +22,9 @@ export const statusCode = Object.freeze({
  * `malformed_token`, `algorithm_not_allowed`, `unknown_key`, `bad_signature`, `token_expired`,
  * `token_not_yet_valid`, `wrong_issuer`, `wrong_audience`, `wrong_token_type`, `invalid_claims`,
  * `stream_token_expired`, `unknown_issuer` (a JWT whose `iss` no configured issuer has), `token_inactive`
- * (introspection answered `active: false`). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
+ * (introspection answered `active: false`), `certificate_mismatch` (a token bound to a client certificate,
+ * RFC 8705, from a connection without that certificate), `token_not_bound` (an unbound token for a method
+ * in `requireBoundTokens`). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
  * `authorize_denied`. `UNAVAILABLE`: `keys_unavailable`,
  * `introspection_unavailable` (the introspection endpoint could not answer). `INTERNAL`: `authorize_failed`.
  */
@@ -49,7 +51,9 @@ export type DenialReason =
   | 'authorize_failed'
   | 'unknown_issuer'
   | 'token_inactive'
-  | 'introspection_unavailable';
+  | 'introspection_unavailable'
+  | 'certificate_mismatch'
+  | 'token_not_bound';
 
 const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
 

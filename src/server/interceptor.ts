@@ -4,6 +4,7 @@ import {
   ServerInterceptingCall,
   type Metadata,
   type Responder,
+  type ServerInterceptingCallInterface,
   type ServerInterceptor,
   type ServerListener,
 } from '@grpc/grpc-js';
@@ -17,6 +18,7 @@ import { streamExpired, undecided } from './denial.js';
 import { atWallTime } from './expiry-timer.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { resolveOptions, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
+import { getPeerIdentity } from './peer-identity.js';
 import { Policy } from './policy.js';
 
 /**
@@ -79,6 +81,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
     authenticator,
     maxTokenBytes: settings.maxTokenBytes,
     authorize: settings.authorize,
+    certificateBinding: settings.certificateBinding,
   };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
@@ -94,7 +97,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
 
     const admit = (metadata: Metadata, next: (metadata: Metadata) => void): void => {
       const settle = (decision: Decision): void => {
-        report(settings.onDecision, method, decision);
+        report(settings.onDecision, method, decision, nextCall);
         if (decision.denial !== undefined) return call.sendStatus(grpcStatusOf(decision.denial));
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
@@ -102,7 +105,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
         }
         next(metadata);
       };
-      const decision = decide(parts, new GrpcCallToDecide(method, metadata));
+      const decision = decide(parts, new GrpcCallToDecide(method, metadata, nextCall));
       if (decision instanceof Promise) decision.then(settle, () => settle(internalFailure));
       else settle(decision);
     };
@@ -114,7 +117,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
       return atWallTime(settings.clock, validUntilMs, () => {
         // The stream's claims, so that the audit record names whose stream ended.
         const decision: Decision = { denial: streamExpired, claims, isPublic: false };
-        report(settings.onDecision, method, decision);
+        report(settings.onDecision, method, decision, nextCall);
         call.sendStatus(grpcStatusOf(streamExpired));
       });
     };
@@ -144,14 +147,19 @@ class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
   constructor(
     readonly method: string,
     readonly metadata: Metadata,
+    readonly call: ServerInterceptingCallInterface,
   ) {}
 
   authorization(): readonly unknown[] {
     return this.metadata.get('authorization');
   }
 
+  peerCertificateSha256(): string | undefined {
+    return getPeerIdentity(this.call)?.certificateSha256;
+  }
+
   authorizeRequest(claims: Readonly<JWTPayload>): AuthorizeRequest {
-    return { claims, method: this.method, metadata: this.metadata };
+    return { claims, method: this.method, metadata: this.metadata, peer: getPeerIdentity(this.call) };
   }
 }
 

@@ -11,8 +11,10 @@ import {
 import { systemClock, type Clock } from '../common/clock.js';
 import { AuthConfigError } from '../common/config-error.js';
 import { defaultMaxTokenBytes } from './bearer.js';
+import { CertificateBinding } from './certificate-binding.js';
 import type { DenialReason } from './denial.js';
 import { resolveIssuers, shorthandNames, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
+import type { PeerIdentity } from './peer-identity.js';
 import type { MethodPolicy } from './policy.js';
 import { defaultMaxCachedTokens } from './verified-cache.js';
 
@@ -24,6 +26,8 @@ export interface AuthorizeRequest {
   readonly method: string;
   /** The request metadata (read it; changes are not seen by the decision). */
   readonly metadata: Metadata;
+  /** The verified client certificate of the call's connection (mutual TLS), else `undefined`. */
+  readonly peer: PeerIdentity | undefined;
 }
 
 /** One decision, given to `onDecision`. It never holds the token. */
@@ -47,6 +51,11 @@ export interface AuthDecision {
   readonly subject: string | undefined;
   /** The issuer that verified the token (its `iss`); `undefined` when no token verified. */
   readonly issuer: string | undefined;
+  /**
+   * The verified client certificate of the call's connection (mutual TLS, see `getPeerIdentity`);
+   * `undefined` without one, and on Connect servers.
+   */
+  readonly peer: PeerIdentity | undefined;
 }
 
 /**
@@ -113,6 +122,14 @@ export interface CommonServerAuthOptions<Request> {
   requestTimeoutMs?: number;
   /** Where time is read and stream-expiry timers are set. Default: the system clock. Tests pass a `ManualClock`. */
   clock?: Clock;
+  /**
+   * Methods that accept only tokens bound to the caller's client certificate (RFC 8705 §3, a `cnf`
+   * with `x5t#S256`): `true` for every method, or full method paths and `'/package.Service/*'`
+   * wildcards; an unbound token there is refused `UNAUTHENTICATED` (`token_not_bound`). Whatever this
+   * says, a bound token is accepted only from a connection whose verified client certificate has its
+   * thumbprint (`certificate_mismatch` otherwise). Default `false`.
+   */
+  requireBoundTokens?: boolean | readonly string[];
 }
 
 /** Every option name, for the unknown-name check. */
@@ -133,6 +150,7 @@ const optionNames: readonly string[] = Object.freeze([
     'jwksRefetchCooldownSec',
     'requestTimeoutMs',
     'clock',
+    'requireBoundTokens',
   ] satisfies (keyof ServerAuthOptions)[]),
 ]);
 
@@ -150,6 +168,7 @@ export interface ResolvedOptions<Request = unknown> {
   readonly jwksRefetchCooldownSec: number;
   readonly requestTimeoutMs: number;
   readonly clock: Clock;
+  readonly certificateBinding: CertificateBinding;
 }
 
 /**
@@ -179,6 +198,7 @@ export function resolveOptions<Request>(options: unknown, where: string): Resolv
     jwksRefetchCooldownSec: number('jwksRefetchCooldownSec', 30, { min: 0, max: 86_400 }),
     requestTimeoutMs: number('requestTimeoutMs', 5000, { min: 1, max: 600_000, integer: true }),
     clock: clockOf(given.clock, where),
+    certificateBinding: new CertificateBinding(given.requireBoundTokens, where),
   };
 }
 

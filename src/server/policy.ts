@@ -22,7 +22,7 @@ export const defaultPublicMethods: readonly string[] = Object.freeze([
 ]);
 
 /** `/package.Service/Method` or `/package.Service/*`. */
-const policyPath = /^\/[A-Za-z_][\w.]*\/(?:[A-Za-z_]\w*|\*)$/;
+export const policyPath = /^\/[A-Za-z_][\w.]*\/(?:[A-Za-z_]\w*|\*)$/;
 
 /** What a path of the policy asks: a scope rule, or no token at all. */
 type Rule = { readonly kind: 'allOf' | 'anyOf'; readonly scopes: readonly string[] } | { readonly kind: 'public' };
@@ -115,7 +115,7 @@ export class Policy {
 }
 
 /** `'/pkg.Service/'` of a method path or wildcard. */
-function serviceOf(path: string): string {
+export function serviceOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/') + 1);
 }
 

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import type { MockTokenServer } from '../../src/testing/index.js';
+import { createTestCertificates, type MockTokenServer } from '../../src/testing/index.js';
 import type { ChildResult } from '../helpers/child-process.js';
 import { bundledCli } from '../helpers/cli-bundle.js';
 import { runtimePackages } from '../helpers/runtime-packages.js';
@@ -260,6 +260,31 @@ describe('grpc-oauth2 verify (the CLI, as a child process)', { concurrency: 2 },
     assert.equal(required.code, 1);
     assert.match(required.stdout, /^refused: UNAUTHENTICATED wrong_token_type: bearer token type is not at\+jwt\n/);
     assert.equal(notRequired.code, 0, notRequired.stdout);
+  });
+
+  it('--client-certificate: a certificate-bound token passes with its certificate, certificate_mismatch without or with another', async (t) => {
+    const keys = await startKeyServer(t);
+    const certs = await createTestCertificates();
+    const [mine, other] = await Promise.all([certs.issueClientCertificate(), certs.issueClientCertificate()]);
+    const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'mine.pem'), mine.cert);
+    writeFileSync(join(dir, 'other.pem'), other.cert);
+    writeFileSync(join(dir, 'empty.pem'), '');
+    const token = await keys.sign({ aud: audience, cnf: { 'x5t#S256': mine.sha256 } });
+    const [own, foreign, none, empty] = await Promise.all([
+      grpcOauth2(t, verifyArgs(keys.issuer, '--client-certificate', join(dir, 'mine.pem')), { input: token }),
+      grpcOauth2(t, verifyArgs(keys.issuer, '--client-certificate', join(dir, 'other.pem')), { input: token }),
+      grpcOauth2(t, verifyArgs(keys.issuer), { input: token }),
+      grpcOauth2(t, verifyArgs(keys.issuer, '--client-certificate', join(dir, 'empty.pem')), { input: token }),
+    ]);
+    assert.equal(own.code, 0, own.stdout);
+    for (const refused of [foreign, none]) {
+      assert.equal(refused.code, 1);
+      assert.match(refused.stdout, /^refused: UNAUTHENTICATED certificate_mismatch: /);
+    }
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--client-certificate .*empty\.pem holds no PEM certificate/);
   });
 
   it('--method with --policy: allowed when the scopes fit, PERMISSION_DENIED naming the missing scope when not', async (t) => {

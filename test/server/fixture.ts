@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import type { TokenManager } from '../../src/index.js';
-import { createTestCertificates, type MockTokenServer } from '../../src/testing/index.js';
+import { createTestCertificates, type MockTokenServer, type TestCertificates } from '../../src/testing/index.js';
 import {
   createServerAuthInterceptor,
   getAuthClaims,
@@ -186,6 +186,8 @@ export async function startAuthServer(
     serverOptions?: grpc.ServerOptions;
     /** Run by the Unary handler with what getAuthClaims gave it (what it throws fails the call). */
     onUnary?: (claims: Readonly<JWTPayload> | undefined) => void;
+    /** Server credentials made from the test certificates (default: TLS without client certificates). */
+    credentials?: (certs: TestCertificates) => grpc.ServerCredentials;
   } = {},
 ): Promise<AuthServer> {
   const certs = await (certificates ??= createTestCertificates());
@@ -225,7 +227,14 @@ export async function startAuthServer(
       callback(null, reply(healthCheckPath, see(healthCheckPath, 'entry', call) || 'SERVING'));
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const port = await listenOnLoopback(server, certs);
+  const port =
+    extra.credentials === undefined
+      ? await listenOnLoopback(server, certs)
+      : await new Promise<number>((resolve, reject) =>
+          server.bindAsync('127.0.0.1:0', extra.credentials!(certs), (err, bound) =>
+            err ? reject(err) : resolve(bound),
+          ),
+        );
   const clients = new Set<grpc.Client>();
   t.after(() => {
     for (const client of clients) client.close();

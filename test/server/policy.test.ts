@@ -163,6 +163,7 @@ describe('onDecision', () => {
         internalDetails: '',
         subject: 'orders-svc',
         issuer: keys.issuer,
+        peer: undefined,
       },
       {
         method: methodPaths.unary,
@@ -173,6 +174,7 @@ describe('onDecision', () => {
         internalDetails: 'missing scope orders.read',
         subject: 'orders-svc',
         issuer: keys.issuer,
+        peer: undefined,
       },
       {
         method: methodPaths.unary,
@@ -183,6 +185,7 @@ describe('onDecision', () => {
         internalDetails: 'no bearer token: the call has no authorization metadata',
         subject: undefined,
         issuer: undefined,
+        peer: undefined,
       },
     ]);
     assert.ok(!JSON.stringify(decisions).includes(token.split('.')[2]!));

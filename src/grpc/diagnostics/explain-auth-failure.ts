@@ -203,6 +203,10 @@ function rejectedHint(facts: Facts, server: ServerSide): string {
     case 'bad_signature':
     case 'algorithm_not_allowed':
       return `the server could not verify the token's signature (${facts.serverReason}); does it trust the keys of issuer ${server.issuer ?? '(none)'}?`;
+    case 'certificate_mismatch':
+      return "the token is bound to a client certificate (RFC 8705) other than the one this connection presented: fetch tokens with the certificate the channel uses (tlsClientCertificate = the channel's certFile and keyFile); after a renewal the next token is bound to the new one";
+    case 'token_not_bound':
+      return "the server takes only certificate-bound tokens for this method: get them over mutual TLS (clientAuthMethod 'tls_client_auth' with tlsClientCertificate) and call over a channel with the same certificate";
     case 'stream_token_expired':
       return 'the stream outlived its token (the server ends streams when the token expires); open a new stream';
     case undefined:
