@@ -10,6 +10,7 @@ import { resolveOptions } from '../server/options.js';
 import { Policy } from '../server/policy.js';
 import { connectErrorOf } from './denial-error.js';
 import { claimsKey } from './server-claims.js';
+import { peerKey } from './server-peer.js';
 import type { ConnectAuthorizeRequest, ConnectServerAuthOptions } from './server-options.js';
 import { endingAtExpiry } from './stream-expiry.js';
 
@@ -82,7 +83,7 @@ export function createConnectServerAuthInterceptor(options: ConnectServerAuthOpt
   const interceptor: Interceptor = (next) => async (request) => {
     const method = `/${request.service.typeName}/${request.method.name}`;
     const decision = await decisionOf(parts, method, request);
-    report(settings.onDecision, method, decision);
+    report(settings.onDecision, method, decision, () => request.contextValues.get(peerKey));
     if (decision.denial !== undefined) throw connectErrorOf(decision.denial);
     request.contextValues.set(claimsKey, decision.claims);
     const { claims } = decision;
@@ -92,7 +93,8 @@ export function createConnectServerAuthInterceptor(options: ConnectServerAuthOpt
     if (validUntilMs === Infinity) return next(request);
     return endingAtExpiry(next, request, settings.clock, validUntilMs, () => {
       // The stream's claims, so that the audit record names whose stream ended.
-      report(settings.onDecision, method, { denial: streamExpired, claims, isPublic: false });
+      const expired = { denial: streamExpired, claims, isPublic: false };
+      report(settings.onDecision, method, expired, () => request.contextValues.get(peerKey));
       return connectErrorOf(streamExpired);
     });
   };
@@ -113,9 +115,14 @@ async function decisionOf(
       const value = request.header.get('authorization');
       return value === null ? [] : [value];
     },
-    // Connect's handler context has no TLS socket: a certificate-bound token finds no certificate here.
-    peerCertificateSha256: () => undefined,
-    authorizeRequest: (claims) => ({ claims, method, headers: request.header }),
+    // Set by connectPeerContextValues in the adapter's contextValues; else no certificate is known.
+    peerCertificateSha256: () => request.contextValues.get(peerKey)?.certificateSha256,
+    authorizeRequest: (claims) => ({
+      claims,
+      method,
+      headers: request.header,
+      peer: request.contextValues.get(peerKey),
+    }),
   };
   try {
     return await decide(parts, call);

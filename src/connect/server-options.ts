@@ -2,6 +2,7 @@
 // rule that sees the request's `Headers` instead of grpc-js metadata.
 import type { JWTPayload } from 'jose';
 import type { CommonServerAuthOptions } from '../server/options.js';
+import type { PeerIdentity } from '../server/peer-identity.js';
 
 /** What `authorize` is asked about on a Connect server: a call whose token verified and whose scopes suffice. */
 export interface ConnectAuthorizeRequest {
@@ -11,6 +12,8 @@ export interface ConnectAuthorizeRequest {
   readonly method: string;
   /** The request headers (read them; changes are not seen by the decision). */
   readonly headers: Headers;
+  /** The verified client certificate of the call's connection, when the adapter uses `connectPeerContextValues`. */
+  readonly peer: PeerIdentity | undefined;
 }
 
 /**

@@ -4,15 +4,15 @@ import { describeThrown } from '../common/describe.js';
 import type { Decision } from './decision.js';
 import { statusCode } from './denial.js';
 import type { AuthDecision } from './options.js';
-import { getPeerIdentity, type CallWithAuthContext } from './peer-identity.js';
+import type { PeerIdentity } from './peer-identity.js';
 
 const debug = debuglog('grpc-oauth2');
 
 /**
  * The audit record of `decision`: never the token, and a `subject` only from verified claims; `peer`
- * from the grpc-js call `peerOf` when there is one.
+ * from `peerOf` (read only when a record is made) when the transport knows the caller's certificate.
  */
-export function auditRecord(method: string, decision: Decision, peerOf?: CallWithAuthContext): AuthDecision {
+export function auditRecord(method: string, decision: Decision, peerOf?: () => PeerIdentity | undefined): AuthDecision {
   const { denial, claims, isPublic } = decision;
   return Object.freeze({
     method,
@@ -23,7 +23,7 @@ export function auditRecord(method: string, decision: Decision, peerOf?: CallWit
     internalDetails: denial?.internalDetails ?? '',
     subject: typeof claims?.sub === 'string' ? claims.sub : undefined,
     issuer: typeof claims?.iss === 'string' ? claims.iss : undefined,
-    peer: peerOf === undefined ? undefined : getPeerIdentity(peerOf),
+    peer: peerOf?.(),
   });
 }
 
@@ -35,7 +35,7 @@ export function report(
   onDecision: ((decision: AuthDecision) => void) | undefined,
   method: string,
   decision: Decision,
-  peerOf?: CallWithAuthContext,
+  peerOf?: () => PeerIdentity | undefined,
 ): void {
   const { denial } = decision;
   if (denial !== undefined && debug.enabled)

@@ -18,7 +18,7 @@ import { streamExpired, undecided } from './denial.js';
 import { atWallTime } from './expiry-timer.js';
 import { grpcStatusOf } from './grpc-status.js';
 import { resolveOptions, type AuthorizeRequest, type ServerAuthOptions } from './options.js';
-import { getPeerIdentity } from './peer-identity.js';
+import { getPeerIdentity, type PeerIdentity } from './peer-identity.js';
 import { Policy } from './policy.js';
 
 /**
@@ -88,6 +88,8 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
     const method = descriptor.path;
     // A unary call needs no expiry timer, so none of the hooks that clear it: the cheapest call.
     const endsAtExpiry = settings.endStreamsAtExpiry && (descriptor.requestStream || descriptor.responseStream);
+    // Only for the audit record: no closure per call without an onDecision hook.
+    const peerOf = settings.onDecision && ((): PeerIdentity | undefined => getPeerIdentity(nextCall));
     let expiry: TimerHandle | undefined;
     let ended = false;
     const end = (): void => {
@@ -97,7 +99,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
 
     const admit = (metadata: Metadata, next: (metadata: Metadata) => void): void => {
       const settle = (decision: Decision): void => {
-        report(settings.onDecision, method, decision, nextCall);
+        report(settings.onDecision, method, decision, peerOf);
         if (decision.denial !== undefined) return call.sendStatus(grpcStatusOf(decision.denial));
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
@@ -117,7 +119,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
       return atWallTime(settings.clock, validUntilMs, () => {
         // The stream's claims, so that the audit record names whose stream ended.
         const decision: Decision = { denial: streamExpired, claims, isPublic: false };
-        report(settings.onDecision, method, decision, nextCall);
+        report(settings.onDecision, method, decision, peerOf);
         call.sendStatus(grpcStatusOf(streamExpired));
       });
     };

@@ -10,8 +10,10 @@ import type { HandlerContext, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { JWTPayload } from 'jose';
 import {
+  connectPeerContextValues,
   createConnectServerAuthInterceptor,
   getConnectAuthClaims,
+  getConnectPeerIdentity,
   type AuthDecision,
   type ConnectServerAuthInterceptor,
   type ConnectServerAuthOptions,
@@ -22,10 +24,11 @@ import { audience, echoPolicy, startKeyServer, type KeyServer } from '../server/
 import { testCertificates } from './connect-fixture.js';
 import { EchoReplySchema, EchoRequestSchema, EchoService, type EchoReply } from './echo-service.js';
 
-/** What one handler saw: its method and the claims getConnectAuthClaims gave it. */
+/** What one handler saw: its method, the claims getConnectAuthClaims gave it and the caller's certificate thumbprint. */
 export interface Sighting {
   readonly method: string;
   readonly claims: Readonly<JWTPayload> | undefined;
+  readonly peerSha256: string | undefined;
 }
 
 export interface AuthConnectServer {
@@ -55,7 +58,14 @@ export const holdOpen = 'hold';
 export async function startAuthConnectServer(
   t: TestContext,
   options: ConnectServerAuthOptions,
-  { before = [] }: { before?: Interceptor[] } = {},
+  {
+    before = [],
+    mutualTls = false,
+  }: {
+    before?: Interceptor[];
+    /** Ask TLS clients for a certificate (the test CA verifies it; none is accepted too) and read it with connectPeerContextValues. */
+    mutualTls?: boolean;
+  } = {},
 ): Promise<AuthConnectServer> {
   const certs = await testCertificates();
   const decisions: AuthDecision[] = [];
@@ -70,7 +80,7 @@ export async function startAuthConnectServer(
   });
   const see = (method: string, context: HandlerContext): string => {
     const claims = getConnectAuthClaims(context);
-    sightings.push({ method, claims });
+    sightings.push({ method, claims, peerSha256: getConnectPeerIdentity(context)?.certificateSha256 });
     return typeof claims?.sub === 'string' ? claims.sub : '-';
   };
   const watch = (context: HandlerContext): (() => void) => {
@@ -81,6 +91,7 @@ export async function startAuthConnectServer(
   const reply = (method: string, text: string): EchoReply => create(EchoReplySchema, { method, text });
   const adapter = connectNodeAdapter({
     interceptors: [...before, interceptor],
+    ...(mutualTls ? { contextValues: (req) => connectPeerContextValues(req) } : {}),
     routes(router) {
       router.service(EchoService, {
         unary(request, context) {
@@ -113,7 +124,11 @@ export async function startAuthConnectServer(
     },
   });
   // HTTP/1.1 too (ALPN), as an Express or Fastify server would serve Connect.
-  const server = http2.createSecureServer({ cert: certs.serverCert, key: certs.serverKey, allowHTTP1: true }, adapter);
+  const clientCertificates = mutualTls ? { ca: certs.caCert, requestCert: true, rejectUnauthorized: false } : {};
+  const server = http2.createSecureServer(
+    { cert: certs.serverCert, key: certs.serverKey, allowHTTP1: true, ...clientCertificates },
+    adapter,
+  );
   const connections = new Set<TLSSocket>();
   server.on('secureConnection', (socket: TLSSocket) => {
     connections.add(socket);
