@@ -27,6 +27,12 @@ export interface ClientCertificate {
   readonly keyBuffer: Buffer;
   /** base64url SHA-256 of the certificate's DER: RFC 8705's `x5t#S256` thumbprint. */
   readonly sha256: string;
+  /**
+   * A renewal of this certificate, as cert-manager makes one: the same subject, SANs (SPIFFE ID
+   * included), validity length and issuer (the same test CA, or self-signed), a new key pair, valid
+   * from now. Write it over the old one with `writeCertificateFiles(...).renew`. Runs `openssl`.
+   */
+  renew(): Promise<ClientCertificate>;
 }
 
 /** The test CA, kept inside the testing kit: its key is never part of a returned object. */
@@ -47,6 +53,9 @@ interface CheckedOptions {
   readonly days: string;
 }
 
+/** Makes one certificate from checked options; `renew()` runs it again. */
+type Issue = (checked: CheckedOptions) => Promise<Omit<ClientCertificate, 'renew'>>;
+
 function checkOptions(options: ClientCertificateOptions, where: string): CheckedOptions {
   checkOptionNames(options, optionNames, `${where} option`);
   const { spiffeId, dnsNames = [], commonName = 'test client', validityDays = 2 } = options as Record<string, unknown>;
@@ -62,7 +71,7 @@ function checkOptions(options: ClientCertificateOptions, where: string): Checked
     ...(spiffeId === undefined ? [] : [`URI:${spiffeId}`]),
     ...(dnsNames as string[]).map((name) => `DNS:${name}`),
   ];
-  return { commonName, sans, days: String(validityDays) };
+  return Object.freeze({ commonName, sans: Object.freeze(sans), days: String(validityDays) });
 }
 
 /** The extensions of a client certificate with `sans`, one per line as openssl's `-extfile` and `-addext` take them. */
@@ -81,16 +90,17 @@ export async function issueClientCertificate(
   options: ClientCertificateOptions = {},
 ): Promise<ClientCertificate> {
   const where = 'issueClientCertificate';
-  const { commonName, sans, days } = checkOptions(options, where);
-  return inTempDir(async (path) => {
-    await Promise.all([
-      writeFile(path('ca.pem'), ca.cert),
-      writeFile(path('ca.key'), ca.key, { mode: 0o600 }),
-      writeFile(path('client.ext'), clientExtensions(sans).join('\n')),
-    ]);
-    await issueSigned(path, 'client', commonName, days, where);
-    return readCertificate(path);
-  });
+  return withRenew(checkOptions(options, where), ({ commonName, sans, days }) =>
+    inTempDir(async (path) => {
+      await Promise.all([
+        writeFile(path('ca.pem'), ca.cert),
+        writeFile(path('ca.key'), ca.key, { mode: 0o600 }),
+        writeFile(path('client.ext'), clientExtensions(sans).join('\n')),
+      ]);
+      await issueSigned(path, 'client', commonName, days, where);
+      return readCertificate(path);
+    }),
+  );
 }
 
 /**
@@ -105,17 +115,24 @@ export async function createSelfSignedClientCertificate(
   options: ClientCertificateOptions = {},
 ): Promise<ClientCertificate> {
   const where = 'createSelfSignedClientCertificate';
-  const { commonName, sans, days } = checkOptions(options, where);
-  const extensions = clientExtensions(sans).flatMap((extension) => ['-addext', extension]);
-  return inTempDir(async (path) => {
-    const out = ['-keyout', path('client.key'), '-out', path('client.pem'), '-days', days];
-    await openssl(['req', '-x509', ...ecKeyArgs, ...out, '-subj', `/CN=${commonName}`, ...extensions], where);
-    return readCertificate(path);
-  });
+  return withRenew(checkOptions(options, where), ({ commonName, sans, days }) =>
+    inTempDir(async (path) => {
+      const out = ['-keyout', path('client.key'), '-out', path('client.pem'), '-days', days];
+      const extensions = clientExtensions(sans).flatMap((extension) => ['-addext', extension]);
+      await openssl(['req', '-x509', ...ecKeyArgs, ...out, '-subj', `/CN=${commonName}`, ...extensions], where);
+      return readCertificate(path);
+    }),
+  );
+}
+
+/** Issues a certificate with `issue`, its `renew()` issuing the next one from the same options. */
+async function withRenew(checked: CheckedOptions, issue: Issue): Promise<ClientCertificate> {
+  const certificate = await issue(checked);
+  return { ...certificate, renew: () => withRenew(checked, issue) };
 }
 
 /** The `client.pem` and `client.key` that openssl wrote, with the certificate's thumbprint. */
-async function readCertificate(path: (name: string) => string): Promise<ClientCertificate> {
+async function readCertificate(path: (name: string) => string): Promise<Omit<ClientCertificate, 'renew'>> {
   const [cert, key] = await Promise.all([readFile(path('client.pem'), 'utf8'), readFile(path('client.key'), 'utf8')]);
   const sha256 = createHash('sha256').update(new X509Certificate(cert).raw).digest('base64url');
   return { cert, key, certBuffer: Buffer.from(cert), keyBuffer: Buffer.from(key), sha256 };
