@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { inspect } from 'node:util';
 import { before, describe, test, type TestContext } from 'node:test';
-import { decodeJwt } from 'jose';
+import { connect } from 'node:net';
+import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
 import {
   ManualClock,
   MockTokenServer,
@@ -261,6 +262,30 @@ describe('MockTokenServer over HTTPS: certificate-bound tokens (RFC 8705 §3)', 
     assert.equal(await cnfOf(server.mtlsEndpointAliases!.token_endpoint, undefined), undefined);
   });
 
+  test('a private_key_jwt client may name the alias as its assertion audience, and is bound by its certificate', async (t) => {
+    const server = await startTlsServer(t);
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    server.addClient({ clientId: 'reports', publicKey });
+    const tokenEndpoint = server.mtlsEndpointAliases!.token_endpoint;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('reports')
+      .setSubject('reports')
+      .setAudience(tokenEndpoint)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti('one')
+      .sign(privateKey);
+    const { status, json } = await send(tokenEndpoint, billing, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(decodeJwt(String(json.access_token)).cnf, { 'x5t#S256': billing.sha256 });
+    assert.equal(server.requests.at(-1)!.authMethod, 'private_key_jwt');
+  });
+
   test('an opaque token carries cnf in its introspection answer', async (t) => {
     const server = await startTlsServer(t, { accessTokenFormat: 'opaque' });
     server.addClient(ordersClient);
@@ -297,6 +322,20 @@ describe('MockTokenServer over HTTPS: certificate-bound tokens (RFC 8705 §3)', 
     assert.equal(seen.includes(keyBody(orders.cert)), false, 'no certificate either, only its thumbprint');
     assert.ok(seen.includes(orders.sha256));
   });
+});
+
+test('close() closes both listeners', async () => {
+  const server = await MockTokenServer.start({ tls: certs });
+  const ports = [server.issuer, server.mtlsEndpointAliases!.token_endpoint].map((url) => Number(new URL(url).port));
+  await server.close();
+  for (const port of ports) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', () => resolve(true));
+    });
+    assert.equal(refused, true, `port ${port} still open`);
+  }
 });
 
 describe('MockTokenServer over HTTPS: bad options', () => {
