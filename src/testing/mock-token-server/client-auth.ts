@@ -149,7 +149,7 @@ export class ClientRegistry {
     const methods = client?.authMethods.filter(isMtlsMethod) ?? [];
     if (client === undefined || methods.length === 0)
       throw new OAuthFailure(401, 'invalid_client', 'client authentication is missing');
-    entry.authMethod = methods[0];
+    entry.authMethod = methods[0]; // what a refusal logs; a success logs the method that proved the client
     entry.authMethod = authenticateByCertificate(client.mtls, methods, presentedCertificate(req), this.#clock);
     return client;
   }

@@ -7,7 +7,7 @@ import { describeType } from '../../common/describe.js';
 import { checkBoolean, checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
 import type { TestCertificates } from '../certificates.js';
 import { clientAuthMethods } from './client-auth.js';
-import { subjectFields } from './mtls-client-auth.js';
+import { isMtlsMethod, subjectFields } from './mtls-client-auth.js';
 import type { MockTlsCertificates } from './mtls-types.js';
 import type {
   MockAccessTokenFormat,
@@ -147,7 +147,7 @@ export function checkClient(client: MockClient, tls: boolean): void {
   const mtlsField = [...names, 'selfSignedCertificates', 'tlsClientCertificateBoundAccessTokens'].find(
     (name) => client[name as keyof MockClient] !== undefined,
   );
-  const mtlsMethod = methods.find((method) => method.includes('tls_client_auth'));
+  const mtlsMethod = methods.find(isMtlsMethod);
   if (!tls && (mtlsField ?? mtlsMethod) !== undefined)
     throw new AuthConfigError(
       `addClient ${mtlsField ?? `authMethods ${mtlsMethod}`} needs a server started with the tls option`,
