@@ -16,8 +16,17 @@ export {
   type MockRequestLogEntry,
   type TokenServerFault,
 } from './mock-token-server/types.js';
+export {
+  type MockClientCertificateAuth,
+  type MockMtlsEndpointAliases,
+  type MockTlsCertificates,
+} from './mock-token-server/mtls-types.js';
 export { createTestCertificates, type TestCertificateOptions, type TestCertificates } from './certificates.js';
-export { type ClientCertificate, type ClientCertificateOptions } from './client-certificates.js';
+export {
+  createSelfSignedClientCertificate,
+  type ClientCertificate,
+  type ClientCertificateOptions,
+} from './client-certificates.js';
 export { writeCertificateFiles, type CertificateFileContents, type CertificateFiles } from './certificate-files.js';
 export { ManualClock } from './manual-clock.js';
 export {

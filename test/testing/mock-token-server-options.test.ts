@@ -95,7 +95,7 @@ describe('registration', () => {
         name: 'AuthConfigError',
         code: 'invalid_option',
         message:
-          /^addClient authMethods: unknown method "client_secret_jwt"; the methods are client_secret_basic, client_secret_post, private_key_jwt$/,
+          /^addClient authMethods: unknown method "client_secret_jwt"; the methods are client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth$/,
       },
     );
   });

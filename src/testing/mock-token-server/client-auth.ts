@@ -3,7 +3,16 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { unverifiedClaims, verifierOf, type AssertionVerifier } from './assertions.js';
-import { OAuthFailure } from './http.js';
+import { OAuthFailure, type Clock } from './http.js';
+import {
+  authenticateByCertificate,
+  boundThumbprint,
+  isMtlsMethod,
+  mtlsMethods,
+  mtlsRegistrationOf,
+  presentedCertificate,
+  type MtlsRegistration,
+} from './mtls-client-auth.js';
 import type { LogEntry, MockAccessTokenFormat, MockClient, MockClientAuthMethod } from './types.js';
 
 /** A federated credential as the server keeps it. */
@@ -14,11 +23,12 @@ export interface TrustedJwtIssuer {
   readonly verifyAlgorithms?: string[];
 }
 
-/** Every client authentication method, in the order discovery lists them. */
+/** Every client authentication method, in the order discovery lists them (the mutual TLS ones only in HTTPS mode). */
 export const clientAuthMethods: readonly MockClientAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
   'private_key_jwt',
+  ...mtlsMethods,
 ];
 const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -32,6 +42,8 @@ export interface RegisteredClient {
   readonly authMethods: readonly MockClientAuthMethod[];
   readonly federated?: TrustedJwtIssuer & { readonly subject: string };
   readonly accessTokenFormat?: MockAccessTokenFormat;
+  /** Its mutual TLS registration (RFC 8705). */
+  readonly mtls: MtlsRegistration;
 }
 
 /** The registered clients of the client-credentials grant, and the check of a request's client authentication. */
@@ -40,9 +52,11 @@ export class ClientRegistry {
   /** `client_id` and `jti` of every client assertion accepted, to refuse replays. */
   readonly #usedAssertionIds = new Set<string>();
   readonly #assertions: AssertionVerifier;
+  readonly #clock: Clock;
 
-  constructor(assertions: AssertionVerifier) {
+  constructor(assertions: AssertionVerifier, clock: Clock) {
     this.#assertions = assertions;
+    this.#clock = clock;
   }
 
   /** Adds `client`, replacing one with the same id. */
@@ -50,6 +64,8 @@ export class ClientRegistry {
     const allowed: MockClientAuthMethod[] = [];
     if (client.clientSecret !== undefined) allowed.push('client_secret_basic', 'client_secret_post');
     if (client.publicKey !== undefined || client.federatedCredential !== undefined) allowed.push('private_key_jwt');
+    const { registration, methods } = mtlsRegistrationOf(client);
+    allowed.push(...methods);
     const verifier = client.publicKey === undefined ? undefined : verifierOf(client.publicKey);
     const federated = client.federatedCredential;
     this.#clients.set(client.clientId, {
@@ -66,6 +82,7 @@ export class ClientRegistry {
         ...verifierOf(federated.publicKey),
       },
       accessTokenFormat: client.accessTokenFormat,
+      mtls: registration,
     });
   }
 
@@ -102,8 +119,7 @@ export class ClientRegistry {
       if (id !== null) entry.clientId = id;
       client = this.#checkSecret(id ?? undefined, body.get('client_secret') ?? '', 'client_secret_post');
     } else {
-      if (body.has('client_id')) entry.clientId = body.get('client_id')!;
-      throw new OAuthFailure(401, 'invalid_client', 'client authentication is missing');
+      client = this.#authenticateByCertificate(req, body, entry);
     }
     const claimedId = body.get('client_id');
     if (claimedId !== null && claimedId !== client.clientId) {
@@ -114,6 +130,27 @@ export class ClientRegistry {
         basic !== undefined,
       );
     }
+    return client;
+  }
+
+  /**
+   * The token `client` (or no client: the JWT-bearer grant) gets on `req`'s connection is bound to
+   * this thumbprint (RFC 8705 §3), if any.
+   */
+  boundThumbprint(req: IncomingMessage, client: RegisteredClient | undefined): string | undefined {
+    return boundThumbprint(presentedCertificate(req), client?.mtls, this.#clock);
+  }
+
+  /** A request with only `client_id`: a client registered for mutual TLS, proven by its certificate. */
+  #authenticateByCertificate(req: IncomingMessage, body: URLSearchParams, entry: LogEntry): RegisteredClient {
+    const id = body.get('client_id');
+    if (id !== null) entry.clientId = id;
+    const client = id === null ? undefined : this.#clients.get(id);
+    const methods = client?.authMethods.filter(isMtlsMethod) ?? [];
+    if (client === undefined || methods.length === 0)
+      throw new OAuthFailure(401, 'invalid_client', 'client authentication is missing');
+    entry.authMethod = methods[0]; // what a refusal logs; a success logs the method that proved the client
+    entry.authMethod = authenticateByCertificate(client.mtls, methods, presentedCertificate(req), this.#clock);
     return client;
   }
 

@@ -94,17 +94,19 @@ export async function grantToken(
   if (grantType === 'client_credentials') {
     const client = await parties.clients.authenticate(req, body, entry);
     const scopes = grantedScopes(body.get('scope'), client.allowedScopes);
-    return parties.issuer.issue(client.clientId, scopes, body, shape, { format: client.accessTokenFormat });
+    const claims = binding(parties, req, client);
+    return parties.issuer.issue(client.clientId, scopes, body, shape, { format: client.accessTokenFormat, claims });
   }
   if (grantType === jwtBearerGrant) {
     entry.authMethod = 'none';
     const { account, scope } = await parties.accounts.verify(body, entry);
-    return parties.issuer.issue(account.clientEmail, grantedScopes(scope, account.allowedScopes), body, shape);
+    const scopes = grantedScopes(scope, account.allowedScopes);
+    return parties.issuer.issue(account.clientEmail, scopes, body, shape, { claims: binding(parties, req, undefined) });
   }
   if (grantType === tokenExchangeGrant) {
     const client = await authenticateIfPresent(parties.clients, req, body, entry);
     const { subject, actor } = await parties.subjectIssuers.verify(body, entry);
-    const claims = actor === undefined ? undefined : { act: { sub: actor } };
+    const claims = { ...(actor === undefined ? {} : { act: { sub: actor } }), ...binding(parties, req, client) };
     const answer = await parties.issuer.issue(
       subject,
       grantedScopes(body.get('scope'), client?.allowedScopes),
@@ -120,6 +122,12 @@ export async function grantToken(
     'unsupported_grant_type',
     'this server supports client_credentials, jwt-bearer and token-exchange',
   );
+}
+
+/** The `cnf` claim (RFC 8705 §3) of a token `client` gets on `req`'s connection, or no claim. */
+function binding(parties: GrantParties, req: IncomingMessage, client: RegisteredClient | undefined): JWTPayload {
+  const thumbprint = parties.clients.boundThumbprint(req, client);
+  return thumbprint === undefined ? {} : { cnf: { 'x5t#S256': thumbprint } };
 }
 
 /** RFC 8693 §2.1 leaves client authentication to the server: a client that presents credentials must pass; a public one may exchange. */

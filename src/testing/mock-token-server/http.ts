@@ -1,7 +1,7 @@
-// The HTTP side of the mock token server: the loopback socket, request bodies, answers, routing and discovery.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// The HTTP side of the mock token server: request bodies, answers, routing and discovery (listeners.ts has the sockets).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
+import type { MockMtlsEndpointAliases } from './mtls-types.js';
 import type { LogEntry, MockDiscovery } from './types.js';
 
 /** Largest request body read, in bytes; a bigger one gets 413. */
@@ -23,50 +23,6 @@ export class OAuthFailure extends Error {
   ) {
     super(description);
   }
-}
-
-/** Resolves with an HTTP server listening on 127.0.0.1, on `port` (default 0: a free one). */
-export async function listenOnLoopback(port = 0): Promise<Server> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return server;
-}
-
-/**
- * Keeps `sockets` to the server's open connections (so `close()` can destroy hanging ones), swallows
- * socket and parser errors, and hands each request to `handle`. A request `handle` rejects gets 500
- * rather than crashing the test run: a bug here, or a fault with unusable headers.
- */
-export function serve(
-  server: Server,
-  sockets: Set<Socket>,
-  clock: Clock,
-  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-): void {
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('error', () => undefined);
-  server.on('clientError', (_err, socket) => socket.destroy());
-  server.on('request', (req, res) => {
-    req.on('error', () => undefined);
-    res.on('error', () => undefined);
-    handle(req, res).catch(() => {
-      try {
-        sendJson(res, clock, 500, { error: 'server_error', error_description: 'mock server failure' });
-      } catch {
-        res.destroy();
-      }
-    });
-  });
 }
 
 /** Path of the token endpoint. */
@@ -123,7 +79,10 @@ export async function route(
   }
 }
 
-/** RFC 8414 metadata; also served as OpenID discovery, which OAuth clients read the same way. */
+/**
+ * RFC 8414 metadata; also served as OpenID discovery, which OAuth clients read the same way. With
+ * `mtlsEndpointAliases` (HTTPS mode), RFC 8705's fields too.
+ */
 export function discoveryMetadata(endpoints: {
   issuer: string;
   tokenEndpoint: string;
@@ -134,6 +93,7 @@ export function discoveryMetadata(endpoints: {
   authMethods: readonly string[];
   assertionAlgorithms: readonly string[];
   scopes: ReadonlySet<string>;
+  mtlsEndpointAliases: MockMtlsEndpointAliases | undefined;
 }): Record<string, unknown> {
   return {
     issuer: endpoints.issuer,
@@ -147,6 +107,8 @@ export function discoveryMetadata(endpoints: {
     revocation_endpoint: endpoints.revocationEndpoint,
     revocation_endpoint_auth_methods_supported: [...endpoints.authMethods],
     scopes_supported: endpoints.scopes.size > 0 ? [...endpoints.scopes] : undefined,
+    tls_client_certificate_bound_access_tokens: endpoints.mtlsEndpointAliases && true,
+    mtls_endpoint_aliases: endpoints.mtlsEndpointAliases && { ...endpoints.mtlsEndpointAliases },
   };
 }
 

@@ -1,9 +1,14 @@
 // Checks of what a test hands the mock (start options, clients, service accounts), so that a
 // misspelled or mistyped option fails at once with its name, as the SDK's own options do, instead of
 // being ignored and leaving the test to fail somewhere else.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { AuthConfigError } from '../../common/config-error.js';
-import { checkBoolean, checkOptionNames } from '../../common/option-checks.js';
+import { describeType } from '../../common/describe.js';
+import { checkBoolean, checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
+import type { TestCertificates } from '../certificates.js';
 import { clientAuthMethods } from './client-auth.js';
+import { isMtlsMethod, subjectFields } from './mtls-client-auth.js';
+import type { MockTlsCertificates } from './mtls-types.js';
 import type {
   MockAccessTokenFormat,
   MockClient,
@@ -33,6 +38,17 @@ const startOptionNames = namesOf<MockTokenServerOptions>({
   discovery: true,
   port: true,
   accessTokenFormat: true,
+  tls: true,
+});
+// A TestCertificates result may be passed as is: its fields other than the three used are ignored.
+const tlsOptionNames = namesOf<TestCertificates>({
+  caCert: true,
+  serverCert: true,
+  serverKey: true,
+  caCertBuffer: true,
+  serverCertBuffer: true,
+  serverKeyBuffer: true,
+  issueClientCertificate: true,
 });
 const clientOptionNames = namesOf<MockClient>({
   clientId: true,
@@ -42,6 +58,11 @@ const clientOptionNames = namesOf<MockClient>({
   authMethods: true,
   federatedCredential: true,
   accessTokenFormat: true,
+  tlsClientAuthSubjectDn: true,
+  tlsClientAuthSanUri: true,
+  tlsClientAuthSanDns: true,
+  selfSignedCertificates: true,
+  tlsClientCertificateBoundAccessTokens: true,
 });
 const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
 const federatedOptionNames = namesOf<MockFederatedCredential>({
@@ -67,14 +88,88 @@ export function checkStartOptions(options: MockTokenServerOptions): void {
   const { port } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
     throw new AuthConfigError('MockTokenServer option port must be an integer from 0 to 65535');
+  if (options.tls !== undefined) checkTls(options.tls);
 }
 
-/** Throws an AuthConfigError for an unknown field or authentication method of `addClient`. */
-export function checkClient(client: MockClient): void {
+/**
+ * Throws an AuthConfigError for `tls` certificates that are missing, unreadable, not matching their
+ * key or not naming 127.0.0.1. Never quotes a value: one is a private key.
+ */
+function checkTls(tls: MockTlsCertificates): void {
+  checkOptionNames(tls, tlsOptionNames, 'MockTokenServer tls option');
+  for (const name of ['caCert', 'serverCert', 'serverKey'] as const) {
+    const value: unknown = tls[name];
+    if ((typeof value !== 'string' && !Buffer.isBuffer(value)) || value.length === 0)
+      throw new AuthConfigError(`MockTokenServer tls.${name} must be PEM text or a Buffer, not ${describeType(value)}`);
+  }
+  const certificate = (name: 'caCert' | 'serverCert'): X509Certificate => {
+    try {
+      return new X509Certificate(tls[name]);
+    } catch {
+      throw new AuthConfigError(`MockTokenServer tls.${name} is not a PEM certificate`);
+    }
+  };
+  certificate('caCert');
+  const server = certificate('serverCert');
+  let matches: boolean;
+  try {
+    matches = server.checkPrivateKey(createPrivateKey(tls.serverKey));
+  } catch {
+    throw new AuthConfigError('MockTokenServer tls.serverKey is not a PEM private key');
+  }
+  if (!matches) throw new AuthConfigError('MockTokenServer tls.serverKey does not match tls.serverCert');
+  if (server.checkIP('127.0.0.1') === undefined)
+    throw new AuthConfigError('MockTokenServer tls.serverCert must name 127.0.0.1 (an IP SAN), where the mock listens');
+}
+
+/**
+ * Throws an AuthConfigError for an unknown field or authentication method of `addClient`, or for
+ * mutual TLS fields that are malformed, ambiguous, or given to a server without `tls`.
+ */
+export function checkClient(client: MockClient, tls: boolean): void {
   checkOptionNames(client, clientOptionNames, 'addClient option');
   checkListOf(client.authMethods, clientAuthMethods, 'addClient authMethods', 'method');
   checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option');
   checkOneOf(client.accessTokenFormat, accessTokenFormats, 'addClient accessTokenFormat');
+  checkBoolean(client.tlsClientCertificateBoundAccessTokens, 'addClient tlsClientCertificateBoundAccessTokens');
+  const names = subjectFields.filter((name) => client[name] !== undefined);
+  for (const name of names) checkNonEmptyString(client[name], `addClient ${name}`);
+  if (names.length > 1)
+    throw new AuthConfigError(
+      `addClient: give one of ${subjectFields.join(', ')}, not ${names.length} (RFC 8705 §2.1.2)`,
+    );
+  const certificates = checkSelfSigned(client.selfSignedCertificates);
+  const methods = client.authMethods ?? [];
+  if (methods.includes('tls_client_auth') && names.length === 0)
+    throw new AuthConfigError(`addClient authMethods tls_client_auth needs one of ${subjectFields.join(', ')}`);
+  if (methods.includes('self_signed_tls_client_auth') && certificates === 0)
+    throw new AuthConfigError('addClient authMethods self_signed_tls_client_auth needs selfSignedCertificates');
+  const mtlsField = [...names, 'selfSignedCertificates', 'tlsClientCertificateBoundAccessTokens'].find(
+    (name) => client[name as keyof MockClient] !== undefined,
+  );
+  const mtlsMethod = methods.find(isMtlsMethod);
+  if (!tls && (mtlsField ?? mtlsMethod) !== undefined)
+    throw new AuthConfigError(
+      `addClient ${mtlsField ?? `authMethods ${mtlsMethod}`} needs a server started with the tls option`,
+    );
+}
+
+/** The number of certificates in `selfSignedCertificates`; throws unless each is a PEM certificate. */
+function checkSelfSigned(value: unknown): number {
+  if (value === undefined) return 0;
+  const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value];
+  if (list.length === 0)
+    throw new AuthConfigError('addClient selfSignedCertificates must hold at least one certificate');
+  list.forEach((pem, index) => {
+    try {
+      if (typeof pem !== 'string') throw new TypeError();
+      new X509Certificate(pem);
+    } catch {
+      const where = typeof value === 'string' ? '' : `[${index}]`;
+      throw new AuthConfigError(`addClient selfSignedCertificates${where} is not a PEM certificate`);
+    }
+  });
+  return list.length;
 }
 
 /** Throws an AuthConfigError for an unknown option or endpoint of `failNext`. */

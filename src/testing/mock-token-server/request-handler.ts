@@ -6,6 +6,8 @@ import { FaultQueue } from './faults.js';
 import { advertisedScopes, grantTypes, type GrantParties } from './grants.js';
 import { discoveryMetadata, route, type Clock } from './http.js';
 import { answerIntrospectionRequest, answerRevocationRequest } from './introspection.js';
+import type { ListenerKind } from './listeners.js';
+import { isMtlsMethod, presentedCertificate } from './mtls-client-auth.js';
 import type { MockTokenServer } from './server.js';
 import { answerTokenRequest } from './token-endpoint.js';
 import type { LogEntry, MockFaultEndpoint } from './types.js';
@@ -34,12 +36,13 @@ export function newServerState(clock: Clock, parties: GrantParties): ServerState
   };
 }
 
-/** Logs, counts and answers one request to `server`. */
+/** Logs, counts and answers one request to `server` that came to `listener`. */
 export async function handleRequest(
   server: MockTokenServer,
   state: ServerState,
   req: IncomingMessage,
   res: ServerResponse,
+  listener: ListenerKind,
 ): Promise<void> {
   const { clock, parties, faults, requestCounts } = state;
   const entry: LogEntry = {
@@ -47,6 +50,9 @@ export async function handleRequest(
     method: req.method ?? '',
     path: (req.url ?? '/').split('?')[0] ?? '/',
   };
+  if (listener === 'mtls') entry.mtlsAlias = true;
+  const certificate = presentedCertificate(req);
+  if (certificate !== undefined) entry.certificateSha256 = certificate.sha256;
   state.log.push(entry);
   res.on('finish', () => (entry.status = res.statusCode));
   const status = { clients: parties.clients, issuer: parties.issuer, clock };
@@ -72,7 +78,7 @@ export async function handleRequest(
 
 /** The discovery document `server` serves, as its parties stand now. */
 function metadataOf(server: MockTokenServer, parties: GrantParties): Record<string, unknown> {
-  const { issuer, tokenEndpoint, introspectionEndpoint, revocationEndpoint, jwksUri } = server;
+  const { issuer, tokenEndpoint, introspectionEndpoint, revocationEndpoint, jwksUri, mtlsEndpointAliases } = server;
   return discoveryMetadata({
     issuer,
     tokenEndpoint,
@@ -80,8 +86,9 @@ function metadataOf(server: MockTokenServer, parties: GrantParties): Record<stri
     revocationEndpoint,
     jwksUri,
     grantTypes,
-    authMethods: clientAuthMethods,
+    authMethods: clientAuthMethods.filter((method) => mtlsEndpointAliases !== undefined || !isMtlsMethod(method)),
     assertionAlgorithms,
     scopes: advertisedScopes(parties),
+    mtlsEndpointAliases,
   });
 }

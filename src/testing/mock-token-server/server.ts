@@ -1,14 +1,14 @@
 // MockTokenServer: the public class. It owns the state and wires the HTTP side, client
 // authentication, grants, token status endpoints and faults together; each of those lives in the
 // file named for it.
-import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { JWK, JWTPayload } from 'jose';
 import { checkBoolean } from '../../common/option-checks.js';
 import { AssertionVerifier } from './assertions.js';
 import { ClientRegistry } from './client-auth.js';
 import { ServiceAccountRegistry, type GrantParties } from './grants.js';
-import { introspectionPath, listenOnLoopback, revocationPath, serve, tokenPath } from './http.js';
+import { introspectionPath, revocationPath, tokenPath } from './http.js';
+import { Listeners } from './listeners.js';
+import type { MockMtlsEndpointAliases } from './mtls-types.js';
 import {
   checkClient,
   checkFaultOptions,
@@ -70,7 +70,7 @@ import type {
  * ```
  */
 export class MockTokenServer {
-  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  /** `http://127.0.0.1:<port>` (`https://` with the `tls` option), without a trailing slash. */
   readonly issuer: string;
   /** `issuer + '/oauth2/token'`. */
   readonly tokenEndpoint: string;
@@ -84,62 +84,57 @@ export class MockTokenServer {
   tokenLifetimeSec: number;
   /** The discovery documents served; see {@link MockTokenServerOptions.discovery}. */
   readonly discovery: MockDiscovery;
+  /** With `tls`: RFC 8705's `mtls_endpoint_aliases`, as in discovery (see `MockTlsCertificates`); else `undefined`. */
+  readonly mtlsEndpointAliases: MockMtlsEndpointAliases | undefined;
 
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #listeners: Listeners;
   readonly #state: ServerState;
   readonly #parties: GrantParties;
   readonly #signingAlg: 'RS256' | 'ES256';
   #omitExpiresIn = false;
   #closed: Promise<void> | undefined;
 
-  private constructor(server: Server, options: MockTokenServerOptions, key: SigningKey) {
-    this.#server = server;
-    this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  private constructor(listeners: Listeners, options: MockTokenServerOptions, key: SigningKey) {
+    this.#listeners = listeners;
+    this.issuer = listeners.origin;
     this.tokenEndpoint = `${this.issuer}${tokenPath}`;
     this.introspectionEndpoint = `${this.issuer}${introspectionPath}`;
     this.revocationEndpoint = `${this.issuer}${revocationPath}`;
     this.jwksUri = `${this.issuer}/.well-known/jwks.json`;
+    this.mtlsEndpointAliases = listeners.mtlsEndpointAliases;
     this.tokenLifetimeSec = options.tokenLifetimeSec ?? 3600;
     this.omitExpiresIn = options.omitExpiresIn ?? false;
     this.discovery = options.discovery ?? 'both';
     const clock = options.clock ?? { now: () => Date.now() };
     this.#signingAlg = options.signingAlg ?? 'RS256';
-    const assertions = new AssertionVerifier([this.issuer, this.tokenEndpoint], clock);
-    this.#parties = {
-      clients: new ClientRegistry(assertions),
-      accounts: new ServiceAccountRegistry(assertions),
-      subjectIssuers: new SubjectTokenIssuers(assertions),
-      issuer: new TokenIssuer({
-        key,
-        issuer: this.issuer,
-        defaultAudience: options.audience,
-        defaultFormat: options.accessTokenFormat,
-        clock,
-      }),
-    };
+    const audiences = [this.issuer, this.tokenEndpoint, this.mtlsEndpointAliases?.token_endpoint];
+    this.#parties = partiesOf(audiences, key, this.issuer, options, clock);
     this.#state = newServerState(clock, this.#parties);
-    serve(server, this.#sockets, clock, (req, res) => handleRequest(this, this.#state, req, res));
+    listeners.serve(clock, (req, res, listener) => handleRequest(this, this.#state, req, res, listener));
   }
 
   /**
-   * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a fresh signing key. Call `close()` when done.
-   * @throws AuthConfigError (as a rejection) for an unknown option, naming it and the likely intended one.
+   * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a fresh signing key; with
+   * `tls`, over HTTPS, plus the mutual TLS listener on a free port. Call `close()` when done.
+   * @throws AuthConfigError (as a rejection) for an unknown option, naming it and the likely intended
+   * one, and for `tls` certificates that are unreadable, do not match their key or do not name 127.0.0.1.
    */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
     checkStartOptions(options);
     const key = await generateSigningKey(options.signingAlg ?? 'RS256');
-    return new MockTokenServer(await listenOnLoopback(options.port), options, key);
+    return new MockTokenServer(await Listeners.open(options.port, options.tls), options, key);
   }
 
   /**
    * Registers a client of the client-credentials grant, replacing one with the same id. Any client
-   * may also call the introspection endpoint, and revoke its own tokens.
-   * @throws AuthConfigError for an unknown field, authentication method or token format, or when
-   * `publicKey` cannot be read as an asymmetric key.
+   * may also call the introspection endpoint, and revoke its own tokens. With the `tls` option, a
+   * client may authenticate with its certificate instead (RFC 8705; see `MockClientCertificateAuth`).
+   * @throws AuthConfigError for an unknown field, authentication method or token format, when
+   * `publicKey` cannot be read as an asymmetric key, for mutual TLS fields without the `tls` option,
+   * more than one `tlsClientAuth*` name, or a self-signed certificate that is not PEM.
    */
   addClient(client: MockClient): void {
-    checkClient(client);
+    checkClient(client, this.mtlsEndpointAliases !== undefined);
     this.#parties.clients.add(client);
   }
 
@@ -254,13 +249,38 @@ export class MockTokenServer {
     return true;
   }
 
-  /** Stops the server and destroys every open connection, hanging ones included. Idempotent. */
+  /** Stops the server (both listeners) and destroys every open connection, hanging ones included. Idempotent. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
+    if (this.#closed === undefined) {
       for (const queue of Object.values(this.#state.faults)) queue.releaseDelays();
-      this.#server.close(() => resolve());
-      for (const socket of this.#sockets) socket.destroy();
-    });
+      this.#closed = this.#listeners.close();
+    }
     return this.#closed;
   }
+}
+
+/** Who may get tokens and who signs them, for a server at `issuer` whose assertions name one of `audiences`. */
+function partiesOf(
+  audiences: (string | undefined)[],
+  key: SigningKey,
+  issuer: string,
+  options: MockTokenServerOptions,
+  clock: NonNullable<MockTokenServerOptions['clock']>,
+): GrantParties {
+  const assertions = new AssertionVerifier(
+    audiences.filter((audience) => audience !== undefined),
+    clock,
+  );
+  return {
+    clients: new ClientRegistry(assertions, clock),
+    accounts: new ServiceAccountRegistry(assertions),
+    subjectIssuers: new SubjectTokenIssuers(assertions),
+    issuer: new TokenIssuer({
+      key,
+      issuer,
+      defaultAudience: options.audience,
+      defaultFormat: options.accessTokenFormat,
+      clock,
+    }),
+  };
 }

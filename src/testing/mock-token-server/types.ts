@@ -1,8 +1,13 @@
 // The public shapes of the mock token server: its options, what it registers, its faults and its log.
 import type { CryptoKey, JWK } from 'jose';
+import type { MockClientCertificateAuth, MockTlsCertificates } from './mtls-types.js';
 
-/** Client authentication methods the mock server accepts at its token endpoint. */
-export type MockClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+/**
+ * Client authentication methods the mock server accepts at its token endpoint; the last two (RFC 8705
+ * mutual TLS) only with the `tls` option.
+ */
+export type MockClientAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
 
 /**
  * What the token endpoint issues as access tokens: `'jwt'`, JWTs signed with the server's key, which a
@@ -53,6 +58,12 @@ export interface MockTokenServerOptions {
   discovery?: MockDiscovery;
   /** Port to listen on, on 127.0.0.1. Default 0: a free port (read it from `issuer`). */
   port?: number;
+  /**
+   * Serve HTTPS with mutual TLS (RFC 8705) instead of plain HTTP: pass `await createTestCertificates()`
+   * as is, or {@link MockTlsCertificates} of your own. See {@link MockTlsCertificates} for what changes.
+   * Default: plain HTTP, no mutual TLS.
+   */
+  tls?: MockTlsCertificates;
 }
 
 /** Which discovery documents a {@link MockTokenServer} serves; see {@link MockTokenServerOptions.discovery}. */
@@ -64,8 +75,11 @@ export type MockEchoPart = 'authorization' | 'body' | 'secret' | 'assertion';
 /** Where in its answer an `echo` fault puts what it sends back; see {@link TokenServerFault}. */
 export type MockEchoPlace = 'error' | 'error_description' | 'www-authenticate';
 
-/** A client of the client-credentials grant; see {@link MockTokenServer.addClient}. */
-export interface MockClient {
+/**
+ * A client of the client-credentials grant; see {@link MockTokenServer.addClient}. Its mutual TLS
+ * fields (for a server started with `tls`) are those of {@link MockClientCertificateAuth}.
+ */
+export interface MockClient extends MockClientCertificateAuth {
   /** The `client_id`. */
   readonly clientId: string;
   /** Secret for `client_secret_basic` and `client_secret_post`. */
@@ -229,6 +243,10 @@ export interface MockRequestLogEntry {
   readonly subject?: string;
   /** Token exchange: the `actor_token_type` sent, if any. */
   readonly actorTokenType?: string;
+  /** base64url SHA-256 of the client certificate the connection presented (verified or not), if any. */
+  readonly certificateSha256?: string;
+  /** `true` when the request came to the `mtls_endpoint_aliases` listener (HTTPS mode). */
+  readonly mtlsAlias?: true;
   /** Introspection and revocation: the `token_type_hint` sent, if any. */
   readonly tokenTypeHint?: string;
   /** Introspection: whether the answer said the token is active; unset when no answer was given. */
