@@ -5,7 +5,7 @@
 // there its mTLS feature binds the tokens of the client registered for it to that certificate
 // (RFC 8705 §3, `cnf.x5t#S256`).
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -64,11 +64,11 @@ function clientCertificate(ctx: { readonly socket: unknown }) {
   return ctx.socket instanceof TLSSocket ? ctx.socket.getPeerX509Certificate() : undefined;
 }
 
-function listen(server: Server | ReturnType<typeof createHttpsServer>): Promise<number> {
+function listen(server: Server | HttpsServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
-function close(server: Server | ReturnType<typeof createHttpsServer>): Promise<void> {
+function close(server: Server | HttpsServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
