@@ -47,7 +47,11 @@ export function createTokenManager(servers: ServerAddresses, extra: TokenManager
 
 /** The limit: the same client sending a precomputed `authorization` header, no token logic at all. */
 export function staticHeaderClient(servers: ServerAddresses, authorization: string): BenchClient {
-  const client = new grpc.Client(servers.grpcAddress, tlsCredentials(servers), channelOptions);
+  return withStaticHeader(new grpc.Client(servers.grpcAddress, tlsCredentials(servers), channelOptions), authorization);
+}
+
+/** `client` (its connection) with calls that carry a precomputed `authorization` header. */
+export function withStaticHeader(client: grpc.Client, authorization: string): BenchClient {
   return {
     client,
     metadata() {
@@ -56,6 +60,16 @@ export function staticHeaderClient(servers: ServerAddresses, authorization: stri
       return metadata;
     },
   };
+}
+
+/** A client of a mutual-TLS port at `address`, trusting `caCert` and presenting `certificate`. */
+export function mutualTlsClient(
+  address: string,
+  caCert: string,
+  certificate: { readonly keyBuffer: Buffer; readonly certBuffer: Buffer },
+): grpc.Client {
+  const credentials = grpc.credentials.createSsl(Buffer.from(caCert), certificate.keyBuffer, certificate.certBuffer);
+  return new grpc.Client(address, credentials, channelOptions);
 }
 
 /**
@@ -188,7 +202,7 @@ export async function openClients<V extends ClientVariant>(
   >;
 }
 
-/** Closes every client of {@link openClients}. */
+/** Closes every client of {@link openClients} (or of the server benchmark's), each connection once. */
 export function closeClients(clients: Readonly<Record<string, BenchClient>>): void {
-  for (const bench of Object.values(clients)) bench.client.close();
+  for (const client of new Set(Object.values(clients).map((bench) => bench.client))) client.close();
 }

@@ -2,14 +2,15 @@
 // variants, each profiled in the server process over its calls after a warm-up, and the functions
 // whose self time (or bytes allocated) per call differ most between the first variant and each other:
 //   node --import tsx bench/profile-server.ts [variant ...] [--heap] [--calls=50000]
-// Variants (auth-server/protocol.ts): passThrough, passThroughTwin, sdkCached, sdkUncached, diy;
-// default `passThrough sdkCached`. Profiles go to .tmp/profile/server-<variant>.cpuprofile (or
+// Variants (auth-server/protocol.ts): passThrough, passThroughTwin, sdkCached, sdkUncached, diy,
+// sdkOpaqueCached, sdkMtlsUnbound, sdkMtlsBound; default `passThrough sdkCached`. Profiles go to .tmp/profile/server-<variant>.cpuprofile (or
 // .heapprofile); Chrome DevTools opens them. The CPU profiler samples every 100 µs and adds its own
 // cost to every variant; compare the differences, not the totals.
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AuthServerProcess } from './auth-server/auth-server-process.js';
-import { serverVariants, tokenKindOf, type ServerVariant } from './auth-server/protocol.js';
+import { serverVariants, type ServerVariant } from './auth-server/protocol.js';
+import { closeClients } from './clients.js';
 import { closedLoop } from './lib/calls.js';
 import { largestFirst, perCallBySite, type ProfileKind } from './lib/profiles.js';
 
@@ -60,11 +61,11 @@ async function main(): Promise<void> {
   await mkdir(profileDir, { recursive: true });
   const server = await AuthServerProcess.start();
   try {
-    const clients = await server.openClients(variants.map(tokenKindOf));
+    const clients = await server.openClients(variants);
     const bundle = await readFile(server.bundleFile, 'utf8');
     const bySite = new Map<ServerVariant, Map<string, number>>();
     for (const variant of variants) {
-      const client = clients[tokenKindOf(variant)];
+      const client = clients[variant];
       await server.begin(variant);
       await closedLoop(client, { concurrency, stop: { calls: warmupCalls } });
       await server.end();
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       const profile: unknown = JSON.parse(await readFile(file, 'utf8'));
       bySite.set(variant, sourceNamed(perCallBySite(kind, profile, count.calls), server.bundleFile, bundle));
     }
-    for (const client of Object.values(clients)) client.client.close();
+    closeClients(clients);
     const [first, ...others] = variants;
     for (const variant of others) {
       console.log(`\n${variant} against ${first}: ${kind === 'cpu' ? 'µs of self time' : 'bytes allocated'} per call`);

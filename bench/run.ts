@@ -75,7 +75,8 @@ const sections: Readonly<Record<string, { readonly title: string; readonly run: 
     run: ({ plan }) => sharedCache(plan),
   },
   server: {
-    title: 'receiving side: server CPU per call (pass-through, SDK cached and uncached, do-it-yourself)',
+    title:
+      'receiving side: server CPU per call (pass-through, SDK cached and uncached, do-it-yourself, mutual TLS and bound tokens)',
     run: ({ plan }) => serverCpu(plan),
   },
 };

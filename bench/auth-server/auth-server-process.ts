@@ -2,10 +2,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type * as grpc from '@grpc/grpc-js';
 import { bundleForNode } from '../../test/helpers/node-bundle.js';
 import { TokenManager } from '../../src/index.js';
-import { staticHeaderClient, type BenchClient } from '../clients.js';
+import { createTestCertificates, writeCertificateFiles, type ClientCertificate } from '../../src/testing/index.js';
+import { mutualTlsClient, staticHeaderClient, withStaticHeader, type BenchClient } from '../clients.js';
 import type { ProfileKind } from '../lib/profiles.js';
+import { boundAccessToken } from './bound-token.js';
 import { IssuerThread } from './issuer-thread.js';
 import type {
   AuthServerCommand,
@@ -16,7 +19,7 @@ import type {
   ServerVariant,
   TokenKind,
 } from './protocol.js';
-import { issuerClient } from './protocol.js';
+import { issuerClient, tokenKindOf, transportOf } from './protocol.js';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 const bundleDir = fileURLToPath(new URL(`../../.tmp/bench-auth-server-${process.pid}/`, import.meta.url));
@@ -34,12 +37,19 @@ async function bundle(): Promise<string> {
   return outfile;
 }
 
+/** The CA that signed the gRPC server's and the issuer's https certificates, and the bench client's certificate. */
+interface BenchTls {
+  readonly caCert: string;
+  readonly client: ClientCertificate;
+}
+
 /** The gRPC server with switchable interceptors, in a child process, and the issuer, in a worker thread. */
 export class AuthServerProcess {
   readonly ready: AuthServerReady;
   /** The bundle the server runs (until {@link stop}): profiles name its lines. */
   readonly bundleFile: string;
   readonly #issuer: IssuerThread;
+  readonly #tls: BenchTls;
   readonly #child: ChildProcess;
   readonly #pending = new Map<
     number,
@@ -48,8 +58,15 @@ export class AuthServerProcess {
   readonly #exited: Promise<unknown>;
   #nextId = 0;
 
-  private constructor(issuer: IssuerThread, child: ChildProcess, ready: AuthServerReady, bundleFile: string) {
+  private constructor(
+    issuer: IssuerThread,
+    child: ChildProcess,
+    ready: AuthServerReady,
+    bundleFile: string,
+    tls: BenchTls,
+  ) {
     this.#issuer = issuer;
+    this.#tls = tls;
     this.#child = child;
     this.ready = ready;
     this.bundleFile = bundleFile;
@@ -70,11 +87,24 @@ export class AuthServerProcess {
 
   /** Starts the issuer, bundles and forks the server process, and waits until it listens. */
   static async start(): Promise<AuthServerProcess> {
-    const issuer = await IssuerThread.start();
+    // One CA for the gRPC server, the issuer's https port and the bench client's certificate.
+    const certs = await createTestCertificates();
+    const tls: BenchTls = { caCert: certs.caCert, client: await certs.issueClientCertificate({ commonName: 'bench' }) };
+    const issuer = await IssuerThread.start({ cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert });
     try {
       const { issuer: issuerUrl, resources } = issuer.addresses;
       const bundleFile = await bundle();
-      const start: AuthServerStart = { issuer: issuerUrl, audience: resources.jwt, opaqueAudience: resources.opaque };
+      const { certFile, keyFile, caFile } = await writeCertificateFiles(`${bundleDir}tls`, {
+        cert: certs.serverCert,
+        key: certs.serverKey,
+        ca: certs.caCert,
+      });
+      const start: AuthServerStart = {
+        issuer: issuerUrl,
+        audience: resources.jwt,
+        opaqueAudience: resources.opaque,
+        tlsFiles: { certFile, keyFile, caFile },
+      };
       const child = fork(bundleFile, [JSON.stringify(start)], {
         execArgv: [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -86,7 +116,7 @@ export class AuthServerProcess {
         );
       });
       child.removeAllListeners('exit');
-      return new AuthServerProcess(issuer, child, ready, bundleFile);
+      return new AuthServerProcess(issuer, child, ready, bundleFile, tls);
     } catch (error) {
       await issuer.close();
       await rm(bundleDir, { recursive: true, force: true });
@@ -95,31 +125,62 @@ export class AuthServerProcess {
   }
 
   /**
-   * A client per token kind, sending an access token the issuer gave for that kind's resource (by
-   * the SDK's TokenManager) as a static header: the client's own cost is not what is measured.
+   * A client per variant of `variants`, sending an access token the issuer gave for the variant's
+   * token kind as a static header: the client's own cost is not what is measured. The TLS variants
+   * share a connection per token kind; the mutual-TLS variants share one connection, presenting the
+   * bench client's certificate, so that they differ in their tokens only.
    */
-  async openClients(kinds: readonly TokenKind[]): Promise<Record<TokenKind, BenchClient>> {
-    const { tokenEndpoint, resources } = this.#issuer.addresses;
-    const clients: Partial<Record<TokenKind, BenchClient>> = {};
-    for (const kind of new Set(kinds)) {
-      const tokens = new TokenManager({
-        tokenEndpoint,
-        clientId: issuerClient.clientId,
-        clientSecret: issuerClient.clientSecret,
-        scopes: [issuerClient.scope],
-        resource: resources[kind],
-        allowInsecureRequests: true,
-      });
-      try {
-        clients[kind] = staticHeaderClient(
-          { grpcAddress: this.ready.grpcAddress, tokenEndpoint, caCert: this.ready.caCert },
-          `Bearer ${(await tokens.getToken()).accessToken}`,
-        );
-      } finally {
-        tokens.close();
+  async openClients<V extends ServerVariant>(variants: readonly V[]): Promise<Record<V, BenchClient>> {
+    const authorization = new Map<TokenKind, string>();
+    for (const kind of new Set(variants.map(tokenKindOf))) authorization.set(kind, `Bearer ${await this.#token(kind)}`);
+    const { tokenEndpoint } = this.#issuer.addresses;
+    const servers = { grpcAddress: this.ready.grpcAddress, tokenEndpoint, caCert: this.#tls.caCert };
+    const tls = new Map<TokenKind, BenchClient>();
+    let mutual: grpc.Client | undefined;
+    const clients: Partial<Record<V, BenchClient>> = {};
+    for (const variant of variants) {
+      const kind = tokenKindOf(variant);
+      const header = authorization.get(kind)!;
+      if (transportOf(variant) === 'mtls') {
+        mutual ??= mutualTlsClient(this.ready.mtlsAddress, this.#tls.caCert, this.#tls.client);
+        clients[variant] = withStaticHeader(mutual, header);
+      } else {
+        if (!tls.has(kind)) tls.set(kind, staticHeaderClient(servers, header));
+        clients[variant] = tls.get(kind);
       }
     }
-    return clients as Record<TokenKind, BenchClient>;
+    return clients as Record<V, BenchClient>;
+  }
+
+  /** An access token of `kind` from the issuer. */
+  async #token(kind: TokenKind): Promise<string> {
+    const { tokenEndpoint, mtlsTokenEndpoint, resources } = this.#issuer.addresses;
+    const { clientId, boundClientId, clientSecret, scope } = issuerClient;
+    if (kind === 'boundJwt') {
+      const { caCert, client } = this.#tls;
+      return boundAccessToken({
+        tokenEndpoint: mtlsTokenEndpoint,
+        caCert,
+        certificate: client,
+        clientId: boundClientId,
+        clientSecret,
+        scope,
+        resource: resources[kind],
+      });
+    }
+    const tokens = new TokenManager({
+      tokenEndpoint,
+      clientId,
+      clientSecret,
+      scopes: [scope],
+      resource: resources[kind],
+      allowInsecureRequests: true,
+    });
+    try {
+      return (await tokens.getToken()).accessToken;
+    } finally {
+      tokens.close();
+    }
   }
 
   /** Installs `variant` and starts counting the server's CPU time and allocations (and profiling, if asked). */

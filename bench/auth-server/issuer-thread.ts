@@ -6,7 +6,7 @@
 // nothing of the other sections once the thread is gone.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { IssuerAddresses } from './issuer.js';
+import type { IssuerAddresses, IssuerTls } from './issuer.js';
 
 const workerEntry = new URL('./issuer-worker.ts', import.meta.url).href;
 
@@ -19,10 +19,11 @@ export class IssuerThread {
     this.addresses = addresses;
   }
 
-  static async start(): Promise<IssuerThread> {
+  /** Starts the issuer; `tls` is its https port's certificate and the CA it verifies client certificates with. */
+  static async start(tls: IssuerTls): Promise<IssuerThread> {
     // The worker loads TypeScript through tsx's API: a worker does not inherit the `--import tsx` hooks.
     const boot = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(workerEntry)}, ${JSON.stringify(import.meta.url)}))`;
-    const worker = new Worker(boot, { eval: true });
+    const worker = new Worker(boot, { eval: true, workerData: tls });
     const [addresses] = (await Promise.race([
       once(worker, 'message'),
       once(worker, 'error').then(([error]) => Promise.reject(error as Error)),

@@ -1,8 +1,13 @@
 // The authorization server of the server benchmark (run by issuer-worker.ts): oidc-provider on 127.0.0.1 (plain http, as in
 // the tests), issuing RS256 access tokens by the client-credentials grant. A resource (RFC 8707)
 // gets JWT access tokens; a second one gets opaque tokens, for variant (e) once introspection lands.
+// The same provider also answers on an https port that verifies the caller's TLS client certificate:
+// there its mTLS feature binds the tokens of the client registered for it to that certificate
+// (RFC 8705 §3, `cnf.x5t#S256`).
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { TokenKind } from './protocol.js';
 import { issuerClient } from './protocol.js';
@@ -12,8 +17,20 @@ export interface IssuerAddresses {
   /** `http://127.0.0.1:<port>`: its discovery document is at `/.well-known/openid-configuration`. */
   readonly issuer: string;
   readonly tokenEndpoint: string;
+  /**
+   * The same token endpoint on the https port, which asks for the caller's TLS client certificate;
+   * the tokens of `issuerClient.boundClientId` are bound to it.
+   */
+  readonly mtlsTokenEndpoint: string;
   /** The resource to ask for per token kind; also the `aud` of the JWTs. */
   readonly resources: Readonly<Record<TokenKind, string>>;
+}
+
+/** PEM of the https port's certificate and key, and of the CA that verifies client certificates there. */
+export interface IssuerTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
 }
 
 export interface Issuer extends IssuerAddresses {
@@ -38,7 +55,25 @@ async function loadOidcProvider(): Promise<OidcProviderModule> {
 const resources: Readonly<Record<TokenKind, string>> = {
   jwt: 'https://orders.bench.example',
   opaque: 'https://orders-opaque.bench.example',
+  // The same resource: a bound token differs from a `jwt` one only by its `cnf`.
+  boundJwt: 'https://orders.bench.example',
 };
+
+/** A token endpoint's caller's verified client certificate, for oidc-provider's `features.mTLS.getCertificate`. */
+function clientCertificate(ctx: { readonly socket: unknown }) {
+  return ctx.socket instanceof TLSSocket ? ctx.socket.getPeerX509Certificate() : undefined;
+}
+
+function listen(server: Server | HttpsServer): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+function close(server: Server | HttpsServer): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
 
 /**
  * Runs `work` with oidc-provider's start-up notices left out of the bench's output: the Node 20
@@ -61,10 +96,12 @@ async function withoutProviderNotices<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function startIssuer(): Promise<Issuer> {
+export async function startIssuer(tls: IssuerTls): Promise<Issuer> {
   const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://127.0.0.1:${await listen(server)}`;
+  // rejectUnauthorized: only a certificate of the bench's CA gets through, as a real mTLS endpoint would have it.
+  const mtlsServer = createHttpsServer({ ...tls, requestCert: true, rejectUnauthorized: true });
+  const mtlsTokenEndpoint = `https://127.0.0.1:${await listen(mtlsServer)}/token`;
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'bench-rs256', alg: 'RS256', use: 'sig' };
   const provider = await withoutProviderNotices(async () => {
@@ -80,6 +117,15 @@ export async function startIssuer(): Promise<Issuer> {
           response_types: [],
           scope: issuerClient.scope,
         },
+        {
+          client_id: issuerClient.boundClientId,
+          client_secret: issuerClient.clientSecret,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+          scope: issuerClient.scope,
+          tls_client_certificate_bound_access_tokens: true,
+        },
       ],
       scopes: [issuerClient.scope],
       ttl: { ClientCredentials: 3600 },
@@ -87,6 +133,7 @@ export async function startIssuer(): Promise<Issuer> {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         introspection: { enabled: true },
+        mTLS: { enabled: true, certificateBoundAccessTokens: true, getCertificate: clientCertificate },
         resourceIndicators: {
           enabled: true,
           useGrantedResource: () => true,
@@ -106,14 +153,14 @@ export async function startIssuer(): Promise<Issuer> {
     });
   });
   server.on('request', provider.callback());
+  mtlsServer.on('request', provider.callback());
   return {
     issuer,
     tokenEndpoint: `${issuer}/token`,
+    mtlsTokenEndpoint,
     resources,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await Promise.all([close(server), close(mtlsServer)]);
+    },
   };
 }

@@ -1,19 +1,31 @@
-// The server benchmark's server process: a TLS grpc-js echo server on 127.0.0.1 whose interceptor is
-// switched between the variants of variants.ts, and nothing else. Its CPU time is counted round by
-// round (`begin` to `end`), apart from the client's and the issuer's, which run in the bench process.
-// Started by AuthServerProcess with fork(), with an AuthServerStart as its argument.
+// The server benchmark's server process: a grpc-js echo server on 127.0.0.1, on a TLS port and a
+// mutual-TLS port, whose interceptor is switched between the variants of variants.ts, and nothing
+// else. Its CPU time is counted round by round (`begin` to `end`), apart from the client's and the
+// issuer's, which run in the bench process. Started by AuthServerProcess with fork(), with an
+// AuthServerStart as its argument.
+import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { createTestCertificates } from '../../src/testing/index.js';
+import { withConnectionPeers } from '../../src/server/connection-peers.js';
 import { countAllocation } from '../lib/allocation.js';
 import { startProfile } from '../lib/profiles.js';
 import { echoService } from '../server/echo-service.js';
-import { announceReady, listenTls, startChild, stopServers } from '../server/server-child.js';
+import { announceReady, listen, listenTls, startChild, stopServers } from '../server/server-child.js';
 import type { AuthServerReady, AuthServerStart, AuthServerReply, AuthServerRequest, RoundCount } from './protocol.js';
 import { buildInterceptors } from './variants.js';
 
+/**
+ * The mutual-TLS port's credentials: the client must present a certificate of the CA in `caFile`,
+ * and each connection's certificate is read once (withConnectionPeers), as the SDK's server
+ * credentials do. To become `createMtlsServerCredentials({ certFile, keyFile, caFile,
+ * requireClientCertificate: true })` from ./server once that is public: a one-line change.
+ */
+async function mutualTlsCredentials({ certFile, keyFile, caFile }: AuthServerStart['tlsFiles']) {
+  const [cert, key, ca] = await Promise.all([readFile(certFile), readFile(keyFile), readFile(caFile)]);
+  return withConnectionPeers(grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true));
+}
+
 async function main(): Promise<void> {
-  const { issuer, audience, opaqueAudience } = JSON.parse(process.argv[2]!) as AuthServerStart;
-  const certs = await createTestCertificates();
+  const { issuer, audience, opaqueAudience, tlsFiles } = JSON.parse(process.argv[2]!) as AuthServerStart;
   const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
     jwks_uri: string;
   };
@@ -28,7 +40,11 @@ async function main(): Promise<void> {
       callback(null, call.request);
     },
   } satisfies grpc.UntypedServiceImplementation);
-  const grpcAddress = await listenTls(server, certs);
+  const grpcAddress = await listenTls(server, {
+    serverCertBuffer: await readFile(tlsFiles.certFile),
+    serverKeyBuffer: await readFile(tlsFiles.keyFile),
+  });
+  const mtlsAddress = await listen(server, await mutualTlsCredentials(tlsFiles));
 
   let endRound: (() => RoundCount) | undefined;
   let writeProfile: (() => Promise<void>) | undefined;
@@ -71,7 +87,7 @@ async function main(): Promise<void> {
         return stopServers(server, () => reply(id));
     }
   });
-  announceReady({ type: 'ready', grpcAddress, caCert: certs.caCert } satisfies AuthServerReady);
+  announceReady({ type: 'ready', grpcAddress, mtlsAddress } satisfies AuthServerReady);
 }
 
 startChild('bench auth server', main);

@@ -25,29 +25,53 @@ export const serverVariants = [
    * issuer's introspection calls inactive (or the in-flight cap refuses): every call is refused.
    */
   'sdkOpaqueFlood',
+  /**
+   * `createServerAuthInterceptor` as 'sdkCached', on the mutual-TLS port (its calls' auth context read
+   * once per connection), with a token that is not bound to a certificate: no binding check.
+   */
+  'sdkMtlsUnbound',
+  /**
+   * The same options on the same mutual-TLS connection, with a token whose `cnf['x5t#S256']` is the
+   * bench client's certificate thumbprint: the binding check on every call, and nothing else differs.
+   */
+  'sdkMtlsBound',
 ] as const;
 
 /** Variants whose calls are all refused (no handler runs): their CPU is per call made, not per call answered. */
 export const refusedVariants: ReadonlySet<ServerVariant> = new Set(['sdkOpaqueFlood']);
 export type ServerVariant = (typeof serverVariants)[number];
 
-/** The kind of access token a call to each variant carries. */
-export type TokenKind = 'jwt' | 'opaque';
+/**
+ * The kind of access token a call to each variant carries: `boundJwt` is a JWT for the same resource
+ * as `jwt`, bound to the bench client's certificate (RFC 8705).
+ */
+export type TokenKind = 'jwt' | 'opaque' | 'boundJwt';
 
 export function tokenKindOf(variant: ServerVariant): TokenKind {
   switch (variant) {
     case 'sdkOpaqueCached':
     case 'sdkOpaqueFlood':
       return 'opaque';
+    case 'sdkMtlsBound':
+      return 'boundJwt';
     default:
       return 'jwt';
   }
+}
+
+/** The connection a variant's calls take: TLS, or mutual TLS with the bench client's certificate. */
+export type Transport = 'tls' | 'mtls';
+
+export function transportOf(variant: ServerVariant): Transport {
+  return variant === 'sdkMtlsUnbound' || variant === 'sdkMtlsBound' ? 'mtls' : 'tls';
 }
 
 /** The one client registered with the issuer, and the scope its tokens carry. */
 export const issuerClient = {
   clientId: 'bench-server-client',
   clientSecret: 'bench-server-client-secret',
+  /** The same client's second registration, whose tokens the issuer binds to its TLS client certificate. */
+  boundClientId: 'bench-server-bound-client',
   scope: 'orders.read',
 } as const;
 
@@ -59,6 +83,11 @@ export interface AuthServerStart {
   readonly audience: string;
   /** The `aud` of its opaque access tokens (another resource), in their introspection answers. */
   readonly opaqueAudience: string;
+  /**
+   * The gRPC server's certificate, key and the CA that signed it and the bench client's certificate,
+   * as files (the key not on the command line).
+   */
+  readonly tlsFiles: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 /** Sent once by the server process when the gRPC server listens. */
@@ -66,8 +95,8 @@ export interface AuthServerReady {
   readonly type: 'ready';
   /** `127.0.0.1:<port>` of the TLS gRPC server. */
   readonly grpcAddress: string;
-  /** PEM of the CA that signed the gRPC server's certificate. */
-  readonly caCert: string;
+  /** `127.0.0.1:<port>` of the same server's mutual-TLS port, which asks for a client certificate and verifies it. */
+  readonly mtlsAddress: string;
 }
 
 export type AuthServerCommand =

@@ -33,12 +33,15 @@ function introspecting({ issuer, opaqueAudience }: VariantContext): grpc.ServerI
   });
 }
 
+/** The SDK as a user configures it: the issuer's discovery document gives the JWKS (http on loopback here). */
+function cached({ issuer, audience }: VariantContext): grpc.ServerInterceptor {
+  return createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true });
+}
+
 const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.ServerInterceptor>> = {
   passThrough: () => passThrough,
   passThroughTwin: () => (descriptor, nextCall) => passThrough(descriptor, nextCall),
-  // As a user configures it: the issuer's discovery document gives the JWKS (http on loopback here).
-  sdkCached: ({ issuer, audience }) =>
-    createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true }),
+  sdkCached: cached,
   sdkUncached: ({ issuer, audience }) =>
     createServerAuthInterceptor({ issuer, audience, methods, allowInsecureRequests: true, maxCachedTokens: 0 }),
   diy: ({ issuer, audience, jwksUri }) => createDiyServerInterceptor({ jwksUri, issuer, audience, methods }),
@@ -47,6 +50,9 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
   sdkOpaqueCached: (context) => introspecting(context),
   // Its own interceptor (own caches), for the flood of made-up tokens.
   sdkOpaqueFlood: (context) => introspecting(context),
+  // Each its own interceptor (own cache), as sdkCached; certificate-bound tokens are checked by default.
+  sdkMtlsUnbound: cached,
+  sdkMtlsBound: cached,
 };
 
 /** One interceptor per variant. */

@@ -1,12 +1,13 @@
 // The receiving side's CPU per unary call: the server process's own CPU time (process.cpuUsage()
 // around each round, in that process) over the calls its handler answered, for each interceptor
-// variant of auth-server/protocol.ts, rotated round by round on one TLS connection. The client runs
-// in the bench process and sends one RS256 access token from oidc-provider as a static header.
+// variant of auth-server/protocol.ts, rotated round by round on one TLS connection (one mutual-TLS
+// connection for the mTLS variants). The client runs in the bench process and sends one RS256
+// access token from oidc-provider as a static header.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { AuthServerProcess } from '../auth-server/auth-server-process.js';
-import { refusedVariants, serverVariants, tokenKindOf, type ServerVariant } from '../auth-server/protocol.js';
-import type { BenchClient } from '../clients.js';
+import { refusedVariants, serverVariants, type ServerVariant } from '../auth-server/protocol.js';
+import { closeClients, type BenchClient } from '../clients.js';
 import { closedLoop } from '../lib/calls.js';
 import type { Figure } from '../lib/figure.js';
 import { alternateEach } from '../lib/rounds.js';
@@ -21,6 +22,8 @@ const labels: Readonly<Record<ServerVariant, string>> = {
   diy: 'diy (jose per call)',
   sdkOpaqueCached: 'SDK, opaque token, cached introspection',
   sdkOpaqueFlood: 'SDK, a new made-up opaque token per call',
+  sdkMtlsUnbound: 'SDK, cached, mutual TLS, unbound token',
+  sdkMtlsBound: 'SDK, cached, mutual TLS, certificate-bound token',
 };
 
 /** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
@@ -70,24 +73,18 @@ async function sample(
 export async function serverCpu(plan: Plan): Promise<Figure[]> {
   const server = await AuthServerProcess.start();
   try {
-    const clients = await server.openClients(serverVariants.map(tokenKindOf));
+    const clients = await server.openClients(serverVariants);
     try {
-      const flood = floodClient(clients.opaque);
+      const flood = floodClient(clients.sdkOpaqueFlood);
       const measure = (variant: ServerVariant, calls: number): Promise<Sample> =>
-        sample(
-          server,
-          refusedVariants.has(variant) ? flood : clients[tokenKindOf(variant)],
-          variant,
-          calls,
-          plan.concurrency,
-        );
+        sample(server, refusedVariants.has(variant) ? flood : clients[variant], variant, calls, plan.concurrency);
       for (const variant of serverVariants) await measure(variant, plan.serverWarmupCalls);
       const samples = await alternateEach(plan.serverRounds, serverVariants, (variant) =>
         measure(variant, plan.serverCallsPerSample),
       );
       return figures(samples, plan.serverRounds);
     } finally {
-      for (const client of Object.values(clients)) client.client.close();
+      closeClients(clients);
     }
   } finally {
     await server.stop();
@@ -178,6 +175,25 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       ['sdkOpaqueFlood', 'passThrough'],
       undefined,
       'each refused call costs one introspection request (oidc-provider answers inactive) unless maxConcurrentRequests (64) are in flight; the refusal is cached for inactiveCacheSec',
+    ),
+    compare(
+      'cpuMicros',
+      'server.bound',
+      'server CPU per unary call, certificate-bound token (thumbprint check) vs unbound, same mutual-TLS connection',
+      ['sdkMtlsBound', 'sdkMtlsUnbound'],
+      1.02,
+      "RFC 8705 §3: both tokens from oidc-provider, the bound one from its mTLS token endpoint (cnf x5t#S256 of the bench client's certificate); " +
+        "the server's mTLS port reads a connection's certificate once (withConnectionPeers), so per call the check looks up the connection's thumbprint; " +
+        'resolution as server.a-a',
+    ),
+    compare(
+      'cpuMicros',
+      'server.mtls',
+      'server CPU per unary call, SDK (cached) over mutual TLS vs over TLS',
+      ['sdkMtlsUnbound', 'sdkCached'],
+      undefined,
+      'what mutual TLS itself costs per call, with the same unbound token: the handshakes are in the warm-up, so this is the per-call part ' +
+        "(the mTLS port's credentials add an interceptor that answers getAuthContext() per connection)",
     ),
     compare(
       'allocatedBytes',

@@ -4,12 +4,20 @@ import * as grpc from '@grpc/grpc-js';
 import type { TestCertificates } from '../../src/testing/index.js';
 
 /** Binds `server` with the server certificate of `certs`; resolves with `127.0.0.1:<port>`. */
-export async function listenTls(server: grpc.Server, certs: TestCertificates): Promise<string> {
+export function listenTls(
+  server: grpc.Server,
+  certs: Pick<TestCertificates, 'serverKeyBuffer' | 'serverCertBuffer'>,
+): Promise<string> {
   const credentials = grpc.ServerCredentials.createSsl(
     null,
     [{ private_key: certs.serverKeyBuffer, cert_chain: certs.serverCertBuffer }],
     false,
   );
+  return listen(server, credentials);
+}
+
+/** Binds `server` on a port of 127.0.0.1 with `credentials`; resolves with `127.0.0.1:<port>`. */
+export async function listen(server: grpc.Server, credentials: grpc.ServerCredentials): Promise<string> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
   );
