@@ -60,7 +60,10 @@ export class CertificateBinding {
     const bound: unknown = (confirmation as Record<string, unknown>)['x5t#S256'];
     // A cnf of another kind (a DPoP key's `jkt`) does not bind the token to a certificate.
     if (bound === undefined) return this.requiredFor(method) ? notBound : undefined;
-    if (typeof bound !== 'string' || !thumbprint.test(bound)) return badConfirmation;
-    return peerSha256() === bound ? undefined : mismatch;
+    if (typeof bound !== 'string') return badConfirmation;
+    // A connection's thumbprint is always well-formed: the pattern is needed only to tell a malformed
+    // claim from a mismatch, after the comparison.
+    if (peerSha256() === bound) return undefined;
+    return thumbprint.test(bound) ? mismatch : badConfirmation;
   }
 }

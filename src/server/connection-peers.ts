@@ -20,17 +20,24 @@ type ConnectionInfo = ReturnType<ServerInterceptingCallInterface['getConnectionI
  */
 const tlsWithoutCertificate: AuthContext = Object.freeze({ transportSecurityType: 'ssl' });
 
+/** An open accepted socket, with the addresses it was accepted on and its auth context once read. */
+interface Tracked {
+  readonly remoteAddress: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  context: AuthContext | undefined;
+}
+
 /**
- * Accepted sockets by their address pair, while they are open. grpc-js tells a call only the
- * addresses of its connection (`getConnectionInfo()`), and Node builds a new certificate object
- * each time it is asked (about 17 µs on a 2-core machine): to read a connection's certificate once,
- * the socket behind a call has to be found from its addresses. Node publishes every accepted socket
- * on the `net.server.socket` diagnostics channel; an entry leaves the map when its socket closes, and
- * a socket that takes over an address pair replaces the entry, so a new connection never inherits an
- * old one's identity.
+ * Open accepted sockets by their remote port (then told apart by the other addresses). grpc-js tells a
+ * call only the addresses of its connection (`getConnectionInfo()`), and Node builds a new certificate
+ * object each time it is asked (about 17 µs on a 2-core machine): to read a connection's certificate
+ * once, the socket behind a call is found from its addresses. Node publishes every accepted socket on
+ * the `net.server.socket` diagnostics channel; an entry leaves when its socket closes, so a new
+ * connection on the same addresses never inherits an old one's identity. Keyed by the port number, not
+ * by a string of all four addresses, which would be built and hashed on every call.
  */
-const socketsByAddresses = new Map<string, Socket>();
-const contexts = new WeakMap<Socket, AuthContext>();
+const openSockets = new Map<number, Tracked[]>();
 let listening = false;
 
 function trackSockets(): void {
@@ -38,29 +45,40 @@ function trackSockets(): void {
   listening = true;
   subscribe('net.server.socket', (message) => {
     const socket = (message as { socket?: Socket }).socket;
-    if (socket?.remotePort === undefined) return; // a pipe: no address pair to find it by
-    const key = addressPair(socket);
-    socketsByAddresses.set(key, socket);
+    const port = socket?.remotePort;
+    if (socket === undefined || port === undefined) return; // a pipe: no addresses to find it by
+    const { remoteAddress, localAddress, localPort } = socket;
+    const tracked: Tracked = { remoteAddress, localAddress, localPort, context: undefined };
+    openSockets.set(port, [...(openSockets.get(port) ?? []), tracked]);
     socket.once('close', () => {
-      if (socketsByAddresses.get(key) === socket) socketsByAddresses.delete(key);
+      const left = (openSockets.get(port) ?? []).filter((entry) => entry !== tracked);
+      if (left.length === 0) openSockets.delete(port);
+      else openSockets.set(port, left);
     });
   });
 }
 
-function addressPair(info: Pick<ConnectionInfo, 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>) {
-  return `${info.remoteAddress}|${info.remotePort}|${info.localAddress}|${info.localPort}`;
+function trackedOf(info: ConnectionInfo): Tracked | undefined {
+  const candidates = info.remotePort === undefined ? undefined : openSockets.get(info.remotePort);
+  if (candidates === undefined) return undefined;
+  for (const entry of candidates)
+    if (
+      entry.localPort === info.localPort &&
+      entry.remoteAddress === info.remoteAddress &&
+      entry.localAddress === info.localAddress
+    )
+      return entry;
+  return undefined;
 }
 
 /** The auth context of `call`'s connection: grpc-js's, read once per connection when the socket is known. */
 function connectionContext(call: ServerInterceptingCallInterface): AuthContext {
-  const info = call.getConnectionInfo();
-  const socket = info.remotePort === undefined ? undefined : socketsByAddresses.get(addressPair(info));
-  const known = socket === undefined ? undefined : contexts.get(socket);
-  if (known !== undefined) return known;
+  const tracked = trackedOf(call.getConnectionInfo());
+  if (tracked?.context !== undefined) return tracked.context;
   const read = call.getAuthContext();
   // These credentials are TLS: a call without a verified certificate came over TLS all the same.
   const context = read?.sslPeerCertificate === undefined ? tlsWithoutCertificate : Object.freeze({ ...read });
-  if (socket !== undefined) contexts.set(socket, context);
+  if (tracked !== undefined) tracked.context = context;
   return context;
 }
 
