@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { decodeJwt } from 'jose';
 import { TokenError, TokenManager, type TokenManagerOptions } from '../../src/index.js';
@@ -84,6 +84,17 @@ async function nextBoundTo(tokens: TokenManager, clock: ManualClock): Promise<un
   return boundTo(tokens);
 }
 
+/** The GRPC_OAUTH2_CERTIFICATE_NOT_RELOADED warnings emitted during the test. */
+function reloadWarnings(t: TestContext): Error[] {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => {
+    if ((warning as { code?: string }).code === 'GRPC_OAUTH2_CERTIFICATE_NOT_RELOADED') warnings.push(warning);
+  };
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  return warnings;
+}
+
 describe('oidc-provider (mTLS): client authentication by a TLS client certificate', () => {
   for (const name of ['pki', 'selfSigned'] as const) {
     it(`gets a token bound to the certificate with ${mtlsClients[name].clientAuthMethod}`, async (t) => {
@@ -133,10 +144,7 @@ describe('oidc-provider (mTLS): client authentication by a TLS client certificat
 
   it('keeps the last good certificate when the renewed pair does not match, reporting it once', async (t) => {
     const { idp, certs, client, files, clock, manager } = await scene(t);
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error): void => void warnings.push(warning);
-    process.on('warning', onWarning);
-    t.after(() => process.off('warning', onWarning));
+    const warnings = reloadWarnings(t);
     const tokens = manager(mtlsClients.pki);
     assert.equal(await boundTo(tokens), client.sha256);
     const next = await certs.issueClientCertificate({ spiffeId });
@@ -144,10 +152,28 @@ describe('oidc-provider (mTLS): client authentication by a TLS client certificat
     for (let i = 0; i < 3; i++) assert.equal(await nextBoundTo(tokens, clock), client.sha256);
     assert.equal(idp.requests.token, 4);
     await new Promise((resolve) => setImmediate(resolve));
-    const reported = warnings.filter((w) => (w as { code?: string }).code === 'GRPC_OAUTH2_CERTIFICATE_NOT_RELOADED');
+    const reported = warnings;
     assert.equal(reported.length, 1);
     assert.match(reported[0]!.message, /keyFile .*tls\.key is not the key of the certificate in certFile/);
     assert.ok(!reported[0]!.message.includes(client.key.split('\n')[1]!));
+  });
+
+  it('keeps the last good certificate while the files are gone, reporting it once when a second read fails too', async (t) => {
+    const { idp, client, files, clock, manager } = await scene(t);
+    const warnings = reloadWarnings(t);
+    const tokens = manager(mtlsClients.pki);
+    assert.equal(await boundTo(tokens), client.sha256);
+    await rm(join(dirname(files.certFile), '..data'));
+    assert.equal(await nextBoundTo(tokens, clock), client.sha256);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(warnings.length, 0, 'one failed read is a renewal under way, not yet a problem');
+    for (let i = 0; i < 2; i++) assert.equal(await nextBoundTo(tokens, clock), client.sha256);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [`tlsClientCertificate: kept the last good certificate: certFile ${files.certFile} does not exist`],
+    );
+    assert.equal(idp.requests.token, 4);
   });
 
   it('presents the certificate through a proxy tunnel (CONNECT)', async (t) => {
