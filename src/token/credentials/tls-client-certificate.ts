@@ -17,7 +17,8 @@ export interface TlsClientCertificateOptions {
   keyFile: string;
   /**
    * Path of the CA certificate(s) that verify the token endpoint's server certificate, PEM; given, they
-   * replace Node's trusted roots for token requests. Default: Node's trusted roots (and `NODE_EXTRA_CA_CERTS`).
+   * replace Node's trusted roots for token and discovery requests. Default: Node's trusted roots (and
+   * `NODE_EXTRA_CA_CERTS`).
    */
   caFile?: string;
 }
