@@ -176,6 +176,27 @@ describe('oidc-provider (mTLS): client authentication by a TLS client certificat
     assert.equal(idp.requests.token, 4);
   });
 
+  it('TokenManager.fromEnv: OAUTH2_TLS_CERT_FILE, OAUTH2_TLS_KEY_FILE and OAUTH2_TLS_CA_FILE', async (t) => {
+    const { idp, client, files, clock } = await scene(t);
+    const vars = {
+      OAUTH2_ISSUER: idp.issuer,
+      OAUTH2_CLIENT_ID: mtlsClients.pki.clientId,
+      OAUTH2_TLS_CERT_FILE: files.certFile,
+      OAUTH2_TLS_KEY_FILE: files.keyFile,
+      OAUTH2_TLS_CA_FILE: files.caFile,
+      OAUTH2_SCOPES: 'orders.read',
+    };
+    const saved = Object.entries(process.env).filter(([name]) => name.startsWith('OAUTH2_'));
+    for (const [name] of saved) delete process.env[name];
+    Object.assign(process.env, vars);
+    t.after(() => {
+      for (const name of Object.keys(vars)) delete process.env[name];
+      for (const [name, value] of saved) process.env[name] = value;
+    });
+    const tokens = closeAfterTest(t, TokenManager.fromEnv({ clock, proxy: false, retry: { retries: 0 } }));
+    assert.equal(await boundTo(tokens), client.sha256);
+  });
+
   it('presents the certificate through a proxy tunnel (CONNECT)', async (t) => {
     const { idp, client, manager } = await scene(t);
     const proxy = await startForwardProxy(t);
