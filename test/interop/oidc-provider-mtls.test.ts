@@ -31,13 +31,14 @@ interface Scene {
   readonly manager: (client: MtlsClient, extra?: TokenManagerOptions) => TokenManager;
 }
 
-async function scene(t: TestContext, { alias = false } = {}): Promise<Scene> {
+async function scene(t: TestContext, { alias = false, opaque = false } = {}): Promise<Scene> {
   const certs = await createTestCertificates();
   const client = await certs.issueClientCertificate({ spiffeId });
   const dir = await mkdtemp(join(tmpdir(), 'token-mtls-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const files = await writeCertificateFiles(join(dir, 'tls'), { cert: client.cert, key: client.key, ca: certs.caCert });
   const idp = await startOidcProvider({
+    ...(opaque && { resources: [{ resource: 'https://orders.example.test', format: 'opaque' }] }),
     mtls: {
       serverCert: certs.serverCert,
       serverKey: certs.serverKey,
@@ -105,6 +106,14 @@ describe('oidc-provider (mTLS): client authentication by a TLS client certificat
       assert.equal(idp.requests.token, 1);
     });
   }
+
+  it('gets an opaque token that introspects as bound to the certificate', async (t) => {
+    const { idp, client, manager } = await scene(t, { opaque: true });
+    const tokens = manager(mtlsClients.pki);
+    const answer = await idp.introspect((await tokens.getToken()).accessToken);
+    assert.equal(answer.active, true);
+    assert.deepEqual(answer.cnf, { 'x5t#S256': client.sha256 });
+  });
 
   it('sends the token request to mtls_endpoint_aliases.token_endpoint when the discovery document has it', async (t) => {
     const { idp, client, manager } = await scene(t, { alias: true });
