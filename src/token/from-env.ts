@@ -18,6 +18,9 @@ const envVariables = {
   OAUTH2_CLIENT_SECRET_FILE: 'clientSecretFile',
   OAUTH2_PRIVATE_KEY_FILE: 'privateKeyFile',
   OAUTH2_CLIENT_ASSERTION_FILE: 'clientAssertionFile',
+  OAUTH2_TLS_CERT_FILE: 'tlsClientCertificate.certFile',
+  OAUTH2_TLS_KEY_FILE: 'tlsClientCertificate.keyFile',
+  OAUTH2_TLS_CA_FILE: 'tlsClientCertificate.caFile',
   OAUTH2_SCOPES: 'scopes',
   OAUTH2_AUDIENCE: 'audience',
   OAUTH2_RESOURCE: 'resource',
@@ -31,7 +34,10 @@ const credentialVariables: readonly EnvVariable[] = [
   'OAUTH2_CLIENT_SECRET_FILE',
   'OAUTH2_PRIVATE_KEY_FILE',
   'OAUTH2_CLIENT_ASSERTION_FILE',
+  'OAUTH2_TLS_CERT_FILE',
 ];
+/** Parts of the TLS client certificate credential besides OAUTH2_TLS_CERT_FILE, which stands for it. */
+const tlsVariables: readonly EnvVariable[] = ['OAUTH2_TLS_KEY_FILE', 'OAUTH2_TLS_CA_FILE'];
 const endpointVariables: readonly EnvVariable[] = ['OAUTH2_ISSUER', 'OAUTH2_TOKEN_ENDPOINT'];
 const credentialOptions = new Set<string>(credentialNames);
 
@@ -76,11 +82,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   }
   if (!overridden([...credentialOptions, 'tokenSource'])) {
     const credentials = given(credentialVariables);
+    const stray = given(tlsVariables);
+    if (stray.length > 0 && !credentials.includes('OAUTH2_TLS_CERT_FILE'))
+      throw new AuthConfigError(`${stray.join(' and ')} set without OAUTH2_TLS_CERT_FILE`);
     if (credentials.length === 0) throw new AuthConfigError(`set one of ${credentialVariables.join(', ')}`);
     if (credentials.length > 1)
       throw new AuthConfigError(`${credentials.join(' and ')} are both set; set only one credential`);
     const credential = credentials[0] as EnvVariable;
-    options[envVariables[credential]] = value(credential);
+    if (credential === 'OAUTH2_TLS_CERT_FILE') options.tlsClientCertificate = tlsFromEnv(value);
+    else options[envVariables[credential]] = value(credential);
   }
   const scopes = value('OAUTH2_SCOPES');
   if (scopes !== undefined) options.scopes = scopes.trim().split(/\s+/);
@@ -96,4 +106,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: FromEnvOverrid
   for (const [key, option] of Object.entries({ ...options, ...overrides }))
     if (option !== undefined) merged[key] = option;
   return merged;
+}
+
+/** `tlsClientCertificate` from OAUTH2_TLS_CERT_FILE, OAUTH2_TLS_KEY_FILE (required with it) and OAUTH2_TLS_CA_FILE. */
+function tlsFromEnv(value: (name: EnvVariable) => string | undefined): Record<string, string> {
+  const keyFile = value('OAUTH2_TLS_KEY_FILE');
+  if (keyFile === undefined) throw new AuthConfigError('OAUTH2_TLS_CERT_FILE is set without OAUTH2_TLS_KEY_FILE');
+  const caFile = value('OAUTH2_TLS_CA_FILE');
+  return { certFile: value('OAUTH2_TLS_CERT_FILE')!, keyFile, ...(caFile === undefined ? {} : { caFile }) };
 }

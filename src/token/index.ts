@@ -11,7 +11,8 @@ export type { GetTokenOptions, TokenProvider } from './token-provider.js';
 export type { TokenSource, TokenRequest, SourcedToken } from './token-source.js';
 export type { Clock, TimerHandle } from '../common/clock.js';
 export type { RetryOptions } from './cache/backoff.js';
-export type { ClientAuthMethod } from './credentials/client-credential.js';
+export type { ClientAuthMethod, MtlsClientAuthMethod } from './credentials/client-credential.js';
+export type { TlsClientCertificateOptions } from './credentials/tls-client-certificate.js';
 export type { PrivateKeyInput } from './credentials/private-key.js';
 export {
   diagnosticsChannels,

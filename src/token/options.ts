@@ -1,7 +1,8 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { AuthConfigError, authConfigError } from '../common/config-error.js';
 import { checkBoolean, checkNonEmptyString, checkOptionNames } from '../common/option-checks.js';
-import type { ClientAuthMethod } from './credentials/client-credential.js';
+import type { ClientAuthMethod, MtlsClientAuthMethod } from './credentials/client-credential.js';
+import type { TlsClientCertificateOptions } from './credentials/tls-client-certificate.js';
 import type { TokenFunction } from './credentials/external-token.js';
 import { checkProxyOption, type ProxyOption } from './http/proxy.js';
 import type { PrivateKeyInput } from './credentials/private-key.js';
@@ -14,7 +15,8 @@ import type { TokenSource } from './token-source.js';
 /**
  * Options of {@link TokenManager}. Give `issuer` (discovery) or `tokenEndpoint`, a `clientId`, and
  * exactly one credential: `clientSecret`, `clientSecretFile`, `privateKey`, `privateKeyFile`,
- * `clientAssertionFile` or `clientAssertion` (none with `tokenExchange`, for a public client).
+ * `clientAssertionFile`, `clientAssertion` or `tlsClientCertificate` (none with `tokenExchange`, for a
+ * public client).
  * Or give a `tokenSource` of your own instead of all of those.
  */
 export interface TokenManagerOptions {
@@ -42,8 +44,25 @@ export interface TokenManagerOptions {
   clientAssertion?: TokenFunction;
   /** `kid` to put in client assertions. Default: the JWK's `kid`, else none. */
   privateKeyId?: string;
-  /** Default: `private_key_jwt` with a private key, else `client_secret_basic`. */
-  clientAuthMethod?: ClientAuthMethod;
+  /**
+   * Default: `tls_client_auth` with `tlsClientCertificate`, `private_key_jwt` with a private key, else
+   * `client_secret_basic`. `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2) need
+   * `tlsClientCertificate`.
+   */
+  clientAuthMethod?: ClientAuthMethod | MtlsClientAuthMethod;
+  /**
+   * The TLS client certificate that authenticates the client to the token endpoint (RFC 8705 §2):
+   * `{ certFile, keyFile }` (PEM; `caFile` too when the token endpoint's certificate needs a CA of its
+   * own), such as a cert-manager Secret volume's files, the same ones `createMtlsChannelCredentials`
+   * takes. Token requests go to the discovery document's `mtls_endpoint_aliases.token_endpoint` when it
+   * has one, and the tokens come back bound to the certificate (`cnf.x5t#S256`) where the server binds
+   * them. The files are read at construction (a missing, empty, mismatched or expired pair is an
+   * AuthConfigError) and again before each token request: a renewed, complete, matching pair is used
+   * by new connections; a half-written or mismatched one is skipped (the last good pair stays) and
+   * reported once as a `GRPC_OAUTH2_CERTIFICATE_NOT_RELOADED` warning. The endpoints must be https.
+   * Default: none.
+   */
+  tlsClientCertificate?: TlsClientCertificateOptions;
   /** Scopes requested when `getToken()` is called without `scopes`. Default none (the server's default). */
   scopes?: readonly string[];
   /** Sent as the `audience` parameter. */
@@ -98,6 +117,7 @@ export const clientOptionNames = [
   'clientAuthMethod',
   'clientAssertionFile',
   'clientAssertion',
+  'tlsClientCertificate',
   'tokenExchange',
 ] as const satisfies readonly (keyof TokenManagerOptions)[];
 /** Every option name, once; the compiler checks it against {@link TokenManagerOptions}. */

@@ -152,7 +152,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> implements To
   /**
    * A manager configured by `OAUTH2_*` environment variables (see docs/cli.md): `OAUTH2_ISSUER` or
    * `OAUTH2_TOKEN_ENDPOINT`, `OAUTH2_CLIENT_ID`, one of `OAUTH2_CLIENT_SECRET`, `OAUTH2_CLIENT_SECRET_FILE`,
-   * `OAUTH2_PRIVATE_KEY_FILE`, `OAUTH2_CLIENT_ASSERTION_FILE`, and optionally `OAUTH2_SCOPES`
+   * `OAUTH2_PRIVATE_KEY_FILE`, `OAUTH2_CLIENT_ASSERTION_FILE` or `OAUTH2_TLS_CERT_FILE` (with
+   * `OAUTH2_TLS_KEY_FILE`, and `OAUTH2_TLS_CA_FILE` if needed: `tlsClientCertificate`), and optionally `OAUTH2_SCOPES`
    * (space-separated), `OAUTH2_AUDIENCE`, `OAUTH2_RESOURCE`, `OAUTH2_ALLOW_INSECURE_REQUESTS` (`true`|`false`).
    * `overrides` win over the environment (a credential or endpoint given there replaces the environment's).
    *

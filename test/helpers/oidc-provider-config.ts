@@ -32,16 +32,21 @@ export interface ConfigurationInput {
   readonly signingKey: JWK;
   /** oidc-provider's `invalid_target` error, for a resource indicator nobody configured. */
   readonly InvalidTarget: new () => Error;
+  /** More configuration (the mutual-TLS mode's features.mTLS and discovery members); its features are added. Default none. */
+  readonly extra?: Partial<Configuration>;
 }
 
 export function providerConfiguration(input: ConfigurationInput): Configuration {
   const byIndicator = new Map(input.resources.map((resource) => [resource.resource, resource]));
+  const { features: extraFeatures, ...extra } = input.extra ?? {};
   return {
+    ...extra,
     adapter: memoryAdapter(),
     jwks: { keys: [input.signingKey] },
     clients: [...input.clients],
     routes: { token: '/token', jwks: '/jwks', introspection: '/token/introspection', revocation: '/token/revocation' },
     features: {
+      ...(extraFeatures as object),
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: {

@@ -28,9 +28,12 @@
 // for the whole process; timers stay real); on Node 20 that prints an ExperimentalWarning once per
 // process, so do it in a child run with --disable-warning=ExperimentalWarning, as the smoke test does.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { Agent } from 'undici';
+import { mtlsClientMetadata, mtlsConfiguration, type OidcMtlsOptions } from './oidc-provider-mtls.js';
 import {
   loadOidcProvider,
   providerConfiguration,
@@ -39,6 +42,7 @@ import {
 } from './oidc-provider-config.js';
 
 export type { OidcClientName, OidcResource } from './oidc-provider-config.js';
+export { mtlsClients, type MtlsClient, type OidcMtlsOptions } from './oidc-provider-mtls.js';
 
 /** Options of {@link startOidcProvider}; every one optional. */
 export interface OidcProviderOptions {
@@ -52,6 +56,11 @@ export interface OidcProviderOptions {
   readonly introspectors?: readonly OidcClientName[];
   /** Clients that may revoke tokens of other clients. Default `['introspector']`. */
   readonly revokers?: readonly OidcClientName[];
+  /**
+   * Serve https with oidc-provider's mutual-TLS feature (RFC 8705) and register {@link mtlsClients}
+   * (see oidc-provider-mtls.ts). Default: plain http, no mutual TLS.
+   */
+  readonly mtls?: OidcMtlsOptions;
 }
 
 /** A client secret client, spreadable into `TokenManagerOptions`. */
@@ -89,6 +98,10 @@ export interface OidcProvider {
   };
   /** Requests received so far, by endpoint (counted as they arrive). */
   readonly requests: Readonly<Record<OidcEndpoint, number>>;
+  /** With `mtls.alias`: the alias listener's token endpoint, as the discovery document names it. */
+  readonly mtlsTokenEndpoint?: string;
+  /** Requests the alias listener received (with `mtls.alias`). */
+  readonly aliasRequests: { readonly token: number };
   /** A token from the `basic` client by plain fetch; throws with the error code when refused. */
   issueToken(request?: { resource?: string; scope?: string }): Promise<{
     accessToken: string;
@@ -128,8 +141,36 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     privateKeyJwt: await privateKeyClient('orders-jwt'),
     introspector: { clientId: 'resource-server', clientSecret: secret(), clientAuthMethod: 'client_secret_basic' },
   } as const satisfies OidcProvider['clients'];
+  const { mtls } = options;
   const idsOf = (names: readonly OidcClientName[]): Set<string> => new Set(names.map((n) => clients[n].clientId));
   const grant = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+
+  // Listening first: the issuer names the port.
+  const requests: Record<OidcEndpoint, number> = { discovery: 0, jwks: 0, token: 0, introspection: 0, revocation: 0 };
+  const aliasRequests = { token: 0 };
+  const listener = (): Server =>
+    mtls === undefined
+      ? createServer()
+      : createHttpsServer({
+          cert: mtls.serverCert,
+          key: mtls.serverKey,
+          ca: mtls.ca,
+          requestCert: true,
+          rejectUnauthorized: false,
+        });
+  const http = listener().on('request', (req: IncomingMessage) => {
+    const endpoint = endpointPaths.get((req.url ?? '').split('?', 1)[0]!);
+    if (endpoint !== undefined) requests[endpoint]++;
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  const issuer = `${mtls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
+  const alias = mtls?.alias ? listener() : undefined;
+  alias?.on('request', (req: IncomingMessage) => {
+    if ((req.url ?? '').split('?', 1)[0] === '/token') aliasRequests.token++;
+  });
+  if (alias !== undefined) await new Promise<void>((resolve) => alias.listen(0, '127.0.0.1', resolve));
+  const mtlsTokenEndpoint = alias && `https://127.0.0.1:${(alias.address() as AddressInfo).port}/token`;
   const configuration = providerConfiguration({
     resources,
     defaultResource: options.defaultResource === null ? undefined : (options.defaultResource ?? resources[0]?.resource),
@@ -149,26 +190,21 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         token_endpoint_auth_method: 'private_key_jwt',
         jwks: { keys: [publicPart(clients.privateKeyJwt.privateKey)] },
       },
+      ...(mtls === undefined ? [] : await mtlsClientMetadata(mtls)),
     ],
     signingKey: await signingKey(),
     InvalidTarget: errors.InvalidTarget,
+    extra: mtls && mtlsConfiguration(mtlsTokenEndpoint),
   });
-
-  // Listening first: the issuer names the port.
-  const requests: Record<OidcEndpoint, number> = { discovery: 0, jwks: 0, token: 0, introspection: 0, revocation: 0 };
-  const http = createServer().on('request', (req: IncomingMessage) => {
-    const endpoint = endpointPaths.get((req.url ?? '').split('?', 1)[0]!);
-    if (endpoint !== undefined) requests[endpoint]++;
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, configuration);
   provider.on('server_error', (ctx: { path: string }, error: unknown) =>
     console.error(`oidc-provider (${issuer}) server_error at ${ctx.path}:`, error),
   );
   const handle = provider.callback();
   http.on('request', (req, res) => void handle(req, res));
+  alias?.on('request', (req, res) => void handle(req, res));
+  // The harness's own requests (issueToken, introspect) trust the test CA in the mutual-TLS mode.
+  const dispatcher = mtls && new Agent({ connect: { ca: mtls.ca } });
 
   const post = (path: string, client: SecretClient, form: Record<string, string | undefined>): Promise<Response> => {
     const credentials = `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`;
@@ -177,7 +213,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
       body: new URLSearchParams(fields),
-    });
+      ...(dispatcher && { dispatcher }),
+    } as RequestInit);
   };
   let closed = false;
   const stopListening = (): Promise<void> =>
@@ -185,6 +222,12 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       if (!http.listening) return resolve();
       http.close(() => resolve());
       http.closeAllConnections();
+    });
+  const closeAlias = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!alias?.listening) return resolve();
+      alias.close(() => resolve());
+      alias.closeAllConnections();
     });
 
   return {
@@ -195,6 +238,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     revocationEndpoint: `${issuer}/token/revocation`,
     clients,
     requests,
+    mtlsTokenEndpoint,
+    aliasRequests,
     async issueToken({ resource, scope } = {}) {
       const response = await post('/token', clients.basic, { grant_type: 'client_credentials', resource, scope });
       const answer = (await response.json()) as Record<string, unknown>;
@@ -219,9 +264,9 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       if (closed) throw new Error('restart() after close()');
       await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
     },
-    close() {
+    async close() {
       closed = true;
-      return stopListening();
+      await Promise.all([stopListening(), closeAlias(), dispatcher?.close()]);
     },
   };
 }

@@ -9,7 +9,13 @@ import { describe, it, type TestContext } from 'node:test';
 import { exportJWK, importPKCS8 } from 'jose';
 import { createChannelCredentials, diagnosticsChannels, TokenError, TokenManager } from '../../src/index.js';
 import type { TokenManagerOptions } from '../../src/index.js';
-import { MockTokenServer, MockWorkloadIssuer, writeTokenFile } from '../../src/testing/index.js';
+import {
+  MockTokenServer,
+  MockWorkloadIssuer,
+  createTestCertificates,
+  writeCertificateFiles,
+  writeTokenFile,
+} from '../../src/testing/index.js';
 import { startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import {
   echoingChallenge,
@@ -427,6 +433,39 @@ async function startScan(t: TestContext): Promise<Scan> {
     assert.throws(
       () => TokenManager.fromServiceAccountFile(wrongFieldFile),
       (err: unknown) => (capture('key file with a bad field', err), true),
+    );
+
+    // A TLS client certificate's key (RFC 8705): the private key scanned for (privatePem) in the
+    // key file of a pair that does not match, and a test client's key in a pair that does.
+    const certs = await createTestCertificates();
+    const tlsClient = await certs.issueClientCertificate({ spiffeId: 'spiffe://leak.test/client' });
+    assertions.push(...tlsClient.key.split('\n').filter((line) => line && !line.startsWith('-----')));
+    const tlsFiles = await writeCertificateFiles(join(dir, 'tls'), {
+      cert: tlsClient.cert,
+      key: tlsClient.key,
+      ca: certs.caCert,
+    });
+    const rsaKeyFile = join(dir, 'rsa.key');
+    await writeFile(rsaKeyFile, privatePem);
+    for (const [what, tlsClientCertificate] of [
+      ['TLS client key that is not the certificate’s', { certFile: tlsFiles.certFile, keyFile: rsaKeyFile }],
+      ['TLS client certificate file holding a key', { certFile: rsaKeyFile, keyFile: tlsFiles.keyFile }],
+    ] as const) {
+      assert.throws(
+        () => manager({ tokenEndpoint: 'https://127.0.0.1:1/token', tlsClientCertificate }),
+        (err: unknown) => (capture(what, err), true),
+      );
+    }
+    const tlsClientCertificate = { certFile: tlsFiles.certFile, keyFile: tlsFiles.keyFile, caFile: tlsFiles.caFile };
+    const mtlsTokens = manager({ tokenEndpoint: 'https://127.0.0.1:1/token', tlsClientCertificate });
+    capture('manager with a TLS client certificate', mtlsTokens);
+    console.log('mTLS manager:', mtlsTokens);
+    // Renewed with a key that is not the certificate's: kept the last good pair, with a warning.
+    await tlsFiles.renew({ cert: tlsClient.cert, key: privatePem, ca: certs.caCert });
+    await failure('refused mTLS token endpoint, renewed key not the certificate’s', mtlsTokens);
+    assert.ok(
+      captured.some((c) => c.where === 'process warning' && c.text.includes('kept the last good certificate')),
+      'the reload warning was scanned',
     );
 
     // Success, logged the way a user might.

@@ -170,6 +170,33 @@ describe('TokenManager.fromEnv', () => {
     fromEnv(t);
   });
 
+  it('takes a TLS client certificate from OAUTH2_TLS_CERT_FILE with OAUTH2_TLS_KEY_FILE (and OAUTH2_TLS_CA_FILE)', (t) => {
+    const dir = tempDir(t);
+    useEnv(t, {
+      OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token',
+      OAUTH2_CLIENT_ID: clientId,
+      OAUTH2_TLS_CERT_FILE: join(dir, 'tls.crt'),
+    });
+    assert.equal(configFailure(() => fromEnv(t)).message, 'OAUTH2_TLS_CERT_FILE is set without OAUTH2_TLS_KEY_FILE');
+    process.env.OAUTH2_TLS_KEY_FILE = join(dir, 'tls.key');
+    process.env.OAUTH2_TLS_CA_FILE = join(dir, 'ca.crt');
+    // Read as tlsClientCertificate's files: the certificate's is read first, and is missing here.
+    assert.equal(
+      configFailure(() => fromEnv(t)).message,
+      `tlsClientCertificate: certFile ${join(dir, 'tls.crt')} does not exist`,
+    );
+    process.env.OAUTH2_CLIENT_SECRET = clientSecret;
+    assert.equal(
+      configFailure(() => fromEnv(t)).message,
+      'OAUTH2_CLIENT_SECRET and OAUTH2_TLS_CERT_FILE are both set; set only one credential',
+    );
+    delete process.env.OAUTH2_TLS_CERT_FILE;
+    assert.equal(
+      configFailure(() => fromEnv(t)).message,
+      'OAUTH2_TLS_KEY_FILE and OAUTH2_TLS_CA_FILE set without OAUTH2_TLS_CERT_FILE',
+    );
+  });
+
   it('refuses two credentials at once, naming both and neither value', (t) => {
     useEnv(t, {
       OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.test/token',

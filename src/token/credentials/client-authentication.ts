@@ -3,6 +3,7 @@ import {
   ClientSecretPost,
   None,
   PrivateKeyJwt,
+  TlsClientAuth,
   type ClientAuth,
   type ServerMetadata,
 } from 'openid-client';
@@ -70,6 +71,9 @@ export class ClientAuthentication {
   async #build(): Promise<ClientAuth> {
     const { credential, clientAuthMethod, clientId } = this.#client;
     if (credential.kind === 'none') return None();
+    // Both RFC 8705 methods send only client_id; the certificate goes with the connection (MtlsRoute).
+    // openid-client has no SelfSignedTlsClientAuth: the two differ only in how the server checks it.
+    if (credential.kind === 'tls-certificate') return TlsClientAuth();
     if (credential.kind === 'assertion') return this.#sendAssertion(credential.assertion);
     if (credential.kind === 'secret' || credential.kind === 'secret-file') {
       const secret =

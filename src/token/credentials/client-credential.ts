@@ -5,9 +5,22 @@ import type { TokenManagerOptions } from '../options.js';
 import { CredentialFile } from './credential-file.js';
 import { ExternalToken, type CallLimits } from './external-token.js';
 import { parsePrivateKeyText, type PrivateKeyInput } from './private-key.js';
+import { TlsClientCertificate } from './tls-client-certificate.js';
 
 /** How the client proves who it is to the token endpoint. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/**
+ * Client authentication by a TLS client certificate (RFC 8705 §2): `tls_client_auth` (a certificate a
+ * CA issued, matched by its subject or a SAN) or `self_signed_tls_client_auth` (the certificate
+ * registered with the client).
+ */
+export type MtlsClientAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+const mtlsMethods: readonly unknown[] = [
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] satisfies MtlsClientAuthMethod[];
 
 const authMethods: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
@@ -25,7 +38,9 @@ export type ClientCredential =
   /** A JWT someone else signed (RFC 7523 §2.2): a projected service-account token, a JWT-SVID. */
   | { readonly kind: 'assertion'; readonly assertion: ExternalToken }
   /** No client authentication, only `client_id` (a public client; token exchange allows it). */
-  | { readonly kind: 'none' };
+  | { readonly kind: 'none' }
+  /** A TLS client certificate presented to the token endpoint (RFC 8705 §2); the body carries `client_id`. */
+  | { readonly kind: 'tls-certificate'; readonly certificate: TlsClientCertificate };
 
 /** A checked OAuth client: where to get tokens, who it is and how it authenticates. */
 export interface ResolvedClient {
@@ -34,7 +49,7 @@ export interface ResolvedClient {
   /** Set to skip discovery. One of `issuer` and `tokenEndpoint` is always set. */
   readonly tokenEndpoint?: string;
   readonly clientId: string;
-  readonly clientAuthMethod: ClientAuthMethod;
+  readonly clientAuthMethod: ClientAuthMethod | MtlsClientAuthMethod;
   readonly credential: ClientCredential;
 }
 
@@ -88,6 +103,13 @@ export function resolveClient(
   allowInsecureRequests: boolean,
   limits: CallLimits,
 ): ResolvedClient {
+  const mtls = options.tlsClientCertificate !== undefined || mtlsMethods.includes(options.clientAuthMethod);
+  // allowInsecureRequests does not apply: the client certificate needs TLS.
+  for (const name of mtls ? (['issuer', 'tokenEndpoint'] as const) : []) {
+    const value = options[name];
+    if (typeof value === 'string' && /^\s*http:/i.test(value))
+      throw new AuthConfigError(`${name} must be https with a TLS client certificate (tlsClientCertificate)`);
+  }
   const issuer =
     options.issuer === undefined ? undefined : checkedEndpoint(options.issuer, 'issuer', allowInsecureRequests);
   const tokenEndpoint =
@@ -98,6 +120,9 @@ export function resolveClient(
     throw new AuthConfigError('give issuer (for discovery) or tokenEndpoint');
   const clientId = checkNonEmptyString(options.clientId, 'clientId');
   const credential = credentialFromOptions(options, limits);
+  if (mtls) {
+    return { issuer, tokenEndpoint, clientId, ...mtlsAuthentication(options, credential) };
+  }
   if (credential.kind === 'assertion' || credential.kind === 'none') {
     if (options.clientAuthMethod !== undefined)
       throw new AuthConfigError(
@@ -115,6 +140,24 @@ export function resolveClient(
   };
 }
 
+/**
+ * The auth method and credential of a client that authenticates with a TLS client certificate, when
+ * they agree; the endpoints must be https whatever `allowInsecureRequests` says (TLS is the point).
+ */
+function mtlsAuthentication(
+  options: TokenManagerOptions,
+  credential: ClientCredential,
+): Pick<ResolvedClient, 'clientAuthMethod' | 'credential'> {
+  const method = options.clientAuthMethod ?? 'tls_client_auth';
+  if (credential.kind !== 'tls-certificate')
+    throw new AuthConfigError(`clientAuthMethod ${method} needs tlsClientCertificate`);
+  if (!mtlsMethods.includes(method))
+    throw new AuthConfigError(
+      `tlsClientCertificate needs clientAuthMethod tls_client_auth or self_signed_tls_client_auth, not ${String(method)}`,
+    );
+  return { clientAuthMethod: method, credential };
+}
+
 /** The options that each give the client's credential; exactly one may be set. */
 export const credentialNames = [
   'clientSecret',
@@ -123,6 +166,7 @@ export const credentialNames = [
   'privateKeyFile',
   'clientAssertionFile',
   'clientAssertion',
+  'tlsClientCertificate',
 ] as const;
 
 function credentialFromOptions(options: TokenManagerOptions, limits: CallLimits): ClientCredential {
@@ -130,7 +174,9 @@ function credentialFromOptions(options: TokenManagerOptions, limits: CallLimits)
   // RFC 8693 leaves client authentication to the server's policy: a public client may exchange.
   if (given.length === 0 && options.tokenExchange !== undefined) return { kind: 'none' };
   if (given.length === 0)
-    throw new AuthConfigError(`give one credential: ${credentialNames.slice(0, -1).join(', ')} or clientAssertion`);
+    throw new AuthConfigError(
+      `give one credential: ${credentialNames.slice(0, -1).join(', ')} or tlsClientCertificate`,
+    );
   if (given.length > 1) throw new AuthConfigError(`give only one credential, not ${given.join(' and ')}`);
   const kid =
     options.privateKeyId === undefined ? undefined : checkNonEmptyString(options.privateKeyId, 'privateKeyId');
@@ -153,6 +199,11 @@ function credentialFromOptions(options: TokenManagerOptions, limits: CallLimits)
       ),
     };
   }
+  if (options.tlsClientCertificate !== undefined)
+    return {
+      kind: 'tls-certificate',
+      certificate: TlsClientCertificate.fromOption(options.tlsClientCertificate, limits.clock),
+    };
   if (options.privateKey !== undefined) return { kind: 'key', value: options.privateKey, kid };
   const path = checkNonEmptyString(options.privateKeyFile, 'privateKeyFile');
   return {

@@ -30,6 +30,11 @@ export interface HttpSettings {
   readonly clock: Clock;
   /** How requests leave the process (a proxy, or none). Default: node's fetch, which uses no proxy. */
   readonly proxy?: ProxyRoute;
+  /**
+   * Send token requests to the server's `mtls_endpoint_aliases` when its metadata has them (RFC 8705
+   * §5): set for a client authenticating with a TLS client certificate. Default false.
+   */
+  readonly useMtlsEndpointAliases?: boolean;
 }
 
 /**
@@ -140,7 +145,8 @@ export function configurationFor(
   // told how far an injected clock is from it, it dates them by that clock, as the JWT-bearer grant
   // does. Whole seconds, rounded down, so that an assertion is never dated ahead of the clock.
   const skewSec = settings.clock === systemClock ? 0 : Math.floor((settings.clock.now() - Date.now()) / 1000);
-  const config = new Configuration(metadata, clientId, { [clockSkew]: skewSec }, clientAuth);
+  const clientMetadata = { [clockSkew]: skewSec, use_mtls_endpoint_aliases: settings.useMtlsEndpointAliases === true };
+  const config = new Configuration(metadata, clientId, clientMetadata, clientAuth);
   config[customFetch] = boundedFetch(settings, closeSignal, record, what);
   config.timeout = settings.requestTimeoutMs / 1000;
   if (settings.allowInsecureRequests) allowInsecureRequests(config);

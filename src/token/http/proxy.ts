@@ -13,6 +13,14 @@ export interface ProxyRoute {
   readonly secrets: readonly string[];
 }
 
+/** TLS settings of connections to the authorization server: a client certificate (RFC 8705), a CA. */
+export interface ClientTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Replaces Node's trusted roots when set. */
+  readonly ca: Buffer | undefined;
+}
+
 /** The variables read when the `proxy` option is not given; the lower-case ones win, as undici and curl do. */
 const proxyVariables = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'] as const;
 
@@ -46,7 +54,8 @@ export function checkProxyOption(value: unknown): ProxyOption | undefined {
  * `HTTP_PROXY` / `NO_PROXY` (or their lower-case forms) decide, through undici's
  * `EnvHttpProxyAgent`; read when the manager is created (a bad URL there is an AuthConfigError).
  * Loopback is not special: a proxy set in the environment is used for `127.0.0.1` and `localhost`
- * too, unless `NO_PROXY` lists them.
+ * too, unless `NO_PROXY` lists them. With `tls`, every connection to the server presents its client
+ * certificate: directly (`connect`) or through the proxy's CONNECT tunnel (`requestTls`).
  *
  * @example
  * ```ts
@@ -54,16 +63,25 @@ export function checkProxyOption(value: unknown): ProxyOption | undefined {
  * await fetch('https://auth.example.com/token', { dispatcher: route.dispatcher });
  * ```
  */
-export function proxyRoute(option: ProxyOption | undefined, env: NodeJS.ProcessEnv = process.env): ProxyRoute {
-  if (option === false) return { dispatcher: new Agent(), secrets: [] };
-  if (option !== undefined)
-    return { dispatcher: new ProxyAgent({ uri: option, ...agentOptions }), secrets: credentialForms(option) };
+export function proxyRoute(
+  option: ProxyOption | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  tls?: ClientTls,
+): ProxyRoute {
+  const connect = tls && { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) };
+  if (option === false) return { dispatcher: new Agent({ connect }), secrets: [] };
+  if (option !== undefined) {
+    const dispatcher = new ProxyAgent({ uri: option, ...agentOptions, requestTls: connect });
+    return { dispatcher, secrets: credentialForms(option) };
+  }
   const configured = proxyVariables
     .map((name) => env[name])
     .filter((value): value is string => typeof value === 'string' && value !== '');
-  if (configured.length === 0) return { dispatcher: undefined, secrets: [] };
+  // Node's own fetch presents no client certificate: with one, an Agent of ours even without a proxy.
+  if (configured.length === 0) return { dispatcher: connect && new Agent({ connect }), secrets: [] };
   try {
-    return { dispatcher: new EnvHttpProxyAgent(agentOptions), secrets: configured.flatMap(credentialForms) };
+    const dispatcher = new EnvHttpProxyAgent({ ...agentOptions, connect, requestTls: connect });
+    return { dispatcher, secrets: configured.flatMap(credentialForms) };
   } catch {
     // undici's message quotes the URL, credentials and all.
     throw new AuthConfigError(

@@ -3,7 +3,9 @@ import { ClientAuthentication } from '../credentials/client-authentication.js';
 import type { ResolvedClient } from '../credentials/client-credential.js';
 import { discoverMetadata } from '../http/discovery.js';
 import { describeEndpoint } from '../http/endpoint-url.js';
+import { MtlsRoute } from '../http/mtls-route.js';
 import { answerTiming, configurationFor, type HttpSettings, type RecordedRequest } from '../http/oauth-http.js';
+import type { ProxyOption } from '../http/proxy.js';
 import { classifyFailure } from '../http/classify-failure.js';
 import { tokenFromAnswer } from '../http/token-response.js';
 import { TokenError } from '../errors.js';
@@ -17,6 +19,8 @@ export interface ClientCredentialsSettings extends ResolvedClient {
   readonly defaultLifetimeMs: number;
   /** Another grant to make instead of client credentials (token exchange). Default none. */
   readonly grant?: ClientGrant;
+  /** The `proxy` option, for the route of a TLS client certificate. Default: the environment's proxy. */
+  readonly proxy?: ProxyOption;
 }
 
 /**
@@ -34,6 +38,8 @@ export class ClientCredentialsSource implements TokenSource {
   /** The token endpoint, once known (at once when configured, after discovery otherwise). */
   #tokenEndpoint: string | undefined;
   readonly #clientAuth: ClientAuthentication;
+  /** Set for a client with a TLS client certificate: its requests present it (RFC 8705). */
+  readonly #mtls: MtlsRoute | undefined;
 
   constructor(settings: ClientCredentialsSettings) {
     this.#settings = settings;
@@ -43,6 +49,8 @@ export class ClientCredentialsSource implements TokenSource {
         ? JSON.stringify([settings.tokenEndpoint ?? settings.issuer, settings.clientId])
         : undefined;
     this.#clientAuth = new ClientAuthentication(settings);
+    const { credential } = settings;
+    if (credential.kind === 'tls-certificate') this.#mtls = new MtlsRoute(credential.certificate, settings.proxy);
   }
 
   /** The token endpoint as safe to print; the issuer until discovery has found the endpoint. */
@@ -51,8 +59,9 @@ export class ClientCredentialsSource implements TokenSource {
   }
 
   async fetchToken(request: TokenRequest): Promise<SourcedToken> {
-    const { clientId, http, defaultLifetimeMs, grant } = this.#settings;
-    const metadata = await this.#serverMetadata(request.signal);
+    const { clientId, defaultLifetimeMs, grant } = this.#settings;
+    const http = await this.#http();
+    const metadata = await this.#serverMetadata(request.signal, http);
     const clientAuth = await this.#clientAuth.get();
     const grantParameters = await grant?.parameters();
     const record: RecordedRequest = {};
@@ -116,15 +125,30 @@ export class ClientCredentialsSource implements TokenSource {
     });
   }
 
+  /** The HTTP settings of this request: with a TLS client certificate, a route presenting its current pair. */
+  async #http(): Promise<HttpSettings> {
+    const { http } = this.#settings;
+    if (this.#mtls === undefined) return http;
+    return { ...http, proxy: await this.#mtls.current(), useMtlsEndpointAliases: true };
+  }
+
   /** The configured token endpoint, else discovery's; a failed discovery is tried again next time. */
-  #serverMetadata(closeSignal: AbortSignal): Promise<ServerMetadata> {
+  #serverMetadata(closeSignal: AbortSignal, http: HttpSettings): Promise<ServerMetadata> {
     return this.#metadata.get(async () => {
-      const { issuer, tokenEndpoint, clientId, http } = this.#settings;
+      const { issuer, tokenEndpoint, clientId } = this.#settings;
       // No discovery. openid-client uses the issuer only as a client assertion's audience; without a
       // configured issuer, the token endpoint is the audience RFC 7523 §3 says servers accept.
       if (tokenEndpoint !== undefined) return { issuer: issuer ?? tokenEndpoint, token_endpoint: tokenEndpoint };
       const metadata = await discoverMetadata(issuer ?? '', clientId, http, closeSignal);
-      this.#tokenEndpoint = metadata.token_endpoint;
+      const alias = http.useMtlsEndpointAliases ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined;
+      this.#tokenEndpoint = alias ?? metadata.token_endpoint;
+      if (this.#mtls !== undefined && !this.#tokenEndpoint?.startsWith('https:')) {
+        throw new TokenError(
+          'config',
+          `discovery document of ${describeEndpoint(issuer ?? '')} gives the token endpoint ${this.endpoint}, ` +
+            'not https: a TLS client certificate needs TLS',
+        );
+      }
       return metadata;
     });
   }

@@ -4,7 +4,7 @@ import { CredentialFile } from '../credentials/credential-file.js';
 import { clientFromKeyFile, parseKeyFileNow } from '../credentials/key-file.js';
 import { checkedEndpoint } from '../http/endpoint-url.js';
 import type { HttpSettings } from '../http/oauth-http.js';
-import { proxyRoute } from '../http/proxy.js';
+import { proxyRoute, type ProxyOption } from '../http/proxy.js';
 import type { ResolvedOptions, TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
 import { ClientCredentialsSource } from './client-credentials.js';
@@ -18,12 +18,18 @@ export interface SourceSettings {
   readonly http: HttpSettings;
   /** Lifetime assumed when an answer has neither `expires_in` nor a JWT `exp`, in milliseconds. */
   readonly defaultLifetimeMs: number;
+  /** The `proxy` option, for routes made later (a client certificate's). Default: the environment's. */
+  readonly proxy?: ProxyOption;
 }
 
 /** The settings sources take, from a TokenManager's checked options; the proxy route is made here, once per manager. */
 export function sourceSettings(options: ResolvedOptions): SourceSettings {
   const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs, proxy } = options;
-  return { http: { requestTimeoutMs, allowInsecureRequests, clock, proxy: proxyRoute(proxy) }, defaultLifetimeMs };
+  return {
+    http: { requestTimeoutMs, allowInsecureRequests, clock, proxy: proxyRoute(proxy) },
+    defaultLifetimeMs,
+    proxy,
+  };
 }
 
 /**
