@@ -10,3 +10,4 @@ export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from '
 export { type DenialReason } from './denial.js';
 export { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
 export { AuthConfigError } from '../common/config-error.js';
+export { createMtlsServerCredentials, type MtlsServerCredentialsOptions } from './mtls-server-credentials.js';

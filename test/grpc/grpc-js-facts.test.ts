@@ -23,7 +23,7 @@ import {
 import { bidi, openBidi, startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import { runScript } from '../helpers/run-script.js';
 import { until, untilResolves } from '../helpers/token-fixtures.js';
-import { askPeer, startPeerEcho } from '../helpers/peer-echo.js';
+import { askPeer, servedCertificateSha256, startPeerEcho } from '../helpers/peer-echo.js';
 
 async function fixture(t: TestContext, tls = true): Promise<GrpcFixture> {
   const server = await startGrpcFixture({ tls });
@@ -383,13 +383,13 @@ describe('mutual TLS', () => {
     // The server's certificate renewed: a new TLS connection is served the new one.
     const nextServer = await createTestCertificates();
     await assert.rejects(
-      serverCertificateSha256(port, nextServer.caCert),
+      servedCertificateSha256(port, { ca: nextServer.caCert }),
       { code: 'SELF_SIGNED_CERT_IN_CHAIN' },
       'control',
     );
     const serverRenewedAt = performance.now();
     await serverFiles.renew({ cert: nextServer.serverCert, key: nextServer.serverKey, ca: certs.caCert });
-    const { value: served } = await untilResolves(() => serverCertificateSha256(port, nextServer.caCert));
+    const { value: served } = await untilResolves(() => servedCertificateSha256(port, { ca: nextServer.caCert }));
     assert.equal(
       served,
       createHash('sha256').update(new X509Certificate(nextServer.serverCert).raw).digest('base64url'),
@@ -418,9 +418,9 @@ describe('mutual TLS', () => {
     // The server's key replaced by another one (a rotation that renamed the two files one at a time).
     const other = await certs.issueClientCertificate();
     await serverFiles.renew({ cert: certs.serverCert, key: other.key, ca: certs.caCert });
-    await untilResolves(refused(() => serverCertificateSha256(port, certs.caCert)));
+    await untilResolves(refused(() => servedCertificateSha256(port, { ca: certs.caCert })));
     await serverFiles.renew({ cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert });
-    await untilResolves(() => serverCertificateSha256(port, certs.caCert));
+    await untilResolves(() => servedCertificateSha256(port, { ca: certs.caCert }));
 
     // The same on the client side: its calls fail UNAVAILABLE, not with the last good certificate.
     await clientSide.renew({ cert: client.cert, key: other.key, ca: certs.caCert });
@@ -448,7 +448,7 @@ describe('mutual TLS', () => {
       t,
       grpc.experimental.createCertificateProviderServerCredentials(missing, missing, true),
     );
-    await assert.rejects(serverCertificateSha256(port, certs.caCert));
+    await assert.rejects(servedCertificateSha256(port, { ca: certs.caCert }));
     const channel = grpc.experimental.createCertificateProviderChannelCredentials(missing, missing);
     const working = await startPeerEcho(
       t,
@@ -499,15 +499,4 @@ async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'grpc-js-facts-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Opens a TLS connection to the server (ALPN h2, as grpc-js) and resolves with its certificate's SHA-256. */
-async function serverCertificateSha256(port: number, ca: string): Promise<string> {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: ['h2'] });
-  try {
-    await once(socket, 'secureConnect');
-    return createHash('sha256').update(socket.getPeerCertificate().raw).digest('base64url');
-  } finally {
-    socket.destroy();
-  }
 }
