@@ -19,14 +19,8 @@ import {
   type TestCertificates,
 } from '../../src/testing/index.js';
 import { captureWarnings, paths } from '../helpers/mtls-files.js';
-import {
-  answerOf,
-  certificateSha256,
-  openPeerClient,
-  servedCertificateSha256,
-  startPeerEcho,
-} from '../helpers/peer-echo.js';
-import type { PeerSeen } from '../helpers/peer-echo.js';
+import { answerOf, askOn, askPeer, certificateSha256, openPeerClient } from '../helpers/peer-echo.js';
+import { servedCertificateSha256, startPeerEcho } from '../helpers/peer-echo.js';
 import { createClock, createTempDir, until } from '../helpers/token-fixtures.js';
 
 const rotations = 20;
@@ -102,14 +96,6 @@ test('20 rotations of both sides under 50 calls/s: no call fails, and new connec
       failures.push((error as grpc.ServiceError).details ?? String(error));
     }
   };
-  const freshCall = async (): Promise<PeerSeen> => {
-    const client = openPeerClient(port, channel);
-    try {
-      return (await answerOf(client)) as unknown as PeerSeen;
-    } finally {
-      client.close();
-    }
-  };
   /**
    * `ms` of the manual clock at 50 calls per second, in ticks. After each tick the test waits until
    * both providers' refreshes have finished (both timers set again): time never moves on under a
@@ -155,7 +141,7 @@ test('20 rotations of both sides under 50 calls/s: no call fails, and new connec
     // the new client certificate, and is served the new server certificate.
     const { client, certs } = generations[i]!;
     assert.equal(
-      (await freshCall()).rawSha256,
+      (await askPeer(t, port, channel)).rawSha256,
       client.sha256,
       `rotation ${i}: the server sees the new client certificate`,
     );
@@ -164,7 +150,7 @@ test('20 rotations of both sides under 50 calls/s: no call fails, and new connec
       certificateSha256(certs.serverCert),
       `rotation ${i}: a new connection is served the new server certificate`,
     );
-    assert.equal(((await answerOf(longLived)) as unknown as PeerSeen).rawIsX509, true, 'the long-lived channel');
+    assert.equal((await askOn(longLived)).rawIsX509, true, 'the long-lived channel');
   }
 
   t.diagnostic(

@@ -56,10 +56,15 @@ export async function askPeer(t: TestContext, port: number, credentials: grpc.Ch
   const client = openPeerClient(port, credentials);
   t.after(() => client.close());
   try {
-    return (await answerOf(client)) as unknown as PeerSeen;
+    return await askOn(client);
   } finally {
     client.close();
   }
+}
+
+/** One call on `client` (on its open connection, if it has one); resolves with what the server saw. */
+export async function askOn(client: grpc.Client): Promise<PeerSeen> {
+  return (await answerOf(client)) as unknown as PeerSeen;
 }
 
 /** The reply of one unary call on `client` (the fixture's Unary method, 5 s deadline), as the server's object. */

@@ -7,15 +7,8 @@ import { createMtlsServerCredentials } from '../../src/server/index.js';
 import type { CertificateFiles, ClientCertificate, TestCertificates } from '../../src/testing/index.js';
 import { createTestCertificates, writeCertificateFiles } from '../../src/testing/index.js';
 import { invalidOption } from '../helpers/config-error.js';
-import {
-  answerOf,
-  askPeer,
-  certificateSha256,
-  openPeerClient,
-  servedCertificateSha256,
-  startPeerEcho,
-  type PeerSeen,
-} from '../helpers/peer-echo.js';
+import { askOn, askPeer, certificateSha256, openPeerClient, type PeerSeen } from '../helpers/peer-echo.js';
+import { servedCertificateSha256, startPeerEcho } from '../helpers/peer-echo.js';
 import { assertNoKeyText, captureWarnings, paths, writeStartupFiles } from '../helpers/mtls-files.js';
 import { startChild } from '../helpers/child-process.js';
 import { createClock, createTempDir, until, untilResolves } from '../helpers/token-fixtures.js';
@@ -116,7 +109,7 @@ describe('createMtlsServerCredentials', () => {
   ): Promise<void> {
     const longLived = openPeerClient(port, channel(client));
     t.after(() => longLived.close());
-    assert.equal(((await answerOf(longLived)) as unknown as PeerSeen).rawSha256, client.sha256);
+    assert.equal((await askOn(longLived)).rawSha256, client.sha256);
     const served = (): Promise<string> =>
       servedCertificateSha256(port, { ca: certs.caCert + nextCerts.caCert, cert: client.cert, key: client.key });
     assert.equal(await served(), certificateSha256(certs.serverCert));
@@ -132,7 +125,7 @@ describe('createMtlsServerCredentials', () => {
     assert.equal((await askPeer(t, port, channel(nextClient))).rawSha256, nextClient.sha256, 'the new CA decides');
     await assert.rejects(askPeer(t, port, channel(client)), { code: grpc.status.UNAVAILABLE }, 'the old CA is gone');
     // The connection opened before the renewal goes on, with the certificate the old CA verified.
-    assert.equal(((await answerOf(longLived)) as unknown as PeerSeen).rawSha256, client.sha256);
+    assert.equal((await askOn(longLived)).rawSha256, client.sha256);
   }
 
   test('a mismatched set is never loaded: the last good one stays, one warning naming the files, no key text', async (t) => {
