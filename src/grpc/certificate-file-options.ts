@@ -7,20 +7,15 @@ import { checkNonEmptyString, checkNumber, checkOptionNames } from '../common/op
 import { WatchedCertificates } from './watched-certificates.js';
 
 /**
- * The options of the mutual TLS credentials factories that name their files and their refresh.
+ * The options of the mutual TLS credentials factories that say how their files are re-read; each
+ * factory's own options add `certFile`, `keyFile` and `caFile`, documented for its side.
  *
  * @example
  * ```ts
- * const files: CertificateFileOptions = { certFile: '/etc/tls/tls.crt', keyFile: '/etc/tls/tls.key', caFile: '/etc/tls/ca.crt' };
+ * const refresh: CertificateRefreshOptions = { refreshIntervalMs: 60_000 };
  * ```
  */
-export interface CertificateFileOptions {
-  /** Path of this side's own certificate (chain), PEM: the client's for a channel, the server's for a server. Required. */
-  certFile: string;
-  /** Path of its private key, PEM. Required. Never printed. */
-  keyFile: string;
-  /** Path of the CA certificate(s) that verify the other side, PEM. Required. */
-  caFile: string;
+export interface CertificateRefreshOptions {
   /**
    * How often the files are re-read, in milliseconds; a changed, complete and matching set is used by
    * new connections from then on. Default 60_000 (one minute); from 100 to 86_400_000.
@@ -29,6 +24,9 @@ export interface CertificateFileOptions {
   /** Where time comes from (the re-read timer, the expiry check); inject a manual clock in tests. Default: the system clock. */
   clock?: Clock;
 }
+
+/** The three files (this side's certificate, its key, the CA that verifies the other side) and their refresh. */
+type CertificateFileOptions = CertificateRefreshOptions & { certFile: string; keyFile: string; caFile: string };
 
 const sharedNames: readonly (keyof CertificateFileOptions)[] = [
   'certFile',

@@ -1,16 +1,22 @@
 import { experimental, type ChannelCredentials } from '@grpc/grpc-js';
-import { watchCertificateFiles, type CertificateFileOptions } from './certificate-file-options.js';
+import { watchCertificateFiles, type CertificateRefreshOptions } from './certificate-file-options.js';
 
 /**
- * Options of {@link createMtlsChannelCredentials}: `certFile` and `keyFile` are the client's
- * certificate and key, `caFile` the CA certificate(s) that verify the server.
+ * Options of {@link createMtlsChannelCredentials}.
  *
  * @example
  * ```ts
  * const options: MtlsChannelCredentialsOptions = { certFile: '/etc/tls/tls.crt', keyFile: '/etc/tls/tls.key', caFile: '/etc/tls/ca.crt' };
  * ```
  */
-export type MtlsChannelCredentialsOptions = CertificateFileOptions;
+export interface MtlsChannelCredentialsOptions extends CertificateRefreshOptions {
+  /** Path of the client certificate (chain), PEM. Required. */
+  certFile: string;
+  /** Path of its private key, PEM. Required. Never printed. */
+  keyFile: string;
+  /** Path of the CA certificate(s) that verify the server, PEM. Required. */
+  caFile: string;
+}
 
 /**
  * grpc-js channel credentials for mutual TLS whose certificate renews itself: the client certificate,

@@ -1,17 +1,25 @@
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import { checkBoolean } from '../common/option-checks.js';
-import { watchCertificateFiles, type CertificateFileOptions } from '../grpc/certificate-file-options.js';
+import { watchCertificateFiles, type CertificateRefreshOptions } from '../grpc/certificate-file-options.js';
 
 /**
- * Options of {@link createMtlsServerCredentials}: `certFile` and `keyFile` are the server's
- * certificate and key, `caFile` the CA certificate(s) that verify client certificates.
+ * Options of {@link createMtlsServerCredentials}.
  *
  * @example
  * ```ts
  * const options: MtlsServerCredentialsOptions = { certFile: '/etc/tls/tls.crt', keyFile: '/etc/tls/tls.key', caFile: '/etc/tls/ca.crt' };
  * ```
  */
-export interface MtlsServerCredentialsOptions extends CertificateFileOptions {
+export interface MtlsServerCredentialsOptions extends CertificateRefreshOptions {
+  /** Path of the server certificate (chain) served to clients, PEM. Required. */
+  certFile: string;
+  /** Path of its private key, PEM. Required. Never printed. */
+  keyFile: string;
+  /**
+   * Path of the CA certificate(s) that verify client certificates, PEM. Required. A renewed CA file
+   * decides which client certificates new connections accept.
+   */
+  caFile: string;
   /**
    * `true`: a client must present a certificate that `caFile` verifies, or its handshake fails.
    * `false`: the server still asks every client for a certificate and verifies what it gets, but also
