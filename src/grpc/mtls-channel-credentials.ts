@@ -1,9 +1,5 @@
 import { experimental, type ChannelCredentials } from '@grpc/grpc-js';
-import { systemClock, type Clock } from '../common/clock.js';
-import { AuthConfigError } from '../common/config-error.js';
-import { describeType } from '../common/describe.js';
-import { checkNonEmptyString, checkNumber, checkOptionNames } from '../common/option-checks.js';
-import { WatchedCertificates } from './watched-certificates.js';
+import { watchCertificateFiles, type CertificateRefreshOptions } from './certificate-file-options.js';
 
 /**
  * Options of {@link createMtlsChannelCredentials}.
@@ -13,29 +9,14 @@ import { WatchedCertificates } from './watched-certificates.js';
  * const options: MtlsChannelCredentialsOptions = { certFile: '/etc/tls/tls.crt', keyFile: '/etc/tls/tls.key', caFile: '/etc/tls/ca.crt' };
  * ```
  */
-export interface MtlsChannelCredentialsOptions {
+export interface MtlsChannelCredentialsOptions extends CertificateRefreshOptions {
   /** Path of the client certificate (chain), PEM. Required. */
   certFile: string;
   /** Path of its private key, PEM. Required. Never printed. */
   keyFile: string;
   /** Path of the CA certificate(s) that verify the server, PEM. Required. */
   caFile: string;
-  /**
-   * How often the files are re-read, in milliseconds; a changed, complete and matching set is used by
-   * new connections from then on. Default 60_000 (one minute); from 100 to 86_400_000.
-   */
-  refreshIntervalMs?: number;
-  /** Where time comes from (the re-read timer, the expiry check); inject a manual clock in tests. Default: the system clock. */
-  clock?: Clock;
 }
-
-const optionNames: readonly (keyof MtlsChannelCredentialsOptions)[] = [
-  'certFile',
-  'keyFile',
-  'caFile',
-  'refreshIntervalMs',
-  'clock',
-];
 
 /**
  * grpc-js channel credentials for mutual TLS whose certificate renews itself: the client certificate,
@@ -61,22 +42,6 @@ const optionNames: readonly (keyof MtlsChannelCredentialsOptions)[] = [
  * ```
  */
 export function createMtlsChannelCredentials(options: MtlsChannelCredentialsOptions): ChannelCredentials {
-  const caller = 'createMtlsChannelCredentials';
-  checkOptionNames(options, optionNames, `${caller} option`);
-  if (options === undefined) throw new AuthConfigError(`${caller}: options { certFile, keyFile, caFile } are required`);
-  const files = {
-    certFile: checkNonEmptyString(options.certFile, `${caller}: certFile`),
-    keyFile: checkNonEmptyString(options.keyFile, `${caller}: keyFile`),
-    caFile: checkNonEmptyString(options.caFile, `${caller}: caFile`),
-  };
-  const refreshIntervalMs = checkNumber(options.refreshIntervalMs, `${caller}: refreshIntervalMs`, 60_000, {
-    min: 100,
-    max: 86_400_000,
-    integer: true,
-  });
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw new AuthConfigError(`${caller}: clock must have now() and setTimeout(), not ${describeType(options.clock)}`);
-  const provider = new WatchedCertificates(files, refreshIntervalMs, clock, caller);
+  const provider = watchCertificateFiles(options, 'createMtlsChannelCredentials');
   return experimental.createCertificateProviderChannelCredentials(provider, provider);
 }

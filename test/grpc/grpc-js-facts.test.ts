@@ -23,7 +23,8 @@ import {
 import { bidi, openBidi, startGrpcFixture, unary, type GrpcFixture } from '../helpers/grpc-fixture.js';
 import { runScript } from '../helpers/run-script.js';
 import { until, untilResolves } from '../helpers/token-fixtures.js';
-import { askPeer, startPeerEcho } from '../helpers/peer-echo.js';
+import { askPeer, servedCertificateSha256, startPeerEcho } from '../helpers/peer-echo.js';
+import { askOn, certificateSha256, openPeerClient } from '../helpers/peer-echo.js';
 
 async function fixture(t: TestContext, tls = true): Promise<GrpcFixture> {
   const server = await startGrpcFixture({ tls });
@@ -383,13 +384,13 @@ describe('mutual TLS', () => {
     // The server's certificate renewed: a new TLS connection is served the new one.
     const nextServer = await createTestCertificates();
     await assert.rejects(
-      serverCertificateSha256(port, nextServer.caCert),
+      servedCertificateSha256(port, { ca: nextServer.caCert }),
       { code: 'SELF_SIGNED_CERT_IN_CHAIN' },
       'control',
     );
     const serverRenewedAt = performance.now();
     await serverFiles.renew({ cert: nextServer.serverCert, key: nextServer.serverKey, ca: certs.caCert });
-    const { value: served } = await untilResolves(() => serverCertificateSha256(port, nextServer.caCert));
+    const { value: served } = await untilResolves(() => servedCertificateSha256(port, { ca: nextServer.caCert }));
     assert.equal(
       served,
       createHash('sha256').update(new X509Certificate(nextServer.serverCert).raw).digest('base64url'),
@@ -418,9 +419,9 @@ describe('mutual TLS', () => {
     // The server's key replaced by another one (a rotation that renamed the two files one at a time).
     const other = await certs.issueClientCertificate();
     await serverFiles.renew({ cert: certs.serverCert, key: other.key, ca: certs.caCert });
-    await untilResolves(refused(() => serverCertificateSha256(port, certs.caCert)));
+    await untilResolves(refused(() => servedCertificateSha256(port, { ca: certs.caCert })));
     await serverFiles.renew({ cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert });
-    await untilResolves(() => serverCertificateSha256(port, certs.caCert));
+    await untilResolves(() => servedCertificateSha256(port, { ca: certs.caCert }));
 
     // The same on the client side: its calls fail UNAVAILABLE, not with the last good certificate.
     await clientSide.renew({ cert: client.cert, key: other.key, ca: certs.caCert });
@@ -448,7 +449,7 @@ describe('mutual TLS', () => {
       t,
       grpc.experimental.createCertificateProviderServerCredentials(missing, missing, true),
     );
-    await assert.rejects(serverCertificateSha256(port, certs.caCert));
+    await assert.rejects(servedCertificateSha256(port, { ca: certs.caCert }));
     const channel = grpc.experimental.createCertificateProviderChannelCredentials(missing, missing);
     const working = await startPeerEcho(
       t,
@@ -457,6 +458,77 @@ describe('mutual TLS', () => {
     await assert.rejects(askPeer(t, working, channel), { code: grpc.status.UNAVAILABLE });
     assert.deepEqual(logged, [], 'and nothing names the file');
   });
+
+  test('provider server credentials: with a CA provider a certificate is always asked for; requireClientCertificate false serves none and an untrusted one alike, as {}', async (t) => {
+    const other = await (await createTestCertificates()).issueClientCertificate();
+    const provider = handFed(certs.serverCert, certs.serverKey, certs.caCert);
+    const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+    const port = await startPeerEcho(t, credentials);
+    assert.equal((await askPeer(t, port, withCertificate())).rawSha256, client.sha256, 'asked for, verified, seen');
+    assert.deepEqual(await askPeer(t, port, grpc.credentials.createSsl(certs.caCertBuffer)), noContext, 'none');
+    const untrusted = grpc.credentials.createSsl(certs.caCertBuffer, other.keyBuffer, other.certBuffer);
+    assert.deepEqual(await askPeer(t, port, untrusted), noContext, 'another CA: served, without an identity');
+
+    // Without a CA provider no certificate is asked for: one the client offers is not seen.
+    const noCa = grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
+    assert.deepEqual(await askPeer(t, await startPeerEcho(t, noCa), withCertificate()), noContext);
+  });
+
+  test('provider server credentials drop connections until the providers have given both a certificate and a CA', async (t) => {
+    const provider = handFed();
+    const port = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(provider, provider, true),
+    );
+    await assert.rejects(askPeer(t, port, withCertificate()), { code: grpc.status.UNAVAILABLE }, 'nothing given yet');
+    provider.give({ caCertificate: certs.caCertBuffer });
+    await assert.rejects(askPeer(t, port, withCertificate()), { code: grpc.status.UNAVAILABLE }, 'only the CA');
+    provider.give({ certificate: certs.serverCertBuffer, privateKey: certs.serverKeyBuffer });
+    assert.equal((await askPeer(t, port, withCertificate())).rawSha256, client.sha256);
+  });
+
+  test('provider server credentials miss a first value handed over synchronously inside add...Listener: the server stays without credentials', async (t) => {
+    // grpc-js subscribes to the providers before it adds the bound server's watcher, so an update
+    // given during the subscription reaches no server; one given on the next tick does.
+    const synchronous = handFed(certs.serverCert, certs.serverKey, certs.caCert, true);
+    const port = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(synchronous, synchronous, true),
+    );
+    await assert.rejects(askPeer(t, port, withCertificate()), { code: grpc.status.UNAVAILABLE });
+    const nextTick = handFed(certs.serverCert, certs.serverKey, certs.caCert);
+    const control = await startPeerEcho(
+      t,
+      grpc.experimental.createCertificateProviderServerCredentials(nextTick, nextTick, true),
+    );
+    assert.equal((await askPeer(t, control, withCertificate())).rawSha256, client.sha256, 'control');
+  });
+
+  for (const wrapped of [false, true])
+    test(`a provider update reaches new connections of a bound server while open ones go on${wrapped ? ' (credentials wrapped by createServerCredentialsWithInterceptors)' : ''}`, async (t) => {
+      const next = await createTestCertificates();
+      const provider = handFed(certs.serverCert, certs.serverKey, certs.caCert);
+      let intercepted = 0;
+      const passThrough: grpc.ServerInterceptor = (_descriptor, call) => {
+        intercepted++;
+        return new grpc.ServerInterceptingCall(call);
+      };
+      const credentials = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, true);
+      const port = await startPeerEcho(
+        t,
+        wrapped ? grpc.experimental.createServerCredentialsWithInterceptors(credentials, [passThrough]) : credentials,
+      );
+      // Trusts only the first CA: were its connection made again after the update, it would fail.
+      const open = openPeerClient(port, withCertificate());
+      t.after(() => open.close());
+      assert.equal((await askOn(open)).rawSha256, client.sha256);
+
+      provider.give({ certificate: next.serverCertBuffer, privateKey: next.serverKeyBuffer });
+      const served = await servedCertificateSha256(port, { ca: next.caCert, cert: client.cert, key: client.key });
+      assert.equal(served, certificateSha256(next.serverCert), 'a new connection: the new certificate, at once');
+      assert.equal((await askOn(open)).rawSha256, client.sha256, 'the open one goes on');
+      assert.equal(intercepted, wrapped ? 2 : 0);
+    });
 
   /**
    * A server and a channel on FileWatcherCertificateProvider credentials (client certificates required),
@@ -501,13 +573,47 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** Opens a TLS connection to the server (ALPN h2, as grpc-js) and resolves with its certificate's SHA-256. */
-async function serverCertificateSha256(port: number, ca: string): Promise<string> {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: ['h2'] });
-  try {
-    await once(socket, 'secureConnect');
-    return createHash('sha256').update(socket.getPeerCertificate().raw).digest('base64url');
-  } finally {
-    socket.destroy();
-  }
+/**
+ * A certificate provider fed by hand, to see what grpc-js does with each update: `give` passes an
+ * update to the listeners registered and keeps it for those that register later, who get it on the
+ * next tick (as this package's provider does), or at once inside `add...Listener` with `synchronous`.
+ */
+function handFed(
+  cert?: string,
+  key?: string,
+  ca?: string,
+  synchronous = false,
+): grpc.experimental.CertificateProvider & {
+  give(update: Partial<grpc.experimental.IdentityCertificateUpdate & grpc.experimental.CaCertificateUpdate>): void;
+} {
+  let identity: grpc.experimental.IdentityCertificateUpdate | undefined =
+    cert && key ? { certificate: Buffer.from(cert), privateKey: Buffer.from(key) } : undefined;
+  let caUpdate: grpc.experimental.CaCertificateUpdate | undefined = ca ? { caCertificate: Buffer.from(ca) } : undefined;
+  const later = (fn: () => void): void => (synchronous ? fn() : process.nextTick(fn));
+  const caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  const identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+  return {
+    addCaCertificateListener(listener) {
+      caListeners.add(listener);
+      const update = caUpdate;
+      if (update) later(() => listener(update));
+    },
+    removeCaCertificateListener: (listener) => void caListeners.delete(listener),
+    addIdentityCertificateListener(listener) {
+      identityListeners.add(listener);
+      const update = identity;
+      if (update) later(() => listener(update));
+    },
+    removeIdentityCertificateListener: (listener) => void identityListeners.delete(listener),
+    give({ certificate, privateKey, caCertificate }) {
+      if (caCertificate) {
+        caUpdate = { caCertificate };
+        for (const listener of caListeners) listener(caUpdate);
+      }
+      if (certificate && privateKey) {
+        identity = { certificate, privateKey };
+        for (const listener of identityListeners) listener(identity);
+      }
+    },
+  };
 }

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createChannelCredentials, createMtlsChannelCredentials } from '../../src/index.js';
-import type { CertificateFiles, ClientCertificate, TestCertificates } from '../../src/testing/index.js';
+import type { ClientCertificate, TestCertificates } from '../../src/testing/index.js';
 import { createTestCertificates, writeCertificateFiles } from '../../src/testing/index.js';
 import { echoService, type Reply, type Request } from '../helpers/grpc-fixture.js';
 import { answerOf } from '../helpers/peer-echo.js';
 import { createClock, createManager, createTempDir, startTokenServer, until } from '../helpers/token-fixtures.js';
 import { invalidOption } from '../helpers/config-error.js';
+import { assertNoKeyText, captureWarnings, paths, writeStartupFiles } from '../helpers/mtls-files.js';
 
 /** What the server saw: the client certificate's base64url SHA-256 and whether a bearer token came. */
 interface Seen {
@@ -79,15 +80,6 @@ async function untilPresented(port: number, credentials: grpc.ChannelCredentials
   assert.equal(seen, sha256);
 }
 
-/** Process warnings emitted during the test. */
-function captureWarnings(t: TestContext): Error[] {
-  const warnings: Error[] = [];
-  const onWarning = (warning: Error): void => void warnings.push(warning);
-  process.on('warning', onWarning);
-  t.after(() => process.off('warning', onWarning));
-  return warnings;
-}
-
 describe('createMtlsChannelCredentials', () => {
   let certs: TestCertificates;
   let first: ClientCertificate;
@@ -146,7 +138,7 @@ describe('createMtlsChannelCredentials', () => {
     const [warning] = warnings;
     assert.equal((warning as NodeJS.ErrnoException).code, 'GRPC_OAUTH2_CERTIFICATE_NOT_RELOADED');
     assert.match(warning?.message ?? '', /keyFile .*tls\.key does not match the certificate in certFile/);
-    assertNoKeyText(`${warning?.message} ${warning?.stack}`, [first, second]);
+    assertNoKeyText(`${warning?.message} ${warning?.stack}`, [first.key, second.key]);
 
     // Repaired: the matching pair is loaded on the next refresh.
     await files.renew({ cert: second.cert, key: second.key, ca: certs.caCert });
@@ -182,17 +174,12 @@ describe('createMtlsChannelCredentials', () => {
   });
 
   test('a missing, empty or unusable file at start is an AuthConfigError naming the file, never the key', async (t) => {
-    const dir = await createTempDir(t);
-    const path = (name: string): string => join(dir, name);
-    await Promise.all([
-      writeFile(path('cert.pem'), first.cert),
-      writeFile(path('key.pem'), first.key),
-      writeFile(path('other-key.pem'), second.key),
-      writeFile(path('ca.pem'), certs.caCert),
-      writeFile(path('empty.pem'), ''),
-      writeFile(path('not-a-cert.pem'), 'hello\n'),
-    ]);
-    const good = { certFile: path('cert.pem'), keyFile: path('key.pem'), caFile: path('ca.pem') };
+    const { good, path } = await writeStartupFiles(t, {
+      cert: first.cert,
+      key: first.key,
+      otherKey: second.key,
+      ca: certs.caCert,
+    });
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...good, certFile: path('missing.pem') }, /certFile .*missing\.pem does not exist/],
       [{ ...good, keyFile: path('empty.pem') }, /keyFile .*empty\.pem is empty/],
@@ -205,7 +192,7 @@ describe('createMtlsChannelCredentials', () => {
     ];
     for (const [options, message] of cases) {
       const error = assertConfigError(() => createMtlsChannelCredentials(options as never), message);
-      assertNoKeyText(`${error.message} ${error.stack}`, [first, second]);
+      assertNoKeyText(`${error.message} ${error.stack}`, [first.key, second.key]);
     }
   });
 
@@ -221,10 +208,6 @@ describe('createMtlsChannelCredentials', () => {
   });
 });
 
-function paths({ certFile, keyFile, caFile }: CertificateFiles): { certFile: string; keyFile: string; caFile: string } {
-  return { certFile, keyFile, caFile };
-}
-
 /** The AuthConfigError `create` throws, checked against `message`. */
 function assertConfigError(create: () => unknown, message: RegExp): Error {
   let thrown: unknown;
@@ -237,12 +220,4 @@ function assertConfigError(create: () => unknown, message: RegExp): Error {
     }
   }, invalidOption(message));
   return thrown as Error;
-}
-
-function assertNoKeyText(text: string, certificates: ClientCertificate[]): void {
-  for (const { key } of certificates) {
-    const body = key.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
-    for (const line of body) assert.ok(!text.includes(line), 'key material in an error or warning');
-  }
-  assert.doesNotMatch(text, /PRIVATE KEY/);
 }

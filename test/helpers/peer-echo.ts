@@ -1,7 +1,9 @@
 // A grpc-js server whose one unary method answers with what `call.getAuthContext()` gave it, for the
 // mutual TLS tests: listens on 127.0.0.1:0 with the server credentials a test passes, closed by `t.after`.
 import { X509Certificate, createHash } from 'node:crypto';
+import { once } from 'node:events';
 import type { TestContext } from 'node:test';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { echoService, methodPaths, type Reply, type Request } from './grpc-fixture.js';
 
@@ -51,13 +53,18 @@ export async function startPeerEcho(t: TestContext, credentials: grpc.ServerCred
 
 /** One call on a new client (a new connection) with `credentials`; resolves with what the server saw. */
 export async function askPeer(t: TestContext, port: number, credentials: grpc.ChannelCredentials): Promise<PeerSeen> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, credentials, { 'grpc.ssl_target_name_override': 'localhost' });
+  const client = openPeerClient(port, credentials);
   t.after(() => client.close());
   try {
-    return (await answerOf(client)) as unknown as PeerSeen;
+    return await askOn(client);
   } finally {
     client.close();
   }
+}
+
+/** One call on `client` (on its open connection, if it has one); resolves with what the server saw. */
+export async function askOn(client: grpc.Client): Promise<PeerSeen> {
+  return (await answerOf(client)) as unknown as PeerSeen;
 }
 
 /** The reply of one unary call on `client` (the fixture's Unary method, 5 s deadline), as the server's object. */
@@ -73,6 +80,44 @@ export function answerOf(client: grpc.Client): Promise<Reply | undefined> {
       (err, value) => (err ? reject(err) : resolve(value)),
     ),
   );
+}
+
+/** A client of the server on `port` with its own subchannel pool: its first call opens a new connection. */
+export function openPeerClient(port: number, credentials: grpc.ChannelCredentials): grpc.Client {
+  return new grpc.Client(`127.0.0.1:${port}`, credentials, {
+    'grpc.ssl_target_name_override': 'localhost',
+    'grpc.use_local_subchannel_pool': 1,
+  });
+}
+
+/** base64url SHA-256 of a PEM certificate's DER, as `PeerSeen.rawSha256` and RFC 8705's `x5t#S256`. */
+export function certificateSha256(pem: string | Buffer): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
+}
+
+/**
+ * Opens a new TLS connection to the server on `port` (ALPN h2, as grpc-js), presenting `cert` and
+ * `key` when given, and resolves with the base64url SHA-256 of the certificate the server served.
+ */
+export async function servedCertificateSha256(
+  port: number,
+  { ca, cert, key }: { ca: string | Buffer; cert?: string | Buffer; key?: string | Buffer },
+): Promise<string> {
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port,
+    ca,
+    cert,
+    key,
+    servername: 'localhost',
+    ALPNProtocols: ['h2'],
+  });
+  try {
+    await once(socket, 'secureConnect');
+    return createHash('sha256').update(socket.getPeerCertificate().raw).digest('base64url');
+  } finally {
+    socket.destroy();
+  }
 }
 
 function isX509(raw: Buffer): boolean {

@@ -6,25 +6,34 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { AuthDecision, AuthorizeRequest, ServerAuthOptions } from '../../src/server/index.js';
-import { withConnectionPeers } from '../../src/server/connection-peers.js';
-import { createTestCertificates, type ClientCertificate, type TestCertificates } from '../../src/testing/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createTestCertificates,
+  writeCertificateFiles,
+  type ClientCertificate,
+  type TestCertificates,
+} from '../../src/testing/index.js';
 import { bidi, clientStream, methodPaths, serverStream, unary } from '../helpers/grpc-fixture.js';
 import { invalidOption } from '../helpers/config-error.js';
-import { createServerAuthInterceptor } from '../../src/server/index.js';
+import { createMtlsServerCredentials, createServerAuthInterceptor } from '../../src/server/index.js';
 import { bearer, reasonOf, startAuthServer, startKeyServer, trusting, type AuthServer } from './fixture.js';
 
 const spiffeId = 'spiffe://example.test/ns/orders/sa/caller';
 
-/** Mutual TLS server credentials from `certs`, as this package's server credentials wrap them. */
-function mutualTls(certs: TestCertificates, requireClientCertificate: boolean) {
-  return (): grpc.ServerCredentials =>
-    withConnectionPeers(
-      grpc.ServerCredentials.createSsl(
-        certs.caCertBuffer,
-        [{ cert_chain: certs.serverCertBuffer, private_key: certs.serverKeyBuffer }],
-        requireClientCertificate,
-      ),
-    );
+/** This package's mutual TLS server credentials, from files holding `certs`' server certificate and CA. */
+async function mutualTls(t: TestContext, certs: TestCertificates, requireClientCertificate: boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'bound-tokens-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const files = await writeCertificateFiles(dir, { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert });
+  const credentials = createMtlsServerCredentials({
+    certFile: files.certFile,
+    keyFile: files.keyFile,
+    caFile: files.caFile,
+    requireClientCertificate,
+  });
+  return (): grpc.ServerCredentials => credentials;
 }
 
 interface Scene {
@@ -58,7 +67,7 @@ async function startScene(
   const server = await startAuthServer(
     t,
     { ...trusting(keys), ...options },
-    { credentials: mutualTls(certs, requireClientCertificate) },
+    { credentials: await mutualTls(t, certs, requireClientCertificate) },
   );
   const ca = certs.caCertBuffer;
   return {
@@ -89,19 +98,15 @@ test('a bound token passes from its certificate and is refused certificate_misma
   }
 });
 
-test(
-  'a bound token from a TLS connection without a client certificate is refused certificate_mismatch',
-  { todo: 'after the merge of createMtlsServerCredentials (requireClientCertificate: false)' },
-  async (t) => {
-    const scene = await startScene(t, {}, false);
-    const token = await scene.keys.sign(boundTo(scene.mine));
-    const anonymous = await unary(scene.client(), { metadata: bearer(token) });
-    assert.equal(reasonOf(anonymous.error), 'certificate_mismatch');
-    assert.equal((await unary(scene.client(scene.mine), { metadata: bearer(token) })).error, undefined);
-    const unbound = await unary(scene.client(), { metadata: bearer(await scene.keys.sign()) });
-    assert.equal(unbound.error, undefined, 'an unbound token needs no certificate by default');
-  },
-);
+test('a bound token from a TLS connection without a client certificate is refused certificate_mismatch', async (t) => {
+  const scene = await startScene(t, {}, false);
+  const token = await scene.keys.sign(boundTo(scene.mine));
+  const anonymous = await unary(scene.client(), { metadata: bearer(token) });
+  assert.equal(reasonOf(anonymous.error), 'certificate_mismatch');
+  assert.equal((await unary(scene.client(scene.mine), { metadata: bearer(token) })).error, undefined);
+  const unbound = await unary(scene.client(), { metadata: bearer(await scene.keys.sign()) });
+  assert.equal(unbound.error, undefined, 'an unbound token needs no certificate by default');
+});
 
 test('requireBoundTokens refuses unbound tokens (token_not_bound) on every method, or on the methods it names', async (t) => {
   const everywhere = await startScene(t, { requireBoundTokens: true });
@@ -134,43 +139,39 @@ test('a malformed cnf is refused invalid_claims', async (t) => {
   }
 });
 
-test(
-  "onDecision and authorize get the caller's identity; without TLS client certificates they get undefined",
-  { todo: 'after the merge of createMtlsServerCredentials (requireClientCertificate: false)' },
-  async (t) => {
-    const decisions: AuthDecision[] = [];
-    const asked: AuthorizeRequest[] = [];
-    const scene = await startScene(
-      t,
-      {
-        onDecision: (decision) => decisions.push(decision),
-        authorize: (request) => {
-          asked.push(request);
-          return request.peer?.spiffeId === spiffeId;
-        },
+test("onDecision and authorize get the caller's identity; without TLS client certificates they get undefined", async (t) => {
+  const decisions: AuthDecision[] = [];
+  const asked: AuthorizeRequest[] = [];
+  const scene = await startScene(
+    t,
+    {
+      onDecision: (decision) => decisions.push(decision),
+      authorize: (request) => {
+        asked.push(request);
+        return request.peer?.spiffeId === spiffeId;
       },
-      false,
-    );
-    const token = await scene.keys.sign();
-    assert.equal((await unary(scene.client(scene.mine), { metadata: bearer(token) })).error, undefined);
-    const other = await unary(scene.client(scene.other), { metadata: bearer(token) });
-    assert.equal(reasonOf(other.error), 'authorize_denied');
-    const none = await unary(scene.client(), { metadata: bearer(token) });
-    assert.equal(reasonOf(none.error), 'authorize_denied');
-    assert.deepEqual(
-      asked.map((request) => request.peer?.spiffeId),
-      [spiffeId, 'spiffe://example.test/ns/other/sa/thief', undefined],
-    );
-    assert.deepEqual(
-      decisions.map((decision) => [decision.reason, decision.peer?.certificateSha256]),
-      [
-        ['granted', scene.mine.sha256],
-        ['authorize_denied', scene.other.sha256],
-        ['authorize_denied', undefined],
-      ],
-    );
-  },
-);
+    },
+    false,
+  );
+  const token = await scene.keys.sign();
+  assert.equal((await unary(scene.client(scene.mine), { metadata: bearer(token) })).error, undefined);
+  const other = await unary(scene.client(scene.other), { metadata: bearer(token) });
+  assert.equal(reasonOf(other.error), 'authorize_denied');
+  const none = await unary(scene.client(), { metadata: bearer(token) });
+  assert.equal(reasonOf(none.error), 'authorize_denied');
+  assert.deepEqual(
+    asked.map((request) => request.peer?.spiffeId),
+    [spiffeId, 'spiffe://example.test/ns/other/sa/thief', undefined],
+  );
+  assert.deepEqual(
+    decisions.map((decision) => [decision.reason, decision.peer?.certificateSha256]),
+    [
+      ['granted', scene.mine.sha256],
+      ['authorize_denied', scene.other.sha256],
+      ['authorize_denied', undefined],
+    ],
+  );
+});
 
 test('requireBoundTokens: bad values are configuration errors naming the option', () => {
   const base = { issuer: 'https://auth.example.test', audience: 'a', methods: { '/a.B/C': [] } };
