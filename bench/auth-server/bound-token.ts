@@ -24,8 +24,9 @@ export interface BoundTokenRequest {
 
 /**
  * A client-credentials access token from `tokenEndpoint`, asked for over TLS with `certificate`
- * (client_secret_basic); throws unless it is a JWT bound to that certificate. Hand-written: the SDK's TokenManager cannot present a TLS client
- * certificate yet (issue 21, `tlsClientCertificate`); once it can, this becomes a TokenManager.
+ * (client_secret_basic); throws unless it is a JWT bound to that certificate. Hand-written: the SDK's
+ * TokenManager presents a TLS client certificate only to authenticate with it (`tls_client_auth`),
+ * while this client authenticates with its secret over a mutual-TLS connection.
  */
 export async function boundAccessToken(options: BoundTokenRequest): Promise<string> {
   const { tokenEndpoint, caCert, certificate, clientId, clientSecret, scope, resource } = options;

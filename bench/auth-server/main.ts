@@ -5,7 +5,7 @@
 // AuthServerStart as its argument.
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { withConnectionPeers } from '../../src/server/connection-peers.js';
+import { createMtlsServerCredentials } from '../../src/server/index.js';
 import { countAllocation } from '../lib/allocation.js';
 import { startProfile } from '../lib/profiles.js';
 import { echoService } from '../server/echo-service.js';
@@ -14,14 +14,11 @@ import type { AuthServerReady, AuthServerStart, AuthServerReply, AuthServerReque
 import { buildInterceptors } from './variants.js';
 
 /**
- * The mutual-TLS port's credentials: the client must present a certificate of the CA in `caFile`,
- * and each connection's certificate is read once (withConnectionPeers), as the SDK's server
- * credentials do. To become `createMtlsServerCredentials({ certFile, keyFile, caFile,
- * requireClientCertificate: true })` from ./server once that is public: a one-line change.
+ * The mutual-TLS port's credentials, as a user makes them: the client must present a certificate of
+ * the CA in `caFile`, and each connection's certificate is read once.
  */
-async function mutualTlsCredentials({ certFile, keyFile, caFile }: AuthServerStart['tlsFiles']) {
-  const [cert, key, ca] = await Promise.all([readFile(certFile), readFile(keyFile), readFile(caFile)]);
-  return withConnectionPeers(grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true));
+function mutualTlsCredentials({ certFile, keyFile, caFile }: AuthServerStart['tlsFiles']): grpc.ServerCredentials {
+  return createMtlsServerCredentials({ certFile, keyFile, caFile, requireClientCertificate: true });
 }
 
 async function main(): Promise<void> {
@@ -44,7 +41,7 @@ async function main(): Promise<void> {
     serverCertBuffer: await readFile(tlsFiles.certFile),
     serverKeyBuffer: await readFile(tlsFiles.keyFile),
   });
-  const mtlsAddress = await listen(server, await mutualTlsCredentials(tlsFiles));
+  const mtlsAddress = await listen(server, mutualTlsCredentials(tlsFiles));
 
   let endRound: (() => RoundCount) | undefined;
   let writeProfile: (() => Promise<void>) | undefined;
