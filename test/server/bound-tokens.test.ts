@@ -9,7 +9,9 @@ import type { AuthDecision, AuthorizeRequest, ServerAuthOptions } from '../../sr
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import {
+  MockTokenServer,
   createTestCertificates,
   writeCertificateFiles,
   type ClientCertificate,
@@ -181,4 +183,43 @@ test('requireBoundTokens: bad values are configuration errors naming the option'
       invalidOption(/requireBoundTokens/),
     );
   }
+});
+
+test("an opaque token is bound by its introspection answer's cnf: it passes from its certificate only", async (t) => {
+  const { certs, mine, other } = await certificates();
+  const previous = getGlobalDispatcher(); // the server introspects over HTTPS signed by the test CA
+  const trusting = new Agent({ connect: { ca: certs.caCert } });
+  setGlobalDispatcher(trusting);
+  t.after(async () => {
+    setGlobalDispatcher(previous);
+    await trusting.close();
+  });
+  const tokenServer = await MockTokenServer.start({ tls: certs, accessTokenFormat: 'opaque' });
+  t.after(() => tokenServer.close());
+  const resourceServer = { clientId: 'orders-api', clientSecret: 'orders-api-secret' };
+  tokenServer.addClient(resourceServer);
+  tokenServer.addClient({ clientId: 'caller', clientSecret: 'caller-secret', allowedScopes: ['orders.read'] });
+  // A secret client asking at the mutual-TLS alias with its certificate gets a token bound to it.
+  const dispatcher = new Agent({ connect: { ca: certs.caCert, cert: mine.cert, key: mine.key } });
+  t.after(() => dispatcher.close());
+  const answer = await fetch(tokenServer.mtlsEndpointAliases!.token_endpoint, {
+    method: 'POST',
+    dispatcher,
+    headers: { authorization: `Basic ${Buffer.from('caller:caller-secret').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders.read' }),
+  });
+  const { access_token: token } = (await answer.json()) as { access_token: string };
+  const server = await startAuthServer(
+    t,
+    {
+      issuers: [{ issuer: tokenServer.issuer, audience: 'https://api.example.test', introspection: resourceServer }],
+      methods: { '/test.v1.Echo/*': ['orders.read'] },
+    },
+    { credentials: await mutualTls(t, certs, true) },
+  );
+  const client = (certificate: ClientCertificate): grpc.Client =>
+    server.client(grpc.credentials.createSsl(certs.caCertBuffer, certificate.keyBuffer, certificate.certBuffer));
+  assert.equal((await unary(client(mine), { metadata: bearer(token) })).error, undefined);
+  assert.equal(reasonOf((await unary(client(other), { metadata: bearer(token) })).error), 'certificate_mismatch');
+  assert.equal(tokenServer.introspectionRequestCount, 1);
 });
