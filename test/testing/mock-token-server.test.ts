@@ -443,6 +443,20 @@ describe('grants and scopes', () => {
 });
 
 describe('issued tokens', () => {
+  test("open servers never share a signing key; a closed server's key comes back under a new kid", async () => {
+    const first = await MockTokenServer.start();
+    const second = await MockTokenServer.start();
+    const [firstKey] = first.jwks.keys;
+    const [secondKey] = second.jwks.keys;
+    assert.notEqual(firstKey!.n, secondKey!.n, 'two open servers, two keys');
+    await first.close();
+    const third = await MockTokenServer.start();
+    const [thirdKey] = third.jwks.keys;
+    assert.notEqual(thirdKey!.n, secondKey!.n, 'not the key of a server still open');
+    assert.notEqual(thirdKey!.kid, firstKey!.kid, 'a reused key is served under a new kid');
+    await Promise.all([second.close(), third.close()]);
+  });
+
   test('issues a JWT that verifies against the JWKS with the expected claims', async (t) => {
     const server = await startServer(t, { tokenLifetimeSec: 600 });
     const config = await discover(server, 'orders-svc', client.ClientSecretBasic(secret));

@@ -18,7 +18,7 @@ import {
 } from './options.js';
 import { handleRequest, newServerState, type ServerState } from './request-handler.js';
 import { SubjectTokenIssuers } from './token-exchange.js';
-import { generateSigningKey, TokenIssuer, type SigningKey } from './token-issuer.js';
+import { generateSigningKey, releaseSigningKey, takeSigningKey, TokenIssuer, type SigningKey } from './token-issuer.js';
 import type {
   MockClient,
   MockDiscovery,
@@ -114,15 +114,21 @@ export class MockTokenServer {
   }
 
   /**
-   * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a fresh signing key; with
+   * Starts a server on 127.0.0.1 on a free port (or `options.port`), with a signing key of its own (a
+   * closed server's key may be reused, under a new `kid`: making an RSA key costs 160 ms); with
    * `tls`, over HTTPS, plus the mutual TLS listener on a free port. Call `close()` when done.
    * @throws AuthConfigError (as a rejection) for an unknown option, naming it and the likely intended
    * one, and for `tls` certificates that are unreadable, do not match their key or do not name 127.0.0.1.
    */
   static async start(options: MockTokenServerOptions = {}): Promise<MockTokenServer> {
     checkStartOptions(options);
-    const key = await generateSigningKey(options.signingAlg ?? 'RS256');
-    return new MockTokenServer(await Listeners.open(options.port, options.tls), options, key);
+    const key = await takeSigningKey(options.signingAlg ?? 'RS256');
+    try {
+      return new MockTokenServer(await Listeners.open(options.port, options.tls), options, key);
+    } catch (error) {
+      releaseSigningKey(key);
+      throw error;
+    }
   }
 
   /**
@@ -253,7 +259,7 @@ export class MockTokenServer {
   close(): Promise<void> {
     if (this.#closed === undefined) {
       for (const queue of Object.values(this.#state.faults)) queue.releaseDelays();
-      this.#closed = this.#listeners.close();
+      this.#closed = this.#listeners.close().then(() => releaseSigningKey(this.#parties.issuer.key));
     }
     return this.#closed;
   }

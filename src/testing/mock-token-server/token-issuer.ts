@@ -41,6 +41,28 @@ export async function generateSigningKey(alg: 'RS256' | 'ES256'): Promise<Signin
   return { signingKey: privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid: randomUUID(), alg, use: 'sig' } };
 }
 
+/**
+ * Keys of closed servers, by algorithm, for the next server of this process: an RSA key takes about
+ * 160 ms of CPU to make, and a test suite starts hundreds of servers. A key is never held by two open
+ * servers, and it gets a new `kid` each time it is taken.
+ */
+const spareKeys: Record<'RS256' | 'ES256', SigningKey[]> = { RS256: [], ES256: [] };
+const maxSpareKeys = 8;
+
+/** A signing key for a starting server: a closed server's, under a new `kid`, or a fresh one. */
+export async function takeSigningKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
+  const spare = spareKeys[alg].pop();
+  if (spare === undefined) return generateSigningKey(alg);
+  return { signingKey: spare.signingKey, publicJwk: { ...spare.publicJwk, kid: randomUUID() } };
+}
+
+/** Hands the key of a closing server to the next one. */
+export function releaseSigningKey(key: SigningKey): void {
+  const alg = key.publicJwk.alg;
+  const spare = alg === 'RS256' ? spareKeys.RS256 : alg === 'ES256' ? spareKeys.ES256 : undefined;
+  if (spare !== undefined && spare.length < maxSpareKeys) spare.push(key);
+}
+
 /** Who a token is for, beyond its subject and scopes. */
 export interface IssueExtras {
   /** `client_id`; default: the subject. */
@@ -82,6 +104,11 @@ export class TokenIssuer {
   /** The public signing keys, as the JWKS endpoint serves them. */
   get jwks(): { keys: JWK[] } {
     return { keys: [{ ...this.#key.publicJwk }] };
+  }
+
+  /** The key tokens are signed with now. */
+  get key(): SigningKey {
+    return this.#key;
   }
 
   /** Signs with `key` from now on, and serves only it. */
