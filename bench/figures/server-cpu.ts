@@ -183,7 +183,7 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       ['sdkMtlsBound', 'sdkMtlsUnbound'],
       1.02,
       "RFC 8705 §3: both tokens from oidc-provider, the bound one from its mTLS token endpoint (cnf x5t#S256 of the bench client's certificate); " +
-        "the server's mTLS port reads a connection's certificate once (withConnectionPeers), so per call the check looks up the connection's thumbprint; " +
+        "the server's mTLS port (createMtlsServerCredentials) reads a connection's certificate once, so per call the check looks up the connection's thumbprint; " +
         'resolution as server.a-a',
     ),
     compare(
