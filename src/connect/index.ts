@@ -3,7 +3,7 @@
 export { createConnectAuthInterceptor, type ConnectAuthInterceptorOptions } from './interceptor.js';
 export { createConnectServerAuthInterceptor, type ConnectServerAuthInterceptor } from './server-interceptor.js';
 export { getConnectAuthClaims } from './server-claims.js';
-export { connectPeerContextValues, getConnectPeerIdentity } from './server-peer.js';
+export { connectPeerContextValues, getConnectPeerIdentity, type NodeRequestLike } from './server-peer.js';
 export type { ConnectAuthorizeRequest, ConnectServerAuthOptions } from './server-options.js';
 // Types of the options and decisions shared with ./server (types only: nothing of grpc-js is loaded).
 export type { AuthDecision } from '../server/options.js';

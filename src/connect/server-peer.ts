@@ -9,9 +9,11 @@ export const peerKey = createContextKey<PeerIdentity | undefined>(undefined, {
   description: 'grpc-oauth2-credentials peer identity',
 });
 
-/** The request as connect-node's adapter gives `contextValues`: HTTP/1.1, or HTTP/2 with its stream. */
-interface NodeRequestLike {
+/** The Node request connect-node's adapter gives `contextValues`: HTTP/1.1, or HTTP/2 with its stream. */
+export interface NodeRequestLike {
+  /** The connection's socket (HTTP/1.1), or a proxy of it per request (HTTP/2). */
   readonly socket?: unknown;
+  /** The HTTP/2 stream, whose session is the connection. */
   readonly stream?: { readonly session?: { readonly socket?: unknown } };
 }
 

@@ -10,5 +10,5 @@ export { defaultPublicMethods, type MethodPolicy, type ScopeRequirement } from '
 export { type DenialReason } from './denial.js';
 export { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '../calls/denial-trailers.js';
 export { AuthConfigError } from '../common/config-error.js';
-export { getPeerIdentity, type PeerIdentity } from './peer-identity.js';
+export { getPeerIdentity, type CallWithAuthContext, type PeerIdentity } from './peer-identity.js';
 export { createMtlsServerCredentials, type MtlsServerCredentialsOptions } from './mtls-server-credentials.js';

@@ -31,6 +31,7 @@ export interface PeerIdentity {
 
 /** A call as grpc-js gives it to handlers and interceptors: anything with `getAuthContext()`. */
 export interface CallWithAuthContext {
+  /** grpc-js's auth context of the call's connection. */
   getAuthContext(): AuthContext | undefined;
 }
 
