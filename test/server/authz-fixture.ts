@@ -48,8 +48,8 @@ export interface PolicyServer {
   readonly handled: string[];
   /** Request messages the handlers read. */
   readonly messagesRead: number;
-  /** A client presenting `certificate` (none: no client certificate; ignored on plaintext). */
-  client(certificate?: ClientCertificate, credentials?: grpc.ChannelCredentials): grpc.Client;
+  /** A client presenting `certificate` (none: no client certificate; ignored on plaintext), closed with the server. */
+  client(certificate?: ClientCertificate, options?: grpc.ClientOptions): grpc.Client;
   /** TLS channel credentials trusting the test CA, with `certificate` when given. */
   channelCredentials(certificate?: ClientCertificate): grpc.ChannelCredentials;
 }
@@ -108,13 +108,14 @@ export async function startPolicyServer(
       return messagesRead;
     },
     channelCredentials,
-    client(certificate, credentials) {
+    client(certificate, options = {}) {
       const client =
         transport === 'plaintext'
-          ? new grpc.Client(address, grpc.credentials.createInsecure())
-          : new grpc.Client(address, credentials ?? channelCredentials(certificate), {
+          ? new grpc.Client(address, grpc.credentials.createInsecure(), options)
+          : new grpc.Client(address, channelCredentials(certificate), {
               'grpc.ssl_target_name_override': 'localhost',
               'grpc.default_authority': 'localhost',
+              ...options,
             });
       clients.add(client);
       return client;

@@ -67,6 +67,7 @@ test("several values of a header reach the policy joined with ', ' as Node gives
   const policy = policyOf([
     { name: 'joined', request: { paths: ['*/Unary'], headers: [{ key: 'x-team', values: ['a, b'] }] } },
     { name: 'binary', request: { paths: ['*/ServerStream'], headers: [{ key: 'x-key-bin', values: ['raw'] }] } },
+    { name: 'two_binary', request: { paths: ['*/Bidi'], headers: [{ key: 'x-key-bin', values: ['one, two'] }] } },
   ]);
   const server = await startPolicyServer(t, [createAuthorizationPolicyInterceptor({ policy })]);
   assert.equal((await unary(server.client(), { metadata: headers({ 'x-team': ['a', 'b'] }) })).error, undefined);
@@ -74,6 +75,14 @@ test("several values of a header reach the policy joined with ', ' as Node gives
   const binary = new grpc.Metadata();
   binary.set('x-key-bin', Buffer.from('raw'));
   assert.equal((await serverStream(server.client(), { metadata: binary })).error, undefined);
+  const twoBinary = new grpc.Metadata();
+  twoBinary.add('x-key-bin', Buffer.from('one'));
+  twoBinary.add('x-key-bin', Buffer.from('two'));
+  assert.equal(
+    (await bidi(server.client(), { metadata: twoBinary })).error,
+    undefined,
+    'grpc-js splits them: joined again',
+  );
 });
 
 test("principal rules: '' matches TLS without a client certificate on the package's credentials, not on grpc-js's or plaintext", async (t) => {
