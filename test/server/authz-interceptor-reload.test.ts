@@ -19,7 +19,7 @@ import type { ManualClock } from '../../src/testing/index.js';
 import { unary } from '../helpers/grpc-fixture.js';
 import { collectWarnings, warningsEmitted } from '../helpers/grpc-fixture.js';
 import { invalidOption } from '../helpers/config-error.js';
-import { startChild } from '../helpers/child-process.js';
+import { runChild, startChild } from '../helpers/child-process.js';
 import { createClock, createTempDir, until } from '../helpers/token-fixtures.js';
 import { policyOf, startPolicyServer } from './authz-fixture.js';
 
@@ -212,4 +212,28 @@ test('the re-read timer does not keep the process alive', async (t) => {
   assert.equal(result.signal, null, 'the process did not end by itself within 10 s');
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout.trim(), 'created authz');
+});
+
+test('reloads are NODE_DEBUG=grpc-oauth2 lines, and a bad one also a GRPC_OAUTH2_POLICY_NOT_RELOADED warning', async (t) => {
+  const file = join(await createTempDir(t, 'authz-policy-'), 'policy.json');
+  const result = await runChild(t, 'test/server/scripts/authz-policy-reload-debug.ts', [file], {
+    env: { NODE_DEBUG: 'grpc-oauth2' },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), 'second');
+  const where = 'createAuthorizationPolicyInterceptor';
+  const lines = result.stderr.split('\n');
+  assert.ok(
+    lines.some((line) => line.endsWith(`${where}: loaded policy "second" from policyFile ${file}`)),
+    result.stderr,
+  );
+  const kept = `${where}: kept the last good policy "second": policyFile ${file}`;
+  assert.ok(
+    lines.some((line) => /^GRPC-OAUTH2 \d+: /.test(line) && line.includes(kept)),
+    result.stderr,
+  );
+  assert.ok(
+    lines.some((line) => line.includes(`[GRPC_OAUTH2_POLICY_NOT_RELOADED] AuthorizationPolicyReloadWarning: ${kept}`)),
+    result.stderr,
+  );
 });
