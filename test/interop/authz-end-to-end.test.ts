@@ -1,0 +1,334 @@
+// gRFC A43 interop: the policies and expected results of grpc-go's authz/grpc_authz_end2end_test.go
+// (G1–G10, audit GA1–GA4) and C++'s test/cpp/end2end/grpc_authz_end2end_test.cc (C1–C20, file
+// watcher C27–C29), written again as our own table of policy, call and expected status, and run on a
+// real grpc-js server: plaintext where the upstream case is, else TLS or mutual TLS on 127.0.0.1 with
+// certificates made now. Then the cases neither suite has (research note §6c): gRFC A41's principal
+// precedence, headers sent twice, `""` and `*` on each transport, all four call kinds.
+//
+// Method paths map onto the test service: grpc-go's /grpc.testing.TestService/{UnaryCall,
+// StreamingInputCall, StreamingOutputCall, FullDuplexCall} and C++'s /grpc.testing.EchoTestService/
+// {Echo, ClientStreamingEcho} become /test.v1.Echo/{Unary, ClientStream, ServerStream, Bidi}.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { createAuthorizationPolicyInterceptor } from '../../src/server/index.js';
+import { createAuthzCertificates, identities, type AuthzCertificates } from '../helpers/authz-certificates.js';
+import { outcomeOf, startAuthzServer, type Transport } from '../helpers/authz-server.js';
+import { callTypes, methodPaths, servicePath, type CallType } from '../helpers/grpc-fixture.js';
+
+const T = servicePath;
+const { unary: U, clientStream: CS, serverStream: SS } = methodPaths;
+
+type Outcome = 'OK' | 'DENIED';
+type Rule = Record<string, unknown>;
+
+/** One row: a policy, how the client connects and what it sends, and the status of each call kind. */
+interface Case {
+  readonly id: string;
+  readonly title: string;
+  readonly allow: readonly Rule[];
+  readonly deny?: readonly Rule[];
+  readonly transport: Transport;
+  readonly headers?: readonly (readonly [string, string])[];
+  /** The expected outcome per call kind; the kinds upstream made, and the others where we add them. */
+  readonly expect: Partial<Record<CallType, Outcome>>;
+}
+
+const all = (outcome: Outcome): Record<CallType, Outcome> => ({
+  unary: outcome,
+  clientStream: outcome,
+  serverStream: outcome,
+  bidi: outcome,
+});
+const rule = (name: string, request?: Rule, principals?: readonly string[]): Rule => ({
+  name,
+  ...(request === undefined ? {} : { request }),
+  ...(principals === undefined ? {} : { source: { principals } }),
+});
+const headers = (entries: Record<string, readonly string[]>) =>
+  Object.entries(entries).map(([key, values]) => ({ key, values }));
+
+const goCases: readonly Case[] = [
+  {
+    id: 'G1',
+    title: 'a deny rule matches (path and header), no allow rule does',
+    allow: [rule('allow_StreamingOutputCall', { paths: [SS] })],
+    deny: [
+      rule('deny_TestServiceCalls', { paths: [`${T}/*`], headers: headers({ 'key-abc': ['val-abc', 'val-def'] }) }),
+    ],
+    transport: 'plaintext',
+    headers: [['key-abc', 'val-abc']],
+    expect: all('DENIED'),
+  },
+  {
+    id: 'G2',
+    title: 'a call matching both a deny and an allow rule is denied',
+    allow: [rule('allow_all', { paths: ['*'] })],
+    deny: [rule('deny_all', { paths: ['*'] })],
+    transport: 'plaintext',
+    expect: all('DENIED'),
+  },
+  {
+    id: 'G3',
+    title: 'no deny rule matches (header absent), the empty allow rule does',
+    allow: [rule('allow_all')],
+    deny: [rule('deny_TestServiceCalls', { paths: [U, CS], headers: headers({ 'key-abc': ['val-abc', 'val-def'] }) })],
+    transport: 'plaintext',
+    headers: [['key-xyz', 'val-xyz']],
+    expect: all('OK'),
+  },
+  {
+    id: 'G4',
+    title: 'neither matches (a principal rule on plaintext): denied',
+    allow: [rule('allow_some_user', undefined, ['some_user'])],
+    deny: [rule('deny_StreamingOutputCall', { paths: [SS] })],
+    transport: 'plaintext',
+    expect: all('DENIED'),
+  },
+  {
+    id: 'G5',
+    title: 'no deny rules, allow rules for two methods',
+    allow: [rule('allow_UnaryCall', { paths: [U] }), rule('allow_StreamingInputCall', { paths: [CS] })],
+    transport: 'plaintext',
+    expect: { unary: 'OK', clientStream: 'OK', serverStream: 'DENIED', bidi: 'DENIED' },
+  },
+  {
+    id: 'G6',
+    title: 'no deny rules, the allow rule names another method',
+    allow: [rule('allow_StreamingOutputCall', { paths: [SS] })],
+    transport: 'plaintext',
+    expect: { unary: 'DENIED', clientStream: 'DENIED', serverStream: 'OK', bidi: 'DENIED' },
+  },
+  {
+    id: 'G7',
+    title: 'principals ["*", ""] on plaintext match nothing',
+    allow: [rule('allow_authenticated', undefined, ['*', ''])],
+    transport: 'plaintext',
+    expect: all('DENIED'),
+  },
+  {
+    id: 'G8',
+    title: 'an empty header value fails the presence match "*"',
+    allow: [rule('allow_TestServiceCalls', { paths: [`${T}/*`], headers: headers({ 'key-abc': ['*'] }) })],
+    transport: 'plaintext',
+    headers: [['key-abc', '']],
+    expect: { unary: 'DENIED', clientStream: 'DENIED' },
+  },
+  {
+    id: 'G8+',
+    title: '(ours) the same rule with a non-empty value passes',
+    allow: [rule('allow_TestServiceCalls', { paths: [`${T}/*`], headers: headers({ 'key-abc': ['*'] }) })],
+    transport: 'plaintext',
+    headers: [['key-abc', 'x']],
+    expect: all('OK'),
+  },
+  {
+    id: 'G9',
+    title: 'principals ["*", ""] on TLS without a client certificate match through ""',
+    allow: [rule('allow_authenticated', undefined, ['*', ''])],
+    transport: 'tls',
+    expect: all('OK'),
+  },
+  {
+    id: 'G10',
+    title: 'principals ["*", ""] on mutual TLS with a subject-only certificate match through "*"',
+    allow: [rule('allow_authenticated', undefined, ['*', ''])],
+    transport: 'goSubjectOnly',
+    expect: all('OK'),
+  },
+  {
+    id: 'G10+',
+    title: "(ours) the subject-only certificate's principal is its RFC 2253 subject, as grpc-go writes it",
+    allow: [rule('allow_client1', undefined, [identities.goSubject])],
+    transport: 'goSubjectOnly',
+    expect: all('OK'),
+  },
+];
+
+const fooBar: Case['headers'] = [
+  ['key-foo', 'foo2'],
+  ['key-bar', 'bar1'],
+  ['key-baz', 'baz1'],
+];
+const cppCases: readonly Case[] = [
+  {
+    id: 'C1',
+    title: 'no deny match, an allow match on path and two headers',
+    allow: [
+      rule('allow_echo', {
+        paths: ['*/Unary'],
+        headers: headers({ 'key-foo': ['foo1', 'foo2'], 'key-bar': ['bar1'] }),
+      }),
+    ],
+    deny: [rule('deny_clientstreamingecho', { paths: ['*/ClientStream'] })],
+    transport: 'cppSpiffe',
+    headers: fooBar,
+    expect: { unary: 'OK', clientStream: 'DENIED' },
+  },
+  {
+    id: 'C2',
+    title: 'no match in allow or deny',
+    allow: [rule('allow_foo', { paths: ['*/foo'] })],
+    deny: [rule('deny_bar', undefined, ['bar'])],
+    transport: 'cppSpiffe',
+    expect: all('DENIED'),
+  },
+  {
+    id: 'C3',
+    title: 'a deny match wins over the empty allow rule',
+    allow: [rule('allow_all')],
+    deny: [rule('deny_echo', { paths: ['*/Unary'] })],
+    transport: 'cppSpiffe',
+    expect: { unary: 'DENIED', clientStream: 'OK' },
+  },
+  {
+    id: 'C4',
+    title: 'a deny match and no allow match',
+    allow: [rule('allow_clientstreamingecho', { paths: ['*/ClientStream'] })],
+    deny: [rule('deny_echo', { paths: ['*/Unary'] })],
+    transport: 'cppSpiffe',
+    expect: { unary: 'DENIED', clientStream: 'OK' },
+  },
+  {
+    id: 'C5',
+    title: 'no deny rules, an allow match on "*" and two headers',
+    allow: [
+      rule('allow_echo', { paths: ['*'], headers: headers({ 'key-foo': ['foo1', 'foo2'], 'key-bar': ['bar1'] }) }),
+    ],
+    transport: 'cppSpiffe',
+    headers: fooBar,
+    expect: all('OK'),
+  },
+  {
+    id: 'C6',
+    title: 'no deny rules, the allow rule wants a header the call lacks',
+    allow: [rule('allow_echo', { paths: ['*/Unary'], headers: headers({ 'key-foo': ['foo1'] }) })],
+    transport: 'cppSpiffe',
+    headers: [['key-bar', 'bar1']],
+    expect: { unary: 'DENIED' },
+  },
+  {
+    id: 'C7',
+    title: 'principals ["*"] on an unauthenticated (plaintext) connection',
+    allow: [rule('allow_mtls', undefined, ['*'])],
+    transport: 'plaintext',
+    expect: all('DENIED'),
+  },
+  {
+    id: 'C8',
+    title: 'principals ["*"] on mutual TLS',
+    allow: [rule('allow_mtls', undefined, ['*'])],
+    transport: 'cppSpiffe',
+    expect: all('OK'),
+  },
+];
+
+const legit = [identities.legitSpiffe, identities.legitDns, identities.legitSubject];
+const precedence = (id: string, title: string, transport: Transport, outcome: Outcome): Case => ({
+  id,
+  title,
+  allow: [rule('allow_legit', undefined, legit)],
+  transport,
+  expect: all(outcome),
+});
+const presence = (principal: string, transport: Transport, outcome: Outcome): Case => ({
+  id: `P-${principal === '' ? 'empty' : 'star'}-${transport}`,
+  title: `principals [${JSON.stringify(principal)}] on ${transport === 'plaintext' ? 'plaintext' : transport === 'tls' ? 'TLS without a client certificate' : 'mutual TLS'}`,
+  allow: [rule('allow_principal', undefined, [principal])],
+  transport,
+  expect: all(outcome),
+});
+const twice: Case['headers'] = [
+  ['key-abc', 'a'],
+  ['key-abc', 'b'],
+];
+const ourCases: readonly Case[] = [
+  precedence('A41-1', 'a URI SAN that matches', 'uriLegit', 'OK'),
+  precedence(
+    'A41-2',
+    'URI SAN spiffe://x/other and DNS SAN svc.legit: DENIED by a rule for svc.legit (A41, grpc-go ≥ 1.82); C-core would allow it',
+    'uriOtherDnsLegit',
+    'DENIED',
+  ),
+  precedence(
+    'A41-3',
+    'URI SAN spiffe://x/other and subject CN=svc.legit: DENIED (A41); C-core would allow it',
+    'uriOtherSubjectLegit',
+    'DENIED',
+  ),
+  precedence('A41-4', 'no URI SAN, a DNS SAN that matches', 'dnsLegit', 'OK'),
+  precedence(
+    'A41-5',
+    'DNS SAN svc.other and subject CN=svc.legit: DENIED (A41); C-core would allow it',
+    'dnsOtherSubjectLegit',
+    'DENIED',
+  ),
+  precedence('A41-6', 'no SANs, a subject that matches', 'subjectLegit', 'OK'),
+  {
+    id: 'URI-2',
+    title: 'a certificate with two URI SANs matches a rule for the second',
+    allow: [rule('allow_second_uri', undefined, [identities.secondUri])],
+    transport: 'twoUris',
+    expect: all('OK'),
+  },
+  {
+    id: 'H-joined',
+    title: 'a header sent twice reaches the policy joined with ", ": values ["a, b"] match',
+    allow: [rule('allow_joined', { headers: headers({ 'key-abc': ['a, b'] }) })],
+    transport: 'plaintext',
+    headers: twice,
+    expect: all('OK'),
+  },
+  {
+    id: 'H-comma',
+    title: 'a header sent twice: values ["a,b"] (how grpc-go and C-core join) do not match on grpc-js',
+    allow: [rule('allow_comma', { headers: headers({ 'key-abc': ['a,b'] }) })],
+    transport: 'plaintext',
+    headers: twice,
+    expect: all('DENIED'),
+  },
+  {
+    id: 'H-prefix',
+    title: 'a header sent twice: a prefix on the first value matches everywhere',
+    allow: [rule('allow_prefix', { headers: headers({ 'key-abc': ['a*'] }) })],
+    transport: 'plaintext',
+    headers: twice,
+    expect: all('OK'),
+  },
+  presence('', 'plaintext', 'DENIED'),
+  presence('', 'tls', 'OK'),
+  presence('', 'cppSpiffe', 'DENIED'),
+  presence('*', 'plaintext', 'DENIED'),
+  presence('*', 'tls', 'DENIED'),
+  presence('*', 'cppSpiffe', 'OK'),
+];
+
+let shared: Promise<AuthzCertificates> | undefined;
+const certificates = (): Promise<AuthzCertificates> => (shared ??= createAuthzCertificates());
+
+function metadataOf(entries: Case['headers'] = []): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of entries) metadata.add(key, value);
+  return metadata;
+}
+
+/** Runs `row` on a server of its own; checks every call's status, reason and whether its handler ran. */
+async function run(t: TestContext, row: Case): Promise<void> {
+  const policy = { name: 'authz', allow_rules: row.allow, ...(row.deny === undefined ? {} : { deny_rules: row.deny }) };
+  const server = await startAuthzServer(t, await certificates(), createAuthorizationPolicyInterceptor({ policy }));
+  for (const [kind, expected] of Object.entries(row.expect) as [CallType, Outcome][]) {
+    const path = methodPaths[kind];
+    const before = server.handled.get(path) ?? 0;
+    const result = await callTypes[kind](server.client(row.transport), { metadata: metadataOf(row.headers) });
+    assert.equal(outcomeOf(result.error), expected, `${row.id} ${kind}`);
+    const ran = (server.handled.get(path) ?? 0) - before;
+    assert.equal(ran, expected === 'OK' ? 1 : 0, `${row.id} ${kind}: the handler ran ${ran} times`);
+  }
+}
+
+for (const row of [...goCases, ...cppCases, ...ourCases]) {
+  const kinds = Object.entries(row.expect)
+    .map(([kind, outcome]) => `${kind} ${outcome}`)
+    .join(', ');
+  test(`${row.id}: ${row.title} (${row.transport}: ${kinds})`, (t) => run(t, row));
+}
