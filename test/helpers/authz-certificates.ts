@@ -116,7 +116,7 @@ async function ownCaCertificates(): Promise<{ caCert: string; subjectOnly: Clien
       const extensions = extfile === undefined ? [] : ['-extfile', path(extfile)];
       await openssl([...signing, '-CAcreateserial', '-out', path(`${name}.pem`), ...extensions], where);
       const [certBuffer, keyBuffer] = await Promise.all([readFile(path(`${name}.pem`)), readFile(path(`${name}.key`))]);
-      return { certBuffer: certBuffer!, keyBuffer: keyBuffer! };
+      return { certBuffer, keyBuffer };
     };
     // One after the other: both use the CA's serial file.
     const subjectOnly = await issue('subject-only', '/C=US/ST=CA/L=SVL/O=gRPC/CN=test-client1');
