@@ -15,6 +15,7 @@ import { createAuthorizationPolicyInterceptor } from '../../src/server/index.js'
 import { createAuthzCertificates, identities, type AuthzCertificates } from '../helpers/authz-certificates.js';
 import { outcomeOf, startAuthzServer, type Transport } from '../helpers/authz-server.js';
 import { callTypes, methodPaths, servicePath, type CallType } from '../helpers/grpc-fixture.js';
+import { watchPolicy } from '../helpers/watched-policy.js';
 
 const T = servicePath;
 const { unary: U, clientStream: CS, serverStream: SS } = methodPaths;
@@ -331,4 +332,208 @@ for (const row of [...goCases, ...cppCases, ...ourCases]) {
     .map(([kind, outcome]) => `${kind} ${outcome}`)
     .join(', ');
   test(`${row.id}: ${row.title} (${row.transport}: ${kinds})`, (t) => run(t, row));
+}
+
+// Audit logging (A59): grpc-go's audit_logging_test.go (GA1–GA4) and C++'s audit cases (C9–C20, and
+// r-old's call matching both rules). Records reach the onAudit hook; the policy's own loggers are none.
+
+/** What the tests compare of an audit record (its timestamp left out, as both upstream suites do). */
+interface Audited {
+  readonly rpc_method: string;
+  readonly principal: string;
+  readonly policy_name: string;
+  readonly matched_rule: string;
+  readonly authorized: boolean;
+}
+
+const pick = (record: Audited): Audited => {
+  const { rpc_method, principal, policy_name, matched_rule, authorized } = record;
+  return { rpc_method, principal, policy_name, matched_rule, authorized };
+};
+
+type Condition = 'NONE' | 'ON_DENY' | 'ON_ALLOW' | 'ON_DENY_AND_ALLOW';
+const auditOptions = (audit_condition: Condition) => ({ audit_condition, audit_loggers: [] });
+
+async function auditedServer(t: TestContext, policy: object) {
+  const records: Audited[] = [];
+  const interceptor = createAuthorizationPolicyInterceptor({ policy, onAudit: (r: Audited) => records.push(pick(r)) });
+  return { server: await startAuthzServer(t, await certificates(), interceptor), records };
+}
+
+const goAudit: readonly {
+  id: string;
+  title: string;
+  policy: object;
+  expect: [Outcome, Outcome];
+  counts: [number, number];
+}[] = [
+  {
+    id: 'GA1',
+    title: 'No audit',
+    policy: {
+      name: 'authz',
+      allow_rules: [rule('allow_UnaryCall', { paths: [U] })],
+      audit_logging_options: auditOptions('NONE'),
+    },
+    expect: ['OK', 'DENIED'],
+    counts: [0, 0],
+  },
+  {
+    id: 'GA2',
+    title: 'Allow All Deny Streaming - Audit All',
+    policy: {
+      name: 'authz',
+      allow_rules: [rule('allow_all', { paths: ['*'] })],
+      deny_rules: [rule('deny_all', { paths: [CS] })],
+      audit_logging_options: auditOptions('ON_DENY_AND_ALLOW'),
+    },
+    expect: ['OK', 'DENIED'],
+    counts: [2, 1],
+  },
+  {
+    id: 'GA3',
+    title: 'Allow Unary - Audit Allow',
+    policy: {
+      name: 'authz',
+      allow_rules: [rule('allow_UnaryCall', { paths: [U] })],
+      audit_logging_options: auditOptions('ON_ALLOW'),
+    },
+    expect: ['OK', 'DENIED'],
+    counts: [2, 0],
+  },
+  {
+    id: 'GA4',
+    title: 'Allow Typo - Audit Deny',
+    policy: {
+      name: 'authz',
+      allow_rules: [rule('allow_UnaryCall', { paths: [`${U}_Z`] })],
+      audit_logging_options: auditOptions('ON_DENY'),
+    },
+    expect: ['DENIED', 'DENIED'],
+    counts: [0, 3],
+  },
+];
+
+for (const row of goAudit) {
+  test(`${row.id}: ${row.title}: 2 unary ${row.expect[0]}, 1 client-streaming ${row.expect[1]}; audited allow ${row.counts[0]}, deny ${row.counts[1]}`, async (t) => {
+    const { server, records } = await auditedServer(t, row.policy);
+    for (let i = 0; i < 2; i++)
+      assert.equal(outcomeOf((await callTypes.unary(server.client('goSpiffe'))).error), row.expect[0]);
+    assert.equal(outcomeOf((await callTypes.clientStream(server.client('goSpiffe'))).error), row.expect[1]);
+    const counted = [records.filter((r) => r.authorized).length, records.filter((r) => !r.authorized).length];
+    assert.deepEqual(counted, row.counts);
+    if (row.id === 'GA2')
+      // grpc-go names the rule `authz_deny_all` (policy_rule); we give the bare rule name, as C-core and A59's example.
+      assert.deepEqual(records.at(-1), {
+        rpc_method: CS,
+        principal: identities.goSpiffe,
+        policy_name: 'authz',
+        matched_rule: 'deny_all',
+        authorized: false,
+      });
+  });
+}
+
+/** C++'s audit policy PA: allow `key-foo: foo`, deny `key-bar: bar`. */
+const cppAuditPolicy = (condition: Condition) => ({
+  name: 'authz',
+  allow_rules: [rule('allow_foo', { headers: headers({ 'key-foo': ['foo'] }) })],
+  deny_rules: [rule('deny_bar', { headers: headers({ 'key-bar': ['bar'] }) })],
+  audit_logging_options: auditOptions(condition),
+});
+const cppAuditCalls = {
+  MatchInAllow: { headers: [['key-foo', 'foo']], outcome: 'OK', rule: 'allow_foo' },
+  NoMatch: { headers: [['key-foo', 'bar']], outcome: 'DENIED', rule: '' },
+  MatchInDeny: { headers: [['key-bar', 'bar']], outcome: 'DENIED', rule: 'deny_bar' },
+  MatchInBoth: {
+    headers: [
+      ['key-foo', 'foo'],
+      ['key-bar', 'bar'],
+    ],
+    outcome: 'DENIED',
+    rule: 'deny_bar',
+  },
+} as const;
+const audits: Record<Condition, (outcome: Outcome) => boolean> = {
+  NONE: () => false,
+  ON_DENY: (outcome) => outcome === 'DENIED',
+  ON_ALLOW: (outcome) => outcome === 'OK',
+  ON_DENY_AND_ALLOW: () => true,
+};
+
+let cppAuditId = 9;
+for (const condition of ['NONE', 'ON_DENY', 'ON_ALLOW', 'ON_DENY_AND_ALLOW'] as const) {
+  for (const [name, call] of Object.entries(cppAuditCalls)) {
+    // C9–C20 in C++'s order; the call matching both rules is r-old's, with no number of its own.
+    const id = name === 'MatchInBoth' ? `C-${condition}-both` : `C${cppAuditId++}`;
+    const logged = audits[condition](call.outcome);
+    test(`${id}: ${name} with audit ${condition}: ${call.outcome}, ${logged ? `audited "${call.rule}"` : 'not audited'}`, async (t) => {
+      const { server, records } = await auditedServer(t, cppAuditPolicy(condition));
+      const result = await callTypes.unary(server.client('cppSpiffe'), { metadata: metadataOf(call.headers) });
+      assert.equal(outcomeOf(result.error), call.outcome);
+      const expected = {
+        rpc_method: U,
+        principal: identities.cppSpiffe,
+        policy_name: 'authz',
+        matched_rule: call.rule,
+      };
+      assert.deepEqual(records, logged ? [{ ...expected, authorized: call.outcome === 'OK' }] : []);
+    });
+  }
+}
+
+// The file watcher (C++'s FileWatcher cases), on a ManualClock: a rewrite is reloaded one refresh
+// interval later, a bad one is reported and the last good policy stays, with its audit options.
+
+const allowEcho = { name: 'authz', allow_rules: [rule('allow_echo', { paths: ['*/Unary'] })] };
+const denyEcho = {
+  name: 'authz',
+  allow_rules: [rule('allow_foo', { paths: ['*/foo'] })],
+  deny_rules: [rule('deny_echo', { paths: ['*/Unary'] })],
+};
+
+test('C27: FileWatcherValidPolicyRefresh: OK, the file rewritten to deny_echo, reloaded, DENIED', async (t) => {
+  const watched = await watchPolicy(t, allowEcho);
+  const server = await startAuthzServer(t, await certificates(), watched.interceptor);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'OK');
+  assertReloaded(await watched.rewrite(denyEcho), true);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'DENIED');
+});
+
+test('C28: FileWatcherInvalidPolicyRefreshSkipsReload: the file rewritten to {}, reported, still OK', async (t) => {
+  const watched = await watchPolicy(t, allowEcho);
+  const server = await startAuthzServer(t, await certificates(), watched.interceptor);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'OK');
+  assertReloaded(await watched.rewrite('{}'), false, /name/);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'OK');
+});
+
+test('C29: FileWatcherWithAuditLoggingRecoversFromFailure: the old audit options survive a bad reload; the next good one audits its own way', async (t) => {
+  const onAllow = { ...allowEcho, audit_logging_options: auditOptions('ON_ALLOW') };
+  const watched = await watchPolicy(t, onAllow);
+  const server = await startAuthzServer(t, await certificates(), watched.interceptor);
+  const audited = (): Audited[] => (watched.audited as Audited[]).map(pick);
+  const record = (matched_rule: string, authorized: boolean): Audited => ({
+    rpc_method: U,
+    principal: identities.cppSpiffe,
+    policy_name: 'authz',
+    matched_rule,
+    authorized,
+  });
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'OK');
+  assert.deepEqual(audited(), [record('allow_echo', true)]);
+  assertReloaded(await watched.rewrite('{}'), false, /name/);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'OK');
+  assert.deepEqual(audited(), [record('allow_echo', true), record('allow_echo', true)]);
+  assertReloaded(await watched.rewrite({ ...denyEcho, audit_logging_options: auditOptions('ON_DENY') }), true);
+  assert.equal(outcomeOf((await callTypes.unary(server.client('cppSpiffe'))).error), 'DENIED');
+  assert.deepEqual(audited().at(-1), record('deny_echo', false));
+  assert.equal(audited().length, 3);
+});
+
+/** Checks a reload report: loaded, or refused with an error whose message matches `message`. */
+function assertReloaded(report: unknown, loaded: boolean, message?: RegExp): void {
+  const { error } = report as { error?: Error };
+  assert.equal(error === undefined, loaded, `reload report: ${String(error?.message)}`);
+  if (message !== undefined) assert.match(error?.message ?? '', message);
 }
