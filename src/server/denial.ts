@@ -25,7 +25,7 @@ export const statusCode = Object.freeze({
  * (introspection answered `active: false`), `certificate_mismatch` (a token bound to a client certificate,
  * RFC 8705, from a connection without that certificate), `token_not_bound` (an unbound token for a method
  * in `requireBoundTokens`). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
- * `authorize_denied`. `UNAVAILABLE`: `keys_unavailable`,
+ * `authorize_denied`, `policy_denied` (a gRFC A43 authorization policy refused the call). `UNAVAILABLE`: `keys_unavailable`,
  * `introspection_unavailable` (the introspection endpoint could not answer). `INTERNAL`: `authorize_failed`.
  */
 export type DenialReason =
@@ -53,9 +53,15 @@ export type DenialReason =
   | 'token_inactive'
   | 'introspection_unavailable'
   | 'certificate_mismatch'
-  | 'token_not_bound';
+  | 'token_not_bound'
+  | 'policy_denied';
 
-const permissionReasons = new Set<DenialReason>(['missing_scope', 'method_not_in_policy', 'authorize_denied']);
+const permissionReasons = new Set<DenialReason>([
+  'missing_scope',
+  'method_not_in_policy',
+  'authorize_denied',
+  'policy_denied',
+]);
 
 /** The gRPC status code a denial ends the call with. */
 export function statusOf(reason: DenialReason): number {

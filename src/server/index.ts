@@ -12,3 +12,9 @@ export { reasonTrailer, scopeRuleTrailer, scopeTrailer, type ScopeRule } from '.
 export { AuthConfigError } from '../common/config-error.js';
 export { getPeerIdentity, type PeerIdentity } from './peer-identity.js';
 export { createMtlsServerCredentials, type MtlsServerCredentialsOptions } from './mtls-server-credentials.js';
+export {
+  createAuthorizationPolicyInterceptor,
+  type AuthorizationPolicyInterceptor,
+} from './authz/policy-interceptor.js';
+export type { AuthorizationPolicyInterceptorOptions, PolicyReloadEvent } from './authz/interceptor-options.js';
+export type { AuditRecord } from './authz/audit-record.js';

@@ -120,6 +120,9 @@ function hintFor(record: CallRecord, facts: Facts, server: ServerSide): string {
   if (record.failure !== undefined) return noTokenHint(record.failure, facts);
   if (record.endedWaiting)
     return 'no token was attached: the call ended (its deadline passed) while it waited for a token; check the token endpoint (NODE_DEBUG=grpc-oauth2) or give the call a longer deadline';
+  // The A43 policy decides by the caller's certificate, the method and headers, with or without a token.
+  if (facts.serverReason === 'policy_denied')
+    return `the server's authorization policy (gRFC A43) denied ${facts.method}: a deny rule matched, or no allow rule did; its principals come from the client certificate (URI SAN, else DNS SAN, else subject), so check the certificate this channel presents and the policy's rules for the method`;
   if (!facts.tokenAttached)
     return `the call carried no authorization header, and the server answered ${status[record.code]}: ${server.details}`;
   if (record.callerAuthorization)
