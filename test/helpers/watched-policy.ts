@@ -3,8 +3,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type * as grpc from '@grpc/grpc-js';
-import { createAuthorizationPolicyInterceptor } from '../../src/server/index.js';
+import {
+  createAuthorizationPolicyInterceptor,
+  type AuditRecord,
+  type AuthorizationPolicyInterceptor,
+  type PolicyReloadEvent,
+} from '../../src/server/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { createTempDir } from './token-fixtures.js';
 
@@ -12,18 +16,18 @@ import { createTempDir } from './token-fixtures.js';
 export const refreshIntervalMs = 1_000;
 
 export interface WatchedPolicy {
-  readonly interceptor: grpc.ServerInterceptor;
+  readonly interceptor: AuthorizationPolicyInterceptor;
   readonly clock: ManualClock;
   /** Every audit record the interceptor gave its onAudit hook. */
-  readonly audited: unknown[];
+  readonly audited: AuditRecord[];
   /** Every reload report, in order. */
-  readonly reloads: unknown[];
+  readonly reloads: PolicyReloadEvent[];
   /** Writes the file: JSON of `policy`, or the text as it is. */
   write(policy: object | string): Promise<void>;
   /** Resolves with the next reload report. */
-  nextReload(): Promise<unknown>;
+  nextReload(): Promise<PolicyReloadEvent>;
   /** Writes the file, moves the clock one interval and resolves with the reload's report. */
-  rewrite(policy: object | string): Promise<unknown>;
+  rewrite(policy: object | string): Promise<PolicyReloadEvent>;
 }
 
 /** Writes `policy` to a new file and watches it (the file and its directory removed when `t` ends). */
@@ -33,22 +37,23 @@ export async function watchPolicy(t: TestContext, policy: object | string): Prom
     writeFile(file, typeof next === 'string' ? next : JSON.stringify(next, null, 2));
   await write(policy);
   const clock = new ManualClock();
-  const audited: unknown[] = [];
-  const reloads: unknown[] = [];
-  let waiting: ((report: unknown) => void)[] = [];
+  const audited: AuditRecord[] = [];
+  const reloads: PolicyReloadEvent[] = [];
+  let waiting: ((report: PolicyReloadEvent) => void)[] = [];
   const interceptor = createAuthorizationPolicyInterceptor({
     policyFile: file,
     refreshIntervalMs,
     clock,
-    onAudit: (record: unknown) => void audited.push(record),
-    onReload: (report: unknown) => {
+    onAudit: (record) => void audited.push(record),
+    onReload: (report) => {
       reloads.push(report);
       const woken = waiting;
       waiting = [];
       for (const wake of woken) wake(report);
     },
   });
-  const nextReload = (): Promise<unknown> => new Promise((resolve) => waiting.push(resolve));
+  t.after(() => interceptor.close());
+  const nextReload = (): Promise<PolicyReloadEvent> => new Promise((resolve) => waiting.push(resolve));
   return {
     interceptor,
     clock,

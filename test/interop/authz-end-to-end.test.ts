@@ -11,7 +11,11 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createAuthorizationPolicyInterceptor } from '../../src/server/index.js';
+import {
+  createAuthorizationPolicyInterceptor,
+  type AuditRecord,
+  type PolicyReloadEvent,
+} from '../../src/server/index.js';
 import { createAuthzCertificates, identities, type AuthzCertificates } from '../helpers/authz-certificates.js';
 import { outcomeOf, startAuthzServer, type Transport } from '../helpers/authz-server.js';
 import { callTypes, methodPaths, servicePath, type CallType } from '../helpers/grpc-fixture.js';
@@ -346,7 +350,7 @@ interface Audited {
   readonly authorized: boolean;
 }
 
-const pick = (record: Audited): Audited => {
+const pick = (record: AuditRecord): Audited => {
   const { rpc_method, principal, policy_name, matched_rule, authorized } = record;
   return { rpc_method, principal, policy_name, matched_rule, authorized };
 };
@@ -356,7 +360,7 @@ const auditOptions = (audit_condition: Condition) => ({ audit_condition, audit_l
 
 async function auditedServer(t: TestContext, policy: object) {
   const records: Audited[] = [];
-  const interceptor = createAuthorizationPolicyInterceptor({ policy, onAudit: (r: Audited) => records.push(pick(r)) });
+  const interceptor = createAuthorizationPolicyInterceptor({ policy, onAudit: (r) => records.push(pick(r)) });
   return { server: await startAuthzServer(t, await certificates(), interceptor), records };
 }
 
@@ -512,7 +516,7 @@ test('C29: FileWatcherWithAuditLoggingRecoversFromFailure: the old audit options
   const onAllow = { ...allowEcho, audit_logging_options: auditOptions('ON_ALLOW') };
   const watched = await watchPolicy(t, onAllow);
   const server = await startAuthzServer(t, await certificates(), watched.interceptor);
-  const audited = (): Audited[] => (watched.audited as Audited[]).map(pick);
+  const audited = (): Audited[] => watched.audited.map(pick);
   const record = (matched_rule: string, authorized: boolean): Audited => ({
     rpc_method: U,
     principal: identities.cppSpiffe,
@@ -532,8 +536,7 @@ test('C29: FileWatcherWithAuditLoggingRecoversFromFailure: the old audit options
 });
 
 /** Checks a reload report: loaded, or refused with an error whose message matches `message`. */
-function assertReloaded(report: unknown, loaded: boolean, message?: RegExp): void {
-  const { error } = report as { error?: Error };
-  assert.equal(error === undefined, loaded, `reload report: ${String(error?.message)}`);
-  if (message !== undefined) assert.match(error?.message ?? '', message);
+function assertReloaded(event: PolicyReloadEvent, loaded: boolean, message?: RegExp): void {
+  assert.equal(event.ok, loaded, event.ok ? 'reloaded' : `not reloaded: ${event.error.message}`);
+  if (message !== undefined && !event.ok) assert.match(event.error.message, message);
 }
