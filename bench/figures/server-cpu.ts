@@ -24,6 +24,8 @@ const labels: Readonly<Record<ServerVariant, string>> = {
   sdkOpaqueFlood: 'SDK, a new made-up opaque token per call',
   sdkMtlsUnbound: 'SDK, cached, mutual TLS, unbound token',
   sdkMtlsBound: 'SDK, cached, mutual TLS, certificate-bound token',
+  passThroughMtls: 'pass-through, mutual TLS',
+  authzPolicy50: 'A43 policy of 50 rules, mutual TLS',
 };
 
 /** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
@@ -185,6 +187,15 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       "RFC 8705 §3: both tokens from oidc-provider, the bound one from its mTLS token endpoint (cnf x5t#S256 of the bench client's certificate); " +
         "the server's mTLS port (createMtlsServerCredentials) reads a connection's certificate once, so per call the check looks up the connection's thumbprint; " +
         'resolution as server.a-a',
+    ),
+    compare(
+      'cpuMicros',
+      'server.authz',
+      'server CPU per unary call, A43 authorization policy of 50 rules vs no policy, same mutual-TLS connection',
+      ['authzPolicy50', 'passThroughMtls'],
+      1.05,
+      'createAuthorizationPolicyInterceptor alone (no token check): 10 deny rules and 40 allow rules over paths, headers and principals, ' +
+        "the bench client's certificate (subject CN=bench) admitted by the last allow rule only; resolution as server.a-a",
     ),
     compare(
       'cpuMicros',
