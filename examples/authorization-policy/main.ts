@@ -21,17 +21,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// Replies are a line of text, so the example needs no .proto.
-const method = (path: string) =>
-  ({
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (text: string) => Buffer.from(text),
-    requestDeserialize: (bytes: Buffer) => bytes.toString('utf8'),
-    responseSerialize: (text: string) => Buffer.from(text),
-    responseDeserialize: (bytes: Buffer) => bytes.toString('utf8'),
-  }) satisfies grpc.MethodDefinition<string, string>;
+// Requests and replies are a line of text, so the example needs no .proto.
+const text = { serialize: (line: string) => Buffer.from(line), deserialize: (bytes: Buffer) => bytes.toString() };
+const method = (path: string): grpc.MethodDefinition<string, string> => ({
+  path,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: text.serialize,
+  requestDeserialize: text.deserialize,
+  responseSerialize: text.serialize,
+  responseDeserialize: text.deserialize,
+});
 const shop = {
   Check: method('/grpc.health.v1.Health/Check'),
   ListOrders: method('/shop.v1.Orders/List'),
@@ -109,9 +109,8 @@ async function main(): Promise<void> {
   const call = (client: grpc.Client, path: string, headers: Record<string, string> = {}): Promise<string> => {
     const metadata = new grpc.Metadata();
     for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
-    const { requestSerialize, responseDeserialize } = shop.Check; // every method takes and gives text
     return new Promise((resolve) =>
-      client.makeUnaryRequest(path, requestSerialize, responseDeserialize, 'hello', metadata, (err, reply) => {
+      client.makeUnaryRequest(path, text.serialize, text.deserialize, 'hello', metadata, (err, reply) => {
         if (!err) return resolve(`OK ${reply}`);
         const reason = err.metadata.get(reasonTrailer)[0]; // policy_denied: the A43 policy; missing_scope: the token
         if (reason === 'policy_denied') hints.push(explainAuthFailure(err)?.hint ?? err.message);

@@ -364,58 +364,42 @@ async function auditedServer(t: TestContext, policy: object) {
   return { server: await startAuthzServer(t, await certificates(), interceptor), records };
 }
 
-const goAudit: readonly {
-  id: string;
-  title: string;
-  policy: object;
-  expect: [Outcome, Outcome];
-  counts: [number, number];
-}[] = [
-  {
-    id: 'GA1',
-    title: 'No audit',
-    policy: {
-      name: 'authz',
-      allow_rules: [rule('allow_UnaryCall', { paths: [U] })],
-      audit_logging_options: auditOptions('NONE'),
-    },
-    expect: ['OK', 'DENIED'],
-    counts: [0, 0],
-  },
-  {
-    id: 'GA2',
-    title: 'Allow All Deny Streaming - Audit All',
-    policy: {
-      name: 'authz',
-      allow_rules: [rule('allow_all', { paths: ['*'] })],
-      deny_rules: [rule('deny_all', { paths: [CS] })],
-      audit_logging_options: auditOptions('ON_DENY_AND_ALLOW'),
-    },
-    expect: ['OK', 'DENIED'],
-    counts: [2, 1],
-  },
-  {
-    id: 'GA3',
-    title: 'Allow Unary - Audit Allow',
-    policy: {
-      name: 'authz',
-      allow_rules: [rule('allow_UnaryCall', { paths: [U] })],
-      audit_logging_options: auditOptions('ON_ALLOW'),
-    },
-    expect: ['OK', 'DENIED'],
-    counts: [2, 0],
-  },
-  {
-    id: 'GA4',
-    title: 'Allow Typo - Audit Deny',
-    policy: {
-      name: 'authz',
-      allow_rules: [rule('allow_UnaryCall', { paths: [`${U}_Z`] })],
-      audit_logging_options: auditOptions('ON_DENY'),
-    },
-    expect: ['DENIED', 'DENIED'],
-    counts: [0, 3],
-  },
+const goAuditPolicy = (condition: Condition, allow: readonly Rule[], deny?: readonly Rule[]) => ({
+  name: 'authz',
+  allow_rules: allow,
+  ...(deny === undefined ? {} : { deny_rules: deny }),
+  audit_logging_options: auditOptions(condition),
+});
+const allowUnary = rule('allow_UnaryCall', { paths: [U] });
+interface GoAuditCase {
+  readonly id: string;
+  readonly title: string;
+  readonly policy: object;
+  /** The two unary calls' outcome, and the client-streaming call's. */
+  readonly expect: readonly [Outcome, Outcome];
+  /** Records of allowed calls, and of denied ones. */
+  readonly counts: readonly [number, number];
+}
+const goAuditCase = (
+  id: string,
+  title: string,
+  policy: object,
+  expect: GoAuditCase['expect'],
+  counts: GoAuditCase['counts'],
+): GoAuditCase => ({ id, title, policy, expect, counts });
+const allowAllDenyStreaming = [[rule('allow_all', { paths: ['*'] })], [rule('deny_all', { paths: [CS] })]] as const;
+const allowTypo = rule('allow_UnaryCall', { paths: [`${U}_Z`] });
+const goAudit: readonly GoAuditCase[] = [
+  goAuditCase('GA1', 'No audit', goAuditPolicy('NONE', [allowUnary]), ['OK', 'DENIED'], [0, 0]),
+  goAuditCase(
+    'GA2',
+    'Allow All Deny Streaming - Audit All',
+    goAuditPolicy('ON_DENY_AND_ALLOW', ...allowAllDenyStreaming),
+    ['OK', 'DENIED'],
+    [2, 1],
+  ),
+  goAuditCase('GA3', 'Allow Unary - Audit Allow', goAuditPolicy('ON_ALLOW', [allowUnary]), ['OK', 'DENIED'], [2, 0]),
+  goAuditCase('GA4', 'Allow Typo - Audit Deny', goAuditPolicy('ON_DENY', [allowTypo]), ['DENIED', 'DENIED'], [0, 3]),
 ];
 
 for (const row of goAudit) {
