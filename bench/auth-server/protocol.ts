@@ -42,6 +42,11 @@ export const serverVariants = [
    * mutual-TLS connection, whose client certificate only the last allow rule admits.
    */
   'authzPolicy50',
+  /**
+   * The same interceptor with a one-rule policy (one empty allow rule, no principals): what taking the
+   * decision at the call's metadata costs, apart from the 50 rules.
+   */
+  'authzPolicy1',
 ] as const;
 
 /** Variants whose calls are all refused (no handler runs): their CPU is per call made, not per call answered. */
@@ -70,7 +75,13 @@ export function tokenKindOf(variant: ServerVariant): TokenKind {
 export type Transport = 'tls' | 'mtls';
 
 export function transportOf(variant: ServerVariant): Transport {
-  const mutual: readonly ServerVariant[] = ['sdkMtlsUnbound', 'sdkMtlsBound', 'passThroughMtls', 'authzPolicy50'];
+  const mutual: readonly ServerVariant[] = [
+    'sdkMtlsUnbound',
+    'sdkMtlsBound',
+    'passThroughMtls',
+    'authzPolicy50',
+    'authzPolicy1',
+  ];
   return mutual.includes(variant) ? 'mtls' : 'tls';
 }
 

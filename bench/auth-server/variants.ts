@@ -56,6 +56,8 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
   sdkMtlsBound: cached,
   passThroughMtls: () => (descriptor, nextCall) => passThrough(descriptor, nextCall),
   authzPolicy50: () => createAuthorizationPolicyInterceptor({ policy: fiftyRulePolicy(echoService.Unary.path) }),
+  authzPolicy1: () =>
+    createAuthorizationPolicyInterceptor({ policy: { name: 'bench-one', allow_rules: [{ name: 'all' }] } }),
 };
 
 /** One interceptor per variant. */
