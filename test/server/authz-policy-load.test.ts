@@ -37,6 +37,13 @@ describe('A43 policy load', () => {
     );
   });
 
+  it('says a text that starts with a byte order mark does', () => {
+    refuses(
+      '\uFEFF{ "name": "authz", "allow_rules": [{ "name": "all" }] }',
+      'authz: the policy is not valid JSON: it starts with a byte order mark (U+FEFF); save it without one',
+    );
+  });
+
   it('refuses a text over 1 MiB, counted in UTF-8 bytes', () => {
     const message = 'authz: the policy text is larger than 1048576 bytes (1 MiB)';
     refuses(' '.repeat(1024 * 1024 + 1), message);
@@ -259,6 +266,12 @@ describe('A43 policy load', () => {
       loggers([{ name: 'custom', is_optional: 'true' }]),
       'authz: audit_logging_options.audit_loggers[0].is_optional must be true or false, not a string',
     );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    refuses(
+      loggers([{ name: 'stdout_logger', config: cyclic }]),
+      'authz: audit_logging_options.audit_loggers[0].config must be a JSON object (no cycle or bigint)',
+    );
     refuses(loggers({}), 'authz: audit_logging_options.audit_loggers must be an array of loggers; got object');
   });
 
@@ -270,5 +283,12 @@ describe('A43 policy load', () => {
     assert.equal(parsed.name, 'authz');
     assert.deepEqual(parsed.evaluate(call('/x/Y')), { allowed: true, matchedRule: 'r' });
     assert.ok(Object.isFrozen(parsed.auditLoggers));
+    const config = { level: { of: 'detail' } };
+    const logged = AuthorizationPolicy.parse(
+      policyWith({ audit_logging_options: { audit_loggers: [{ name: 'stdout_logger', config }] } }),
+      'authz',
+    );
+    config.level.of = 'changed';
+    assert.deepEqual(logged.auditLoggers[0]?.config, { level: { of: 'detail' } });
   });
 });

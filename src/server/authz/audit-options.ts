@@ -59,8 +59,7 @@ function readLogger(value: unknown, place: Place): AuditLoggerEntry | undefined 
   const logger = readObject(value, ['name', 'config', 'is_optional'], place);
   const name = readName(field(logger, 'name'), inside(place, 'name'));
   const configValue = field(logger, 'config');
-  // the object check only: the stdout logger takes no settings, and the config is not read further
-  const config = configValue === undefined ? {} : readAnyObject(configValue, inside(place, 'config'));
+  const config = configValue === undefined ? {} : jsonCopy(readAnyObject(configValue, inside(place, 'config')), place);
   const isOptional =
     checkBoolean(field(logger, 'is_optional'), `${place.where}: ${inside(place, 'is_optional').path}`) ?? false;
   if (!knownLoggers.includes(name)) {
@@ -70,5 +69,17 @@ function readLogger(value: unknown, place: Place): AuditLoggerEntry | undefined 
       `${quote(name)} is not a logger this package has (it has "stdout_logger"); set "is_optional": true to skip it`,
     );
   }
-  return Object.freeze({ name, config: Object.freeze({ ...config }), isOptional });
+  return Object.freeze({ name, config, isOptional });
+}
+
+/**
+ * A copy of a logger's `config` that nothing outside can change. The stdout logger takes no
+ * settings, so the config is only kept; it is JSON in a file, so a JSON copy loses nothing there.
+ */
+function jsonCopy(config: Readonly<Record<string, unknown>>, place: Place): Readonly<Record<string, unknown>> {
+  try {
+    return Object.freeze(JSON.parse(JSON.stringify(config)) as Record<string, unknown>);
+  } catch {
+    throw refusal(inside(place, 'config'), 'must be a JSON object (no cycle or bigint)');
+  }
 }

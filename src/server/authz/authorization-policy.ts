@@ -22,7 +22,9 @@ export interface AuthzRequest {
   readonly method: string;
   /**
    * The value of request header `key` (lower case), several values joined as grpc-js gives them
-   * (Node's HTTP/2 layer joins repeated headers with `", "`); `undefined` when absent.
+   * (Node's HTTP/2 layer joins repeated headers with `", "`); `undefined` when absent. A `-bin`
+   * key's value is matched in whatever string form this returns: only presence (`*`) decides the
+   * same as in grpc-go and C-core (which compare the decoded bytes) for binary headers.
    */
   header(key: string): string | undefined;
   readonly peer: AuthzPeer;

@@ -117,7 +117,10 @@ export class PolicyFileWatcher implements PolicySource {
   }
 
   #reportFailure(error: AuthConfigError): void {
-    const message = `${this.settings.where}: kept the last good policy "${this.#current.policy.name}": ${error.message}`;
+    const { where } = this.settings;
+    // The problem as the error words it, without its own `<where>: ` start.
+    const problem = error.message.startsWith(`${where}: `) ? error.message.slice(where.length + 2) : error.message;
+    const message = `${where}: kept the last good policy "${this.#current.policy.name}": ${problem}`;
     debug('%s', message);
     process.emitWarning(message, { type: 'AuthorizationPolicyReloadWarning', code: 'GRPC_OAUTH2_POLICY_NOT_RELOADED' });
     this.#tell({ ok: false, error });

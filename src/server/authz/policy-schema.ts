@@ -93,6 +93,11 @@ function parseText(text: string, where: string): unknown {
   // length counts UTF-16 units, never more than the UTF-8 bytes: a huge text is refused before it is measured
   if (text.length > maxPolicyBytes || Buffer.byteLength(text) > maxPolicyBytes)
     throw new AuthConfigError(`${where}: the policy text is larger than ${maxPolicyBytes} bytes (1 MiB)`);
+  // what an editor may put at the start of a saved file; JSON.parse, grpc-go and C-core refuse it too
+  if (text.startsWith('\uFEFF'))
+    throw new AuthConfigError(
+      `${where}: the policy is not valid JSON: it starts with a byte order mark (U+FEFF); save it without one`,
+    );
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -1,5 +1,5 @@
 // A43 rules compiled for the per-call decision: each rule's matchers and its pre-built verdict, and
-// a list of rules that looks up, by the exact method path, only the rules that can match it.
+// a list of rules that looks up, by the exact method path, the rules that can match it.
 import type { AuthzRequest, AuthzVerdict } from './authorization-policy.js';
 import { PatternSet } from './patterns.js';
 import { principalMatches } from './principals.js';
@@ -16,11 +16,15 @@ export class CompiledRule {
   readonly verdict: AuthzVerdict;
   /** The rule's paths when every one is exact (what the list indexes), else `undefined`. */
   readonly exactPaths: readonly string[] | undefined;
+
+  /** The rule's index in its list: what keeps file order. */
+  readonly position: number;
   readonly #principals: PatternSet | undefined;
   readonly #paths: PatternSet | undefined;
   readonly #headers: readonly HeaderMatcher[];
 
-  constructor(spec: RuleSpec, allowed: boolean) {
+  constructor(spec: RuleSpec, allowed: boolean, position: number) {
+    this.position = position;
     this.verdict = Object.freeze({ allowed, matchedRule: spec.name });
     this.#principals = spec.principals.length === 0 ? undefined : new PatternSet(spec.principals);
     this.#paths = spec.paths.length === 0 ? undefined : new PatternSet(spec.paths);
@@ -51,42 +55,54 @@ export class CompiledRule {
   }
 }
 
-interface Candidate {
-  readonly rule: CompiledRule;
-  readonly pathMatched: boolean;
-}
-
 /**
  * The rules of one list (`deny_rules` or `allow_rules`) in file order. A rule whose paths are all
- * exact can only match those methods: per such method the list keeps the rules that can match it
- * (the indexed ones and every other, still in file order), so that a call checks those alone.
+ * exact can only match those methods, so it is kept under each of them; every other rule is kept
+ * once. A call walks the rules under its method and the others together, in file order, so that the
+ * first match in the file decides, with one map lookup and no allocation; building stays linear in
+ * the policy's size, whatever the mix.
  */
 export class RuleList {
-  readonly #byMethod: ReadonlyMap<string, readonly Candidate[]>;
-  readonly #otherwise: readonly Candidate[];
+  readonly #byMethod: ReadonlyMap<string, readonly CompiledRule[]>;
+  readonly #others: readonly CompiledRule[];
 
   constructor(specs: readonly RuleSpec[], allowed: boolean) {
-    const rules = specs.map((spec) => new CompiledRule(spec, allowed));
-    const methods = new Set(rules.flatMap((rule) => rule.exactPaths ?? []));
-    const byMethod = new Map<string, readonly Candidate[]>();
-    for (const method of methods) {
-      const candidates = rules
-        .filter((rule) => rule.exactPaths === undefined || rule.exactPaths.includes(method))
-        .map((rule) => Object.freeze({ rule, pathMatched: rule.exactPaths !== undefined }));
-      byMethod.set(method, Object.freeze(candidates));
-    }
+    const byMethod = new Map<string, CompiledRule[]>();
+    const others: CompiledRule[] = [];
+    specs.forEach((spec, position) => {
+      const rule = new CompiledRule(spec, allowed, position);
+      if (rule.exactPaths === undefined) others.push(rule);
+      // a path written twice in one rule keeps the rule once under it
+      else
+        for (const method of new Set(rule.exactPaths)) {
+          const rules = byMethod.get(method);
+          if (rules === undefined) byMethod.set(method, [rule]);
+          else rules.push(rule);
+        }
+    });
     this.#byMethod = byMethod;
-    this.#otherwise = Object.freeze(
-      rules.filter((rule) => rule.exactPaths === undefined).map((rule) => Object.freeze({ rule, pathMatched: false })),
-    );
+    this.#others = others;
   }
 
   /** The verdict of the first rule in file order that matches `request`, else `undefined`. */
   firstMatch(request: AuthzRequest): AuthzVerdict | undefined {
-    const candidates = this.#byMethod.get(request.method) ?? this.#otherwise;
-    for (const candidate of candidates) {
-      if (candidate.rule.matches(request, candidate.pathMatched)) return candidate.rule.verdict;
+    const indexed = this.#byMethod.get(request.method) ?? noRules;
+    const others = this.#others;
+    let i = 0;
+    let j = 0;
+    while (i < indexed.length || j < others.length) {
+      const next = indexed[i];
+      const other = others[j];
+      if (next !== undefined && (other === undefined || next.position < other.position)) {
+        i++;
+        if (next.matches(request, true)) return next.verdict;
+      } else if (other !== undefined) {
+        j++;
+        if (other.matches(request, false)) return other.verdict;
+      }
     }
     return undefined;
   }
 }
+
+const noRules: readonly CompiledRule[] = [];
