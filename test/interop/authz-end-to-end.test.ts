@@ -34,7 +34,7 @@ interface Case {
   readonly allow: readonly Rule[];
   readonly deny?: readonly Rule[];
   readonly transport: Transport;
-  readonly headers?: readonly (readonly [string, string])[];
+  readonly headers?: readonly (readonly [string, string | Buffer])[];
   /** The expected outcome per call kind; the kinds upstream made, and the others where we add them. */
   readonly expect: Partial<Record<CallType, Outcome>>;
 }
@@ -299,6 +299,21 @@ const ourCases: readonly Case[] = [
     transport: 'plaintext',
     headers: twice,
     expect: all('OK'),
+  },
+  {
+    id: 'H-bin',
+    title: 'a -bin header: presence ("*") matches, the one match portable to grpc-go and C-core',
+    allow: [rule('allow_bin_present', { headers: headers({ 'key-bin': ['*'] }) })],
+    transport: 'plaintext',
+    headers: [['key-bin', Buffer.from([0xde, 0xad, 0xbe, 0xef])]],
+    expect: all('OK'),
+  },
+  {
+    id: 'H-bin-absent',
+    title: 'a -bin header rule, the header not sent',
+    allow: [rule('allow_bin_present', { headers: headers({ 'key-bin': ['*'] }) })],
+    transport: 'plaintext',
+    expect: all('DENIED'),
   },
   presence('', 'plaintext', 'DENIED'),
   presence('', 'tls', 'OK'),
