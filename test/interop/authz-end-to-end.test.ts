@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
+  AuthConfigError,
   createAuthorizationPolicyInterceptor,
   type AuditRecord,
   type PolicyReloadEvent,
@@ -539,3 +540,51 @@ function assertReloaded(event: PolicyReloadEvent, loaded: boolean, message?: Reg
   assert.equal(event.ok, loaded, event.ok ? 'reloaded' : `not reloaded: ${event.error.message}`);
   if (message !== undefined && !event.ok) assert.match(event.error.message, message);
 }
+
+// The load-time rows of docs/authorization-policy.md's table of differences (research note §6c.3).
+const loads = (policy: object): string => {
+  try {
+    createAuthorizationPolicyInterceptor({ policy });
+    return 'loads';
+  } catch (error) {
+    assert.ok(error instanceof AuthConfigError, String(error));
+    return 'refused';
+  }
+};
+const base = { name: 'authz', allow_rules: [rule('allow_all')] };
+const loadCases: readonly [string, object, 'loads' | 'refused'][] = [
+  [
+    'two allow rules of the same name (the others keep the later one)',
+    { ...base, allow_rules: [rule('a'), rule('a')] },
+    'refused',
+  ],
+  [
+    'a "*" inside a pattern, *x* (grpc-go: a prefix, C-core: a suffix)',
+    { ...base, allow_rules: [rule('a', { paths: ['*x*'] })] },
+    'refused',
+  ],
+  ['"**"', { ...base, allow_rules: [rule('a', { paths: ['**'] })] }, 'refused'],
+  ['an unknown field (Java ignores it)', { ...base, extra: true }, 'refused'],
+  [
+    'a known field in another case, "Name" (grpc-go accepts it)',
+    { Name: 'authz', allow_rules: [rule('a')] },
+    'refused',
+  ],
+  ['"deny_rules": [] (C-core refuses it)', { ...base, deny_rules: [] }, 'loads'],
+  ['"name": "" (C-core accepts it)', { ...base, name: '' }, 'refused'],
+  ['an unknown logger', { ...base, audit_logging_options: { audit_loggers: [{ name: 'test_logger' }] } }, 'refused'],
+  [
+    'an unknown logger marked is_optional',
+    { ...base, audit_logging_options: { audit_loggers: [{ name: 'test_logger', is_optional: true }] } },
+    'loads',
+  ],
+];
+for (const [title, policy, expected] of loadCases)
+  test(`load: ${title}: ${expected}`, () => assert.equal(loads(policy), expected));
+
+test('load: a mixed-case header key is lower-cased, as grpc-go does (C-core and Java keep it, and it never matches)', async (t) => {
+  const policy = { name: 'authz', allow_rules: [rule('allow_foo', { headers: headers({ 'Key-Foo': ['foo'] }) })] };
+  const server = await startAuthzServer(t, await certificates(), createAuthorizationPolicyInterceptor({ policy }));
+  const result = await callTypes.unary(server.client('plaintext'), { metadata: metadataOf([['key-foo', 'foo']]) });
+  assert.equal(outcomeOf(result.error), 'OK');
+});
