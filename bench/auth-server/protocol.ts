@@ -35,6 +35,18 @@ export const serverVariants = [
    * bench client's certificate thumbprint: the binding check on every call, and nothing else differs.
    */
   'sdkMtlsBound',
+  /** The pass-through interceptor on the mutual-TLS connection: the reference of 'authzPolicy50'. */
+  'passThroughMtls',
+  /**
+   * `createAuthorizationPolicyInterceptor` with a 50-rule A43 policy (authz-policy.ts) on the same
+   * mutual-TLS connection, whose client certificate only the last allow rule admits.
+   */
+  'authzPolicy50',
+  /**
+   * The same interceptor with a one-rule policy (one empty allow rule, no principals): what taking the
+   * decision at the call's metadata costs, apart from the 50 rules.
+   */
+  'authzPolicy1',
 ] as const;
 
 /** Variants whose calls are all refused (no handler runs): their CPU is per call made, not per call answered. */
@@ -63,7 +75,14 @@ export function tokenKindOf(variant: ServerVariant): TokenKind {
 export type Transport = 'tls' | 'mtls';
 
 export function transportOf(variant: ServerVariant): Transport {
-  return variant === 'sdkMtlsUnbound' || variant === 'sdkMtlsBound' ? 'mtls' : 'tls';
+  const mutual: readonly ServerVariant[] = [
+    'sdkMtlsUnbound',
+    'sdkMtlsBound',
+    'passThroughMtls',
+    'authzPolicy50',
+    'authzPolicy1',
+  ];
+  return mutual.includes(variant) ? 'mtls' : 'tls';
 }
 
 /** The one client registered with the issuer, and the scope its tokens carry. */

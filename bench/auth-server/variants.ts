@@ -1,9 +1,10 @@
 // The server interceptor of each variant (protocol.ts lists them), built once in the auth server
 // process and switched between rounds.
 import * as grpc from '@grpc/grpc-js';
-import { createServerAuthInterceptor } from '../../src/server/index.js';
+import { createAuthorizationPolicyInterceptor, createServerAuthInterceptor } from '../../src/server/index.js';
 import { createDiyServerInterceptor } from '../peers/diy-server.js';
 import { echoService } from '../server/echo-service.js';
+import { fiftyRulePolicy } from './authz-policy.js';
 import { issuerClient, type ServerVariant } from './protocol.js';
 
 /** What every variant verifies tokens against. */
@@ -53,6 +54,10 @@ const build: Readonly<Record<ServerVariant, (context: VariantContext) => grpc.Se
   // Each its own interceptor (own cache), as sdkCached; certificate-bound tokens are checked by default.
   sdkMtlsUnbound: cached,
   sdkMtlsBound: cached,
+  passThroughMtls: () => (descriptor, nextCall) => passThrough(descriptor, nextCall),
+  authzPolicy50: () => createAuthorizationPolicyInterceptor({ policy: fiftyRulePolicy(echoService.Unary.path) }),
+  authzPolicy1: () =>
+    createAuthorizationPolicyInterceptor({ policy: { name: 'bench-one', allow_rules: [{ name: 'all' }] } }),
 };
 
 /** One interceptor per variant. */

@@ -24,6 +24,9 @@ const labels: Readonly<Record<ServerVariant, string>> = {
   sdkOpaqueFlood: 'SDK, a new made-up opaque token per call',
   sdkMtlsUnbound: 'SDK, cached, mutual TLS, unbound token',
   sdkMtlsBound: 'SDK, cached, mutual TLS, certificate-bound token',
+  passThroughMtls: 'pass-through, mutual TLS',
+  authzPolicy50: 'A43 policy of 50 rules, mutual TLS',
+  authzPolicy1: 'A43 policy of 1 rule, mutual TLS',
 };
 
 /** Per call: the server's CPU time in µs, the bytes it allocated, and its garbage collections' time in µs. */
@@ -185,6 +188,31 @@ function figures(samples: Readonly<Record<ServerVariant, Sample[]>>, rounds: num
       "RFC 8705 §3: both tokens from oidc-provider, the bound one from its mTLS token endpoint (cnf x5t#S256 of the bench client's certificate); " +
         "the server's mTLS port (createMtlsServerCredentials) reads a connection's certificate once, so per call the check looks up the connection's thumbprint; " +
         'resolution as server.a-a',
+    ),
+    compare(
+      'cpuMicros',
+      'server.authz',
+      'server CPU per unary call, A43 authorization policy of 50 rules vs no policy, same mutual-TLS connection',
+      ['authzPolicy50', 'passThroughMtls'],
+      1.05,
+      'createAuthorizationPolicyInterceptor alone (no token check): 10 deny rules and 40 allow rules over paths, headers and principals, ' +
+        "the bench client's certificate (subject CN=bench) admitted by the last allow rule only; resolution as server.a-a",
+    ),
+    compare(
+      'cpuMicros',
+      'server.authz-rules',
+      'server CPU per unary call, A43 policy of 50 rules vs of 1 rule, same mutual-TLS connection',
+      ['authzPolicy50', 'authzPolicy1'],
+      undefined,
+      "what the 50 rules cost apart from deciding at the call's metadata (the 1-rule policy: one empty allow rule, no principal read)",
+    ),
+    compare(
+      'cpuMicros',
+      'server.authz-decide',
+      'server CPU per unary call, A43 policy of 1 rule vs no policy, same mutual-TLS connection',
+      ['authzPolicy1', 'passThroughMtls'],
+      undefined,
+      "what an interceptor that decides at the call's metadata costs in grpc-js, whatever it decides (compare server.cached)",
     ),
     compare(
       'cpuMicros',
