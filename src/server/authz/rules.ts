@@ -1,5 +1,5 @@
 // A43 rules compiled for the per-call decision: each rule's matchers and its pre-built verdict, and
-// a list of rules that looks up, by the exact method path, the rules that can match it.
+// a list of rules that remembers, per method, the rules whose paths can match it.
 import type { AuthzRequest, AuthzVerdict } from './authorization-policy.js';
 import { PatternSet } from './patterns.js';
 import { principalMatches } from './principals.js';
@@ -14,23 +14,20 @@ interface HeaderMatcher {
 export class CompiledRule {
   /** The verdict this rule gives, built once and frozen: a call allocates nothing for it. */
   readonly verdict: AuthzVerdict;
-  /** The rule's paths when every one is exact (what the list indexes), else `undefined`. */
-  readonly exactPaths: readonly string[] | undefined;
-
-  /** The rule's index in its list: what keeps file order. */
-  readonly position: number;
   readonly #principals: PatternSet | undefined;
   readonly #paths: PatternSet | undefined;
   readonly #headers: readonly HeaderMatcher[];
 
-  constructor(spec: RuleSpec, allowed: boolean, position: number) {
-    this.position = position;
+  constructor(spec: RuleSpec, allowed: boolean) {
     this.verdict = Object.freeze({ allowed, matchedRule: spec.name });
     this.#principals = spec.principals.length === 0 ? undefined : new PatternSet(spec.principals);
     this.#paths = spec.paths.length === 0 ? undefined : new PatternSet(spec.paths);
-    const allExact = spec.paths.length > 0 && spec.paths.every((path) => path.kind === 'exact');
-    this.exactPaths = allExact ? spec.paths.map((path) => path.text) : undefined;
     this.#headers = spec.headers.map((header) => ({ key: header.key, values: new PatternSet(header.values) }));
+  }
+
+  /** Whether the rule's paths take `method` (a rule without paths takes every method). */
+  takesPath(method: string): boolean {
+    return this.#paths === undefined || this.#paths.matches(method);
   }
 
   /**
@@ -43,7 +40,7 @@ export class CompiledRule {
    * in the form the interceptor passes it; grpc-go and C-core compare the decoded bytes and A41 says
    * base64, so only presence (`*`) means the same everywhere for binary headers.
    *
-   * @param pathMatched - the list already found the method among the rule's exact paths.
+   * @param pathMatched - the list already knows the rule's paths take the method.
    */
   matches(request: AuthzRequest, pathMatched: boolean): boolean {
     if (!pathMatched && this.#paths !== undefined && !this.#paths.matches(request.method)) return false;
@@ -55,54 +52,36 @@ export class CompiledRule {
   }
 }
 
+/** Methods whose candidate rules are remembered; past it they are found per call (a bound on memory). */
+const maxRememberedMethods = 4096;
+
 /**
- * The rules of one list (`deny_rules` or `allow_rules`) in file order. A rule whose paths are all
- * exact can only match those methods, so it is kept under each of them; every other rule is kept
- * once. A call walks the rules under its method and the others together, in file order, so that the
- * first match in the file decides, with one map lookup and no allocation; building stays linear in
- * the policy's size, whatever the mix.
+ * The rules of one list (`deny_rules` or `allow_rules`) in file order. The paths of a rule are fixed,
+ * so which rules can match a method is worked out once per method, on its first call, and
+ * remembered: a call then tries only the rules whose paths take its method (and those without
+ * paths), with one map lookup and no allocation. grpc-js runs interceptors only for the methods a
+ * server registered, so the methods seen are few; the memory is bounded all the same.
  */
 export class RuleList {
-  readonly #byMethod: ReadonlyMap<string, readonly CompiledRule[]>;
-  readonly #others: readonly CompiledRule[];
+  readonly #rules: readonly CompiledRule[];
+  readonly #byMethod = new Map<string, readonly CompiledRule[]>();
 
   constructor(specs: readonly RuleSpec[], allowed: boolean) {
-    const byMethod = new Map<string, CompiledRule[]>();
-    const others: CompiledRule[] = [];
-    specs.forEach((spec, position) => {
-      const rule = new CompiledRule(spec, allowed, position);
-      if (rule.exactPaths === undefined) others.push(rule);
-      // a path written twice in one rule keeps the rule once under it
-      else
-        for (const method of new Set(rule.exactPaths)) {
-          const rules = byMethod.get(method);
-          if (rules === undefined) byMethod.set(method, [rule]);
-          else rules.push(rule);
-        }
-    });
-    this.#byMethod = byMethod;
-    this.#others = others;
+    this.#rules = specs.map((spec) => new CompiledRule(spec, allowed));
   }
 
   /** The verdict of the first rule in file order that matches `request`, else `undefined`. */
   firstMatch(request: AuthzRequest): AuthzVerdict | undefined {
-    const indexed = this.#byMethod.get(request.method) ?? noRules;
-    const others = this.#others;
-    let i = 0;
-    let j = 0;
-    while (i < indexed.length || j < others.length) {
-      const next = indexed[i];
-      const other = others[j];
-      if (next !== undefined && (other === undefined || next.position < other.position)) {
-        i++;
-        if (next.matches(request, true)) return next.verdict;
-      } else if (other !== undefined) {
-        j++;
-        if (other.matches(request, false)) return other.verdict;
-      }
-    }
+    for (const rule of this.#candidates(request.method)) if (rule.matches(request, true)) return rule.verdict;
     return undefined;
   }
-}
 
-const noRules: readonly CompiledRule[] = [];
+  /** The rules whose paths take `method` (or that have none), in file order. */
+  #candidates(method: string): readonly CompiledRule[] {
+    const known = this.#byMethod.get(method);
+    if (known !== undefined) return known;
+    const candidates = Object.freeze(this.#rules.filter((rule) => rule.takesPath(method)));
+    if (this.#byMethod.size < maxRememberedMethods) this.#byMethod.set(method, candidates);
+    return candidates;
+  }
+}
