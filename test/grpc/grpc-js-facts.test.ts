@@ -80,6 +80,35 @@ test('a metadata generator is told only service_url and method_name, and service
   assert.match(String(params[0]?.service_url), /^https:\/\//);
 });
 
+test("service_url drops the port of the authority the channel dialled (and the method), and interceptors are not told the channel's target", async (t) => {
+  const server = await fixture(t, false);
+  const { credentials, params } = generator(withHeader);
+  const seenByInterceptor: string[][] = [];
+  const recordOptions: grpc.Interceptor = (options, nextCall) => {
+    seenByInterceptor.push(Object.keys(options).sort());
+    return new grpc.InterceptingCall(nextCall(options));
+  };
+  const port = server.address.split(':').at(-1);
+  const plain = server.client(grpc.credentials.createInsecure(), { interceptors: [recordOptions] });
+  const renamed = server.client(grpc.credentials.createInsecure(), {
+    'grpc.default_authority': 'orders.example.test:8443',
+  });
+  for (const client of [plain, renamed])
+    assert.equal((await unary(client, { options: { credentials, deadline: Date.now() + 5000 } })).error, undefined);
+
+  assert.deepEqual(
+    params.map((param) => param.service_url),
+    ['https://127.0.0.1/test.v1.Echo', 'https://orders.example.test/test.v1.Echo'],
+    `neither has the port (${port}, 8443) nor the method`,
+  );
+  assert.equal(params[0]?.method_name, '/test.v1.Echo/Unary', 'the method comes apart, as its full path');
+  assert.equal(seenByInterceptor.length, 1);
+  assert.ok(
+    !seenByInterceptor[0]!.some((key) => /target|authority|address|port/i.test(key)),
+    'no target among the options',
+  );
+});
+
 test('a generator that calls back with neither metadata nor an error crashes the process', async () => {
   const crashed = await runScript('test/grpc/scripts/generator-callback.ts', ['undefined']);
   const control = await runScript('test/grpc/scripts/generator-callback.ts', ['metadata']);
