@@ -215,6 +215,7 @@ describe('MockTokenServer: DPoP nonces (RFC 9449 §8)', () => {
     const second = await tokenRequest(server, await proof(server, key, { claims: { nonce: first.nonce } }));
     assert.equal(second.status, 200);
     assert.equal(second.json.token_type, 'DPoP');
+    assert.equal(second.nonce, first.nonce); // a token answer carries the nonce too
 
     const rotated = server.rotateDpopNonce();
     assert.notEqual(rotated, first.nonce);
