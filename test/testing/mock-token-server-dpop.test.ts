@@ -6,7 +6,13 @@ import { request } from 'node:http';
 import { describe, test, type TestContext } from 'node:test';
 import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import * as client from 'openid-client';
-import { ManualClock, MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
+import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  ManualClock,
+  MockTokenServer,
+  createTestCertificates,
+  type MockTokenServerOptions,
+} from '../../src/testing/index.js';
 import { invalidOption } from '../helpers/config-error.js';
 
 const secret = 'dpop-test:secret never-logged';
@@ -201,6 +207,28 @@ describe('MockTokenServer: bad DPoP proofs get 400 invalid_dpop_proof (RFC 9449 
     const key = await proofKey();
     assert.equal((await tokenRequest(server, await proof(server, key))).status, 400);
     assert.equal((await tokenRequest(server, await proof(server, key, { nowMs: clock.now() }))).status, 200);
+  });
+});
+
+describe('MockTokenServer: DPoP at the mtls_endpoint_aliases (HTTPS mode)', () => {
+  test('htu must be the token endpoint of the listener asked', async (t) => {
+    const certs = await createTestCertificates();
+    const server = await startServer(t, { tls: certs });
+    const alias = server.mtlsEndpointAliases!.token_endpoint;
+    const dispatcher = new Agent({ connect: { ca: certs.caCert } });
+    t.after(() => dispatcher.close());
+    const key = await proofKey();
+    const ask = async (htu: string): Promise<Record<string, unknown>> => {
+      const res = await undiciFetch(alias, {
+        method: 'POST',
+        dispatcher,
+        headers: { authorization: basic, dpop: await proof(server, key, { claims: { htu } }) },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      return (await res.json()) as Record<string, unknown>;
+    };
+    assert.equal((await ask(alias)).token_type, 'DPoP');
+    assert.equal((await ask(server.tokenEndpoint)).error, 'invalid_dpop_proof');
   });
 });
 

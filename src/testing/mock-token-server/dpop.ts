@@ -7,7 +7,10 @@ import { asymmetricAlgorithms } from '../../common/jws-algorithms.js';
 import { OAuthFailure, type Clock } from './http.js';
 import type { LogEntry } from './types.js';
 
-/** The algorithms a proof may be signed with, as discovery lists them (`dpop_signing_alg_values_supported`): asymmetric only. */
+/**
+ * The algorithms a proof may be signed with, asymmetric only, as discovery lists them
+ * (`dpop_signing_alg_values_supported`).
+ */
 export const dpopAlgorithms: readonly string[] = asymmetricAlgorithms;
 /** How far a proof's `iat` may be from the server's clock, either way, in seconds. */
 export const dpopProofWindowSec = 60;

@@ -33,10 +33,10 @@ import type {
  * a token endpoint for the client-credentials grant (`client_secret_basic`, `client_secret_post`,
  * `private_key_jwt`, federated client assertions), the JWT-bearer and token-exchange grants, a JWKS
  * endpoint, access tokens that are JWTs signed with jose or opaque strings, and introspection (RFC 7662)
- * and revocation (RFC 7009) endpoints, and DPoP-bound tokens (RFC 9449) for requests with a proof. Unlike mocks that accept anything, it checks client secrets,
- * client assertions and each client's allowed scopes, so a test sees the failures production would
- * show. Faults can be injected into the next requests of each endpoint, and every request is logged
- * with its secrets and tokens left out.
+ * and revocation (RFC 7009) endpoints, and DPoP-bound tokens (RFC 9449) for requests with a proof.
+ * Unlike mocks that accept anything, it checks client secrets, client assertions, DPoP proofs and each
+ * client's allowed scopes, so a test sees the failures production would show. Faults can be injected
+ * into the next requests of each endpoint, and every request is logged with its secrets and tokens left out.
  *
  * @example
  * ```ts
@@ -225,10 +225,7 @@ export class MockTokenServer {
     return key.publicJwk.kid!;
   }
 
-  /**
-   * Requires a DPoP nonce (RFC 9449 §8) from now on, a fresh one that replaces the last (see the
-   * `dpopNonce` option), and returns it: a proof with the old nonce gets `use_dpop_nonce` and the new one.
-   */
+  /** Requires a DPoP nonce (RFC 9449 §8; see `dpopNonce`) from now on: a fresh one, returned, that replaces the last. */
   rotateDpopNonce(): string {
     return this.#state.dpop.rotateNonce();
   }
