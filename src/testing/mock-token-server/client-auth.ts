@@ -44,6 +44,8 @@ export interface RegisteredClient {
   readonly accessTokenFormat?: MockAccessTokenFormat;
   /** Its mutual TLS registration (RFC 8705). */
   readonly mtls: MtlsRegistration;
+  /** Whether its token requests must carry a DPoP proof (RFC 9449 §5.2). */
+  readonly dpopBoundAccessTokens: boolean;
 }
 
 /** The registered clients of the client-credentials grant, and the check of a request's client authentication. */
@@ -83,6 +85,7 @@ export class ClientRegistry {
       },
       accessTokenFormat: client.accessTokenFormat,
       mtls: registration,
+      dpopBoundAccessTokens: client.dpopBoundAccessTokens ?? false,
     });
   }
 

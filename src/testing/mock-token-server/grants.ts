@@ -82,31 +82,53 @@ export interface GrantParties {
   readonly subjectIssuers: SubjectTokenIssuers;
 }
 
-/** Runs the grant `body` asks for and resolves with the token answer; rejects with an {@link OAuthFailure}. */
+/**
+ * Runs the grant `body` asks for and resolves with the token answer; rejects with an {@link OAuthFailure}.
+ * @param dpopJkt - the thumbprint of the key of the request's verified DPoP proof, if it had one: the
+ * token is bound to it (`cnf.jkt`) and its type is `DPoP`.
+ */
 export async function grantToken(
   parties: GrantParties,
   req: IncomingMessage,
   body: URLSearchParams,
   entry: LogEntry,
   shape: TokenShape,
+  dpopJkt: string | undefined,
 ): Promise<Record<string, unknown>> {
+  const answer = await grant(parties, { req, body, entry, shape, dpopJkt });
+  return dpopJkt === undefined ? answer : { ...answer, token_type: 'DPoP' };
+}
+
+/** One token request, its proof checked. */
+interface GrantRequest {
+  readonly req: IncomingMessage;
+  readonly body: URLSearchParams;
+  readonly entry: LogEntry;
+  readonly shape: TokenShape;
+  readonly dpopJkt: string | undefined;
+}
+
+async function grant(parties: GrantParties, request: GrantRequest): Promise<Record<string, unknown>> {
+  const { req, body, entry, shape } = request;
   const grantType = body.get('grant_type');
   if (grantType === 'client_credentials') {
     const client = await parties.clients.authenticate(req, body, entry);
     const scopes = grantedScopes(body.get('scope'), client.allowedScopes);
-    const claims = binding(parties, req, client);
+    const claims = binding(parties, request, client);
     return parties.issuer.issue(client.clientId, scopes, body, shape, { format: client.accessTokenFormat, claims });
   }
   if (grantType === jwtBearerGrant) {
     entry.authMethod = 'none';
     const { account, scope } = await parties.accounts.verify(body, entry);
     const scopes = grantedScopes(scope, account.allowedScopes);
-    return parties.issuer.issue(account.clientEmail, scopes, body, shape, { claims: binding(parties, req, undefined) });
+    return parties.issuer.issue(account.clientEmail, scopes, body, shape, {
+      claims: binding(parties, request, undefined),
+    });
   }
   if (grantType === tokenExchangeGrant) {
     const client = await authenticateIfPresent(parties.clients, req, body, entry);
     const { subject, actor } = await parties.subjectIssuers.verify(body, entry);
-    const claims = { ...(actor === undefined ? {} : { act: { sub: actor } }), ...binding(parties, req, client) };
+    const claims = { ...(actor === undefined ? {} : { act: { sub: actor } }), ...binding(parties, request, client) };
     const answer = await parties.issuer.issue(
       subject,
       grantedScopes(body.get('scope'), client?.allowedScopes),
@@ -124,10 +146,21 @@ export async function grantToken(
   );
 }
 
-/** The `cnf` claim (RFC 8705 §3) of a token `client` gets on `req`'s connection, or no claim. */
-function binding(parties: GrantParties, req: IncomingMessage, client: RegisteredClient | undefined): JWTPayload {
-  const thumbprint = parties.clients.boundThumbprint(req, client);
-  return thumbprint === undefined ? {} : { cnf: { 'x5t#S256': thumbprint } };
+/**
+ * The `cnf` claim of a token `client` gets: bound to the certificate of the connection (RFC 8705 §3)
+ * and to the DPoP proof's key (RFC 9449 §6.1), or no claim. A client registered with
+ * `dpopBoundAccessTokens` gets `invalid_dpop_proof` without a proof.
+ */
+function binding(parties: GrantParties, request: GrantRequest, client: RegisteredClient | undefined): JWTPayload {
+  const { dpopJkt } = request;
+  if (client?.dpopBoundAccessTokens === true && dpopJkt === undefined)
+    throw new OAuthFailure(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
+  const thumbprint = parties.clients.boundThumbprint(request.req, client);
+  const cnf = {
+    ...(thumbprint === undefined ? {} : { 'x5t#S256': thumbprint }),
+    ...(dpopJkt === undefined ? {} : { jkt: dpopJkt }),
+  };
+  return Object.keys(cnf).length === 0 ? {} : { cnf };
 }
 
 /** RFC 8693 §2.1 leaves client authentication to the server: a client that presents credentials must pass; a public one may exchange. */

@@ -20,6 +20,8 @@ export class OAuthFailure extends Error {
     readonly description: string,
     /** Whether the client used Basic: RFC 6749 §5.2 then asks for a matching `WWW-Authenticate`. */
     readonly basicChallenge = false,
+    /** Headers the answer carries, such as DPoP's `DPoP-Nonce`. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(description);
   }
@@ -94,6 +96,7 @@ export function discoveryMetadata(endpoints: {
   assertionAlgorithms: readonly string[];
   scopes: ReadonlySet<string>;
   mtlsEndpointAliases: MockMtlsEndpointAliases | undefined;
+  dpopAlgorithms: readonly string[];
 }): Record<string, unknown> {
   return {
     issuer: endpoints.issuer,
@@ -109,6 +112,7 @@ export function discoveryMetadata(endpoints: {
     scopes_supported: endpoints.scopes.size > 0 ? [...endpoints.scopes] : undefined,
     tls_client_certificate_bound_access_tokens: endpoints.mtlsEndpointAliases && true,
     mtls_endpoint_aliases: endpoints.mtlsEndpointAliases && { ...endpoints.mtlsEndpointAliases },
+    dpop_signing_alg_values_supported: [...endpoints.dpopAlgorithms],
   };
 }
 
@@ -161,9 +165,10 @@ export function sendJson(
 
 /** The OAuth error answer for `failure`, with a Basic challenge when the client used Basic. */
 export function sendOAuthError(res: ServerResponse, clock: Clock, failure: OAuthFailure): void {
-  const headers: Record<string, string> = failure.basicChallenge
+  const challenge: Record<string, string> = failure.basicChallenge
     ? { 'www-authenticate': `Basic realm="mock", error="${failure.error}"` }
     : {};
+  const headers = withHeaders(challenge, failure.headers);
   sendJson(res, clock, failure.status, { error: failure.error, error_description: failure.description }, headers);
 }
 

@@ -83,7 +83,8 @@ async function answerTokenStatusRequest(
 /** The answer of RFC 7662 §2.2 for a token in `known` state. */
 export function introspectionAnswer(known: TokenState): { active: boolean } & Record<string, unknown> {
   if (known.state !== 'live') return { active: false };
-  return { active: true, ...known.claims, scope: known.claims.scope || undefined, token_type: 'Bearer' };
+  const tokenType = (known.claims.cnf as { jkt?: string } | undefined)?.jkt === undefined ? 'Bearer' : 'DPoP';
+  return { active: true, ...known.claims, scope: known.claims.scope || undefined, token_type: tokenType };
 }
 
 /** The `token` parameter; `invalid_request` without one. Never put into a message: it is a credential. */

@@ -39,6 +39,7 @@ const startOptionNames = namesOf<MockTokenServerOptions>({
   port: true,
   accessTokenFormat: true,
   tls: true,
+  dpopNonce: true,
 });
 // A TestCertificates result may be passed as is: its fields other than the three used are ignored.
 const tlsOptionNames = namesOf<TestCertificates>({
@@ -63,6 +64,7 @@ const clientOptionNames = namesOf<MockClient>({
   tlsClientAuthSanDns: true,
   selfSignedCertificates: true,
   tlsClientCertificateBoundAccessTokens: true,
+  dpopBoundAccessTokens: true,
 });
 const issuerOptionNames = namesOf<MockTrustedIssuer>({ issuer: true, publicKey: true, audience: true });
 const federatedOptionNames = namesOf<MockFederatedCredential>({
@@ -82,6 +84,7 @@ const signingAlgs: readonly NonNullable<MockTokenServerOptions['signingAlg']>[] 
 export function checkStartOptions(options: MockTokenServerOptions): void {
   checkOptionNames(options, startOptionNames, 'MockTokenServer option');
   checkBoolean(options.omitExpiresIn, 'MockTokenServer option omitExpiresIn');
+  checkBoolean(options.dpopNonce, 'MockTokenServer option dpopNonce');
   checkOneOf(options.discovery, discoveryModes, 'MockTokenServer option discovery');
   checkOneOf(options.signingAlg, signingAlgs, 'MockTokenServer option signingAlg');
   checkOneOf(options.accessTokenFormat, accessTokenFormats, 'MockTokenServer option accessTokenFormat');
@@ -132,6 +135,7 @@ export function checkClient(client: MockClient, tls: boolean): void {
   checkOptionNames(client.federatedCredential, federatedOptionNames, 'addClient federatedCredential option');
   checkOneOf(client.accessTokenFormat, accessTokenFormats, 'addClient accessTokenFormat');
   checkBoolean(client.tlsClientCertificateBoundAccessTokens, 'addClient tlsClientCertificateBoundAccessTokens');
+  checkBoolean(client.dpopBoundAccessTokens, 'addClient dpopBoundAccessTokens');
   const names = subjectFields.filter((name) => client[name] !== undefined);
   for (const name of names) checkNonEmptyString(client[name], `addClient ${name}`);
   if (names.length > 1)

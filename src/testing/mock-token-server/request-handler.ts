@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertionAlgorithms } from './assertions.js';
 import { clientAuthMethods } from './client-auth.js';
+import { DpopVerifier, dpopAlgorithms } from './dpop.js';
 import { FaultQueue } from './faults.js';
 import { advertisedScopes, grantTypes, type GrantParties } from './grants.js';
 import { discoveryMetadata, route, type Clock } from './http.js';
@@ -22,10 +23,12 @@ export interface ServerState {
   readonly requestCounts: Record<MockFaultEndpoint, number>;
   /** Every request so far, oldest first. */
   readonly log: LogEntry[];
+  /** The check of DPoP proofs, and the nonce. */
+  readonly dpop: DpopVerifier;
 }
 
-/** The state of a new server: nothing queued, counted or logged yet. */
-export function newServerState(clock: Clock, parties: GrantParties): ServerState {
+/** The state of a new server: nothing queued, counted or logged yet; a DPoP nonce if `dpopNonce`. */
+export function newServerState(clock: Clock, parties: GrantParties, dpopNonce: boolean): ServerState {
   const queue = (endpoint: MockFaultEndpoint): FaultQueue => new FaultQueue(clock, endpoint);
   return {
     clock,
@@ -33,6 +36,7 @@ export function newServerState(clock: Clock, parties: GrantParties): ServerState
     faults: { token: queue('token'), introspection: queue('introspection'), revocation: queue('revocation') },
     requestCounts: { token: 0, introspection: 0, revocation: 0 },
     log: [],
+    dpop: new DpopVerifier(clock, dpopNonce),
   };
 }
 
@@ -62,7 +66,9 @@ export async function handleRequest(
     jwks: () => server.jwks,
     token: (request: IncomingMessage, response: ServerResponse, logEntry: LogEntry) => {
       requestCounts.token++;
-      return answerTokenRequest(request, response, logEntry, { faults: faults.token, parties, clock, server });
+      const htu = listener === 'mtls' ? server.mtlsEndpointAliases!.token_endpoint : server.tokenEndpoint;
+      const parts = { faults: faults.token, parties, clock, server, dpop: state.dpop, htu };
+      return answerTokenRequest(request, response, logEntry, parts);
     },
     introspection: (request: IncomingMessage, response: ServerResponse, logEntry: LogEntry) => {
       requestCounts.introspection++;
@@ -90,5 +96,6 @@ function metadataOf(server: MockTokenServer, parties: GrantParties): Record<stri
     assertionAlgorithms,
     scopes: advertisedScopes(parties),
     mtlsEndpointAliases,
+    dpopAlgorithms,
   });
 }

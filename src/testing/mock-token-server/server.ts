@@ -3,9 +3,7 @@
 // file named for it.
 import type { JWK, JWTPayload } from 'jose';
 import { checkBoolean } from '../../common/option-checks.js';
-import { AssertionVerifier } from './assertions.js';
-import { ClientRegistry } from './client-auth.js';
-import { ServiceAccountRegistry, type GrantParties } from './grants.js';
+import type { GrantParties } from './grants.js';
 import { introspectionPath, revocationPath, tokenPath } from './http.js';
 import { Listeners } from './listeners.js';
 import type { MockMtlsEndpointAliases } from './mtls-types.js';
@@ -16,9 +14,9 @@ import {
   checkStartOptions,
   checkTrustedIssuer,
 } from './options.js';
+import { partiesOf } from './parties.js';
 import { handleRequest, newServerState, type ServerState } from './request-handler.js';
-import { SubjectTokenIssuers } from './token-exchange.js';
-import { generateSigningKey, releaseSigningKey, takeSigningKey, TokenIssuer, type SigningKey } from './token-issuer.js';
+import { generateSigningKey, releaseSigningKey, takeSigningKey, type SigningKey } from './token-issuer.js';
 import type {
   MockClient,
   MockDiscovery,
@@ -35,10 +33,10 @@ import type {
  * a token endpoint for the client-credentials grant (`client_secret_basic`, `client_secret_post`,
  * `private_key_jwt`, federated client assertions), the JWT-bearer and token-exchange grants, a JWKS
  * endpoint, access tokens that are JWTs signed with jose or opaque strings, and introspection (RFC 7662)
- * and revocation (RFC 7009) endpoints. Unlike mocks that accept anything, it checks client secrets,
- * client assertions and each client's allowed scopes, so a test sees the failures production would
- * show. Faults can be injected into the next requests of each endpoint, and every request is logged
- * with its secrets and tokens left out.
+ * and revocation (RFC 7009) endpoints, and DPoP-bound tokens (RFC 9449) for requests with a proof.
+ * Unlike mocks that accept anything, it checks client secrets, client assertions, DPoP proofs and each
+ * client's allowed scopes, so a test sees the failures production would show. Faults can be injected
+ * into the next requests of each endpoint, and every request is logged with its secrets and tokens left out.
  *
  * @example
  * ```ts
@@ -109,7 +107,7 @@ export class MockTokenServer {
     this.#signingAlg = options.signingAlg ?? 'RS256';
     const audiences = [this.issuer, this.tokenEndpoint, this.mtlsEndpointAliases?.token_endpoint];
     this.#parties = partiesOf(audiences, key, this.issuer, options, clock);
-    this.#state = newServerState(clock, this.#parties);
+    this.#state = newServerState(clock, this.#parties, options.dpopNonce ?? false);
     listeners.serve(clock, (req, res, listener) => handleRequest(this, this.#state, req, res, listener));
   }
 
@@ -227,6 +225,11 @@ export class MockTokenServer {
     return key.publicJwk.kid!;
   }
 
+  /** Requires a DPoP nonce (RFC 9449 §8; see `dpopNonce`) from now on: a fresh one, returned, that replaces the last. */
+  rotateDpopNonce(): string {
+    return this.#state.dpop.rotateNonce();
+  }
+
   /** The public signing keys, as the JWKS endpoint serves them. */
   get jwks(): { keys: JWK[] } {
     return this.#parties.issuer.jwks;
@@ -263,30 +266,4 @@ export class MockTokenServer {
     }
     return this.#closed;
   }
-}
-
-/** Who may get tokens and who signs them, for a server at `issuer` whose assertions name one of `audiences`. */
-function partiesOf(
-  audiences: (string | undefined)[],
-  key: SigningKey,
-  issuer: string,
-  options: MockTokenServerOptions,
-  clock: NonNullable<MockTokenServerOptions['clock']>,
-): GrantParties {
-  const assertions = new AssertionVerifier(
-    audiences.filter((audience) => audience !== undefined),
-    clock,
-  );
-  return {
-    clients: new ClientRegistry(assertions, clock),
-    accounts: new ServiceAccountRegistry(assertions),
-    subjectIssuers: new SubjectTokenIssuers(assertions),
-    issuer: new TokenIssuer({
-      key,
-      issuer,
-      defaultAudience: options.audience,
-      defaultFormat: options.accessTokenFormat,
-      clock,
-    }),
-  };
 }

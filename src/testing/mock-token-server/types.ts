@@ -64,6 +64,13 @@ export interface MockTokenServerOptions {
    * Default: plain HTTP, no mutual TLS.
    */
   tls?: MockTlsCertificates;
+  /**
+   * Require a server nonce in DPoP proofs (RFC 9449 §8): a proof without the current nonce gets
+   * `400 use_dpop_nonce` with the nonce in a `DPoP-Nonce` header, as openid-client's DPoP handle
+   * expects (it retries once with the nonce). Rotate it with `server.rotateDpopNonce()`, which also
+   * turns the requirement on. Default `false`.
+   */
+  dpopNonce?: boolean;
 }
 
 /** Which discovery documents a {@link MockTokenServer} serves; see {@link MockTokenServerOptions.discovery}. */
@@ -101,6 +108,12 @@ export interface MockClient extends MockClientCertificateAuth {
   readonly federatedCredential?: MockFederatedCredential;
   /** Format of the access tokens this client gets: `'jwt'` or `'opaque'`. Default: the server's `accessTokenFormat`. */
   readonly accessTokenFormat?: MockAccessTokenFormat;
+  /**
+   * RFC 9449 §5.2's `dpop_bound_access_tokens`: this client's token requests must carry a DPoP proof;
+   * one without gets `400 invalid_dpop_proof`. Default `false`: a request with a proof gets a
+   * DPoP-bound token, one without a Bearer token.
+   */
+  readonly dpopBoundAccessTokens?: boolean;
 }
 
 /** A JWT issuer the mock trusts (a Kubernetes cluster, a SPIFFE trust domain, a CI provider); see {@link MockTokenServer.addSubjectTokenIssuer}. */
@@ -247,6 +260,10 @@ export interface MockRequestLogEntry {
   readonly certificateSha256?: string;
   /** `true` when the request came to the `mtls_endpoint_aliases` listener (HTTPS mode). */
   readonly mtlsAlias?: true;
+  /** `true` when the request carried a `DPoP` header (RFC 9449), valid or not. The proof itself is never logged. */
+  readonly dpop?: true;
+  /** base64url RFC 7638 SHA-256 thumbprint of the key whose signature the DPoP proof carries, once it verified. */
+  readonly dpopJkt?: string;
   /** Introspection and revocation: the `token_type_hint` sent, if any. */
   readonly tokenTypeHint?: string;
   /** Introspection: whether the answer said the token is active; unset when no answer was given. */
