@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Code, type ConnectError } from '@connectrpc/connect';
-import { AccessToken, TokenError, type TokenProvider } from '../../src/index.js';
+import { TokenError, type AccessToken, type TokenProvider } from '../../src/index.js';
 import { createConnectAuthInterceptor } from '../../src/connect/index.js';
-import { clientSecret, until } from '../helpers/token-fixtures.js';
+import { clientSecret, dpopBoundProvider, until } from '../helpers/token-fixtures.js';
 import { callKinds, echoClient, protocols, startConnectScene } from './connect-fixture.js';
 
 /** Everything of an error a program or a log could show. */
@@ -138,12 +138,7 @@ test("a custom provider's getCachedToken() answering null, a string or a throw l
 
 test('a DPoP-bound token ends every Connect call Internal, unsent, saying per-RPC DPoP proofs are not supported yet', async (t) => {
   const scene = await startConnectScene(t);
-  const token = new AccessToken('dpop-bound-token-value', new Date(Date.now() + 3_600_000), [], 'DPoP');
-  const dpopTokens: TokenProvider = {
-    getToken: () => Promise.resolve(token),
-    getCachedToken: () => token,
-    invalidate: () => true,
-  };
+  const { token, tokens: dpopTokens } = dpopBoundProvider();
   for (const protocol of protocols) {
     const client = await echoClient(protocol, scene.server.baseUrl, [createConnectAuthInterceptor(dpopTokens)]);
     const result = await callKinds.unary(client);

@@ -3,23 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import {
-  AccessToken,
-  createAuthInterceptor,
-  createCallCredentials,
-  createChannelCredentials,
-  type TokenProvider,
-} from '../../src/index.js';
+import { createAuthInterceptor, createCallCredentials, createChannelCredentials } from '../../src/index.js';
 import { startScene, unary } from '../helpers/grpc-fixture.js';
+import { dpopBoundProvider } from '../helpers/token-fixtures.js';
 
 test('a DPoP-bound token ends the call INTERNAL on channel credentials, call credentials and the interceptor, unsent', async (t) => {
   const scene = await startScene(t);
-  const token = new AccessToken('dpop-bound-token-value', new Date(Date.now() + 3_600_000), [], 'DPoP');
-  const dpopTokens: TokenProvider = {
-    getToken: () => Promise.resolve(token),
-    getCachedToken: () => token,
-    invalidate: () => true,
-  };
+  const { token, tokens: dpopTokens } = dpopBoundProvider();
   const tls = scene.grpcServer.channelCredentials();
   const clients = {
     'channel credentials': scene.grpcServer.client(createChannelCredentials(tls, dpopTokens)),
