@@ -9,6 +9,7 @@ import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose';
 import { TokenError, TokenManager, type TokenManagerOptions } from '../../src/index.js';
 import { startOidcProvider, type OidcProvider, type OidcProviderOptions } from '../helpers/oidc-provider.js';
 import { closeAfterTest } from '../helpers/token-fixtures.js';
+import { ManualClock } from '../../src/testing/index.js';
 
 async function provider(t: TestContext, options: OidcProviderOptions): Promise<OidcProvider> {
   const idp = await startOidcProvider(options);
@@ -84,6 +85,18 @@ describe('TokenManager with dpop against oidc-provider', () => {
     const token = await lenient.getToken();
     assert.equal(token.tokenType, 'Bearer');
     assert.equal(boundThumbprint(token.accessToken), undefined);
+  });
+
+  it("dates the token requests' proofs by the manager's clock (an hour ahead: the provider refuses them)", async (t) => {
+    const idp = await provider(t, { dpop: {} });
+    const clock = new ManualClock(Date.now() + 3_600_000);
+    await assert.rejects(manager(t, idp, { dpop: {}, clock }).getToken(), (err: Error) => {
+      assert.ok(err instanceof TokenError);
+      assert.equal(err.code, 'invalid_dpop_proof');
+      return true;
+    });
+    const onTime = manager(t, idp, { dpop: {}, clock: new ManualClock() });
+    assert.equal((await onTime.getToken()).tokenType, 'DPoP');
   });
 
   it('still gets bearer tokens from a DPoP-capable provider without the option', async (t) => {
