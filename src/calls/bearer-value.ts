@@ -18,7 +18,14 @@ export interface BearerHeader {
 }
 
 /**
- * The token to send and its `authorization` value, from `tokens`; `undefined` when the provider
+ * Why a token the provider resolved with cannot be sent: `'malformed'` (not a token object, or not
+ * header-safe) or `'dpop'` (DPoP-bound, RFC 9449: it needs a proof per RPC, which the clients do not
+ * send yet, and must never go out as a bearer token).
+ */
+export type UnsendableToken = 'malformed' | 'dpop';
+
+/**
+ * The token to send and its `authorization` value, from `tokens`; why not when the provider
  * resolved with something that cannot be sent (each transport reports that in its own way). Rejects
  * with the provider's error.
  *
@@ -26,19 +33,25 @@ export interface BearerHeader {
  * @example
  * ```ts
  * const bearer = await fetchBearerHeader(tokens, { scopes: ['orders.read'], signal });
- * if (bearer !== undefined) headers.set('authorization', bearer.header);
+ * if (typeof bearer === 'object') headers.set('authorization', bearer.header);
  * ```
  */
 export async function fetchBearerHeader(
   tokens: TokenProvider,
   getTokenOptions: GetTokenOptions | undefined,
-): Promise<BearerHeader | undefined> {
+): Promise<BearerHeader | UnsendableToken> {
   // Typed as unknown: a custom TokenProvider may resolve with anything.
   const token: unknown = await tokens.getToken(getTokenOptions);
+  if (isDpopBound(token)) return 'dpop';
   const header = typeof token === 'object' && token !== null ? bearerValueFor(token) : undefined;
   return header === undefined
-    ? undefined
+    ? 'malformed'
     : { accessToken: (token as SentToken).accessToken, header, token: token as SentToken };
+}
+
+/** A token object whose `tokenType` is `'DPoP'` (an `AccessToken` from a TokenManager with `dpop`). */
+function isDpopBound(token: unknown): boolean {
+  return typeof token === 'object' && token !== null && (token as { tokenType?: unknown }).tokenType === 'DPoP';
 }
 
 const headerSafeToken = /^[\x21-\x7E]+$/;
@@ -63,7 +76,8 @@ export function bearerValueFor(token: { readonly accessToken?: unknown }): strin
   let value = bearerValues.get(token);
   if (value === undefined) {
     const { accessToken } = token;
-    value = typeof accessToken === 'string' && headerSafeToken.test(accessToken) ? `Bearer ${accessToken}` : null;
+    const sendable = typeof accessToken === 'string' && headerSafeToken.test(accessToken) && !isDpopBound(token);
+    value = sendable ? `Bearer ${accessToken}` : null;
     bearerValues.set(token, value);
   }
   return value ?? undefined;

@@ -41,6 +41,11 @@ export const callEndedMessage = 'the call ended (deadline passed or cancelled) b
 export const unusableTokenMessage =
   'no OAuth2 access token: the token provider returned an empty token or one with characters not allowed in a header';
 
+/** A DPoP-bound token (TokenManager `dpop`), which the clients cannot send yet. @internal */
+export const dpopTokenMessage =
+  'the OAuth2 access token is DPoP-bound (TokenManager dpop option) and per-RPC DPoP proofs are not supported yet; ' +
+  'the call was not sent (remove the dpop option to get bearer tokens)';
+
 /**
  * A replay that found only the token the server had just rejected (the TokenManager limits how often
  * a rejected token forces a refresh). @internal

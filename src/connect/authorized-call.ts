@@ -1,9 +1,16 @@
 // One call through the Connect interceptor: its token attached, and what happens when the server
 // rejects it. The URL and the method's plan have been checked before this runs.
 import type { StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from '@connectrpc/connect';
-import { bearerValueFor, fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
+import { bearerValueFor, fetchBearerHeader, type BearerHeader, type UnsendableToken } from '../calls/bearer-value.js';
 import { cachedToken, type MethodPlan } from '../calls/method-plan.js';
-import { callEndedError, newTokenMayFix, noOtherTokenError, tokenFailureError, unusableTokenError } from './errors.js';
+import {
+  callEndedError,
+  dpopTokenError,
+  newTokenMayFix,
+  noOtherTokenError,
+  tokenFailureError,
+  unusableTokenError,
+} from './errors.js';
 
 type Next = (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>;
 
@@ -63,13 +70,14 @@ async function attachToken(
   }
   const { signal } = request;
   if (signal.aborted) throw callEndedError(signal);
-  let bearer: BearerHeader | undefined;
+  let bearer: BearerHeader | UnsendableToken;
   try {
     bearer = await fetchBearerHeader(plan.tokens, { ...plan.getTokenOptions, signal });
   } catch (error) {
     throw signal.aborted ? callEndedError(signal) : tokenFailureError(error);
   }
-  if (bearer === undefined) throw unusableTokenError();
+  if (bearer === 'dpop') throw dpopTokenError();
+  if (bearer === 'malformed') throw unusableTokenError();
   if (bearer.accessToken === rejected) throw noOtherTokenError();
   request.header.set('authorization', bearer.header);
   return bearer.accessToken;

@@ -6,6 +6,7 @@ import { newTokenMayHelp, reasonOf, reasonTrailer } from '../calls/denial-traile
 import {
   callEndedMessage,
   describeTokenFailure,
+  dpopTokenMessage,
   noOtherTokenMessage,
   unusableTokenMessage,
 } from '../calls/call-failure-messages.js';
@@ -48,11 +49,25 @@ export function callEndedError(signal: AbortSignal): ConnectError {
  * @internal
  * @example
  * ```ts
- * if (bearer === undefined) throw unusableTokenError(); // Unauthenticated
+ * if (bearer === 'malformed') throw unusableTokenError(); // Unauthenticated
  * ```
  */
 export function unusableTokenError(): ConnectError {
   return new ConnectError(unusableTokenMessage, Code.Unauthenticated);
+}
+
+/**
+ * The provider returned a DPoP-bound token, which cannot be sent until per-RPC DPoP proofs are:
+ * `Internal`, never retried.
+ *
+ * @internal
+ * @example
+ * ```ts
+ * if (bearer === 'dpop') throw dpopTokenError(); // Internal
+ * ```
+ */
+export function dpopTokenError(): ConnectError {
+  return new ConnectError(dpopTokenMessage, Code.Internal);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { fetchBearerHeader, type BearerHeader } from '../calls/bearer-value.js';
 import type { GetTokenOptions, TokenProvider } from '../token/token-provider.js';
-import { unusableTokenStatus } from './status.js';
+import { dpopTokenStatus, unusableTokenStatus } from './status.js';
 
 export { bearerValueFor, type BearerHeader, type SentToken } from '../calls/bearer-value.js';
 
 /**
  * The token to send and its `authorization` value, from `tokens`, checked to fit in a header. Rejects
- * with the provider's error, or with a `TokenCallError` for a token that cannot be sent.
+ * with the provider's error, or with a `TokenCallError` for a token that cannot be sent (malformed, or DPoP-bound).
  *
  * @internal
  * @example
@@ -19,6 +19,7 @@ export async function bearerHeader(
   getTokenOptions: GetTokenOptions | undefined,
 ): Promise<BearerHeader> {
   const bearer = await fetchBearerHeader(tokens, getTokenOptions);
-  if (bearer === undefined) throw unusableTokenStatus();
+  if (bearer === 'dpop') throw dpopTokenStatus();
+  if (bearer === 'malformed') throw unusableTokenStatus();
   return bearer;
 }

@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import {
   callEndedMessage,
   describeTokenFailure,
+  dpopTokenMessage,
   noOtherTokenMessage,
   unusableTokenMessage,
 } from '../calls/call-failure-messages.js';
@@ -84,6 +85,19 @@ export function callEndedStatus(): TokenCallError {
  */
 export function unusableTokenStatus(): TokenCallError {
   return callError(status.UNAUTHENTICATED, unusableTokenMessage);
+}
+
+/**
+ * The status for a DPoP-bound token, which cannot be sent until per-RPC DPoP proofs are: `INTERNAL`
+ * (a client configuration the SDK does not serve yet, not the server's refusal; never retried).
+ *
+ * @example
+ * ```ts
+ * if (bearer === 'dpop') throw dpopTokenStatus(); // code INTERNAL
+ * ```
+ */
+export function dpopTokenStatus(): TokenCallError {
+  return callError(status.INTERNAL, dpopTokenMessage);
 }
 
 /**

@@ -4,7 +4,7 @@ const redacted = '[redacted]' as const;
 
 /** What {@link AccessToken.toJSON} gives: everything but the token, which reads `"[redacted]"`. */
 export interface AccessTokenJson {
-  readonly tokenType: 'Bearer';
+  readonly tokenType: 'Bearer' | 'DPoP';
   /** ISO 8601. */
   readonly expiresAt: string;
   readonly scopes: readonly string[];
@@ -27,8 +27,11 @@ export interface AccessTokenJson {
 export class AccessToken {
   /** The bearer token to put in `authorization: Bearer <accessToken>`. Never log it. */
   declare readonly accessToken: string;
-  /** Always `'Bearer'`: other token types are rejected. */
-  readonly tokenType = 'Bearer' as const;
+  /**
+   * `'Bearer'`, or `'DPoP'` for a token bound to the `dpop` option's key (RFC 9449), which is sent as
+   * `authorization: DPoP <token>` with a proof, never as a bearer token. Other types are rejected.
+   */
+  readonly tokenType: 'Bearer' | 'DPoP';
   /** When the token stops being valid (wall clock). */
   readonly expiresAt: Date;
   /** The scopes granted: the answer's `scope`, else the scopes requested. */
@@ -38,10 +41,17 @@ export class AccessToken {
    * @param accessToken - the token value; kept off enumeration, JSON and inspect.
    * @param expiresAt - when it stops being valid.
    * @param scopes - the scopes it grants. Default none.
+   * @param tokenType - `'Bearer'` or `'DPoP'`. Default `'Bearer'`.
    */
-  constructor(accessToken: string, expiresAt: Date, scopes: readonly string[] = []) {
+  constructor(
+    accessToken: string,
+    expiresAt: Date,
+    scopes: readonly string[] = [],
+    tokenType: 'Bearer' | 'DPoP' = 'Bearer',
+  ) {
     // Non-enumerable so that spreading, JSON and inspect skip it.
     Object.defineProperty(this, 'accessToken', { value: accessToken, enumerable: false });
+    this.tokenType = tokenType;
     this.expiresAt = expiresAt;
     this.scopes = Object.freeze([...scopes]);
     Object.freeze(this);
@@ -59,7 +69,7 @@ export class AccessToken {
 
   /** A log-safe description; the token is redacted. */
   toString(): string {
-    return `AccessToken(Bearer ${redacted}, expires ${this.expiresAt.toISOString()}, scopes: ${this.scopes.join(' ') || '-'})`;
+    return `AccessToken(${this.tokenType} ${redacted}, expires ${this.expiresAt.toISOString()}, scopes: ${this.scopes.join(' ') || '-'})`;
   }
 
   /** Same as {@link AccessToken.toString}, for `util.inspect` and `console.log`. */

@@ -14,6 +14,8 @@ export type { RetryOptions } from './cache/backoff.js';
 export type { ClientAuthMethod, MtlsClientAuthMethod } from './credentials/client-credential.js';
 export type { TlsClientCertificateOptions } from './credentials/tls-client-certificate.js';
 export type { PrivateKeyInput } from './credentials/private-key.js';
+export type { DpopOptions } from './dpop/dpop-options.js';
+export type { DpopPrivateKeyInput } from './dpop/dpop-key.js';
 export {
   diagnosticsChannels,
   type TokenManagerEvents,

@@ -11,6 +11,7 @@ import { normalizeScopes } from './scopes.js';
 import type { SharedTokenCache } from './cache/shared-cache.js';
 import type { TokenExchangeOptions } from './sources/token-exchange.js';
 import type { TokenSource } from './token-source.js';
+import { resolveDpop, type DpopBinding, type DpopOptions } from './dpop/dpop-options.js';
 
 /**
  * Options of {@link TokenManager}. Give `issuer` (discovery) or `tokenEndpoint`, a `clientId`, and
@@ -102,6 +103,13 @@ export interface TokenManagerOptions {
   tokenSource?: TokenSource;
   /** A cache shared by the processes of a fleet (`createRedisTokenCache` from `grpc-oauth2-credentials/redis`). Default none. */
   sharedCache?: SharedTokenCache;
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449): every token request carries a DPoP proof signed with this
+   * key, and the tokens come back `tokenType: 'DPoP'`. `{}` generates a P-256 key in memory. Not with
+   * `tokenSource`, `sharedCache` or a service-account key file (JWT-bearer grant). The gRPC and
+   * Connect clients do not send per-call proofs yet and refuse such tokens. Default: none (bearer tokens).
+   */
+  dpop?: DpopOptions;
 }
 
 /** The options that pick the OAuth client; a `tokenSource` replaces them all. */
@@ -136,6 +144,7 @@ const optionNames = [
   'tokenSource',
   'sharedCache',
   'proxy',
+  'dpop',
 ] as const satisfies readonly (keyof TokenManagerOptions)[];
 // Fails to compile when an option is added to the interface but not to the list.
 const everyOptionListed: Exclude<keyof TokenManagerOptions, (typeof optionNames)[number]> extends never ? true : never =
@@ -156,6 +165,8 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   readonly sharedCache: SharedTokenCache | undefined;
   readonly proxy: ProxyOption | undefined;
+  /** The checked `dpop` option; undefined for bearer tokens. */
+  readonly dpop: DpopBinding | undefined;
 }
 
 /** Checks every option up front; a bad one is an AuthConfigError that names it (never its value if secret). */
@@ -175,6 +186,12 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
   if (sharedCache !== undefined && (typeof sharedCache?.get !== 'function' || typeof sharedCache.set !== 'function')) {
     throw new AuthConfigError('sharedCache must have get() and set() (see createRedisTokenCache)');
   }
+  if (options.dpop !== undefined && (options.tokenSource !== undefined || sharedCache !== undefined)) {
+    // A shared token is bound to another process's key; a custom source makes no DPoP proofs.
+    throw new AuthConfigError(
+      `dpop cannot be used with ${options.tokenSource === undefined ? 'sharedCache' : 'tokenSource'}`,
+    );
+  }
   return {
     scopes: normalizeScopes(options.scopes ?? [], 'scopes', authConfigError),
     audience: options.audience === undefined ? undefined : checkNonEmptyString(options.audience, 'audience'),
@@ -188,6 +205,7 @@ export function resolveOptions(options: TokenManagerOptions): ResolvedOptions {
     clock,
     sharedCache,
     proxy: checkProxyOption(options.proxy),
+    dpop: resolveDpop(options.dpop, clock),
   };
 }
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Code, type ConnectError } from '@connectrpc/connect';
 import { TokenError, type AccessToken, type TokenProvider } from '../../src/index.js';
 import { createConnectAuthInterceptor } from '../../src/connect/index.js';
-import { clientSecret, until } from '../helpers/token-fixtures.js';
+import { clientSecret, dpopBoundProvider, until } from '../helpers/token-fixtures.js';
 import { callKinds, echoClient, protocols, startConnectScene } from './connect-fixture.js';
 
 /** Everything of an error a program or a log could show. */
@@ -134,4 +134,17 @@ test("a custom provider's getCachedToken() answering null, a string or a throw l
     assert.equal(result.error, undefined, String(getCachedToken));
     assert.deepEqual(result.replies[0]?.authorization, [`Bearer ${accessToken}`]);
   }
+});
+
+test('a DPoP-bound token ends every Connect call Internal, unsent, saying per-RPC DPoP proofs are not supported yet', async (t) => {
+  const scene = await startConnectScene(t);
+  const { token, tokens: dpopTokens } = dpopBoundProvider();
+  for (const protocol of protocols) {
+    const client = await echoClient(protocol, scene.server.baseUrl, [createConnectAuthInterceptor(dpopTokens)]);
+    const result = await callKinds.unary(client);
+    assert.equal(result.error?.code, Code.Internal, protocol);
+    assert.match(result.error.rawMessage, /DPoP-bound.*per-RPC DPoP proofs are not supported yet/, protocol);
+    assert.ok(!everyText(result.error).includes(token.accessToken), protocol);
+  }
+  assert.equal(scene.server.received.length, 0);
 });

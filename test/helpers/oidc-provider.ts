@@ -33,6 +33,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Agent } from 'undici';
+import type { Configuration } from 'oidc-provider';
 import { mtlsClientMetadata, mtlsConfiguration, type OidcMtlsOptions } from './oidc-provider-mtls.js';
 import {
   loadOidcProvider,
@@ -61,6 +62,12 @@ export interface OidcProviderOptions {
    * (see oidc-provider-mtls.ts). Default: plain http, no mutual TLS.
    */
   readonly mtls?: OidcMtlsOptions;
+  /**
+   * oidc-provider's DPoP feature (RFC 9449): `enabled: false` turns it off (DPoP headers ignored,
+   * bearer tokens); `requireNonce: true` makes token requests need its `DPoP-Nonce`. Default: the
+   * provider's own (on, no nonce).
+   */
+  readonly dpop?: { readonly enabled?: boolean; readonly requireNonce?: boolean };
 }
 
 /** A client secret client, spreadable into `TokenManagerOptions`. */
@@ -194,7 +201,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     ],
     signingKey: await signingKey(),
     InvalidTarget: errors.InvalidTarget,
-    extra: mtls && mtlsConfiguration(mtlsTokenEndpoint),
+    extra: withDpop(mtls && mtlsConfiguration(mtlsTokenEndpoint), options.dpop),
   });
   const provider = new Provider(issuer, configuration);
   provider.on('server_error', (ctx: { path: string }, error: unknown) =>
@@ -296,4 +303,14 @@ async function privateKeyClient(clientId: string): Promise<PrivateKeyClient> {
 /** The public members of an EC private JWK. */
 function publicPart({ kty, crv, x, y, kid, alg }: JWK): JWK {
   return { kty, crv, x, y, kid, alg, use: 'sig' };
+}
+
+/** `extra` with the DPoP feature as {@link OidcProviderOptions.dpop} asks; a nonce needs a secret to make it from. */
+function withDpop(
+  extra: Partial<Configuration> | undefined,
+  dpop: OidcProviderOptions['dpop'],
+): Partial<Configuration> | undefined {
+  if (dpop === undefined) return extra;
+  const nonce = dpop.requireNonce === true && { nonceSecret: randomBytes(32), requireNonce: () => true };
+  return { ...extra, features: { ...extra?.features, dPoP: { enabled: dpop.enabled ?? true, ...nonce } } };
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { MockTokenServer, type MockTokenServerOptions } from '../../src/testing/index.js';
 import { ManualClock } from '../../src/testing/index.js';
-import { TokenManager } from '../../src/index.js';
-import type { TokenManagerOptions } from '../../src/index.js';
+import { AccessToken, TokenManager } from '../../src/index.js';
+import type { TokenManagerOptions, TokenProvider } from '../../src/index.js';
 
 /** A client secret no output of the suite may contain. */
 export const clientSecret = 's3cr3t-Value-that-must-never-leak-0123456789';
@@ -137,4 +137,13 @@ export async function createTempDir(t: TestContext, prefix = 'test-'): Promise<s
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A provider that always hands out one DPoP-bound token (as a TokenManager with `dpop` does), an hour from now. */
+export function dpopBoundProvider(): { readonly token: AccessToken; readonly tokens: TokenProvider } {
+  const token = new AccessToken('dpop-bound-token-value', new Date(Date.now() + 3_600_000), [], 'DPoP');
+  return {
+    token,
+    tokens: { getToken: () => Promise.resolve(token), getCachedToken: () => token, invalidate: () => true },
+  };
 }

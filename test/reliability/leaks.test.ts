@@ -468,6 +468,31 @@ async function startScan(t: TestContext): Promise<Scan> {
       'the reload warning was scanned',
     );
 
+    // A DPoP key (P-256): its private parts stay out of a manager, its failures and refused options.
+    const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const dpopPem = dpopKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const dpopJwk = dpopKey.export({ format: 'jwk' });
+    assertions.push(...dpopPem.split('\n').filter((line) => line && !line.startsWith('-----')), String(dpopJwk.d));
+    const dpopTokens = manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, dpop: { privateKey: dpopPem } });
+    capture('manager with a DPoP key', dpopTokens);
+    console.log('DPoP manager:', dpopTokens);
+    await failure('bearer answer to a DPoP token request', dpopTokens);
+    await failure(
+      'refused DPoP token request',
+      manager({ tokenEndpoint: 'http://127.0.0.1:1/token', clientSecret, dpop: { privateKey: dpopJwk } }),
+    );
+    for (const [what, dpop] of [
+      ['DPoP key in a boolean', { privateKey: dpopPem, acceptBearer: dpopPem }],
+      ['DPoP key under a misspelt name', { privatekey: dpopPem }],
+      ['public DPoP JWK given with its d moved', { privateKey: { ...dpopJwk, d: undefined, e: dpopJwk.d } }],
+      ['RSA key as the DPoP key', { privateKey: privatePem }],
+    ] as const) {
+      assert.throws(
+        () => manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, dpop: dpop as never }),
+        (err: unknown) => (capture(what, err), true),
+      );
+    }
+
     // Success, logged the way a user might.
     const tokens = new TokenManager({
       tokenEndpoint: mock.tokenEndpoint,

@@ -31,6 +31,8 @@ export interface ExpiryPolicy {
   readonly requestedScopes: readonly string[];
   /** The endpoint as safe to print. */
   readonly endpoint: string;
+  /** Set when the request asked for a DPoP-bound token: a `DPoP` answer is expected. Default: Bearer expected. */
+  readonly dpop?: { readonly acceptBearer: boolean };
 }
 
 /**
@@ -45,10 +47,7 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
 
   const accessToken = answer.access_token;
   if (typeof accessToken !== 'string' || accessToken.length === 0) throw invalid('no access_token');
-  // openid-client lower-cases token_type; compare case-insensitively all the same.
-  if (typeof answer.token_type !== 'string' || answer.token_type.toLowerCase() !== 'bearer') {
-    throw invalid(`token_type ${describeValue(answer.token_type)}, not Bearer`);
-  }
+  const tokenType = checkedTokenType(answer.token_type, policy, invalid);
 
   const byExpiresIn = expiresInExpiryMs(answer.expires_in, timing, invalid);
   const byJwt = jwtExpiryMs(accessToken, timing, invalid);
@@ -62,7 +61,31 @@ export function tokenFromAnswer(answer: TokenEndpointAnswer, timing: AnswerTimin
     typeof answer.scope === 'string' && answer.scope.trim() !== ''
       ? answer.scope.trim().split(/\s+/)
       : policy.requestedScopes;
-  return new AccessToken(accessToken, new Date(expiresAtMs), scopes);
+  return new AccessToken(accessToken, new Date(expiresAtMs), scopes, tokenType);
+}
+
+/**
+ * `Bearer` for a bearer request's answer; `DPoP` for a DPoP request's, or `Bearer` there only when
+ * `acceptBearer` says so (a server that ignores DPoP would otherwise hand out a token anyone may use).
+ */
+function checkedTokenType(
+  tokenType: unknown,
+  policy: ExpiryPolicy,
+  invalid: (what: string) => TokenError,
+): 'Bearer' | 'DPoP' {
+  // openid-client lower-cases token_type; compare case-insensitively all the same.
+  const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
+  if (policy.dpop === undefined) {
+    if (type !== 'bearer') throw invalid(`token_type ${describeValue(tokenType)}, not Bearer`);
+    return 'Bearer';
+  }
+  if (type === 'dpop') return 'DPoP';
+  if (type === 'bearer' && policy.dpop.acceptBearer) return 'Bearer';
+  throw new TokenError(
+    'invalid_response',
+    `token endpoint ${policy.endpoint} answered a DPoP token request with token_type ${describeValue(tokenType)}, not DPoP` +
+      (type === 'bearer' ? ' (set dpop.acceptBearer to accept bearer tokens)' : ''),
+  );
 }
 
 function expiresInExpiryMs(

@@ -1,4 +1,4 @@
-import { clientCredentialsGrant, genericGrantRequest, type ServerMetadata } from 'openid-client';
+import { clientCredentialsGrant, genericGrantRequest, getDPoPHandle, type ServerMetadata } from 'openid-client';
 import { ClientAuthentication } from '../credentials/client-authentication.js';
 import type { ResolvedClient } from '../credentials/client-credential.js';
 import { discoverMetadata } from '../http/discovery.js';
@@ -12,6 +12,7 @@ import { TokenError } from '../errors.js';
 import { CachedSingleFlight } from '../../common/cached-single-flight.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 import type { ClientGrant } from './token-exchange.js';
+import type { DpopBinding } from '../dpop/dpop-options.js';
 
 /** Settings of {@link ClientCredentialsSource}: a checked client and how to reach its server. */
 export interface ClientCredentialsSettings extends ResolvedClient {
@@ -21,6 +22,8 @@ export interface ClientCredentialsSettings extends ResolvedClient {
   readonly grant?: ClientGrant;
   /** The `proxy` option, for the route of a TLS client certificate. Default: the environment's proxy. */
   readonly proxy?: ProxyOption;
+  /** Ask for DPoP-bound tokens with this key (RFC 9449). Default none: bearer tokens. */
+  readonly dpop?: DpopBinding;
 }
 
 /**
@@ -59,13 +62,17 @@ export class ClientCredentialsSource implements TokenSource {
   }
 
   async fetchToken(request: TokenRequest): Promise<SourcedToken> {
-    const { clientId, defaultLifetimeMs, grant } = this.#settings;
+    const { clientId, defaultLifetimeMs, grant, dpop } = this.#settings;
     const http = await this.#http();
     const metadata = await this.#serverMetadata(request.signal, http);
     const clientAuth = await this.#clientAuth.get();
     const grantParameters = await grant?.parameters();
     const record: RecordedRequest = {};
     const config = configurationFor(metadata, clientId, clientAuth, http, request.signal, record);
+    // openid-client signs the proof (dated by the config's clock skew) and retries once with the
+    // server's nonce on `use_dpop_nonce`. A handle per request, as the config: the nonce is learnt anew
+    // by each token request, which costs one round trip with a server that requires one.
+    const options = dpop === undefined ? undefined : { DPoP: getDPoPHandle(config, (await dpop.key).keyPair) };
     const parameters: Record<string, string> = {};
     if (request.scopes.length > 0) parameters.scope = request.scopes.join(' ');
     if (request.audience !== undefined) parameters.audience = request.audience;
@@ -74,8 +81,8 @@ export class ClientCredentialsSource implements TokenSource {
     try {
       answer =
         grant === undefined
-          ? await clientCredentialsGrant(config, parameters)
-          : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters });
+          ? await clientCredentialsGrant(config, parameters, options)
+          : await genericGrantRequest(config, grant.grantType, { ...parameters, ...grantParameters }, options);
     } catch (err) {
       throw this.#withExpiredNotes(err);
     }
@@ -84,6 +91,7 @@ export class ClientCredentialsSource implements TokenSource {
       defaultLifetimeMs,
       requestedScopes: request.scopes,
       endpoint: this.endpoint,
+      dpop: dpop && { acceptBearer: dpop.acceptBearer },
     });
   }
 

@@ -7,6 +7,7 @@ import type { HttpSettings } from '../http/oauth-http.js';
 import { proxyRoute, type ProxyOption } from '../http/proxy.js';
 import type { ResolvedOptions, TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
+import type { DpopBinding } from '../dpop/dpop-options.js';
 import { ClientCredentialsSource } from './client-credentials.js';
 import { JwtBearerSource } from './jwt-bearer.js';
 import { TokenExchangeGrant } from './token-exchange.js';
@@ -20,15 +21,18 @@ export interface SourceSettings {
   readonly defaultLifetimeMs: number;
   /** The `proxy` option, for routes made later (a client certificate's). Default: the environment's. */
   readonly proxy?: ProxyOption;
+  /** The `dpop` option: token requests carry proofs of its key. Default none (bearer tokens). */
+  readonly dpop?: DpopBinding;
 }
 
 /** The settings sources take, from a TokenManager's checked options; the proxy route is made here, once per manager. */
 export function sourceSettings(options: ResolvedOptions): SourceSettings {
-  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs, proxy } = options;
+  const { requestTimeoutMs, allowInsecureRequests, clock, defaultLifetimeMs, proxy, dpop } = options;
   return {
     http: { requestTimeoutMs, allowInsecureRequests, clock, proxy: proxyRoute(proxy) },
     defaultLifetimeMs,
     proxy,
+    dpop,
   };
 }
 
@@ -71,6 +75,7 @@ export function tokenSourceFromKeyFile(path: string, settings: SourceSettings): 
   const keyFile = parseKeyFileNow(content, path);
   const { allowInsecureRequests } = settings.http;
   if (keyFile.kind === 'service_account') {
+    if (settings.dpop !== undefined) throw new AuthConfigError('dpop is not supported with a service-account key file');
     checkedEndpoint(keyFile.key.tokenUri, `"token_uri" of ${path}`, allowInsecureRequests);
     return new JwtBearerSource({ file, path, ...settings }, keyFile.key);
   }
