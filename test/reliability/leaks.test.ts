@@ -476,7 +476,8 @@ async function startScan(t: TestContext): Promise<Scan> {
     const dpopTokens = manager({ tokenEndpoint: mock.tokenEndpoint, clientSecret, dpop: { privateKey: dpopPem } });
     capture('manager with a DPoP key', dpopTokens);
     console.log('DPoP manager:', dpopTokens);
-    await failure('bearer answer to a DPoP token request', dpopTokens);
+    // The mock issues DPoP-bound tokens: a token request with the key's proof succeeds (and is scanned).
+    assert.equal((await dpopTokens.getToken()).tokenType, 'DPoP');
     await failure(
       'refused DPoP token request',
       manager({ tokenEndpoint: 'http://127.0.0.1:1/token', clientSecret, dpop: { privateKey: dpopJwk } }),
