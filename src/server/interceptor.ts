@@ -82,6 +82,8 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
     maxTokenBytes: settings.maxTokenBytes,
     authorize: settings.authorize,
     certificateBinding: settings.certificateBinding,
+    dpopBinding: settings.dpopBinding,
+    clock: settings.clock,
   };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
@@ -158,6 +160,15 @@ class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
 
   peerCertificateSha256(): string | undefined {
     return getPeerIdentity(this.call)?.certificateSha256;
+  }
+
+  dpopProofs(): readonly unknown[] {
+    return this.metadata.get('dpop');
+  }
+
+  /** The `:authority` pseudo-header grpc-js read off the HTTP/2 stream (docs/grpc-js-facts.md), never a metadata value. */
+  authority(): string | undefined {
+    return this.call.getHost();
   }
 
   authorizeRequest(claims: Readonly<JWTPayload>): AuthorizeRequest {
