@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import type { ServerAuthOptions } from '../../src/server/index.js';
 import { createServerAuthInterceptor } from '../../src/server/index.js';
+import { DpopReplayCache } from '../../src/server/dpop-replay-cache.js';
 import { invalidOption } from '../helpers/config-error.js';
 import { bidi, clientStream, methodPaths, serverStream, unary } from '../helpers/grpc-fixture.js';
 import { reasonOf, startAuthServer, startKeyServer, trusting, type AuthServer, type KeyServer } from './fixture.js';
@@ -349,4 +350,20 @@ test("grpc-js fact: a server call's getHost() is the :authority the client diall
   const port = server.address.split(':')[1];
   await unary(server.client(undefined, { 'grpc.default_authority': `127.0.0.1:${port}` }), { metadata: forged });
   assert.deepEqual(hosts, ['localhost', `127.0.0.1:${port}`]);
+});
+
+test('the replay cache stays within its cap under a flood of proofs, and drops those past their window', () => {
+  const cache = new DpopReplayCache(1000);
+  const nowMs = 1_000_000;
+  let largest = 0;
+  for (let i = 0; i < 100_000; i++) {
+    assert.equal(cache.firstUse(`key.${i}`, nowMs + 60_000, nowMs), true);
+    largest = Math.max(largest, cache.size);
+  }
+  assert.equal(largest, 1000);
+  assert.equal(cache.firstUse('key.99999', nowMs + 60_000, nowMs), false, 'a held proof is a replay');
+  // Once their window has passed, the held entries go as the next proof comes.
+  assert.equal(cache.firstUse('later', nowMs + 200_000, nowMs + 120_000), true);
+  assert.equal(cache.size, 1);
+  assert.equal(cache.firstUse('key.99999', nowMs + 200_000, nowMs + 120_000), true, 'past its window: new again');
 });
