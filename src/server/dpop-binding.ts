@@ -5,6 +5,7 @@ import type { JWTPayload } from 'jose';
 import { AuthConfigError } from '../common/config-error.js';
 import { checkNumber } from '../common/option-checks.js';
 import { Denial } from './denial.js';
+import { DpopKeys } from './dpop-keys.js';
 import { checkProof, dpopMissing, expectedHtu } from './dpop-proof.js';
 import { DpopReplayCache, defaultDpopReplayCacheSize } from './dpop-replay-cache.js';
 
@@ -34,6 +35,7 @@ export class DpopBinding {
   readonly required: boolean;
   readonly maxAgeSec: number;
   readonly replays: DpopReplayCache;
+  readonly keys = new DpopKeys();
 
   /**
    * @param given - the options (`dpop`, `dpopMaxAgeSec`, `dpopReplayCacheSize`).
@@ -92,6 +94,7 @@ export class DpopBinding {
       maxAgeSec: this.maxAgeSec,
       toleranceSec: this.toleranceSec,
       replays: this.replays,
+      keys: this.keys,
     });
   }
 }

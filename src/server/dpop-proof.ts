@@ -1,11 +1,12 @@
 // One DPoP proof (RFC 9449 §4.3) checked against the call it came with: its shape and size before
-// any parsing, then its header (`typ`, an asymmetric `alg`, a public `jwk`), its signature by that
-// `jwk` (jose), its claims (`htm`, `htu`, `iat`, `jti`, `ath`), the token's `cnf.jkt` against the
-// key's thumbprint, and last that it was not seen before.
+// any parsing, then its header (`typ`, an asymmetric `alg`, a public `jwk`), the `jwk`'s thumbprint
+// against the token's `cnf.jkt`, its signature by that key (jose), its claims (`htm`, `htu`, `iat`,
+// `jti`, `ath`), and last that it was not seen before.
 import { createHash } from 'node:crypto';
-import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { isCompactJws } from './bearer.js';
 import { Denial } from './denial.js';
+import type { DpopKeys } from './dpop-keys.js';
 import type { DpopReplayCache } from './dpop-replay-cache.js';
 
 /** Largest proof looked at, in bytes: a proof with an RSA 4096 key is about 2 KB. */
@@ -59,6 +60,7 @@ export interface ProofContext {
   /** Clock skew allowed both ways, in seconds. */
   readonly toleranceSec: number;
   readonly replays: DpopReplayCache;
+  readonly keys: DpopKeys;
 }
 
 /**
@@ -79,32 +81,32 @@ export async function checkProof(context: ProofContext): Promise<Denial | undefi
   if (typeof proof !== 'string') return invalid('not text');
   if (proof.length > maxProofBytes) return invalid(`larger than ${maxProofBytes} bytes`);
   if (!isCompactJws(proof)) return invalid('not a compact JWS');
-  const headerDenial = checkHeader(proof);
-  if (headerDenial !== undefined) return headerDenial;
+  const header = headerOf(proof);
+  if (header instanceof Denial) return header;
+  const key = await context.keys.keyFor(header.jwk, context.jkt);
+  if (key === 'mismatch') return keyMismatch;
+  if (key === undefined) return invalid('jwk is not a public key');
   let payload: JWTPayload;
-  let jwk: JWK;
   try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, {
+    ({ payload } = await jwtVerify(proof, key, {
       typ: 'dpop+jwt',
       algorithms: proofAlgorithms,
       currentDate: new Date(context.nowMs),
       clockTolerance: context.toleranceSec,
-    });
-    payload = verified.payload;
-    jwk = verified.protectedHeader.jwk as JWK;
+    }));
   } catch {
     return invalid('signature or structure');
   }
   const claimsDenial = checkClaims(payload, context);
   if (claimsDenial !== undefined) return claimsDenial;
-  if ((await calculateJwkThumbprint(jwk, 'sha256')) !== context.jkt) return keyMismatch;
   const untilMs = ((payload.iat as number) + context.maxAgeSec + context.toleranceSec) * 1000;
   return context.replays.firstUse(`${context.jkt}.${payload.jti as string}`, untilMs, context.nowMs)
     ? undefined
     : replayed;
 }
 
-function checkHeader(proof: string): Denial | undefined {
+/** The proof's header, checked: `typ`, `alg` and a public `jwk`; or the denial. */
+function headerOf(proof: string): { jwk: Record<string, unknown> } | Denial {
   let header: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(proof);
@@ -117,7 +119,10 @@ function checkHeader(proof: string): Denial | undefined {
   const jwk = header.jwk;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return invalid('no jwk');
   if (privateMembers.some((name) => Object.hasOwn(jwk, name))) return invalid('jwk holds private key members');
-  return undefined;
+  const { use, alg } = jwk as Record<string, unknown>;
+  if ((use !== undefined && use !== 'sig') || (alg !== undefined && alg !== header.alg))
+    return invalid("jwk's use or alg does not fit");
+  return { jwk: jwk as Record<string, unknown> };
 }
 
 function checkClaims(payload: JWTPayload, context: ProofContext): Denial | undefined {
