@@ -27,6 +27,14 @@ interface HeldKey {
 export class DpopKeys {
   readonly #held = new Map<string, HeldKey>();
 
+  /** @param capacity - most keys held. Default {@link maxDpopKeys}. */
+  constructor(readonly capacity = maxDpopKeys) {}
+
+  /** Keys held now. */
+  get size(): number {
+    return this.#held.size;
+  }
+
   /**
    * The key `jwk` (a public JWK, checked by the caller) when its thumbprint is `jkt`; `'mismatch'`
    * when it is another key; `undefined` when it is not a key that can be imported.
@@ -47,7 +55,7 @@ export class DpopKeys {
       return undefined;
     }
     if (key.type !== 'public') return undefined;
-    if (this.#held.size >= maxDpopKeys) this.#held.delete(this.#held.keys().next().value!);
+    if (this.#held.size >= this.capacity) this.#held.delete(this.#held.keys().next().value!);
     this.#held.set(jkt, { jwk: Object.fromEntries(members.map((name) => [name, jwk[name]])), key });
     return key;
   }

@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import type { ServerAuthOptions } from '../../src/server/index.js';
 import { createServerAuthInterceptor } from '../../src/server/index.js';
+import { DpopKeys } from '../../src/server/dpop-keys.js';
 import { DpopReplayCache } from '../../src/server/dpop-replay-cache.js';
 import { invalidOption } from '../helpers/config-error.js';
 import { bidi, clientStream, methodPaths, serverStream, unary } from '../helpers/grpc-fixture.js';
@@ -180,6 +181,12 @@ test('the proof checks: each bad proof is refused with the check that failed', a
       [await proofFor(holder, token, path, { key: other.privateKey })],
       'dpop_invalid',
       'signature',
+    ],
+    [
+      "a jwk whose alg is not the proof's",
+      [await proofFor(holder, token, path, { header: { jwk: { ...holder.jwk, alg: 'ES384' } } })],
+      'dpop_invalid',
+      'use or alg',
     ],
     ['htm GET', [await proofFor(holder, token, path, { claims: { htm: 'GET' } })], 'dpop_invalid', 'htm is not POST'],
     [
@@ -366,4 +373,21 @@ test('the replay cache stays within its cap under a flood of proofs, and drops t
   assert.equal(cache.firstUse('later', nowMs + 200_000, nowMs + 120_000), true);
   assert.equal(cache.size, 1);
   assert.equal(cache.firstUse('key.99999', nowMs + 200_000, nowMs + 120_000), true, 'past its window: new again');
+});
+
+test('the proof keys are held up to their cap; a key forgotten is imported again, another key is a mismatch', async () => {
+  const keys = new DpopKeys(2);
+  const holders = await Promise.all([newHolder(), newHolder(), newHolder()]);
+  for (const holder of holders) assert.notEqual(typeof (await keys.keyFor({ ...holder.jwk }, holder.jkt)), 'string');
+  assert.equal(keys.size, 2);
+  const [first, second] = holders;
+  const back = await keys.keyFor({ ...first.jwk }, first.jkt);
+  assert.ok(typeof back === 'object' && back.type === 'public', 'the first, forgotten, comes back');
+  assert.equal(await keys.keyFor({ ...second.jwk }, first.jkt), 'mismatch');
+  assert.equal(
+    await keys.keyFor({ ...first.jwk, x: second.jwk.x }, first.jkt),
+    'mismatch',
+    'a held thumbprint, other members',
+  );
+  assert.equal(keys.size, 2);
 });
