@@ -51,7 +51,8 @@ export function policyOf(interceptor: unknown): Policy | undefined {
  * otherwise the one `authorization: Bearer <JWT>` value must verify with jose (signature by a key
  * of the issuer's JWKS, an accepted algorithm, `iss`, `aud`, `exp`, `nbf`, optionally `typ`), the
  * token's scopes must meet the method's entry in `methods`, and `authorize` (if given) must say
- * `true`. A refused call ends at once, its handler never runs:
+ * `true`. A DPoP-bound token (`cnf.jkt`, RFC 9449) comes as `authorization: DPoP <JWT>` with a valid
+ * `dpop` proof for the call (see the `dpop` option). A refused call ends at once, its handler never runs:
  * - `UNAUTHENTICATED`: no, malformed, expired or badly signed token;
  * - `PERMISSION_DENIED`: missing scopes (named in the details), a method the policy does not name,
  *   or `authorize` said no;
