@@ -105,11 +105,16 @@ export const verifyCommand: StdinCommand = async (args, out, readStdin) => {
       maxTokenBytes: settings.maxTokenBytes,
       authorize: undefined,
       certificateBinding: settings.certificateBinding,
+      dpopBinding: settings.dpopBinding,
+      clock: settings.clock,
     },
     {
       method: method ?? anyValidToken,
       authorization: () => [`Bearer ${token}`],
       peerCertificateSha256: () => peerSha256,
+      // No call, so no DPoP proof: a DPoP-bound token is refused dpop_missing, as a server would without one.
+      dpopProofs: () => [],
+      authority: () => undefined,
       authorizeRequest: (claims) => claims,
     },
   );

@@ -117,6 +117,12 @@ async function decisionOf(
     },
     // Set by connectPeerContextValues in the adapter's contextValues; else no certificate is known.
     peerCertificateSha256: () => request.contextValues.get(peerKey)?.certificateSha256,
+    dpopProofs: () => {
+      const value = request.header.get('dpop');
+      return value === null ? [] : [value];
+    },
+    // The request URL the Connect adapter built from the request's authority.
+    authority: () => (URL.canParse(request.url) ? new URL(request.url).host : undefined),
     authorizeRequest: (claims) => ({
       claims,
       method,

@@ -23,14 +23,20 @@ export function isB64Token(token: string): boolean {
   return b64token.test(token);
 }
 
+/** The token of a call's authorization value, and whether it came under the `DPoP` scheme (RFC 9449 §7.1). */
+export interface PresentedToken {
+  readonly token: string;
+  readonly isDpop: boolean;
+}
+
 /**
- * The token of the call's one `authorization: Bearer <token>` value (`values`: every authorization
- * value the call carries), or the {@link Denial} saying what is wrong. The length is checked before
+ * The token of the call's one `authorization: Bearer <token>` or `authorization: DPoP <token>` value
+ * (`values`: every authorization value the call carries), or the {@link Denial} saying what is wrong. The length is checked before
  * anything else looks at the value, so a huge header costs nothing to refuse; the scheme is matched
  * case-insensitively (RFC 7235 §2.1). Whether the token has the characters of a token ({@link isB64Token})
  * and whether it is a JWT or an opaque token ({@link isCompactJws}) is for the caller to tell.
  */
-export function bearerTokenOf(values: readonly unknown[], maxTokenBytes: number): string | Denial {
+export function bearerTokenOf(values: readonly unknown[], maxTokenBytes: number): PresentedToken | Denial {
   if (values.length === 0)
     return new Denial('missing_token', 'no bearer token: the call has no authorization metadata');
   // Two values sent on the wire never get here: Node's HTTP/2 layer keeps the first (docs/grpc-js-facts.md,
@@ -38,14 +44,16 @@ export function bearerTokenOf(values: readonly unknown[], maxTokenBytes: number)
   if (values.length > 1) return new Denial('multiple_authorization', 'more than one authorization value');
   const [value] = values;
   if (typeof value !== 'string') return new Denial('malformed_token', 'authorization is not text');
-  // "Bearer " plus the token: the cap is on the token, the scheme's few bytes are allowed on top.
+  // "Bearer " or "DPoP " plus the token: the cap is on the token, the scheme's few bytes are allowed on top.
   if (value.length > maxTokenBytes + 16)
     return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
   const space = value.indexOf(' ');
   const scheme = space === -1 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== 'bearer') return new Denial('not_bearer', 'authorization is not a Bearer token');
+  const lowerScheme = scheme.toLowerCase();
+  if (lowerScheme !== 'bearer' && lowerScheme !== 'dpop')
+    return new Denial('not_bearer', 'authorization is neither a Bearer nor a DPoP token');
   const token = space === -1 ? '' : value.slice(space + 1).trim();
   if (token.length > maxTokenBytes)
     return new Denial('token_too_large', `bearer token larger than ${maxTokenBytes} bytes`);
-  return token;
+  return { token, isDpop: lowerScheme === 'dpop' };
 }

@@ -1,12 +1,14 @@
-// Decides one call: public method, or a bearer token that verifies, has the method's scopes and
-// passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token). No
+// Decides one call: public method, or a bearer token that verifies (a DPoP-bound one with its proof),
+// has the method's scopes and passes the authorize rule. Synchronous when nothing needs waiting for (public, cached token). No
 // transport here: the grpc-js and Connect interceptors hand over the authorization values.
 import type { JWTPayload } from 'jose';
 import { describeThrown } from '../common/describe.js';
 import type { Authenticator } from './authenticator.js';
-import { bearerTokenOf } from './bearer.js';
+import { bearerTokenOf, type PresentedToken } from './bearer.js';
+import type { Clock } from '../common/clock.js';
 import type { CertificateBinding } from './certificate-binding.js';
 import { Denial } from './denial.js';
+import type { DpopBinding, DpopCall } from './dpop-binding.js';
 import type { CommonServerAuthOptions } from './options.js';
 import { Policy } from './policy.js';
 
@@ -25,10 +27,13 @@ export interface DecisionParts<Request> {
   readonly maxTokenBytes: number;
   readonly authorize: CommonServerAuthOptions<Request>['authorize'];
   readonly certificateBinding: CertificateBinding;
+  readonly dpopBinding: DpopBinding;
+  /** Where a DPoP proof's `iat` is compared with the time. */
+  readonly clock: Clock;
 }
 
 /** The call being decided, as the transport has it. */
-export interface CallToDecide<Request> {
+export interface CallToDecide<Request> extends DpopCall {
   /** The full method path, `/package.Service/Method`. */
   readonly method: string;
   /** Every `authorization` value the call carries. */
@@ -55,24 +60,40 @@ export function decide<Request>(
 ): Decision | Promise<Decision> {
   const rule = parts.policy.ruleFor(call.method);
   if (Policy.isPublic(rule)) return publicCall;
-  const token = bearerTokenOf(call.authorization(), parts.maxTokenBytes);
-  if (token instanceof Denial) return refused(token, undefined);
-  const verified = parts.authenticator.check(token);
+  const presented = bearerTokenOf(call.authorization(), parts.maxTokenBytes);
+  if (presented instanceof Denial) return refused(presented, undefined);
+  const verified = parts.authenticator.check(presented.token);
   return verified instanceof Promise
-    ? verified.then((result) => afterVerify(parts, call, rule, result))
-    : afterVerify(parts, call, rule, verified);
+    ? verified.then((result) => afterVerify(parts, call, rule, presented, result))
+    : afterVerify(parts, call, rule, presented, verified);
 }
 
 function afterVerify<Request>(
   parts: DecisionParts<Request>,
   call: CallToDecide<Request>,
   rule: ReturnType<Policy['ruleFor']>,
+  presented: PresentedToken,
   verified: Readonly<JWTPayload> | Denial,
 ): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
   const bindingDenial = parts.certificateBinding.check(call.method, claims, () => call.peerCertificateSha256());
   if (bindingDenial !== undefined) return refused(bindingDenial, claims);
+  const dpopDenial = parts.dpopBinding.check(claims, presented.token, presented.isDpop, call, parts.clock.now());
+  if (dpopDenial instanceof Promise)
+    return dpopDenial.then((denial) =>
+      denial === undefined ? afterBinding(parts, call, rule, claims) : refused(denial, claims),
+    );
+  if (dpopDenial !== undefined) return refused(dpopDenial, claims);
+  return afterBinding(parts, call, rule, claims);
+}
+
+function afterBinding<Request>(
+  parts: DecisionParts<Request>,
+  call: CallToDecide<Request>,
+  rule: ReturnType<Policy['ruleFor']>,
+  claims: Readonly<JWTPayload>,
+): Decision | Promise<Decision> {
   const scopeDenial = parts.policy.check(call.method, claims, rule);
   if (scopeDenial !== undefined || parts.authorize === undefined)
     return scopeDenial === undefined ? { denial: undefined, claims, isPublic: false } : refused(scopeDenial, claims);

@@ -24,7 +24,11 @@ export const statusCode = Object.freeze({
  * `stream_token_expired`, `unknown_issuer` (a JWT whose `iss` no configured issuer has), `token_inactive`
  * (introspection answered `active: false`), `certificate_mismatch` (a token bound to a client certificate,
  * RFC 8705, from a connection without that certificate), `token_not_bound` (an unbound token for a method
- * in `requireBoundTokens`). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
+ * in `requireBoundTokens`, on a server with `dpop: 'required'`, or under the `DPoP` scheme), `dpop_missing`
+ * (a DPoP-bound token, RFC 9449, without a `dpop` proof or under the `Bearer` scheme), `dpop_invalid` (the
+ * proof fails a check: two values, size, shape, `typ`, `alg`, a private `jwk`, signature, `htm`, `htu`,
+ * `iat`, `jti`, `ath`), `dpop_replayed` (a proof whose key and `jti` were seen before within its window),
+ * `dpop_key_mismatch` (the proof's key is not the one the token's `cnf.jkt` names). `PERMISSION_DENIED`: `missing_scope`, `method_not_in_policy`,
  * `authorize_denied`, `policy_denied` (a gRFC A43 authorization policy refused the call). `UNAVAILABLE`: `keys_unavailable`,
  * `introspection_unavailable` (the introspection endpoint could not answer). `INTERNAL`: `authorize_failed`.
  */
@@ -54,7 +58,11 @@ export type DenialReason =
   | 'introspection_unavailable'
   | 'certificate_mismatch'
   | 'token_not_bound'
-  | 'policy_denied';
+  | 'policy_denied'
+  | 'dpop_missing'
+  | 'dpop_invalid'
+  | 'dpop_replayed'
+  | 'dpop_key_mismatch';
 
 const permissionReasons = new Set<DenialReason>([
   'missing_scope',

@@ -51,7 +51,8 @@ export function policyOf(interceptor: unknown): Policy | undefined {
  * otherwise the one `authorization: Bearer <JWT>` value must verify with jose (signature by a key
  * of the issuer's JWKS, an accepted algorithm, `iss`, `aud`, `exp`, `nbf`, optionally `typ`), the
  * token's scopes must meet the method's entry in `methods`, and `authorize` (if given) must say
- * `true`. A refused call ends at once, its handler never runs:
+ * `true`. A DPoP-bound token (`cnf.jkt`, RFC 9449) comes as `authorization: DPoP <JWT>` with a valid
+ * `dpop` proof for the call (see the `dpop` option). A refused call ends at once, its handler never runs:
  * - `UNAUTHENTICATED`: no, malformed, expired or badly signed token;
  * - `PERMISSION_DENIED`: missing scopes (named in the details), a method the policy does not name,
  *   or `authorize` said no;
@@ -82,6 +83,8 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
     maxTokenBytes: settings.maxTokenBytes,
     authorize: settings.authorize,
     certificateBinding: settings.certificateBinding,
+    dpopBinding: settings.dpopBinding,
+    clock: settings.clock,
   };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
@@ -158,6 +161,15 @@ class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
 
   peerCertificateSha256(): string | undefined {
     return getPeerIdentity(this.call)?.certificateSha256;
+  }
+
+  dpopProofs(): readonly unknown[] {
+    return this.metadata.get('dpop');
+  }
+
+  /** The `:authority` pseudo-header grpc-js read off the HTTP/2 stream (docs/grpc-js-facts.md), never a metadata value. */
+  authority(): string | undefined {
+    return this.call.getHost();
   }
 
   authorizeRequest(claims: Readonly<JWTPayload>): AuthorizeRequest {

@@ -13,6 +13,7 @@ import { AuthConfigError } from '../common/config-error.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import { CertificateBinding } from './certificate-binding.js';
 import type { DenialReason } from './denial.js';
+import { DpopBinding } from './dpop-binding.js';
 import { resolveIssuers, shorthandNames, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
 import type { PeerIdentity } from './peer-identity.js';
 import type { MethodPolicy } from './policy.js';
@@ -130,6 +131,23 @@ export interface CommonServerAuthOptions<Request> {
    * thumbprint (`certificate_mismatch` otherwise). Default `false`.
    */
   requireBoundTokens?: boolean | readonly string[];
+  /**
+   * DPoP-bound tokens (RFC 9449). Whatever this says, a token bound to a key (`cnf.jkt`) is accepted
+   * only as `authorization: DPoP <token>` with one valid `dpop` proof of that key for this call
+   * (`htm` `POST`, `htu` `https://<the call's :authority>/<package.Service>/<Method>`, `iat`, `jti`
+   * not seen before, `ath`), and the `DPoP` scheme takes bound tokens only. `'required'`: a token
+   * without `cnf.jkt` is refused too (`token_not_bound`), so that only DPoP calls pass. `'allowed'`,
+   * or not set (the default): bearer tokens without `cnf.jkt` still pass under the `Bearer` scheme, as
+   * before this option existed.
+   */
+  dpop?: 'required' | 'allowed';
+  /** Oldest DPoP proof accepted (its `iat`), in seconds, on top of `clockToleranceSec`. Default 60. */
+  dpopMaxAgeSec?: number;
+  /**
+   * DPoP proofs remembered against replay (their key thumbprint and `jti`, each until its `iat` is
+   * too old to pass); beyond this many the oldest is forgotten, so memory stays bounded. Default 100000.
+   */
+  dpopReplayCacheSize?: number;
 }
 
 /** Every option name, for the unknown-name check. */
@@ -151,6 +169,9 @@ const optionNames: readonly string[] = Object.freeze([
     'requestTimeoutMs',
     'clock',
     'requireBoundTokens',
+    'dpop',
+    'dpopMaxAgeSec',
+    'dpopReplayCacheSize',
   ] satisfies (keyof ServerAuthOptions)[]),
 ]);
 
@@ -169,6 +190,7 @@ export interface ResolvedOptions<Request = unknown> {
   readonly requestTimeoutMs: number;
   readonly clock: Clock;
   readonly certificateBinding: CertificateBinding;
+  readonly dpopBinding: DpopBinding;
 }
 
 /**
@@ -185,9 +207,10 @@ export function resolveOptions<Request>(options: unknown, where: string): Resolv
   const allowInsecureRequests = checkBoolean(given.allowInsecureRequests, `${where}: allowInsecureRequests`) ?? false;
   const number = (name: string, fallback: number, range: NumberRange): number =>
     checkNumber(given[name], `${where}: ${name}`, fallback, range);
+  const clockToleranceSec = number('clockToleranceSec', 30, { min: 0, max: 3600 });
   return {
     issuers: resolveIssuers(given, where, allowInsecureRequests),
-    clockToleranceSec: number('clockToleranceSec', 30, { min: 0, max: 3600 }),
+    clockToleranceSec,
     requireAtJwt: checkBoolean(given.requireAtJwt, `${where}: requireAtJwt`) ?? false,
     authorize: checkFunction(given.authorize, `${where}: authorize`),
     endStreamsAtExpiry: checkBoolean(given.endStreamsAtExpiry, `${where}: endStreamsAtExpiry`) ?? true,
@@ -199,6 +222,7 @@ export function resolveOptions<Request>(options: unknown, where: string): Resolv
     requestTimeoutMs: number('requestTimeoutMs', 5000, { min: 1, max: 600_000, integer: true }),
     clock: clockOf(given.clock, where),
     certificateBinding: new CertificateBinding(given.requireBoundTokens, where),
+    dpopBinding: new DpopBinding(given, where, clockToleranceSec),
   };
 }
 

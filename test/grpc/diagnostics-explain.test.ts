@@ -106,6 +106,23 @@ describe('explainAuthFailure', () => {
     );
   });
 
+  it("reads the server's DPoP reasons (RFC 9449) into a hint naming what to send", async (t) => {
+    const hints = {
+      dpop_missing: /DPoP-bound \(RFC 9449\): send it as 'authorization: DPoP <token>' with a fresh dpop proof/,
+      dpop_invalid: /refused the call's DPoP proof \(the status details name the check\)/,
+      dpop_replayed: /proof was used before: sign a fresh proof \(new jti\) for every call/,
+      dpop_key_mismatch: /signed by another key than the token is bound to \(its cnf\.jkt\)/,
+    };
+    for (const [reason, hint] of Object.entries(hints)) {
+      const refuse: Policy = () => ({ code: grpc.status.UNAUTHENTICATED, details: 'refused', reason });
+      const { client } = await scene(t, refuse);
+      const { error } = await unary(client);
+      const explanation = explainAuthFailure(error);
+      assert.equal(explanation?.serverReason, reason);
+      assert.match(explanation?.hint ?? '', hint, reason);
+    }
+  });
+
   it('says no token was attached, and the OAuth error, when the token could not be fetched', async (t) => {
     const tokenServer = await startTokenServer(t);
     const tokens = new TokenManager(

@@ -209,7 +209,15 @@ function rejectedHint(facts: Facts, server: ServerSide): string {
     case 'certificate_mismatch':
       return "the token is bound to a client certificate (RFC 8705) other than the one this connection presented: fetch tokens with the certificate the channel uses (tlsClientCertificate = the channel's certFile and keyFile); after a renewal the next token is bound to the new one";
     case 'token_not_bound':
-      return "the server takes only certificate-bound tokens for this method: get them over mutual TLS (clientAuthMethod 'tls_client_auth' with tlsClientCertificate) and call over a channel with the same certificate";
+      return "the server takes only bound tokens for this method: certificate-bound ones over mutual TLS (clientAuthMethod 'tls_client_auth' with tlsClientCertificate, and a channel with the same certificate), or DPoP-bound ones (RFC 9449) when the server sets dpop: 'required'; the DPoP scheme carries bound tokens only";
+    case 'dpop_missing':
+      return "the token is DPoP-bound (RFC 9449): send it as 'authorization: DPoP <token>' with a fresh dpop proof per call, never as Bearer";
+    case 'dpop_invalid':
+      return "the server refused the call's DPoP proof (the status details name the check): one dpop value per call, typ dpop+jwt, an asymmetric alg, the public jwk, htm POST, htu https://<the authority dialled>/<package.Service>/<Method> without query, a current iat, a jti, and ath, the token's hash";
+    case 'dpop_replayed':
+      return 'the DPoP proof was used before: sign a fresh proof (new jti) for every call';
+    case 'dpop_key_mismatch':
+      return 'the DPoP proof is signed by another key than the token is bound to (its cnf.jkt): sign proofs with the key the token was requested with, and get a new token after changing keys';
     case 'stream_token_expired':
       return 'the stream outlived its token (the server ends streams when the token expires); open a new stream';
     case undefined:
