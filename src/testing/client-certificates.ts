@@ -1,7 +1,7 @@
-import { X509Certificate, createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { AuthConfigError } from '../common/config-error.js';
 import { checkOptionNames } from '../common/option-checks.js';
+import { thumbprintOf } from './mock-token-server/mtls-client-auth.js';
 import { ecKeyArgs, inTempDir, issueSigned, openssl } from './openssl.js';
 
 /** Options of {@link TestCertificates.issueClientCertificate}. */
@@ -134,6 +134,5 @@ async function withRenew(checked: CheckedOptions, issue: Issue): Promise<ClientC
 /** The `client.pem` and `client.key` that openssl wrote, with the certificate's thumbprint. */
 async function readCertificate(path: (name: string) => string): Promise<Omit<ClientCertificate, 'renew'>> {
   const [cert, key] = await Promise.all([readFile(path('client.pem'), 'utf8'), readFile(path('client.key'), 'utf8')]);
-  const sha256 = createHash('sha256').update(new X509Certificate(cert).raw).digest('base64url');
-  return { cert, key, certBuffer: Buffer.from(cert), keyBuffer: Buffer.from(key), sha256 };
+  return { cert, key, certBuffer: Buffer.from(cert), keyBuffer: Buffer.from(key), sha256: thumbprintOf(cert) };
 }

@@ -60,7 +60,7 @@ export function mtlsRegistrationOf(client: MockClientCertificateAuth): {
   return { registration, methods };
 }
 
-/** base64url SHA-256 of a certificate's DER, as `TestCertificates.issueClientCertificate` computes `sha256`. */
+/** base64url SHA-256 of a certificate's DER (RFC 8705 `x5t#S256`): `ClientCertificate.sha256` and the presented certificate's. */
 export function thumbprintOf(certificate: X509Certificate | string): string {
   const x509 = typeof certificate === 'string' ? new X509Certificate(certificate) : certificate;
   return createHash('sha256').update(x509.raw).digest('base64url');
