@@ -66,14 +66,22 @@ export function thumbprintOf(certificate: X509Certificate | string): string {
   return createHash('sha256').update(x509.raw).digest('base64url');
 }
 
-/** The client certificate `req`'s TLS connection presented; `undefined` over plain HTTP or without one. */
+/** The certificate each TLS connection presented, read (parsed and hashed) once per connection. */
+const presentedBySocket = new WeakMap<TLSSocket, PresentedCertificate | undefined>();
+
+/**
+ * The client certificate `req`'s TLS connection presented; `undefined` over plain HTTP or without one.
+ * Read at the connection's first request: the log, the client's authentication and the token's binding ask again.
+ */
 export function presentedCertificate(req: IncomingMessage): PresentedCertificate | undefined {
   const socket = req.socket;
   if (!(socket instanceof TLSSocket)) return undefined;
+  if (presentedBySocket.has(socket)) return presentedBySocket.get(socket);
   const certificate = socket.getPeerX509Certificate();
-  if (certificate === undefined) return undefined;
   const caError = socket.authorized ? undefined : String(socket.authorizationError ?? 'not verified');
-  return { sha256: thumbprintOf(certificate), certificate, caError };
+  const presented = certificate && { sha256: thumbprintOf(certificate), certificate, caError };
+  presentedBySocket.set(socket, presented);
+  return presented;
 }
 
 /** Whether `method` is one of the mutual TLS methods. */
