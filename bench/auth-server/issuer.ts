@@ -1,6 +1,6 @@
 // The authorization server of the server benchmark (run by issuer-worker.ts): oidc-provider on 127.0.0.1 (plain http, as in
 // the tests), issuing RS256 access tokens by the client-credentials grant. A resource (RFC 8707)
-// gets JWT access tokens; a second one gets opaque tokens, for variant (e) once introspection lands.
+// gets JWT access tokens; a second one gets opaque tokens, which variant (e) verifies by introspection here.
 // The same provider also answers on an https port that verifies the caller's TLS client certificate:
 // there its mTLS feature binds the tokens of the client registered for it to that certificate
 // (RFC 8705 §3, `cnf.x5t#S256`).
