@@ -10,7 +10,7 @@ import { debuglog } from 'node:util';
 import { describeThrown } from '../../common/describe.js';
 import { Denial, undecided } from '../denial.js';
 import { grpcStatusOf } from '../grpc-status.js';
-import { getPeerIdentity, type PeerIdentity } from '../peer-identity.js';
+import { identityOf } from '../peer-identity.js';
 import { Auditor, LoadedPolicy, type AuditedCall } from './audit-record.js';
 import { AuthorizationPolicy, type AuthzPeer, type AuthzRequest, type AuthzVerdict } from './authorization-policy.js';
 import { resolvePolicyOptions, type AuthorizationPolicyInterceptorOptions } from './interceptor-options.js';
@@ -145,9 +145,9 @@ class GrpcAuthzRequest implements AuthzRequest, AuditedCall {
 
   get peer(): AuthzPeer {
     if (this.#peer !== undefined) return this.#peer;
-    const tls = this.call.getAuthContext()?.transportSecurityType === 'ssl';
-    const identity: PeerIdentity | undefined = tls ? getPeerIdentity(this.call) : undefined;
-    return (this.#peer = { tls, identity });
+    const context = this.call.getAuthContext();
+    const tls = context?.transportSecurityType === 'ssl';
+    return (this.#peer = { tls, identity: tls ? identityOf(context) : undefined });
   }
 
   spiffeId(): string | undefined {
