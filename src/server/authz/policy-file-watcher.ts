@@ -43,8 +43,8 @@ export class PolicyFileWatcher implements PolicySource {
   #unreadableOnce: string | undefined;
   /** The read failure last reported, not reported again until a read succeeds. */
   #reportedUnreadable: string | undefined;
+  /** The pending re-read; `undefined` once closed. */
   #timer: TimerHandle | undefined;
-  #closed = false;
 
   /** @throws AuthConfigError when the file cannot be read or holds no valid policy, naming the file and the problem. */
   constructor(private readonly settings: PolicyFileSettings) {
@@ -67,7 +67,6 @@ export class PolicyFileWatcher implements PolicySource {
 
   /** Stops re-reading the file. */
   close(): void {
-    this.#closed = true;
     this.#timer?.clear();
     this.#timer = undefined;
   }
@@ -80,7 +79,7 @@ export class PolicyFileWatcher implements PolicySource {
           debug('%s: re-reading the policy file failed (%s)', this.settings.where, describeThrown(error)),
         )
         .finally(() => {
-          if (!this.#closed) this.#schedule();
+          if (this.#timer !== undefined) this.#schedule();
         });
     }, this.settings.refreshIntervalMs);
   }
