@@ -11,7 +11,7 @@ interface HeaderMatcher {
 }
 
 /** One rule: `source` AND `request`; an absent or empty part matches anything. */
-export class CompiledRule {
+class CompiledRule {
   /** The verdict this rule gives, built once and frozen: a call allocates nothing for it. */
   readonly verdict: AuthzVerdict;
   readonly #principals: PatternSet | undefined;
