@@ -58,8 +58,8 @@ export interface AuthorizationPolicyInterceptorOptions {
   onAudit?: (record: AuditRecord) => void;
   /**
    * Called after each re-read of `policyFile` that found changed bytes (and when the file is missing
-   * at two reads in a row): a new policy in effect, or why the last good one stays. Once per distinct
-   * bad content. What it throws is ignored. Default: none.
+   * or unreadable at two reads in a row): a new policy in effect, or why the last good one stays. Once
+   * per distinct bad content or read failure. What it throws is ignored. Default: none.
    */
   onReload?: (event: PolicyReloadEvent) => void;
   /** Where time comes from (the re-read timer, audit timestamps); a `ManualClock` in tests. Default: the system clock. */
