@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import { AuthConfigError, authConfigError } from './config-error.js';
 import { describeType } from './describe.js';
 
@@ -120,4 +121,12 @@ export function checkNumber(value: unknown, name: string, fallback: number, rang
       `${name} must be a ${range.integer ? 'whole ' : ''}number from ${range.min} to ${range.max}`,
     );
   return value;
+}
+
+/** `value` when it is an object with `now()` and `setTimeout()`; the system clock when it is absent. */
+export function checkClock(value: unknown, name: string): Clock {
+  const clock = (value ?? systemClock) as Partial<Clock>;
+  if (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
+    throw new AuthConfigError(`${name} must have now() and setTimeout(), not ${describeType(value)}`);
+  return clock as Clock;
 }

@@ -42,26 +42,6 @@ export interface AuditedCall {
   spiffeId(): string | undefined;
 }
 
-/**
- * A policy with its audit settings worked out once: swapped in as one object, so that a call is
- * decided and audited by the same policy.
- */
-export class LoadedPolicy {
-  /** Whether allowed calls are audited (`ON_ALLOW`, `ON_DENY_AND_ALLOW`). */
-  readonly auditsAllowed: boolean;
-  /** Whether denied calls are audited (`ON_DENY`, `ON_DENY_AND_ALLOW`). */
-  readonly auditsDenied: boolean;
-  /** Whether the policy lists the built-in `stdout_logger`. */
-  readonly toStdout: boolean;
-
-  constructor(readonly policy: AuthorizationPolicy) {
-    const condition = policy.auditCondition;
-    this.auditsAllowed = condition === 'ON_ALLOW' || condition === 'ON_DENY_AND_ALLOW';
-    this.auditsDenied = condition === 'ON_DENY' || condition === 'ON_DENY_AND_ALLOW';
-    this.toStdout = policy.auditLoggers.some((logger) => logger.name === 'stdout_logger');
-  }
-}
-
 /** Makes and hands out audit records: to `stdout_logger` when the policy lists it, and to `onAudit`. */
 export class Auditor {
   constructor(
@@ -69,17 +49,17 @@ export class Auditor {
     private readonly now: () => number,
   ) {}
 
-  /** Logs the decision when `loaded`'s audit condition asks for it: at most one record per call. */
-  audit(loaded: LoadedPolicy, call: AuditedCall, allowed: boolean, matchedRule: string): void {
-    if (!(allowed ? loaded.auditsAllowed : loaded.auditsDenied)) return;
-    const toStdout = loaded.toStdout;
+  /** Logs the decision when `policy`'s audit condition asks for it: at most one record per call. */
+  audit(policy: AuthorizationPolicy, call: AuditedCall, allowed: boolean, matchedRule: string): void {
+    if (!(allowed ? policy.auditsAllowed : policy.auditsDenied)) return;
+    const toStdout = policy.auditsToStdout;
     if (!toStdout && this.onAudit === undefined) return;
     // Built in A59's key order, which JSON.stringify keeps: timestamp first.
     const record: AuditRecord = Object.freeze({
       timestamp: new Date(this.now()).toISOString(),
       rpc_method: call.method,
       principal: call.spiffeId() ?? '',
-      policy_name: loaded.policy.name,
+      policy_name: policy.name,
       matched_rule: matchedRule,
       authorized: allowed,
     });

@@ -60,6 +60,12 @@ export class AuthorizationPolicy {
   readonly auditCondition: AuditCondition;
   /** The loggers to give each audited decision to: known ones only (an unknown optional one is left out). */
   readonly auditLoggers: readonly AuditLoggerEntry[];
+  /** Whether allowed calls are audited (`ON_ALLOW`, `ON_DENY_AND_ALLOW`). */
+  readonly auditsAllowed: boolean;
+  /** Whether denied calls are audited (`ON_DENY`, `ON_DENY_AND_ALLOW`). */
+  readonly auditsDenied: boolean;
+  /** Whether the policy lists the built-in `stdout_logger`. */
+  readonly auditsToStdout: boolean;
   readonly #denyRules: RuleList;
   readonly #allowRules: RuleList;
 
@@ -73,6 +79,9 @@ export class AuthorizationPolicy {
     this.name = name;
     this.auditCondition = auditCondition;
     this.auditLoggers = auditLoggers;
+    this.auditsAllowed = auditCondition === 'ON_ALLOW' || auditCondition === 'ON_DENY_AND_ALLOW';
+    this.auditsDenied = auditCondition === 'ON_DENY' || auditCondition === 'ON_DENY_AND_ALLOW';
+    this.auditsToStdout = auditLoggers.some((logger) => logger.name === 'stdout_logger');
     this.#denyRules = denyRules;
     this.#allowRules = allowRules;
     Object.freeze(this);

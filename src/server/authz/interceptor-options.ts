@@ -1,9 +1,15 @@
 // The options of createAuthorizationPolicyInterceptor, and their checks: one policy source (the policy
 // itself, or a file re-read every refreshIntervalMs), the audit and reload hooks, the clock.
-import { systemClock, type Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { AuthConfigError } from '../../common/config-error.js';
 import { describeType } from '../../common/describe.js';
-import { checkFunction, checkNonEmptyString, checkNumber, checkOptionNames } from '../../common/option-checks.js';
+import {
+  checkClock,
+  checkFunction,
+  checkNonEmptyString,
+  checkNumber,
+  checkOptionNames,
+} from '../../common/option-checks.js';
 import type { AuditRecord } from './audit-record.js';
 
 /** What `onReload` is told after each re-read of `policyFile` that found new bytes. */
@@ -52,8 +58,8 @@ export interface AuthorizationPolicyInterceptorOptions {
   onAudit?: (record: AuditRecord) => void;
   /**
    * Called after each re-read of `policyFile` that found changed bytes (and when the file is missing
-   * at two reads in a row): a new policy in effect, or why the last good one stays. Once per distinct
-   * bad content. What it throws is ignored. Default: none.
+   * or unreadable at two reads in a row): a new policy in effect, or why the last good one stays. Once
+   * per distinct bad content or read failure. What it throws is ignored. Default: none.
    */
   onReload?: (event: PolicyReloadEvent) => void;
   /** Where time comes from (the re-read timer, audit timestamps); a `ManualClock` in tests. Default: the system clock. */
@@ -92,13 +98,10 @@ export function resolvePolicyOptions(options: unknown, where: string): ResolvedP
     throw new AuthConfigError(
       `${where}: give exactly one of policy (the A43 policy's JSON text or object) and policyFile, not ${hasPolicy ? 'both' : 'neither'}`,
     );
-  const clock = given.clock ?? systemClock;
-  if (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw new AuthConfigError(`${where}: clock must have now() and setTimeout(), not ${describeType(given.clock)}`);
   const hooks = {
+    clock: checkClock(given.clock, `${where}: clock`),
     onAudit: checkFunction<ResolvedPolicyOptions['onAudit']>(given.onAudit, `${where}: onAudit`),
     onReload: checkFunction<ResolvedPolicyOptions['onReload']>(given.onReload, `${where}: onReload`),
-    clock,
   };
   if (hasPolicy) {
     if (given.refreshIntervalMs !== undefined)

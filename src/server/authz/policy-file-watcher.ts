@@ -7,7 +7,6 @@ import { debuglog } from 'node:util';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { AuthConfigError } from '../../common/config-error.js';
 import { describeThrown } from '../../common/describe.js';
-import { LoadedPolicy } from './audit-record.js';
 import { AuthorizationPolicy } from './authorization-policy.js';
 import type { PolicyReloadEvent } from './interceptor-options.js';
 
@@ -15,7 +14,7 @@ const debug = debuglog('grpc-oauth2');
 
 /** Where the interceptor reads the policy in effect, once per call. */
 export interface PolicySource {
-  readonly current: LoadedPolicy;
+  readonly current: AuthorizationPolicy;
   /** Stops any re-reading. */
   close(): void;
 }
@@ -37,14 +36,14 @@ export interface PolicyFileSettings {
  * missing at one read is taken as a rename in progress and reported only if the next read misses it too.
  */
 export class PolicyFileWatcher implements PolicySource {
-  #current: LoadedPolicy;
+  #current: AuthorizationPolicy;
   #lastBytes: Buffer;
   /** The read failure the last re-read met, reported if the next one meets it too. */
   #unreadableOnce: string | undefined;
   /** The read failure last reported, not reported again until a read succeeds. */
   #reportedUnreadable: string | undefined;
+  /** The pending re-read; `undefined` once closed. */
   #timer: TimerHandle | undefined;
-  #closed = false;
 
   /** @throws AuthConfigError when the file cannot be read or holds no valid policy, naming the file and the problem. */
   constructor(private readonly settings: PolicyFileSettings) {
@@ -55,19 +54,18 @@ export class PolicyFileWatcher implements PolicySource {
     } catch (error) {
       throw new AuthConfigError(`${where}: ${unreadable(error, policyFile)}`);
     }
-    this.#current = new LoadedPolicy(parse(bytes, settings));
+    this.#current = parse(bytes, settings);
     this.#lastBytes = bytes;
     this.#schedule();
   }
 
   /** The policy in effect, with its audit settings. */
-  get current(): LoadedPolicy {
+  get current(): AuthorizationPolicy {
     return this.#current;
   }
 
   /** Stops re-reading the file. */
   close(): void {
-    this.#closed = true;
     this.#timer?.clear();
     this.#timer = undefined;
   }
@@ -80,7 +78,7 @@ export class PolicyFileWatcher implements PolicySource {
           debug('%s: re-reading the policy file failed (%s)', this.settings.where, describeThrown(error)),
         )
         .finally(() => {
-          if (!this.#closed) this.#schedule();
+          if (this.#timer !== undefined) this.#schedule();
         });
     }, this.settings.refreshIntervalMs);
   }
@@ -103,24 +101,24 @@ export class PolicyFileWatcher implements PolicySource {
     this.#unreadableOnce = this.#reportedUnreadable = undefined;
     if (bytes.equals(this.#lastBytes)) return;
     this.#lastBytes = bytes;
-    let loaded: LoadedPolicy;
+    let loaded: AuthorizationPolicy;
     try {
-      loaded = new LoadedPolicy(parse(bytes, this.settings));
+      loaded = parse(bytes, this.settings);
     } catch (error) {
       if (!(error instanceof AuthConfigError)) throw error;
       return this.#reportFailure(error);
     }
     // One assignment: a call reads either the old policy or this one, with its own audit settings.
     this.#current = loaded;
-    debug('%s: loaded policy "%s" from policyFile %s', where, loaded.policy.name, policyFile);
-    this.#tell({ ok: true, policyName: loaded.policy.name });
+    debug('%s: loaded policy "%s" from policyFile %s', where, loaded.name, policyFile);
+    this.#tell({ ok: true, policyName: loaded.name });
   }
 
   #reportFailure(error: AuthConfigError): void {
     const { where } = this.settings;
     // The problem as the error words it, without its own `<where>: ` start.
     const problem = error.message.startsWith(`${where}: `) ? error.message.slice(where.length + 2) : error.message;
-    const message = `${where}: kept the last good policy "${this.#current.policy.name}": ${problem}`;
+    const message = `${where}: kept the last good policy "${this.#current.name}": ${problem}`;
     debug('%s', message);
     process.emitWarning(message, { type: 'AuthorizationPolicyReloadWarning', code: 'GRPC_OAUTH2_POLICY_NOT_RELOADED' });
     this.#tell({ ok: false, error });

@@ -10,8 +10,8 @@ import { debuglog } from 'node:util';
 import { describeThrown } from '../../common/describe.js';
 import { Denial, undecided } from '../denial.js';
 import { grpcStatusOf } from '../grpc-status.js';
-import { getPeerIdentity, type PeerIdentity } from '../peer-identity.js';
-import { Auditor, LoadedPolicy, type AuditedCall } from './audit-record.js';
+import { identityOf } from '../peer-identity.js';
+import { Auditor, type AuditedCall } from './audit-record.js';
 import { AuthorizationPolicy, type AuthzPeer, type AuthzRequest, type AuthzVerdict } from './authorization-policy.js';
 import { resolvePolicyOptions, type AuthorizationPolicyInterceptorOptions } from './interceptor-options.js';
 import { PolicyFileWatcher, type PolicySource } from './policy-file-watcher.js';
@@ -78,36 +78,30 @@ export function createAuthorizationPolicyInterceptor(
   const { source: given, onAudit, onReload, clock } = resolvePolicyOptions(options, where);
   const source: PolicySource =
     'policy' in given
-      ? staticSource(AuthorizationPolicy.parse(given.policy, where))
+      ? { current: AuthorizationPolicy.parse(given.policy, where), close: () => undefined }
       : new PolicyFileWatcher({ ...given, clock, onReload, where });
   const auditor = new Auditor(onAudit, () => clock.now());
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
     const admit = (metadata: Metadata, next: (metadata: Metadata) => void): void => {
       // Read once: the whole decision and its audit record come from this one policy.
-      const loaded = source.current;
+      const policy = source.current;
       const request = new GrpcAuthzRequest(descriptor.path, metadata, nextCall);
       let verdict: AuthzVerdict;
       try {
-        verdict = loaded.policy.evaluate(request);
+        verdict = policy.evaluate(request);
       } catch (error) {
         // Only a bug of this package reaches it: refuse rather than let the call through.
-        debug(
-          '%s: policy "%s" could not decide %s (%s)',
-          where,
-          loaded.policy.name,
-          request.method,
-          describeThrown(error),
-        );
+        debug('%s: policy "%s" could not decide %s (%s)', where, policy.name, request.method, describeThrown(error));
         return call.sendStatus(grpcStatusOf(undecided));
       }
-      auditor.audit(loaded, request, verdict.allowed, verdict.matchedRule);
+      auditor.audit(policy, request, verdict.allowed, verdict.matchedRule);
       if (verdict.allowed) return next(metadata);
       if (debug.enabled)
         debug(
           'server refused %s: PERMISSION_DENIED policy_denied (policy "%s", rule "%s")',
           request.method,
-          loaded.policy.name,
+          policy.name,
           verdict.matchedRule,
         );
       call.sendStatus(grpcStatusOf(policyDenied));
@@ -117,13 +111,9 @@ export function createAuthorizationPolicyInterceptor(
     return call;
   };
   return Object.defineProperties(interceptor, {
-    policyName: { get: () => source.current.policy.name, enumerable: true },
+    policyName: { get: () => source.current.name, enumerable: true },
     close: { value: () => source.close(), enumerable: true },
   }) as AuthorizationPolicyInterceptor;
-}
-
-function staticSource(policy: AuthorizationPolicy): PolicySource {
-  return { current: new LoadedPolicy(policy), close: () => undefined };
 }
 
 /** One call as the policy and the audit record ask about it: headers and peer read only when asked. */
@@ -145,9 +135,9 @@ class GrpcAuthzRequest implements AuthzRequest, AuditedCall {
 
   get peer(): AuthzPeer {
     if (this.#peer !== undefined) return this.#peer;
-    const tls = this.call.getAuthContext()?.transportSecurityType === 'ssl';
-    const identity: PeerIdentity | undefined = tls ? getPeerIdentity(this.call) : undefined;
-    return (this.#peer = { tls, identity });
+    const context = this.call.getAuthContext();
+    const tls = context?.transportSecurityType === 'ssl';
+    return (this.#peer = { tls, identity: tls ? identityOf(context) : undefined });
   }
 
   spiffeId(): string | undefined {

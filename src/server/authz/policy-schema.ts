@@ -19,7 +19,7 @@ import {
 } from './policy-fields.js';
 
 /** The largest policy text read: 1 MiB, far above any real policy, so that a wrong file fails fast. */
-export const maxPolicyBytes = 1024 * 1024;
+const maxPolicyBytes = 1024 * 1024;
 
 /** One `request.headers` entry: the lower-cased key and its OR-ed value patterns. */
 export interface HeaderSpec {

@@ -8,7 +8,7 @@ import type { PatternSet } from './patterns.js';
  * Whether the caller's principal matches one of `principals`.
  *
  * - Plaintext: no principal rule matches, not even `""` or `*` (A43, grpc-go, C-core agree).
- * - TLS without a verified client certificate: the principal is `""`, so only `""` (or `""*`) matches.
+ * - TLS without a verified client certificate: the principal is `""`, so only `""` matches (not `*`, which needs a non-empty value).
  * - A certificate: its URI SANs when it has any, else its DNS SANs when it has any, else its subject
  *   (RFC 4514, as `PeerIdentity.subject` gives it); a rule matches when any name of that one source
  *   does. A43's text and C-core fall through instead (a URI SAN that does not match lets the DNS

@@ -11,7 +11,7 @@ interface HeaderMatcher {
 }
 
 /** One rule: `source` AND `request`; an absent or empty part matches anything. */
-export class CompiledRule {
+class CompiledRule {
   /** The verdict this rule gives, built once and frozen: a call allocates nothing for it. */
   readonly verdict: AuthzVerdict;
   readonly #principals: PatternSet | undefined;
@@ -31,7 +31,7 @@ export class CompiledRule {
   }
 
   /**
-   * Whether `request` matches: any of the paths (against the full method), every header entry (any
+   * Whether `request`, whose method the rule's paths take, matches: every header entry (any
    * of its values, against the value as `header()` gives it), and any of the principals.
    *
    * Several values of one header reach grpc-js joined by Node's HTTP/2 layer with `", "`, where
@@ -40,10 +40,10 @@ export class CompiledRule {
    * in the form the interceptor passes it; grpc-go and C-core compare the decoded bytes and A41 says
    * base64, so only presence (`*`) means the same everywhere for binary headers.
    *
-   * @param pathMatched - the list already knows the rule's paths take the method.
+   * The paths are not tried here: {@link RuleList} calls this only for rules whose paths take the
+   * method ({@link CompiledRule.takesPath}).
    */
-  matches(request: AuthzRequest, pathMatched: boolean): boolean {
-    if (!pathMatched && this.#paths !== undefined && !this.#paths.matches(request.method)) return false;
+  matchesTakenPath(request: AuthzRequest): boolean {
     for (const header of this.#headers) {
       const value = request.header(header.key);
       if (value === undefined || !header.values.matches(value)) return false;
@@ -72,7 +72,7 @@ export class RuleList {
 
   /** The verdict of the first rule in file order that matches `request`, else `undefined`. */
   firstMatch(request: AuthzRequest): AuthzVerdict | undefined {
-    for (const rule of this.#candidates(request.method)) if (rule.matches(request, true)) return rule.verdict;
+    for (const rule of this.#candidates(request.method)) if (rule.matchesTakenPath(request)) return rule.verdict;
     return undefined;
   }
 
