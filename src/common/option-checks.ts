@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import { AuthConfigError, authConfigError } from './config-error.js';
 import { describeType } from './describe.js';
 
@@ -42,6 +43,13 @@ export function checkOptionNames(
 export function checkBoolean(value: unknown, name: string): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value;
   throw new AuthConfigError(`${name} must be true or false, not ${describeType(value)}`);
+}
+
+/** `value` when it has `now()` and `setTimeout()`; the system clock when it is not given. */
+export function checkClock(value: unknown, name: string): Clock {
+  const clock = (value ?? systemClock) as Partial<Clock>;
+  if (typeof clock.now === 'function' && typeof clock.setTimeout === 'function') return clock as Clock;
+  throw new AuthConfigError(`${name} must have now() and setTimeout(), not ${describeType(value)}`);
 }
 
 /** `value` when it is a function or `undefined`. */

@@ -1,9 +1,8 @@
 // The options the mutual TLS factories share (the channel's and the server's): the three files, how
 // often they are re-read and the clock, checked the same way, and the provider that watches them.
-import { systemClock, type Clock } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
 import { AuthConfigError } from '../common/config-error.js';
-import { describeType } from '../common/describe.js';
-import { checkNonEmptyString, checkNumber, checkOptionNames } from '../common/option-checks.js';
+import { checkClock, checkNonEmptyString, checkNumber, checkOptionNames } from '../common/option-checks.js';
 import { WatchedCertificates } from './watched-certificates.js';
 
 /**
@@ -60,8 +59,6 @@ export function watchCertificateFiles(
     max: 86_400_000,
     integer: true,
   });
-  const clock = options.clock ?? systemClock;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw new AuthConfigError(`${caller}: clock must have now() and setTimeout(), not ${describeType(options.clock)}`);
+  const clock = checkClock(options.clock, `${caller}: clock`);
   return new WatchedCertificates(files, refreshIntervalMs, clock, caller);
 }
