@@ -77,15 +77,7 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
   const settings = resolveOptions<AuthorizeRequest>(options, 'createServerAuthInterceptor');
   const policy = new Policy(options.methods, options.publicMethods);
   const authenticator = new Authenticator(settings);
-  const parts: DecisionParts<AuthorizeRequest> = {
-    policy,
-    authenticator,
-    maxTokenBytes: settings.maxTokenBytes,
-    authorize: settings.authorize,
-    certificateBinding: settings.certificateBinding,
-    dpopBinding: settings.dpopBinding,
-    clock: settings.clock,
-  };
+  const parts: DecisionParts<AuthorizeRequest> = { ...settings, policy, authenticator };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
     const method = descriptor.path;
