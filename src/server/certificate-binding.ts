@@ -51,7 +51,7 @@ export class CertificateBinding {
   }
 
   /** Whether `method` takes certificate-bound tokens only. */
-  requiredFor(method: string): boolean {
+  #requiredFor(method: string): boolean {
     return this.#all || this.#methods.has(method) || this.#services.has(serviceOf(method));
   }
 
@@ -61,12 +61,12 @@ export class CertificateBinding {
    */
   check(claims: Readonly<JWTPayload>, call: BoundCall): Denial | undefined {
     const confirmation: unknown = claims.cnf;
-    if (confirmation === undefined) return this.requiredFor(call.method) ? notBound : undefined;
+    if (confirmation === undefined) return this.#requiredFor(call.method) ? notBound : undefined;
     if (typeof confirmation !== 'object' || confirmation === null || Array.isArray(confirmation))
       return badConfirmation;
     const bound: unknown = (confirmation as Record<string, unknown>)['x5t#S256'];
     // A cnf of another kind (a DPoP key's `jkt`) does not bind the token to a certificate.
-    if (bound === undefined) return this.requiredFor(call.method) ? notBound : undefined;
+    if (bound === undefined) return this.#requiredFor(call.method) ? notBound : undefined;
     if (typeof bound !== 'string') return badConfirmation;
     // A connection's thumbprint is always well-formed: the pattern is needed only to tell a malformed
     // claim from a mismatch, after the comparison.
