@@ -7,6 +7,7 @@ import { Authenticator } from '../server/authenticator.js';
 import { decide, type CallToDecide, type Decision, type DecisionParts } from '../server/decision.js';
 import { streamExpired, undecided } from '../server/denial.js';
 import { resolveOptions } from '../server/options.js';
+import type { PeerIdentity } from '../server/peer-identity.js';
 import { Policy } from '../server/policy.js';
 import { connectErrorOf } from './denial-error.js';
 import { claimsKey } from './server-claims.js';
@@ -83,7 +84,9 @@ export function createConnectServerAuthInterceptor(options: ConnectServerAuthOpt
   const interceptor: Interceptor = (next) => async (request) => {
     const method = `/${request.service.typeName}/${request.method.name}`;
     const decision = await decisionOf(parts, method, request);
-    report(settings.onDecision, method, decision, () => request.contextValues.get(peerKey));
+    // Only for the audit record: no closure per call without an onDecision hook.
+    const peerOf = settings.onDecision && ((): PeerIdentity | undefined => request.contextValues.get(peerKey));
+    report(settings.onDecision, method, decision, peerOf);
     if (decision.denial !== undefined) throw connectErrorOf(decision.denial);
     request.contextValues.set(claimsKey, decision.claims);
     const { claims } = decision;
@@ -94,7 +97,7 @@ export function createConnectServerAuthInterceptor(options: ConnectServerAuthOpt
     return endingAtExpiry(next, request, settings.clock, validUntilMs, () => {
       // The stream's claims, so that the audit record names whose stream ended.
       const expired = { denial: streamExpired, claims, isPublic: false };
-      report(settings.onDecision, method, expired, () => request.contextValues.get(peerKey));
+      report(settings.onDecision, method, expired, peerOf);
       return connectErrorOf(streamExpired);
     });
   };

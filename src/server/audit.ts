@@ -12,7 +12,7 @@ const debug = debuglog('grpc-oauth2');
  * The audit record of `decision`: never the token, and a `subject` only from verified claims; `peer`
  * from `peerOf` (read only when a record is made) when the transport knows the caller's certificate.
  */
-export function auditRecord(method: string, decision: Decision, peerOf?: () => PeerIdentity | undefined): AuthDecision {
+function auditRecord(method: string, decision: Decision, peerOf?: () => PeerIdentity | undefined): AuthDecision {
   const { denial, claims, isPublic } = decision;
   return Object.freeze({
     method,

@@ -16,6 +16,14 @@ const badConfirmation = new Denial('invalid_claims', 'bearer token has a malform
 /** A SHA-256 thumbprint in base64url, as `x5t#S256` holds it: 43 characters. */
 const thumbprint = /^[A-Za-z0-9_-]{43}$/;
 
+/** The call whose token's binding is checked (the decision's call). */
+export interface BoundCall {
+  /** The full method path. */
+  readonly method: string;
+  /** The base64url SHA-256 of the connection's verified client certificate, `undefined` without one. */
+  peerCertificateSha256(): string | undefined;
+}
+
 /** Which methods take certificate-bound tokens only, and the check of every token's binding. */
 export class CertificateBinding {
   readonly #all: boolean;
@@ -43,27 +51,26 @@ export class CertificateBinding {
   }
 
   /** Whether `method` takes certificate-bound tokens only. */
-  requiredFor(method: string): boolean {
+  #requiredFor(method: string): boolean {
     return this.#all || this.#methods.has(method) || this.#services.has(serviceOf(method));
   }
 
   /**
-   * The denial for verified `claims` calling `method` on a connection whose verified client
-   * certificate has the thumbprint `peerSha256()` gives (`undefined` without one), or `undefined`
-   * when the binding holds. The thumbprint is asked for only when the token is bound.
+   * The denial for verified `claims` on `call`, or `undefined` when the binding holds. The call's
+   * certificate thumbprint is asked for only when the token is bound.
    */
-  check(method: string, claims: Readonly<JWTPayload>, peerSha256: () => string | undefined): Denial | undefined {
+  check(claims: Readonly<JWTPayload>, call: BoundCall): Denial | undefined {
     const confirmation: unknown = claims.cnf;
-    if (confirmation === undefined) return this.requiredFor(method) ? notBound : undefined;
+    if (confirmation === undefined) return this.#requiredFor(call.method) ? notBound : undefined;
     if (typeof confirmation !== 'object' || confirmation === null || Array.isArray(confirmation))
       return badConfirmation;
     const bound: unknown = (confirmation as Record<string, unknown>)['x5t#S256'];
     // A cnf of another kind (a DPoP key's `jkt`) does not bind the token to a certificate.
-    if (bound === undefined) return this.requiredFor(method) ? notBound : undefined;
+    if (bound === undefined) return this.#requiredFor(call.method) ? notBound : undefined;
     if (typeof bound !== 'string') return badConfirmation;
     // A connection's thumbprint is always well-formed: the pattern is needed only to tell a malformed
     // claim from a mismatch, after the comparison.
-    if (peerSha256() === bound) return undefined;
+    if (call.peerCertificateSha256() === bound) return undefined;
     return thumbprint.test(bound) ? mismatch : badConfirmation;
   }
 }

@@ -77,7 +77,7 @@ function afterVerify<Request>(
 ): Decision | Promise<Decision> {
   if (verified instanceof Denial) return refused(verified, undefined);
   const claims = verified;
-  const bindingDenial = parts.certificateBinding.check(call.method, claims, () => call.peerCertificateSha256());
+  const bindingDenial = parts.certificateBinding.check(claims, call);
   if (bindingDenial !== undefined) return refused(bindingDenial, claims);
   const dpopDenial = parts.dpopBinding.check(claims, presented.token, presented.isDpop, call, parts.clock.now());
   if (dpopDenial instanceof Promise)

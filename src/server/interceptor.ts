@@ -77,22 +77,12 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
   const settings = resolveOptions<AuthorizeRequest>(options, 'createServerAuthInterceptor');
   const policy = new Policy(options.methods, options.publicMethods);
   const authenticator = new Authenticator(settings);
-  const parts: DecisionParts<AuthorizeRequest> = {
-    policy,
-    authenticator,
-    maxTokenBytes: settings.maxTokenBytes,
-    authorize: settings.authorize,
-    certificateBinding: settings.certificateBinding,
-    dpopBinding: settings.dpopBinding,
-    clock: settings.clock,
-  };
+  const parts: DecisionParts<AuthorizeRequest> = { ...settings, policy, authenticator };
 
   const interceptor: ServerInterceptor = (descriptor, nextCall) => {
     const method = descriptor.path;
     // A unary call needs no expiry timer, so none of the hooks that clear it: the cheapest call.
     const endsAtExpiry = settings.endStreamsAtExpiry && (descriptor.requestStream || descriptor.responseStream);
-    // Only for the audit record: no closure per call without an onDecision hook.
-    const peerOf = settings.onDecision && ((): PeerIdentity | undefined => getPeerIdentity(nextCall));
     let expiry: TimerHandle | undefined;
     let ended = false;
     const end = (): void => {
@@ -101,21 +91,27 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
     };
 
     const admit = (metadata: Metadata, next: (metadata: Metadata) => void): void => {
+      const asked = new GrpcCallToDecide(method, metadata, nextCall);
+      // Only for the audit record: no closure per call without an onDecision hook.
+      const peerOf = settings.onDecision && ((): PeerIdentity | undefined => asked.peer());
       const settle = (decision: Decision): void => {
         report(settings.onDecision, method, decision, peerOf);
         if (decision.denial !== undefined) return call.sendStatus(grpcStatusOf(decision.denial));
         if (decision.claims !== undefined) {
           attachClaims(metadata, decision.claims);
-          if (endsAtExpiry && !ended) expiry = endAtExpiry(decision.claims);
+          if (endsAtExpiry && !ended) expiry = endAtExpiry(decision.claims, peerOf);
         }
         next(metadata);
       };
-      const decision = decide(parts, new GrpcCallToDecide(method, metadata, nextCall));
+      const decision = decide(parts, asked);
       if (decision instanceof Promise) decision.then(settle, () => settle(internalFailure));
       else settle(decision);
     };
 
-    const endAtExpiry = (claims: Readonly<JWTPayload>): TimerHandle | undefined => {
+    const endAtExpiry = (
+      claims: Readonly<JWTPayload>,
+      peerOf: (() => PeerIdentity | undefined) | undefined,
+    ): TimerHandle | undefined => {
       const validUntilMs = authenticator.validUntilMs(claims);
       // An introspected token whose answer has no exp: nothing to end the stream at.
       if (validUntilMs === Infinity) return undefined;
@@ -147,8 +143,13 @@ export function createServerAuthInterceptor(options: ServerAuthOptions): ServerA
   return Object.assign(interceptor, { ready: () => authenticator.ready() });
 }
 
-/** A grpc-js call as {@link decide} asks about it: one object per call, no closures. */
+/**
+ * A grpc-js call as {@link decide} asks about it: one object per call, no closures. The caller's
+ * identity is read at most once per call, for the bound-token check, `authorize` and the audit record.
+ */
 class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
+  #peer: PeerIdentity | undefined | null = null;
+
   constructor(
     readonly method: string,
     readonly metadata: Metadata,
@@ -159,8 +160,14 @@ class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
     return this.metadata.get('authorization');
   }
 
+  /** The identity of the call's client certificate: read on first use, then kept. */
+  peer(): PeerIdentity | undefined {
+    if (this.#peer === null) this.#peer = getPeerIdentity(this.call);
+    return this.#peer;
+  }
+
   peerCertificateSha256(): string | undefined {
-    return getPeerIdentity(this.call)?.certificateSha256;
+    return this.peer()?.certificateSha256;
   }
 
   dpopProofs(): readonly unknown[] {
@@ -173,7 +180,7 @@ class GrpcCallToDecide implements CallToDecide<AuthorizeRequest> {
   }
 
   authorizeRequest(claims: Readonly<JWTPayload>): AuthorizeRequest {
-    return { claims, method: this.method, metadata: this.metadata, peer: getPeerIdentity(this.call) };
+    return { claims, method: this.method, metadata: this.metadata, peer: this.peer() };
   }
 }
 

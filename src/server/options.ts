@@ -3,12 +3,13 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { JWTPayload } from 'jose';
 import {
   checkBoolean,
+  checkClock,
   checkFunction,
   checkNumber,
   checkOptionNames,
   type NumberRange,
 } from '../common/option-checks.js';
-import { systemClock, type Clock } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
 import { AuthConfigError } from '../common/config-error.js';
 import { defaultMaxTokenBytes } from './bearer.js';
 import { CertificateBinding } from './certificate-binding.js';
@@ -220,16 +221,8 @@ export function resolveOptions<Request>(options: unknown, where: string): Resolv
     maxCachedTokens: number('maxCachedTokens', defaultMaxCachedTokens, { min: 0, max: 10_000_000, integer: true }),
     jwksRefetchCooldownSec: number('jwksRefetchCooldownSec', 30, { min: 0, max: 86_400 }),
     requestTimeoutMs: number('requestTimeoutMs', 5000, { min: 1, max: 600_000, integer: true }),
-    clock: clockOf(given.clock, where),
+    clock: checkClock(given.clock, `${where}: clock`),
     certificateBinding: new CertificateBinding(given.requireBoundTokens, where),
     dpopBinding: new DpopBinding(given, where, clockToleranceSec),
   };
-}
-
-function clockOf(value: unknown, where: string): Clock {
-  if (value === undefined) return systemClock;
-  const clock = value as Partial<Clock>;
-  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function')
-    throw new AuthConfigError(`${where}: clock must have now() and setTimeout()`);
-  return clock as Clock;
 }

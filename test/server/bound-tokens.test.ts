@@ -180,6 +180,33 @@ test("onDecision and authorize get the caller's identity; without TLS client cer
   );
 });
 
+test("grpc-js's own mutual TLS credentials: a call's certificate is read once for the binding check, authorize and onDecision", async (t) => {
+  const keys = await startKeyServer(t);
+  const { certs, mine } = await certificates();
+  const decisions: AuthDecision[] = [];
+  const asked: AuthorizeRequest[] = [];
+  const credentials = grpc.ServerCredentials.createSsl(
+    certs.caCertBuffer,
+    [{ private_key: Buffer.from(certs.serverKey), cert_chain: Buffer.from(certs.serverCert) }],
+    true,
+  );
+  const server = await startAuthServer(
+    t,
+    {
+      ...trusting(keys),
+      onDecision: (decision) => decisions.push(decision),
+      authorize: (request) => asked.push(request) > 0,
+    },
+    { credentials: () => credentials },
+  );
+  const token = await keys.sign(boundTo(mine));
+  const client = server.client(grpc.credentials.createSsl(certs.caCertBuffer, mine.keyBuffer, mine.certBuffer));
+  assert.equal((await unary(client, { metadata: bearer(token) })).error, undefined);
+  assert.equal(asked[0]?.peer?.certificateSha256, mine.sha256);
+  // grpc-js builds a certificate object per ask: one identity object means one read.
+  assert.equal(decisions[0]?.peer, asked[0]?.peer);
+});
+
 test('requireBoundTokens: bad values are configuration errors naming the option', () => {
   const base = { issuer: 'https://auth.example.test', audience: 'a', methods: { '/a.B/C': [] } };
   for (const value of ['yes', 1, ['/not a path'], [42]]) {

@@ -303,5 +303,11 @@ describe('strict options', () => {
       () => createServerAuthInterceptor({ ...base, onDecision: 'log' as never }),
       /onDecision must be a function/,
     );
+    throwsConfig(
+      () => createServerAuthInterceptor({ ...base, clock: {} as never }),
+      /createServerAuthInterceptor: clock must have now\(\) and setTimeout\(\), not object/,
+    );
+    // Not given, as for every other option: the system clock.
+    assert.equal(typeof createServerAuthInterceptor({ ...base, clock: null as never }), 'function');
   });
 });
