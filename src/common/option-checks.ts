@@ -45,13 +45,6 @@ export function checkBoolean(value: unknown, name: string): boolean | undefined 
   throw new AuthConfigError(`${name} must be true or false, not ${describeType(value)}`);
 }
 
-/** `value` when it has `now()` and `setTimeout()`; the system clock when it is not given. */
-export function checkClock(value: unknown, name: string): Clock {
-  const clock = (value ?? systemClock) as Partial<Clock>;
-  if (typeof clock.now === 'function' && typeof clock.setTimeout === 'function') return clock as Clock;
-  throw new AuthConfigError(`${name} must have now() and setTimeout(), not ${describeType(value)}`);
-}
-
 /** `value` when it is a function or `undefined`. */
 export function checkFunction<T>(value: unknown, name: string): T | undefined {
   if (value === undefined || typeof value === 'function') return value as T | undefined;
