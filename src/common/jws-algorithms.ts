@@ -21,3 +21,9 @@ export const asymmetricAlgorithms: readonly string[] = Object.freeze([
   'EdDSA',
   'Ed25519',
 ]);
+
+/**
+ * The JWK members of private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4.1): a DPoP proof's
+ * `jwk` (RFC 9449 §4.2) must carry none of them, at the server and at the testing kit's token server.
+ */
+export const privateJwkMembers: readonly string[] = Object.freeze(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { asymmetricAlgorithms } from '../../common/jws-algorithms.js';
+import { asymmetricAlgorithms, privateJwkMembers } from '../../common/jws-algorithms.js';
 import { OAuthFailure, type Clock } from './http.js';
 import type { LogEntry } from './types.js';
 
@@ -18,8 +18,6 @@ export const dpopProofWindowSec = 60;
 const maxJtiLength = 256;
 /** Most `jti` values remembered; past it the oldest are forgotten (they are past the `iat` window soon anyway). */
 const maxRememberedJtis = 10_000;
-/** Members of a private or symmetric JWK (RFC 7518 §6), none of which a proof's `jwk` may carry. */
-const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** Checks the DPoP proofs of token requests, remembers their `jti` values, and keeps the nonce. */
 export class DpopVerifier {
@@ -60,7 +58,7 @@ export class DpopVerifier {
     let payload: Record<string, unknown>;
     try {
       jwk = decodeProtectedHeader(proof).jwk ?? {};
-      if (privateMembers.some((member) => member in jwk)) throw invalidProof('the jwk holds a private key');
+      if (privateJwkMembers.some((member) => member in jwk)) throw invalidProof('the jwk holds a private key');
       ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt',
         algorithms: [...dpopAlgorithms],
