@@ -120,15 +120,15 @@ describe('tlsClientCertificate: bad input is an AuthConfigError naming the optio
   it('a certificate file holding a key, or a key that is not the certificate’s, without quoting it', () => {
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), certFile: path('key-as-cert.crt') } }),
-      `tlsClientCertificate: certFile ${path('key-as-cert.crt')} holds no PEM certificate`,
+      `tlsClientCertificate: certFile ${path('key-as-cert.crt')} holds no valid PEM certificate`,
     );
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), keyFile: path('other.key') } }),
-      `tlsClientCertificate: keyFile ${path('other.key')} is not the key of the certificate in certFile ${path('tls.crt')}`,
+      `tlsClientCertificate: keyFile ${path('other.key')} does not match the certificate in certFile ${path('tls.crt')}`,
     );
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), keyFile: path('tls.crt') } }),
-      `tlsClientCertificate: keyFile ${path('tls.crt')} holds no PEM private key`,
+      `tlsClientCertificate: keyFile ${path('tls.crt')} holds no valid PEM private key`,
     );
   });
 
