@@ -391,3 +391,11 @@ test('the proof keys are held up to their cap; a key forgotten is imported again
   );
   assert.equal(keys.size, 2);
 });
+
+test('a jwk whose kty names an Object.prototype member is no key, also under a held thumbprint (never a throw)', async () => {
+  const keys = new DpopKeys();
+  const holder = await newHolder();
+  await keys.keyFor({ ...holder.jwk }, holder.jkt);
+  for (const kty of ['toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    assert.equal(await keys.keyFor({ ...holder.jwk, kty }, holder.jkt), undefined, kty);
+});
