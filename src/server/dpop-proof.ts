@@ -55,7 +55,7 @@ export interface ProofContext {
  */
 export function expectedHtu(authority: string | undefined, method: string): string | undefined {
   if (authority === undefined || authority === '' || /[/?#@\\\s]/.test(authority)) return undefined;
-  return URL.canParse(`https://${authority}${method}`) ? new URL(`https://${authority}${method}`).href : undefined;
+  return URL.parse(`https://${authority}${method}`)?.href;
 }
 
 /** The denial for the call's proof, or `undefined` when it holds. Never throws; never quotes the proof. */
@@ -133,6 +133,6 @@ function checkClaims(payload: JWTPayload, context: ProofContext): Denial | undef
  */
 function htuMatches(htu: unknown, expected: string | undefined): boolean {
   if (expected === undefined || typeof htu !== 'string' || htu.length > maxHtuLength) return false;
-  if (htu.includes('?') || htu.includes('#') || !URL.canParse(htu)) return false;
-  return new URL(htu).href === expected;
+  if (htu.includes('?') || htu.includes('#')) return false;
+  return URL.parse(htu)?.href === expected;
 }
