@@ -11,9 +11,9 @@ import type { DpopReplayCache } from './dpop-replay-cache.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
 /** Largest proof looked at, in bytes: a proof with an RSA 4096 key is about 2 KB. */
-export const maxProofBytes = 8192;
+const maxProofBytes = 8192;
 
-/** Longest `jti` accepted, in characters (a UUID has 36, 256 bits in base64url 43). */
+/** Longest `jti` accepted, in characters (a UUID has 36, 256 bits in base64url 43); the testing kit's token server takes the same. */
 export const maxJtiLength = 256;
 
 /** Longest `htu` looked at, in characters. */
@@ -22,7 +22,7 @@ const maxHtuLength = 2048;
 /** The asymmetric JWS algorithms a proof may use; never `none` or HMAC (RFC 9449 §4.2). A mutable copy: jose takes `string[]`. */
 const proofAlgorithms: string[] = [...asymmetricAlgorithms];
 
-export const dpopMissing = new Denial('dpop_missing', 'DPoP-bound token without a dpop proof');
+const dpopMissing = new Denial('dpop_missing', 'DPoP-bound token without a dpop proof');
 const invalid = (what: string): Denial => new Denial('dpop_invalid', `invalid DPoP proof: ${what}`);
 const keyMismatch = new Denial(
   'dpop_key_mismatch',

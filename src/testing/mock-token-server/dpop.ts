@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { asymmetricAlgorithms, privateJwkMembers } from '../../common/jws-algorithms.js';
+import { maxJtiLength } from '../../server/dpop-proof.js';
 import { DpopReplayCache } from '../../server/dpop-replay-cache.js';
 import { OAuthFailure, type Clock } from './http.js';
 import type { LogEntry } from './types.js';
@@ -17,8 +18,6 @@ export const dpopAlgorithms: readonly string[] = asymmetricAlgorithms;
 const verifyAlgorithms: string[] = [...dpopAlgorithms];
 /** How far a proof's `iat` may be from the server's clock, either way, in seconds. */
 export const dpopProofWindowSec = 60;
-/** Longest `jti` accepted, in characters: the replay cache stays bounded. */
-const maxJtiLength = 256;
 /** Most `jti` values remembered; past it the oldest are forgotten (they are past the `iat` window soon anyway). */
 const maxRememberedJtis = 10_000;
 
