@@ -2,12 +2,13 @@
 // loads a pair that does not work. Hand-written rather than grpc-js's FileWatcherCertificateProvider:
 // that one loads a mismatched cert/key pair, keeps no last good pair and reports missing files nowhere
 // (docs/grpc-js-facts.md, "mutual TLS"). It implements grpc-js's public CertificateProvider interface.
-import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { experimental } from '@grpc/grpc-js';
 import { AuthConfigError } from '../common/config-error.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
+import { UnusablePemFiles, checkPemPair } from '../common/pem-pair.js';
 import { debugLine } from '../token/lifecycle/debug-log.js';
 
 type CertificateProvider = experimental.CertificateProvider;
@@ -27,17 +28,6 @@ interface LoadedSet {
   readonly privateKey: Buffer;
   readonly caCertificate: Buffer;
   readonly hash: string;
-}
-
-/** Why a set of files cannot be used; `message` names the file or option, never its contents. */
-class UnusableFiles extends Error {
-  constructor(
-    message: string,
-    /** The file could not be read (as opposed to read and found unusable). */
-    readonly unreadable = false,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -74,7 +64,7 @@ export class WatchedCertificates implements CertificateProvider {
     try {
       this.current = this.check(this.readNow());
     } catch (error) {
-      if (error instanceof UnusableFiles) throw new AuthConfigError(`${caller}: ${error.message}`);
+      if (error instanceof UnusablePemFiles) throw new AuthConfigError(`${caller}: ${error.message}`);
       throw error;
     }
     this.lastSeenHash = this.current.hash;
@@ -135,7 +125,7 @@ export class WatchedCertificates implements CertificateProvider {
       this.lastSeenHash = hash;
       candidate = this.check(contents);
     } catch (error) {
-      if (!(error instanceof UnusableFiles)) throw error;
+      if (!(error instanceof UnusablePemFiles)) throw error;
       // A file missing for one read is usually a renewal removing the old version under the reader:
       // reported when the next refresh finds it the same.
       if (error.unreadable && this.unreadableOnce !== error.message) {
@@ -181,19 +171,7 @@ export class WatchedCertificates implements CertificateProvider {
 
   /** The set, when the certificate parses, has not expired and matches the key, and the CA parses. */
   private check(contents: FileContents): LoadedSet {
-    const { certFile, keyFile, caFile } = this.files;
-    const certificate = parseCertificate(contents.cert, `certFile ${certFile} holds no valid PEM certificate`);
-    parseCertificate(contents.ca, `caFile ${caFile} holds no valid PEM certificate`);
-    let key;
-    try {
-      key = createPrivateKey(contents.key);
-    } catch {
-      throw new UnusableFiles(`keyFile ${keyFile} holds no valid PEM private key`);
-    }
-    if (!certificate.checkPrivateKey(key))
-      throw new UnusableFiles(`keyFile ${keyFile} does not match the certificate in certFile ${certFile}`);
-    if (Date.parse(certificate.validTo) <= this.clock.now())
-      throw new UnusableFiles(`the certificate in certFile ${certFile} expired on ${certificate.validTo}`);
+    checkPemPair(this.files, contents, this.clock.now());
     return { certificate: contents.cert, privateKey: contents.key, caCertificate: contents.ca, hash: hashOf(contents) };
   }
 }
@@ -220,23 +198,14 @@ function readChecked(path: string, name: string, read: (path: string) => Buffer)
 }
 
 function checkNotEmpty(bytes: Buffer, path: string, name: string): Buffer {
-  if (bytes.toString('utf8').trim() === '') throw new UnusableFiles(`${name} ${path} is empty`);
+  if (bytes.toString('utf8').trim() === '') throw new UnusablePemFiles(`${name} ${path} is empty`);
   return bytes;
 }
 
 /** The error for a file that could not be read: its name and the system's code, never its bytes. */
 function unreadable(error: unknown, path: string, name: string): Error {
-  if (error instanceof UnusableFiles) return error;
+  if (error instanceof UnusablePemFiles) return error;
   const code = (error as { code?: unknown }).code;
   const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${typeof code === 'string' ? code : 'error'})`;
-  return new UnusableFiles(`${name} ${path} ${why}`, true);
-}
-
-function parseCertificate(pem: Buffer, problem: string): X509Certificate {
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UnusableFiles(problem);
-  try {
-    return new X509Certificate(pem);
-  } catch {
-    throw new UnusableFiles(problem);
-  }
+  return new UnusablePemFiles(`${name} ${path} ${why}`, true);
 }

@@ -6,7 +6,7 @@ import { AuthConfigError } from '../common/config-error.js';
 import { checkNumber } from '../common/option-checks.js';
 import { Denial } from './denial.js';
 import { DpopKeys } from './dpop-keys.js';
-import { checkProof, dpopMissing, expectedHtu } from './dpop-proof.js';
+import { checkProof, expectedHtu } from './dpop-proof.js';
 import { DpopReplayCache, defaultDpopReplayCacheSize } from './dpop-replay-cache.js';
 
 /** What the transport knows of a call, for its proof. */
@@ -83,10 +83,8 @@ export class DpopBinding {
     }
     if (typeof jkt !== 'string' || !thumbprint.test(jkt)) return badConfirmation;
     if (!isDpop) return bearerBound;
-    const proofs = call.dpopProofs();
-    if (proofs.length === 0) return dpopMissing;
     return checkProof({
-      proofs,
+      proofs: call.dpopProofs(),
       token,
       htu: expectedHtu(call.authority(), call.method),
       jkt,

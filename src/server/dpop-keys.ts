@@ -4,16 +4,10 @@
 // `cnf.jkt` names, holding the members that thumbprint is made of (RFC 7638 §3.2).
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
+import { jwkThumbprintMembers } from '../common/jws-algorithms.js';
 
 /** A JWK as it came in a proof's header. */
 type Jwk = Record<string, unknown>;
-
-/** The members an RFC 7638 thumbprint covers, per key type; other key types are not accepted. */
-const thumbprintMembers: Readonly<Record<string, readonly string[]>> = {
-  EC: ['crv', 'kty', 'x', 'y'],
-  RSA: ['e', 'kty', 'n'],
-  OKP: ['crv', 'kty', 'x'],
-};
 
 /** Most keys held; beyond it the oldest is forgotten (and imported again when it comes back). */
 export const maxDpopKeys = 10_000;
@@ -40,7 +34,7 @@ export class DpopKeys {
    * when it is another key; `undefined` when it is not a key that can be imported.
    */
   async keyFor(jwk: Jwk, jkt: string): Promise<KeyObject | 'mismatch' | undefined> {
-    const members = typeof jwk.kty === 'string' ? thumbprintMembers[jwk.kty] : undefined;
+    const members = typeof jwk.kty === 'string' ? jwkThumbprintMembers[jwk.kty] : undefined;
     if (members === undefined) return undefined;
     const held = this.#held.get(jkt);
     // The same thumbprint members: the same thumbprint, without hashing again.

@@ -2,41 +2,27 @@
 // any parsing, then its header (`typ`, an asymmetric `alg`, a public `jwk`), the `jwk`'s thumbprint
 // against the token's `cnf.jkt`, its signature by that key (jose), its claims (`htm`, `htu`, `iat`,
 // `jti`, `ath`), and last that it was not seen before.
-import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { asymmetricAlgorithms, privateJwkMembers } from '../common/jws-algorithms.js';
 import { isCompactJws } from './bearer.js';
 import { Denial } from './denial.js';
 import type { DpopKeys } from './dpop-keys.js';
 import type { DpopReplayCache } from './dpop-replay-cache.js';
+import { VerifiedTokenCache } from './verified-cache.js';
 
 /** Largest proof looked at, in bytes: a proof with an RSA 4096 key is about 2 KB. */
-export const maxProofBytes = 8192;
+const maxProofBytes = 8192;
 
-/** Longest `jti` accepted, in characters (a UUID has 36, 256 bits in base64url 43). */
+/** Longest `jti` accepted, in characters (a UUID has 36, 256 bits in base64url 43); the testing kit's token server takes the same. */
 export const maxJtiLength = 256;
 
 /** Longest `htu` looked at, in characters. */
 const maxHtuLength = 2048;
 
-/** The asymmetric JWS algorithms a proof may use; never `none` or HMAC (RFC 9449 §4.2). */
-const proofAlgorithms: string[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-];
+/** The asymmetric JWS algorithms a proof may use; never `none` or HMAC (RFC 9449 §4.2). A mutable copy: jose takes `string[]`. */
+const proofAlgorithms: string[] = [...asymmetricAlgorithms];
 
-/** JWK members of private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
-const privateMembers = Object.freeze(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
-
-export const dpopMissing = new Denial('dpop_missing', 'DPoP-bound token without a dpop proof');
+const dpopMissing = new Denial('dpop_missing', 'DPoP-bound token without a dpop proof');
 const invalid = (what: string): Denial => new Denial('dpop_invalid', `invalid DPoP proof: ${what}`);
 const keyMismatch = new Denial(
   'dpop_key_mismatch',
@@ -69,7 +55,7 @@ export interface ProofContext {
  */
 export function expectedHtu(authority: string | undefined, method: string): string | undefined {
   if (authority === undefined || authority === '' || /[/?#@\\\s]/.test(authority)) return undefined;
-  return URL.canParse(`https://${authority}${method}`) ? new URL(`https://${authority}${method}`).href : undefined;
+  return URL.parse(`https://${authority}${method}`)?.href;
 }
 
 /** The denial for the call's proof, or `undefined` when it holds. Never throws; never quotes the proof. */
@@ -118,7 +104,7 @@ function headerOf(proof: string): { jwk: Record<string, unknown> } | Denial {
     return invalid('alg is not an accepted asymmetric algorithm');
   const jwk = header.jwk;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return invalid('no jwk');
-  if (privateMembers.some((name) => Object.hasOwn(jwk, name))) return invalid('jwk holds private key members');
+  if (privateJwkMembers.some((name) => Object.hasOwn(jwk, name))) return invalid('jwk holds private key members');
   const { use, alg } = jwk as Record<string, unknown>;
   if ((use !== undefined && use !== 'sig') || (alg !== undefined && alg !== header.alg))
     return invalid("jwk's use or alg does not fit");
@@ -136,8 +122,7 @@ function checkClaims(payload: JWTPayload, context: ProofContext): Denial | undef
   const { jti } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength)
     return invalid(`jti missing or longer than ${maxJtiLength} characters`);
-  if (payload.ath !== createHash('sha256').update(context.token).digest('base64url'))
-    return invalid("ath is not the token's hash");
+  if (payload.ath !== VerifiedTokenCache.keyOf(context.token)) return invalid("ath is not the token's hash");
   return undefined;
 }
 
@@ -148,6 +133,6 @@ function checkClaims(payload: JWTPayload, context: ProofContext): Denial | undef
  */
 function htuMatches(htu: unknown, expected: string | undefined): boolean {
   if (expected === undefined || typeof htu !== 'string' || htu.length > maxHtuLength) return false;
-  if (htu.includes('?') || htu.includes('#') || !URL.canParse(htu)) return false;
-  return new URL(htu).href === expected;
+  if (htu.includes('?') || htu.includes('#')) return false;
+  return URL.parse(htu)?.href === expected;
 }

@@ -25,7 +25,7 @@ export interface AccessTokenJson {
  * ```
  */
 export class AccessToken {
-  /** The bearer token to put in `authorization: Bearer <accessToken>`. Never log it. */
+  /** The token to put in `authorization: Bearer <accessToken>` (`DPoP <accessToken>` when {@link tokenType} is `'DPoP'`). Never log it. */
   declare readonly accessToken: string;
   /**
    * `'Bearer'`, or `'DPoP'` for a token bound to the `dpop` option's key (RFC 9449), which is sent as

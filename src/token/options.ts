@@ -11,7 +11,7 @@ import { normalizeScopes } from './scopes.js';
 import type { SharedTokenCache } from './cache/shared-cache.js';
 import type { TokenExchangeOptions } from './sources/token-exchange.js';
 import type { TokenSource } from './token-source.js';
-import { resolveDpop, type DpopBinding, type DpopOptions } from './dpop/dpop-options.js';
+import { resolveDpop, type ResolvedDpop, type DpopOptions } from './dpop/dpop-options.js';
 
 /**
  * Options of {@link TokenManager}. Give `issuer` (discovery) or `tokenEndpoint`, a `clientId`, and
@@ -166,7 +166,7 @@ export interface ResolvedOptions {
   readonly sharedCache: SharedTokenCache | undefined;
   readonly proxy: ProxyOption | undefined;
   /** The checked `dpop` option; undefined for bearer tokens. */
-  readonly dpop: DpopBinding | undefined;
+  readonly dpop: ResolvedDpop | undefined;
 }
 
 /** Checks every option up front; a bad one is an AuthConfigError that names it (never its value if secret). */

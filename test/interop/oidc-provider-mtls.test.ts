@@ -163,7 +163,7 @@ describe('oidc-provider (mTLS): client authentication by a TLS client certificat
     await new Promise((resolve) => setImmediate(resolve));
     const reported = warnings;
     assert.equal(reported.length, 1);
-    assert.match(reported[0]!.message, /keyFile .*tls\.key is not the key of the certificate in certFile/);
+    assert.match(reported[0]!.message, /keyFile .*tls\.key does not match the certificate in certFile/);
     assert.ok(!reported[0]!.message.includes(client.key.split('\n')[1]!));
   });
 

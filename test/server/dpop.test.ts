@@ -294,6 +294,20 @@ test('schemes and modes: a bound token never as Bearer, the DPoP scheme for boun
   }
 });
 
+test('a malformed cnf.jkt is refused invalid_claims under either scheme, before any proof is looked at', async (t) => {
+  const scene = await startScene(t);
+  const path = methodPaths.unary;
+  for (const jkt of [42, 'too-short', `${scene.holder.jkt}=`, null]) {
+    const token = await scene.keys.sign({ scope: 'orders.read', cnf: { jkt } });
+    const what = `cnf.jkt ${JSON.stringify(jkt)}`;
+    const proof = await proofFor(scene.holder, token, path);
+    await refusedWith(scene, dpopMetadata(token, proof), 'invalid_claims', `${what} as DPoP`, 'malformed cnf');
+    const asBearer = new grpc.Metadata();
+    asBearer.set('authorization', `Bearer ${token}`);
+    await refusedWith(scene, asBearer, 'invalid_claims', `${what} as Bearer`, 'malformed cnf');
+  }
+});
+
 test('a captured proof replayed 1,000 times, to its method and to another, is refused every time', async (t) => {
   const scene = await startScene(t);
   const captured = await proofFor(scene.holder, scene.token, methodPaths.unary);
@@ -390,4 +404,12 @@ test('the proof keys are held up to their cap; a key forgotten is imported again
     'a held thumbprint, other members',
   );
   assert.equal(keys.size, 2);
+});
+
+test('a jwk whose kty names an Object.prototype member is no key, also under a held thumbprint (never a throw)', async () => {
+  const keys = new DpopKeys();
+  const holder = await newHolder();
+  await keys.keyFor({ ...holder.jwk }, holder.jkt);
+  for (const kty of ['toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    assert.equal(await keys.keyFor({ ...holder.jwk, kty }, holder.jkt), undefined, kty);
 });

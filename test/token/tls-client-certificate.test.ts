@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { before, describe, it } from 'node:test';
-import { AuthConfigError, TokenManager, type TokenManagerOptions } from '../../src/index.js';
+import { AuthConfigError, TokenManager, type TokenError, type TokenManagerOptions } from '../../src/index.js';
 import { ManualClock, createTestCertificates, type ClientCertificate } from '../../src/testing/index.js';
 
 const tokenEndpoint = 'https://auth.example.test/oauth2/token';
@@ -14,11 +16,13 @@ let dir: string;
 let client: ClientCertificate;
 let other: ClientCertificate;
 let caCert: string;
+let serverTls: { cert: string; key: string };
 const path = (name: string): string => join(dir, name);
 
 before(async () => {
   const certs = await createTestCertificates();
   caCert = certs.caCert;
+  serverTls = { cert: certs.serverCert, key: certs.serverKey };
   client = await certs.issueClientCertificate({ spiffeId: 'spiffe://example.test/orders' });
   other = await certs.issueClientCertificate();
   dir = await mkdtemp(join(tmpdir(), 'tls-client-certificate-'));
@@ -120,15 +124,15 @@ describe('tlsClientCertificate: bad input is an AuthConfigError naming the optio
   it('a certificate file holding a key, or a key that is not the certificate’s, without quoting it', () => {
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), certFile: path('key-as-cert.crt') } }),
-      `tlsClientCertificate: certFile ${path('key-as-cert.crt')} holds no PEM certificate`,
+      `tlsClientCertificate: certFile ${path('key-as-cert.crt')} holds no valid PEM certificate`,
     );
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), keyFile: path('other.key') } }),
-      `tlsClientCertificate: keyFile ${path('other.key')} is not the key of the certificate in certFile ${path('tls.crt')}`,
+      `tlsClientCertificate: keyFile ${path('other.key')} does not match the certificate in certFile ${path('tls.crt')}`,
     );
     assert.equal(
       refusal({ tlsClientCertificate: { ...good(), keyFile: path('tls.crt') } }),
-      `tlsClientCertificate: keyFile ${path('tls.crt')} holds no PEM private key`,
+      `tlsClientCertificate: keyFile ${path('tls.crt')} holds no valid PEM private key`,
     );
   });
 
@@ -169,5 +173,35 @@ describe('tlsClientCertificate: a good pair', () => {
     } finally {
       tokens.close();
     }
+  });
+});
+
+describe('tlsClientCertificate: discovery', () => {
+  it('a discovery document naming an http: token endpoint is a config TokenError, and no token request goes out', async (t) => {
+    const paths: string[] = [];
+    const server = createServer(serverTls, (req, res) => {
+      paths.push(req.url ?? '');
+      const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ issuer, token_endpoint: 'http://127.0.0.1:9/token' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tokens = new TokenManager({
+      issuer,
+      clientId: 'orders-svc',
+      tlsClientCertificate: { ...good(), caFile: path('ca.crt') },
+    });
+    t.after(() => tokens.close());
+    await assert.rejects(tokens.getToken(), (err: TokenError) => {
+      assert.equal(err.code, 'config');
+      assert.match(
+        err.message,
+        /token endpoint http:\/\/127\.0\.0\.1:9\/token.*not https: a TLS client certificate needs TLS/,
+      );
+      return true;
+    });
+    assert.ok(paths.length > 0 && paths.every((p) => p.startsWith('/.well-known/')), paths.join(' '));
   });
 });

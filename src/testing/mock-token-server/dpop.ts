@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { asymmetricAlgorithms } from '../../common/jws-algorithms.js';
+import { asymmetricAlgorithms, privateJwkMembers } from '../../common/jws-algorithms.js';
+import { maxJtiLength } from '../../server/dpop-proof.js';
+import { DpopReplayCache } from '../../server/dpop-replay-cache.js';
 import { OAuthFailure, type Clock } from './http.js';
 import type { LogEntry } from './types.js';
 
@@ -12,20 +14,18 @@ import type { LogEntry } from './types.js';
  * (`dpop_signing_alg_values_supported`).
  */
 export const dpopAlgorithms: readonly string[] = asymmetricAlgorithms;
+/** {@link dpopAlgorithms} as jose takes them. */
+const verifyAlgorithms: string[] = [...dpopAlgorithms];
 /** How far a proof's `iat` may be from the server's clock, either way, in seconds. */
 export const dpopProofWindowSec = 60;
-/** Longest `jti` accepted, in characters: the replay cache stays bounded. */
-const maxJtiLength = 256;
 /** Most `jti` values remembered; past it the oldest are forgotten (they are past the `iat` window soon anyway). */
 const maxRememberedJtis = 10_000;
-/** Members of a private or symmetric JWK (RFC 7518 §6), none of which a proof's `jwk` may carry. */
-const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** Checks the DPoP proofs of token requests, remembers their `jti` values, and keeps the nonce. */
 export class DpopVerifier {
   readonly #clock: Clock;
-  /** `jti` of each accepted proof, and the second after which it can no longer be replayed. */
-  readonly #seen = new Map<string, number>();
+  /** `jti` of each accepted proof, until it can no longer be replayed (out of the `iat` window). */
+  readonly #replays = new DpopReplayCache(maxRememberedJtis);
   #nonce: string | undefined;
 
   constructor(clock: Clock, requireNonce: boolean) {
@@ -60,10 +60,10 @@ export class DpopVerifier {
     let payload: Record<string, unknown>;
     try {
       jwk = decodeProtectedHeader(proof).jwk ?? {};
-      if (privateMembers.some((member) => member in jwk)) throw invalidProof('the jwk holds a private key');
+      if (privateJwkMembers.some((member) => member in jwk)) throw invalidProof('the jwk holds a private key');
       ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
         typ: 'dpop+jwt',
-        algorithms: [...dpopAlgorithms],
+        algorithms: verifyAlgorithms,
         currentDate: new Date(this.#clock.now()),
       }));
     } catch (err) {
@@ -78,7 +78,10 @@ export class DpopVerifier {
       throw new OAuthFailure(400, 'use_dpop_nonce', 'the proof must carry the current DPoP-Nonce', false, {
         'dpop-nonce': this.#nonce,
       });
-    this.#remember(payload.jti as string, nowSec);
+    // Held through the second `nowSec + 2 * dpopProofWindowSec`: by then the proof's `iat` is out of the window.
+    const untilMs = (nowSec + 2 * dpopProofWindowSec + 1) * 1000;
+    if (!this.#replays.firstUse(payload.jti as string, untilMs, this.#clock.now()))
+      throw invalidProof('the jti was used before');
     return jkt;
   }
 
@@ -90,16 +93,6 @@ export class DpopVerifier {
       throw invalidProof(`iat must be within ${dpopProofWindowSec} s of the server's clock`);
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJtiLength)
       throw invalidProof(`jti must be a string of 1 to ${maxJtiLength} characters`);
-    const until = this.#seen.get(jti);
-    if (until !== undefined && until >= nowSec) throw invalidProof('the jti was used before');
-  }
-
-  #remember(jti: string, nowSec: number): void {
-    if (this.#seen.size >= maxRememberedJtis) {
-      for (const [seen, until] of this.#seen) if (until < nowSec) this.#seen.delete(seen);
-      if (this.#seen.size >= maxRememberedJtis) this.#seen.delete(this.#seen.keys().next().value!);
-    }
-    this.#seen.set(jti, nowSec + 2 * dpopProofWindowSec);
   }
 }
 

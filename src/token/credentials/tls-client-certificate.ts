@@ -1,9 +1,10 @@
-import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.js';
 import { AuthConfigError } from '../../common/config-error.js';
 import { checkNonEmptyString, checkOptionNames } from '../../common/option-checks.js';
+import { UnusablePemFiles, checkPemPair } from '../../common/pem-pair.js';
 import { debugLine } from '../lifecycle/debug-log.js';
 
 /**
@@ -39,9 +40,6 @@ export interface TlsClientPair {
 type FileName = keyof TlsClientCertificateOptions;
 type FileBytes = Partial<Record<FileName, Buffer>>;
 
-/** A set that cannot be used; the message names the option and file, never their contents. */
-class UnusablePair extends Error {}
-
 /**
  * The TLS client certificate of a TokenManager, read from files at construction (a problem then is
  * an AuthConfigError) and read again before each token request, which uses the files' current pair
@@ -52,8 +50,8 @@ class UnusablePair extends Error {}
  * show the paths.
  *
  * Read per token request rather than on a timer: token requests are minutes apart, and a timer would
- * read the files for nothing in between. Written here rather than shared with the gRPC side's
- * certificate provider because `src/token/` knows nothing of gRPC.
+ * read the files for nothing in between. The pair's check is `src/common/pem-pair.ts`, shared with
+ * the gRPC side's certificate provider (`src/token/` knows nothing of gRPC).
  *
  * @internal
  * @example
@@ -84,7 +82,7 @@ export class TlsClientCertificate {
       bytes = this.#readSync();
       this.#current = this.#check(bytes);
     } catch (error) {
-      if (error instanceof UnusablePair) throw new AuthConfigError(`tlsClientCertificate: ${error.message}`);
+      if (error instanceof UnusablePemFiles) throw new AuthConfigError(`tlsClientCertificate: ${error.message}`);
       throw error;
     }
     this.#lastSeen = this.#current.version;
@@ -129,15 +127,14 @@ export class TlsClientCertificate {
       this.#reported.clear();
       debugLine(`tlsClientCertificate: loaded the renewed certificate ${this.certFile} (x5t#S256 ${pair.thumbprint})`);
     } catch (error) {
-      if (!(error instanceof UnusablePair)) throw error;
+      if (!(error instanceof UnusablePemFiles)) throw error;
       this.#reportOnce(error);
     }
     return this.#current;
   }
 
-  #reportOnce(error: UnusablePair): void {
-    const unreadable = error.cause === 'unreadable';
-    if (unreadable && this.#unreadableOnce !== error.message) {
+  #reportOnce(error: UnusablePemFiles): void {
+    if (error.unreadable && this.#unreadableOnce !== error.message) {
       this.#unreadableOnce = error.message;
       return;
     }
@@ -178,19 +175,11 @@ export class TlsClientCertificate {
 
   /** The pair, when the certificate parses, matches the key and has not expired, and the CA parses. */
   #check(bytes: FileBytes): TlsClientPair {
-    const { certFile, keyFile, caFile } = this;
-    const certificate = certificateIn(bytes.certFile!, `certFile ${certFile} holds no PEM certificate`);
-    if (bytes.caFile !== undefined) certificateIn(bytes.caFile, `caFile ${caFile} holds no PEM certificate`);
-    let key;
-    try {
-      key = createPrivateKey(bytes.keyFile!);
-    } catch {
-      throw new UnusablePair(`keyFile ${keyFile} holds no PEM private key`);
-    }
-    if (!certificate.checkPrivateKey(key))
-      throw new UnusablePair(`keyFile ${keyFile} is not the key of the certificate in certFile ${certFile}`);
-    if (Date.parse(certificate.validTo) <= this.#clock.now())
-      throw new UnusablePair(`the certificate in certFile ${certFile} expired on ${certificate.validTo}`);
+    const certificate = checkPemPair(
+      this,
+      { cert: bytes.certFile!, key: bytes.keyFile!, ca: bytes.caFile },
+      this.#clock.now(),
+    );
     return {
       cert: bytes.certFile!,
       key: bytes.keyFile!,
@@ -210,7 +199,7 @@ function versionOf(bytes: FileBytes): string {
 
 /**
  * The bytes `read` gives, when there are any: a file that cannot be read or is blank is an
- * UnusablePair naming the option, the path and the system's code, never the bytes.
+ * UnusablePemFiles naming the option, the path and the system's code, never the bytes.
  */
 function checkedBytes(name: FileName, path: string, read: () => Buffer): Buffer {
   let bytes: Buffer;
@@ -219,18 +208,8 @@ function checkedBytes(name: FileName, path: string, read: () => Buffer): Buffer 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     const why = code === 'ENOENT' ? 'does not exist' : `could not be read (${code})`;
-    throw new UnusablePair(`${name} ${path} ${why}`, { cause: 'unreadable' });
+    throw new UnusablePemFiles(`${name} ${path} ${why}`, true);
   }
-  if (bytes.toString('utf8').trim() === '') throw new UnusablePair(`${name} ${path} is empty`);
+  if (bytes.toString('utf8').trim() === '') throw new UnusablePemFiles(`${name} ${path} is empty`);
   return bytes;
-}
-
-/** The PEM certificate in `pem` (the first of a chain), else an UnusablePair saying `problem`. */
-function certificateIn(pem: Buffer, problem: string): X509Certificate {
-  try {
-    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem);
-  } catch {
-    // Not a certificate: said below.
-  }
-  throw new UnusablePair(problem);
 }

@@ -12,6 +12,7 @@ import {
 } from 'jose';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { AuthConfigError } from '../../common/config-error.js';
+import { jwkThumbprintMembers } from '../../common/jws-algorithms.js';
 
 /**
  * A DPoP private key as the `dpop.privateKey` option takes it: PKCS#8 PEM text, a private JWK, a
@@ -34,9 +35,6 @@ export interface DpopProofRequest {
   /** The server's last `DPoP-Nonce`. Default none. */
   readonly nonce?: string;
 }
-
-/** The public members of each key type: the proof's `jwk` header holds these and nothing else. */
-const publicMembers: Record<string, readonly string[]> = { EC: ['kty', 'crv', 'x', 'y'], OKP: ['kty', 'crv', 'x'] };
 
 /**
  * A DPoP key pair (RFC 9449): signs proofs with jose and names itself by its RFC 7638 thumbprint
@@ -102,7 +100,8 @@ export class DpopKey {
 
   static async #fromPair(alg: DpopAlgorithm, pair: DpopKey['keyPair'], clock: Clock): Promise<DpopKey> {
     const exported = await exportJWK(pair.publicKey);
-    const members = publicMembers[exported.kty ?? ''] ?? [];
+    // The proof's `jwk` header holds the thumbprint's members and nothing else.
+    const members = jwkThumbprintMembers[exported.kty ?? ''] ?? [];
     const publicJwk = Object.fromEntries(
       members.map((name) => [name, (exported as Record<string, unknown>)[name]]),
     ) as JWK;

@@ -23,7 +23,7 @@ export interface DpopOptions {
 const dpopOptionNames = ['privateKey', 'acceptBearer'] as const satisfies readonly (keyof DpopOptions)[];
 
 /** A checked `dpop` option: the key (being imported or generated) and whether bearer answers are accepted. */
-export interface DpopBinding {
+export interface ResolvedDpop {
   readonly key: Promise<DpopKey>;
   readonly acceptBearer: boolean;
 }
@@ -32,7 +32,7 @@ export interface DpopBinding {
  * Checks the `dpop` option at construction and starts making its key.
  * @throws AuthConfigError naming the bad member (never the key's value).
  */
-export function resolveDpop(options: DpopOptions | undefined, clock: Clock): DpopBinding | undefined {
+export function resolveDpop(options: DpopOptions | undefined, clock: Clock): ResolvedDpop | undefined {
   if (options === undefined) return undefined;
   checkOptionNames(options, dpopOptionNames, 'dpop option');
   const acceptBearer = checkBoolean(options.acceptBearer, 'dpop.acceptBearer') ?? false;

@@ -12,7 +12,7 @@ import { TokenError } from '../errors.js';
 import { CachedSingleFlight } from '../../common/cached-single-flight.js';
 import type { SourcedToken, TokenRequest, TokenSource } from '../token-source.js';
 import type { ClientGrant } from './token-exchange.js';
-import type { DpopBinding } from '../dpop/dpop-options.js';
+import type { ResolvedDpop } from '../dpop/dpop-options.js';
 
 /** Settings of {@link ClientCredentialsSource}: a checked client and how to reach its server. */
 export interface ClientCredentialsSettings extends ResolvedClient {
@@ -23,7 +23,7 @@ export interface ClientCredentialsSettings extends ResolvedClient {
   /** The `proxy` option, for the route of a TLS client certificate. Default: the environment's proxy. */
   readonly proxy?: ProxyOption;
   /** Ask for DPoP-bound tokens with this key (RFC 9449). Default none: bearer tokens. */
-  readonly dpop?: DpopBinding;
+  readonly dpop?: ResolvedDpop;
 }
 
 /**

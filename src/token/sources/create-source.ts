@@ -7,7 +7,7 @@ import type { HttpSettings } from '../http/oauth-http.js';
 import { proxyRoute, type ProxyOption } from '../http/proxy.js';
 import type { ResolvedOptions, TokenManagerOptions } from '../options.js';
 import type { TokenSource } from '../token-source.js';
-import type { DpopBinding } from '../dpop/dpop-options.js';
+import type { ResolvedDpop } from '../dpop/dpop-options.js';
 import { ClientCredentialsSource } from './client-credentials.js';
 import { JwtBearerSource } from './jwt-bearer.js';
 import { TokenExchangeGrant } from './token-exchange.js';
@@ -22,7 +22,7 @@ export interface SourceSettings {
   /** The `proxy` option, for routes made later (a client certificate's). Default: the environment's. */
   readonly proxy?: ProxyOption;
   /** The `dpop` option: token requests carry proofs of its key. Default none (bearer tokens). */
-  readonly dpop?: DpopBinding;
+  readonly dpop?: ResolvedDpop;
 }
 
 /** The settings sources take, from a TokenManager's checked options; the proxy route is made here, once per manager. */
